@@ -1,0 +1,368 @@
+//! Accounts and credentials: signup, login, tokens, logout, password change.
+//!
+//! Passwords are hashed with argon2id at the OWASP parameters on the blocking pool, with
+//! at most one hash per core at a time, so a storm of logins queues instead of stalling
+//! the async workers. Tokens are HS256 JWTs (algorithm pinned) carrying the user id, a
+//! random token id (for logout of one token) and the user's token version (bumped by a
+//! password change, which revokes every older token).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, TimeZone, Utc};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::media::Upload;
+use crate::profile::{Gender, Me, parse_about, parse_age, parse_name, parse_skills};
+use crate::store::UserRecord;
+use crate::{DevConnect, Error, Result, UserId};
+
+/// Minimum password length.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Maximum password length (bounds the hashing cost of hostile input).
+pub const MAX_PASSWORD_CHARS: usize = 128;
+/// Maximum email length (RFC 5321).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+const LOGIN_FAILED: &str = "invalid email or password";
+
+/// A new account, as submitted. Validated by [`DevConnect::signup`].
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Signup {
+    /// First name (required).
+    pub first_name: String,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: String,
+    /// Email (trimmed and lower-cased; unique).
+    #[serde(rename = "emailID")]
+    pub email: String,
+    /// Password: 8–128 characters with upper, lower, digit and symbol.
+    pub password: String,
+    /// Age, 18–120.
+    pub age: Option<i64>,
+    /// `male`, `female` or `others`.
+    pub gender: Option<String>,
+    /// Free text.
+    pub about: Option<String>,
+    /// Skills.
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// Optional profile photo bytes (never from JSON).
+    #[serde(skip)]
+    pub photo: Option<Upload>,
+}
+
+/// A password change request.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The current password.
+    pub old_password: String,
+    /// The new password.
+    pub new_password: String,
+    /// The new password again.
+    pub confirm_password: String,
+}
+
+/// A successful signup or login: the user and a fresh token.
+#[derive(Clone, Debug, Serialize)]
+pub struct Authenticated {
+    /// The user's own profile.
+    pub user: Me,
+    /// A bearer token for the user, valid for the configured lifetime.
+    pub token: String,
+}
+
+/// An authenticated token: who it is for, which token it is, and until when it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The user the token belongs to.
+    pub user_id: UserId,
+    /// The token's unique id (its `jti`); logout revokes exactly this one.
+    pub token_id: String,
+    /// The user's token version when the token was issued.
+    pub token_version: i64,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    ver: i64,
+}
+
+/// Trims and lower-cases an email and checks its shape.
+pub fn parse_email(raw: &str) -> Result<String> {
+    let email = raw.trim().to_lowercase();
+    let invalid = || Error::validation("emailID", "must be a valid email address");
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Err(Error::validation("emailID", format!("must be at most {MAX_EMAIL_CHARS} characters")));
+    }
+    let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+    let labels_ok = domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    let valid = !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && domain.contains('.')
+        && labels_ok
+        && email.chars().all(|c| c.is_alphanumeric() || "@.!#$%&'*+/=?^_`{|}~-".contains(c));
+    if valid { Ok(email) } else { Err(invalid()) }
+}
+
+/// Checks password strength: 8–128 characters with an upper-case letter, a lower-case
+/// letter, a digit and a symbol.
+pub fn check_password_strength(field: &'static str, password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
+        return Err(Error::validation(
+            field,
+            format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let has = |f: fn(&char) -> bool| password.chars().any(|c| f(&c));
+    if !(has(char::is_ascii_uppercase)
+        && has(char::is_ascii_lowercase)
+        && has(char::is_ascii_digit)
+        && has(|c| !c.is_alphanumeric() && !c.is_whitespace()))
+    {
+        return Err(Error::validation(
+            field,
+            "must contain an upper-case letter, a lower-case letter, a digit and a symbol",
+        ));
+    }
+    Ok(())
+}
+
+/// Password hashing and token signing, shared by every clone of the service.
+pub(crate) struct Credentials {
+    argon2: Argon2<'static>,
+    hashing: Semaphore,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    token_ttl: Duration,
+    /// A real hash of a random password: logins for unknown emails verify against it so
+    /// they take as long as logins with a wrong password.
+    dummy_hash: String,
+}
+
+impl Credentials {
+    pub(crate) fn new(secret: &SecretString, token_ttl: Duration, hash_concurrency: usize) -> Result<Self> {
+        // OWASP: argon2id, m = 19 MiB, t = 2, p = 1.
+        let params = Params::new(19 * 1024, 2, 1, None).map_err(Error::internal)?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let key = secret.expose_secret().as_bytes();
+        let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        let mut credentials = Self {
+            argon2,
+            hashing: Semaphore::new(hash_concurrency.max(1)),
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            validation,
+            token_ttl,
+            dummy_hash: String::new(),
+        };
+        credentials.dummy_hash = credentials.hash_now(&hex::encode(crate::random_bytes::<16>()?))?;
+        Ok(credentials)
+    }
+
+    fn hash_now(&self, password: &str) -> Result<String> {
+        let salt = SaltString::encode_b64(&crate::random_bytes::<16>()?).map_err(Error::internal)?;
+        self.argon2.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
+    }
+
+    fn verify_now(&self, password: &str, hash: &str) -> bool {
+        match PasswordHash::new(hash) {
+            Ok(parsed) => self.argon2.verify_password(password.as_bytes(), &parsed).is_ok(),
+            Err(err) => {
+                tracing::warn!(%err, "stored password hash is unreadable");
+                false
+            }
+        }
+    }
+
+    /// Runs `f` on the blocking pool, at most `hash_concurrency` at a time.
+    async fn offload<T: Send + 'static>(self: &Arc<Self>, f: impl FnOnce(&Self) -> T + Send + 'static) -> Result<T> {
+        let _permit = self.hashing.acquire().await.map_err(Error::internal)?;
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&this)).await.map_err(Error::internal)
+    }
+
+    pub(crate) async fn hash(self: &Arc<Self>, password: String) -> Result<String> {
+        self.offload(move |c| c.hash_now(&password)).await?
+    }
+
+    pub(crate) async fn verify(self: &Arc<Self>, password: String, hash: Option<String>) -> Result<bool> {
+        self.offload(move |c| match hash {
+            Some(hash) => c.verify_now(&password, &hash),
+            None => {
+                let _ = c.verify_now(&password, &c.dummy_hash);
+                false
+            }
+        })
+        .await
+    }
+
+    pub(crate) fn issue(&self, user: UserId, token_version: i64) -> Result<String> {
+        let now = Utc::now().timestamp();
+        let ttl = i64::try_from(self.token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = Claims {
+            sub: user.to_hex(),
+            iat: now,
+            exp: now.saturating_add(ttl),
+            jti: hex::encode(crate::random_bytes::<16>()?),
+            ver: token_version,
+        };
+        jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
+            .map_err(Error::internal)
+    }
+
+    /// Checks signature, algorithm and expiry; the store check (revocation) is separate.
+    pub(crate) fn decode(&self, token: &str) -> Result<Session> {
+        use jsonwebtoken::errors::ErrorKind;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => Error::Unauthorized("token expired"),
+                _ => Error::Unauthorized("invalid token"),
+            })?;
+        let claims = data.claims;
+        let user_id = UserId::parse("token", &claims.sub).map_err(|_| Error::Unauthorized("invalid token"))?;
+        let expires_at = Utc.timestamp_opt(claims.exp, 0).single().ok_or(Error::Unauthorized("invalid token"))?;
+        Ok(Session { user_id, token_id: claims.jti, token_version: claims.ver, expires_at })
+    }
+}
+
+impl DevConnect {
+    /// Creates an account and returns it with a token. A taken email is a `Conflict`.
+    pub async fn signup(&self, signup: Signup) -> Result<Authenticated> {
+        let email = parse_email(&signup.email)?;
+        check_password_strength("password", &signup.password)?;
+        let now = crate::now();
+        let mut record = UserRecord {
+            me: Me {
+                profile: crate::Profile {
+                    id: UserId::new(),
+                    first_name: parse_name("firstName", &signup.first_name, false)?,
+                    last_name: parse_name("lastName", &signup.last_name, true)?,
+                    age: signup.age.map(parse_age).transpose()?,
+                    gender: signup.gender.as_deref().filter(|g| !g.trim().is_empty()).map(Gender::parse).transpose()?,
+                    photo_url: None,
+                    about: parse_about(signup.about.as_deref().unwrap_or_default())?,
+                    skills: parse_skills(&signup.skills)?,
+                    created_at: now,
+                    updated_at: now,
+                },
+                email,
+            },
+            password_hash: String::new(),
+            token_version: 0,
+        };
+        if self.inner.store.user_by_email(&record.me.email).await?.is_some() {
+            return Err(Error::Conflict("email already registered"));
+        }
+        record.password_hash = self.inner.credentials.hash(signup.password).await?;
+        if let Some(photo) = signup.photo {
+            record.me.profile.photo_url = Some(self.store_image(photo).await?);
+        }
+        let inserted = self.inner.store.insert_user(&record).await;
+        if let Err(err) = inserted {
+            if let Some(url) = record.me.profile.photo_url.as_deref() {
+                self.delete_image(url).await;
+            }
+            return Err(err);
+        }
+        let token = self.inner.credentials.issue(record.me.profile.id, 0)?;
+        Ok(Authenticated { user: record.me, token })
+    }
+
+    /// Logs in by email and password. A wrong email and a wrong password give the same
+    /// `Unauthorized` error and take the same time.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Authenticated> {
+        let Ok(email) = parse_email(email) else {
+            return Err(Error::Unauthorized(LOGIN_FAILED));
+        };
+        if password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(Error::Unauthorized(LOGIN_FAILED));
+        }
+        let record = self.inner.store.user_by_email(&email).await?;
+        let hash = record.as_ref().map(|r| r.password_hash.clone());
+        if !self.inner.credentials.verify(password.to_owned(), hash).await? {
+            return Err(Error::Unauthorized(LOGIN_FAILED));
+        }
+        let record = record.ok_or(Error::Unauthorized(LOGIN_FAILED))?;
+        let token = self.inner.credentials.issue(record.me.profile.id, record.token_version)?;
+        Ok(Authenticated { user: record.me, token })
+    }
+
+    /// Checks a bearer token: signature (HS256 only), expiry, and that it was neither
+    /// logged out nor issued before the user's last password change.
+    pub async fn authenticate(&self, token: &str) -> Result<Session> {
+        let session = self.inner.credentials.decode(token)?;
+        let state = self.inner.store.auth_state(session.user_id, &session.token_id).await?;
+        match state {
+            Some(state) if !state.revoked && state.token_version == session.token_version => Ok(session),
+            _ => Err(Error::Unauthorized("token revoked")),
+        }
+    }
+
+    /// Revokes this one token; realtime subscriptions opened with it end.
+    pub async fn logout(&self, session: &Session) -> Result<()> {
+        self.inner.store.revoke_token(session.user_id, &session.token_id, session.expires_at).await?;
+        self.inner.hub.revoke_token(session.user_id, &session.token_id);
+        Ok(())
+    }
+
+    /// Changes the caller's password. Every token issued before, including the one
+    /// used here, stops working; the returned token is the caller's new one.
+    pub async fn change_password(&self, session: &Session, change: PasswordChange) -> Result<String> {
+        check_password_strength("newPassword", &change.new_password)?;
+        if change.new_password != change.confirm_password {
+            return Err(Error::validation("confirmPassword", "does not match newPassword"));
+        }
+        if change.new_password == change.old_password {
+            return Err(Error::validation("newPassword", "must differ from the old password"));
+        }
+        let record = self.user_record(session.user_id).await?;
+        if !self.inner.credentials.verify(change.old_password, Some(record.password_hash)).await? {
+            return Err(Error::validation("oldPassword", "is not the current password"));
+        }
+        let hash = self.inner.credentials.hash(change.new_password).await?;
+        let version = self.inner.store.set_password(session.user_id, &hash).await?;
+        self.inner.hub.revoke_older_tokens(session.user_id, version);
+        self.inner.credentials.issue(session.user_id, version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(parse_email("  Ada@Example.COM ").ok().as_deref(), Some("ada@example.com"));
+        for bad in ["", "ada", "@x.io", "ada@", "ada@localhost", "a b@x.io", "ada@x..io", "ada@-x.io", "a@b@c.io"] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn weak_passwords_are_rejected() {
+        assert!(check_password_strength("password", "Str0ng!pass").is_ok());
+        for bad in ["Sh0rt!", "alllower1!", "ALLUPPER1!", "NoDigits!!", "NoSymbol11", &"Aa1!".repeat(33)] {
+            assert!(check_password_strength("password", bad).is_err(), "{bad}");
+        }
+    }
+}

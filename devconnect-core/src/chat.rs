@@ -1,0 +1,268 @@
+//! 1:1 chat between connections: sending, history, catch-up, partners, read state.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::media::Upload;
+use crate::realtime::Event;
+use crate::store::{Inserted, NewMessageRecord};
+use crate::{DevConnect, Error, MessageId, Profile, Result, UserId};
+
+/// A message text may be at most this many characters.
+pub const MAX_TEXT_CHARS: usize = 5000;
+/// A client message id is 1 to this many printable characters.
+pub const MAX_CLIENT_MSG_ID_CHARS: usize = 64;
+/// Default history page size.
+pub const DEFAULT_HISTORY_LIMIT: u32 = 50;
+/// Largest history page.
+pub const MAX_HISTORY_LIMIT: u32 = 200;
+/// Default sync page size.
+pub const DEFAULT_SYNC_LIMIT: u32 = 100;
+/// Largest sync page.
+pub const MAX_SYNC_LIMIT: u32 = 500;
+
+/// A chat message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// The message id (also a history/sync cursor).
+    #[serde(rename = "_id")]
+    pub id: MessageId,
+    /// Who sent it.
+    pub sender_id: UserId,
+    /// Who it is for.
+    pub receiver_id: UserId,
+    /// The text; empty when the message is only an image.
+    pub text: String,
+    /// URL of the attached image, if any.
+    pub image: Option<String>,
+    /// The sender's idempotency key, if one was given.
+    pub client_msg_id: Option<String>,
+    /// When the server stored it.
+    pub created_at: DateTime<Utc>,
+    /// When the receiver read it.
+    pub read_at: Option<DateTime<Utc>>,
+    /// The server-assigned position: strictly increasing in the order messages were
+    /// stored, so it orders history, events and catch-up identically.
+    #[serde(skip)]
+    pub seq: i64,
+}
+
+/// A message to send.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewMessage {
+    /// The text (may be empty if an image is attached).
+    #[serde(default)]
+    pub text: String,
+    /// An idempotency key: resending with the same key returns the stored message.
+    pub client_msg_id: Option<String>,
+    /// An image to attach (never from JSON).
+    #[serde(skip)]
+    pub image: Option<Upload>,
+}
+
+/// The result of a send: the message, and whether this call stored it or a previous
+/// call with the same client message id did.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The stored message.
+    pub message: Message,
+    /// `false` when the client message id repeated and nothing new was stored.
+    pub created: bool,
+}
+
+/// Someone I chat with: a connection, or anyone I have history with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatPartner {
+    /// Their public profile.
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// Whether they are online now.
+    pub online: bool,
+    /// The latest message between us.
+    pub last_message: Option<Message>,
+    /// Messages from them I have not read.
+    pub unread_count: u64,
+}
+
+/// A page of catch-up messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPage {
+    /// Messages to or from me, in position order.
+    pub messages: Vec<Message>,
+    /// Whether more follow the last one.
+    pub has_more: bool,
+}
+
+/// Checks a client message id: 1–64 printable ASCII characters.
+pub fn parse_client_msg_id(raw: &str) -> Result<String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= MAX_CLIENT_MSG_ID_CHARS
+        && raw.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(Error::validation(
+            "clientMsgId",
+            format!("must be 1 to {MAX_CLIENT_MSG_ID_CHARS} printable ASCII characters"),
+        ))
+    }
+}
+
+fn parse_text(raw: &str, has_image: bool) -> Result<String> {
+    if raw.trim().is_empty() && !has_image {
+        return Err(Error::validation("text", "a message needs text or an image"));
+    }
+    if raw.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::validation("text", format!("must be at most {MAX_TEXT_CHARS} characters")));
+    }
+    if raw.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::validation("text", "must not contain control characters"));
+    }
+    Ok(raw.to_owned())
+}
+
+fn page_limit(field: &'static str, limit: Option<u32>, default: u32, max: u32) -> Result<u32> {
+    match limit.unwrap_or(default) {
+        0 => Err(Error::validation(field, "must be at least 1")),
+        n => Ok(n.min(max)),
+    }
+}
+
+impl DevConnect {
+    /// Sends a message from `me` to `to`, who must be an accepted connection. With a
+    /// client message id, a resend returns the message stored the first time (and
+    /// notifies nobody again). Stored durably before anyone is notified.
+    pub async fn send_message(&self, me: UserId, to: UserId, message: NewMessage) -> Result<Sent> {
+        if me == to {
+            return Err(Error::validation("receiverId", "cannot message yourself"));
+        }
+        let text = parse_text(&message.text, message.image.is_some())?;
+        let client_msg_id = message.client_msg_id.as_deref().map(parse_client_msg_id).transpose()?;
+        if !self.inner.store.are_connected(me, to).await? {
+            return Err(Error::Forbidden("you can only message your connections"));
+        }
+        self.inner.limits.check_message(me)?;
+        let image = match message.image {
+            Some(upload) => Some(self.store_image(upload).await?),
+            None => None,
+        };
+        let record = NewMessageRecord {
+            id: MessageId::new(),
+            sender: me,
+            receiver: to,
+            text,
+            image,
+            client_msg_id,
+            created_at: crate::now(),
+        };
+        match self.inner.store.insert_message(&record).await {
+            Ok(Inserted::New(message)) => {
+                let event = Event::NewMessage(Arc::new(message.clone()));
+                self.inner.hub.deliver(to, &event);
+                self.inner.hub.deliver(me, &event);
+                Ok(Sent { message, created: true })
+            }
+            Ok(Inserted::Existing(message)) => {
+                if let Some(url) = record.image.as_deref() {
+                    self.delete_image(url).await;
+                }
+                Ok(Sent { message, created: false })
+            }
+            Err(err) => {
+                if let Some(url) = record.image.as_deref() {
+                    self.delete_image(url).await;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Messages between `me` and `other`, oldest first: the newest page, or the page
+    /// before the message `before`. Readable after the connection is removed.
+    pub async fn history(
+        &self,
+        me: UserId,
+        other: UserId,
+        before: Option<MessageId>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Message>> {
+        let limit = page_limit("limit", limit, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT)?;
+        self.inner.store.history(me, other, before, limit).await
+    }
+
+    /// Everything to or from `me` after the message `after` (or from the start), across
+    /// all conversations, in order: what a client missed while disconnected.
+    pub async fn sync(&self, me: UserId, after: Option<MessageId>, limit: Option<u32>) -> Result<SyncPage> {
+        let limit = page_limit("limit", limit, DEFAULT_SYNC_LIMIT, MAX_SYNC_LIMIT)?;
+        let mut messages = self.inner.store.sync(me, after, limit + 1).await?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        Ok(SyncPage { messages, has_more })
+    }
+
+    /// Connections and anyone `me` has history with, most recent conversation first,
+    /// with online state, last message and unread count.
+    pub async fn chat_partners(&self, me: UserId) -> Result<Vec<ChatPartner>> {
+        let partners = self.inner.store.chat_partners(me).await?;
+        Ok(partners
+            .into_iter()
+            .map(|p| ChatPartner {
+                online: self.inner.hub.is_online(p.profile.id),
+                profile: p.profile,
+                last_message: p.last_message,
+                unread_count: p.unread_count,
+            })
+            .collect())
+    }
+
+    /// Marks everything `other` sent to `me` as read and tells `other` up to which
+    /// message. Returns that message id (`None` if nothing was unread).
+    pub async fn mark_read(&self, me: UserId, other: UserId) -> Result<Option<MessageId>> {
+        if me == other {
+            return Err(Error::validation("userId", "cannot mark your own messages"));
+        }
+        let up_to = self.inner.store.mark_read(me, other, crate::now()).await?;
+        if let Some(up_to) = up_to {
+            self.inner.hub.deliver(other, &Event::MessagesRead { user_id: me, up_to });
+        }
+        Ok(up_to)
+    }
+
+    /// Tells `to` that `me` is (or stopped) typing. Only between connections; silently
+    /// dropped when `to` is offline.
+    pub async fn typing(&self, me: UserId, to: UserId, typing: bool) -> Result<()> {
+        if !self.inner.hub.knows_connected(me, to) && !self.inner.store.are_connected(me, to).await? {
+            return Err(Error::Forbidden("you can only message your connections"));
+        }
+        self.inner.hub.deliver(to, &Event::Typing { user_id: me, typing });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_msg_ids_are_printable_and_bounded() {
+        assert!(parse_client_msg_id("abc-123 x").is_ok());
+        assert!(parse_client_msg_id("").is_err());
+        assert!(parse_client_msg_id(&"x".repeat(65)).is_err());
+        assert!(parse_client_msg_id("tab\there").is_err());
+        assert!(parse_client_msg_id("ünï").is_err());
+    }
+
+    #[test]
+    fn empty_messages_need_an_image() {
+        assert!(parse_text("  ", false).is_err());
+        assert!(parse_text("", true).is_ok());
+        assert!(parse_text(&"x".repeat(MAX_TEXT_CHARS + 1), false).is_err());
+        assert_eq!(parse_text(" hi\n", false).ok().as_deref(), Some(" hi\n"));
+    }
+}

@@ -1,0 +1,123 @@
+//! Typed ids. Every id is a MongoDB ObjectId rendered as 24 lower-case hex digits in
+//! every backend, so JSON is identical whichever store is used.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bson::oid::ObjectId;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::{Error, Result};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(ObjectId);
+
+        impl $name {
+            /// A fresh id: unique, and increasing with creation time.
+            #[must_use]
+            pub fn new() -> Self {
+                Self(ObjectId::new())
+            }
+
+            /// Parses a 24-hex id, naming `field` in the error if it is malformed.
+            pub fn parse(field: &'static str, s: &str) -> Result<Self> {
+                ObjectId::parse_str(s)
+                    .map(Self)
+                    .map_err(|_| Error::validation(field, concat!("not a valid ", $what, " id")))
+            }
+
+            /// The underlying ObjectId (for stores).
+            #[must_use]
+            pub fn object_id(self) -> ObjectId {
+                self.0
+            }
+
+            /// The id as 24 lower-case hex digits.
+            #[must_use]
+            pub fn to_hex(self) -> String {
+                self.0.to_hex()
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl From<ObjectId> for $name {
+            fn from(oid: ObjectId) -> Self {
+                Self(oid)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                Self::parse($what, s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0.to_hex())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                ObjectId::parse_str(&*s).map(Self).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifies a user.
+    UserId, "user"
+);
+id_type!(
+    /// Identifies a connection request.
+    RequestId, "request"
+);
+id_type!(
+    /// Identifies a chat message; also the cursor for history and sync.
+    MessageId, "message"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_hex_and_json() {
+        let id = UserId::new();
+        assert_eq!(UserId::parse("userId", &id.to_hex()).ok(), Some(id));
+        let json = serde_json::to_string(&id).ok();
+        assert_eq!(json, Some(format!("\"{}\"", id.to_hex())));
+    }
+
+    #[test]
+    fn malformed_ids_are_validation_errors_naming_the_field() {
+        for bad in ["", "xyz", "0123456789abcdef0123456", "0123456789abcdef012345678", "zz23456789abcdef01234567"] {
+            let err = UserId::parse("toUserId", bad).err();
+            assert!(matches!(err, Some(Error::Validation { field: "toUserId", .. })), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! DevConnect: a professional network for developers with real-time chat, as a library.
+//!
+//! Every frontend (REST/WebSocket, gRPC, terminal client, Python) is a thin layer over
+//! the [`DevConnect`] handle defined here; all rules live in this crate.
+//!
+//! - [`auth`]: signup, login, tokens ([`Session`]), logout, password change.
+//! - [`profile`]: [`Profile`], [`Me`], validated edits.
+//! - [`connection`]: connection requests and connections.
+//! - [`feed`]: the paginated discovery feed.
+//! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
+//! - [`realtime`]: presence and live [`Event`]s through a [`Subscription`].
+//! - [`media`]: image validation/re-encoding and the [`MediaStore`] seam.
+//! - [`store`]: the [`Store`] seam and its backends (embedded SQLite by default).
+//! - [`error`]: the one [`Error`] type with stable codes.
+//!
+//! ```no_run
+//! # async fn demo() -> devconnect_core::Result<()> {
+//! use devconnect_core::{Config, DevConnect};
+//! let app = DevConnect::open(Config::new("./data")).await?;
+//! let me = app.authenticate("a bearer token").await?;
+//! let page = app.feed(me.user_id, &Default::default()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod chat;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod feed;
+mod ids;
+mod limits;
+pub mod media;
+pub mod profile;
+pub mod realtime;
+pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound as _, Utc};
+use secrecy::SecretString;
+
+pub use auth::{Authenticated, PasswordChange, Session, Signup};
+pub use chat::{ChatPartner, Message, NewMessage, Sent, SyncPage};
+pub use config::{Config, MediaConfig, Settings};
+pub use connection::{ConnectionRequest, RequestStatus};
+pub use error::{Error, Result};
+pub use feed::{FeedPage, FeedQuery};
+pub use ids::{MessageId, RequestId, UserId};
+pub use limits::RateLimit;
+pub use media::{LocalMedia, MediaStore, Upload};
+pub use profile::{Gender, Me, Profile, ProfileEdit};
+pub use realtime::{EndReason, Event, Subscription};
+pub use store::Store;
+
+use auth::Credentials;
+use limits::Limits;
+use realtime::Hub;
+use store::UserRecord;
+
+/// The DevConnect service. Cheap to clone (a pointer): every frontend task holds a
+/// clone, all sharing one store, media store and realtime hub.
+#[derive(Clone)]
+pub struct DevConnect {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    media: Arc<dyn MediaStore>,
+    credentials: Arc<Credentials>,
+    hub: Arc<Hub>,
+    limits: Limits,
+    settings: Settings,
+}
+
+impl std::fmt::Debug for DevConnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevConnect").finish_non_exhaustive()
+    }
+}
+
+impl DevConnect {
+    /// Opens the service described by `config`: creates the data directory, opens the
+    /// store (migrating it), the media store, and loads or generates the JWT secret.
+    pub async fn open(config: Config) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).map_err(Error::internal)?;
+        let secret = config::jwt_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
+        let store = store::open(&config.database_url()).await?;
+        let media: Arc<dyn MediaStore> = match (&config.media, config.media_dir()) {
+            (MediaConfig::Local { base_url, .. }, Some(dir)) => Arc::new(LocalMedia::new(dir, base_url.clone())?),
+            (MediaConfig::Local { .. }, None) => return Err(Error::internal("local media without a directory")),
+        };
+        Self::new(store, media, &secret, config.settings)
+    }
+
+    /// Assembles the service from its parts (tests, embedding with custom backends).
+    pub fn new(
+        store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
+        jwt_secret: &SecretString,
+        settings: Settings,
+    ) -> Result<Self> {
+        let credentials = Credentials::new(jwt_secret, settings.token_ttl, settings.hash_concurrency)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                media,
+                credentials: Arc::new(credentials),
+                hub: Arc::new(Hub::new(settings.event_queue)),
+                limits: Limits::new(settings.message_rate, settings.request_rate),
+                settings,
+            }),
+        })
+    }
+
+    /// Checks that the store is reachable.
+    pub async fn health(&self) -> Result<()> {
+        self.inner.store.ping().await
+    }
+
+    /// Closes the store. Call once, when the process is done with the service.
+    pub async fn close(&self) -> Result<()> {
+        self.inner.store.close().await
+    }
+
+    /// The settings in effect.
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    async fn user_record(&self, id: UserId) -> Result<UserRecord> {
+        self.inner.store.user(id).await?.ok_or(Error::NotFound("user"))
+    }
+}
+
+/// The current time at the precision every store keeps (milliseconds), so a value
+/// read back equals the value written.
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+/// `N` bytes from the operating system's CSPRNG.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| Error::internal(e.to_string()))?;
+    Ok(bytes)
+}

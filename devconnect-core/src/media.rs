@@ -1,0 +1,279 @@
+//! Images: validation by content, re-encoding (which strips EXIF/GPS and any other
+//! metadata), and where they are kept.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+use crate::{DevConnect, Error, Result};
+
+/// Default upload limit: 3 MiB.
+pub const DEFAULT_UPLOAD_LIMIT: usize = 3 * 1024 * 1024;
+/// Largest accepted width or height, in pixels (guards against decompression bombs).
+pub const MAX_IMAGE_SIDE: u32 = 8192;
+
+/// Raw bytes of an uploaded image, as received. Their declared name or content type is
+/// never trusted; the content decides.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Upload(pub Vec<u8>);
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Upload({} bytes)", self.0.len())
+    }
+}
+
+impl From<Vec<u8>> for Upload {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
+/// An accepted image kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageKind {
+    /// JPEG (`.jpg`)
+    Jpeg,
+    /// PNG (`.png`)
+    Png,
+    /// WebP (`.webp`)
+    Webp,
+}
+
+impl ImageKind {
+    /// The file extension.
+    #[must_use]
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Webp => "webp",
+        }
+    }
+
+    /// The MIME type.
+    #[must_use]
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+        }
+    }
+
+    fn format(self) -> ImageFormat {
+        match self {
+            Self::Jpeg => ImageFormat::Jpeg,
+            Self::Png => ImageFormat::Png,
+            Self::Webp => ImageFormat::WebP,
+        }
+    }
+}
+
+/// A validated, re-encoded image with an unguessable file name.
+#[derive(Clone)]
+pub struct Image {
+    /// The re-encoded bytes (no metadata).
+    pub bytes: Vec<u8>,
+    /// The kind.
+    pub kind: ImageKind,
+    /// `<32 random hex digits>.<ext>`.
+    pub name: String,
+}
+
+impl std::fmt::Debug for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Image").field("kind", &self.kind).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// Checks an upload by its content (magic bytes) and size, decodes it within pixel
+/// limits, applies its EXIF orientation, and re-encodes it without metadata.
+pub fn process_image(upload: &Upload, limit: usize) -> Result<Image> {
+    let bytes = &upload.0;
+    if bytes.len() > limit {
+        return Err(Error::PayloadTooLarge { limit });
+    }
+    if bytes.is_empty() {
+        return Err(Error::validation("image", "is empty"));
+    }
+    let kind = match image::guess_format(bytes) {
+        Ok(ImageFormat::Jpeg) => ImageKind::Jpeg,
+        Ok(ImageFormat::Png) => ImageKind::Png,
+        Ok(ImageFormat::WebP) => ImageKind::Webp,
+        _ => return Err(Error::UnsupportedMediaType("only JPEG, PNG and WebP images are accepted")),
+    };
+    let unreadable = |_| Error::validation("image", "is not a readable image");
+    let mut reader = ImageReader::with_format(Cursor::new(bytes.as_slice()), kind.format());
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    let mut decoded = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    decoded.apply_orientation(orientation);
+    let decoded = match kind {
+        // JPEG has no alpha; the WebP encoder takes 8-bit RGB(A) only.
+        ImageKind::Jpeg => DynamicImage::ImageRgb8(decoded.to_rgb8()),
+        ImageKind::Webp if decoded.color().has_alpha() => DynamicImage::ImageRgba8(decoded.to_rgba8()),
+        ImageKind::Webp => DynamicImage::ImageRgb8(decoded.to_rgb8()),
+        ImageKind::Png => decoded,
+    };
+    let mut out = Cursor::new(Vec::new());
+    decoded.write_to(&mut out, kind.format()).map_err(Error::internal)?;
+    let name = format!("{}.{}", hex::encode(crate::random_bytes::<16>()?), kind.extension());
+    Ok(Image { bytes: out.into_inner(), kind, name })
+}
+
+/// Where images are kept. Implementations store an already validated, re-encoded image
+/// and return its public URL.
+#[async_trait]
+pub trait MediaStore: Send + Sync + 'static {
+    /// Stores `image`; returns the URL clients load it from.
+    async fn put(&self, image: &Image) -> Result<String>;
+    /// Deletes the image at `url` if this store holds it; unknown URLs are ignored.
+    async fn delete(&self, url: &str) -> Result<()>;
+}
+
+/// Images as files in a local directory, served by the HTTP frontend under `base_url`.
+#[derive(Clone, Debug)]
+pub struct LocalMedia {
+    dir: PathBuf,
+    base_url: String,
+}
+
+impl LocalMedia {
+    /// Keeps images in `dir` (created if missing); URLs are `{base_url}/{name}`.
+    pub fn new(dir: impl Into<PathBuf>, base_url: impl Into<String>) -> Result<Self> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(Error::internal)?;
+        Ok(Self { dir, base_url: base_url.into().trim_end_matches('/').to_owned() })
+    }
+
+    /// The directory images are kept in.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of a stored image by name, or `None` if `name` is not a name this store
+    /// could have produced (so no path traversal is possible).
+    #[must_use]
+    pub fn path_of(&self, name: &str) -> Option<PathBuf> {
+        is_media_name(name).then(|| self.dir.join(name))
+    }
+}
+
+/// Whether `name` has the shape of a stored image name: 32 hex digits and a known extension.
+#[must_use]
+pub fn is_media_name(name: &str) -> bool {
+    let Some((stem, ext)) = name.split_once('.') else { return false };
+    stem.len() == 32
+        && stem.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && matches!(ext, "jpg" | "png" | "webp")
+}
+
+#[async_trait]
+impl MediaStore for LocalMedia {
+    async fn put(&self, image: &Image) -> Result<String> {
+        let path = self.path_of(&image.name).ok_or_else(|| Error::internal("generated an invalid media name"))?;
+        let tmp = self.dir.join(format!(".{}.tmp", image.name));
+        let bytes = image.bytes.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::internal)?;
+        Ok(format!("{}/{}", self.base_url, image.name))
+    }
+
+    async fn delete(&self, url: &str) -> Result<()> {
+        let Some(name) = url.strip_prefix(&self.base_url).and_then(|n| n.strip_prefix('/')) else {
+            return Ok(());
+        };
+        let Some(path) = self.path_of(name) else { return Ok(()) };
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
+}
+
+impl DevConnect {
+    /// Validates, re-encodes and stores an uploaded image; returns its URL.
+    pub(crate) async fn store_image(&self, upload: Upload) -> Result<String> {
+        let limit = self.inner.settings.upload_limit;
+        let image =
+            tokio::task::spawn_blocking(move || process_image(&upload, limit)).await.map_err(Error::internal)??;
+        self.inner.media.put(&image).await
+    }
+
+    /// Deletes an image that is no longer referenced; failures are only logged.
+    pub(crate) async fn delete_image(&self, url: &str) {
+        if let Err(err) = self.inner.media.delete(url).await {
+            tracing::warn!(%err, "could not delete an unreferenced image");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Upload {
+        let img = DynamicImage::new_rgb8(width, height);
+        let mut out = Cursor::new(Vec::new());
+        assert!(img.write_to(&mut out, ImageFormat::Png).is_ok());
+        Upload(out.into_inner())
+    }
+
+    #[test]
+    fn images_are_recognised_by_content_and_reencoded() {
+        let image = process_image(&png(4, 3), DEFAULT_UPLOAD_LIMIT);
+        let image = image.ok();
+        assert_eq!(image.as_ref().map(|i| i.kind), Some(ImageKind::Png));
+        assert!(image.as_ref().is_some_and(|i| is_media_name(&i.name)));
+    }
+
+    #[test]
+    fn non_images_and_oversize_uploads_are_rejected() {
+        let err = process_image(&Upload(b"GIF89a....".to_vec()), DEFAULT_UPLOAD_LIMIT).err();
+        assert_eq!(err.map(|e| e.code()), Some("unsupported_media_type"));
+        let err = process_image(&Upload(b"<svg></svg>".to_vec()), DEFAULT_UPLOAD_LIMIT).err();
+        assert_eq!(err.map(|e| e.code()), Some("unsupported_media_type"));
+        let err = process_image(&png(4, 3), 10).err();
+        assert_eq!(err.map(|e| e.code()), Some("payload_too_large"));
+    }
+
+    #[test]
+    fn truncated_images_are_validation_errors() {
+        let mut bytes = png(64, 64).0;
+        bytes.truncate(40);
+        let err = process_image(&Upload(bytes), DEFAULT_UPLOAD_LIMIT).err();
+        assert_eq!(err.map(|e| e.code()), Some("validation"));
+    }
+
+    #[test]
+    fn media_names_cannot_traverse() {
+        assert!(is_media_name("0123456789abcdef0123456789abcdef.png"));
+        for bad in [
+            "../etc/passwd",
+            "0123456789abcdef0123456789abcdef.png/..",
+            "x.png",
+            "0123456789ABCDEF0123456789abcdef.png",
+            "0123456789abcdef0123456789abcdef.svg",
+        ] {
+            assert!(!is_media_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Profiles: the validated fields of a developer, the public and own views, and edits.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::media::Upload;
+use crate::{DevConnect, Error, Result, UserId};
+
+/// A name may be at most this many characters.
+pub const MAX_NAME_CHARS: usize = 50;
+/// `about` may be at most this many characters.
+pub const MAX_ABOUT_CHARS: usize = 1000;
+/// At most this many skills per profile.
+pub const MAX_SKILLS: usize = 20;
+/// A skill may be at most this many characters.
+pub const MAX_SKILL_CHARS: usize = 40;
+/// Youngest allowed age (as the original DevConnect).
+pub const MIN_AGE: u8 = 18;
+/// Oldest allowed age.
+pub const MAX_AGE: u8 = 120;
+
+/// Gender, as the original DevConnect recorded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gender {
+    /// `"male"`
+    Male,
+    /// `"female"`
+    Female,
+    /// `"others"` (also accepted as `"other"`)
+    Others,
+}
+
+impl Gender {
+    /// Parses a gender case-insensitively.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "male" => Ok(Self::Male),
+            "female" => Ok(Self::Female),
+            "others" | "other" => Ok(Self::Others),
+            _ => Err(Error::validation("gender", "must be male, female or others")),
+        }
+    }
+
+    /// The stored and wire form.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Male => "male",
+            Self::Female => "female",
+            Self::Others => "others",
+        }
+    }
+}
+
+/// Anyone's public profile. Never carries the email or any credential.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// The user's id.
+    #[serde(rename = "_id")]
+    pub id: UserId,
+    /// First name, 1–50 characters.
+    pub first_name: String,
+    /// Last name, 0–50 characters.
+    pub last_name: String,
+    /// Age in years, if given.
+    pub age: Option<u8>,
+    /// Gender, if given.
+    pub gender: Option<Gender>,
+    /// Public URL of the photo, if any.
+    #[serde(rename = "photoURL")]
+    pub photo_url: Option<String>,
+    /// Free text about the developer.
+    pub about: String,
+    /// Skills, in the user's order, unique case-insensitively.
+    pub skills: Vec<String>,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the profile last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The caller's own profile: the public one plus the email.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    /// The public part.
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// The login email, trimmed and lower-cased.
+    #[serde(rename = "emailID")]
+    pub email: String,
+}
+
+/// A change to one's own profile: every field optional, unknown fields rejected.
+///
+/// `photo` is the raw bytes of a new photo (validated and re-encoded by the core); it
+/// never comes from JSON.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfileEdit {
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// New age.
+    pub age: Option<i64>,
+    /// New gender.
+    pub gender: Option<String>,
+    /// New about text.
+    pub about: Option<String>,
+    /// New skills (replacing the old ones).
+    pub skills: Option<Vec<String>>,
+    /// New photo bytes.
+    #[serde(skip)]
+    pub photo: Option<Upload>,
+}
+
+/// A validated change, as handed to a store. `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProfileUpdate {
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// New age.
+    pub age: Option<u8>,
+    /// New gender.
+    pub gender: Option<Gender>,
+    /// New about text.
+    pub about: Option<String>,
+    /// New skills.
+    pub skills: Option<Vec<String>>,
+    /// New photo URL.
+    pub photo_url: Option<String>,
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Trims and checks a name: 1–50 characters (0–50 when `allow_empty`), no control characters.
+pub fn parse_name(field: &'static str, raw: &str, allow_empty: bool) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() && !allow_empty {
+        return Err(Error::validation(field, "is required"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::validation(field, format!("must be at most {MAX_NAME_CHARS} characters")));
+    }
+    if has_control(name) {
+        return Err(Error::validation(field, "must not contain control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks an age: 18–120.
+pub fn parse_age(age: i64) -> Result<u8> {
+    u8::try_from(age)
+        .ok()
+        .filter(|a| (MIN_AGE..=MAX_AGE).contains(a))
+        .ok_or_else(|| Error::validation("age", format!("must be between {MIN_AGE} and {MAX_AGE}")))
+}
+
+/// Trims and checks the about text: at most 1000 characters; newlines and tabs allowed.
+pub fn parse_about(raw: &str) -> Result<String> {
+    let about = raw.trim();
+    if about.chars().count() > MAX_ABOUT_CHARS {
+        return Err(Error::validation("about", format!("must be at most {MAX_ABOUT_CHARS} characters")));
+    }
+    if about.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(Error::validation("about", "must not contain control characters"));
+    }
+    Ok(about.to_owned())
+}
+
+/// Trims each skill, drops empty ones and case-insensitive duplicates (keeping the first
+/// spelling), and checks the limits: at most 20 skills of at most 40 characters.
+pub fn parse_skills(raw: &[String]) -> Result<Vec<String>> {
+    let mut skills: Vec<String> = Vec::new();
+    for skill in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if skill.chars().count() > MAX_SKILL_CHARS {
+            return Err(Error::validation(
+                "skills",
+                format!("each skill must be at most {MAX_SKILL_CHARS} characters"),
+            ));
+        }
+        if has_control(skill) {
+            return Err(Error::validation("skills", "must not contain control characters"));
+        }
+        if !skills.iter().any(|s| s.to_lowercase() == skill.to_lowercase()) {
+            skills.push(skill.to_owned());
+        }
+    }
+    if skills.len() > MAX_SKILLS {
+        return Err(Error::validation("skills", format!("at most {MAX_SKILLS} skills")));
+    }
+    Ok(skills)
+}
+
+/// The key a skill is matched by in the feed filter: lower-cased.
+#[must_use]
+pub fn skill_key(skill: &str) -> String {
+    skill.trim().to_lowercase()
+}
+
+impl DevConnect {
+    /// The caller's own profile, with email.
+    pub async fn profile(&self, me: UserId) -> Result<Me> {
+        Ok(self.user_record(me).await?.me)
+    }
+
+    /// Anyone's public profile (no email).
+    pub async fn public_profile(&self, id: UserId) -> Result<Profile> {
+        Ok(self.user_record(id).await?.me.profile)
+    }
+
+    /// Edits the caller's profile. Every given field is validated; nothing changes unless
+    /// all are valid. A new photo replaces the old one, which is then deleted.
+    pub async fn edit_profile(&self, me: UserId, edit: ProfileEdit) -> Result<Me> {
+        let mut update = ProfileUpdate {
+            first_name: edit.first_name.as_deref().map(|n| parse_name("firstName", n, false)).transpose()?,
+            last_name: edit.last_name.as_deref().map(|n| parse_name("lastName", n, true)).transpose()?,
+            age: edit.age.map(parse_age).transpose()?,
+            gender: edit.gender.as_deref().map(Gender::parse).transpose()?,
+            about: edit.about.as_deref().map(parse_about).transpose()?,
+            skills: edit.skills.as_deref().map(parse_skills).transpose()?,
+            photo_url: None,
+        };
+        let old = self.user_record(me).await?;
+        if let Some(photo) = edit.photo {
+            update.photo_url = Some(self.store_image(photo).await?);
+        }
+        let updated = self.inner.store.update_profile(me, &update, crate::now()).await;
+        self.finish_photo_change(old.me.profile.photo_url.as_deref(), update.photo_url.as_deref(), updated.is_ok())
+            .await;
+        updated?.map(|u| u.me).ok_or(Error::NotFound("user"))
+    }
+
+    /// Replaces the caller's photo with `photo` (JPEG, PNG or WebP bytes).
+    pub async fn set_photo(&self, me: UserId, photo: Upload) -> Result<Me> {
+        self.edit_profile(me, ProfileEdit { photo: Some(photo), ..ProfileEdit::default() }).await
+    }
+
+    /// After a photo change, deletes whichever image is no longer referenced: the old
+    /// one when the update was stored, the new one when it was not.
+    async fn finish_photo_change(&self, old: Option<&str>, new: Option<&str>, stored: bool) {
+        let orphan = if stored { new.and(old) } else { new };
+        if let Some(url) = orphan {
+            self.delete_image(url).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skills_are_trimmed_deduplicated_and_limited() {
+        let raw = vec![" Rust ".to_owned(), "rust".to_owned(), "".to_owned(), "Go".to_owned()];
+        assert_eq!(parse_skills(&raw).ok(), Some(vec!["Rust".to_owned(), "Go".to_owned()]));
+        let many: Vec<String> = (0..=MAX_SKILLS).map(|i| format!("s{i}")).collect();
+        assert!(parse_skills(&many).is_err());
+        assert!(parse_skills(&["x".repeat(MAX_SKILL_CHARS + 1)]).is_err());
+    }
+
+    #[test]
+    fn ages_outside_18_to_120_are_rejected() {
+        assert_eq!(parse_age(18).ok(), Some(18));
+        assert_eq!(parse_age(120).ok(), Some(120));
+        for bad in [-1, 0, 17, 121, 256, i64::MAX] {
+            assert!(parse_age(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_are_required_trimmed_and_bounded() {
+        assert_eq!(parse_name("firstName", "  Ada ", false).ok().as_deref(), Some("Ada"));
+        assert!(parse_name("firstName", "   ", false).is_err());
+        assert_eq!(parse_name("lastName", "", true).ok().as_deref(), Some(""));
+        assert!(parse_name("firstName", &"é".repeat(51), false).is_err());
+        assert!(parse_name("firstName", "a\u{0}b", false).is_err());
+    }
+
+    #[test]
+    fn gender_accepts_the_original_values_case_insensitively() {
+        assert_eq!(Gender::parse("Male").ok(), Some(Gender::Male));
+        assert_eq!(Gender::parse("other").ok(), Some(Gender::Others));
+        assert!(Gender::parse("robot").is_err());
+    }
+
+    #[test]
+    fn unknown_edit_fields_are_rejected() {
+        let err = serde_json::from_str::<ProfileEdit>(r#"{"emailID":"x@y.z"}"#).err();
+        assert!(err.is_some());
+        let ok = serde_json::from_str::<ProfileEdit>(r#"{"about":"hi","skills":["rust"]}"#);
+        assert!(ok.is_ok());
+    }
+}

@@ -1,0 +1,390 @@
+//! Live events and presence.
+//!
+//! The [`Hub`] keeps, for every online user, their open subscriptions and the ids of
+//! their connections (loaded once when they come online, kept current on accept and
+//! remove). Presence is reference-counted: a user is online while any subscription is
+//! open (several tabs, devices). Presence changes go only to the user's online
+//! connections, never to everyone.
+//!
+//! Each subscription has a bounded queue. A subscriber that falls that far behind is
+//! ended (reason [`EndReason::Lagged`]) rather than buffering without bound or slowing
+//! anyone else; it reconnects and catches up with [`DevConnect::sync`].
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future as _;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::time::Sleep;
+
+use crate::auth::Session;
+use crate::chat::Message;
+use crate::connection::ConnectionRequest;
+use crate::{DevConnect, MessageId, Profile, Result, UserId};
+
+/// A realtime event for one user.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", content = "data", rename_all = "camelCase")]
+pub enum Event {
+    /// A message I sent or received (delivered to both sides' subscriptions).
+    NewMessage(Arc<Message>),
+    /// One of my connections (or I) came online or went offline.
+    #[serde(rename_all = "camelCase")]
+    Presence {
+        /// Whose presence changed.
+        user_id: UserId,
+        /// Whether they are online now.
+        online: bool,
+    },
+    /// Someone sent me an `interested` request; carries their profile.
+    ConnectionRequest(Arc<ConnectionRequest<Profile, UserId>>),
+    /// My request was accepted; carries the receiver's profile.
+    ConnectionAccepted(Arc<ConnectionRequest<UserId, Profile>>),
+    /// A connection started or stopped typing to me.
+    #[serde(rename_all = "camelCase")]
+    Typing {
+        /// Who is typing.
+        user_id: UserId,
+        /// Whether they are typing now.
+        typing: bool,
+    },
+    /// A connection read my messages up to and including `up_to`.
+    #[serde(rename_all = "camelCase")]
+    MessagesRead {
+        /// Who read them.
+        user_id: UserId,
+        /// The newest message they read.
+        up_to: MessageId,
+    },
+}
+
+impl Event {
+    /// The event's name in the Socket.IO protocol of the original DevConnect.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NewMessage(_) => "newMessage",
+            Self::Presence { .. } => "presence",
+            Self::ConnectionRequest(_) => "connectionRequest",
+            Self::ConnectionAccepted(_) => "connectionAccepted",
+            Self::Typing { .. } => "typing",
+            Self::MessagesRead { .. } => "messagesRead",
+        }
+    }
+}
+
+/// Why a subscription ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The token it was opened with was logged out or superseded by a password change.
+    Revoked,
+    /// The token it was opened with expired.
+    Expired,
+    /// The subscriber did not keep up; events were dropped. Reconnect and sync.
+    Lagged,
+}
+
+impl EndReason {
+    /// A stable code for clients.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Revoked => "token_revoked",
+            Self::Expired => "token_expired",
+            Self::Lagged => "lagged",
+        }
+    }
+}
+
+struct Sub {
+    id: u64,
+    tx: mpsc::Sender<Event>,
+    token: Option<(String, i64)>,
+    ended: Arc<OnceLock<EndReason>>,
+}
+
+impl Sub {
+    fn end(self, reason: EndReason) {
+        let _ = self.ended.set(reason);
+    }
+}
+
+#[derive(Default)]
+struct Online {
+    subs: Vec<Sub>,
+    connections: HashSet<UserId>,
+}
+
+type Users = HashMap<UserId, Online>;
+
+/// Presence and per-user event delivery for this process.
+pub(crate) struct Hub {
+    users: Mutex<Users>,
+    next_id: AtomicU64,
+    queue_capacity: usize,
+}
+
+impl Hub {
+    pub(crate) fn new(queue_capacity: usize) -> Self {
+        Self { users: Mutex::default(), next_id: AtomicU64::new(1), queue_capacity: queue_capacity.max(1) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Users> {
+        // A panic while holding the lock cannot leave the map half-updated in a way that
+        // matters more than losing presence entirely, so keep serving.
+        self.users.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn subscribe(self: &Arc<Self>, user: UserId, session: Option<&Session>, connections: Vec<UserId>) -> Subscription {
+        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let ended = Arc::new(OnceLock::new());
+        let sub =
+            Sub { id, tx, token: session.map(|s| (s.token_id.clone(), s.token_version)), ended: Arc::clone(&ended) };
+        let mut users = self.lock();
+        if !users.contains_key(&user) {
+            let connections: HashSet<UserId> = connections.into_iter().collect();
+            let event = Event::Presence { user_id: user, online: true };
+            for c in &connections {
+                send_to(&mut users, *c, &event);
+            }
+            users.insert(user, Online { subs: Vec::new(), connections });
+        }
+        if let Some(online) = users.get_mut(&user) {
+            online.subs.push(sub);
+        }
+        drop(users);
+        let deadline = session.map(|s| {
+            let left = (s.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+            Box::pin(tokio::time::sleep(left))
+        });
+        Subscription { user, rx, deadline, ended, guard: SubGuard { hub: Arc::clone(self), user, id } }
+    }
+
+    /// Delivers `event` to every subscription of `user` (none if offline).
+    pub(crate) fn deliver(&self, user: UserId, event: &Event) {
+        send_to(&mut self.lock(), user, event);
+    }
+
+    pub(crate) fn is_online(&self, user: UserId) -> bool {
+        self.lock().contains_key(&user)
+    }
+
+    /// Whether `a` is online and known to be connected with `b`.
+    pub(crate) fn knows_connected(&self, a: UserId, b: UserId) -> bool {
+        self.lock().get(&a).is_some_and(|o| o.connections.contains(&b))
+    }
+
+    /// `user` and their online connections, if `user` is online.
+    fn online_connections(&self, user: UserId) -> Option<Vec<UserId>> {
+        let users = self.lock();
+        let online = users.get(&user)?;
+        let mut ids: Vec<UserId> = online.connections.iter().copied().filter(|c| users.contains_key(c)).collect();
+        ids.sort();
+        ids.insert(0, user);
+        Some(ids)
+    }
+
+    pub(crate) fn connected(&self, a: UserId, b: UserId) {
+        let mut users = self.lock();
+        let a_online = users.get_mut(&a).map(|o| o.connections.insert(b)).is_some();
+        let b_online = users.get_mut(&b).map(|o| o.connections.insert(a)).is_some();
+        if a_online && b_online {
+            send_to(&mut users, a, &Event::Presence { user_id: b, online: true });
+            send_to(&mut users, b, &Event::Presence { user_id: a, online: true });
+        }
+    }
+
+    pub(crate) fn disconnected(&self, a: UserId, b: UserId) {
+        let mut users = self.lock();
+        let a_online = users.get_mut(&a).map(|o| o.connections.remove(&b)).is_some();
+        let b_online = users.get_mut(&b).map(|o| o.connections.remove(&a)).is_some();
+        if a_online && b_online {
+            send_to(&mut users, a, &Event::Presence { user_id: b, online: false });
+            send_to(&mut users, b, &Event::Presence { user_id: a, online: false });
+        }
+    }
+
+    /// Ends the subscriptions of `user` opened with token `token_id`.
+    pub(crate) fn revoke_token(&self, user: UserId, token_id: &str) {
+        self.end_where(user, EndReason::Revoked, |t| t.0 == token_id);
+    }
+
+    /// Ends the subscriptions of `user` opened with a token older than `version`.
+    pub(crate) fn revoke_older_tokens(&self, user: UserId, version: i64) {
+        self.end_where(user, EndReason::Revoked, |t| t.1 < version);
+    }
+
+    fn end_where(&self, user: UserId, reason: EndReason, matches: impl Fn(&(String, i64)) -> bool) {
+        let mut users = self.lock();
+        let Some(online) = users.get_mut(&user) else { return };
+        let (ended, kept): (Vec<Sub>, Vec<Sub>) =
+            online.subs.drain(..).partition(|s| s.token.as_ref().is_some_and(&matches));
+        online.subs = kept;
+        for sub in ended {
+            sub.end(reason);
+        }
+        if online.subs.is_empty() {
+            go_offline(&mut users, user);
+        }
+    }
+
+    fn unsubscribe(&self, user: UserId, id: u64) {
+        let mut users = self.lock();
+        let Some(online) = users.get_mut(&user) else { return };
+        online.subs.retain(|s| s.id != id);
+        if online.subs.is_empty() {
+            go_offline(&mut users, user);
+        }
+    }
+}
+
+/// Sends to every subscription of `user`; ends the ones whose queue is full.
+fn send_to(users: &mut Users, user: UserId, event: &Event) {
+    let Some(online) = users.get_mut(&user) else { return };
+    let mut lagged = Vec::new();
+    // A dropped sender ends the stream; its `poll_event` then reports `Lagged`.
+    online.subs.retain(|sub| match sub.tx.try_send(event.clone()) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            lagged.push(sub.id);
+            false
+        }
+        // The receiver is gone; its guard removes it.
+        Err(mpsc::error::TrySendError::Closed(_)) => true,
+    });
+    if !lagged.is_empty() {
+        tracing::warn!(%user, count = lagged.len(), "ending subscriptions that fell behind");
+    }
+    if online.subs.is_empty() {
+        go_offline(users, user);
+    }
+}
+
+/// Removes `user` from the online set and tells their online connections.
+fn go_offline(users: &mut Users, user: UserId) {
+    let Some(online) = users.remove(&user) else { return };
+    let event = Event::Presence { user_id: user, online: false };
+    for c in &online.connections {
+        send_to(users, *c, &event);
+    }
+}
+
+/// Removes the subscription from the hub when dropped.
+struct SubGuard {
+    hub: Arc<Hub>,
+    user: UserId,
+    id: u64,
+}
+
+impl Drop for SubGuard {
+    fn drop(&mut self) {
+        self.hub.unsubscribe(self.user, self.id);
+    }
+}
+
+/// A live stream of [`Event`]s for one user. The user is online while any of their
+/// subscriptions exists; dropping the last one makes them offline.
+///
+/// A subscription opened with a token ([`DevConnect::subscribe_session`]) also ends when
+/// that token is logged out, superseded by a password change, or expires;
+/// [`Subscription::end_reason`] then says which.
+pub struct Subscription {
+    user: UserId,
+    rx: mpsc::Receiver<Event>,
+    deadline: Option<Pin<Box<Sleep>>>,
+    ended: Arc<OnceLock<EndReason>>,
+    guard: SubGuard,
+}
+
+impl Subscription {
+    /// The next event; `None` once the subscription has ended.
+    pub async fn next(&mut self) -> Option<Event> {
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    /// The subscribing user.
+    #[must_use]
+    pub fn user_id(&self) -> UserId {
+        self.user
+    }
+
+    /// Why the subscription ended, once it has (`None` while it is live).
+    #[must_use]
+    pub fn end_reason(&self) -> Option<EndReason> {
+        self.ended.get().copied()
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        if let Some(deadline) = self.deadline.as_mut() {
+            if deadline.as_mut().poll(cx).is_ready() {
+                let _ = self.ended.set(EndReason::Expired);
+                self.rx.close();
+                self.deadline = None;
+                self.guard.hub.unsubscribe(self.user, self.guard.id);
+                return Poll::Ready(None);
+            }
+        }
+        let polled = self.rx.poll_recv(cx);
+        if let Poll::Ready(None) = polled {
+            let _ = self.ended.set(EndReason::Lagged);
+        }
+        polled
+    }
+}
+
+impl futures_core::Stream for Subscription {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.get_mut().poll_event(cx)
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("user", &self.user).field("id", &self.guard.id).finish_non_exhaustive()
+    }
+}
+
+impl DevConnect {
+    /// Opens a live event stream for `user`, making them online until it is dropped.
+    /// Their online connections get a presence event if this is their first one.
+    pub async fn subscribe(&self, user: UserId) -> Result<Subscription> {
+        self.open_subscription(user, None).await
+    }
+
+    /// Like [`DevConnect::subscribe`], for an authenticated token: the stream also ends
+    /// when that token is logged out, revoked by a password change, or expires.
+    pub async fn subscribe_session(&self, session: &Session) -> Result<Subscription> {
+        self.open_subscription(session.user_id, Some(session)).await
+    }
+
+    async fn open_subscription(&self, user: UserId, session: Option<&Session>) -> Result<Subscription> {
+        self.inner.store.user(user).await?.ok_or(crate::Error::NotFound("user"))?;
+        let connections = self.inner.store.connection_ids(user).await?;
+        Ok(self.inner.hub.subscribe(user, session, connections))
+    }
+
+    /// `me` (if online) and those of my connections who are online, `me` first.
+    pub async fn online_connections(&self, me: UserId) -> Result<Vec<UserId>> {
+        if let Some(ids) = self.inner.hub.online_connections(me) {
+            return Ok(ids);
+        }
+        let mut ids: Vec<UserId> = self.inner.store.connection_ids(me).await?;
+        ids.retain(|c| self.inner.hub.is_online(*c));
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Whether `user` has any live subscription.
+    #[must_use]
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.inner.hub.is_online(user)
+    }
+}

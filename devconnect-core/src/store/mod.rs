@@ -1,0 +1,193 @@
+//! The storage seam. A [`Store`] persists users, requests and messages and enforces the
+//! invariants that must hold under concurrency (unique email, one request per pair of
+//! users, one message per client message id) with its own constraints, never with a
+//! check-then-insert. Business rules live in the service, not here.
+//!
+//! Every backend passes the conformance suite in `crate::testkit`.
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::chat::Message;
+use crate::connection::{ConnectionRequest, RequestStatus};
+use crate::profile::{Me, Profile, ProfileUpdate};
+use crate::{Error, MessageId, RequestId, Result, UserId};
+
+/// A user as stored: the own profile plus credentials state. Never leaves the core.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    /// The profile and email.
+    pub me: Me,
+    /// The PHC-format password hash.
+    pub password_hash: String,
+    /// Bumped by each password change; tokens carry the version they were issued with.
+    pub token_version: i64,
+}
+
+/// What [`Store::auth_state`] reports about a user and one token id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthState {
+    /// The user's current token version.
+    pub token_version: i64,
+    /// Whether this token id was logged out.
+    pub revoked: bool,
+}
+
+/// A message to store. The store assigns its position.
+#[derive(Clone, Debug)]
+pub struct NewMessageRecord {
+    /// A fresh id.
+    pub id: MessageId,
+    /// The sender.
+    pub sender: UserId,
+    /// The receiver.
+    pub receiver: UserId,
+    /// The text (may be empty when there is an image).
+    pub text: String,
+    /// The image URL, if any.
+    pub image: Option<String>,
+    /// The sender's idempotency key, if any.
+    pub client_msg_id: Option<String>,
+    /// When the server received it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether [`Store::insert_message`] stored a new message or found the one stored
+/// earlier under the same `(sender, receiver, client_msg_id)`.
+#[derive(Clone, Debug)]
+pub enum Inserted {
+    /// Stored now.
+    New(Message),
+    /// Stored before; nothing was written.
+    Existing(Message),
+}
+
+/// One entry of [`Store::chat_partners`].
+#[derive(Clone, Debug)]
+pub struct PartnerRecord {
+    /// The partner's profile.
+    pub profile: Profile,
+    /// The latest message between us, if any.
+    pub last_message: Option<Message>,
+    /// Messages from the partner to me not yet read.
+    pub unread_count: u64,
+}
+
+/// A page request for the feed, validated.
+#[derive(Clone, Debug, Default)]
+pub struct FeedFilter {
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u32,
+    /// Lower-cased skills; a profile matches if it has any of them. Empty: no filter.
+    pub skills: Vec<String>,
+}
+
+/// Persistence for DevConnect. All methods are cancel-safe from the caller's view: a
+/// write either happened durably before `Ok` is returned or not at all.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks the store is reachable.
+    async fn ping(&self) -> Result<()>;
+    /// Flushes and releases resources; the store is not used afterwards.
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Inserts a user; a taken email is `Conflict`.
+    async fn insert_user(&self, user: &UserRecord) -> Result<()>;
+    /// A user by id.
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
+    /// A user by (normalised) email.
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
+    /// Applies a validated profile update; `None` if the user does not exist.
+    async fn update_profile(
+        &self,
+        id: UserId,
+        update: &ProfileUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>>;
+    /// Sets a new password hash and bumps the token version; returns the new version.
+    async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64>;
+    /// The user's token version and whether `token_id` was revoked; `None` if no such user.
+    async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>>;
+    /// Revokes one token until it expires anyway.
+    async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()>;
+
+    /// Inserts a request; any existing request between the two users, in either
+    /// direction, is `Conflict`.
+    async fn insert_request(&self, request: &ConnectionRequest) -> Result<()>;
+    /// A request by id.
+    async fn request(&self, id: RequestId) -> Result<Option<ConnectionRequest>>;
+    /// Moves a request from `interested` to `status` if `receiver` is its receiver and it
+    /// is still `interested`; `None` when it no longer matches (reviewed concurrently).
+    async fn review_request(
+        &self,
+        id: RequestId,
+        receiver: UserId,
+        status: RequestStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConnectionRequest>>;
+    /// Pending `interested` requests to `me`, newest first, with the sender's profile.
+    async fn received_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<Profile, UserId>>>;
+    /// Requests sent by `me` (any status), newest first, with the receiver's profile.
+    async fn sent_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<UserId, Profile>>>;
+    /// Profiles of everyone `me` is connected with (accepted either way), newest first.
+    async fn connections(&self, me: UserId) -> Result<Vec<Profile>>;
+    /// Ids of everyone `me` is connected with.
+    async fn connection_ids(&self, me: UserId) -> Result<Vec<UserId>>;
+    /// Whether `a` and `b` are connected.
+    async fn are_connected(&self, a: UserId, b: UserId) -> Result<bool>;
+    /// Removes the accepted request between `a` and `b`; `false` if they were not connected.
+    async fn delete_connection(&self, a: UserId, b: UserId) -> Result<bool>;
+
+    /// Profiles `viewer` has no request with either way (and not `viewer`), newest
+    /// account first, by `filter`.
+    async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>>;
+
+    /// Stores a message with the next position, or returns the one stored earlier under
+    /// the same client message id.
+    async fn insert_message(&self, message: &NewMessageRecord) -> Result<Inserted>;
+    /// Up to `limit` messages between `a` and `b` before `before` (or the newest),
+    /// oldest first. An unknown `before` is `NotFound`.
+    async fn history(&self, a: UserId, b: UserId, before: Option<MessageId>, limit: u32) -> Result<Vec<Message>>;
+    /// Up to `limit` messages to or from `me` after `after` (or from the start), in
+    /// position order. An unknown `after` is `NotFound`.
+    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<Message>>;
+    /// Everyone `me` is connected with or has history with, most recent conversation
+    /// first, then connections without messages.
+    async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>>;
+    /// Marks messages from `sender` to `reader` as read; returns the newest one marked.
+    async fn mark_read(&self, reader: UserId, sender: UserId, now: DateTime<Utc>) -> Result<Option<MessageId>>;
+}
+
+/// Opens the store named by `url`: `sqlite://PATH` or `sqlite::memory:`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    #[cfg(feature = "sqlite")]
+    if url == "sqlite::memory:" {
+        return Ok(Arc::new(sqlite::SqliteStore::open_in_memory().await?));
+    }
+    #[cfg(feature = "sqlite")]
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return Ok(Arc::new(sqlite::SqliteStore::open(path).await?));
+    }
+    Err(Error::validation("database", format!("unsupported database URL scheme in {:?}", scheme_of(url))))
+}
+
+/// The scheme part of a URL, so error messages never echo credentials.
+fn scheme_of(url: &str) -> &str {
+    url.split_once(':').map_or("", |(scheme, _)| scheme)
+}
+
+/// The key of an unordered pair of users: the same for `(a, b)` and `(b, a)`.
+#[must_use]
+pub fn pair_key(a: UserId, b: UserId) -> String {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    format!("{lo}{hi}")
+}

@@ -1,0 +1,893 @@
+//! The embedded store: SQLite on disk (WAL, `synchronous=FULL`, so a commit that
+//! returned survives a crash of the process and of the machine), with its schema
+//! migrations embedded here.
+//!
+//! Writes go through one connection (SQLite allows one writer at a time anyway);
+//! reads use a small pool of read-only connections that WAL lets run beside the
+//! writer. Every call runs on the blocking pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use bson::oid::ObjectId;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
+use tokio::sync::Semaphore;
+
+use super::{AuthState, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, Store, UserRecord, pair_key};
+use crate::chat::Message;
+use crate::connection::{ConnectionRequest, RequestStatus};
+use crate::profile::{Gender, Me, Profile, ProfileUpdate, skill_key};
+use crate::{Error, MessageId, RequestId, Result, UserId};
+
+const MAX_READERS: usize = 8;
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    age INTEGER,
+    gender TEXT,
+    photo_url TEXT,
+    about TEXT NOT NULL,
+    skills TEXT NOT NULL,
+    token_version INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Lower-cased skills, for the feed filter.
+CREATE TABLE user_skills (
+    skill TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (skill, user_id)
+) WITHOUT ROWID;
+CREATE INDEX user_skills_user ON user_skills (user_id);
+
+-- pair_key is the same for both directions: one request per unordered pair.
+CREATE TABLE connection_requests (
+    id TEXT PRIMARY KEY,
+    from_id TEXT NOT NULL,
+    to_id TEXT NOT NULL,
+    pair_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    note TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX requests_to_status ON connection_requests (to_id, status);
+CREATE INDEX requests_from_status ON connection_requests (from_id, status);
+
+-- seq is the server-assigned position: AUTOINCREMENT never reuses or reorders.
+CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    conv_key TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    receiver_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    image TEXT,
+    client_msg_id TEXT,
+    created_at INTEGER NOT NULL,
+    read_at INTEGER
+);
+CREATE INDEX messages_conversation ON messages (conv_key, seq);
+CREATE INDEX messages_sender ON messages (sender_id, seq);
+CREATE INDEX messages_receiver ON messages (receiver_id, seq);
+CREATE INDEX messages_unread ON messages (receiver_id, sender_id) WHERE read_at IS NULL;
+CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, receiver_id, client_msg_id)
+    WHERE client_msg_id IS NOT NULL;
+
+-- One row per participant and conversation, for the chat partner list.
+CREATE TABLE conversations (
+    user_id TEXT NOT NULL,
+    partner_id TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    PRIMARY KEY (user_id, partner_id)
+) WITHOUT ROWID;
+CREATE INDEX conversations_recent ON conversations (user_id, last_seq);
+
+CREATE TABLE revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);
+"];
+
+const USER_COLS: &str = "u.id, u.first_name, u.last_name, u.email, u.password_hash, u.age, u.gender, \
+                         u.photo_url, u.about, u.skills, u.token_version, u.created_at, u.updated_at";
+const REQUEST_COLS: &str = "r.id, r.from_id, r.to_id, r.status, r.note, r.created_at, r.updated_at";
+const REQUEST_COL_COUNT: usize = 7;
+const MESSAGE_COLS: &str = "seq, id, sender_id, receiver_id, text, image, client_msg_id, created_at, read_at";
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    db: Arc<Db>,
+}
+
+struct Db {
+    writer: Mutex<Connection>,
+    /// `None` for an in-memory database, whose only connection is the writer.
+    path: Option<PathBuf>,
+    readers: Mutex<Vec<Connection>>,
+    reader_slots: Semaphore,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database file at `path`.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(Error::internal)?;
+        }
+        let opened = path.clone();
+        let writer = tokio::task::spawn_blocking(move || -> rusqlite::Result<Connection> {
+            let mut conn = Connection::open(&opened)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            configure(&conn)?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::internal)?;
+        Ok(Self::from_writer(writer, Some(path)))
+    }
+
+    /// A private in-memory database, for tests.
+    pub async fn open_in_memory() -> Result<Self> {
+        let mut conn = Connection::open_in_memory().map_err(Error::internal)?;
+        configure(&conn).and_then(|()| migrate(&mut conn)).map_err(Error::internal)?;
+        Ok(Self::from_writer(conn, None))
+    }
+
+    fn from_writer(writer: Connection, path: Option<PathBuf>) -> Self {
+        Self {
+            db: Arc::new(Db {
+                writer: Mutex::new(writer),
+                path,
+                readers: Mutex::default(),
+                reader_slots: Semaphore::new(MAX_READERS),
+            }),
+        }
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || f(&mut lock(&db.writer))).await.map_err(Error::internal)?
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        if self.db.path.is_none() {
+            return self.write(move |conn| f(conn)).await;
+        }
+        let _slot = self.db.reader_slots.acquire().await.map_err(Error::internal)?;
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let pooled = lock(&db.readers).pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_reader(db.path.as_deref().unwrap_or(Path::new(""))).map_err(Error::internal)?,
+            };
+            let result = f(&conn);
+            lock(&db.readers).push(conn);
+            result
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic mid-call rolls back its transaction when the guard drops, so the
+    // connection is still consistent.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // FULL: the WAL is fsynced at every commit, so an acknowledged write survives even
+    // a power loss, not only a process crash.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in (1i64..).zip(MIGRATIONS).skip_while(|(i, _)| *i <= version) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i)?;
+    }
+    tx.commit()
+}
+
+/// Maps SQLite failures: a constraint violation is a `Conflict`, anything else internal.
+fn db_err(err: rusqlite::Error) -> Error {
+    match err.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => Error::Conflict("already exists"),
+        _ => Error::internal(err),
+    }
+}
+
+trait Db2<T> {
+    fn db(self) -> Result<T>;
+}
+
+impl<T> Db2<T> for rusqlite::Result<T> {
+    fn db(self) -> Result<T> {
+        self.map_err(db_err)
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn conversion(idx: usize, err: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(err))
+}
+
+fn oid(row: &Row<'_>, idx: usize) -> rusqlite::Result<ObjectId> {
+    let s: String = row.get(idx)?;
+    ObjectId::parse_str(&s).map_err(|e| conversion(idx, e))
+}
+
+fn time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let ms: i64 = row.get(idx)?;
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| conversion(idx, Error::internal("timestamp out of range")))
+}
+
+fn opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    match row.get::<_, Option<i64>>(idx)? {
+        None => Ok(None),
+        Some(_) => time(row, idx).map(Some),
+    }
+}
+
+fn user_at(row: &Row<'_>, o: usize) -> rusqlite::Result<UserRecord> {
+    let gender: Option<String> = row.get(o + 6)?;
+    let skills: String = row.get(o + 9)?;
+    Ok(UserRecord {
+        me: Me {
+            profile: Profile {
+                id: oid(row, o)?.into(),
+                first_name: row.get(o + 1)?,
+                last_name: row.get(o + 2)?,
+                age: row.get(o + 5)?,
+                gender: gender.as_deref().map(Gender::parse).transpose().map_err(|e| conversion(o + 6, e))?,
+                photo_url: row.get(o + 7)?,
+                about: row.get(o + 8)?,
+                skills: serde_json::from_str(&skills).map_err(|e| conversion(o + 9, e))?,
+                created_at: time(row, o + 11)?,
+                updated_at: time(row, o + 12)?,
+            },
+            email: row.get(o + 3)?,
+        },
+        password_hash: row.get(o + 4)?,
+        token_version: row.get(o + 10)?,
+    })
+}
+
+fn user(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    user_at(row, 0)
+}
+
+fn request_at(row: &Row<'_>, o: usize) -> rusqlite::Result<ConnectionRequest> {
+    let status: String = row.get(o + 3)?;
+    Ok(ConnectionRequest {
+        id: oid(row, o)?.into(),
+        from_user_id: oid(row, o + 1)?.into(),
+        to_user_id: oid(row, o + 2)?.into(),
+        status: RequestStatus::parse(&status).map_err(|e| conversion(o + 3, e))?,
+        note: row.get(o + 4)?,
+        created_at: time(row, o + 5)?,
+        updated_at: time(row, o + 6)?,
+    })
+}
+
+fn request(row: &Row<'_>) -> rusqlite::Result<ConnectionRequest> {
+    request_at(row, 0)
+}
+
+fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        seq: row.get(0)?,
+        id: oid(row, 1)?.into(),
+        sender_id: oid(row, 2)?.into(),
+        receiver_id: oid(row, 3)?.into(),
+        text: row.get(4)?,
+        image: row.get(5)?,
+        client_msg_id: row.get(6)?,
+        created_at: time(row, 7)?,
+        read_at: opt_time(row, 8)?,
+    })
+}
+
+fn user_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<UserRecord>> {
+    conn.prepare_cached(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"))?.query_row([id], user).optional()
+}
+
+fn set_skills(conn: &Connection, id: &str, skills: &[String]) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM user_skills WHERE user_id = ?1")?.execute([id])?;
+    let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO user_skills (skill, user_id) VALUES (?1, ?2)")?;
+    for skill in skills {
+        insert.execute([skill_key(skill).as_str(), id])?;
+    }
+    Ok(())
+}
+
+fn skills_json(skills: &[String]) -> Result<String> {
+    serde_json::to_string(skills).map_err(Error::internal)
+}
+
+fn message_seq(conn: &Connection, id: MessageId, filter: &str, a: &str) -> Result<i64> {
+    conn.prepare_cached(&format!("SELECT seq FROM messages WHERE id = ?1 AND {filter}"))
+        .and_then(|mut s| s.query_row([id.to_hex().as_str(), a], |r| r.get(0)).optional())
+        .db()?
+        .ok_or(Error::NotFound("message"))
+}
+
+fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {
+    rows.collect::<rusqlite::Result<Vec<T>>>().db()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).db()).await
+    }
+
+    async fn close(&self) -> Result<()> {
+        lock(&self.db.readers).clear();
+        self.write(|conn| conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)").db()).await
+    }
+
+    async fn insert_user(&self, u: &UserRecord) -> Result<()> {
+        let u = u.clone();
+        let skills = skills_json(&u.me.profile.skills)?;
+        self.write(move |conn| {
+            let tx = conn.transaction().db()?;
+            let p = &u.me.profile;
+            let id = p.id.to_hex();
+            tx.prepare_cached(
+                "INSERT INTO users (id, first_name, last_name, email, password_hash, age, gender, photo_url, \
+                 about, skills, token_version, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    p.first_name,
+                    p.last_name,
+                    u.me.email,
+                    u.password_hash,
+                    p.age,
+                    p.gender.map(Gender::as_str),
+                    p.photo_url,
+                    p.about,
+                    skills,
+                    u.token_version,
+                    ms(p.created_at),
+                    ms(p.updated_at),
+                ])
+            })
+            .map_err(|e| match db_err(e) {
+                Error::Conflict(_) => Error::Conflict("email already registered"),
+                other => other,
+            })?;
+            set_skills(&tx, &id, &p.skills).db()?;
+            tx.commit().db()
+        })
+        .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        self.read(move |conn| user_by_id(conn, &id.to_hex()).db()).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
+        let email = email.to_owned();
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {USER_COLS} FROM users u WHERE u.email = ?1"))
+                .and_then(|mut s| s.query_row([email], user).optional())
+                .db()
+        })
+        .await
+    }
+
+    async fn update_profile(
+        &self,
+        id: UserId,
+        update: &ProfileUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>> {
+        let update = update.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction().db()?;
+            let id = id.to_hex();
+            let Some(mut u) = user_by_id(&tx, &id).db()? else { return Ok(None) };
+            let p = &mut u.me.profile;
+            let ProfileUpdate { first_name, last_name, age, gender, about, skills, photo_url } = update;
+            p.first_name = first_name.unwrap_or(std::mem::take(&mut p.first_name));
+            p.last_name = last_name.unwrap_or(std::mem::take(&mut p.last_name));
+            p.age = age.or(p.age);
+            p.gender = gender.or(p.gender);
+            p.about = about.unwrap_or(std::mem::take(&mut p.about));
+            p.photo_url = photo_url.or(p.photo_url.take());
+            if let Some(skills) = skills {
+                set_skills(&tx, &id, &skills).db()?;
+                p.skills = skills;
+            }
+            p.updated_at = now;
+            tx.prepare_cached(
+                "UPDATE users SET first_name = ?2, last_name = ?3, age = ?4, gender = ?5, about = ?6, \
+                 skills = ?7, photo_url = ?8, updated_at = ?9 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    p.first_name,
+                    p.last_name,
+                    p.age,
+                    p.gender.map(Gender::as_str),
+                    p.about,
+                    skills_json(&p.skills).map_err(|e| conversion(7, e))?,
+                    p.photo_url,
+                    ms(now),
+                ])
+            })
+            .db()?;
+            tx.commit().db()?;
+            Ok(Some(u))
+        })
+        .await
+    }
+
+    async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64> {
+        let hash = password_hash.to_owned();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE users SET password_hash = ?2, token_version = token_version + 1 WHERE id = ?1 \
+                 RETURNING token_version",
+            )
+            .and_then(|mut s| s.query_row(params![id.to_hex(), hash], |r| r.get(0)).optional())
+            .db()?
+            .ok_or(Error::NotFound("user"))
+        })
+        .await
+    }
+
+    async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>> {
+        let token_id = token_id.to_owned();
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2) FROM users WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id.to_hex(), token_id], |r| {
+                    Ok(AuthState { token_version: r.get(0)?, revoked: r.get(1)? })
+                })
+                .optional()
+            })
+            .db()
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        let token_id = token_id.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction().db()?;
+            tx.prepare_cached("INSERT OR IGNORE INTO revoked_tokens (jti, user_id, expires_at) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![token_id, id.to_hex(), ms(expires_at)]))
+                .db()?;
+            // Expired tokens are refused anyway; forget their revocations.
+            tx.prepare_cached("DELETE FROM revoked_tokens WHERE expires_at < ?1")
+                .and_then(|mut s| s.execute([ms(Utc::now())]))
+                .db()?;
+            tx.commit().db()
+        })
+        .await
+    }
+
+    async fn insert_request(&self, r: &ConnectionRequest) -> Result<()> {
+        let r = r.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO connection_requests (id, from_id, to_id, pair_key, status, note, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    r.id.to_hex(),
+                    r.from_user_id.to_hex(),
+                    r.to_user_id.to_hex(),
+                    pair_key(r.from_user_id, r.to_user_id),
+                    r.status.as_str(),
+                    r.note,
+                    ms(r.created_at),
+                    ms(r.updated_at),
+                ])
+            })
+            .db()
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn request(&self, id: RequestId) -> Result<Option<ConnectionRequest>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {REQUEST_COLS} FROM connection_requests r WHERE r.id = ?1"))
+                .and_then(|mut s| s.query_row([id.to_hex()], request).optional())
+                .db()
+        })
+        .await
+    }
+
+    async fn review_request(
+        &self,
+        id: RequestId,
+        receiver: UserId,
+        status: RequestStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConnectionRequest>> {
+        self.write(move |conn| {
+            conn.prepare_cached(&format!(
+                "UPDATE connection_requests AS r SET status = ?3, updated_at = ?4 \
+                 WHERE r.id = ?1 AND r.to_id = ?2 AND r.status = 'interested' RETURNING {REQUEST_COLS}"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![id.to_hex(), receiver.to_hex(), status.as_str(), ms(now)], request).optional()
+            })
+            .db()
+        })
+        .await
+    }
+
+    async fn received_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<Profile, UserId>>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {REQUEST_COLS}, {USER_COLS} FROM connection_requests r JOIN users u ON u.id = r.from_id \
+                     WHERE r.to_id = ?1 AND r.status = 'interested' ORDER BY r.created_at DESC, r.id DESC"
+                ))
+                .db()?;
+            let rows = stmt
+                .query_map([me.to_hex()], |row| {
+                    let r = request(row)?;
+                    let from = user_at(row, REQUEST_COL_COUNT)?.me.profile;
+                    let to = r.to_user_id;
+                    Ok(r.with_parties(from, to))
+                })
+                .db()?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn sent_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<UserId, Profile>>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {REQUEST_COLS}, {USER_COLS} FROM connection_requests r JOIN users u ON u.id = r.to_id \
+                     WHERE r.from_id = ?1 ORDER BY r.created_at DESC, r.id DESC"
+                ))
+                .db()?;
+            let rows = stmt
+                .query_map([me.to_hex()], |row| {
+                    let r = request(row)?;
+                    let to = user_at(row, REQUEST_COL_COUNT)?.me.profile;
+                    let from = r.from_user_id;
+                    Ok(r.with_parties(from, to))
+                })
+                .db()?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn connections(&self, me: UserId) -> Result<Vec<Profile>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLS}, c.updated_at FROM ( \
+                       SELECT to_id AS other, updated_at FROM connection_requests WHERE from_id = ?1 AND status = 'accepted' \
+                       UNION ALL \
+                       SELECT from_id, updated_at FROM connection_requests WHERE to_id = ?1 AND status = 'accepted' \
+                     ) c JOIN users u ON u.id = c.other ORDER BY c.updated_at DESC, u.id DESC"
+                ))
+                .db()?;
+            let rows = stmt.query_map([me.to_hex()], |row| Ok(user(row)?.me.profile)).db()?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn connection_ids(&self, me: UserId) -> Result<Vec<UserId>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT to_id FROM connection_requests WHERE from_id = ?1 AND status = 'accepted' \
+                     UNION ALL \
+                     SELECT from_id FROM connection_requests WHERE to_id = ?1 AND status = 'accepted'",
+                )
+                .db()?;
+            let rows = stmt.query_map([me.to_hex()], |row| Ok(UserId::from(oid(row, 0)?))).db()?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn are_connected(&self, a: UserId, b: UserId) -> Result<bool> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM connection_requests WHERE pair_key = ?1 AND status = 'accepted')",
+            )
+            .and_then(|mut s| s.query_row([pair_key(a, b)], |r| r.get(0)))
+            .db()
+        })
+        .await
+    }
+
+    async fn delete_connection(&self, a: UserId, b: UserId) -> Result<bool> {
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM connection_requests WHERE pair_key = ?1 AND status = 'accepted'")
+                .and_then(|mut s| s.execute([pair_key(a, b)]))
+                .db()
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>> {
+        let filter = filter.clone();
+        self.read(move |conn| {
+            // Each candidate costs one lookup in the unique pair index, however many
+            // requests the viewer has: no list of excluded ids is ever built.
+            let skills = if filter.skills.is_empty() {
+                ""
+            } else {
+                "AND u.id IN (SELECT s.user_id FROM user_skills s WHERE s.skill IN (SELECT value FROM json_each(?4)))"
+            };
+            let sql = format!(
+                "SELECT {USER_COLS} FROM users u \
+                 WHERE u.id <> ?1 \
+                   AND NOT EXISTS (SELECT 1 FROM connection_requests r WHERE r.pair_key = \
+                       CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END) \
+                   {skills} \
+                 ORDER BY u.id DESC LIMIT ?2 OFFSET ?3"
+            );
+            let mut stmt = conn.prepare_cached(&sql).db()?;
+            let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
+            let viewer = viewer.to_hex();
+            let map = |row: &Row<'_>| Ok(user(row)?.me.profile);
+            let rows = if filter.skills.is_empty() {
+                stmt.query_map(params![viewer, filter.limit, offset], map)
+            } else {
+                stmt.query_map(params![viewer, filter.limit, offset, skills_json(&filter.skills)?], map)
+            };
+            collect(rows.db()?)
+        })
+        .await
+    }
+
+    async fn insert_message(&self, m: &NewMessageRecord) -> Result<Inserted> {
+        let m = m.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction().db()?;
+            let (sender, receiver) = (m.sender.to_hex(), m.receiver.to_hex());
+            let inserted: Option<i64> = tx
+                .prepare_cached(
+                    "INSERT INTO messages (id, conv_key, sender_id, receiver_id, text, image, client_msg_id, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                     ON CONFLICT (sender_id, receiver_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING \
+                     RETURNING seq",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![
+                            m.id.to_hex(),
+                            pair_key(m.sender, m.receiver),
+                            sender,
+                            receiver,
+                            m.text,
+                            m.image,
+                            m.client_msg_id,
+                            ms(m.created_at)
+                        ],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                })
+                .db()?;
+            let Some(seq) = inserted else {
+                let existing = tx
+                    .prepare_cached(&format!(
+                        "SELECT {MESSAGE_COLS} FROM messages WHERE sender_id = ?1 AND receiver_id = ?2 AND client_msg_id = ?3"
+                    ))
+                    .and_then(|mut s| s.query_row(params![sender, receiver, m.client_msg_id], message))
+                    .db()?;
+                return Ok(Inserted::Existing(existing));
+            };
+            tx.prepare_cached(
+                "INSERT INTO conversations (user_id, partner_id, last_seq) VALUES (?1, ?2, ?3), (?2, ?1, ?3) \
+                 ON CONFLICT (user_id, partner_id) DO UPDATE SET last_seq = excluded.last_seq",
+            )
+            .and_then(|mut s| s.execute(params![sender, receiver, seq]))
+            .db()?;
+            tx.commit().db()?;
+            Ok(Inserted::New(Message {
+                id: m.id,
+                sender_id: m.sender,
+                receiver_id: m.receiver,
+                text: m.text,
+                image: m.image,
+                client_msg_id: m.client_msg_id,
+                created_at: m.created_at,
+                read_at: None,
+                seq,
+            }))
+        })
+        .await
+    }
+
+    async fn history(&self, a: UserId, b: UserId, before: Option<MessageId>, limit: u32) -> Result<Vec<Message>> {
+        self.read(move |conn| {
+            let key = pair_key(a, b);
+            let before = match before {
+                Some(id) => message_seq(conn, id, "conv_key = ?2", &key)?,
+                None => i64::MAX,
+            };
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                ))
+                .db()?;
+            let mut messages = collect(stmt.query_map(params![key, before, limit], message).db()?)?;
+            messages.reverse();
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<Message>> {
+        self.read(move |conn| {
+            let me = me.to_hex();
+            let after = match after {
+                Some(id) => message_seq(conn, id, "(sender_id = ?2 OR receiver_id = ?2)", &me)?,
+                None => 0,
+            };
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT * FROM (SELECT {MESSAGE_COLS} FROM messages WHERE sender_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) \
+                     UNION ALL \
+                     SELECT * FROM (SELECT {MESSAGE_COLS} FROM messages WHERE receiver_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) \
+                     ORDER BY seq LIMIT ?3"
+                ))
+                .db()?;
+            collect(stmt.query_map(params![me, after, limit], message).db()?)
+        })
+        .await
+    }
+
+    async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>> {
+        self.read(move |conn| {
+            let me = me.to_hex();
+            // Conversations, most recent first; then connections without messages.
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT partner_id, last_seq FROM conversations WHERE user_id = ?1 \
+                     UNION ALL \
+                     SELECT other, NULL FROM ( \
+                       SELECT to_id AS other, updated_at FROM connection_requests WHERE from_id = ?1 AND status = 'accepted' \
+                       UNION ALL \
+                       SELECT from_id, updated_at FROM connection_requests WHERE to_id = ?1 AND status = 'accepted' \
+                       ORDER BY updated_at DESC) \
+                     WHERE other NOT IN (SELECT partner_id FROM conversations WHERE user_id = ?1) \
+                     ORDER BY last_seq IS NULL, last_seq DESC",
+                )
+                .db()?;
+            let partners =
+                collect(stmt.query_map([&me], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))).db()?)?;
+            let mut last = conn.prepare_cached(&format!("SELECT {MESSAGE_COLS} FROM messages WHERE seq = ?1")).db()?;
+            let mut unread = conn
+                .prepare_cached("SELECT COUNT(*) FROM messages WHERE receiver_id = ?1 AND sender_id = ?2 AND read_at IS NULL")
+                .db()?;
+            let mut out = Vec::with_capacity(partners.len());
+            for (partner, last_seq) in partners {
+                let Some(user) = user_by_id(conn, &partner).db()? else { continue };
+                let last_message = match last_seq {
+                    Some(seq) => last.query_row([seq], message).optional().db()?,
+                    None => None,
+                };
+                let unread_count: i64 = unread.query_row([&me, &partner], |r| r.get(0)).db()?;
+                out.push(PartnerRecord {
+                    profile: user.me.profile,
+                    last_message,
+                    unread_count: u64::try_from(unread_count).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn mark_read(&self, reader: UserId, sender: UserId, now: DateTime<Utc>) -> Result<Option<MessageId>> {
+        self.write(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "UPDATE messages SET read_at = ?3 WHERE receiver_id = ?1 AND sender_id = ?2 AND read_at IS NULL \
+                     RETURNING seq, id",
+                )
+                .db()?;
+            let rows = stmt
+                .query_map(params![reader.to_hex(), sender.to_hex(), ms(now)], |r| {
+                    Ok((r.get::<_, i64>(0)?, MessageId::from(oid(r, 1)?)))
+                })
+                .db()?;
+            Ok(collect(rows)?.into_iter().max_by_key(|(seq, _)| *seq).map(|(_, id)| id))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::conformance_tests!(SqliteStore::open_in_memory().await);
+
+    mod on_disk {
+        use super::*;
+
+        crate::conformance_tests!({
+            let dir = tempfile::tempdir().map_err(Error::internal)?;
+            let store = SqliteStore::open(dir.path().join("test.db")).await;
+            // Keep the directory for the life of the test process.
+            std::mem::forget(dir);
+            store
+        });
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_data_and_does_not_rerun_migrations() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let path = dir.path().join("x.db");
+        let store = SqliteStore::open(&path).await?;
+        let user = crate::testkit::user_record("reopen@example.com");
+        store.insert_user(&user).await?;
+        store.close().await?;
+        drop(store);
+        let store = SqliteStore::open(&path).await?;
+        let found = store.user_by_email("reopen@example.com").await?;
+        assert_eq!(found.map(|u| u.me), Some(user.me));
+        Ok(())
+    }
+}
