@@ -1,6 +1,6 @@
 //! Live events and presence.
 //!
-//! The [`Hub`] keeps, for every online user, their open subscriptions and the ids of
+//! The hub keeps, for every online user, their open subscriptions and the ids of
 //! their connections (loaded once when they come online, kept current on accept and
 //! remove). Presence is reference-counted: a user is online while any subscription is
 //! open (several tabs, devices). Presence changes go only to the user's online

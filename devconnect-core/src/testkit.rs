@@ -1,1 +1,814 @@
+//! The store conformance suite: one `pub async fn` per behaviour, each taking a fresh,
+//! empty store and checking, through the [`DevConnect`] service, what a user would
+//! see. Every backend's tests run all of them with [`conformance_tests!`]:
+//!
+//! ```ignore
+//! devconnect_core::conformance_tests!(MyStore::open_fresh().await);
+//! ```
+//!
+//! The factory expression is evaluated inside an `async fn` returning
+//! `devconnect_core::Result<()>` and must yield `Result<impl Store>`.
 
+#![allow(clippy::missing_errors_doc, missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use secrecy::SecretString;
+
+use crate::auth::{PasswordChange, Signup};
+use crate::chat::NewMessage;
+use crate::connection::RequestStatus;
+use crate::feed::FeedQuery;
+use crate::media::{LocalMedia, Upload};
+use crate::profile::{Me, Profile, ProfileEdit};
+use crate::realtime::{EndReason, Event, Subscription};
+use crate::store::{Store, UserRecord};
+use crate::{DevConnect, Error, MessageId, RateLimit, Result, Settings, UserId};
+
+/// A strong password every test user has.
+pub const PASSWORD: &str = "Str0ng!pass";
+/// The JWT secret of test services.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Runs every conformance test against the stores made by `$factory`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@each $factory;
+            signup_returns_a_token_that_authenticates,
+            emails_are_unique_case_insensitively,
+            concurrent_signups_with_one_email_create_one_account,
+            wrong_email_and_wrong_password_are_indistinguishable,
+            logout_revokes_only_that_token,
+            password_change_revokes_older_tokens,
+            forged_and_expired_tokens_are_refused,
+            own_profile_has_email_and_public_profile_does_not,
+            profile_edits_are_validated_and_persisted,
+            a_new_photo_replaces_and_deletes_the_old_one,
+            request_rules_self_unknown_and_duplicates,
+            concurrent_opposite_requests_create_one,
+            only_the_receiver_reviews_a_pending_request,
+            request_lists_embed_the_other_party,
+            connections_can_be_listed_and_removed,
+            feed_excludes_me_and_everyone_i_have_a_request_with,
+            feed_pages_neither_overlap_nor_skip,
+            feed_filters_by_skill,
+            messages_go_only_to_connections,
+            history_pages_backwards_in_order,
+            client_message_ids_make_sends_idempotent,
+            concurrent_duplicate_sends_store_one_message,
+            sync_returns_everything_after_a_message_in_order,
+            chat_partners_show_recency_and_unread_counts,
+            presence_is_refcounted_and_only_for_connections,
+            events_reach_the_right_people,
+            revoked_and_expired_tokens_end_their_subscriptions
+        );
+    };
+    (@each $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() -> $crate::Result<()> {
+                let store = $factory?;
+                $crate::testkit::$name(::std::sync::Arc::new(store)).await
+            }
+        )*
+    };
+}
+
+/// A service over `store` with test settings (real argon2 parameters, limits off).
+pub fn service(store: Arc<dyn Store>) -> Result<DevConnect> {
+    service_with(store, Settings::default())
+}
+
+/// A service over `store` with `settings` (rate limits are turned off unless set).
+pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<DevConnect> {
+    if settings.message_rate == Settings::default().message_rate {
+        settings.message_rate = RateLimit::per_minute(0);
+    }
+    if settings.request_rate == Settings::default().request_rate {
+        settings.request_rate = RateLimit::per_minute(0);
+    }
+    let dir = tempfile::tempdir().map_err(Error::internal)?.keep();
+    let media = Arc::new(LocalMedia::new(dir, "/media")?);
+    DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)
+}
+
+/// A signup form for `email` with valid fields.
+pub fn signup_form(first_name: &str, email: &str) -> Signup {
+    Signup {
+        first_name: first_name.to_owned(),
+        last_name: "Tester".to_owned(),
+        email: email.to_owned(),
+        password: PASSWORD.to_owned(),
+        age: Some(30),
+        gender: Some("female".to_owned()),
+        about: Some("I test things.".to_owned()),
+        skills: vec!["Rust".to_owned(), "Go".to_owned()],
+        photo: None,
+    }
+}
+
+/// A user record with a placeholder hash, for store-level tests.
+pub fn user_record(email: &str) -> UserRecord {
+    let now = crate::now();
+    UserRecord {
+        me: Me {
+            profile: Profile {
+                id: UserId::new(),
+                first_name: "Store".to_owned(),
+                last_name: "User".to_owned(),
+                age: Some(40),
+                gender: None,
+                photo_url: None,
+                about: String::new(),
+                skills: vec!["SQL".to_owned()],
+                created_at: now,
+                updated_at: now,
+            },
+            email: email.to_owned(),
+        },
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+        token_version: 0,
+    }
+}
+
+/// Signs up a user named `name` (email `name@example.com`); returns id and token.
+pub async fn user(app: &DevConnect, name: &str) -> Result<(UserId, String)> {
+    let auth = app.signup(signup_form(name, &format!("{}@example.com", name.to_lowercase()))).await?;
+    Ok((auth.user.profile.id, auth.token))
+}
+
+/// Connects `a` and `b` (a sends, b accepts).
+pub async fn connect(app: &DevConnect, a: UserId, b: UserId) -> Result<()> {
+    let request = app.send_request(a, b, RequestStatus::Interested, None).await?;
+    app.review_request(b, request.id, RequestStatus::Accepted).await?;
+    Ok(())
+}
+
+/// Sends a text message.
+pub async fn say(app: &DevConnect, from: UserId, to: UserId, text: &str) -> Result<crate::Message> {
+    Ok(app.send_message(from, to, NewMessage { text: text.to_owned(), ..NewMessage::default() }).await?.message)
+}
+
+/// The next event of `sub`, failing after five seconds.
+pub async fn next_event(sub: &mut Subscription) -> Result<Event> {
+    tokio::time::timeout(Duration::from_secs(5), sub.next())
+        .await
+        .map_err(|_| Error::internal("no event within 5 s"))?
+        .ok_or_else(|| Error::internal("subscription ended"))
+}
+
+/// Asserts that nothing arrives on `sub` for a short while.
+pub async fn assert_quiet(sub: &mut Subscription) -> Result<()> {
+    match tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+        Err(_) => Ok(()),
+        Ok(event) => Err(Error::internal(format!("unexpected event {event:?}"))),
+    }
+}
+
+fn check(cond: bool, what: &str) -> Result<()> {
+    if cond { Ok(()) } else { Err(Error::internal(format!("check failed: {what}"))) }
+}
+
+fn code<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+fn expect_code<T: std::fmt::Debug>(result: Result<T>, expected: &'static str, what: &str) -> Result<()> {
+    let got = code(result);
+    check(got == expected, &format!("{what}: expected {expected}, got {got}"))
+}
+
+/// A PNG of the given size.
+pub fn png(width: u32, height: u32) -> Upload {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let written = image::DynamicImage::new_rgb8(width, height).write_to(&mut out, image::ImageFormat::Png);
+    debug_assert!(written.is_ok());
+    Upload(out.into_inner())
+}
+
+pub async fn signup_returns_a_token_that_authenticates(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let auth = app.signup(signup_form("Ada", "  Ada@Example.com ")).await?;
+    check(auth.user.email == "ada@example.com", "email normalised")?;
+    check(auth.user.profile.skills == ["Rust", "Go"], "skills kept")?;
+    let session = app.authenticate(&auth.token).await?;
+    check(session.user_id == auth.user.profile.id, "token is for the user")?;
+    let login = app.login("ADA@example.com", PASSWORD).await?;
+    check(login.user == auth.user, "login returns the same user")?;
+    expect_code(
+        app.signup(Signup { password: "weak".into(), ..signup_form("B", "b@x.io") }).await,
+        "validation",
+        "weak",
+    )?;
+    expect_code(app.signup(Signup { age: Some(12), ..signup_form("B", "b@x.io") }).await, "validation", "age")?;
+    expect_code(app.signup(signup_form(" ", "b@x.io")).await, "validation", "empty first name")?;
+    expect_code(app.login("b@x.io", PASSWORD).await, "unauthorized", "invalid signups stored nothing")
+}
+
+pub async fn emails_are_unique_case_insensitively(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    app.signup(signup_form("Ada", "ada@example.com")).await?;
+    expect_code(app.signup(signup_form("Eve", " ADA@example.COM")).await, "conflict", "same email")
+}
+
+pub async fn concurrent_signups_with_one_email_create_one_account(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(Arc::clone(&store))?;
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move { app.signup(signup_form(&format!("Twin{i}"), "twin@example.com")).await })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.map_err(Error::internal)? {
+            Ok(_) => created += 1,
+            Err(Error::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    check(created == 1, &format!("exactly one account, got {created}"))?;
+    // Store-level: the constraint itself refuses a second record with the same email.
+    expect_code(store.insert_user(&user_record("twin@example.com")).await, "conflict", "store constraint")
+}
+
+pub async fn wrong_email_and_wrong_password_are_indistinguishable(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    user(&app, "Ada").await?;
+    let wrong_password = app.login("ada@example.com", "Wr0ng!pass").await.err().map(|e| e.to_string());
+    let wrong_email = app.login("nobody@example.com", PASSWORD).await.err().map(|e| e.to_string());
+    check(wrong_password.is_some() && wrong_password == wrong_email, "same error")?;
+    expect_code(app.login("not an email", PASSWORD).await, "unauthorized", "malformed email")?;
+    expect_code(app.login("ada@example.com", &"x".repeat(10_000)).await, "unauthorized", "huge password")
+}
+
+pub async fn logout_revokes_only_that_token(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (_, first) = user(&app, "Ada").await?;
+    let second = app.login("ada@example.com", PASSWORD).await?.token;
+    let session = app.authenticate(&first).await?;
+    app.logout(&session).await?;
+    app.logout(&session).await?; // idempotent
+    expect_code(app.authenticate(&first).await, "unauthorized", "logged-out token")?;
+    app.authenticate(&second).await.map(drop)
+}
+
+pub async fn password_change_revokes_older_tokens(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (_, first) = user(&app, "Ada").await?;
+    let other = app.login("ada@example.com", PASSWORD).await?.token;
+    let session = app.authenticate(&first).await?;
+    let change = |old: &str, new: &str, confirm: &str| PasswordChange {
+        old_password: old.to_owned(),
+        new_password: new.to_owned(),
+        confirm_password: confirm.to_owned(),
+    };
+    expect_code(
+        app.change_password(&session, change("Wr0ng!old", "N3w!passw", "N3w!passw")).await,
+        "validation",
+        "old",
+    )?;
+    expect_code(
+        app.change_password(&session, change(PASSWORD, "N3w!passw", "N3w!other")).await,
+        "validation",
+        "confirm",
+    )?;
+    expect_code(app.change_password(&session, change(PASSWORD, "weak", "weak")).await, "validation", "strength")?;
+    let fresh = app.change_password(&session, change(PASSWORD, "N3w!passw", "N3w!passw")).await?;
+    expect_code(app.authenticate(&first).await, "unauthorized", "token used for the change")?;
+    expect_code(app.authenticate(&other).await, "unauthorized", "other older token")?;
+    app.authenticate(&fresh).await?;
+    expect_code(app.login("ada@example.com", PASSWORD).await, "unauthorized", "old password")?;
+    app.login("ada@example.com", "N3w!passw").await.map(drop)
+}
+
+pub async fn forged_and_expired_tokens_are_refused(store: Arc<dyn Store>) -> Result<()> {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let app = service(Arc::clone(&store))?;
+    let (id, token) = user(&app, "Ada").await?;
+    let now = Utc::now().timestamp();
+    let claims = |exp: i64| serde_json::json!({"sub": id.to_hex(), "iat": now, "exp": exp, "jti": "abc", "ver": 0});
+    let sign = |alg: Algorithm, secret: &[u8], exp: i64| {
+        jsonwebtoken::encode(&Header::new(alg), &claims(exp), &EncodingKey::from_secret(secret))
+            .map_err(Error::internal)
+    };
+    let forged = [
+        String::new(),
+        "garbage".to_owned(),
+        format!("{token}x"),
+        sign(Algorithm::HS256, b"another-secret-another-secret-0000", now + 60)?,
+        sign(Algorithm::HS512, SECRET.as_bytes(), now + 60)?,
+        sign(Algorithm::HS256, SECRET.as_bytes(), now - 10)?,
+        // alg "none": header {"alg":"none","typ":"JWT"}, unsigned.
+        format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", token.split('.').nth(1).unwrap_or_default()),
+    ];
+    for (i, bad) in forged.iter().enumerate() {
+        expect_code(app.authenticate(bad).await, "unauthorized", &format!("forged token #{i}"))?;
+    }
+    // A token for a user that does not exist is refused too.
+    let ghost = UserId::new();
+    let ghost_token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &serde_json::json!({"sub": ghost.to_hex(), "iat": now, "exp": now + 60, "jti": "x", "ver": 0}),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .map_err(Error::internal)?;
+    expect_code(app.authenticate(&ghost_token).await, "unauthorized", "ghost user")?;
+    // Short-lived tokens expire.
+    let short = service_with(store, Settings { token_ttl: Duration::from_secs(1), ..Settings::default() })?;
+    let token = short.login("ada@example.com", PASSWORD).await?.token;
+    short.authenticate(&token).await?;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    expect_code(short.authenticate(&token).await, "unauthorized", "expired")
+}
+
+pub async fn own_profile_has_email_and_public_profile_does_not(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let me = serde_json::to_value(app.profile(ada).await?).map_err(Error::internal)?;
+    check(me["emailID"] == "ada@example.com", "own profile has email")?;
+    check(me["_id"] == ada.to_hex(), "own profile has _id")?;
+    let public = serde_json::to_value(app.public_profile(ada).await?).map_err(Error::internal)?;
+    check(public.get("emailID").is_none(), "public profile has no email")?;
+    for value in [&me, &public] {
+        let text = value.to_string();
+        check(!text.contains("argon2") && !text.contains("password"), "no credentials")?;
+    }
+    expect_code(app.public_profile(UserId::new()).await, "not_found", "unknown user")
+}
+
+pub async fn profile_edits_are_validated_and_persisted(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let before = app.profile(ada).await?;
+    let edit = ProfileEdit {
+        about: Some("  Systems programmer  ".into()),
+        skills: Some(vec!["Zig".into(), "zig".into(), "C".into()]),
+        age: Some(41),
+        ..ProfileEdit::default()
+    };
+    let after = app.edit_profile(ada, edit).await?;
+    check(after.profile.about == "Systems programmer", "about trimmed")?;
+    check(after.profile.skills == ["Zig", "C"], "skills deduplicated")?;
+    check(after.profile.age == Some(41), "age")?;
+    check(after.profile.first_name == before.profile.first_name, "untouched field kept")?;
+    check(after.profile.updated_at >= before.profile.updated_at, "updated_at moves")?;
+    check(app.profile(ada).await? == after, "edit persisted")?;
+    let bad = ProfileEdit { first_name: Some("ok".into()), age: Some(7), ..ProfileEdit::default() };
+    expect_code(app.edit_profile(ada, bad).await, "validation", "bad age")?;
+    check(app.profile(ada).await?.profile.first_name == before.profile.first_name, "nothing changed on error")?;
+    let long = ProfileEdit { about: Some("x".repeat(5000)), ..ProfileEdit::default() };
+    expect_code(app.edit_profile(ada, long).await, "validation", "about too long")?;
+    let gender = ProfileEdit { gender: Some("robot".into()), ..ProfileEdit::default() };
+    expect_code(app.edit_profile(ada, gender).await, "validation", "gender")?;
+    expect_code(app.edit_profile(UserId::new(), ProfileEdit::default()).await, "not_found", "unknown user")
+}
+
+pub async fn a_new_photo_replaces_and_deletes_the_old_one(store: Arc<dyn Store>) -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let media = Arc::new(LocalMedia::new(dir.path(), "/media")?);
+    let settings = Settings { message_rate: RateLimit::per_minute(0), ..Settings::default() };
+    let app = DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)?;
+    let auth = app.signup(Signup { photo: Some(png(8, 8)), ..signup_form("Ada", "ada@example.com") }).await?;
+    let first = auth.user.profile.photo_url.clone().unwrap_or_default();
+    check(first.starts_with("/media/") && first.ends_with(".png"), "photo url")?;
+    let file = |url: &str| dir.path().join(url.trim_start_matches("/media/"));
+    check(file(&first).exists(), "first photo stored")?;
+    let me = app.set_photo(auth.user.profile.id, png(4, 4)).await?;
+    let second = me.profile.photo_url.unwrap_or_default();
+    check(second != first && file(&second).exists(), "second photo stored")?;
+    check(!file(&first).exists(), "first photo deleted")?;
+    expect_code(
+        app.set_photo(auth.user.profile.id, Upload(b"%PDF-1.4".to_vec())).await,
+        "unsupported_media_type",
+        "pdf",
+    )?;
+    check(app.profile(auth.user.profile.id).await?.profile.photo_url == Some(second), "photo unchanged on error")
+}
+
+pub async fn request_rules_self_unknown_and_duplicates(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    expect_code(app.send_request(ada, ada, RequestStatus::Interested, None).await, "validation", "self")?;
+    expect_code(app.send_request(ada, UserId::new(), RequestStatus::Interested, None).await, "not_found", "unknown")?;
+    expect_code(app.send_request(ada, bob, RequestStatus::Accepted, None).await, "validation", "bad status")?;
+    let long = "n".repeat(301);
+    expect_code(app.send_request(ada, bob, RequestStatus::Interested, Some(&long)).await, "validation", "note")?;
+    let sent = app.send_request(ada, bob, RequestStatus::Interested, Some(" Hi Bob ")).await?;
+    check(sent.note.as_deref() == Some("Hi Bob") && sent.status == RequestStatus::Interested, "request fields")?;
+    expect_code(app.send_request(ada, bob, RequestStatus::Interested, None).await, "conflict", "again")?;
+    expect_code(app.send_request(bob, ada, RequestStatus::Ignored, None).await, "conflict", "reverse")
+}
+
+pub async fn concurrent_opposite_requests_create_one(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let app = app.clone();
+            let (from, to) = if i % 2 == 0 { (ada, bob) } else { (bob, ada) };
+            tokio::spawn(async move { app.send_request(from, to, RequestStatus::Interested, None).await })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.map_err(Error::internal)? {
+            Ok(_) => created += 1,
+            Err(Error::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    check(created == 1, &format!("one request, got {created}"))?;
+    let total = app.sent_requests(ada).await?.len() + app.sent_requests(bob).await?.len();
+    check(total == 1, "one stored")
+}
+
+pub async fn only_the_receiver_reviews_a_pending_request(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    let request = app.send_request(ada, bob, RequestStatus::Interested, None).await?;
+    expect_code(app.review_request(ada, request.id, RequestStatus::Accepted).await, "forbidden", "sender")?;
+    expect_code(app.review_request(eve, request.id, RequestStatus::Accepted).await, "not_found", "stranger")?;
+    expect_code(app.review_request(bob, request.id, RequestStatus::Ignored).await, "validation", "bad status")?;
+    expect_code(
+        app.review_request(bob, crate::RequestId::new(), RequestStatus::Accepted).await,
+        "not_found",
+        "unknown",
+    )?;
+    let accepted = app.review_request(bob, request.id, RequestStatus::Accepted).await?;
+    check(accepted.status == RequestStatus::Accepted && accepted.id == request.id, "accepted")?;
+    expect_code(app.review_request(bob, request.id, RequestStatus::Rejected).await, "conflict", "twice")?;
+    let ignored = app.send_request(eve, bob, RequestStatus::Ignored, None).await?;
+    expect_code(app.review_request(bob, ignored.id, RequestStatus::Accepted).await, "conflict", "ignored")?;
+    check(app.connections(ada).await?.iter().map(|p| p.id).eq([bob]), "connected")
+}
+
+pub async fn request_lists_embed_the_other_party(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    app.send_request(ada, bob, RequestStatus::Interested, Some("hello")).await?;
+    app.send_request(eve, bob, RequestStatus::Ignored, None).await?;
+    let r = app.send_request(ada, eve, RequestStatus::Interested, None).await?;
+    app.review_request(eve, r.id, RequestStatus::Rejected).await?;
+    let received = app.received_requests(bob).await?;
+    check(received.len() == 1, "only pending interested")?;
+    check(received[0].from_user_id.id == ada && received[0].from_user_id.first_name == "Ada", "sender profile")?;
+    check(received[0].note.as_deref() == Some("hello"), "note")?;
+    let json = serde_json::to_value(&received[0]).map_err(Error::internal)?;
+    check(json["fromUserId"]["firstName"] == "Ada" && json["fromUserId"].get("emailID").is_none(), "json shape")?;
+    let sent = app.sent_requests(ada).await?;
+    check(sent.len() == 2 && sent.iter().all(|r| r.from_user_id == ada), "sent lists")?;
+    check(sent.iter().any(|r| r.to_user_id.id == eve && r.status == RequestStatus::Rejected), "sent shows status")?;
+    check(app.received_requests(ada).await?.is_empty(), "nothing received")
+}
+
+pub async fn connections_can_be_listed_and_removed(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    connect(&app, ada, bob).await?;
+    connect(&app, eve, ada).await?;
+    let mut ids: Vec<UserId> = app.connections(ada).await?.iter().map(|p| p.id).collect();
+    ids.sort();
+    let mut expected = vec![bob, eve];
+    expected.sort();
+    check(ids == expected, "both directions")?;
+    say(&app, ada, bob, "hi").await?;
+    expect_code(app.remove_connection(bob, eve).await, "not_found", "not connected")?;
+    app.remove_connection(bob, ada).await?;
+    check(app.connections(ada).await?.iter().map(|p| p.id).eq([eve]), "removed")?;
+    expect_code(say(&app, ada, bob, "still there?").await, "forbidden", "no chat after removal")?;
+    check(app.history(bob, ada, None, None).await?.len() == 1, "history stays readable")?;
+    app.send_request(bob, ada, RequestStatus::Interested, None).await.map(drop)
+}
+
+pub async fn feed_excludes_me_and_everyone_i_have_a_request_with(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let mut others = Vec::new();
+    for name in ["Bob", "Cy", "Dee", "Eve", "Fay", "Gus"] {
+        others.push(user(&app, name).await?.0);
+    }
+    app.send_request(ada, others[0], RequestStatus::Interested, None).await?;
+    app.send_request(ada, others[1], RequestStatus::Ignored, None).await?;
+    app.send_request(others[2], ada, RequestStatus::Interested, None).await?;
+    connect(&app, others[3], ada).await?;
+    let feed = app.feed(ada, &FeedQuery::default()).await?;
+    let ids: Vec<UserId> = feed.profiles.iter().map(|p| p.id).collect();
+    check(ids == [others[5], others[4]], &format!("newest first, excluded the rest: {ids:?}"))?;
+    check(!feed.has_more && feed.page == 1 && feed.limit == 10, "page fields")?;
+    let json = serde_json::to_value(&feed.profiles).map_err(Error::internal)?.to_string();
+    check(!json.contains("emailID"), "feed shows public profiles")
+}
+
+pub async fn feed_pages_neither_overlap_nor_skip(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(Arc::clone(&store))?;
+    let (ada, _) = user(&app, "Ada").await?;
+    // Store-level inserts keep this fast (no password hashing).
+    let mut all = Vec::new();
+    for i in 0..23 {
+        let record = user_record(&format!("u{i}@example.com"));
+        all.push(record.me.profile.id);
+        store.insert_user(&record).await?;
+    }
+    let mut seen = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = app.feed(ada, &FeedQuery { page: Some(page), limit: Some(5), skills: vec![] }).await?;
+        seen.extend(p.profiles.iter().map(|p| p.id));
+        if !p.has_more {
+            break;
+        }
+        page += 1;
+    }
+    all.reverse();
+    check(seen == all, "pages cover everyone exactly once, newest first")?;
+    check(page == 5, "five pages")?;
+    let capped = app.feed(ada, &FeedQuery { limit: Some(1000), ..FeedQuery::default() }).await?;
+    check(capped.limit == 50 && capped.profiles.len() == 23, "limit capped at 50")?;
+    expect_code(app.feed(ada, &FeedQuery { page: Some(0), ..FeedQuery::default() }).await, "validation", "page 0")
+}
+
+pub async fn feed_filters_by_skill(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (cy, _) = user(&app, "Cy").await?;
+    app.edit_profile(bob, ProfileEdit { skills: Some(vec!["Haskell".into()]), ..ProfileEdit::default() }).await?;
+    app.edit_profile(cy, ProfileEdit { skills: Some(vec!["OCaml".into(), "Rust".into()]), ..ProfileEdit::default() })
+        .await?;
+    let q = |skills: &[&str]| FeedQuery {
+        skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+        ..FeedQuery::default()
+    };
+    let ids = |p: crate::FeedPage| p.profiles.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    check(ids(app.feed(ada, &q(&["haskell"])).await?) == [bob], "one skill, any case")?;
+    check(ids(app.feed(ada, &q(&["HASKELL", "ocaml"])).await?) == [cy, bob], "any of several")?;
+    check(ids(app.feed(ada, &q(&["cobol"])).await?).is_empty(), "no match")?;
+    // Bob's old skills are gone from the filter after the edit.
+    check(ids(app.feed(ada, &q(&["go"])).await?).is_empty(), "replaced skills no longer match")
+}
+
+pub async fn messages_go_only_to_connections(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    expect_code(say(&app, ada, bob, "hi").await, "forbidden", "not connected")?;
+    let r = app.send_request(ada, bob, RequestStatus::Interested, None).await?;
+    expect_code(say(&app, ada, bob, "hi").await, "forbidden", "pending")?;
+    app.review_request(bob, r.id, RequestStatus::Accepted).await?;
+    expect_code(say(&app, ada, bob, "   ").await, "validation", "empty")?;
+    expect_code(say(&app, ada, ada, "me").await, "validation", "self")?;
+    expect_code(say(&app, ada, bob, &"x".repeat(5001)).await, "validation", "too long")?;
+    let m = say(&app, ada, bob, "hello 👋").await?;
+    check(m.sender_id == ada && m.receiver_id == bob && m.text == "hello 👋" && m.read_at.is_none(), "fields")?;
+    let with_image = NewMessage { image: Some(png(2, 2)), ..NewMessage::default() };
+    let m = app.send_message(bob, ada, with_image).await?.message;
+    check(m.image.as_deref().is_some_and(|u| u.starts_with("/media/")) && m.text.is_empty(), "image-only message")?;
+    let history = app.history(bob, ada, None, None).await?;
+    check(history.len() == 2, "both stored")
+}
+
+pub async fn history_pages_backwards_in_order(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    connect(&app, ada, bob).await?;
+    connect(&app, ada, eve).await?;
+    let mut sent = Vec::new();
+    for i in 0..12 {
+        let (from, to) = if i % 3 == 0 { (bob, ada) } else { (ada, bob) };
+        sent.push(say(&app, from, to, &format!("m{i}")).await?.id);
+        say(&app, ada, eve, "noise").await?;
+    }
+    let newest = app.history(ada, bob, None, Some(5)).await?;
+    check(newest.iter().map(|m| m.id).eq(sent[7..].iter().copied()), "newest page, oldest first")?;
+    let older = app.history(bob, ada, Some(newest[0].id), Some(5)).await?;
+    check(older.iter().map(|m| m.id).eq(sent[2..7].iter().copied()), "page before")?;
+    let oldest = app.history(ada, bob, Some(older[0].id), Some(5)).await?;
+    check(oldest.iter().map(|m| m.id).eq(sent[..2].iter().copied()), "last page")?;
+    check(newest.windows(2).all(|w| w[0].seq < w[1].seq), "positions increase")?;
+    let foreign = app.history(ada, eve, None, Some(1)).await?;
+    expect_code(app.history(ada, bob, Some(foreign[0].id), None).await, "not_found", "cursor of another chat")?;
+    expect_code(app.history(ada, bob, Some(MessageId::new()), None).await, "not_found", "unknown cursor")?;
+    expect_code(app.history(ada, bob, None, Some(0)).await, "validation", "limit 0")
+}
+
+pub async fn client_message_ids_make_sends_idempotent(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    connect(&app, ada, bob).await?;
+    connect(&app, ada, eve).await?;
+    connect(&app, bob, eve).await?;
+    let msg = |text: &str| NewMessage { text: text.into(), client_msg_id: Some("c-1".into()), image: None };
+    let first = app.send_message(ada, bob, msg("once")).await?;
+    let again = app.send_message(ada, bob, msg("once (retry)")).await?;
+    check(first.created && !again.created, "second is a replay")?;
+    check(again.message == first.message, "same stored message")?;
+    let to_eve = app.send_message(ada, eve, msg("other receiver")).await?;
+    let from_bob = app.send_message(bob, ada, msg("other sender")).await?;
+    check(to_eve.created && from_bob.created && to_eve.message.id != first.message.id, "scoped per sender+receiver")?;
+    check(app.history(ada, bob, None, None).await?.len() == 2, "no duplicate stored")?;
+    let bad = NewMessage { text: "x".into(), client_msg_id: Some(String::new()), image: None };
+    expect_code(app.send_message(ada, bob, bad).await, "validation", "empty client id")
+}
+
+pub async fn concurrent_duplicate_sends_store_one_message(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    connect(&app, ada, bob).await?;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let m = NewMessage { text: "storm".into(), client_msg_id: Some("storm-1".into()), image: None };
+                app.send_message(ada, bob, m).await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    let mut created = 0;
+    for task in tasks {
+        let sent = task.await.map_err(Error::internal)??;
+        created += usize::from(sent.created);
+        ids.push(sent.message.id);
+    }
+    ids.dedup();
+    check(created == 1 && ids.len() == 1, "one message, one id for all")?;
+    check(app.history(ada, bob, None, None).await?.len() == 1, "one stored")
+}
+
+pub async fn sync_returns_everything_after_a_message_in_order(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    connect(&app, ada, bob).await?;
+    connect(&app, ada, eve).await?;
+    connect(&app, bob, eve).await?;
+    let mut mine = Vec::new();
+    for i in 0..9 {
+        let m = match i % 3 {
+            0 => say(&app, bob, ada, "b").await?,
+            1 => say(&app, ada, eve, "a").await?,
+            _ => {
+                say(&app, bob, eve, "not mine").await?;
+                continue;
+            }
+        };
+        mine.push(m.id);
+    }
+    let all = app.sync(ada, None, None).await?;
+    check(all.messages.iter().map(|m| m.id).eq(mine.iter().copied()) && !all.has_more, "all mine, in order")?;
+    let page = app.sync(ada, Some(mine[1]), Some(2)).await?;
+    check(page.messages.iter().map(|m| m.id).eq(mine[2..4].iter().copied()) && page.has_more, "after, bounded")?;
+    let rest = app.sync(ada, Some(mine[3]), Some(100)).await?;
+    check(rest.messages.iter().map(|m| m.id).eq(mine[4..].iter().copied()) && !rest.has_more, "rest")?;
+    let foreign = app.history(bob, eve, None, Some(1)).await?;
+    expect_code(app.sync(ada, Some(foreign[0].id), None).await, "not_found", "someone else's message")
+}
+
+pub async fn chat_partners_show_recency_and_unread_counts(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    let (dan, _) = user(&app, "Dan").await?;
+    connect(&app, ada, bob).await?;
+    connect(&app, ada, eve).await?;
+    connect(&app, ada, dan).await?;
+    say(&app, bob, ada, "1").await?;
+    say(&app, bob, ada, "2").await?;
+    let last = say(&app, eve, ada, "3").await?;
+    app.remove_connection(ada, eve).await?;
+    let partners = app.chat_partners(ada).await?;
+    let ids: Vec<UserId> = partners.iter().map(|p| p.profile.id).collect();
+    check(ids == [eve, bob, dan], &format!("recent first, history kept, then connections: {ids:?}"))?;
+    check(partners[0].last_message.as_ref().map(|m| m.id) == Some(last.id), "last message")?;
+    check(partners[1].unread_count == 2 && partners[2].unread_count == 0, "unread counts")?;
+    check(partners[2].last_message.is_none(), "no history")?;
+    let up_to = app.mark_read(ada, bob).await?;
+    check(up_to.is_some(), "marked something")?;
+    check(app.mark_read(ada, bob).await?.is_none(), "nothing left")?;
+    let partners = app.chat_partners(ada).await?;
+    check(partners.iter().all(|p| p.profile.id != bob || p.unread_count == 0), "read")?;
+    let history = app.history(ada, bob, None, None).await?;
+    check(history.iter().all(|m| m.read_at.is_some()) && history.last().map(|m| m.id) == up_to, "read_at set")?;
+    check(app.chat_partners(bob).await?[0].unread_count == 0, "Bob's own messages are not unread to him")
+}
+
+pub async fn presence_is_refcounted_and_only_for_connections(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    connect(&app, ada, bob).await?;
+    let mut bob_sub = app.subscribe(bob).await?;
+    let mut eve_sub = app.subscribe(eve).await?;
+    let ada_tab1 = app.subscribe(ada).await?;
+    let online = Event::Presence { user_id: ada, online: true };
+    check(next_event(&mut bob_sub).await? == online, "connection sees Ada online")?;
+    check(app.online_connections(ada).await? == [ada, bob], "Ada sees herself and Bob")?;
+    check(app.online_connections(eve).await? == [eve], "Eve sees only herself")?;
+    let ada_tab2 = app.subscribe(ada).await?;
+    drop(ada_tab1);
+    assert_quiet(&mut bob_sub).await?;
+    check(app.is_online(ada), "still online with one tab")?;
+    drop(ada_tab2);
+    check(next_event(&mut bob_sub).await? == Event::Presence { user_id: ada, online: false }, "offline")?;
+    check(!app.is_online(ada), "offline after last tab")?;
+    assert_quiet(&mut eve_sub).await?;
+    // A new connection between two online users shows each to the other.
+    let mut ada_sub = app.subscribe(ada).await?;
+    let _ = next_event(&mut bob_sub).await?;
+    let r = app.send_request(eve, ada, RequestStatus::Interested, None).await?;
+    let _ = next_event(&mut ada_sub).await?; // the request itself
+    app.review_request(ada, r.id, RequestStatus::Accepted).await?;
+    check(next_event(&mut ada_sub).await? == Event::Presence { user_id: eve, online: true }, "Ada sees Eve")?;
+    let mut saw_presence = false;
+    for _ in 0..2 {
+        saw_presence |= next_event(&mut eve_sub).await? == Event::Presence { user_id: ada, online: true };
+    }
+    check(saw_presence, "Eve sees Ada")
+}
+
+pub async fn events_reach_the_right_people(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (eve, _) = user(&app, "Eve").await?;
+    let mut eve_sub = app.subscribe(eve).await?;
+    let mut ada_sub = app.subscribe(ada).await?;
+    let mut bob_sub = app.subscribe(bob).await?;
+    let request = app.send_request(ada, bob, RequestStatus::Interested, Some("hi")).await?;
+    match next_event(&mut bob_sub).await? {
+        Event::ConnectionRequest(r) => check(r.id == request.id && r.from_user_id.id == ada, "request event")?,
+        other => return Err(Error::internal(format!("expected a request, got {other:?}"))),
+    }
+    app.review_request(bob, request.id, RequestStatus::Accepted).await?;
+    let mut accepted = false;
+    for _ in 0..2 {
+        if let Event::ConnectionAccepted(r) = next_event(&mut ada_sub).await? {
+            accepted = r.id == request.id && r.to_user_id.id == bob;
+        }
+    }
+    check(accepted, "accepted event to the sender")?;
+    let _ = next_event(&mut bob_sub).await?; // Ada's presence
+    let m = say(&app, ada, bob, "hey").await?;
+    for sub in [&mut ada_sub, &mut bob_sub] {
+        check(next_event(sub).await? == Event::NewMessage(Arc::new(m.clone())), "message to both sides")?;
+    }
+    app.typing(bob, ada, true).await?;
+    check(next_event(&mut ada_sub).await? == Event::Typing { user_id: bob, typing: true }, "typing")?;
+    expect_code(app.typing(eve, ada, true).await, "forbidden", "typing to a stranger")?;
+    app.mark_read(bob, ada).await?;
+    check(next_event(&mut ada_sub).await? == Event::MessagesRead { user_id: bob, up_to: m.id }, "read receipt")?;
+    assert_quiet(&mut eve_sub).await?;
+    assert_quiet(&mut bob_sub).await
+}
+
+pub async fn revoked_and_expired_tokens_end_their_subscriptions(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(Arc::clone(&store))?;
+    let (_, token) = user(&app, "Ada").await?;
+    let other = app.login("ada@example.com", PASSWORD).await?.token;
+    let session = app.authenticate(&token).await?;
+    let other_session = app.authenticate(&other).await?;
+    let mut sub = app.subscribe_session(&session).await?;
+    let mut other_sub = app.subscribe_session(&other_session).await?;
+    app.logout(&session).await?;
+    let ended = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.map_err(Error::internal)?;
+    check(ended.is_none() && sub.end_reason() == Some(EndReason::Revoked), "logout ends that subscription")?;
+    check(app.is_online(other_session.user_id), "the other token's subscription lives")?;
+    let change = PasswordChange {
+        old_password: PASSWORD.into(),
+        new_password: "N3w!passw".into(),
+        confirm_password: "N3w!passw".into(),
+    };
+    app.change_password(&other_session, change).await?;
+    let ended = tokio::time::timeout(Duration::from_secs(5), other_sub.next()).await.map_err(Error::internal)?;
+    check(ended.is_none() && other_sub.end_reason() == Some(EndReason::Revoked), "password change ends it")?;
+    check(!app.is_online(session.user_id), "offline")?;
+    let short = service_with(store, Settings { token_ttl: Duration::from_secs(1), ..Settings::default() })?;
+    let token = short.login("ada@example.com", "N3w!passw").await?.token;
+    let mut sub = short.subscribe_session(&short.authenticate(&token).await?).await?;
+    let ended = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.map_err(Error::internal)?;
+    check(ended.is_none() && sub.end_reason() == Some(EndReason::Expired), "expiry ends it")?;
+    check(!short.is_online(session.user_id), "offline after expiry")
+}

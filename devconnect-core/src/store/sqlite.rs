@@ -560,8 +560,9 @@ impl Store for SqliteStore {
     ) -> Result<Option<ConnectionRequest>> {
         self.write(move |conn| {
             conn.prepare_cached(&format!(
-                "UPDATE connection_requests AS r SET status = ?3, updated_at = ?4 \
-                 WHERE r.id = ?1 AND r.to_id = ?2 AND r.status = 'interested' RETURNING {REQUEST_COLS}"
+                "UPDATE connection_requests SET status = ?3, updated_at = ?4 \
+                 WHERE id = ?1 AND to_id = ?2 AND status = 'interested' RETURNING {}",
+                REQUEST_COLS.replace("r.", "")
             ))
             .and_then(|mut s| {
                 s.query_row(params![id.to_hex(), receiver.to_hex(), status.as_str(), ms(now)], request).optional()
@@ -803,22 +804,27 @@ impl Store for SqliteStore {
             // Conversations, most recent first; then connections without messages.
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT partner_id, last_seq FROM conversations WHERE user_id = ?1 \
-                     UNION ALL \
-                     SELECT other, NULL FROM ( \
-                       SELECT to_id AS other, updated_at FROM connection_requests WHERE from_id = ?1 AND status = 'accepted' \
+                    "SELECT pid, last_seq FROM ( \
+                       SELECT partner_id AS pid, last_seq, 0 AS grp, 0 AS accepted_at \
+                         FROM conversations WHERE user_id = ?1 \
                        UNION ALL \
-                       SELECT from_id, updated_at FROM connection_requests WHERE to_id = ?1 AND status = 'accepted' \
-                       ORDER BY updated_at DESC) \
-                     WHERE other NOT IN (SELECT partner_id FROM conversations WHERE user_id = ?1) \
-                     ORDER BY last_seq IS NULL, last_seq DESC",
+                       SELECT other, NULL, 1, updated_at FROM ( \
+                         SELECT to_id AS other, updated_at FROM connection_requests \
+                           WHERE from_id = ?1 AND status = 'accepted' \
+                         UNION ALL \
+                         SELECT from_id, updated_at FROM connection_requests \
+                           WHERE to_id = ?1 AND status = 'accepted') \
+                       WHERE other NOT IN (SELECT partner_id FROM conversations WHERE user_id = ?1)) \
+                     ORDER BY grp, last_seq DESC, accepted_at DESC",
                 )
                 .db()?;
             let partners =
                 collect(stmt.query_map([&me], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))).db()?)?;
             let mut last = conn.prepare_cached(&format!("SELECT {MESSAGE_COLS} FROM messages WHERE seq = ?1")).db()?;
             let mut unread = conn
-                .prepare_cached("SELECT COUNT(*) FROM messages WHERE receiver_id = ?1 AND sender_id = ?2 AND read_at IS NULL")
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM messages WHERE receiver_id = ?1 AND sender_id = ?2 AND read_at IS NULL",
+                )
                 .db()?;
             let mut out = Vec::with_capacity(partners.len());
             for (partner, last_seq) in partners {
