@@ -185,6 +185,10 @@ impl Credentials {
     }
 
     fn verify_now(&self, password: &str, hash: &str) -> bool {
+        // bcrypt: what the original DevConnect stored; upgraded to argon2id at login.
+        if hash.starts_with("$2") {
+            return bcrypt::verify(password, hash).unwrap_or(false);
+        }
         match PasswordHash::new(hash) {
             Ok(parsed) => self.argon2.verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(err) => {
@@ -303,8 +307,23 @@ impl DevConnect {
             return Err(Error::Unauthorized(LOGIN_FAILED));
         }
         let record = record.ok_or(Error::Unauthorized(LOGIN_FAILED))?;
+        if !record.password_hash.starts_with("$argon2id$") {
+            self.upgrade_hash(&record, password).await;
+        }
         let token = self.inner.credentials.issue(record.me.profile.id, record.token_version)?;
         Ok(Authenticated { user: record.me, token })
+    }
+
+    /// Re-hashes a legacy (bcrypt) password with argon2id after a successful login.
+    /// Best effort: a failure is logged and the old hash keeps working.
+    async fn upgrade_hash(&self, record: &UserRecord, password: &str) {
+        let upgraded = match self.inner.credentials.hash(password.to_owned()).await {
+            Ok(new) => self.inner.store.replace_password_hash(record.me.profile.id, &record.password_hash, &new).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = upgraded {
+            tracing::warn!(%err, "could not upgrade a legacy password hash");
+        }
     }
 
     /// Checks a bearer token: signature (HS256 only), expiry, and that it was neither

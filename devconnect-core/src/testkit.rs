@@ -41,6 +41,7 @@ macro_rules! conformance_tests {
             emails_are_unique_case_insensitively,
             concurrent_signups_with_one_email_create_one_account,
             wrong_email_and_wrong_password_are_indistinguishable,
+            legacy_bcrypt_passwords_log_in_and_are_upgraded,
             logout_revokes_only_that_token,
             password_change_revokes_older_tokens,
             forged_and_expired_tokens_are_refused,
@@ -246,6 +247,20 @@ pub async fn wrong_email_and_wrong_password_are_indistinguishable(store: Arc<dyn
     check(wrong_password.is_some() && wrong_password == wrong_email, "same error")?;
     expect_code(app.login("not an email", PASSWORD).await, "unauthorized", "malformed email")?;
     expect_code(app.login("ada@example.com", &"x".repeat(10_000)).await, "unauthorized", "huge password")
+}
+
+pub async fn legacy_bcrypt_passwords_log_in_and_are_upgraded(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(Arc::clone(&store))?;
+    let mut legacy = user_record("legacy@example.com");
+    legacy.password_hash = bcrypt::hash(PASSWORD, 4).map_err(Error::internal)?;
+    store.insert_user(&legacy).await?;
+    expect_code(app.login("legacy@example.com", "Wr0ng!pass").await, "unauthorized", "wrong password")?;
+    let auth = app.login("legacy@example.com", PASSWORD).await?;
+    check(auth.user.profile.id == legacy.me.profile.id, "logged in")?;
+    let stored = store.user(legacy.me.profile.id).await?.map(|u| u.password_hash).unwrap_or_default();
+    check(stored.starts_with("$argon2id$"), "hash upgraded to argon2id")?;
+    app.authenticate(&auth.token).await?;
+    app.login("legacy@example.com", PASSWORD).await.map(drop)
 }
 
 pub async fn logout_revokes_only_that_token(store: Arc<dyn Store>) -> Result<()> {

@@ -115,6 +115,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<UserRecord>>;
     /// Sets a new password hash and bumps the token version; returns the new version.
     async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64>;
+    /// Replaces the password hash with `new` if it is still `old` (a re-hash of the same
+    /// password: the token version stays). Returns whether it was replaced.
+    async fn replace_password_hash(&self, id: UserId, old: &str, new: &str) -> Result<bool>;
     /// The user's token version and whether `token_id` was revoked; `None` if no such user.
     async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>>;
     /// Revokes one token until it expires anyway.

@@ -484,6 +484,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn replace_password_hash(&self, id: UserId, old: &str, new: &str) -> Result<bool> {
+        let (old, new) = (old.to_owned(), new.to_owned());
+        self.write(move |conn| {
+            conn.prepare_cached("UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2")
+                .and_then(|mut s| s.execute(params![id.to_hex(), old, new]))
+                .db()
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
     async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>> {
         let token_id = token_id.to_owned();
         self.read(move |conn| {
