@@ -1,1 +1,87 @@
-fn main() {}
+//! Benchmarks of the hot paths on the embedded store:
+//! - `feed`: one page for a viewer with 5,000 requests among 100,000 users, both with
+//!   the requests spread over everyone and with them covering the 5,000 newest accounts
+//!   (the worst case for a newest-first feed: the page must skip all of them);
+//! - `send_message`: a durable send (fsync per commit) between two connections.
+//!
+//! Run with `cargo bench -p devconnect-core`.
+
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use devconnect_core::store::sqlite::SqliteStore;
+use devconnect_core::testkit::{connect, service, user, user_record};
+use devconnect_core::{DevConnect, FeedQuery, NewMessage, RequestStatus, Result, Store, UserId};
+use tokio::runtime::Runtime;
+
+const USERS: usize = 100_000;
+const REQUESTS: usize = 5_000;
+
+/// An in-memory store with `USERS` users and a viewer with `REQUESTS` requests to the
+/// users chosen by `pick` (index into creation order).
+async fn seeded(pick: impl Fn(usize) -> usize) -> Result<(DevConnect, UserId)> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().await?);
+    let app = service(Arc::clone(&store))?;
+    let mut ids = Vec::with_capacity(USERS);
+    for i in 0..USERS {
+        let record = user_record(&format!("user{i}@example.com"));
+        ids.push(record.me.profile.id);
+        store.insert_user(&record).await?;
+    }
+    let (viewer, _) = user(&app, "Viewer").await?;
+    for i in 0..REQUESTS {
+        app.send_request(viewer, ids[pick(i)], RequestStatus::Ignored, None).await?;
+    }
+    Ok((app, viewer))
+}
+
+fn feed(c: &mut Criterion) {
+    let Ok(rt) = Runtime::new() else { return };
+    let mut group = c.benchmark_group("feed");
+    let cases: [(&str, fn(usize) -> usize); 2] =
+        [("requests_spread", |i| i * (USERS / REQUESTS)), ("requests_to_newest", |i| USERS - 1 - i)];
+    for (name, pick) in cases {
+        let Ok((app, viewer)) = rt.block_on(seeded(pick)) else { return };
+        for page in [1, 100] {
+            let query = FeedQuery { page: Some(page), limit: Some(10), skills: vec![] };
+            group.bench_function(format!("{name}/page_{page}"), |b| {
+                b.to_async(&rt).iter(|| async { app.feed(viewer, &query).await.map(|p| p.profiles.len()) });
+            });
+        }
+        let query = FeedQuery { page: Some(1), limit: Some(10), skills: vec!["sql".into()] };
+        group.bench_function(format!("{name}/skills_filter"), |b| {
+            b.to_async(&rt).iter(|| async { app.feed(viewer, &query).await.map(|p| p.profiles.len()) });
+        });
+    }
+    group.finish();
+}
+
+fn send_message(c: &mut Criterion) {
+    let Ok(rt) = Runtime::new() else { return };
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let setup = async {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("bench.db")).await?);
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let (bob, _) = user(&app, "Bob").await?;
+        connect(&app, ada, bob).await?;
+        Result::Ok((app, ada, bob))
+    };
+    let Ok((app, ada, bob)) = rt.block_on(setup) else { return };
+    let mut n = 0u64;
+    c.bench_function("send_message/durable", |b| {
+        b.to_async(&rt).iter(|| {
+            n += 1;
+            let message = NewMessage { text: "hello".into(), client_msg_id: Some(format!("b{n}")), image: None };
+            let app = app.clone();
+            async move { app.send_message(ada, bob, message).await.map(|s| s.created) }
+        });
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = feed, send_message
+}
+criterion_main!(benches);

@@ -113,7 +113,8 @@ pub fn process_image(upload: &Upload, limit: usize) -> Result<Image> {
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(unreadable)?;
-    let orientation = decoder.orientation().map_err(unreadable)?;
+    // A damaged EXIF block only loses the rotation; the pixels are still fine.
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     decoded.apply_orientation(orientation);
     let decoded = match kind {
@@ -261,6 +262,31 @@ mod tests {
         bytes.truncate(40);
         let err = process_image(&Upload(bytes), DEFAULT_UPLOAD_LIMIT).err();
         assert_eq!(err.map(|e| e.code()), Some("validation"));
+    }
+
+    #[test]
+    fn exif_and_gps_metadata_are_stripped() {
+        let mut jpeg = Cursor::new(Vec::new());
+        assert!(DynamicImage::new_rgb8(16, 16).write_to(&mut jpeg, ImageFormat::Jpeg).is_ok());
+        let jpeg = jpeg.into_inner();
+        // APP1 "Exif" segment: a big-endian TIFF header, one empty IFD, and a GPS-looking
+        // payload, spliced in right after the SOI marker.
+        let mut payload = b"Exif\0\0MM\0*\0\0\0\x08\0\0\0\0\0\0".to_vec();
+        payload.extend_from_slice(b"GPSLatitude 48.8584 N, GPSLongitude 2.2945 E");
+        let len = u16::try_from(payload.len() + 2).unwrap_or(u16::MAX).to_be_bytes();
+        let mut with_exif = jpeg[..2].to_vec();
+        with_exif.extend_from_slice(&[0xFF, 0xE1, len[0], len[1]]);
+        with_exif.extend_from_slice(&payload);
+        with_exif.extend_from_slice(&jpeg[2..]);
+        let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        assert!(contains(&with_exif, b"GPSLatitude"));
+
+        let image = process_image(&Upload(with_exif), DEFAULT_UPLOAD_LIMIT);
+        let Ok(image) = image else { return assert!(image.is_ok()) };
+        assert_eq!(image.kind, ImageKind::Jpeg);
+        assert!(!contains(&image.bytes, b"Exif"));
+        assert!(!contains(&image.bytes, b"GPSLatitude"));
+        assert!(image::load_from_memory(&image.bytes).is_ok());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //!
 //! Every backend passes the conformance suite in `crate::testkit`.
 
+#[cfg(feature = "mongodb")]
+pub mod mongo;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -170,8 +172,14 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_read(&self, reader: UserId, sender: UserId, now: DateTime<Utc>) -> Result<Option<MessageId>>;
 }
 
-/// Opens the store named by `url`: `sqlite://PATH` or `sqlite::memory:`.
+/// Opens the store named by `url`: `sqlite://PATH`, `sqlite::memory:`, or (with the
+/// `mongodb` feature) `mongodb://…` / `mongodb+srv://…`, the database named by the URL's
+/// path (default `devconnect`).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    #[cfg(feature = "mongodb")]
+    if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
+        return Ok(Arc::new(mongo::MongoStore::open(url).await?));
+    }
     #[cfg(feature = "sqlite")]
     if url == "sqlite::memory:" {
         return Ok(Arc::new(sqlite::SqliteStore::open_in_memory().await?));
