@@ -243,6 +243,11 @@ impl Credentials {
                 _ => Error::Unauthorized("invalid token"),
             })?;
         let claims = data.claims;
+        // jsonwebtoken accepts a token through the second of its `exp`; realtime
+        // subscriptions end at `exp`, so refuse from that instant on too.
+        if claims.exp <= Utc::now().timestamp() {
+            return Err(Error::Unauthorized("token expired"));
+        }
         let user_id = UserId::parse("token", &claims.sub).map_err(|_| Error::Unauthorized("invalid token"))?;
         let expires_at = Utc.timestamp_opt(claims.exp, 0).single().ok_or(Error::Unauthorized("invalid token"))?;
         Ok(Session { user_id, token_id: claims.jti, token_version: claims.ver, expires_at })

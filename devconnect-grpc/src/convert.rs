@@ -1,0 +1,235 @@
+//! Conversions between core types and the generated protobuf types. Requests are
+//! decoded into core inputs here with no rule of their own: the core validates.
+
+use devconnect_core::chat::ChatPartner;
+use devconnect_core::realtime::Event;
+use devconnect_core::{
+    ConnectionRequest, Gender, Me, Message, MessageId, Profile, RequestId, RequestStatus, Result, UserId,
+};
+
+use crate::pb;
+
+/// A core time as a protobuf `Timestamp`.
+fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) }
+}
+
+impl From<Gender> for pb::Gender {
+    fn from(g: Gender) -> Self {
+        match g {
+            Gender::Male => Self::Male,
+            Gender::Female => Self::Female,
+            Gender::Others => Self::Others,
+        }
+    }
+}
+
+impl From<RequestStatus> for pb::RequestStatus {
+    fn from(s: RequestStatus) -> Self {
+        match s {
+            RequestStatus::Interested => Self::Interested,
+            RequestStatus::Ignored => Self::Ignored,
+            RequestStatus::Accepted => Self::Accepted,
+            RequestStatus::Rejected => Self::Rejected,
+        }
+    }
+}
+
+impl From<Profile> for pb::Profile {
+    fn from(p: Profile) -> Self {
+        Self {
+            id: p.id.to_hex(),
+            first_name: p.first_name,
+            last_name: p.last_name,
+            age: p.age.map(u32::from),
+            gender: p.gender.map_or(pb::Gender::Unspecified, pb::Gender::from).into(),
+            photo_url: p.photo_url,
+            about: p.about,
+            skills: p.skills,
+            created_at: Some(timestamp(p.created_at)),
+            updated_at: Some(timestamp(p.updated_at)),
+        }
+    }
+}
+
+impl From<Me> for pb::Me {
+    fn from(me: Me) -> Self {
+        Self { profile: Some(me.profile.into()), email_id: me.email }
+    }
+}
+
+impl From<Message> for pb::Message {
+    fn from(m: Message) -> Self {
+        Self {
+            id: m.id.to_hex(),
+            sender_id: m.sender_id.to_hex(),
+            receiver_id: m.receiver_id.to_hex(),
+            text: m.text,
+            image: m.image,
+            client_msg_id: m.client_msg_id,
+            created_at: Some(timestamp(m.created_at)),
+            read_at: m.read_at.map(timestamp),
+        }
+    }
+}
+
+impl From<ChatPartner> for pb::ChatPartner {
+    fn from(p: ChatPartner) -> Self {
+        Self {
+            profile: Some(p.profile.into()),
+            online: p.online,
+            last_message: p.last_message.map(Into::into),
+            unread_count: p.unread_count,
+        }
+    }
+}
+
+/// One side of a request: its id, and the profile where the core embedded one.
+pub(crate) trait Party {
+    fn split(self) -> (UserId, Option<pb::Profile>);
+}
+
+impl Party for UserId {
+    fn split(self) -> (UserId, Option<pb::Profile>) {
+        (self, None)
+    }
+}
+
+impl Party for Profile {
+    fn split(self) -> (UserId, Option<pb::Profile>) {
+        (self.id, Some(self.into()))
+    }
+}
+
+impl<F: Party, T: Party> From<ConnectionRequest<F, T>> for pb::ConnectionRequest {
+    fn from(r: ConnectionRequest<F, T>) -> Self {
+        let (from_id, from_user) = r.from_user_id.split();
+        let (to_id, to_user) = r.to_user_id.split();
+        Self {
+            id: r.id.to_hex(),
+            from_user_id: from_id.to_hex(),
+            to_user_id: to_id.to_hex(),
+            status: pb::RequestStatus::from(r.status).into(),
+            note: r.note,
+            created_at: Some(timestamp(r.created_at)),
+            updated_at: Some(timestamp(r.updated_at)),
+            from_user,
+            to_user,
+        }
+    }
+}
+
+impl From<Event> for pb::Event {
+    fn from(event: Event) -> Self {
+        use pb::event::Kind;
+        let kind = match event {
+            Event::NewMessage(m) => Kind::NewMessage(unshare(m).into()),
+            Event::Presence { user_id, online } => Kind::Presence(pb::Presence { user_id: user_id.to_hex(), online }),
+            Event::ConnectionRequest(r) => Kind::ConnectionRequest(unshare(r).into()),
+            Event::ConnectionAccepted(r) => Kind::ConnectionAccepted(unshare(r).into()),
+            Event::Typing { user_id, typing } => Kind::Typing(pb::Typing { user_id: user_id.to_hex(), typing }),
+            Event::MessagesRead { user_id, up_to } => {
+                Kind::MessagesRead(pb::MessagesRead { user_id: user_id.to_hex(), up_to: up_to.to_hex() })
+            }
+        };
+        Self { kind: Some(kind) }
+    }
+}
+
+/// The value behind a shared event payload, cloned only if it is still shared.
+fn unshare<T: Clone>(shared: std::sync::Arc<T>) -> T {
+    std::sync::Arc::unwrap_or_clone(shared)
+}
+
+/// The `online_users` event that opens every stream.
+pub(crate) fn online_users(ids: &[UserId]) -> pb::Event {
+    pb::Event { kind: Some(pb::event::Kind::OnlineUsers(pb::OnlineUsers { user_ids: hex_ids(ids) })) }
+}
+
+pub(crate) fn hex_ids(ids: &[UserId]) -> Vec<String> {
+    ids.iter().map(|id| id.to_hex()).collect()
+}
+
+/// A user id from a request field named `field` (as the API names it).
+pub(crate) fn user_id(field: &'static str, raw: &str) -> Result<UserId> {
+    UserId::parse(field, raw)
+}
+
+/// A request id from a request field.
+pub(crate) fn request_id(field: &'static str, raw: &str) -> Result<RequestId> {
+    RequestId::parse(field, raw)
+}
+
+/// An optional message id (a cursor) from a request field.
+pub(crate) fn message_id(field: &'static str, raw: Option<&str>) -> Result<Option<MessageId>> {
+    raw.map(|s| MessageId::parse(field, s)).transpose()
+}
+
+/// The wire name of a gender for the core to parse; `None` when not given.
+///
+/// An unknown number is passed on as text so the core rejects it with its own message.
+pub(crate) fn gender_text(raw: i32) -> Option<String> {
+    match pb::Gender::try_from(raw) {
+        Ok(pb::Gender::Unspecified) => None,
+        Ok(g) => Some(gender_name(g).to_owned()),
+        Err(_) => Some(raw.to_string()),
+    }
+}
+
+/// Like [`gender_text`], for an edit where the field is present: unspecified is invalid.
+pub(crate) fn edited_gender(raw: i32) -> String {
+    gender_text(raw).unwrap_or_else(|| "unspecified".to_owned())
+}
+
+fn gender_name(g: pb::Gender) -> &'static str {
+    match g {
+        pb::Gender::Male => Gender::Male.as_str(),
+        pb::Gender::Female => Gender::Female.as_str(),
+        pb::Gender::Others => Gender::Others.as_str(),
+        pb::Gender::Unspecified => "unspecified",
+    }
+}
+
+/// The wire name of a request status, for the core's `parse_send` / `parse_review`.
+pub(crate) fn status_text(raw: i32) -> String {
+    match pb::RequestStatus::try_from(raw) {
+        Ok(pb::RequestStatus::Interested) => RequestStatus::Interested.as_str().to_owned(),
+        Ok(pb::RequestStatus::Ignored) => RequestStatus::Ignored.as_str().to_owned(),
+        Ok(pb::RequestStatus::Accepted) => RequestStatus::Accepted.as_str().to_owned(),
+        Ok(pb::RequestStatus::Rejected) => RequestStatus::Rejected.as_str().to_owned(),
+        Ok(pb::RequestStatus::Unspecified) => "unspecified".to_owned(),
+        Err(_) => raw.to_string(),
+    }
+}
+
+/// An age as the core takes it.
+pub(crate) fn age(raw: u32) -> i64 {
+    i64::from(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_to_the_core_wire_names() {
+        assert_eq!(gender_text(pb::Gender::Female.into()).as_deref(), Some("female"));
+        assert_eq!(gender_text(pb::Gender::Unspecified.into()), None);
+        assert!(Gender::parse(&edited_gender(pb::Gender::Unspecified.into())).is_err());
+        assert!(Gender::parse(&edited_gender(99)).is_err());
+        assert_eq!(
+            RequestStatus::parse_send(&status_text(pb::RequestStatus::Ignored.into())).ok(),
+            Some(RequestStatus::Ignored)
+        );
+        assert!(RequestStatus::parse_send(&status_text(pb::RequestStatus::Accepted.into())).is_err());
+        assert!(RequestStatus::parse_review(&status_text(42)).is_err());
+    }
+
+    #[test]
+    fn timestamps_keep_millisecond_precision() {
+        let t = chrono::DateTime::from_timestamp_millis(1_700_000_000_123);
+        let Some(t) = t else { return assert!(t.is_some()) };
+        let ts = timestamp(t);
+        assert_eq!((ts.seconds, ts.nanos), (1_700_000_000, 123_000_000));
+    }
+}

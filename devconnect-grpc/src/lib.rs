@@ -1,0 +1,193 @@
+//! DevConnect over gRPC: a tonic server exposing the whole [`devconnect_core`] API.
+//!
+//! - [`pb`]: the generated protobuf types, server and client of
+//!   `proto/devconnect/v1/devconnect.proto` (package `devconnect.v1`).
+//! - [`Api`]: the service; each RPC decodes, makes one core call, encodes.
+//! - [`error`]: the one mapping from core errors to gRPC statuses.
+//! - [`Config`]: flags and `DEVCONNECT_*` variables of the binary.
+//! - [`build`] binds the listener, [`Server::serve`] serves until a shutdown signal,
+//!   [`spawn`] does both on `127.0.0.1:0` in the background (tests), [`run`] is `main`.
+//!
+//! Besides the DevConnect service, the server answers the standard gRPC health service
+//! (`grpc.health.v1.Health`) and server reflection (v1 and v1alpha), so grpcurl, grpcui
+//! and Postman discover it without the proto.
+
+mod config;
+mod convert;
+pub mod error;
+mod service;
+mod subscribe;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use devconnect_core::DevConnect;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::transport::server::TcpIncoming;
+
+pub use config::{Config, DEFAULT_BIND, Limits};
+pub use service::Api;
+pub use subscribe::EventStream;
+
+/// The generated protobuf messages, server (`dev_connect_service_server`) and client
+/// (`dev_connect_service_client`).
+#[allow(missing_docs, clippy::all, clippy::pedantic, clippy::nursery)]
+pub mod pb {
+    tonic::include_proto!("devconnect.v1");
+
+    /// The encoded descriptor set of the proto (and its imports), for reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/devconnect_descriptor.bin"));
+}
+
+use pb::dev_connect_service_server::DevConnectServiceServer;
+
+/// How often the server pings an HTTP/2 connection.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a ping may go unanswered before the connection is closed.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the server could not start or stopped with an error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A bound, not yet serving, gRPC server.
+#[derive(Debug)]
+pub struct Server {
+    app: DevConnect,
+    listener: TcpListener,
+    limits: Limits,
+}
+
+/// Binds `addr` for a server over `app`. Bind `127.0.0.1:0` and read
+/// [`Server::local_addr`] to get a free port.
+pub async fn build(app: DevConnect, addr: SocketAddr, limits: Limits) -> std::io::Result<Server> {
+    let listener = TcpListener::bind(addr).await?;
+    Ok(Server { app, listener, limits })
+}
+
+impl Server {
+    /// The address the server is bound to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then ends open `Subscribe` streams (status
+    /// `UNAVAILABLE`, code `shutting_down`), lets in-flight calls finish, and returns.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), BoxError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (reporter, health) = tonic_health::server::health_reporter();
+        reporter.set_serving::<DevConnectServiceServer<Api>>().await;
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
+        let api = DevConnectServiceServer::new(Api::new(self.app, stop_rx))
+            .max_decoding_message_size(self.limits.max_request_bytes)
+            .max_encoding_message_size(self.limits.max_response_bytes);
+        let addr = self.listener.local_addr()?;
+        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        tracing::info!(%addr, "gRPC server listening");
+        tonic::transport::Server::builder()
+            // A client that vanishes without closing its connection (dead network, closed
+            // laptop) is noticed by HTTP/2 pings, so its streams end and it goes offline.
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            .trace_fn(|request| tracing::info_span!("grpc", path = %request.uri().path()))
+            .add_service(health)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(api)
+            .serve_with_incoming_shutdown(incoming, async move {
+                shutdown.await;
+                tracing::info!("shutting down");
+                reporter.set_not_serving::<DevConnectServiceServer<Api>>().await;
+                let _ = stop_tx.send(true);
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// A server running in the background (see [`spawn`]).
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), BoxError>>,
+}
+
+impl Running {
+    /// `http://ADDR`, for a client to connect to.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Shuts the server down gracefully and waits until it has stopped.
+    pub async fn stop(mut self) -> Result<(), BoxError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await?
+    }
+}
+
+/// Binds a free port on 127.0.0.1 and serves `app` in the background.
+pub async fn spawn(app: DevConnect, limits: Limits) -> std::io::Result<Running> {
+    let server = build(app, SocketAddr::from(([127, 0, 0, 1], 0)), limits).await?;
+    let addr = server.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    Ok(Running { addr, stop: Some(stop), task })
+}
+
+/// The binary: sets up logging, opens the core, serves until SIGINT or SIGTERM, then
+/// closes the store.
+pub async fn run(config: Config) -> Result<(), BoxError> {
+    init_tracing(&config.log)?;
+    let app = DevConnect::open(config.core()).await?;
+    let server = build(app.clone(), config.bind, config.limits()).await?;
+    let served = server.serve(shutdown_signal()).await;
+    app.close().await?;
+    served
+}
+
+fn init_tracing(filter: &str) -> Result<(), BoxError> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)?;
+    tracing_subscriber::fmt().with_env_filter(filter).try_init()
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,321 @@
+//! The gRPC service: each RPC decodes its request, makes one core call, and encodes the
+//! result. Authentication reads `authorization: Bearer <token>` from the metadata.
+
+use devconnect_core::{
+    DevConnect, FeedQuery, NewMessage, PasswordChange, ProfileEdit, RequestStatus, Session, Signup, Upload,
+};
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+use crate::convert::{age, edited_gender, gender_text, hex_ids, message_id, request_id, status_text, user_id};
+use crate::error::status;
+use crate::pb;
+use crate::pb::dev_connect_service_server::DevConnectService;
+use crate::subscribe::{self, EventStream};
+
+/// The service: a handle on the core, and the signal that ends open streams at shutdown.
+#[derive(Clone, Debug)]
+pub struct Api {
+    app: DevConnect,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Api {
+    /// A service over `app`; its streams end when `shutdown` turns `true`.
+    #[must_use]
+    pub fn new(app: DevConnect, shutdown: watch::Receiver<bool>) -> Self {
+        Self { app, shutdown }
+    }
+
+    /// The session of the bearer token in the request's metadata.
+    async fn session<T>(&self, request: &Request<T>) -> Result<Session, Status> {
+        let token = bearer(request).or_status()?;
+        self.app.authenticate(token).await.or_status()
+    }
+}
+
+/// The token of an `authorization: Bearer <token>` header.
+fn bearer<T>(request: &Request<T>) -> devconnect_core::Result<&str> {
+    use devconnect_core::Error::Unauthorized;
+    let value = request.metadata().get("authorization").ok_or(Unauthorized("missing bearer token"))?;
+    let value = value.to_str().map_err(|_| Unauthorized("invalid authorization metadata"))?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(Unauthorized("invalid authorization metadata"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(Unauthorized("invalid authorization metadata"));
+    }
+    Ok(token.trim())
+}
+
+/// Turns a core result into a gRPC one.
+trait OrStatus<T> {
+    fn or_status(self) -> Result<T, Status>;
+}
+
+impl<T> OrStatus<T> for devconnect_core::Result<T> {
+    fn or_status(self) -> Result<T, Status> {
+        self.map_err(|e| status(&e))
+    }
+}
+
+fn ok<T>(value: impl Into<T>) -> Result<Response<T>, Status> {
+    Ok(Response::new(value.into()))
+}
+
+#[tonic::async_trait]
+impl DevConnectService for Api {
+    type SubscribeStream = EventStream;
+
+    async fn signup(&self, request: Request<pb::SignupRequest>) -> Result<Response<pb::AuthResponse>, Status> {
+        let r = request.into_inner();
+        let signup = Signup {
+            first_name: r.first_name,
+            last_name: r.last_name,
+            email: r.email_id,
+            password: r.password,
+            age: r.age.map(age),
+            gender: gender_text(r.gender),
+            about: Some(r.about),
+            skills: r.skills,
+            photo: r.photo.map(Upload),
+        };
+        let auth = self.app.signup(signup).await.or_status()?;
+        ok(pb::AuthResponse { user: Some(auth.user.into()), token: auth.token })
+    }
+
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::AuthResponse>, Status> {
+        let r = request.into_inner();
+        let auth = self.app.login(&r.email_id, &r.password).await.or_status()?;
+        ok(pb::AuthResponse { user: Some(auth.user.into()), token: auth.token })
+    }
+
+    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+        let session = self.session(&request).await?;
+        self.app.logout(&session).await.or_status()?;
+        ok(pb::LogoutResponse {})
+    }
+
+    async fn change_password(
+        &self,
+        request: Request<pb::ChangePasswordRequest>,
+    ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let change = PasswordChange {
+            old_password: r.old_password,
+            new_password: r.new_password,
+            confirm_password: r.confirm_password,
+        };
+        let token = self.app.change_password(&session, change).await.or_status()?;
+        ok(pb::ChangePasswordResponse { token })
+    }
+
+    async fn get_me(&self, request: Request<pb::GetMeRequest>) -> Result<Response<pb::Me>, Status> {
+        let session = self.session(&request).await?;
+        ok(self.app.profile(session.user_id).await.or_status()?)
+    }
+
+    async fn get_profile(&self, request: Request<pb::GetProfileRequest>) -> Result<Response<pb::Profile>, Status> {
+        self.session(&request).await?;
+        let id = user_id("userId", &request.get_ref().user_id).or_status()?;
+        ok(self.app.public_profile(id).await.or_status()?)
+    }
+
+    async fn edit_profile(&self, request: Request<pb::EditProfileRequest>) -> Result<Response<pb::Me>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let edit = ProfileEdit {
+            first_name: r.first_name,
+            last_name: r.last_name,
+            age: r.age.map(age),
+            gender: r.gender.map(edited_gender),
+            about: r.about,
+            skills: r.skills.map(|s| s.skills),
+            photo: r.photo.map(Upload),
+        };
+        ok(self.app.edit_profile(session.user_id, edit).await.or_status()?)
+    }
+
+    async fn upload_photo(&self, request: Request<pb::UploadPhotoRequest>) -> Result<Response<pb::Me>, Status> {
+        let session = self.session(&request).await?;
+        let photo = Upload(request.into_inner().photo);
+        ok(self.app.set_photo(session.user_id, photo).await.or_status()?)
+    }
+
+    async fn send_request(
+        &self,
+        request: Request<pb::SendRequestRequest>,
+    ) -> Result<Response<pb::ConnectionRequest>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let to = user_id("toUserId", &r.to_user_id).or_status()?;
+        let status = RequestStatus::parse_send(&status_text(r.status)).or_status()?;
+        ok(self.app.send_request(session.user_id, to, status, r.note.as_deref()).await.or_status()?)
+    }
+
+    async fn review_request(
+        &self,
+        request: Request<pb::ReviewRequestRequest>,
+    ) -> Result<Response<pb::ConnectionRequest>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let id = request_id("requestId", &r.request_id).or_status()?;
+        let status = RequestStatus::parse_review(&status_text(r.status)).or_status()?;
+        ok(self.app.review_request(session.user_id, id, status).await.or_status()?)
+    }
+
+    async fn list_received_requests(
+        &self,
+        request: Request<pb::ListReceivedRequestsRequest>,
+    ) -> Result<Response<pb::ListRequestsResponse>, Status> {
+        let session = self.session(&request).await?;
+        let requests = self.app.received_requests(session.user_id).await.or_status()?;
+        ok(pb::ListRequestsResponse { requests: requests.into_iter().map(Into::into).collect() })
+    }
+
+    async fn list_sent_requests(
+        &self,
+        request: Request<pb::ListSentRequestsRequest>,
+    ) -> Result<Response<pb::ListRequestsResponse>, Status> {
+        let session = self.session(&request).await?;
+        let requests = self.app.sent_requests(session.user_id).await.or_status()?;
+        ok(pb::ListRequestsResponse { requests: requests.into_iter().map(Into::into).collect() })
+    }
+
+    async fn list_connections(
+        &self,
+        request: Request<pb::ListConnectionsRequest>,
+    ) -> Result<Response<pb::ListConnectionsResponse>, Status> {
+        let session = self.session(&request).await?;
+        let connections = self.app.connections(session.user_id).await.or_status()?;
+        ok(pb::ListConnectionsResponse { connections: connections.into_iter().map(Into::into).collect() })
+    }
+
+    async fn remove_connection(
+        &self,
+        request: Request<pb::RemoveConnectionRequest>,
+    ) -> Result<Response<pb::RemoveConnectionResponse>, Status> {
+        let session = self.session(&request).await?;
+        let other = user_id("userId", &request.get_ref().user_id).or_status()?;
+        self.app.remove_connection(session.user_id, other).await.or_status()?;
+        ok(pb::RemoveConnectionResponse {})
+    }
+
+    async fn get_feed(&self, request: Request<pb::GetFeedRequest>) -> Result<Response<pb::GetFeedResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let query = FeedQuery { page: r.page, limit: r.limit, skills: r.skills };
+        let page = self.app.feed(session.user_id, &query).await.or_status()?;
+        ok(pb::GetFeedResponse {
+            profiles: page.profiles.into_iter().map(Into::into).collect(),
+            page: page.page,
+            limit: page.limit,
+            has_more: page.has_more,
+        })
+    }
+
+    async fn list_chat_partners(
+        &self,
+        request: Request<pb::ListChatPartnersRequest>,
+    ) -> Result<Response<pb::ListChatPartnersResponse>, Status> {
+        let session = self.session(&request).await?;
+        let partners = self.app.chat_partners(session.user_id).await.or_status()?;
+        ok(pb::ListChatPartnersResponse { partners: partners.into_iter().map(Into::into).collect() })
+    }
+
+    async fn get_history(
+        &self,
+        request: Request<pb::GetHistoryRequest>,
+    ) -> Result<Response<pb::GetHistoryResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let other = user_id("userId", &r.user_id).or_status()?;
+        let before = message_id("before", r.before.as_deref()).or_status()?;
+        let messages = self.app.history(session.user_id, other, before, r.limit).await.or_status()?;
+        ok(pb::GetHistoryResponse { messages: messages.into_iter().map(Into::into).collect() })
+    }
+
+    async fn send_message(
+        &self,
+        request: Request<pb::SendMessageRequest>,
+    ) -> Result<Response<pb::SendMessageResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let to = user_id("receiverId", &r.to_user_id).or_status()?;
+        let message = NewMessage { text: r.text, client_msg_id: r.client_msg_id, image: r.image.map(Upload) };
+        let sent = self.app.send_message(session.user_id, to, message).await.or_status()?;
+        ok(pb::SendMessageResponse { message: Some(sent.message.into()), created: sent.created })
+    }
+
+    async fn sync_messages(
+        &self,
+        request: Request<pb::SyncMessagesRequest>,
+    ) -> Result<Response<pb::SyncMessagesResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let after = message_id("after", r.after.as_deref()).or_status()?;
+        let page = self.app.sync(session.user_id, after, r.limit).await.or_status()?;
+        ok(pb::SyncMessagesResponse {
+            messages: page.messages.into_iter().map(Into::into).collect(),
+            has_more: page.has_more,
+        })
+    }
+
+    async fn mark_read(&self, request: Request<pb::MarkReadRequest>) -> Result<Response<pb::MarkReadResponse>, Status> {
+        let session = self.session(&request).await?;
+        let other = user_id("userId", &request.get_ref().user_id).or_status()?;
+        let up_to = self.app.mark_read(session.user_id, other).await.or_status()?;
+        ok(pb::MarkReadResponse { up_to: up_to.map(devconnect_core::MessageId::to_hex) })
+    }
+
+    async fn send_typing(
+        &self,
+        request: Request<pb::SendTypingRequest>,
+    ) -> Result<Response<pb::SendTypingResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let to = user_id("to", &r.to_user_id).or_status()?;
+        self.app.typing(session.user_id, to, r.typing).await.or_status()?;
+        ok(pb::SendTypingResponse {})
+    }
+
+    async fn list_online_connections(
+        &self,
+        request: Request<pb::ListOnlineConnectionsRequest>,
+    ) -> Result<Response<pb::ListOnlineConnectionsResponse>, Status> {
+        let session = self.session(&request).await?;
+        let ids = self.app.online_connections(session.user_id).await.or_status()?;
+        ok(pb::ListOnlineConnectionsResponse { user_ids: hex_ids(&ids) })
+    }
+
+    async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
+        let session = self.session(&request).await?;
+        let after = message_id("lastMessageId", request.get_ref().last_message_id.as_deref()).or_status()?;
+        let sub = self.app.subscribe_session(&session).await.or_status()?;
+        let online = self.app.online_connections(session.user_id).await.or_status()?;
+        tracing::debug!(user = %session.user_id, catch_up = after.is_some(), "subscribed");
+        Ok(Response::new(subscribe::events(self.app.clone(), sub, &online, after, self.shutdown.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: &str) -> Request<()> {
+        let mut request = Request::new(());
+        if let Ok(v) = value.parse() {
+            request.metadata_mut().insert("authorization", v);
+        }
+        request
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_metadata() {
+        assert_eq!(bearer(&with_auth("Bearer abc.def")).ok(), Some("abc.def"));
+        assert_eq!(bearer(&with_auth("bearer  xyz ")).ok(), Some("xyz"));
+        for bad in ["", "Bearer", "Bearer ", "Basic abc", "abc"] {
+            assert!(bearer(&with_auth(bad)).is_err(), "{bad:?}");
+        }
+        assert!(bearer(&Request::new(())).is_err());
+    }
+}

@@ -1,0 +1,110 @@
+//! The `Subscribe` stream: adapts a core [`Subscription`] to a stream of protobuf
+//! events, with catch-up first.
+//!
+//! Order of work: the subscription is opened first, then the missed messages are read
+//! with [`DevConnect::sync`], then live events follow. A message stored between the
+//! two shows up in both; live copies at or before the last synced position are
+//! skipped, so the client sees every message once, in order.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+
+use devconnect_core::chat::MAX_SYNC_LIMIT;
+use devconnect_core::realtime::Event;
+use devconnect_core::{DevConnect, MessageId, Subscription, UserId};
+use futures_util::Stream;
+use tokio::sync::watch;
+use tonic::Status;
+
+use crate::error::{end_status, shutting_down, status};
+use crate::{convert, pb};
+
+/// The stream type of `Subscribe`.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send + 'static>>;
+
+struct Feed {
+    app: DevConnect,
+    me: UserId,
+    sub: Subscription,
+    /// Events ready to go out before anything else.
+    pending: VecDeque<pb::Event>,
+    /// While catching up: the cursor to sync after.
+    catching_up: Option<MessageId>,
+    /// The position of the last message catch-up delivered.
+    synced_seq: Option<i64>,
+    shutdown: watch::Receiver<bool>,
+    done: bool,
+}
+
+/// The events of `sub` for the stream, after the online users and, with `after`, the
+/// messages missed since that message.
+pub(crate) fn events(
+    app: DevConnect,
+    sub: Subscription,
+    online: &[UserId],
+    after: Option<MessageId>,
+    shutdown: watch::Receiver<bool>,
+) -> EventStream {
+    let feed = Feed {
+        app,
+        me: sub.user_id(),
+        sub,
+        pending: VecDeque::from([convert::online_users(online)]),
+        catching_up: after,
+        synced_seq: None,
+        shutdown,
+        done: false,
+    };
+    Box::pin(futures_util::stream::unfold(feed, |mut feed| async move {
+        let item = feed.next().await?;
+        Some((item, feed))
+    }))
+}
+
+impl Feed {
+    async fn next(&mut self) -> Option<Result<pb::Event, Status>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            if let Some(event) = self.pending.pop_front() {
+                return Some(Ok(event));
+            }
+            if let Some(after) = self.catching_up {
+                if let Err(err) = self.catch_up(after).await {
+                    self.done = true;
+                    return Some(Err(status(&err)));
+                }
+                continue;
+            }
+            tokio::select! {
+                event = self.sub.next() => match event {
+                    Some(Event::NewMessage(m)) if self.synced_seq.is_some_and(|seq| m.seq <= seq) => {}
+                    Some(event) => return Some(Ok(event.into())),
+                    None => {
+                        self.done = true;
+                        return Some(Err(end_status(self.sub.end_reason())));
+                    }
+                },
+                _ = self.shutdown.wait_for(|stop| *stop) => {
+                    self.done = true;
+                    return Some(Err(shutting_down()));
+                }
+            }
+        }
+    }
+
+    /// Queues one page of missed messages after `after`.
+    async fn catch_up(&mut self, after: MessageId) -> devconnect_core::Result<()> {
+        let page = self.app.sync(self.me, Some(after), Some(MAX_SYNC_LIMIT)).await?;
+        self.catching_up = match page.messages.last() {
+            Some(last) if page.has_more => Some(last.id),
+            _ => None,
+        };
+        for message in page.messages {
+            self.synced_seq = Some(self.synced_seq.map_or(message.seq, |s| s.max(message.seq)));
+            self.pending.push_back(pb::Event { kind: Some(pb::event::Kind::NewMessage(message.into())) });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: a real server on 127.0.0.1:0, a tonic client over the socket.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+mod helpers;
+
+mod auth;
+mod chat;
+mod connections;
+mod profile;
+mod server;
+mod stream;

@@ -1,0 +1,135 @@
+"""Fixtures for the Python grpcio client tests of the DevConnect gRPC server.
+
+The server is started by scripts/suite-grpc.sh, which passes its address in
+DEVCONNECT_GRPC_TARGET and puts the stubs generated from
+devconnect-grpc/proto/devconnect/v1/devconnect.proto on PYTHONPATH.
+"""
+
+import os
+import queue
+import threading
+import uuid
+
+import grpc
+import pytest
+
+from devconnect.v1 import devconnect_pb2 as pb
+from devconnect.v1 import devconnect_pb2_grpc as pb_grpc
+
+WAIT = 10.0
+PASSWORD = "Str0ng!pass"
+
+
+@pytest.fixture(scope="session")
+def channel():
+    target = os.environ["DEVCONNECT_GRPC_TARGET"]
+    with grpc.insecure_channel(target) as ch:
+        grpc.channel_ready_future(ch).result(timeout=60)
+        yield ch
+
+
+@pytest.fixture()
+def stub(channel):
+    return pb_grpc.DevConnectServiceStub(channel)
+
+
+class User:
+    """A signed-up user: id, token, and calls that carry the token."""
+
+    def __init__(self, stub, name):
+        self.stub = stub
+        self.name = name
+        self.email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.com"
+        reply = stub.Signup(
+            pb.SignupRequest(
+                first_name=name,
+                last_name="Py",
+                email_id=self.email,
+                password=PASSWORD,
+                age=33,
+                gender=pb.GENDER_OTHERS,
+                skills=["python", "grpc"],
+            ),
+            timeout=WAIT,
+        )
+        self.token = reply.token
+        self.id = reply.user.profile.id
+        self.me = reply.user
+
+    @property
+    def auth(self):
+        return [("authorization", f"Bearer {self.token}")]
+
+    def call(self, method, request):
+        return getattr(self.stub, method)(request, metadata=self.auth, timeout=WAIT)
+
+    def subscribe(self, last_message_id=None):
+        request = pb.SubscribeRequest()
+        if last_message_id is not None:
+            request.last_message_id = last_message_id
+        return Events(self.stub.Subscribe(request, metadata=self.auth))
+
+
+class Events:
+    """Reads a Subscribe stream on a thread so tests can wait for events with a timeout."""
+
+    def __init__(self, call):
+        self.call = call
+        self.queue = queue.Queue()
+        self.error = None
+        self.ended = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            for event in self.call:
+                self.queue.put(event)
+        except grpc.RpcError as err:
+            self.error = err
+        finally:
+            self.ended.set()
+
+    def next(self, kind=None, skip=("presence",)):
+        """The next event (of `kind`, if given), skipping the kinds in `skip`."""
+        while True:
+            event = self.queue.get(timeout=WAIT)
+            which = event.WhichOneof("kind")
+            if kind is None or which == kind:
+                return event
+            if which not in skip:
+                raise AssertionError(f"expected {kind}, got {event}")
+
+    def wait_end(self):
+        assert self.ended.wait(WAIT), "the stream did not end"
+        return self.error
+
+    def close(self):
+        self.call.cancel()
+        self.ended.wait(WAIT)
+
+
+@pytest.fixture()
+def new_user(stub):
+    def make(name):
+        return User(stub, name)
+
+    return make
+
+
+def connect(a, b):
+    """a asks b to connect; b accepts."""
+    sent = a.call(
+        "SendRequest",
+        pb.SendRequestRequest(to_user_id=b.id, status=pb.REQUEST_STATUS_INTERESTED, note="hi from Python"),
+    )
+    b.call("ReviewRequest", pb.ReviewRequestRequest(request_id=sent.id, status=pb.REQUEST_STATUS_ACCEPTED))
+    return sent
+
+
+def error_code(err):
+    """The stable DevConnect code of a failed call."""
+    for key, value in err.trailing_metadata() or ():
+        if key == "devconnect-error-code":
+            return value
+    return None

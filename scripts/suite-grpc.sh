@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Python grpcio client tests of the DevConnect gRPC server.
+#
+# Installs grpcio, grpcio-tools and pytest into .tools/venv-grpc (once), generates the
+# Python stubs from devconnect-grpc/proto into .tools/grpc-stubs (git-ignored), builds
+# and starts the server binary on a free 127.0.0.1 port with a fresh data directory,
+# runs pytest against it, and stops it. The last line is `grpc: N passed, M failed`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+TOOLS="$ROOT/.tools"
+VENV="$TOOLS/venv-grpc"
+STUBS="$TOOLS/grpc-stubs"
+PROTO_DIR="$ROOT/devconnect-grpc/proto"
+TESTS="$ROOT/devconnect-grpc/tests/python"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+PYTHON="${PYTHON:-python3}"
+
+summary() {
+  echo "grpc: $1 passed, $2 failed"
+}
+
+mkdir -p "$TOOLS"
+if ! "$VENV/bin/python" -c 'import grpc, grpc_tools, pytest' 2>/dev/null; then
+  echo "== installing grpcio, grpcio-tools, pytest into $VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check grpcio grpcio-tools pytest
+fi
+
+echo "== generating Python stubs into $STUBS"
+rm -rf "$STUBS"
+mkdir -p "$STUBS"
+"$VENV/bin/python" -m grpc_tools.protoc -I "$PROTO_DIR" \
+  --python_out="$STUBS" --pyi_out="$STUBS" --grpc_python_out="$STUBS" \
+  "$PROTO_DIR/devconnect/v1/devconnect.proto"
+
+echo "== building devconnect-grpc"
+cargo build --quiet -p devconnect-grpc --bin devconnect-grpc
+BIN="$TARGET_DIR/debug/devconnect-grpc"
+
+DATA="$(mktemp -d)"
+PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+echo "== starting $BIN on 127.0.0.1:$PORT"
+# Environment variables are the server's configuration; clear any inherited ones
+# that would point it elsewhere.
+env -u DEVCONNECT_DATABASE_URL -u DEVCONNECT_MEDIA_DIR -u DEVCONNECT_JWT_SECRET \
+  DEVCONNECT_LOG="${DEVCONNECT_LOG:-warn}" \
+  "$BIN" --bind "127.0.0.1:$PORT" --data-dir "$DATA" --message-rate 0 --request-rate 0 &
+SERVER_PID=$!
+
+JUNIT="$DATA/junit.xml"
+set +e
+DEVCONNECT_GRPC_TARGET="127.0.0.1:$PORT" PYTHONPATH="$STUBS:$TESTS" \
+  "$VENV/bin/python" -m pytest -p no:cacheprovider -q --junitxml="$JUNIT" "$TESTS"
+STATUS=$?
+set -e
+
+# Stop the server with SIGTERM: it must shut down gracefully (exit status 0).
+if kill -TERM "$SERVER_PID" 2>/dev/null; then
+  set +e
+  wait "$SERVER_PID"
+  SERVER_STATUS=$?
+  set -e
+  if [[ "$SERVER_STATUS" -ne 0 ]]; then
+    echo "the server exited with status $SERVER_STATUS on SIGTERM" >&2
+    STATUS=1
+  fi
+else
+  echo "the server exited during the tests" >&2
+  STATUS=1
+fi
+SERVER_PID=""
+
+read -r PASSED FAILED < <("$VENV/bin/python" - "$JUNIT" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print(0, 1)
+    raise SystemExit
+suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+total = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get(k, 0)) for s in suites for k in ("failures", "errors", "skipped"))
+print(total - bad, bad)
+PY
+)
+
+if [[ "$STATUS" -ne 0 && "$FAILED" -eq 0 ]]; then
+  FAILED=1
+fi
+summary "$PASSED" "$FAILED"
+if [[ "$FAILED" -ne 0 || "$PASSED" -eq 0 ]]; then
+  exit 1
+fi
