@@ -17,6 +17,9 @@ use tokio::runtime::Runtime;
 const USERS: usize = 100_000;
 const REQUESTS: usize = 5_000;
 
+/// Which user (by creation order) the viewer's `i`-th request goes to.
+type Pick = fn(usize) -> usize;
+
 /// An in-memory store with `USERS` users and a viewer with `REQUESTS` requests to the
 /// users chosen by `pick` (index into creation order).
 async fn seeded(pick: impl Fn(usize) -> usize) -> Result<(DevConnect, UserId)> {
@@ -38,7 +41,7 @@ async fn seeded(pick: impl Fn(usize) -> usize) -> Result<(DevConnect, UserId)> {
 fn feed(c: &mut Criterion) {
     let Ok(rt) = Runtime::new() else { return };
     let mut group = c.benchmark_group("feed");
-    let cases: [(&str, fn(usize) -> usize); 2] =
+    let cases: [(&str, Pick); 2] =
         [("requests_spread", |i| i * (USERS / REQUESTS)), ("requests_to_newest", |i| USERS - 1 - i)];
     for (name, pick) in cases {
         let Ok((app, viewer)) = rt.block_on(seeded(pick)) else { return };
@@ -65,7 +68,7 @@ fn send_message(c: &mut Criterion) {
         let (ada, _) = user(&app, "Ada").await?;
         let (bob, _) = user(&app, "Bob").await?;
         connect(&app, ada, bob).await?;
-        Result::Ok((app, ada, bob))
+        Ok::<_, devconnect_core::Error>((app, ada, bob))
     };
     let Ok((app, ada, bob)) = rt.block_on(setup) else { return };
     let mut n = 0u64;

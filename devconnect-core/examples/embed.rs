@@ -4,6 +4,8 @@
 //! Run with `cargo run -p devconnect-core --example embed [DATA_DIR]`; without a data
 //! directory it uses a temporary one.
 
+#![allow(clippy::print_stdout, reason = "an example that shows its results")]
+
 use std::time::Duration;
 
 use devconnect_core::{Config, DevConnect, Event, NewMessage, RequestStatus, Result, Signup, Subscription};

@@ -41,12 +41,188 @@ pub enum MediaConfig {
         /// The URL prefix clients load images from, e.g. `/media`.
         base_url: String,
     },
+    /// Cloudinary, through its signed Upload API (needs the `cloudinary` cargo feature).
+    Cloudinary(CloudinaryConfig),
 }
 
 impl Default for MediaConfig {
     fn default() -> Self {
         Self::Local { dir: None, base_url: "/media".to_owned() }
     }
+}
+
+impl MediaConfig {
+    /// Parses a media URL: `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`, the form
+    /// Cloudinary's SDKs read from `CLOUDINARY_URL`, optionally followed by
+    /// `?folder=F&signature_algorithm=sha256&upload_prefix=URL&timeout=SECONDS`.
+    ///
+    /// Binaries call this with `DEVCONNECT_MEDIA_URL`, else `CLOUDINARY_URL`, when set.
+    /// Errors are `Validation` on field `mediaUrl` and never repeat the URL, which
+    /// holds the API secret.
+    pub fn from_url(url: &str) -> Result<Self> {
+        const SHAPE: &str = "must look like cloudinary://API_KEY:API_SECRET@CLOUD_NAME";
+        let invalid = |reason: &str| Error::validation("mediaUrl", reason.to_owned());
+        let rest = url.trim().strip_prefix("cloudinary://").ok_or_else(|| invalid(SHAPE))?;
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        // The secret may contain '@' only percent-encoded, so the last '@' ends it.
+        let (credentials, cloud_name) = rest.rsplit_once('@').ok_or_else(|| invalid(SHAPE))?;
+        let (api_key, api_secret) = credentials.split_once(':').ok_or_else(|| invalid(SHAPE))?;
+        let decode = |part: &str, what: &str| {
+            percent_decode(part).ok_or_else(|| invalid(&format!("has a badly percent-encoded {what}")))
+        };
+        let mut config = CloudinaryConfig::new(
+            decode(cloud_name.trim_end_matches('/'), "cloud name")?,
+            decode(api_key, "API key")?,
+            SecretString::from(decode(api_secret, "API secret")?),
+        );
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = decode(value, "query value")?;
+            match key {
+                "folder" => config.folder = Some(value).filter(|f| !f.is_empty()),
+                "upload_prefix" | "api_base" => config.api_base = value,
+                "signature_algorithm" => config.signature_algorithm = SignatureAlgorithm::parse(&value)?,
+                "timeout" => {
+                    let secs = value.parse::<u64>().map_err(|_| invalid("timeout must be whole seconds"))?;
+                    config.timeout = Duration::from_secs(secs);
+                }
+                // SDK options that do not apply here (secure, cname, ...): harmless.
+                _ => tracing::warn!(option = %key, "ignored an unknown option of the media URL"),
+            }
+        }
+        config.validate()?;
+        Ok(Self::Cloudinary(config))
+    }
+}
+
+/// The default Cloudinary API base URL.
+pub const CLOUDINARY_API_BASE: &str = "https://api.cloudinary.com";
+/// The default timeout of one call to Cloudinary.
+pub const CLOUDINARY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How to reach a Cloudinary product environment ("cloud").
+///
+/// `Debug` shows neither the API key nor the secret, so a printed [`Config`] leaks
+/// no credential.
+#[derive(Clone)]
+pub struct CloudinaryConfig {
+    /// The cloud name (`[A-Za-z0-9_-]+`).
+    pub cloud_name: String,
+    /// The API key.
+    pub api_key: String,
+    /// The API secret; it signs requests and is never sent.
+    pub api_secret: SecretString,
+    /// The folder assets are uploaded to, if any (`a/b`, no leading or trailing `/`).
+    pub folder: Option<String>,
+    /// The API base URL, default [`CLOUDINARY_API_BASE`]; tests point it at a local server.
+    pub api_base: String,
+    /// The digest of request signatures. Default SHA-1, as Cloudinary's.
+    pub signature_algorithm: SignatureAlgorithm,
+    /// The limit on each call to Cloudinary, default [`CLOUDINARY_TIMEOUT`].
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for CloudinaryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudinaryConfig")
+            .field("cloud_name", &self.cloud_name)
+            .field("api_key", &"[REDACTED]")
+            .field("api_secret", &"[REDACTED]")
+            .field("folder", &self.folder)
+            .field("api_base", &self.api_base)
+            .field("signature_algorithm", &self.signature_algorithm)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl CloudinaryConfig {
+    /// A configuration with the defaults: no folder, the public API, SHA-1, 20 s.
+    pub fn new(cloud_name: impl Into<String>, api_key: impl Into<String>, api_secret: SecretString) -> Self {
+        Self {
+            cloud_name: cloud_name.into(),
+            api_key: api_key.into(),
+            api_secret,
+            folder: None,
+            api_base: CLOUDINARY_API_BASE.to_owned(),
+            signature_algorithm: SignatureAlgorithm::default(),
+            timeout: CLOUDINARY_TIMEOUT,
+        }
+    }
+
+    /// Checks the values that end up in URLs and signatures. Messages name the
+    /// problem, never a credential.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |reason: &str| Error::validation("mediaUrl", reason.to_owned());
+        let safe = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if self.cloud_name.is_empty() || !safe(&self.cloud_name) {
+            return Err(invalid("the cloud name must be letters, digits, '_' or '-'"));
+        }
+        if self.api_key.is_empty() || self.api_key.chars().any(char::is_control) {
+            return Err(invalid("the API key is missing or malformed"));
+        }
+        if self.api_secret.expose_secret().is_empty() {
+            return Err(invalid("the API secret is missing"));
+        }
+        if let Some(folder) = &self.folder {
+            if folder.split('/').any(|segment| segment.is_empty() || !safe(segment)) {
+                return Err(invalid("the folder must be '/'-separated names of letters, digits, '_' or '-'"));
+            }
+        }
+        let base = self.api_base.strip_prefix("https://").or_else(|| self.api_base.strip_prefix("http://"));
+        if base.is_none_or(|host| host.is_empty() || host.contains(['?', '#', '@'])) {
+            return Err(invalid("the API base must be an http(s) URL"));
+        }
+        if self.timeout.is_zero() {
+            return Err(invalid("the timeout must be positive"));
+        }
+        Ok(())
+    }
+}
+
+/// The digest Cloudinary request signatures are made with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SignatureAlgorithm {
+    /// SHA-1, Cloudinary's default.
+    #[default]
+    Sha1,
+    /// SHA-256, for accounts set to accept only it.
+    Sha256,
+}
+
+impl SignatureAlgorithm {
+    /// `sha1` or `sha256`, as Cloudinary names them.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sha1 => "sha1",
+            Self::Sha256 => "sha256",
+        }
+    }
+
+    fn parse(name: &str) -> Result<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "sha1" => Ok(Self::Sha1),
+            "sha256" => Ok(Self::Sha256),
+            _ => Err(Error::validation("mediaUrl", "signature_algorithm must be sha1 or sha256")),
+        }
+    }
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or non-UTF-8 result.
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let digit = |d: u8| char::from(d).to_digit(16);
+            let (high, low) = (digit(bytes.next()?)?, digit(bytes.next()?)?);
+            out.push(u8::try_from(high * 16 + low).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Limits and tunables with sensible defaults.
@@ -96,6 +272,7 @@ impl Config {
     pub fn media_dir(&self) -> Option<PathBuf> {
         match &self.media {
             MediaConfig::Local { dir, .. } => Some(dir.clone().unwrap_or_else(|| self.data_dir.join("media"))),
+            MediaConfig::Cloudinary(_) => None,
         }
     }
 

@@ -26,6 +26,8 @@
 
 pub mod auth;
 pub mod chat;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -94,6 +96,17 @@ impl DevConnect {
         let media: Arc<dyn MediaStore> = match (&config.media, config.media_dir()) {
             (MediaConfig::Local { base_url, .. }, Some(dir)) => Arc::new(LocalMedia::new(dir, base_url.clone())?),
             (MediaConfig::Local { .. }, None) => return Err(Error::internal("local media without a directory")),
+            #[cfg(feature = "cloudinary")]
+            (MediaConfig::Cloudinary(cloudinary), _) => {
+                Arc::new(media::cloudinary::CloudinaryMedia::new(cloudinary.clone())?)
+            }
+            #[cfg(not(feature = "cloudinary"))]
+            (MediaConfig::Cloudinary(_), _) => {
+                return Err(Error::validation(
+                    "mediaUrl",
+                    "this build has no Cloudinary support (cargo feature `cloudinary`)",
+                ));
+            }
         };
         Self::new(store, media, &secret, config.settings)
     }

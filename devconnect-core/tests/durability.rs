@@ -6,6 +6,8 @@
 //! started with `DEVCONNECT_DURABILITY_CHILD` set it is the writer, printing one line per
 //! acknowledged write.
 
+#![allow(clippy::print_stdout, reason = "the child reports acknowledgements and the test its result on stdout")]
+
 use std::collections::HashSet;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Command, Stdio};

@@ -9,6 +9,9 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::{DevConnect, Error, Result};
 
+#[cfg(feature = "cloudinary")]
+pub mod cloudinary;
+
 /// Default upload limit: 3 MiB.
 pub const DEFAULT_UPLOAD_LIMIT: usize = 3 * 1024 * 1024;
 /// Largest accepted width or height, in pixels (guards against decompression bombs).

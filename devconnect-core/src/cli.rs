@@ -1,0 +1,131 @@
+//! The command-line options every DevConnect server binary shares (feature `cli`):
+//! where data lives, the database, media, secrets and limits. Each binary flattens
+//! [`ServiceArgs`] into its own clap parser and adds its own options (bind address, …),
+//! so the same flag means the same thing in every server.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::config::MIN_JWT_SECRET_BYTES;
+use crate::media::DEFAULT_UPLOAD_LIMIT;
+use crate::{Config, MediaConfig, RateLimit, Settings};
+
+/// Options of the core service, as flags and `DEVCONNECT_*` environment variables.
+#[derive(Clone, Debug, clap::Args)]
+#[non_exhaustive]
+pub struct ServiceArgs {
+    /// Directory for the default database, media and the generated JWT secret.
+    #[arg(long, env = "DEVCONNECT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://PATH`, `sqlite::memory:` or `mongodb://…` [default: sqlite://DATA_DIR/devconnect.db].
+    #[arg(long, env = "DEVCONNECT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for uploaded images [default: DATA_DIR/media].
+    #[arg(long, env = "DEVCONNECT_MEDIA_DIR")]
+    pub media_dir: Option<PathBuf>,
+    /// JWT signing secret, at least 32 bytes [default: generated once into DATA_DIR/jwt-secret].
+    #[arg(long, env = "DEVCONNECT_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub jwt_secret: Option<SecretString>,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, env = "DEVCONNECT_TOKEN_TTL_SECS", default_value_t = 7 * 24 * 60 * 60)]
+    pub token_ttl_secs: u64,
+    /// Largest accepted image upload, in bytes.
+    #[arg(long, env = "DEVCONNECT_UPLOAD_LIMIT", default_value_t = DEFAULT_UPLOAD_LIMIT)]
+    pub upload_limit: usize,
+    /// Chat messages one user may send per minute (0 = no limit).
+    #[arg(long, env = "DEVCONNECT_MESSAGE_RATE", default_value_t = 120)]
+    pub message_rate: u32,
+    /// Connection requests one user may send per minute (0 = no limit).
+    #[arg(long, env = "DEVCONNECT_REQUEST_RATE", default_value_t = 30)]
+    pub request_rate: u32,
+    /// Password hashes computed at once [default: the number of cores].
+    #[arg(long, env = "DEVCONNECT_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `devconnect_core=debug,warn`.
+    #[arg(long, env = "DEVCONNECT_LOG", default_value = "info")]
+    pub log: String,
+}
+
+fn parse_secret(s: &str) -> Result<SecretString, String> {
+    if s.len() < MIN_JWT_SECRET_BYTES {
+        return Err(format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"));
+    }
+    Ok(SecretString::from(s.to_owned()))
+}
+
+impl ServiceArgs {
+    /// The defaults, with files under `data_dir`; reads no flags or environment.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database_url: None,
+            media_dir: None,
+            jwt_secret: None,
+            token_ttl_secs: 7 * 24 * 60 * 60,
+            upload_limit: DEFAULT_UPLOAD_LIMIT,
+            message_rate: 120,
+            request_rate: 30,
+            hash_concurrency: None,
+            log: "info".to_owned(),
+        }
+    }
+
+    /// The core configuration these options describe; local media URLs start with
+    /// `media_base_url` (e.g. `/media`, where the HTTP server serves them).
+    #[must_use]
+    pub fn config(&self, media_base_url: &str) -> Config {
+        let mut settings = Settings {
+            token_ttl: Duration::from_secs(self.token_ttl_secs),
+            upload_limit: self.upload_limit,
+            message_rate: RateLimit::per_minute(self.message_rate),
+            request_rate: RateLimit::per_minute(self.request_rate),
+            ..Settings::default()
+        };
+        if let Some(n) = self.hash_concurrency {
+            settings.hash_concurrency = n;
+        }
+        let mut config = Config::new(&self.data_dir);
+        config.database_url.clone_from(&self.database_url);
+        config.jwt_secret.clone_from(&self.jwt_secret);
+        config.media = MediaConfig::Local { dir: self.media_dir.clone(), base_url: media_base_url.to_owned() };
+        config.settings = settings;
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        service: ServiceArgs,
+    }
+
+    #[test]
+    fn flags_map_onto_the_core_config() {
+        let cli = Cli::try_parse_from(["x", "--data-dir", "/srv/dc", "--message-rate", "0", "--token-ttl-secs", "60"]);
+        let Ok(cli) = cli else { return assert!(cli.is_ok()) };
+        let config = cli.service.config("/media");
+        assert_eq!(config.database_url(), "sqlite:///srv/dc/devconnect.db");
+        assert_eq!(config.settings.message_rate, RateLimit::per_minute(0));
+        assert_eq!(config.settings.token_ttl, Duration::from_secs(60));
+        assert_eq!(config.media_dir(), Some(PathBuf::from("/srv/dc/media")));
+    }
+
+    #[test]
+    fn defaults_match_new_and_short_secrets_are_refused() {
+        let parsed = Cli::try_parse_from(["x", "--data-dir", "d"]).map(|c| c.service.config("/m").settings);
+        let new = ServiceArgs::new("d").config("/m").settings;
+        assert_eq!(
+            parsed.as_ref().map(|s| (s.token_ttl, s.upload_limit)).ok(),
+            Some((new.token_ttl, new.upload_limit))
+        );
+        assert!(Cli::try_parse_from(["x", "--jwt-secret", "short"]).is_err());
+    }
+}
