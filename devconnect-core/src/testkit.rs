@@ -24,7 +24,7 @@ use crate::feed::FeedQuery;
 use crate::media::{LocalMedia, Upload};
 use crate::profile::{Me, Profile, ProfileEdit};
 use crate::realtime::{EndReason, Event, Subscription};
-use crate::store::{Store, UserRecord};
+use crate::store::{NewMessageRecord, Store, UserRecord};
 use crate::{DevConnect, Error, MessageId, RateLimit, Result, Settings, UserId};
 
 /// A strong password every test user has.
@@ -61,6 +61,7 @@ macro_rules! conformance_tests {
             client_message_ids_make_sends_idempotent,
             concurrent_duplicate_sends_store_one_message,
             sync_returns_everything_after_a_message_in_order,
+            concurrent_sends_never_let_sync_skip_a_message,
             chat_partners_show_recency_and_unread_counts,
             presence_is_refcounted_and_only_for_connections,
             events_reach_the_right_people,
@@ -698,6 +699,50 @@ pub async fn sync_returns_everything_after_a_message_in_order(store: Arc<dyn Sto
     check(rest.messages.iter().map(|m| m.id).eq(mine[4..].iter().copied()) && !rest.has_more, "rest")?;
     let foreign = app.history(bob, eve, None, Some(1)).await?;
     expect_code(app.sync(ada, Some(foreign[0].id), None).await, "not_found", "someone else's message")
+}
+
+/// A client paging with `sync` while others send must never see a position appear
+/// after it has already read past it (it would skip that message forever).
+pub async fn concurrent_sends_never_let_sync_skip_a_message(store: Arc<dyn Store>) -> Result<()> {
+    let ada = UserId::new();
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let sender = UserId::new();
+            tokio::spawn(async move {
+                for i in 0..10 {
+                    let message = NewMessageRecord {
+                        id: MessageId::new(),
+                        sender,
+                        receiver: ada,
+                        text: format!("m{i}"),
+                        image: None,
+                        client_msg_id: None,
+                        created_at: crate::now(),
+                    };
+                    store.insert_message(&message).await?;
+                }
+                Ok::<_, Error>(())
+            })
+        })
+        .collect();
+    // Poll with a cursor while the writers run, as a reconnecting client would.
+    let (mut seen, mut cursor) = (Vec::new(), None);
+    loop {
+        let finished = writers.iter().all(tokio::task::JoinHandle::is_finished);
+        let page = store.sync(ada, cursor, 100).await?;
+        cursor = page.last().map(|m| m.id).or(cursor);
+        seen.extend(page.iter().map(|m| m.seq));
+        if finished && page.is_empty() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    for writer in writers {
+        writer.await.map_err(Error::internal)??;
+    }
+    check(seen.len() == 40, &format!("every message seen once: {seen:?}"))?;
+    check(seen.windows(2).all(|w| w[0] < w[1]), &format!("in position order: {seen:?}"))
 }
 
 pub async fn chat_partners_show_recency_and_unread_counts(store: Arc<dyn Store>) -> Result<()> {

@@ -1464,50 +1464,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn concurrent_sends_never_let_sync_skip_a_message() -> Result<()> {
-        let store: Arc<dyn Store> = Arc::new(fresh().await?);
-        let ada = UserId::new();
-        let writers: Vec<_> = (0..4)
-            .map(|_| {
-                let store = Arc::clone(&store);
-                let sender = UserId::new();
-                tokio::spawn(async move {
-                    for i in 0..10 {
-                        let message = NewMessageRecord {
-                            id: MessageId::new(),
-                            sender,
-                            receiver: ada,
-                            text: format!("m{i}"),
-                            image: None,
-                            client_msg_id: None,
-                            created_at: crate::now(),
-                        };
-                        store.insert_message(&message).await?;
-                    }
-                    Ok::<_, Error>(())
-                })
-            })
-            .collect();
-        // Poll with a cursor while the writers run, as a reconnecting client would.
-        let (mut seen, mut cursor) = (Vec::new(), None);
-        loop {
-            let finished = writers.iter().all(tokio::task::JoinHandle::is_finished);
-            let page = store.sync(ada, cursor, 100).await?;
-            cursor = page.last().map(|m| m.id).or(cursor);
-            seen.extend(page.iter().map(|m| m.seq));
-            if finished && page.is_empty() {
-                break;
-            }
-        }
-        for writer in writers {
-            writer.await.map_err(Error::internal)??;
-        }
-        assert_eq!(seen.len(), 40, "every message seen once: {seen:?}");
-        assert!(seen.windows(2).all(|w| w[0] < w[1]), "in position order: {seen:?}");
-        store.close().await
-    }
-
-    #[tokio::test]
     async fn duplicate_original_requests_stop_startup_and_are_named() -> Result<()> {
         let url = test_url()?;
         let name = fresh_name();
