@@ -306,6 +306,7 @@ impl DevConnect {
         if password.chars().count() > MAX_PASSWORD_CHARS {
             return Err(Error::Unauthorized(LOGIN_FAILED));
         }
+        self.inner.limits.check_login(&email)?;
         let record = self.inner.store.user_by_email(&email).await?;
         let hash = record.as_ref().map(|r| r.password_hash.clone());
         if !self.inner.credentials.verify(password.to_owned(), hash).await? {

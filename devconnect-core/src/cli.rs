@@ -40,6 +40,9 @@ pub struct ServiceArgs {
     /// Connection requests one user may send per minute (0 = no limit).
     #[arg(long, env = "DEVCONNECT_REQUEST_RATE", default_value_t = 30)]
     pub request_rate: u32,
+    /// Login attempts per email per minute, from any client (0 = no limit).
+    #[arg(long, env = "DEVCONNECT_LOGIN_RATE", default_value_t = 10)]
+    pub login_rate: u32,
     /// Password hashes computed at once [default: the number of cores].
     #[arg(long, env = "DEVCONNECT_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -67,6 +70,7 @@ impl ServiceArgs {
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             message_rate: 120,
             request_rate: 30,
+            login_rate: 10,
             hash_concurrency: None,
             log: "info".to_owned(),
         }
@@ -81,6 +85,7 @@ impl ServiceArgs {
             upload_limit: self.upload_limit,
             message_rate: RateLimit::per_minute(self.message_rate),
             request_rate: RateLimit::per_minute(self.request_rate),
+            login_rate: RateLimit::per_minute(self.login_rate),
             ..Settings::default()
         };
         if let Some(n) = self.hash_concurrency {

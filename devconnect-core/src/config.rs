@@ -240,6 +240,8 @@ pub struct Settings {
     pub message_rate: RateLimit,
     /// Connection requests one user may send per minute. Default 30.
     pub request_rate: RateLimit,
+    /// Login attempts per email per minute, from any client. Default 10.
+    pub login_rate: RateLimit,
 }
 
 impl Default for Settings {
@@ -251,6 +253,7 @@ impl Default for Settings {
             event_queue: 256,
             message_rate: RateLimit::per_minute(120),
             request_rate: RateLimit::per_minute(30),
+            login_rate: RateLimit::per_minute(10),
         }
     }
 }

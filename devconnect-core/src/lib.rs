@@ -125,7 +125,7 @@ impl DevConnect {
                 media,
                 credentials: Arc::new(credentials),
                 hub: Arc::new(Hub::new(settings.event_queue)),
-                limits: Limits::new(settings.message_rate, settings.request_rate),
+                limits: Limits::new(settings.message_rate, settings.request_rate, settings.login_rate),
                 settings,
             }),
         })

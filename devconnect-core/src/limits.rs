@@ -24,24 +24,24 @@ impl RateLimit {
     }
 }
 
-struct Limiter {
-    limiter: DefaultKeyedRateLimiter<UserId>,
+struct Limiter<K: std::hash::Hash + Eq + Clone = UserId> {
+    limiter: DefaultKeyedRateLimiter<K>,
     checks: AtomicU32,
 }
 
-impl Limiter {
+impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
     fn new(limit: RateLimit) -> Option<Self> {
         let n = limit.per_minute?;
         Some(Self { limiter: RateLimiter::dashmap(Quota::per_minute(n).allow_burst(n)), checks: AtomicU32::new(0) })
     }
 
-    fn check(&self, user: UserId) -> Result<()> {
+    fn check(&self, key: &K) -> Result<()> {
         // Forget idle users now and then so the table stays as small as the active set.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
         }
-        self.limiter.check_key(&user).map_err(|not_until| Error::RateLimited {
+        self.limiter.check_key(key).map_err(|not_until| Error::RateLimited {
             retry_after: not_until.wait_time_from(DefaultClock::default().now()),
         })
     }
@@ -51,19 +51,25 @@ impl Limiter {
 pub(crate) struct Limits {
     messages: Option<Limiter>,
     requests: Option<Limiter>,
+    logins: Option<Limiter<String>>,
 }
 
 impl Limits {
-    pub(crate) fn new(messages: RateLimit, requests: RateLimit) -> Self {
-        Self { messages: Limiter::new(messages), requests: Limiter::new(requests) }
+    pub(crate) fn new(messages: RateLimit, requests: RateLimit, logins: RateLimit) -> Self {
+        Self { messages: Limiter::new(messages), requests: Limiter::new(requests), logins: Limiter::new(logins) }
     }
 
     pub(crate) fn check_message(&self, user: UserId) -> Result<()> {
-        self.messages.as_ref().map_or(Ok(()), |l| l.check(user))
+        self.messages.as_ref().map_or(Ok(()), |l| l.check(&user))
     }
 
     pub(crate) fn check_request(&self, user: UserId) -> Result<()> {
-        self.requests.as_ref().map_or(Ok(()), |l| l.check(user))
+        self.requests.as_ref().map_or(Ok(()), |l| l.check(&user))
+    }
+
+    /// Login attempts per (normalised) email, whichever frontend they come through.
+    pub(crate) fn check_login(&self, email: &str) -> Result<()> {
+        self.logins.as_ref().map_or(Ok(()), |l| l.check(&email.to_owned()))
     }
 }
 
@@ -73,7 +79,10 @@ mod tests {
 
     #[test]
     fn a_user_over_the_limit_is_told_when_to_retry_and_others_are_not_affected() {
-        let limits = Limits::new(RateLimit::per_minute(2), RateLimit::per_minute(0));
+        let limits = Limits::new(RateLimit::per_minute(2), RateLimit::per_minute(0), RateLimit::per_minute(1));
+        assert!(limits.check_login("a@x.io").is_ok());
+        assert!(limits.check_login("a@x.io").is_err());
+        assert!(limits.check_login("b@x.io").is_ok());
         let (a, b) = (UserId::new(), UserId::new());
         assert!(limits.check_message(a).is_ok());
         assert!(limits.check_message(a).is_ok());

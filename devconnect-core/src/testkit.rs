@@ -92,6 +92,9 @@ pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<Dev
     if settings.request_rate == Settings::default().request_rate {
         settings.request_rate = RateLimit::per_minute(0);
     }
+    if settings.login_rate == Settings::default().login_rate {
+        settings.login_rate = RateLimit::per_minute(0);
+    }
     let dir = tempfile::tempdir().map_err(Error::internal)?.keep();
     let media = Arc::new(LocalMedia::new(dir, "/media")?);
     DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)
