@@ -1,0 +1,323 @@
+"""DevConnect, a professional network for developers with real-time chat, in process.
+
+Results are plain dicts and lists with the keys of the REST API's JSON (see API.md);
+ids are 24-hex strings and times timezone-aware ``datetime`` objects (UTC). Errors
+raise subclasses of :class:`DevConnectError`. Every call releases the GIL; one
+``DevConnect`` object may be shared by many threads.
+"""
+
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Final, Literal, TypedDict, final
+
+__version__: Final[str]
+__all__ = [
+    "AuthError",
+    "ConflictError",
+    "DevConnect",
+    "DevConnectError",
+    "ForbiddenError",
+    "InternalError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "RateLimitedError",
+    "Subscription",
+    "UnsupportedMediaTypeError",
+    "ValidationError",
+    "__version__",
+]
+
+class Profile(TypedDict):
+    """Anyone's public profile."""
+
+    _id: str
+    firstName: str
+    lastName: str
+    age: int | None
+    gender: Literal["male", "female", "others"] | None
+    photoURL: str | None
+    about: str
+    skills: list[str]
+    createdAt: datetime
+    updatedAt: datetime
+
+class Me(Profile):
+    """The caller's own profile: the public one plus the email."""
+
+    emailID: str
+
+class Authenticated(TypedDict):
+    """A signup or login: the user and a fresh bearer token."""
+
+    user: Me
+    token: str
+
+class Session(TypedDict):
+    """An authenticated token."""
+
+    userId: str
+    tokenId: str
+    expiresAt: datetime
+
+RequestStatus = Literal["interested", "ignored", "accepted", "rejected"]
+
+class ConnectionRequest(TypedDict):
+    """A connection request; parties are user ids."""
+
+    _id: str
+    fromUserId: str
+    toUserId: str
+    status: RequestStatus
+    note: str | None
+    createdAt: datetime
+    updatedAt: datetime
+
+class ReceivedRequest(TypedDict):
+    """A request sent to me, with the sender's profile."""
+
+    _id: str
+    fromUserId: Profile
+    toUserId: str
+    status: RequestStatus
+    note: str | None
+    createdAt: datetime
+    updatedAt: datetime
+
+class SentRequest(TypedDict):
+    """A request I sent (or that was accepted), with the receiver's profile."""
+
+    _id: str
+    fromUserId: str
+    toUserId: Profile
+    status: RequestStatus
+    note: str | None
+    createdAt: datetime
+    updatedAt: datetime
+
+class Message(TypedDict):
+    """A chat message."""
+
+    _id: str
+    senderId: str
+    receiverId: str
+    text: str
+    image: str | None
+    clientMsgId: str | None
+    createdAt: datetime
+    readAt: datetime | None
+
+class ChatPartner(Profile):
+    """Someone I chat with."""
+
+    online: bool
+    lastMessage: Message | None
+    unreadCount: int
+
+class FeedPage(TypedDict):
+    """One page of the discovery feed."""
+
+    profiles: list[Profile]
+    page: int
+    limit: int
+    hasMore: bool
+
+class SyncPage(TypedDict):
+    """A page of catch-up messages."""
+
+    messages: list[Message]
+    hasMore: bool
+
+class Event(TypedDict):
+    """A realtime event: ``event`` is one of ``newMessage``, ``presence``,
+    ``connectionRequest``, ``connectionAccepted``, ``typing``, ``messagesRead``;
+    ``data`` is its payload (a Message, ``{userId, online}``, a ReceivedRequest, a
+    SentRequest, ``{userId, typing}``, ``{userId, upTo}``)."""
+
+    event: str
+    data: dict[str, Any]
+
+class DevConnectError(Exception):
+    """Root of every DevConnect error; ``code`` is the stable machine-readable code."""
+
+    code: str
+
+class ValidationError(DevConnectError):
+    """Bad input (code ``validation``); ``field`` names the input at fault."""
+
+    field: str
+
+class AuthError(DevConnectError):
+    """Missing, invalid, expired or revoked credentials, or a failed login."""
+
+class ForbiddenError(DevConnectError):
+    """Not allowed to do this (code ``forbidden``)."""
+
+class NotFoundError(DevConnectError):
+    """The thing does not exist (code ``not_found``)."""
+
+class ConflictError(DevConnectError):
+    """The call conflicts with existing state (code ``conflict``)."""
+
+class RateLimitedError(DevConnectError):
+    """Too many calls; retry after ``retry_after`` seconds."""
+
+    retry_after: float
+
+class PayloadTooLargeError(DevConnectError):
+    """An upload is larger than ``limit`` bytes."""
+
+    limit: int
+
+class UnsupportedMediaTypeError(DevConnectError):
+    """An upload is not a JPEG, PNG or WebP image."""
+
+class InternalError(DevConnectError):
+    """Something failed inside DevConnect; details are logged, never shown."""
+
+@final
+class Subscription:
+    """A live stream of realtime events for one user, who is online while it is open.
+
+    Iterating yields :class:`Event` dicts; each wait lasts at most ``timeout`` seconds
+    (then ``TimeoutError``) and iteration stops once the subscription has ended. Use it
+    as a context manager, or call :meth:`close`, to go offline promptly.
+    """
+
+    @property
+    def user_id(self) -> str:
+        """The user this subscription is for."""
+    @property
+    def timeout(self) -> float | None:
+        """The default wait per event in seconds (``None``: forever)."""
+    @property
+    def end_reason(self) -> Literal["closed", "token_revoked", "token_expired", "lagged"] | None:
+        """``None`` while live; once ended, why."""
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription has ended."""
+    def next_event(self, timeout: float | None = None) -> Event | None:
+        """The next event, waiting at most ``timeout`` seconds (default: the
+        subscription's timeout); ``None`` on timeout or once ended."""
+    def close(self) -> None:
+        """Ends the subscription now (idempotent); wakes a thread waiting on it."""
+    def __iter__(self) -> Subscription:
+        """Returns itself."""
+    def __next__(self) -> Event:
+        """The next event; ``TimeoutError`` if none arrives within ``timeout``; stops when ended."""
+    def __enter__(self) -> Subscription:
+        """Returns itself, to be closed on exit."""
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        """Closes; exceptions propagate."""
+
+@final
+class DevConnect:
+    """The DevConnect service. Methods acting for a user take that user's id as ``me``."""
+
+    @staticmethod
+    def open(
+        url: str = "sqlite://devconnect.db",
+        *,
+        data_dir: str | None = None,
+        media_dir: str | None = None,
+        jwt_secret: str | None = None,
+    ) -> DevConnect:
+        """Opens (creating if needed) a service on ``sqlite://PATH``, ``sqlite::memory:`` or
+        ``mongodb://HOST/DATABASE``. Files (the generated JWT secret, local media) go to
+        ``data_dir``, by default the database file's directory or the current directory."""
+    def health(self) -> None:
+        """Checks that the store is reachable; raises if not."""
+    def close(self) -> None:
+        """Closes the store."""
+    def __enter__(self) -> DevConnect:
+        """Returns itself, to be closed on exit."""
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        """Closes; exceptions propagate."""
+    def signup(
+        self,
+        first_name: str,
+        email: str,
+        password: str,
+        *,
+        last_name: str = ...,
+        age: int | None = None,
+        gender: str | None = None,
+        about: str | None = None,
+        skills: list[str] = ...,
+        photo: bytes | None = None,
+    ) -> Authenticated:
+        """Creates an account; returns the user and a token."""
+    def login(self, email: str, password: str) -> Authenticated:
+        """Logs in; returns the user and a fresh token."""
+    def authenticate(self, token: str) -> Session:
+        """Checks a token; raises ``AuthError`` if invalid, expired or revoked."""
+    def logout(self, token: str) -> None:
+        """Revokes this token."""
+    def change_password(self, token: str, old_password: str, new_password: str, confirm_password: str) -> str:
+        """Changes the password; older tokens stop working; returns the new token."""
+    def profile(self, me: str) -> Me:
+        """The caller's own profile."""
+    def public_profile(self, user_id: str) -> Profile:
+        """Anyone's public profile."""
+    def edit_profile(
+        self,
+        me: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        age: int | None = None,
+        gender: str | None = None,
+        about: str | None = None,
+        skills: list[str] | None = None,
+        photo: bytes | None = None,
+    ) -> Me:
+        """Edits the given fields of the caller's profile."""
+    def set_photo(self, me: str, photo: bytes) -> Me:
+        """Replaces the caller's photo."""
+    def send_request(
+        self, me: str, to: str, status: Literal["interested", "ignored"] = "interested", note: str | None = None
+    ) -> ConnectionRequest:
+        """Sends a connection request."""
+    def review_request(self, me: str, request_id: str, status: Literal["accepted", "rejected"]) -> ConnectionRequest:
+        """Reviews a request sent to the caller."""
+    def received_requests(self, me: str) -> list[ReceivedRequest]:
+        """Pending requests to the caller."""
+    def sent_requests(self, me: str) -> list[SentRequest]:
+        """Requests the caller sent."""
+    def connections(self, me: str) -> list[Profile]:
+        """The caller's connections."""
+    def remove_connection(self, me: str, other: str) -> None:
+        """Removes a connection."""
+    def feed(self, me: str, *, page: int | None = None, limit: int | None = None, skills: list[str] = ...) -> FeedPage:
+        """A page of developers the caller has no request or connection with."""
+    def chat_partners(self, me: str) -> list[ChatPartner]:
+        """Connections and anyone the caller has history with."""
+    def history(self, me: str, other: str, *, before: str | None = None, limit: int | None = None) -> list[Message]:
+        """Messages between the caller and ``other``, oldest first."""
+    def send_message(
+        self, me: str, to: str, text: str = ..., *, client_msg_id: str | None = None, image: bytes | None = None
+    ) -> Message:
+        """Sends a message to a connection."""
+    def sync(self, me: str, *, after: str | None = None, limit: int | None = None) -> SyncPage:
+        """Everything to or from the caller after message ``after``."""
+    def mark_read(self, me: str, other: str) -> str | None:
+        """Marks messages from ``other`` as read; returns the newest id marked."""
+    def typing(self, me: str, to: str, typing: bool = True) -> None:
+        """Tells connection ``to`` that the caller is (or stopped) typing."""
+    def online_connections(self, me: str) -> list[str]:
+        """The caller (if online) and their online connections."""
+    def is_online(self, user_id: str) -> bool:
+        """Whether the user has any open subscription."""
+    def subscribe(self, user_id: str, *, timeout: float | None = None) -> Subscription:
+        """Opens a realtime event stream for a user."""
+    def subscribe_session(self, token: str, *, timeout: float | None = None) -> Subscription:
+        """Opens a realtime event stream for a token's user; ends with the token."""

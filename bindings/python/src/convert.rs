@@ -1,0 +1,221 @@
+//! Core values as plain Python data: dicts with the keys of the REST API's JSON
+//! (`API.md`), ids as 24-hex strings, times as timezone-aware `datetime`s.
+//!
+//! Each struct is destructured field by field, so a field added to the core fails to
+//! compile here instead of silently missing from Python.
+
+use std::sync::Arc;
+
+use devconnect_core::{
+    Authenticated, ChatPartner, ConnectionRequest, Event, FeedPage, Me, Message, MessageId, Profile, RequestId,
+    Session, SyncPage, UserId,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+/// A core value that has a Python form.
+pub(crate) trait ToPy {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+}
+
+macro_rules! hex_id {
+    ($($t:ty),*) => {$(
+        impl ToPy for $t {
+            fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                Ok(self.to_hex().into_pyobject(py)?.into_any())
+            }
+        }
+    )*};
+}
+hex_id!(UserId, RequestId, MessageId);
+
+impl ToPy for () {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(py.None().into_bound(py))
+    }
+}
+
+impl ToPy for String {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.into_pyobject(py)?.into_any())
+    }
+}
+
+impl<T: ToPy> ToPy for Option<T> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Some(v) => v.to_py(py),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+}
+
+impl<T: ToPy> ToPy for Vec<T> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let list = PyList::empty(py);
+        for item in self {
+            list.append(item.to_py(py)?)?;
+        }
+        Ok(list.into_any())
+    }
+}
+
+impl<T: ToPy> ToPy for Arc<T> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (**self).to_py(py)
+    }
+}
+
+fn set_profile(dict: &Bound<'_, PyDict>, profile: &Profile) -> PyResult<()> {
+    let Profile { id, first_name, last_name, age, gender, photo_url, about, skills, created_at, updated_at } = profile;
+    dict.set_item("_id", id.to_hex())?;
+    dict.set_item("firstName", first_name)?;
+    dict.set_item("lastName", last_name)?;
+    dict.set_item("age", age)?;
+    dict.set_item("gender", gender.map(devconnect_core::Gender::as_str))?;
+    dict.set_item("photoURL", photo_url)?;
+    dict.set_item("about", about)?;
+    dict.set_item("skills", skills)?;
+    dict.set_item("createdAt", created_at)?;
+    dict.set_item("updatedAt", updated_at)?;
+    Ok(())
+}
+
+impl ToPy for Profile {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let dict = PyDict::new(py);
+        set_profile(&dict, self)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for Me {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let Me { profile, email } = self;
+        let dict = PyDict::new(py);
+        set_profile(&dict, profile)?;
+        dict.set_item("emailID", email)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl<F: ToPy, T: ToPy> ToPy for ConnectionRequest<F, T> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ConnectionRequest { id, from_user_id, to_user_id, status, note, created_at, updated_at } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("_id", id.to_hex())?;
+        dict.set_item("fromUserId", from_user_id.to_py(py)?)?;
+        dict.set_item("toUserId", to_user_id.to_py(py)?)?;
+        dict.set_item("status", status.as_str())?;
+        dict.set_item("note", note)?;
+        dict.set_item("createdAt", created_at)?;
+        dict.set_item("updatedAt", updated_at)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for Message {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        // `seq` is the server's internal position; the API does not show it.
+        let Message { id, sender_id, receiver_id, text, image, client_msg_id, created_at, read_at, seq: _ } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("_id", id.to_hex())?;
+        dict.set_item("senderId", sender_id.to_hex())?;
+        dict.set_item("receiverId", receiver_id.to_hex())?;
+        dict.set_item("text", text)?;
+        dict.set_item("image", image)?;
+        dict.set_item("clientMsgId", client_msg_id)?;
+        dict.set_item("createdAt", created_at)?;
+        dict.set_item("readAt", read_at)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for ChatPartner {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ChatPartner { profile, online, last_message, unread_count } = self;
+        let dict = PyDict::new(py);
+        set_profile(&dict, profile)?;
+        dict.set_item("online", online)?;
+        dict.set_item("lastMessage", last_message.to_py(py)?)?;
+        dict.set_item("unreadCount", unread_count)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for FeedPage {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let FeedPage { profiles, page, limit, has_more } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("profiles", profiles.to_py(py)?)?;
+        dict.set_item("page", page)?;
+        dict.set_item("limit", limit)?;
+        dict.set_item("hasMore", has_more)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for SyncPage {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let SyncPage { messages, has_more } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("messages", messages.to_py(py)?)?;
+        dict.set_item("hasMore", has_more)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for Authenticated {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let Authenticated { user, token } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("user", user.to_py(py)?)?;
+        dict.set_item("token", token)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for Session {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        // The token version is an internal revocation counter; not shown.
+        let Session { user_id, token_id, token_version: _, expires_at } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("userId", user_id.to_hex())?;
+        dict.set_item("tokenId", token_id)?;
+        dict.set_item("expiresAt", expires_at)?;
+        Ok(dict.into_any())
+    }
+}
+
+/// `{"event": <name>, "data": <payload>}`, the JSON form of a core event.
+impl ToPy for Event {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let data = match self {
+            Self::NewMessage(message) => message.to_py(py)?,
+            Self::Presence { user_id, online } => {
+                let dict = PyDict::new(py);
+                dict.set_item("userId", user_id.to_hex())?;
+                dict.set_item("online", online)?;
+                dict.into_any()
+            }
+            Self::ConnectionRequest(request) => request.to_py(py)?,
+            Self::ConnectionAccepted(request) => request.to_py(py)?,
+            Self::Typing { user_id, typing } => {
+                let dict = PyDict::new(py);
+                dict.set_item("userId", user_id.to_hex())?;
+                dict.set_item("typing", typing)?;
+                dict.into_any()
+            }
+            Self::MessagesRead { user_id, up_to } => {
+                let dict = PyDict::new(py);
+                dict.set_item("userId", user_id.to_hex())?;
+                dict.set_item("upTo", up_to.to_hex())?;
+                dict.into_any()
+            }
+        };
+        let dict = PyDict::new(py);
+        dict.set_item("event", self.name())?;
+        dict.set_item("data", data)?;
+        Ok(dict.into_any())
+    }
+}

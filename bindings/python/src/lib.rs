@@ -1,0 +1,475 @@
+//! `devconnect`: the DevConnect core as a Python extension module (pyo3, built with maturin).
+//!
+//! - [`PyDevConnect`] (`devconnect.DevConnect`) wraps the core handle; each method
+//!   decodes its arguments, makes one core call with the GIL released, and encodes the
+//!   result as plain Python data ([`convert`]).
+//! - [`errors`]: the exception hierarchy and the one mapping from `devconnect_core::Error`.
+//! - [`subscription`]: realtime events as a blocking iterator.
+//!
+//! One multi-threaded tokio runtime, created on first use, is owned by the module and
+//! shared by every `DevConnect` object; any number of Python threads may call in at once.
+
+mod convert;
+mod errors;
+mod subscription;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use devconnect_core::{
+    Config, DevConnect, Error, FeedQuery, MediaConfig, MessageId, NewMessage, PasswordChange, ProfileEdit, RequestId,
+    RequestStatus, Signup, Upload, UserId,
+};
+use pyo3::prelude::*;
+use secrecy::SecretString;
+
+use crate::convert::ToPy;
+use crate::subscription::PySubscription;
+
+/// The module's tokio runtime.
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// The module's runtime, created on first use.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("devconnect")
+        .build()
+        .map_err(Error::internal)?;
+    // If another thread won the race, its runtime is kept and this one dropped.
+    Ok(RUNTIME.get_or_init(|| rt))
+}
+
+/// Runs a core call to completion on the module's runtime with the GIL released.
+fn run<T, F>(py: Python<'_>, call: F) -> PyResult<T>
+where
+    F: Future<Output = devconnect_core::Result<T>> + Send,
+    T: Send,
+{
+    py.detach(|| runtime()?.block_on(call)).map_err(|e| errors::to_py_err(py, &e))
+}
+
+/// Runs a core call and converts its result to Python data.
+fn call<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = devconnect_core::Result<T>> + Send,
+    T: Send + ToPy,
+{
+    run(py, call)?.to_py(py)
+}
+
+fn user_id(py: Python<'_>, field: &'static str, raw: &str) -> PyResult<UserId> {
+    UserId::parse(field, raw).map_err(|e| errors::to_py_err(py, &e))
+}
+
+/// A Python int as a `u32` page number or size: negative becomes 0 and too large
+/// becomes `u32::MAX`, so the core's own checks (and caps) decide.
+fn page_number(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+/// The DevConnect service, in process: accounts, profiles, connections, feed, chat and
+/// realtime events, on the embedded SQLite store or MongoDB.
+///
+/// Methods that act for a user take that user's id (`me`, a 24-hex string), as a
+/// frontend would after `authenticate(token)`. Results are plain dicts and lists with
+/// the keys of the REST API's JSON; times are timezone-aware `datetime`s (UTC). Errors
+/// raise subclasses of `DevConnectError`. Every call releases the GIL while it runs;
+/// one object may be shared by many threads.
+#[pyclass(name = "DevConnect", module = "devconnect", frozen)]
+struct PyDevConnect {
+    app: DevConnect,
+}
+
+#[pymethods]
+impl PyDevConnect {
+    /// Opens (creating if needed) a DevConnect service.
+    ///
+    /// `url` is `sqlite://PATH`, `sqlite::memory:` or `mongodb://HOST/DATABASE` (in
+    /// builds with the `mongodb` feature, as `pip install` makes). Files (the JWT secret,
+    /// local media) go to `data_dir`, by default the database file's directory (or the
+    /// current directory). `media_dir` overrides where images are kept
+    /// (`{data_dir}/media`). `jwt_secret` (at least 32 bytes) signs tokens; without it a
+    /// random secret is generated once and kept in `{data_dir}/jwt-secret`.
+    #[staticmethod]
+    #[pyo3(signature = (url="sqlite://devconnect.db", *, data_dir=None, media_dir=None, jwt_secret=None))]
+    fn open(
+        py: Python<'_>,
+        url: &str,
+        data_dir: Option<PathBuf>,
+        media_dir: Option<PathBuf>,
+        jwt_secret: Option<String>,
+    ) -> PyResult<Self> {
+        let data_dir = data_dir.unwrap_or_else(|| default_data_dir(url));
+        let mut config = Config::new(data_dir);
+        config.database_url = Some(url.to_owned());
+        config.jwt_secret = jwt_secret.map(SecretString::from);
+        config.media = MediaConfig::Local { dir: media_dir, base_url: "/media".to_owned() };
+        let app = run(py, DevConnect::open(config))?;
+        Ok(Self { app })
+    }
+
+    /// Checks that the store is reachable; raises if not.
+    fn health(&self, py: Python<'_>) -> PyResult<()> {
+        run(py, self.app.health())
+    }
+
+    /// Closes the store. Call once, when done with the service.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        run(py, self.app.close())
+    }
+
+    /// Returns itself, to be closed on exit.
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// Closes; exceptions propagate.
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        exc: &Bound<'_, PyAny>,
+        tb: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let _ = (exc_type, exc, tb);
+        self.close(py)?;
+        Ok(false)
+    }
+
+    /// Creates an account. Returns `{"user": Me, "token": str}`. A taken email raises
+    /// `ConflictError`; bad fields raise `ValidationError`. `photo` is image bytes
+    /// (JPEG, PNG or WebP).
+    #[pyo3(signature = (first_name, email, password, *, last_name=String::new(), age=None, gender=None, about=None, skills=Vec::new(), photo=None))]
+    #[expect(clippy::too_many_arguments, reason = "mirrors the signup form's fields as keyword arguments")]
+    fn signup<'py>(
+        &self,
+        py: Python<'py>,
+        first_name: String,
+        email: String,
+        password: String,
+        last_name: String,
+        age: Option<i64>,
+        gender: Option<String>,
+        about: Option<String>,
+        skills: Vec<String>,
+        photo: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let signup = Signup {
+            first_name,
+            last_name,
+            email,
+            password,
+            age,
+            gender,
+            about,
+            skills,
+            photo: photo.map(Upload::from),
+        };
+        call(py, self.app.signup(signup))
+    }
+
+    /// Logs in. Returns `{"user": Me, "token": str}`; a wrong email or password raises
+    /// `AuthError`.
+    fn login<'py>(&self, py: Python<'py>, email: &str, password: &str) -> PyResult<Bound<'py, PyAny>> {
+        call(py, self.app.login(email, password))
+    }
+
+    /// Checks a token. Returns `{"userId", "tokenId", "expiresAt"}`; raises `AuthError`
+    /// if it is invalid, expired or revoked.
+    fn authenticate<'py>(&self, py: Python<'py>, token: &str) -> PyResult<Bound<'py, PyAny>> {
+        call(py, self.app.authenticate(token))
+    }
+
+    /// Revokes this token (and ends subscriptions opened with it).
+    fn logout(&self, py: Python<'_>, token: &str) -> PyResult<()> {
+        let app = &self.app;
+        run(py, async move { app.logout(&app.authenticate(token).await?).await })
+    }
+
+    /// Changes the password of the token's user. Every older token stops working;
+    /// returns the new token.
+    fn change_password<'py>(
+        &self,
+        py: Python<'py>,
+        token: &str,
+        old_password: String,
+        new_password: String,
+        confirm_password: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let app = &self.app;
+        let change = PasswordChange { old_password, new_password, confirm_password };
+        call(py, async move { app.change_password(&app.authenticate(token).await?, change).await })
+    }
+
+    /// The caller's own profile (with `emailID`).
+    fn profile<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.profile(me))
+    }
+
+    /// Anyone's public profile (no email). Unknown ids raise `NotFoundError`.
+    fn public_profile<'py>(&self, py: Python<'py>, user_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let id = crate::user_id(py, "user_id", user_id)?;
+        call(py, self.app.public_profile(id))
+    }
+
+    /// Edits the caller's profile; only the given fields change, and nothing changes
+    /// unless all are valid. `skills` replaces the list; `photo` is image bytes.
+    /// Returns the updated profile.
+    #[pyo3(signature = (me, *, first_name=None, last_name=None, age=None, gender=None, about=None, skills=None, photo=None))]
+    #[expect(clippy::too_many_arguments, reason = "mirrors the profile form's fields as keyword arguments")]
+    fn edit_profile<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        age: Option<i64>,
+        gender: Option<String>,
+        about: Option<String>,
+        skills: Option<Vec<String>>,
+        photo: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let edit = ProfileEdit { first_name, last_name, age, gender, about, skills, photo: photo.map(Upload::from) };
+        call(py, self.app.edit_profile(me, edit))
+    }
+
+    /// Replaces the caller's photo with `photo` (JPEG, PNG or WebP bytes, re-encoded
+    /// without metadata). Returns the updated profile.
+    fn set_photo<'py>(&self, py: Python<'py>, me: &str, photo: Vec<u8>) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.set_photo(me, Upload(photo)))
+    }
+
+    /// Sends a connection request (`status` `"interested"` or `"ignored"`) with an
+    /// optional note. Returns the request.
+    #[pyo3(signature = (me, to, status="interested", note=None))]
+    fn send_request<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        to: &str,
+        status: &str,
+        note: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let to = user_id(py, "to", to)?;
+        let status = RequestStatus::parse_send(status).map_err(|e| errors::to_py_err(py, &e))?;
+        call(py, self.app.send_request(me, to, status, note))
+    }
+
+    /// Reviews a request sent to the caller (`status` `"accepted"` or `"rejected"`).
+    /// Returns the request.
+    fn review_request<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        request_id: &str,
+        status: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let id = RequestId::parse("request_id", request_id).map_err(|e| errors::to_py_err(py, &e))?;
+        let status = RequestStatus::parse_review(status).map_err(|e| errors::to_py_err(py, &e))?;
+        call(py, self.app.review_request(me, id, status))
+    }
+
+    /// Pending requests to the caller, newest first; `fromUserId` is the sender's profile.
+    fn received_requests<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.received_requests(me))
+    }
+
+    /// Requests the caller sent, newest first; `toUserId` is the receiver's profile.
+    fn sent_requests<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.sent_requests(me))
+    }
+
+    /// The caller's connections, as profiles.
+    fn connections<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.connections(me))
+    }
+
+    /// Removes the connection with `other` (`NotFoundError` if there is none).
+    fn remove_connection(&self, py: Python<'_>, me: &str, other: &str) -> PyResult<()> {
+        let me = user_id(py, "me", me)?;
+        let other = user_id(py, "other", other)?;
+        run(py, self.app.remove_connection(me, other))
+    }
+
+    /// A page of developers the caller has no request or connection with, newest
+    /// first: `{"profiles", "page", "limit", "hasMore"}`. `page` defaults to 1, `limit`
+    /// to 10 (at most 50); `skills` keeps profiles having any of them.
+    #[pyo3(signature = (me, *, page=None, limit=None, skills=Vec::new()))]
+    fn feed<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        page: Option<i64>,
+        limit: Option<i64>,
+        skills: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let query = FeedQuery { page: page.map(page_number), limit: limit.map(page_number), skills };
+        let app = &self.app;
+        call(py, async move { app.feed(me, &query).await })
+    }
+
+    /// Connections and anyone the caller has history with, most recent conversation
+    /// first: profiles plus `online`, `lastMessage` and `unreadCount`.
+    fn chat_partners<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.chat_partners(me))
+    }
+
+    /// Messages between the caller and `other`, oldest first: the newest page, or the
+    /// page before message `before`. `limit` defaults to 50 (at most 200).
+    #[pyo3(signature = (me, other, *, before=None, limit=None))]
+    fn history<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        other: &str,
+        before: Option<&str>,
+        limit: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let other = user_id(py, "other", other)?;
+        let before =
+            before.map(|b| MessageId::parse("before", b)).transpose().map_err(|e| errors::to_py_err(py, &e))?;
+        call(py, self.app.history(me, other, before, limit.map(page_number)))
+    }
+
+    /// Sends a message to a connection (`ForbiddenError` otherwise). `text` may be empty
+    /// when `image` (bytes) is given. With `client_msg_id`, a resend returns the message
+    /// stored the first time. Returns the message.
+    #[pyo3(signature = (me, to, text=String::new(), *, client_msg_id=None, image=None))]
+    fn send_message<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        to: &str,
+        text: String,
+        client_msg_id: Option<String>,
+        image: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let to = user_id(py, "to", to)?;
+        let message = NewMessage { text, client_msg_id, image: image.map(Upload::from) };
+        let app = &self.app;
+        call(py, async move { app.send_message(me, to, message).await.map(|sent| sent.message) })
+    }
+
+    /// Everything to or from the caller after message `after` (or from the start), in
+    /// order: `{"messages", "hasMore"}`. `limit` defaults to 100 (at most 500).
+    #[pyo3(signature = (me, *, after=None, limit=None))]
+    fn sync<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        after: Option<&str>,
+        limit: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let after = after.map(|a| MessageId::parse("after", a)).transpose().map_err(|e| errors::to_py_err(py, &e))?;
+        call(py, self.app.sync(me, after, limit.map(page_number)))
+    }
+
+    /// Marks everything `other` sent the caller as read and tells `other`. Returns the
+    /// id of the newest message marked, or `None` if nothing was unread.
+    fn mark_read<'py>(&self, py: Python<'py>, me: &str, other: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let other = user_id(py, "other", other)?;
+        call(py, self.app.mark_read(me, other))
+    }
+
+    /// Tells connection `to` that the caller is (or stopped) typing.
+    #[pyo3(signature = (me, to, typing=true))]
+    fn typing(&self, py: Python<'_>, me: &str, to: &str, typing: bool) -> PyResult<()> {
+        let me = user_id(py, "me", me)?;
+        let to = user_id(py, "to", to)?;
+        run(py, self.app.typing(me, to, typing))
+    }
+
+    /// The caller (if online) and their online connections, caller first (ids).
+    fn online_connections<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.online_connections(me))
+    }
+
+    /// Whether the user has any open subscription.
+    fn is_online(&self, py: Python<'_>, user_id: &str) -> PyResult<bool> {
+        let id = crate::user_id(py, "user_id", user_id)?;
+        Ok(self.app.is_online(id))
+    }
+
+    /// Opens a realtime event stream for `user_id`, who is online until it is closed.
+    /// `timeout` (seconds, default `None` = forever) bounds each wait for an event.
+    #[pyo3(signature = (user_id, *, timeout=None))]
+    fn subscribe(&self, py: Python<'_>, user_id: &str, timeout: Option<f64>) -> PyResult<PySubscription> {
+        let id = crate::user_id(py, "user_id", user_id)?;
+        let timeout = timeout.map(subscription::seconds).transpose()?;
+        let stream = run(py, self.app.subscribe(id))?;
+        Ok(PySubscription::new(stream, timeout))
+    }
+
+    /// Like `subscribe`, for a token's user; the stream also ends when that token is
+    /// logged out, revoked by a password change, or expires.
+    #[pyo3(signature = (token, *, timeout=None))]
+    fn subscribe_session(&self, py: Python<'_>, token: &str, timeout: Option<f64>) -> PyResult<PySubscription> {
+        let timeout = timeout.map(subscription::seconds).transpose()?;
+        let app = &self.app;
+        let stream = run(py, async move { app.subscribe_session(&app.authenticate(token).await?).await })?;
+        Ok(PySubscription::new(stream, timeout))
+    }
+
+    /// A short description.
+    fn __repr__(&self) -> &'static str {
+        "<devconnect.DevConnect>"
+    }
+}
+
+/// `sqlite://PATH` keeps its files beside the database; anything else in the current directory.
+fn default_data_dir(url: &str) -> PathBuf {
+    url.strip_prefix("sqlite://")
+        .map(PathBuf::from)
+        .and_then(|path| path.parent().map(PathBuf::from))
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The DevConnect core as a Python module.
+#[pymodule]
+fn devconnect(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyDevConnect>()?;
+    m.add_class::<PySubscription>()?;
+    errors::register(m)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_leave_range_checks_to_the_core() {
+        assert_eq!(page_number(-5), 0);
+        assert_eq!(page_number(3), 3);
+        assert_eq!(page_number(i64::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn data_files_go_beside_the_database() {
+        assert_eq!(default_data_dir("sqlite:///var/lib/dc/devconnect.db"), PathBuf::from("/var/lib/dc"));
+        assert_eq!(default_data_dir("sqlite://devconnect.db"), PathBuf::from("."));
+        assert_eq!(default_data_dir("sqlite::memory:"), PathBuf::from("."));
+    }
+}
