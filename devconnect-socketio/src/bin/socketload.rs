@@ -1,0 +1,295 @@
+//! Load tool for the realtime endpoint: server memory per idle socket and message
+//! delivery latency (send → `newMessage` at the receiver).
+//!
+//! ```text
+//! socketload --server-bin target/release/devconnect-http [--sockets 1000] [--rate 1000]
+//!            [--seconds 10] [--warm] [-- extra server flags]
+//! ```
+//! It seeds a fresh data directory through the core (N users, paired as connections),
+//! starts the server binary on a free port (`--bind --data-dir --jwt-secret`), reads the
+//! server's VmRSS, connects N sockets with the Rust client, waits for them to be idle,
+//! reads VmRSS again, then has one user of each pair send messages at the given total
+//! rate over `sendMessage` and times each until its `newMessage` reaches the partner.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use devconnect_core::{Config, DevConnect, RateLimit, RequestStatus, Settings, Signup, UserId};
+use devconnect_socketio::client::{self, ServerEvent};
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+struct Args {
+    server_bin: PathBuf,
+    sockets: usize,
+    rate: u64,
+    seconds: u64,
+    server_args: Vec<String>,
+    warm: bool,
+}
+
+fn parse_args() -> Result<Args, BoxError> {
+    let mut args = Args {
+        server_bin: PathBuf::new(),
+        sockets: 1000,
+        rate: 1000,
+        seconds: 10,
+        server_args: Vec::new(),
+        warm: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--warm" {
+            args.warm = true;
+            continue;
+        }
+        if flag == "--" {
+            args.server_args = it.collect();
+            break;
+        }
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--server-bin" => args.server_bin = value.into(),
+            "--sockets" => args.sockets = value.parse()?,
+            "--rate" => args.rate = value.parse()?,
+            "--seconds" => args.seconds = value.parse()?,
+            other => return Err(format!("unknown flag {other}").into()),
+        }
+    }
+    if args.server_bin.as_os_str().is_empty() {
+        return Err("--server-bin is required".into());
+    }
+    args.sockets = args.sockets.max(2) / 2 * 2;
+    Ok(args)
+}
+
+/// Kills the server when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "a command-line tool reporting its figures")]
+fn main() -> Result<(), BoxError> {
+    let args = parse_args()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(args))
+}
+
+#[allow(clippy::print_stdout, reason = "a command-line tool reporting its figures")]
+async fn run(args: Args) -> Result<(), BoxError> {
+    let data_dir = std::env::temp_dir().join(format!("socketload-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)?;
+    let secret = format!("socketload-secret-{:032}", std::process::id());
+
+    let started = Instant::now();
+    let users = seed(&data_dir, &secret, args.sockets).await?;
+    println!("seeded {} users in {:.1} s", users.len(), started.elapsed().as_secs_f64());
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let bind = format!("127.0.0.1:{port}");
+    let server = Server(
+        Command::new(&args.server_bin)
+            .args(["--bind", &bind, "--data-dir"])
+            .arg(&data_dir)
+            .args(["--jwt-secret", &secret])
+            .args(&args.server_args)
+            .stdout(std::process::Stdio::null())
+            .spawn()?,
+    );
+    wait_healthy(&bind).await?;
+    let pid = server.0.id();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base_url = format!("http://{bind}");
+    if args.warm {
+        // Connect and close every socket once, so the store's page cache already holds
+        // these users and the heap has grown: the figure below is then the marginal cost
+        // of a socket (it under-counts by whatever freed memory the allocator reuses).
+        let rss_cold = vm_rss_kb(pid)?;
+        let mut warm = Vec::with_capacity(users.len());
+        for (_, token) in &users {
+            warm.push(client::connect(&base_url, token, None).await.map_err(|e| format!("connect: {e}"))?);
+        }
+        let rss_warm = vm_rss_kb(pid)?;
+        for socket in warm {
+            socket.close().await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        println!("warm-up: VmRSS {rss_cold} KiB before, {rss_warm} KiB with {} sockets", users.len());
+    }
+    let rss_before = vm_rss_kb(pid)?;
+
+    // Connect every socket; each reader task reports received messages' latency.
+    let epoch = Instant::now();
+    let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
+    let mut emitters = Vec::with_capacity(users.len());
+    let connect_started = Instant::now();
+    for chunk in users.chunks(50) {
+        let mut pending = Vec::new();
+        for (id, token) in chunk {
+            let (base_url, token, id) = (base_url.clone(), token.clone(), *id);
+            pending.push(tokio::spawn(async move { (id, client::connect(&base_url, &token, None).await) }));
+        }
+        for handle in pending {
+            let (me, connected) = handle.await?;
+            let mut live = connected.map_err(|e| format!("connect: {e}"))?;
+            emitters.push((me, live.emitter()));
+            let tx = latency_tx.clone();
+            tokio::spawn(async move {
+                while let Some(event) = live.next_event().await {
+                    if let ServerEvent::NewMessage(m) = event {
+                        if m.receiver_id == me {
+                            if let Some(sent_at) = m.text.strip_prefix("t:").and_then(|t| t.parse::<u64>().ok()) {
+                                let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+                                let _ = tx.send(now.saturating_sub(sent_at));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+    println!("connected {} sockets in {:.1} s", emitters.len(), connect_started.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss_after = vm_rss_kb(pid)?;
+    let sockets = emitters.len();
+    #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
+    let per_socket = (rss_after.saturating_sub(rss_before)) as f64 / sockets as f64;
+    println!(
+        "server VmRSS: {rss_before} KiB before, {rss_after} KiB with {sockets} idle sockets: {per_socket:.2} KiB per socket"
+    );
+
+    // Messages: the even user of each pair sends to the odd one, round robin.
+    let total = args.rate * args.seconds;
+    let period = Duration::from_nanos(1_000_000_000 / args.rate.max(1));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let pairs: Vec<(UserId, client::Emitter)> = emitters
+        .chunks(2)
+        .filter_map(|p| match p {
+            [(_, from), (to, _)] => Some((*to, from.clone())),
+            _ => None,
+        })
+        .collect();
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let send_started = Instant::now();
+    for i in 0..total {
+        ticker.tick().await;
+        let Some((to, from)) = usize::try_from(i).ok().and_then(|i| pairs.get(i % pairs.len())) else { break };
+        let (to, from, errors) = (*to, from.clone(), Arc::clone(&errors));
+        let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        tokio::spawn(async move {
+            if let Err(err) = from.send_message(to, &format!("t:{now}"), None).await {
+                if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                    eprintln!("send failed: {err}");
+                }
+            }
+        });
+    }
+    let send_secs = send_started.elapsed().as_secs_f64();
+    let mut latencies = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while (latencies.len() as u64) < total {
+        match tokio::time::timeout_at(deadline, latency_rx.recv()).await {
+            Ok(Some(l)) => latencies.push(l),
+            _ => break,
+        }
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "an index"
+        )]
+        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies.get(i).map_or(f64::NAN, |us| *us as f64 / 1000.0)
+    };
+    #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
+    let achieved = total as f64 / send_secs;
+    println!(
+        "messages: {total} sent at {achieved:.0}/s over {sockets} sockets, {} delivered, {} send errors",
+        latencies.len(),
+        errors.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    println!(
+        "delivery latency (send -> newMessage at receiver): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        pct(1.0)
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(())
+}
+
+/// Creates `n` users through the core, pairs (0,1), (2,3), … as connections, and returns
+/// each user's id and token.
+async fn seed(data_dir: &Path, secret: &str, n: usize) -> Result<Vec<(UserId, String)>, BoxError> {
+    let mut config = Config::new(data_dir);
+    config.jwt_secret = Some(SecretString::from(secret.to_owned()));
+    config.settings = Settings { request_rate: RateLimit::per_minute(0), ..Settings::default() };
+    let app = DevConnect::open(config).await?;
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let signup = Signup {
+                first_name: format!("Load{i}"),
+                email: format!("load{i}@example.com"),
+                password: "Str0ng!pass".to_owned(),
+                ..Signup::default()
+            };
+            app.signup(signup).await.map(|a| (a.user.profile.id, a.token))
+        }));
+    }
+    let mut users = Vec::with_capacity(n);
+    for task in tasks {
+        users.push(task.await??);
+    }
+    for pair in users.chunks(2) {
+        if let [(a, _), (b, _)] = pair {
+            let request = app.send_request(*a, *b, RequestStatus::Interested, None).await?;
+            app.review_request(*b, request.id, RequestStatus::Accepted).await?;
+        }
+    }
+    app.close().await?;
+    Ok(users)
+}
+
+async fn wait_healthy(bind: &str) -> Result<(), BoxError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let bind = bind.to_owned();
+        let ok = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+            let mut stream = std::net::TcpStream::connect(&bind)?;
+            stream.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {bind}\r\n\r\n").as_bytes())?;
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply)?;
+            Ok(reply.starts_with("HTTP/1.1 200") || reply.starts_with("HTTP/1.0 200"))
+        })
+        .await?;
+        if ok.unwrap_or(false) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the server did not become healthy".into())
+}
+
+fn vm_rss_kb(pid: u32) -> Result<u64, BoxError> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).ok_or("no VmRSS")?;
+    Ok(line.split_whitespace().nth(1).ok_or("bad VmRSS")?.parse()?)
+}

@@ -1,0 +1,479 @@
+//! One task per socket: the Engine.IO handshake, the Socket.IO CONNECT with the token,
+//! catch-up, then core events out and client events in until either side ends it.
+//!
+//! Nothing is queued here: core events wait in the subscription's bounded queue (the core
+//! ends a subscriber that falls too far behind) and are written straight to the socket;
+//! a write that cannot complete within the ping timeout closes the socket. Calls into
+//! the core are boxed so the idle task stays small.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use devconnect_core::{EndReason, Event, MessageId, NewMessage, Session, Subscription, UserId};
+use futures_util::{SinkExt as _, StreamExt as _};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
+
+use crate::protocol::{self, EnginePacket, Packet, PacketType};
+use crate::{ErrorAck, Inner};
+
+type Ws = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Catch-up page size.
+const SYNC_PAGE: u32 = 500;
+/// How long a closing handshake may take.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// How a socket ended, which decides how it is closed.
+#[derive(Debug)]
+enum End {
+    /// The client closed, left the namespace, or the connection broke.
+    PeerClosed,
+    /// No pong in time.
+    PingTimeout,
+    /// No valid CONNECT in time.
+    ConnectTimeout,
+    /// A write could not complete in time (slow or dead client).
+    WriteStalled,
+    /// A frame larger than the configured maximum.
+    TooLarge,
+    /// The client broke the protocol.
+    Protocol(&'static str),
+    /// The server is shutting down.
+    Shutdown,
+    /// The core ended the subscription (token revoked or expired, or lagging).
+    Session(Option<EndReason>),
+    /// The core failed; already logged.
+    Internal,
+}
+
+impl From<protocol::ProtocolError> for End {
+    fn from(err: protocol::ProtocolError) -> Self {
+        Self::Protocol(err.0)
+    }
+}
+
+struct CountGuard<'a>(&'a AtomicUsize);
+
+impl Drop for CountGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves one upgraded connection until it ends.
+pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Option<String>) {
+    inner.sockets.fetch_add(1, Ordering::Relaxed);
+    let _count = CountGuard(&inner.sockets);
+    let c = &inner.config;
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(c.read_buffer_size)
+        .write_buffer_size(0)
+        .max_write_buffer_size(c.max_payload.max(256 * 1024))
+        .max_message_size(Some(c.max_payload))
+        .max_frame_size(Some(c.max_payload));
+    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config)).await;
+    let mut conn = Conn { ws, inner: &inner, shutdown: inner.shutdown.subscribe(), user: None };
+    let serving = Box::pin(conn.serve(query_token));
+    tracing::trace!(serve_bytes = std::mem::size_of_val(&*serving), "serving");
+    let end = match serving.await {
+        Ok(never) => match never {},
+        Err(end) => end,
+    };
+    tracing::debug!(user = ?conn.user, ?end, "socket ended");
+    Box::pin(conn.finish(end)).await;
+}
+
+struct Conn<'a> {
+    ws: Ws,
+    inner: &'a Inner,
+    shutdown: watch::Receiver<bool>,
+    user: Option<UserId>,
+}
+
+/// What the client may put in the CONNECT packet.
+struct Join {
+    session: Session,
+    subscription: Subscription,
+    last_message_id: Option<MessageId>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TypingIn {
+    to: String,
+    typing: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendIn {
+    to: String,
+    #[serde(default)]
+    text: String,
+    client_msg_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TypingOut {
+    user_id: UserId,
+    typing: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadOut {
+    user_id: UserId,
+    up_to: MessageId,
+}
+
+#[derive(Serialize)]
+struct SessionEnded {
+    code: &'static str,
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+struct Success {
+    success: bool,
+}
+
+impl Conn<'_> {
+    async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
+        let c = &self.inner.config;
+        let open = serde_json::json!({
+            "sid": random_id(),
+            "upgrades": [],
+            "pingInterval": u64::try_from(c.ping_interval.as_millis()).unwrap_or(u64::MAX),
+            "pingTimeout": u64::try_from(c.ping_timeout.as_millis()).unwrap_or(u64::MAX),
+            "maxPayload": c.max_payload,
+        });
+        self.send(format!("0{open}")).await?;
+        let join = Box::pin(self.await_join(query_token.as_deref())).await?;
+        let Join { session, mut subscription, last_message_id } = join;
+        let me = session.user_id;
+        self.user = Some(me);
+        self.send(protocol::encode_connect(&serde_json::json!({ "sid": random_id() })).map_err(|e| internal(&e))?)
+            .await?;
+        self.send_online(me).await?;
+        let synced = match last_message_id {
+            Some(after) => Box::pin(self.catch_up(me, after)).await?,
+            None => None,
+        };
+        let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
+        let mut timer = Instant::now() + ping_interval;
+        let mut awaiting_pong = false;
+        loop {
+            tokio::select! {
+                () = closing(&mut self.shutdown) => return Err(End::Shutdown),
+                () = sleep_until(timer) => {
+                    if awaiting_pong {
+                        return Err(End::PingTimeout);
+                    }
+                    self.send("2".to_owned()).await?;
+                    awaiting_pong = true;
+                    timer = Instant::now() + ping_timeout;
+                }
+                event = subscription.next() => match event {
+                    Some(Event::Presence { .. }) => Box::pin(self.send_online(me)).await?,
+                    // Already delivered by the catch-up.
+                    Some(Event::NewMessage(m)) if synced.is_some_and(|seq| m.seq <= seq) => {}
+                    Some(event) => Box::pin(self.send_event(&event)).await?,
+                    None => return Err(End::Session(subscription.end_reason())),
+                },
+                frame = self.ws.next() => {
+                    let Some(text) = read_text(frame)? else { continue };
+                    match protocol::decode_engine(&text)? {
+                        EnginePacket::Pong => {
+                            awaiting_pong = false;
+                            timer = Instant::now() + ping_interval;
+                        }
+                        EnginePacket::Ping => self.send("3".to_owned()).await?,
+                        EnginePacket::Close => return Err(End::PeerClosed),
+                        EnginePacket::Noop => {}
+                        EnginePacket::Open(_) => return Err(End::Protocol("unexpected open packet")),
+                        EnginePacket::Message(m) => {
+                            let packet = protocol::decode_packet(m)?;
+                            Box::pin(self.on_packet(&session, packet)).await?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for a CONNECT to the main namespace with a valid token; refusals are
+    /// answered with CONNECT_ERROR and the client may try again until the deadline.
+    async fn await_join(&mut self, query_token: Option<&str>) -> Result<Join, End> {
+        let deadline = Instant::now() + self.inner.config.connect_timeout;
+        loop {
+            let frame = tokio::select! {
+                () = closing(&mut self.shutdown) => return Err(End::Shutdown),
+                () = sleep_until(deadline) => return Err(End::ConnectTimeout),
+                frame = self.ws.next() => frame,
+            };
+            let Some(text) = read_text(frame)? else { continue };
+            let packet = match protocol::decode_engine(&text)? {
+                EnginePacket::Ping => {
+                    self.send("3".to_owned()).await?;
+                    continue;
+                }
+                EnginePacket::Pong | EnginePacket::Noop => continue,
+                EnginePacket::Close => return Err(End::PeerClosed),
+                EnginePacket::Open(_) => return Err(End::Protocol("unexpected open packet")),
+                EnginePacket::Message(m) => protocol::decode_packet(m)?,
+            };
+            if packet.namespace != "/" {
+                if packet.kind == PacketType::Connect {
+                    self.send(protocol::encode_namespace_error(&packet.namespace)).await?;
+                }
+                continue;
+            }
+            match packet.kind {
+                PacketType::Connect => match self.join(packet.data, query_token).await {
+                    Ok(join) => return Ok(join),
+                    Err(refusal) => {
+                        tracing::debug!(code = %refusal.code, "socket handshake refused");
+                        self.send(protocol::encode_connect_error(&refusal.code, &refusal.message)).await?;
+                    }
+                },
+                PacketType::Disconnect => return Err(End::PeerClosed),
+                _ => {}
+            }
+        }
+    }
+
+    async fn join(&mut self, auth: Option<Value>, query_token: Option<&str>) -> Result<Join, ErrorAck> {
+        let auth = auth.unwrap_or(Value::Null);
+        let token = match auth.get("token") {
+            Some(Value::String(token)) => Some(token.as_str()),
+            Some(Value::Null) | None => query_token,
+            Some(_) => return Err(ErrorAck::new("validation", "token: must be a string")),
+        };
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Err(ErrorAck::new("unauthorized", "a token is required (auth: {token})"));
+        };
+        let last_message_id = match auth.get("lastMessageId") {
+            Some(Value::String(id)) => Some(MessageId::parse("lastMessageId", id).map_err(|err| ErrorAck::from(&err))?),
+            Some(Value::Null) | None => None,
+            Some(_) => return Err(ErrorAck::new("validation", "lastMessageId: must be a message id")),
+        };
+        let app = &self.inner.app;
+        let session = Box::pin(app.authenticate(token)).await.map_err(|err| ErrorAck::from(&err))?;
+        let subscription = Box::pin(app.subscribe_session(&session)).await.map_err(|err| ErrorAck::from(&err))?;
+        Ok(Join { session, subscription, last_message_id })
+    }
+
+    /// Delivers everything after `after` as `newMessage` events, in order. Returns the
+    /// position of the last one delivered, so live duplicates can be dropped.
+    async fn catch_up(&mut self, me: UserId, after: MessageId) -> Result<Option<i64>, End> {
+        let mut cursor = after;
+        let mut last_seq = None;
+        loop {
+            let page = Box::pin(self.inner.app.sync(me, Some(cursor), Some(SYNC_PAGE))).await.map_err(|err| {
+                tracing::warn!(%me, code = err.code(), "catch-up failed");
+                End::Internal
+            })?;
+            for message in &page.messages {
+                self.send(protocol::encode_event("newMessage", message, None).map_err(|e| internal(&e))?).await?;
+                cursor = message.id;
+                last_seq = Some(message.seq);
+            }
+            if !page.has_more || page.messages.is_empty() {
+                return Ok(last_seq);
+            }
+        }
+    }
+
+    async fn send_online(&mut self, me: UserId) -> Result<(), End> {
+        let online = Box::pin(self.inner.app.online_connections(me)).await.map_err(|err| {
+            tracing::warn!(%me, code = err.code(), "online connections failed");
+            End::Internal
+        })?;
+        self.send(protocol::encode_event("getOnlineUsers", &online, None).map_err(|e| internal(&e))?).await
+    }
+
+    async fn send_event(&mut self, event: &Event) -> Result<(), End> {
+        let name = event.name();
+        let frame = match event {
+            Event::NewMessage(m) => protocol::encode_event(name, &**m, None),
+            Event::ConnectionRequest(r) => protocol::encode_event(name, &**r, None),
+            Event::ConnectionAccepted(r) => protocol::encode_event(name, &**r, None),
+            Event::Typing { user_id, typing } => {
+                protocol::encode_event(name, &TypingOut { user_id: *user_id, typing: *typing }, None)
+            }
+            Event::MessagesRead { user_id, up_to } => {
+                protocol::encode_event(name, &ReadOut { user_id: *user_id, up_to: *up_to }, None)
+            }
+            Event::Presence { .. } => return Ok(()),
+        };
+        self.send(frame.map_err(|e| internal(&e))?).await
+    }
+
+    async fn on_packet(&mut self, session: &Session, packet: Packet) -> Result<(), End> {
+        if packet.namespace != "/" {
+            if packet.kind == PacketType::Connect {
+                self.send(protocol::encode_namespace_error(&packet.namespace)).await?;
+            }
+            return Ok(());
+        }
+        match packet.kind {
+            PacketType::Event => {
+                let mut args = match packet.data {
+                    Some(Value::Array(args)) => args.into_iter(),
+                    _ => return Err(End::Protocol("an event must be an array")),
+                };
+                let Some(Value::String(name)) = args.next() else {
+                    return Err(End::Protocol("an event needs a name"));
+                };
+                let arg = args.next().unwrap_or(Value::Null);
+                let reply = self.on_event(session.user_id, &name, arg).await;
+                match (packet.ack_id, reply) {
+                    (Some(id), reply) => {
+                        let frame = match reply {
+                            Ok(value) => protocol::encode_ack(id, &value),
+                            Err(err) => protocol::encode_ack(id, &err),
+                        };
+                        self.send(frame.map_err(|e| internal(&e))?).await
+                    }
+                    (None, Err(err)) => {
+                        tracing::debug!(event = %name, code = %err.code, "client event failed (no ack requested)");
+                        Ok(())
+                    }
+                    (None, Ok(_)) => Ok(()),
+                }
+            }
+            PacketType::Disconnect => Err(End::PeerClosed),
+            // Acks (we never ask for any), repeated CONNECTs, errors: nothing to do.
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs one client event: decode, one core call, encode the acknowledgement.
+    async fn on_event(&mut self, me: UserId, name: &str, arg: Value) -> Result<Value, ErrorAck> {
+        let app = &self.inner.app;
+        match name {
+            "typing" => {
+                let input: TypingIn = serde_json::from_value(arg)
+                    .map_err(|_| ErrorAck::new("validation", "typing expects {to, typing}"))?;
+                let to = UserId::parse("to", &input.to).map_err(|err| ErrorAck::from(&err))?;
+                Box::pin(app.typing(me, to, input.typing)).await.map_err(|err| ErrorAck::from(&err))?;
+                to_value(&Success { success: true })
+            }
+            "sendMessage" => {
+                let input: SendIn = serde_json::from_value(arg)
+                    .map_err(|_| ErrorAck::new("validation", "sendMessage expects {to, text, clientMsgId?}"))?;
+                let to = UserId::parse("to", &input.to).map_err(|err| ErrorAck::from(&err))?;
+                let message = NewMessage { text: input.text, client_msg_id: input.client_msg_id, image: None };
+                let sent = Box::pin(app.send_message(me, to, message)).await.map_err(|err| ErrorAck::from(&err))?;
+                to_value(&sent.message)
+            }
+            _ => Err(ErrorAck::new("validation", format!("unknown event {name:?}"))),
+        }
+    }
+
+    /// Writes one text frame, giving up (and ending the socket) after the ping timeout.
+    async fn send(&mut self, text: String) -> Result<(), End> {
+        match timeout(self.inner.config.ping_timeout, self.ws.send(WsMessage::text(text))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::PeerClosed),
+            Err(_) => Err(End::WriteStalled),
+        }
+    }
+
+    /// Tells the client why (when it should know) and closes the connection.
+    async fn finish(&mut self, end: End) {
+        let (code, reason): (CloseCode, &str) = match end {
+            // Nobody is listening, or the transport is already gone.
+            End::PeerClosed | End::PingTimeout | End::WriteStalled => return,
+            End::ConnectTimeout => {
+                let _ = self.send(protocol::encode_connect_error("timeout", "no valid CONNECT in time")).await;
+                (CloseCode::Policy, "connect timeout")
+            }
+            End::TooLarge => (CloseCode::Size, "message too large"),
+            End::Protocol(why) => (CloseCode::Protocol, why),
+            End::Internal => (CloseCode::Error, "internal error"),
+            // No `41`: clients reconnect (to the next server) and catch up.
+            End::Shutdown => (CloseCode::Away, "server shutting down"),
+            End::Session(reason) => {
+                let (code, message, reconnect) = match reason {
+                    Some(EndReason::Expired) => ("token_expired", "your session expired; log in again", false),
+                    Some(EndReason::Lagged) | None => {
+                        ("lagged", "too many events were pending; reconnect to catch up", true)
+                    }
+                    Some(EndReason::Revoked) => {
+                        ("token_revoked", "your session was logged out or the password changed", false)
+                    }
+                    Some(other) => (other.code(), "your session ended", false),
+                };
+                if let Ok(frame) = protocol::encode_event("sessionEnded", &SessionEnded { code, message }, None) {
+                    let _ = self.send(frame).await;
+                }
+                if reconnect {
+                    (CloseCode::Again, code)
+                } else {
+                    // `41` tells socket.io-client not to reconnect by itself.
+                    let _ = self.send(protocol::encode_disconnect()).await;
+                    (CloseCode::Normal, code)
+                }
+            }
+        };
+        let frame = CloseFrame { code, reason: reason.into() };
+        let ws = &mut self.ws;
+        let _ = timeout(CLOSE_GRACE, async move {
+            if ws.close(Some(frame)).await.is_ok() {
+                while let Some(Ok(_)) = ws.next().await {}
+            }
+        })
+        .await;
+    }
+}
+
+/// The text of a frame; `None` for control frames.
+fn read_text(frame: Option<Result<WsMessage, WsError>>) -> Result<Option<String>, End> {
+    match frame {
+        Some(Ok(WsMessage::Text(text))) => Ok(Some(text.as_str().to_owned())),
+        Some(Ok(WsMessage::Binary(_))) => Err(End::Protocol("binary frames are not supported")),
+        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => Ok(None),
+        Some(Ok(WsMessage::Close(_))) | None => Err(End::PeerClosed),
+        Some(Err(WsError::Capacity(_))) => Err(End::TooLarge),
+        Some(Err(_)) => Err(End::PeerClosed),
+    }
+}
+
+fn to_value(value: &impl Serialize) -> Result<Value, ErrorAck> {
+    serde_json::to_value(value).map_err(|err| {
+        tracing::error!(%err, "could not encode an acknowledgement");
+        ErrorAck::new("internal", "internal error")
+    })
+}
+
+fn internal(err: &serde_json::Error) -> End {
+    tracing::error!(%err, "could not encode a packet");
+    End::Internal
+}
+
+/// 20 random hex digits (a socket id; unguessable, though nothing relies on that).
+fn random_id() -> String {
+    let mut bytes = [0u8; 10];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Ids only label sockets in logs; a fixed one is harmless.
+        return "00000000000000000000".to_owned();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves once the endpoint is closing (or gone).
+async fn closing(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|closing| *closing).await;
+}

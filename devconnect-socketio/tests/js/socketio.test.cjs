@@ -1,0 +1,224 @@
+// The stock npm socket.io-client (4.8) against a running DevConnect server.
+// Run by scripts/suite-socketio.sh: DEVCONNECT_URL=http://127.0.0.1:PORT node --test
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { io } = require('socket.io-client');
+
+const BASE = process.env.DEVCONNECT_URL;
+const WAIT_MS = 10000;
+const PASSWORD = 'Str0ng!pass';
+const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+const sockets = [];
+
+async function api(method, path, body, token) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = await res.json().catch(() => null);
+  return { status: res.status, body: json };
+}
+
+async function signup(name) {
+  const res = await api('POST', '/auth/signup', {
+    firstName: name, lastName: 'Test', emailID: `${name}-${run}@example.com`, password: PASSWORD,
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return { id: res.body.user._id, token: res.body.token };
+}
+
+async function connectPair(a, b) {
+  const sent = await api('POST', `/request/send/interested/${b.id}`, {}, a.token);
+  assert.equal(sent.status, 201, JSON.stringify(sent.body));
+  const reviewed = await api('POST', `/request/review/accepted/${sent.body.data._id}`, {}, b.token);
+  assert.equal(reviewed.status, 200, JSON.stringify(reviewed.body));
+}
+
+// A socket the way the DevConnect web frontend opens one.
+function open(auth) {
+  const socket = io(BASE, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+  sockets.push(socket);
+  return socket;
+}
+
+// Resolves with the first `event` payload satisfying `pick`.
+function next(socket, event, pick = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, handler);
+      reject(new Error(`no ${event} within ${WAIT_MS} ms`));
+    }, WAIT_MS);
+    function handler(data) {
+      if (!pick(data)) return;
+      clearTimeout(timer);
+      socket.off(event, handler);
+      resolve(data);
+    }
+    socket.on(event, handler);
+  });
+}
+
+// Connects and resolves once the first presence list arrives.
+async function online(user) {
+  const socket = open({ token: user.token });
+  const first = await next(socket, 'getOnlineUsers');
+  assert.ok(socket.connected);
+  return { socket, first };
+}
+
+let ada;
+let bob;
+let cyd;
+
+before(async () => {
+  assert.ok(BASE, 'DEVCONNECT_URL must be set');
+  ada = await signup('ada');
+  bob = await signup('bob');
+  cyd = await signup('cyd');
+  await connectPair(ada, bob);
+});
+
+after(() => {
+  for (const s of sockets) s.disconnect();
+});
+
+test('a connection without a token is refused', async () => {
+  const socket = open({});
+  const err = await next(socket, 'connect_error');
+  assert.match(err.message, /token/);
+  assert.equal(err.data.code, 'unauthorized');
+  assert.equal(socket.connected, false);
+});
+
+test('a connection with a bad token or only a userId is refused', async () => {
+  const bad = await next(open({ token: 'not.a.token' }), 'connect_error');
+  assert.equal(bad.data.code, 'unauthorized');
+  const userIdOnly = await next(open({ userId: ada.id }), 'connect_error');
+  assert.equal(userIdOnly.data.code, 'unauthorized');
+});
+
+test('two connected users see each other online', async () => {
+  const a = await online(ada);
+  assert.deepEqual(a.first, [ada.id]);
+  const seesBob = next(a.socket, 'getOnlineUsers', (ids) => ids.includes(bob.id));
+  const b = await online(bob);
+  assert.ok(b.first.includes(ada.id) && b.first.includes(bob.id));
+  assert.ok((await seesBob).includes(ada.id));
+  a.socket.disconnect();
+  b.socket.disconnect();
+});
+
+test('messages travel both ways via REST and via sendMessage with an ack', async () => {
+  const a = await online(ada);
+  const b = await online(bob);
+
+  // A → B over REST: both sides get newMessage.
+  const bGets = next(b.socket, 'newMessage', (m) => m.text === 'hello via REST');
+  const aGets = next(a.socket, 'newMessage', (m) => m.text === 'hello via REST');
+  const rest = await api('POST', `/message/${bob.id}`, { text: 'hello via REST' }, ada.token);
+  assert.equal(rest.status, 201, JSON.stringify(rest.body));
+  assert.equal((await bGets)._id, rest.body._id);
+  assert.equal((await aGets).senderId, ada.id);
+
+  // B → A over the socket, acknowledged with the stored message.
+  const aGetsReply = next(a.socket, 'newMessage', (m) => m.text === 'hi via socket');
+  const ack = await b.socket.timeout(WAIT_MS).emitWithAck('sendMessage', { to: ada.id, text: 'hi via socket', clientMsgId: `c-${run}` });
+  assert.equal(ack.text, 'hi via socket');
+  assert.equal(ack.senderId, bob.id);
+  assert.equal(ack.receiverId, ada.id);
+  assert.equal(ack.clientMsgId, `c-${run}`);
+  assert.equal((await aGetsReply)._id, ack._id);
+
+  // A → B over the socket too.
+  const bGetsSocket = next(b.socket, 'newMessage', (m) => m.text === 'and back via socket');
+  const ack2 = await a.socket.timeout(WAIT_MS).emitWithAck('sendMessage', { to: bob.id, text: 'and back via socket' });
+  assert.equal((await bGetsSocket)._id, ack2._id);
+
+  // B → A over REST.
+  const aGetsRest = next(a.socket, 'newMessage', (m) => m.text === 'bob via REST');
+  const rest2 = await api('POST', `/message/${ada.id}`, { text: 'bob via REST' }, bob.token);
+  assert.equal(rest2.status, 201);
+  assert.equal((await aGetsRest)._id, rest2.body._id);
+
+  a.socket.disconnect();
+  b.socket.disconnect();
+});
+
+test('sendMessage to someone who is not a connection gets an error ack', async () => {
+  const a = await online(ada);
+  const ack = await a.socket.timeout(WAIT_MS).emitWithAck('sendMessage', { to: cyd.id, text: 'hi stranger' });
+  assert.deepEqual({ success: ack.success, code: ack.code }, { success: false, code: 'forbidden' });
+  a.socket.disconnect();
+});
+
+test('typing reaches the other side', async () => {
+  const a = await online(ada);
+  const b = await online(bob);
+  const typing = next(b.socket, 'typing');
+  a.socket.emit('typing', { to: bob.id, typing: true });
+  assert.deepEqual(await typing, { userId: ada.id, typing: true });
+  const stopped = next(b.socket, 'typing');
+  a.socket.emit('typing', { to: bob.id, typing: false });
+  assert.deepEqual(await stopped, { userId: ada.id, typing: false });
+  a.socket.disconnect();
+  b.socket.disconnect();
+});
+
+test('presence drops only when the last socket of a user closes', async () => {
+  const b = await online(bob);
+  const bobSeesAda = next(b.socket, 'getOnlineUsers', (ids) => ids.includes(ada.id));
+  const a1 = await online(ada);
+  await bobSeesAda;
+  const a2 = await online(ada);
+
+  // Closing one of two sockets: Ada stays online (Bob still gets her messages live).
+  a1.socket.disconnect();
+  const marker = next(b.socket, 'newMessage', (m) => m.text === 'still online');
+  let sawOffline = false;
+  b.socket.on('getOnlineUsers', (ids) => { if (!ids.includes(ada.id)) sawOffline = true; });
+  await a2.socket.timeout(WAIT_MS).emitWithAck('sendMessage', { to: bob.id, text: 'still online' });
+  await marker;
+  assert.equal(sawOffline, false);
+
+  // Closing the last one: Bob sees Ada go offline.
+  const adaGone = next(b.socket, 'getOnlineUsers', (ids) => !ids.includes(ada.id));
+  a2.socket.disconnect();
+  assert.deepEqual(await adaGone, [bob.id]);
+  b.socket.disconnect();
+});
+
+test('a reconnect with lastMessageId first delivers what was missed, in order', async () => {
+  const first = await api('POST', `/message/${bob.id}`, { text: 'before the gap' }, ada.token);
+  assert.equal(first.status, 201);
+  const missed = [];
+  for (let i = 0; i < 5; i += 1) {
+    const res = await api('POST', `/message/${bob.id}`, { text: `missed ${i}` }, ada.token);
+    assert.equal(res.status, 201);
+    missed.push(res.body._id);
+  }
+  const socket = open({ token: bob.token, lastMessageId: first.body._id });
+  const got = [];
+  const done = new Promise((resolve) => {
+    socket.on('newMessage', (m) => {
+      got.push(m._id);
+      if (got.length === missed.length) resolve();
+    });
+  });
+  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('catch-up timed out')), WAIT_MS))]);
+  assert.deepEqual(got, missed);
+  socket.disconnect();
+});
+
+test('logout disconnects the socket with a reason and the token cannot reconnect', async () => {
+  const user = await signup('dee');
+  const { socket } = await online(user);
+  const ended = next(socket, 'sessionEnded');
+  const disconnected = next(socket, 'disconnect');
+  const res = await api('POST', '/auth/logout', undefined, user.token);
+  assert.equal(res.status, 200);
+  assert.equal((await ended).code, 'token_revoked');
+  assert.equal(await disconnected, 'io server disconnect');
+  const err = await next(open({ token: user.token }), 'connect_error');
+  assert.equal(err.data.code, 'unauthorized');
+});

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The real npm socket.io-client (4.8) against a real DevConnect server.
+#
+# Installs socket.io-client into .tools/node/socketio (git-ignored, re-used), builds the
+# server, starts it on a free 127.0.0.1 port with a fresh data directory, waits for
+# /healthz, runs devconnect-socketio/tests/js with `node --test`, stops the server.
+# The server is devconnect-http (feature `socketio`); SOCKETIO_SUITE_SERVER=example uses
+# devconnect-socketio's small example server instead.
+# Last line: `socketio: N passed, M failed`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TOOLS="$ROOT/.tools/node/socketio"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+SERVER_KIND="${SOCKETIO_SUITE_SERVER:-http}"
+
+give_up() {
+  echo "suite-socketio: $1" >&2
+  echo "socketio: 0 passed, 1 failed"
+  exit 1
+}
+
+if [ ! -f "$TOOLS/node_modules/socket.io-client/package.json" ]; then
+  mkdir -p "$TOOLS"
+  npm install --prefix "$TOOLS" --no-audit --no-fund --silent socket.io-client@4.8 >&2 \
+    || give_up "npm install socket.io-client failed"
+fi
+
+case "$SERVER_KIND" in
+  http)
+    cargo build -p devconnect-http --features socketio --bin devconnect-http >&2 \
+      || give_up "building devconnect-http failed"
+    BIN="$TARGET/debug/devconnect-http"
+    ;;
+  example)
+    cargo build -p devconnect-socketio --example testserver >&2 || give_up "building the example server failed"
+    BIN="$TARGET/debug/examples/testserver"
+    ;;
+  *) give_up "SOCKETIO_SUITE_SERVER must be http or example" ;;
+esac
+
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+DATA="$(mktemp -d)"
+SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+LOG="$DATA/server.log"
+"$BIN" --bind "127.0.0.1:$PORT" --data-dir "$DATA" --jwt-secret "$SECRET" >"$LOG" 2>&1 &
+SERVER_PID=$!
+cleanup() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+URL="http://127.0.0.1:$PORT"
+ready=0
+for _ in $(seq 1 300); do
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    cat "$LOG" >&2
+    give_up "the server exited during start-up"
+  fi
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen('$URL/healthz', timeout=1)" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.1
+done
+[ "$ready" = 1 ] || give_up "the server did not become healthy on $URL"
+
+OUT="$DATA/node-test.tap"
+set +e
+DEVCONNECT_URL="$URL" NODE_PATH="$TOOLS/node_modules" \
+  node --test --test-reporter=tap devconnect-socketio/tests/js/socketio.test.cjs >"$OUT" 2>&1
+status=$?
+set -e
+cat "$OUT"
+if [ "$status" -ne 0 ]; then
+  echo "--- server log (tail) ---" >&2
+  tail -n 40 "$LOG" >&2 || true
+fi
+
+passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$OUT" | tail -n 1)"
+failed="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$OUT" | tail -n 1)"
+passed="${passed:-0}"
+failed="${failed:-0}"
+if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then
+  failed=1
+fi
+echo "socketio: $passed passed, $failed failed"
+if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
