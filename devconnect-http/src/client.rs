@@ -1,0 +1,519 @@
+//! A typed Rust client of the DevConnect REST API (feature `client`).
+//!
+//! Every route of API.md, returning the core's types. The client keeps the bearer token
+//! of the last signup, login or password change (shared by its clones); `logout`
+//! forgets it. Failures carry the server's stable error code.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), devconnect_http::client::ClientError> {
+//! use devconnect_http::client::Client;
+//! let client = Client::new("http://127.0.0.1:3000")?;
+//! client.login("ada@example.com", "Str0ng!pass").await?;
+//! let feed = client.feed(1, 10, &[]).await?;
+//! # Ok(()) }
+//! ```
+
+/// The realtime (Socket.IO) client: connect with a token, receive events, send
+/// messages and typing over the socket.
+pub use devconnect_socketio::client as realtime;
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use devconnect_core::{
+    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, RequestStatus, Sent,
+    SyncPage, UserId,
+};
+use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server answered with an error envelope.
+    #[error("{message} ({code}, HTTP {status})")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The stable error code, e.g. `validation`, `unauthorized`, `rate_limited`.
+        code: String,
+        /// The server's human message.
+        message: String,
+        /// For `rate_limited`: how long to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The server could not be reached, or the connection failed.
+    #[error("could not reach the server: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The server answered with something this client does not understand.
+    #[error("unexpected response: {0}")]
+    Decode(String),
+    /// The base URL is not usable.
+    #[error("invalid server URL: {0}")]
+    Url(String),
+}
+
+impl ClientError {
+    /// The stable code: the server's for API errors; `transport`, `decode` or `url` otherwise.
+    #[must_use]
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Api { code, .. } => code,
+            Self::Transport(_) => "transport",
+            Self::Decode(_) => "decode",
+            Self::Url(_) => "url",
+        }
+    }
+
+    /// The HTTP status of an API error.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with [`ClientError`].
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// A new account. `photo` (bytes and a file name) sends the signup as a multipart form.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewAccount {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    #[serde(rename = "emailID")]
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Age.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<u8>,
+    /// `male`, `female` or `others`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// About text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// Skills.
+    pub skills: Vec<String>,
+    /// A profile photo: bytes and a file name.
+    #[serde(skip)]
+    pub photo: Option<(Vec<u8>, String)>,
+}
+
+/// A profile change: `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileChanges {
+    /// New first name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// New last name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// New age.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<u8>,
+    /// New gender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// New about text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// New skills.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<String>>,
+    /// A new photo: bytes and a file name (sends the edit as a multipart form).
+    #[serde(skip)]
+    pub photo: Option<(Vec<u8>, String)>,
+}
+
+/// A signup or login: the user and their token (also kept by the client).
+#[derive(Clone, Debug, Deserialize)]
+pub struct LoggedIn {
+    /// The user's own profile.
+    pub user: Me,
+    /// The bearer token.
+    pub token: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    code: String,
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct UserEnvelope {
+    user: Me,
+}
+
+#[derive(Deserialize)]
+struct DataEnvelope<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct RequestsEnvelope<T> {
+    requests: T,
+}
+
+#[derive(Deserialize)]
+struct TokenEnvelope {
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedEnvelope {
+    request: Vec<Profile>,
+    page: u32,
+    limit: u32,
+    has_more: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadEnvelope {
+    up_to: Option<MessageId>,
+}
+
+/// A client of one DevConnect server. Cheap to clone; clones share the token.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Arc<RwLock<Option<String>>>,
+}
+
+impl Client {
+    /// A client of the server at `base_url` (e.g. `http://127.0.0.1:3000`).
+    pub fn new(base_url: &str) -> Result<Self> {
+        // reqwest is built without a default TLS crypto provider; use ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        Self::with_http(http, base_url)
+    }
+
+    /// A client using a preconfigured `reqwest::Client`.
+    pub fn with_http(http: reqwest::Client, base_url: &str) -> Result<Self> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&base).map_err(|e| ClientError::Url(e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ClientError::Url(format!("{base}: the scheme must be http or https")));
+        }
+        Ok(Self { http, base, token: Arc::default() })
+    }
+
+    /// The underlying HTTP client (for requests this client has no method for).
+    #[must_use]
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The server's base URL.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The bearer token in use, if any.
+    #[must_use]
+    pub fn token(&self) -> Option<String> {
+        self.token.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Uses `token` (e.g. one saved from an earlier run), or none.
+    pub fn set_token(&self, token: Option<String>) {
+        *self.token.write().unwrap_or_else(PoisonError::into_inner) = token;
+    }
+
+    /// A clone with its own token (not shared with this client).
+    #[must_use]
+    pub fn with_token(&self, token: Option<String>) -> Self {
+        Self { http: self.http.clone(), base: self.base.clone(), token: Arc::new(RwLock::new(token)) }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.base));
+        match self.token() {
+            Some(token) => builder.header(AUTHORIZATION, format!("Bearer {token}")),
+            None => builder,
+        }
+    }
+
+    async fn send(builder: RequestBuilder) -> Result<(StatusCode, bytes::Bytes)> {
+        let response = builder.send().await?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_secs);
+        let body = response.bytes().await?;
+        if status.is_success() {
+            return Ok((status, body));
+        }
+        Err(match serde_json::from_slice::<ErrorEnvelope>(&body) {
+            Ok(e) => ClientError::Api { status: status.as_u16(), code: e.code, message: e.message, retry_after },
+            Err(_) => ClientError::Api {
+                status: status.as_u16(),
+                code: format!("http_{}", status.as_u16()),
+                message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+                retry_after,
+            },
+        })
+    }
+
+    async fn call<T: DeserializeOwned>(builder: RequestBuilder) -> Result<T> {
+        let (_, body) = Self::send(builder).await?;
+        serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    fn form_with_photo<T: Serialize>(fields: &T, photo: &(Vec<u8>, String)) -> Result<reqwest::multipart::Form> {
+        let value = serde_json::to_value(fields).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let mut form = reqwest::multipart::Form::new();
+        if let serde_json::Value::Object(map) = value {
+            for (name, value) in map {
+                match value {
+                    serde_json::Value::Array(items) => {
+                        for item in items {
+                            form = form.text(name.clone(), item.as_str().unwrap_or_default().to_owned());
+                        }
+                    }
+                    serde_json::Value::String(s) => form = form.text(name, s),
+                    serde_json::Value::Null => {}
+                    other => form = form.text(name, other.to_string()),
+                }
+            }
+        }
+        let part = reqwest::multipart::Part::bytes(photo.0.clone()).file_name(photo.1.clone());
+        Ok(form.part("image", part))
+    }
+
+    // ---- auth ----
+
+    /// `POST /auth/signup`; keeps the returned token.
+    pub async fn signup(&self, account: &NewAccount) -> Result<LoggedIn> {
+        let builder = self.request(Method::POST, "/auth/signup");
+        let builder = match &account.photo {
+            Some(photo) => builder.multipart(Self::form_with_photo(account, photo)?),
+            None => builder.json(account),
+        };
+        let logged_in: LoggedIn = Self::call(builder).await?;
+        self.set_token(Some(logged_in.token.clone()));
+        Ok(logged_in)
+    }
+
+    /// `POST /auth/login`; keeps the returned token.
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoggedIn> {
+        let builder = self.request(Method::POST, "/auth/login").json(&json!({"emailID": email, "password": password}));
+        let logged_in: LoggedIn = Self::call(builder).await?;
+        self.set_token(Some(logged_in.token.clone()));
+        Ok(logged_in)
+    }
+
+    /// `POST /auth/logout`; the token stops working and is forgotten.
+    pub async fn logout(&self) -> Result<()> {
+        Self::send(self.request(Method::POST, "/auth/logout")).await?;
+        self.set_token(None);
+        Ok(())
+    }
+
+    // ---- profile ----
+
+    /// `GET /profile/view`: my own profile.
+    pub async fn me(&self) -> Result<Me> {
+        Self::call(self.request(Method::GET, "/profile/view")).await
+    }
+
+    /// `GET /profile/:userId`: anyone's public profile.
+    pub async fn profile(&self, id: UserId) -> Result<Profile> {
+        Self::call(self.request(Method::GET, &format!("/profile/{id}"))).await
+    }
+
+    /// `PATCH /profile/edit`.
+    pub async fn edit_profile(&self, changes: &ProfileChanges) -> Result<Me> {
+        let builder = self.request(Method::PATCH, "/profile/edit");
+        let builder = match &changes.photo {
+            Some(photo) => builder.multipart(Self::form_with_photo(changes, photo)?),
+            None => builder.json(changes),
+        };
+        Ok(Self::call::<UserEnvelope>(builder).await?.user)
+    }
+
+    /// `PATCH /profile/password`; keeps the new token (all older ones stop working).
+    pub async fn change_password(&self, old: &str, new: &str) -> Result<()> {
+        let body = json!({"oldPassword": old, "newPassword": new, "confirmPassword": new});
+        let builder = self.request(Method::PATCH, "/profile/password").json(&body);
+        let token = Self::call::<TokenEnvelope>(builder).await?.token;
+        self.set_token(Some(token));
+        Ok(())
+    }
+
+    // ---- connections ----
+
+    /// `POST /request/send/:status/:toUserId` (`interested` or `ignored`), with an optional note.
+    pub async fn send_request(
+        &self,
+        status: RequestStatus,
+        to: UserId,
+        note: Option<&str>,
+    ) -> Result<ConnectionRequest> {
+        let mut builder = self.request(Method::POST, &format!("/request/send/{status}/{to}"));
+        if let Some(note) = note {
+            builder = builder.json(&json!({ "note": note }));
+        }
+        Ok(Self::call::<DataEnvelope<ConnectionRequest>>(builder).await?.data)
+    }
+
+    /// `POST /request/review/:status/:requestId` (`accepted` or `rejected`).
+    pub async fn review_request(&self, id: RequestId, status: RequestStatus) -> Result<ConnectionRequest> {
+        let builder = self.request(Method::POST, &format!("/request/review/{status}/{id}"));
+        Ok(Self::call::<DataEnvelope<ConnectionRequest>>(builder).await?.data)
+    }
+
+    /// `GET /user/requests/received`: pending requests to me, with the sender's profile.
+    pub async fn received_requests(&self) -> Result<Vec<ConnectionRequest<Profile, UserId>>> {
+        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/user/requests/received")).await?.requests)
+    }
+
+    /// `GET /user/requests/sent`: my requests, with the receiver's profile.
+    pub async fn sent_requests(&self) -> Result<Vec<ConnectionRequest<UserId, Profile>>> {
+        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/user/requests/sent")).await?.requests)
+    }
+
+    /// `GET /user/connections`.
+    pub async fn connections(&self) -> Result<Vec<Profile>> {
+        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/user/connections")).await?.requests)
+    }
+
+    /// `DELETE /user/deleteconnection/:userId`.
+    pub async fn remove_connection(&self, other: UserId) -> Result<()> {
+        Self::send(self.request(Method::DELETE, &format!("/user/deleteconnection/{other}"))).await.map(drop)
+    }
+
+    // ---- feed ----
+
+    /// `GET /users/feed?page&limit&skills`.
+    pub async fn feed(&self, page: u32, limit: u32, skills: &[&str]) -> Result<FeedPage> {
+        let mut builder = self.request(Method::GET, "/users/feed").query(&[("page", page), ("limit", limit)]);
+        if !skills.is_empty() {
+            builder = builder.query(&[("skills", skills.join(","))]);
+        }
+        let feed: FeedEnvelope = Self::call(builder).await?;
+        Ok(FeedPage { profiles: feed.request, page: feed.page, limit: feed.limit, has_more: feed.has_more })
+    }
+
+    // ---- messages ----
+
+    /// `GET /message/connections`: chat partners, most recent conversation first.
+    pub async fn chat_partners(&self) -> Result<Vec<ChatPartner>> {
+        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/message/connections")).await?.requests)
+    }
+
+    /// `GET /message/:userId?before&limit`: history, oldest first.
+    pub async fn history(&self, other: UserId, before: Option<MessageId>, limit: Option<u32>) -> Result<Vec<Message>> {
+        let mut builder = self.request(Method::GET, &format!("/message/{other}"));
+        if let Some(before) = before {
+            builder = builder.query(&[("before", before.to_hex())]);
+        }
+        if let Some(limit) = limit {
+            builder = builder.query(&[("limit", limit)]);
+        }
+        Self::call(builder).await
+    }
+
+    /// `POST /message/:receiverId` with text and an optional idempotency key.
+    pub async fn send_message(&self, to: UserId, text: &str, client_msg_id: Option<&str>) -> Result<Sent> {
+        let builder = self
+            .request(Method::POST, &format!("/message/{to}"))
+            .json(&json!({"text": text, "clientMsgId": client_msg_id}));
+        Self::sent(builder).await
+    }
+
+    /// `POST /message/:receiverId` as a multipart form with an image.
+    pub async fn send_image(
+        &self,
+        to: UserId,
+        text: &str,
+        image: (Vec<u8>, String),
+        client_msg_id: Option<&str>,
+    ) -> Result<Sent> {
+        let mut form = reqwest::multipart::Form::new().text("text", text.to_owned());
+        if let Some(id) = client_msg_id {
+            form = form.text("clientMsgId", id.to_owned());
+        }
+        let form = form.part("image", reqwest::multipart::Part::bytes(image.0).file_name(image.1));
+        Self::sent(self.request(Method::POST, &format!("/message/{to}")).multipart(form)).await
+    }
+
+    async fn sent(builder: RequestBuilder) -> Result<Sent> {
+        let (status, body) = Self::send(builder).await?;
+        let message: Message = serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok(Sent { message, created: status == StatusCode::CREATED })
+    }
+
+    /// `GET /message/sync?after&limit`: everything to or from me after a message.
+    pub async fn sync(&self, after: Option<MessageId>, limit: Option<u32>) -> Result<SyncPage> {
+        let mut builder = self.request(Method::GET, "/message/sync");
+        if let Some(after) = after {
+            builder = builder.query(&[("after", after.to_hex())]);
+        }
+        if let Some(limit) = limit {
+            builder = builder.query(&[("limit", limit)]);
+        }
+        Self::call(builder).await
+    }
+
+    /// `POST /message/:userId/read`: marks their messages to me as read.
+    pub async fn mark_read(&self, other: UserId) -> Result<Option<MessageId>> {
+        Ok(Self::call::<ReadEnvelope>(self.request(Method::POST, &format!("/message/{other}/read"))).await?.up_to)
+    }
+
+    // ---- operations ----
+
+    /// `GET /healthz`: whether the server and its store are up.
+    pub async fn health(&self) -> Result<()> {
+        Self::send(self.request(Method::GET, "/healthz")).await.map(drop)
+    }
+
+    /// `GET /openapi.json`.
+    pub async fn openapi(&self) -> Result<serde_json::Value> {
+        Self::call(self.request(Method::GET, "/openapi.json")).await
+    }
+
+    /// Downloads a media URL as returned in `photoURL` or `image` (relative or absolute):
+    /// the bytes and the content type.
+    pub async fn media(&self, url: &str) -> Result<(Vec<u8>, Option<String>)> {
+        let full = if url.starts_with('/') { format!("{}{url}", self.base) } else { url.to_owned() };
+        let response = self.http.get(full).send().await?;
+        let status = response.status();
+        let content_type =
+            response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.bytes().await?;
+        if !status.is_success() {
+            return Err(ClientError::Api {
+                status: status.as_u16(),
+                code: format!("http_{}", status.as_u16()),
+                message: "media not available".to_owned(),
+                retry_after: None,
+            });
+        }
+        Ok((bytes.to_vec(), content_type))
+    }
+}

@@ -1,0 +1,247 @@
+//! DevConnect over HTTP: the REST routes of API.md (warp), the Socket.IO endpoint at
+//! `/socket.io/` (`devconnect-socketio`, feature `socketio`), static media, health,
+//! OpenAPI, CORS, limits and graceful shutdown; and, behind the `client` feature, a
+//! typed Rust client of the same API.
+//!
+//! - [`Config`]: flags and `DEVCONNECT_*` variables (clap).
+//! - [`build`] opens the service and binds; [`Built::run`] serves until told to stop;
+//!   [`spawn`] does both on a task and returns a [`Server`] handle (what tests use).
+//! - `filters` / `handlers`: routing and the thin handlers; `forms`: body decoding;
+//!   `error`: the one error → response mapping; `throttle`: signup/login rate limits.
+
+pub mod config;
+pub mod error;
+mod filters;
+pub mod forms;
+mod handlers;
+pub mod openapi;
+mod realtime;
+mod server;
+pub mod throttle;
+
+#[cfg(feature = "client")]
+pub mod client;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use devconnect_core::DevConnect;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::Config;
+pub use error::ApiError;
+
+/// URL prefix under which local media is served.
+pub const MEDIA_PREFIX: &str = "/media";
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The service could not be opened (store, data directory, secret).
+    #[error("could not open the service: {0}")]
+    Core(#[from] devconnect_core::Error),
+    /// The address could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration value is unusable.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// A server that is bound but not yet serving.
+pub struct Built {
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: DevConnect,
+    shared: Arc<server::Shared>,
+    timeouts: server::Timeouts,
+}
+
+/// Opens the service described by `config` and binds its address. Nothing is served
+/// until [`Built::run`].
+pub async fn build(config: &Config) -> Result<Built, StartError> {
+    if let Some(bad) = config.cors_origins.iter().find(|o| *o != "*" && !filters::valid_origin(o)) {
+        return Err(StartError::Config(format!("CORS origin {bad:?} is not of the form scheme://host[:port]")));
+    }
+    let core = config.core();
+    let media_dir = core.media_dir();
+    let app = DevConnect::open(core).await?;
+    build_with(app, config, media_dir).await
+}
+
+/// Like [`build`], around a service the caller opened (embedding, tests with custom
+/// backends). `media_dir` is the local media directory to serve under `/media/`.
+pub async fn build_with(app: DevConnect, config: &Config, media_dir: Option<PathBuf>) -> Result<Built, StartError> {
+    let listener =
+        TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    let state = handlers::State {
+        app: app.clone(),
+        throttle: Arc::new(throttle::Throttle::new(config.auth_rate_per_addr)),
+        limits: forms::BodyLimits { json: config.body_limit, multipart: config.max_body() },
+        media_dir: media_dir.map(Arc::new),
+        openapi: Arc::new(openapi::document_json()),
+    };
+    let routes = filters::routes(&state, &config.cors_origins);
+    let shared = Arc::new(server::Shared {
+        routes,
+        realtime: realtime::Realtime::new(&app, config),
+        request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
+    });
+    let timeouts = server::Timeouts {
+        header: Duration::from_secs(config.header_timeout_secs.max(1)),
+        shutdown: Duration::from_secs(config.shutdown_timeout_secs),
+    };
+    Ok(Built { listener, addr, app, shared, timeouts })
+}
+
+impl Built {
+    /// The bound address (the real port when port 0 was asked for).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The service handle.
+    #[must_use]
+    pub fn app(&self) -> &DevConnect {
+        &self.app
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, closes the sockets,
+    /// lets in-flight requests finish, and closes the store.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        });
+        self.serve(rx).await
+    }
+
+    async fn serve(self, rx: watch::Receiver<bool>) -> Result<(), StartError> {
+        server::serve(self.listener, self.shared, rx, self.timeouts).await;
+        self.app.close().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// A running server (see [`spawn`]).
+pub struct Server {
+    addr: SocketAddr,
+    app: DevConnect,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), StartError>>,
+}
+
+/// Stops a [`Server`] from anywhere (e.g. a signal handler).
+#[derive(Clone)]
+pub struct ShutdownHandle(watch::Sender<bool>);
+
+impl ShutdownHandle {
+    /// Asks the server to shut down gracefully.
+    pub fn shutdown(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// Builds the server and serves it on a new task. Returns once it is bound.
+pub async fn spawn(config: &Config) -> Result<Server, StartError> {
+    Ok(spawn_built(build(config).await?))
+}
+
+/// Serves an already built server on a new task.
+#[must_use]
+pub fn spawn_built(built: Built) -> Server {
+    let (stop, rx) = watch::channel(false);
+    let (addr, app) = (built.addr, built.app.clone());
+    let task = tokio::spawn(built.serve(rx));
+    Server { addr, app, stop, task }
+}
+
+impl Server {
+    /// The bound address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, the base URL of the server.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The service handle the server runs on.
+    #[must_use]
+    pub fn app(&self) -> &DevConnect {
+        &self.app
+    }
+
+    /// A handle that can stop the server.
+    #[must_use]
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.stop.clone())
+    }
+
+    /// Shuts down gracefully and waits until the store is closed.
+    pub async fn shutdown(self) -> Result<(), StartError> {
+        let _ = self.stop.send(true);
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after a [`ShutdownHandle::shutdown`]).
+    pub async fn wait(self) -> Result<(), StartError> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(err) => Err(StartError::Core(devconnect_core::Error::internal(err))),
+        }
+    }
+}
+
+/// Installs the global tracing subscriber (once, in `main`): `filter` in `EnvFilter`
+/// syntax; one line per request comes from the `devconnect_http::access` target.
+pub fn init_tracing(filter: &str) -> Result<(), StartError> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).map_err(|e| StartError::Config(format!("--log: {e}")))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .try_init()
+        .map_err(|e| StartError::Config(e.to_string()))
+}
+
+/// Resolves when the process gets SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

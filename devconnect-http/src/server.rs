@@ -1,0 +1,126 @@
+//! The connection loop: accepts TCP connections, serves each with hyper (HTTP/1.1 with
+//! upgrades, or HTTP/2), sends `/socket.io/` to the realtime endpoint and everything
+//! else to the warp routes, logs one line per request, and shuts down gracefully.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_service::Service as _;
+use warp::filters::BoxedFilter;
+
+use crate::error::ApiError;
+use crate::handlers::ClientAddr;
+use crate::realtime::Realtime;
+
+/// The body type of every response.
+pub(crate) type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+/// A response of the server.
+pub(crate) type HttpResponse = http::Response<Body>;
+
+type Routes = BoxedFilter<(warp::reply::Response,)>;
+
+pub(crate) struct Shared {
+    pub(crate) routes: Routes,
+    pub(crate) realtime: Realtime,
+    pub(crate) request_timeout: Duration,
+}
+
+fn is_realtime(path: &str) -> bool {
+    path == "/socket.io" || path.starts_with("/socket.io/")
+}
+
+async fn dispatch(shared: &Shared, peer: SocketAddr, mut req: http::Request<Incoming>) -> HttpResponse {
+    let started = Instant::now();
+    let method = req.method().clone();
+    // Only the path is logged: query strings may carry tokens (Socket.IO `?token=`).
+    let path = req.uri().path().to_owned();
+    let response = if is_realtime(&path) {
+        shared.realtime.handle(req).await
+    } else {
+        req.extensions_mut().insert(ClientAddr(peer.ip()));
+        let mut routes = warp::service(shared.routes.clone());
+        let response = match tokio::time::timeout(shared.request_timeout, routes.call(req)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(never)) => match never {},
+            Err(_) => ApiError::Timeout.into_response(),
+        };
+        response.map(|b| -> Body { b.map_err(Into::into).boxed() })
+    };
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(
+        target: "devconnect_http::access",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        latency_us,
+        peer = %peer.ip(),
+        "request"
+    );
+    response
+}
+
+/// Timeouts of the connection loop.
+pub(crate) struct Timeouts {
+    pub(crate) header: Duration,
+    pub(crate) shutdown: Duration,
+}
+
+/// Serves `listener` until `shutdown` flips to `true`; then stops accepting, closes the
+/// sockets, and waits (up to the shutdown timeout) for in-flight requests.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    timeouts: Timeouts,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(timeouts.header).keep_alive(true);
+    let mut stop = std::pin::pin!(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let shared = Arc::clone(&shared);
+                    let service = hyper::service::service_fn(move |req| {
+                        let shared = Arc::clone(&shared);
+                        async move { Ok::<_, Infallible>(dispatch(&shared, peer, req).await) }
+                    });
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(err) = conn.await {
+                            tracing::debug!(%err, %peer, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            () = &mut stop => break,
+        }
+    }
+    drop(listener);
+    tracing::info!(sockets = shared.realtime.socket_count(), "shutting down: closing sockets, finishing requests");
+    shared.realtime.close_all();
+    if tokio::time::timeout(timeouts.shutdown, graceful.shutdown()).await.is_err() {
+        tracing::warn!("some requests did not finish in time");
+    }
+}

@@ -1,0 +1,123 @@
+//! Test helpers: a fresh server per test (own temp data dir, port 0), clients, images.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use devconnect_core::{Me, RequestStatus};
+use devconnect_http::client::{Client, NewAccount};
+use devconnect_http::{Config, Server};
+use secrecy::SecretString;
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const PASSWORD: &str = "Str0ng!pass";
+
+pub struct TestApp {
+    pub server: Server,
+    pub url: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server on a free port with a fresh data directory; `tweak` adjusts the
+/// configuration (by default the signup/login limits are off: tests sign up many users
+/// from one address).
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.service.jwt_secret = Some(SecretString::from(JWT_SECRET.to_owned()));
+    config.auth_rate_per_addr = 0;
+    config.service.login_rate = 0;
+    config.service.message_rate = 0;
+    config.service.request_rate = 0;
+    tweak(&mut config);
+    let server = devconnect_http::spawn(&config).await.unwrap();
+    let url = server.url();
+    let http = Client::new(&url).unwrap().http().clone();
+    TestApp { server, url, http, _dir: dir }
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+pub fn unique_email(name: &str) -> String {
+    format!("{name}{}@example.com", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+pub fn account(name: &str) -> NewAccount {
+    NewAccount {
+        first_name: name.to_owned(),
+        last_name: "Tester".to_owned(),
+        email: unique_email(&name.to_lowercase()),
+        password: PASSWORD.to_owned(),
+        age: Some(30),
+        gender: Some("female".to_owned()),
+        about: Some(format!("I am {name}")),
+        skills: vec!["rust".to_owned()],
+        photo: None,
+    }
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        Client::new(&self.url).unwrap()
+    }
+
+    /// A signed-up user and a client holding their token.
+    pub async fn user(&self, name: &str) -> (Client, Me) {
+        let client = self.client();
+        let me = client.signup(&account(name)).await.unwrap().user;
+        (client, me)
+    }
+
+    /// Two connected users.
+    pub async fn connected_pair(&self) -> ((Client, Me), (Client, Me)) {
+        let (a, a_me) = self.user("Ada").await;
+        let (b, b_me) = self.user("Bob").await;
+        let request = a.send_request(RequestStatus::Interested, b_me.profile.id, None).await.unwrap();
+        b.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+        ((a, a_me), (b, b_me))
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// A raw request with `client`'s bearer token.
+    pub fn raw(&self, method: reqwest::Method, path: &str, client: &Client) -> reqwest::RequestBuilder {
+        let builder = self.http.request(method, self.at(path));
+        match client.token() {
+            Some(t) => builder.bearer_auth(t),
+            None => builder,
+        }
+    }
+}
+
+/// Reads an error envelope and checks its shape; returns (status, code).
+pub async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["success"], false, "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    (status, body["code"].as_str().unwrap().to_owned())
+}
+
+pub fn code_of<T: std::fmt::Debug>(result: Result<T, devconnect_http::client::ClientError>) -> String {
+    result.err().map(|e| e.code().to_owned()).unwrap_or_else(|| "ok".to_owned())
+}
+
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 64]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}

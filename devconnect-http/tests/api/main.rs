@@ -1,0 +1,12 @@
+//! Integration tests of the HTTP server: every route through the typed client, and raw
+//! requests where the client would hide the bad input.
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+mod auth;
+mod connections;
+mod edges;
+mod feed;
+mod helpers;
+mod messages;
+mod profile;
+mod realtime;

@@ -1,0 +1,1591 @@
+//! The client's state and its update function: every input (a key, a server reply, a
+//! realtime event, a clock tick) is a [`Msg`]; [`App::update`] changes the state and
+//! returns the [`Command`]s (network calls, timers, saving the token) for the runtime to
+//! carry out. Nothing here touches a terminal, a socket or the clock, so all of it is
+//! tested directly.
+
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use devconnect_core::{
+    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId,
+};
+use devconnect_http::client::{ClientError, LoggedIn, NewAccount, ProfileChanges};
+use devconnect_socketio::client::ServerEvent;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::input::TextInput;
+
+/// Messages asked for per history page.
+pub const HISTORY_PAGE: u32 = 50;
+/// Profiles per feed page.
+pub const FEED_PAGE: u32 = 10;
+/// After this long without a keystroke, "typing" is withdrawn.
+const TYPING_IDLE: Duration = Duration::from_secs(4);
+/// "Typing" is re-announced at most this often while typing.
+const TYPING_REPEAT: Duration = Duration::from_secs(3);
+/// A partner's typing indicator disappears after this long without news.
+const TYPING_SHOWN: Duration = Duration::from_secs(6);
+
+/// A failed call, as the user should read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The server's stable code, or `transport` / `decode` / `url` / `closed` locally.
+    pub code: String,
+    /// Readable text.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with this code and text.
+    #[must_use]
+    pub fn new(code: &str, message: &str) -> Self {
+        Self { code: code.to_owned(), message: message.to_owned() }
+    }
+
+    fn unauthorized(&self) -> bool {
+        self.code == "unauthorized"
+    }
+
+    fn unreachable(&self) -> bool {
+        self.code == "transport"
+    }
+}
+
+impl From<ClientError> for Failure {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::Api { code, message, .. } => Self { code, message },
+            ClientError::Transport(e) => {
+                let detail = if e.is_timeout() {
+                    "timed out"
+                } else if e.is_connect() {
+                    "connection refused"
+                } else {
+                    "connection failed"
+                };
+                Self::new("transport", &format!("cannot reach the server ({detail})"))
+            }
+            ClientError::Decode(_) => Self::new("decode", "the server sent an answer this client does not understand"),
+            other => Self::new(other.code(), &other.to_string()),
+        }
+    }
+}
+
+/// The result of a [`Command`] that called the server.
+#[derive(Debug)]
+pub enum Reply {
+    /// `CheckHealth`.
+    Health(Result<(), Failure>),
+    /// `Login` or `Signup`.
+    LoggedIn(Result<LoggedIn, Failure>),
+    /// `LoadMe`.
+    Me(Result<Me, Failure>),
+    /// `LoadPartners`.
+    Partners(Result<Vec<ChatPartner>, Failure>),
+    /// `LoadHistory`.
+    History {
+        /// The conversation.
+        with: UserId,
+        /// The cursor asked for.
+        before: Option<MessageId>,
+        /// Messages, oldest first.
+        result: Result<Vec<Message>, Failure>,
+    },
+    /// `SendMessage`.
+    Sent {
+        /// To whom.
+        to: UserId,
+        /// The idempotency key.
+        client_msg_id: String,
+        /// The stored message.
+        result: Result<Message, Failure>,
+    },
+    /// `MarkRead` (only failures matter).
+    MarkedRead(Result<(), Failure>),
+    /// `LoadFeed`.
+    Feed(Result<FeedPage, Failure>),
+    /// `SendRequest`.
+    RequestSent {
+        /// The profile acted on.
+        to: UserId,
+        /// `interested` or `ignored`.
+        status: RequestStatus,
+        /// The outcome.
+        result: Result<ConnectionRequest, Failure>,
+    },
+    /// `Review`.
+    Reviewed {
+        /// The request.
+        id: RequestId,
+        /// `accepted` or `rejected`.
+        status: RequestStatus,
+        /// The outcome.
+        result: Result<ConnectionRequest, Failure>,
+    },
+    /// `LoadReceived`.
+    Received(Result<Vec<ConnectionRequest<Profile, UserId>>, Failure>),
+    /// `LoadSent`.
+    SentRequests(Result<Vec<ConnectionRequest<UserId, Profile>>, Failure>),
+    /// `EditProfile`.
+    ProfileSaved(Result<Me, Failure>),
+}
+
+/// News from the realtime connection task.
+#[derive(Debug)]
+pub enum LiveEvent {
+    /// Trying to connect.
+    Connecting {
+        /// 1 for the first try.
+        attempt: u32,
+    },
+    /// Connected (the server then replays what was missed).
+    Connected,
+    /// Not connected; the next try comes after `retry_in`.
+    Waiting {
+        /// Failed tries so far.
+        attempt: u32,
+        /// Until the next try.
+        retry_in: Duration,
+        /// Why the last try failed or the connection ended.
+        reason: String,
+    },
+    /// The server refused the token: the session is over.
+    Refused(Failure),
+    /// An event from the server.
+    Server(ServerEvent),
+}
+
+/// Everything that can happen to the client.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// Pasted text.
+    Paste(String),
+    /// The clock (a few times a second).
+    Tick(Instant),
+    /// A server reply.
+    Reply(Reply),
+    /// Realtime news.
+    Live(LiveEvent),
+    /// Time to check the server again (after it was unreachable).
+    RetryStart,
+}
+
+/// What the runtime should do.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// `GET /healthz`.
+    CheckHealth,
+    /// Log in.
+    Login {
+        /// Email.
+        email: String,
+        /// Password.
+        password: String,
+    },
+    /// Sign up.
+    Signup(Box<NewAccountEq>),
+    /// Log out on the server (best effort).
+    Logout,
+    /// Keep the token for the next start.
+    SaveToken(String),
+    /// Forget the saved token.
+    ForgetToken,
+    /// Load my profile (validates a saved token).
+    LoadMe,
+    /// Load chat partners.
+    LoadPartners,
+    /// Load a page of history.
+    LoadHistory {
+        /// With whom.
+        with: UserId,
+        /// Older than this message; the newest page when `None`.
+        before: Option<MessageId>,
+    },
+    /// Send a message.
+    SendMessage {
+        /// To whom.
+        to: UserId,
+        /// The text.
+        text: String,
+        /// Idempotency key.
+        client_msg_id: String,
+    },
+    /// Mark a partner's messages as read.
+    MarkRead(UserId),
+    /// Load a feed page.
+    LoadFeed {
+        /// 1-based.
+        page: u32,
+    },
+    /// Send a connection request.
+    SendRequest {
+        /// `interested` or `ignored`.
+        status: RequestStatus,
+        /// To whom.
+        to: UserId,
+    },
+    /// Review a received request.
+    Review {
+        /// The request.
+        id: RequestId,
+        /// `accepted` or `rejected`.
+        status: RequestStatus,
+    },
+    /// Load received requests.
+    LoadReceived,
+    /// Load sent requests.
+    LoadSent,
+    /// Save profile changes.
+    EditProfile(Box<ProfileChangesEq>),
+    /// Start (or restart) the realtime connection with the current token.
+    StartLive,
+    /// Stop the realtime connection.
+    StopLive,
+    /// Tell a partner I am (not) typing.
+    Typing {
+        /// To whom.
+        to: UserId,
+        /// Typing or stopped.
+        typing: bool,
+    },
+    /// Deliver `Msg::RetryStart` after a delay.
+    RetryLater(Duration),
+    /// Leave the program.
+    Quit,
+}
+
+/// [`NewAccount`] with equality (for tests of the commands).
+#[derive(Debug)]
+pub struct NewAccountEq(pub NewAccount);
+
+impl PartialEq for NewAccountEq {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(&self.0).ok() == serde_json::to_value(&other.0).ok()
+    }
+}
+
+/// [`ProfileChanges`] with equality (for tests of the commands).
+#[derive(Debug)]
+pub struct ProfileChangesEq(pub ProfileChanges);
+
+impl PartialEq for ProfileChangesEq {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(&self.0).ok() == serde_json::to_value(&other.0).ok()
+    }
+}
+
+/// Where the program is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Checking the server and a saved token.
+    Starting,
+    /// The login / signup form.
+    Login,
+    /// Logged in.
+    Main,
+}
+
+/// The screens after login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// Chat partners and the open conversation.
+    Chats,
+    /// Profiles to connect with.
+    Feed,
+    /// Connection requests.
+    Requests,
+    /// My profile.
+    Profile,
+}
+
+impl Screen {
+    /// All, in tab order.
+    pub const ALL: [Self; 4] = [Self::Chats, Self::Feed, Self::Requests, Self::Profile];
+
+    /// The tab title.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Chats => "Chats",
+            Self::Feed => "Feed",
+            Self::Requests => "Requests",
+            Self::Profile => "Profile",
+        }
+    }
+}
+
+/// The state of the realtime connection, as the status bar shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveStatus {
+    /// Not started.
+    Offline,
+    /// First connection under way.
+    Connecting,
+    /// Connected.
+    Connected,
+    /// Lost; retrying.
+    Reconnecting {
+        /// Failed tries so far.
+        attempt: u32,
+        /// Seconds until the next try.
+        retry_in_secs: u64,
+    },
+}
+
+/// A line of feedback under the main area.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// Shown as an error.
+    pub error: bool,
+}
+
+/// Log in or sign up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginMode {
+    /// Existing account.
+    Login,
+    /// New account.
+    Signup,
+}
+
+/// The login / signup form. Fields: email, password, first name, last name (the last
+/// two only when signing up).
+#[derive(Clone, Debug)]
+pub struct LoginForm {
+    /// Log in or sign up.
+    pub mode: LoginMode,
+    /// The fields.
+    pub fields: [TextInput; 4],
+    /// The focused field.
+    pub focus: usize,
+    /// Waiting for the server.
+    pub busy: bool,
+}
+
+impl LoginForm {
+    /// The labels of the fields.
+    pub const LABELS: [&'static str; 4] = ["Email", "Password", "First name", "Last name"];
+
+    fn new() -> Self {
+        Self { mode: LoginMode::Login, fields: Default::default(), focus: 0, busy: false }
+    }
+
+    /// How many fields the mode shows.
+    #[must_use]
+    pub fn field_count(&self) -> usize {
+        match self.mode {
+            LoginMode::Login => 2,
+            LoginMode::Signup => 4,
+        }
+    }
+}
+
+/// A message on its way to the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// The idempotency key.
+    pub client_msg_id: String,
+    /// The text.
+    pub text: String,
+    /// Why sending failed, if it did.
+    pub failed: Option<String>,
+}
+
+/// The open conversation.
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    /// With whom.
+    pub with: UserId,
+    /// Messages, in order.
+    pub messages: Vec<Message>,
+    /// My messages not yet stored.
+    pub pending: Vec<Pending>,
+    /// A history page is loading.
+    pub loading: bool,
+    /// Older messages may exist.
+    pub has_older: bool,
+    /// Lines scrolled up from the bottom.
+    pub scroll: usize,
+}
+
+impl Conversation {
+    fn new(with: UserId) -> Self {
+        Self { with, messages: Vec::new(), pending: Vec::new(), loading: true, has_older: false, scroll: 0 }
+    }
+
+    /// Adds messages not already present, keeping the server's order; returns how many were new.
+    fn merge(&mut self, messages: impl IntoIterator<Item = Message>) -> usize {
+        let mut known: HashSet<MessageId> = self.messages.iter().map(|m| m.id).collect();
+        let mut added = 0;
+        for message in messages {
+            if known.insert(message.id) {
+                if let Some(key) = &message.client_msg_id {
+                    self.pending.retain(|p| &p.client_msg_id != key);
+                }
+                self.messages.push(message);
+                added += 1;
+            }
+        }
+        if added > 0 {
+            self.messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        }
+        added
+    }
+}
+
+/// Where keys go on the Chats screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChatFocus {
+    /// The partner list.
+    List,
+    /// The input line of the open conversation.
+    Input,
+}
+
+/// The Chats screen.
+#[derive(Clone, Debug)]
+pub struct ChatsState {
+    /// Partners, most recent conversation first.
+    pub partners: Vec<ChatPartner>,
+    /// The selected partner.
+    pub selected: usize,
+    /// The open conversation.
+    pub open: Option<Conversation>,
+    /// Where keys go.
+    pub focus: ChatFocus,
+    /// The message being written.
+    pub input: TextInput,
+    /// Online users from the realtime connection (`None` until it says).
+    pub online: Option<HashSet<UserId>>,
+    /// Partners typing to me, until when to show it.
+    pub typing: HashMap<UserId, Instant>,
+    /// When I last announced typing, and my last keystroke.
+    typing_sent: Option<(UserId, Instant, Instant)>,
+    /// The most scroll the conversation view allows (written by drawing).
+    pub max_scroll: Cell<usize>,
+}
+
+impl ChatsState {
+    fn new() -> Self {
+        Self {
+            partners: Vec::new(),
+            selected: 0,
+            open: None,
+            focus: ChatFocus::List,
+            input: TextInput::default(),
+            online: None,
+            typing: HashMap::new(),
+            typing_sent: None,
+            max_scroll: Cell::new(usize::MAX),
+        }
+    }
+
+    /// Whether a partner is online.
+    #[must_use]
+    pub fn is_online(&self, partner: &ChatPartner) -> bool {
+        match &self.online {
+            Some(set) => set.contains(&partner.profile.id),
+            None => partner.online,
+        }
+    }
+
+    /// The partner of the open conversation.
+    #[must_use]
+    pub fn open_partner(&self) -> Option<&ChatPartner> {
+        let with = self.open.as_ref()?.with;
+        self.partners.iter().find(|p| p.profile.id == with)
+    }
+}
+
+/// The Feed screen.
+#[derive(Clone, Debug, Default)]
+pub struct FeedState {
+    /// Profiles of the page.
+    pub profiles: Vec<Profile>,
+    /// 1-based page.
+    pub page: u32,
+    /// More pages exist.
+    pub has_more: bool,
+    /// Selected profile.
+    pub selected: usize,
+    /// A page is loading.
+    pub loading: bool,
+}
+
+/// Which list of the Requests screen has focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestsPane {
+    /// Requests to me.
+    Received,
+    /// Requests from me.
+    Sent,
+}
+
+/// The Requests screen.
+#[derive(Clone, Debug)]
+pub struct RequestsState {
+    /// Pending requests to me.
+    pub received: Vec<ConnectionRequest<Profile, UserId>>,
+    /// My requests.
+    pub sent: Vec<ConnectionRequest<UserId, Profile>>,
+    /// Focused list.
+    pub pane: RequestsPane,
+    /// Selected row of the focused list.
+    pub selected: usize,
+}
+
+/// The profile edit form. Fields: first name, last name, age, gender, about, skills.
+#[derive(Clone, Debug)]
+pub struct ProfileForm {
+    /// The fields.
+    pub fields: [TextInput; 6],
+    /// Focused field.
+    pub focus: usize,
+    /// Waiting for the server.
+    pub saving: bool,
+}
+
+impl ProfileForm {
+    /// The labels.
+    pub const LABELS: [&'static str; 6] = ["First name", "Last name", "Age", "Gender", "About", "Skills"];
+
+    fn from_me(me: &Me) -> Self {
+        let p = &me.profile;
+        let fields = [
+            TextInput::with_text(&p.first_name),
+            TextInput::with_text(&p.last_name),
+            TextInput::with_text(&p.age.map(|a| a.to_string()).unwrap_or_default()),
+            TextInput::with_text(p.gender.map(devconnect_core::Gender::as_str).unwrap_or_default()),
+            TextInput::with_text(&p.about),
+            TextInput::with_text(&p.skills.join(", ")),
+        ];
+        Self { fields, focus: 0, saving: false }
+    }
+}
+
+/// The whole client state.
+#[derive(Debug)]
+pub struct App {
+    /// The server's base URL.
+    pub server: String,
+    /// Where the program is.
+    pub phase: Phase,
+    /// The screen shown after login.
+    pub screen: Screen,
+    /// The login form.
+    pub login: LoginForm,
+    /// Chats.
+    pub chats: ChatsState,
+    /// Feed.
+    pub feed: FeedState,
+    /// Requests.
+    pub requests: RequestsState,
+    /// Profile edit form, while editing.
+    pub profile_form: Option<ProfileForm>,
+    /// Me, once known.
+    pub me: Option<Me>,
+    /// Realtime status.
+    pub live: LiveStatus,
+    /// The feedback line.
+    pub notice: Option<Notice>,
+    /// Set while the server cannot be reached at start.
+    pub server_down: Option<String>,
+    /// Set when the program should end.
+    pub quit: bool,
+    has_token: bool,
+    start_attempts: u32,
+    ever_connected: bool,
+    last_message_id: Option<MessageId>,
+    now: Option<Instant>,
+    nonce: String,
+    sent_count: u64,
+}
+
+/// Delay before the `attempt`-th retry (1-based): 1, 2, 4, 8, 15, 15, … seconds.
+#[must_use]
+pub fn backoff(attempt: u32) -> Duration {
+    let secs = 1u64 << attempt.saturating_sub(1).min(4);
+    Duration::from_secs(secs.min(15))
+}
+
+fn plain(key: &KeyEvent) -> bool {
+    !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
+fn ctrl(key: &KeyEvent, c: char) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
+}
+
+fn display_name(p: &Profile) -> String {
+    let name = format!("{} {}", p.first_name, p.last_name);
+    name.trim().to_owned()
+}
+
+impl App {
+    /// A new client of `server`; `has_token` when a saved session exists. `nonce`
+    /// makes this run's message keys unique. Returns the first commands.
+    pub fn new(server: &str, has_token: bool, nonce: &str) -> (Self, Vec<Command>) {
+        let app = Self {
+            server: server.to_owned(),
+            phase: Phase::Starting,
+            screen: Screen::Chats,
+            login: LoginForm::new(),
+            chats: ChatsState::new(),
+            feed: FeedState { page: 1, ..FeedState::default() },
+            requests: RequestsState {
+                received: Vec::new(),
+                sent: Vec::new(),
+                pane: RequestsPane::Received,
+                selected: 0,
+            },
+            profile_form: None,
+            me: None,
+            live: LiveStatus::Offline,
+            notice: None,
+            server_down: None,
+            quit: false,
+            has_token,
+            start_attempts: 0,
+            ever_connected: false,
+            last_message_id: None,
+            now: None,
+            nonce: nonce.to_owned(),
+            sent_count: 0,
+        };
+        (app, vec![Command::CheckHealth])
+    }
+
+    /// Draws the state (see [`crate::ui::render`]).
+    pub fn render(&self, frame: &mut ratatui::Frame<'_>) {
+        crate::ui::render(self, frame);
+    }
+
+    /// The newest message id seen (where a realtime reconnect catches up from).
+    #[must_use]
+    pub fn last_message_id(&self) -> Option<MessageId> {
+        self.last_message_id
+    }
+
+    /// My user id, once logged in.
+    #[must_use]
+    pub fn my_id(&self) -> Option<UserId> {
+        self.me.as_ref().map(|m| m.profile.id)
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: false });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: true });
+    }
+
+    /// Handles one message.
+    pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        match msg {
+            Msg::Key(key) => self.on_key(&key),
+            Msg::Paste(text) => {
+                if let Some(input) = self.focused_input() {
+                    input.insert(&text);
+                }
+                Vec::new()
+            }
+            Msg::Tick(now) => self.on_tick(now),
+            Msg::Reply(reply) => self.on_reply(reply),
+            Msg::Live(event) => self.on_live(event),
+            Msg::RetryStart => {
+                if self.phase == Phase::Main {
+                    Vec::new()
+                } else {
+                    vec![Command::CheckHealth]
+                }
+            }
+        }
+    }
+
+    fn focused_input(&mut self) -> Option<&mut TextInput> {
+        match self.phase {
+            Phase::Login => {
+                let focus = self.login.focus;
+                self.login.fields.get_mut(focus)
+            }
+            Phase::Main => match self.screen {
+                Screen::Chats if self.chats.focus == ChatFocus::Input => Some(&mut self.chats.input),
+                Screen::Profile => {
+                    let form = self.profile_form.as_mut()?;
+                    let focus = form.focus;
+                    form.fields.get_mut(focus)
+                }
+                _ => None,
+            },
+            Phase::Starting => None,
+        }
+    }
+
+    fn on_tick(&mut self, now: Instant) -> Vec<Command> {
+        self.now = Some(now);
+        self.chats.typing.retain(|_, until| *until > now);
+        match self.chats.typing_sent {
+            Some((to, _, last_key)) if now.duration_since(last_key) >= TYPING_IDLE => {
+                self.chats.typing_sent = None;
+                vec![Command::Typing { to, typing: false }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    // ---------- keys ----------
+
+    fn on_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if ctrl(key, 'c') {
+            self.quit = true;
+            return vec![Command::Quit];
+        }
+        match self.phase {
+            Phase::Starting => {
+                if key.code == KeyCode::Char('q') || key.code == KeyCode::Esc {
+                    self.quit = true;
+                    return vec![Command::Quit];
+                }
+                Vec::new()
+            }
+            Phase::Login => self.login_key(key),
+            Phase::Main => self.main_key(key),
+        }
+    }
+
+    fn login_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let count = self.login.field_count();
+        if ctrl(key, 'n') || key.code == KeyCode::F(2) {
+            self.login.mode = match self.login.mode {
+                LoginMode::Login => LoginMode::Signup,
+                LoginMode::Signup => LoginMode::Login,
+            };
+            self.login.focus = self.login.focus.min(self.login.field_count() - 1);
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Esc => {
+                self.quit = true;
+                return vec![Command::Quit];
+            }
+            KeyCode::Tab | KeyCode::Down => self.login.focus = (self.login.focus + 1) % count,
+            KeyCode::BackTab | KeyCode::Up => self.login.focus = (self.login.focus + count - 1) % count,
+            KeyCode::Enter => {
+                if self.login.focus + 1 < count && self.login.fields[self.login.focus + 1].is_empty() {
+                    self.login.focus += 1;
+                    return Vec::new();
+                }
+                return self.submit_login();
+            }
+            _ => {
+                if let Some(input) = self.login.fields.get_mut(self.login.focus) {
+                    edit(input, key);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn submit_login(&mut self) -> Vec<Command> {
+        if self.login.busy {
+            return Vec::new();
+        }
+        let email = self.login.fields[0].text().trim().to_owned();
+        let password = self.login.fields[1].text().to_owned();
+        if email.is_empty() || password.is_empty() {
+            self.error("Enter your email and password.");
+            return Vec::new();
+        }
+        self.login.busy = true;
+        match self.login.mode {
+            LoginMode::Login => {
+                self.info("Logging in…");
+                vec![Command::Login { email, password }]
+            }
+            LoginMode::Signup => {
+                self.info("Creating your account…");
+                let account = NewAccount {
+                    first_name: self.login.fields[2].text().trim().to_owned(),
+                    last_name: self.login.fields[3].text().trim().to_owned(),
+                    email,
+                    password,
+                    ..NewAccount::default()
+                };
+                vec![Command::Signup(Box::new(NewAccountEq(account)))]
+            }
+        }
+    }
+
+    fn main_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        // Function keys switch screens from anywhere, even while typing.
+        if let KeyCode::F(n @ 1..=4) = key.code {
+            return self.switch(Screen::ALL[usize::from(n - 1)]);
+        }
+        let typing = match self.screen {
+            Screen::Chats => self.chats.focus == ChatFocus::Input,
+            Screen::Profile => self.profile_form.is_some(),
+            _ => false,
+        };
+        if typing {
+            return match self.screen {
+                Screen::Chats => self.chat_input_key(key),
+                _ => self.profile_form_key(key),
+            };
+        }
+        if plain(key) {
+            match key.code {
+                KeyCode::Char(c @ '1'..='4') => {
+                    let index = usize::from(c as u8 - b'1');
+                    return self.switch(Screen::ALL[index]);
+                }
+                KeyCode::Tab => {
+                    let index = Screen::ALL.iter().position(|s| *s == self.screen).unwrap_or(0);
+                    return self.switch(Screen::ALL[(index + 1) % Screen::ALL.len()]);
+                }
+                KeyCode::Char('q') => {
+                    self.quit = true;
+                    return vec![Command::Quit];
+                }
+                KeyCode::Char('L') => return self.logout("Logged out."),
+                KeyCode::Char('r') if self.screen != Screen::Requests => return self.refresh(),
+                KeyCode::Char('R') => return self.refresh(),
+                _ => {}
+            }
+        }
+        match self.screen {
+            Screen::Chats => self.chat_list_key(key),
+            Screen::Feed => self.feed_key(key),
+            Screen::Requests => self.requests_key(key),
+            Screen::Profile => self.profile_key(key),
+        }
+    }
+
+    fn switch(&mut self, screen: Screen) -> Vec<Command> {
+        let mut commands = self.stop_typing();
+        if screen == Screen::Chats && self.screen == Screen::Chats && self.chats.focus == ChatFocus::Input {
+            self.chats.focus = ChatFocus::List;
+        }
+        self.screen = screen;
+        if screen == Screen::Feed && self.feed.profiles.is_empty() && !self.feed.loading {
+            self.feed.loading = true;
+            commands.push(Command::LoadFeed { page: self.feed.page });
+        }
+        commands
+    }
+
+    fn refresh(&mut self) -> Vec<Command> {
+        match self.screen {
+            Screen::Chats => {
+                let mut commands = vec![Command::LoadPartners];
+                if let Some(open) = &self.chats.open {
+                    commands.push(Command::LoadHistory { with: open.with, before: None });
+                }
+                commands
+            }
+            Screen::Feed => {
+                self.feed.loading = true;
+                vec![Command::LoadFeed { page: self.feed.page }]
+            }
+            Screen::Requests => vec![Command::LoadReceived, Command::LoadSent],
+            Screen::Profile => vec![Command::LoadMe],
+        }
+    }
+
+    fn logout(&mut self, why: &str) -> Vec<Command> {
+        let mut commands = self.stop_typing();
+        commands.extend([Command::StopLive, Command::Logout, Command::ForgetToken]);
+        self.back_to_login(why, false);
+        commands
+    }
+
+    /// Back to the login form, forgetting everything of the session.
+    fn back_to_login(&mut self, why: &str, error: bool) {
+        let server = std::mem::take(&mut self.server);
+        let nonce = std::mem::take(&mut self.nonce);
+        let (fresh, _) = Self::new(&server, false, &nonce);
+        let email = self.me.as_ref().map(|m| m.email.clone());
+        *self = fresh;
+        self.phase = Phase::Login;
+        if let Some(email) = email {
+            self.login.fields[0] = TextInput::with_text(&email);
+            self.login.focus = 1;
+        }
+        if error {
+            self.error(why);
+        } else {
+            self.info(why);
+        }
+    }
+
+    fn chat_list_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let count = self.chats.partners.len();
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.chats.selected = self.chats.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.chats.selected = (self.chats.selected + 1).min(count.saturating_sub(1));
+            }
+            KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
+                let Some(partner) = self.chats.partners.get_mut(self.chats.selected) else {
+                    self.info("No chats yet: connect with someone from the Feed (2) first.");
+                    return Vec::new();
+                };
+                let with = partner.profile.id;
+                partner.unread_count = 0;
+                self.chats.focus = ChatFocus::Input;
+                if self.chats.open.as_ref().is_some_and(|c| c.with == with) {
+                    return vec![Command::MarkRead(with)];
+                }
+                self.chats.open = Some(Conversation::new(with));
+                self.chats.input = TextInput::default();
+                return vec![Command::LoadHistory { with, before: None }, Command::MarkRead(with)];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn stop_typing(&mut self) -> Vec<Command> {
+        match self.chats.typing_sent.take() {
+            Some((to, _, _)) => vec![Command::Typing { to, typing: false }],
+            None => Vec::new(),
+        }
+    }
+
+    fn chat_input_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let Some(with) = self.chats.open.as_ref().map(|c| c.with) else {
+            self.chats.focus = ChatFocus::List;
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.chats.focus = ChatFocus::List;
+                return self.stop_typing();
+            }
+            KeyCode::Enter => return self.send(with),
+            KeyCode::PageUp => return self.scroll_up(10),
+            KeyCode::Up => return self.scroll_up(1),
+            KeyCode::PageDown => self.scroll_down(10),
+            KeyCode::Down => self.scroll_down(1),
+            _ => {
+                let before = self.chats.input.text().len();
+                edit(&mut self.chats.input, key);
+                let changed = self.chats.input.text().len() != before;
+                if changed && !self.chats.input.is_empty() {
+                    return self.note_typing(with);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn note_typing(&mut self, to: UserId) -> Vec<Command> {
+        let Some(now) = self.now else {
+            return Vec::new();
+        };
+        match &mut self.chats.typing_sent {
+            Some((who, announced, last_key)) if *who == to => {
+                *last_key = now;
+                if now.duration_since(*announced) >= TYPING_REPEAT {
+                    *announced = now;
+                    return vec![Command::Typing { to, typing: true }];
+                }
+                Vec::new()
+            }
+            _ => {
+                let mut commands = self.stop_typing();
+                self.chats.typing_sent = Some((to, now, now));
+                commands.push(Command::Typing { to, typing: true });
+                commands
+            }
+        }
+    }
+
+    fn scroll_up(&mut self, lines: usize) -> Vec<Command> {
+        let max = self.chats.max_scroll.get();
+        let Some(open) = self.chats.open.as_mut() else {
+            return Vec::new();
+        };
+        if open.scroll >= max {
+            if open.has_older && !open.loading {
+                open.loading = true;
+                let before = open.messages.first().map(|m| m.id);
+                return vec![Command::LoadHistory { with: open.with, before }];
+            }
+            return Vec::new();
+        }
+        open.scroll = open.scroll.saturating_add(lines).min(max);
+        Vec::new()
+    }
+
+    fn scroll_down(&mut self, lines: usize) {
+        if let Some(open) = self.chats.open.as_mut() {
+            open.scroll = open.scroll.saturating_sub(lines);
+        }
+    }
+
+    fn send(&mut self, to: UserId) -> Vec<Command> {
+        let text = self.chats.input.text().trim().to_owned();
+        if text.is_empty() {
+            return Vec::new();
+        }
+        self.chats.input.take();
+        self.sent_count += 1;
+        let client_msg_id = format!("tui-{}-{}", self.nonce, self.sent_count);
+        let mut commands = self.stop_typing();
+        if let Some(open) = self.chats.open.as_mut() {
+            open.pending.push(Pending { client_msg_id: client_msg_id.clone(), text: text.clone(), failed: None });
+            open.scroll = 0;
+        }
+        commands.push(Command::SendMessage { to, text, client_msg_id });
+        commands.push(Command::MarkRead(to));
+        commands
+    }
+
+    fn feed_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let count = self.feed.profiles.len();
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.feed.selected = self.feed.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.feed.selected = (self.feed.selected + 1).min(count.saturating_sub(1));
+            }
+            KeyCode::Char('i') | KeyCode::Right => return self.feed_act(RequestStatus::Interested),
+            KeyCode::Char('x') | KeyCode::Left => return self.feed_act(RequestStatus::Ignored),
+            KeyCode::Char('n') | KeyCode::PageDown if !self.feed.loading => {
+                if self.feed.has_more {
+                    self.feed.loading = true;
+                    return vec![Command::LoadFeed { page: self.feed.page + 1 }];
+                }
+                self.info("This is the last page of the feed.");
+            }
+            KeyCode::Char('p') | KeyCode::PageUp if !self.feed.loading => {
+                if self.feed.page > 1 {
+                    self.feed.loading = true;
+                    return vec![Command::LoadFeed { page: self.feed.page - 1 }];
+                }
+                self.info("This is the first page of the feed.");
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn feed_act(&mut self, status: RequestStatus) -> Vec<Command> {
+        match self.feed.profiles.get(self.feed.selected) {
+            Some(profile) => vec![Command::SendRequest { status, to: profile.id }],
+            None => Vec::new(),
+        }
+    }
+
+    fn requests_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let count = match self.requests.pane {
+            RequestsPane::Received => self.requests.received.len(),
+            RequestsPane::Sent => self.requests.sent.len(),
+        };
+        match key.code {
+            KeyCode::Left | KeyCode::Right | KeyCode::Char('h' | 'l' | 's') => {
+                self.requests.pane = match self.requests.pane {
+                    RequestsPane::Received => RequestsPane::Sent,
+                    RequestsPane::Sent => RequestsPane::Received,
+                };
+                self.requests.selected = 0;
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.requests.selected = self.requests.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.requests.selected = (self.requests.selected + 1).min(count.saturating_sub(1));
+            }
+            KeyCode::Char('a' | 'r' | 'x') if self.requests.pane == RequestsPane::Received => {
+                let status =
+                    if key.code == KeyCode::Char('a') { RequestStatus::Accepted } else { RequestStatus::Rejected };
+                if let Some(request) = self.requests.received.get(self.requests.selected) {
+                    return vec![Command::Review { id: request.id, status }];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn profile_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if (key.code == KeyCode::Char('e') || key.code == KeyCode::Enter)
+            && let Some(me) = &self.me
+        {
+            self.profile_form = Some(ProfileForm::from_me(me));
+        }
+        Vec::new()
+    }
+
+    fn profile_form_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let Some(form) = self.profile_form.as_mut() else {
+            return Vec::new();
+        };
+        let count = form.fields.len();
+        match key.code {
+            KeyCode::Esc => {
+                self.profile_form = None;
+                self.info("Edit cancelled.");
+            }
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % count,
+            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + count - 1) % count,
+            KeyCode::Enter => return self.save_profile(),
+            _ => {
+                if let Some(input) = form.fields.get_mut(form.focus) {
+                    edit(input, key);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn save_profile(&mut self) -> Vec<Command> {
+        let (Some(form), Some(me)) = (self.profile_form.as_mut(), self.me.as_ref()) else {
+            return Vec::new();
+        };
+        if form.saving {
+            return Vec::new();
+        }
+        let p = &me.profile;
+        let text = |i: usize| form.fields[i].text().trim().to_owned();
+        let changed = |new: String, old: &str| (new != old).then_some(new);
+        let age = match text(2) {
+            a if a.is_empty() => None,
+            a => match a.parse::<u8>() {
+                Ok(age) if Some(age) != p.age => Some(age),
+                Ok(_) => None,
+                Err(_) => {
+                    self.error("Age must be a whole number.");
+                    return Vec::new();
+                }
+            },
+        };
+        let skills: Vec<String> =
+            text(5).split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let changes = ProfileChanges {
+            first_name: changed(text(0), &p.first_name),
+            last_name: changed(text(1), &p.last_name),
+            age,
+            gender: changed(text(3), p.gender.map(devconnect_core::Gender::as_str).unwrap_or_default())
+                .filter(|g| !g.is_empty()),
+            about: changed(text(4), &p.about),
+            skills: (skills != p.skills).then_some(skills),
+            photo: None,
+        };
+        form.saving = true;
+        self.info("Saving…");
+        vec![Command::EditProfile(Box::new(ProfileChangesEq(changes)))]
+    }
+
+    // ---------- replies ----------
+
+    /// Handles a failure common to all calls: a dead session goes back to login.
+    /// Returns the commands when it did, `None` when the caller should show it.
+    fn session_failure(&mut self, failure: &Failure) -> Option<Vec<Command>> {
+        if failure.unauthorized() && self.phase == Phase::Main {
+            let mut commands = vec![Command::StopLive, Command::ForgetToken];
+            commands.extend(self.stop_typing());
+            self.back_to_login("Your session has ended; please log in again.", true);
+            return Some(commands);
+        }
+        None
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Command> {
+        match reply {
+            Reply::Health(Ok(())) => {
+                self.server_down = None;
+                self.start_attempts = 0;
+                if self.phase == Phase::Main {
+                    return Vec::new();
+                }
+                if self.has_token {
+                    self.phase = Phase::Starting;
+                    vec![Command::LoadMe]
+                } else {
+                    self.phase = Phase::Login;
+                    Vec::new()
+                }
+            }
+            Reply::Health(Err(failure)) => self.server_unreachable(&failure),
+            Reply::Me(result) => match result {
+                Ok(me) => {
+                    if self.phase == Phase::Main {
+                        self.me = Some(me);
+                        return Vec::new();
+                    }
+                    self.logged_in(me)
+                }
+                Err(failure) if self.phase == Phase::Starting && failure.unauthorized() => {
+                    self.has_token = false;
+                    self.phase = Phase::Login;
+                    self.error("Your saved session has expired; please log in again.");
+                    vec![Command::ForgetToken]
+                }
+                Err(failure) if self.phase == Phase::Starting => self.server_unreachable(&failure),
+                Err(failure) => self.show_failure(&failure),
+            },
+            Reply::LoggedIn(result) => {
+                self.login.busy = false;
+                match result {
+                    Ok(logged_in) => {
+                        self.login.fields[1].take();
+                        let mut commands = vec![Command::SaveToken(logged_in.token)];
+                        commands.extend(self.logged_in(logged_in.user));
+                        commands
+                    }
+                    Err(failure) => {
+                        self.error(failure.message);
+                        Vec::new()
+                    }
+                }
+            }
+            Reply::Partners(result) => match result {
+                Ok(partners) => {
+                    let selected = self.chats.partners.get(self.chats.selected).map(|p| p.profile.id);
+                    self.chats.partners = partners;
+                    if let Some(open) = &self.chats.open {
+                        let with = open.with;
+                        if let Some(p) = self.chats.partners.iter_mut().find(|p| p.profile.id == with) {
+                            p.unread_count = 0;
+                        }
+                    }
+                    for p in &self.chats.partners {
+                        if let Some(m) = &p.last_message {
+                            self.last_message_id = self.last_message_id.max(Some(m.id));
+                        }
+                    }
+                    self.chats.selected = selected
+                        .and_then(|id| self.chats.partners.iter().position(|p| p.profile.id == id))
+                        .unwrap_or(0);
+                    Vec::new()
+                }
+                Err(failure) => self.show_failure(&failure),
+            },
+            Reply::History { with, before, result } => {
+                let Some(open) = self.chats.open.as_mut().filter(|c| c.with == with) else {
+                    return Vec::new();
+                };
+                open.loading = false;
+                match result {
+                    Ok(messages) => {
+                        let full = messages.len() >= HISTORY_PAGE as usize;
+                        if before.is_some() || open.messages.is_empty() {
+                            open.has_older = full;
+                        }
+                        if let Some(last) = messages.last() {
+                            self.last_message_id = self.last_message_id.max(Some(last.id));
+                        }
+                        open.merge(messages);
+                        Vec::new()
+                    }
+                    Err(failure) => self.show_failure(&failure),
+                }
+            }
+            Reply::Sent { to, client_msg_id, result } => match result {
+                Ok(message) => {
+                    self.on_message(message, false);
+                    Vec::new()
+                }
+                Err(failure) => {
+                    if let Some(open) = self.chats.open.as_mut().filter(|c| c.with == to) {
+                        for p in &mut open.pending {
+                            if p.client_msg_id == client_msg_id {
+                                p.failed = Some(failure.message.clone());
+                            }
+                        }
+                    }
+                    if let Some(commands) = self.session_failure(&failure) {
+                        return commands;
+                    }
+                    self.error(format!("Message not sent: {}", failure.message));
+                    Vec::new()
+                }
+            },
+            Reply::MarkedRead(result) => match result {
+                Ok(()) => Vec::new(),
+                Err(failure) => self.session_failure(&failure).unwrap_or_default(),
+            },
+            Reply::Feed(result) => {
+                self.feed.loading = false;
+                match result {
+                    Ok(page) => {
+                        self.feed.page = page.page.max(1);
+                        self.feed.has_more = page.has_more;
+                        self.feed.profiles = page.profiles;
+                        self.feed.selected = 0;
+                        Vec::new()
+                    }
+                    Err(failure) => self.show_failure(&failure),
+                }
+            }
+            Reply::RequestSent { to, status, result } => match result {
+                Ok(_) => {
+                    let name = self.feed.profiles.iter().find(|p| p.id == to).map(display_name).unwrap_or_default();
+                    self.feed.profiles.retain(|p| p.id != to);
+                    self.feed.selected = self.feed.selected.min(self.feed.profiles.len().saturating_sub(1));
+                    if status == RequestStatus::Interested {
+                        self.info(format!("Connection request sent to {name}."));
+                    } else {
+                        self.info(format!("Ignored {name}."));
+                    }
+                    let mut commands = vec![Command::LoadSent];
+                    if self.feed.profiles.is_empty() {
+                        self.feed.loading = true;
+                        commands.push(Command::LoadFeed { page: self.feed.page });
+                    }
+                    commands
+                }
+                Err(failure) => self.show_failure(&failure),
+            },
+            Reply::Reviewed { id, status, result } => match result {
+                Ok(_) => {
+                    let name = self
+                        .requests
+                        .received
+                        .iter()
+                        .find(|r| r.id == id)
+                        .map(|r| display_name(&r.from_user_id))
+                        .unwrap_or_default();
+                    self.requests.received.retain(|r| r.id != id);
+                    self.requests.selected = self.requests.selected.min(self.requests.received.len().saturating_sub(1));
+                    if status == RequestStatus::Accepted {
+                        self.info(format!("You are now connected with {name}. Say hi in Chats (1)."));
+                        vec![Command::LoadPartners]
+                    } else {
+                        self.info(format!("Rejected {name}'s request."));
+                        Vec::new()
+                    }
+                }
+                Err(failure) => self.show_failure(&failure),
+            },
+            Reply::Received(result) => match result {
+                Ok(requests) => {
+                    self.requests.received = requests;
+                    Vec::new()
+                }
+                Err(failure) => self.show_failure(&failure),
+            },
+            Reply::SentRequests(result) => match result {
+                Ok(requests) => {
+                    self.requests.sent = requests;
+                    Vec::new()
+                }
+                Err(failure) => self.show_failure(&failure),
+            },
+            Reply::ProfileSaved(result) => match result {
+                Ok(me) => {
+                    self.me = Some(me);
+                    self.profile_form = None;
+                    self.info("Profile saved.");
+                    Vec::new()
+                }
+                Err(failure) => {
+                    if let Some(form) = self.profile_form.as_mut() {
+                        form.saving = false;
+                    }
+                    self.show_failure(&failure)
+                }
+            },
+        }
+    }
+
+    fn show_failure(&mut self, failure: &Failure) -> Vec<Command> {
+        if let Some(commands) = self.session_failure(failure) {
+            return commands;
+        }
+        self.error(failure.message.clone());
+        Vec::new()
+    }
+
+    fn server_unreachable(&mut self, failure: &Failure) -> Vec<Command> {
+        self.start_attempts += 1;
+        let delay = backoff(self.start_attempts);
+        let what =
+            if failure.unreachable() { failure.message.clone() } else { format!("server error: {}", failure.message) };
+        self.server_down = Some(format!("Cannot reach {}: {what}. Retrying in {} s…", self.server, delay.as_secs()));
+        if !self.has_token && self.phase == Phase::Starting {
+            // Let the user type their credentials meanwhile.
+            self.phase = Phase::Login;
+        }
+        vec![Command::RetryLater(delay)]
+    }
+
+    fn logged_in(&mut self, me: Me) -> Vec<Command> {
+        self.info(format!("Welcome, {}!", me.profile.first_name));
+        self.server_down = None;
+        self.start_attempts = 0;
+        self.me = Some(me);
+        self.phase = Phase::Main;
+        self.has_token = true;
+        self.live = LiveStatus::Connecting;
+        self.feed.loading = true;
+        vec![
+            Command::StartLive,
+            Command::LoadPartners,
+            Command::LoadReceived,
+            Command::LoadSent,
+            Command::LoadFeed { page: self.feed.page },
+        ]
+    }
+
+    // ---------- realtime ----------
+
+    fn on_live(&mut self, event: LiveEvent) -> Vec<Command> {
+        if self.phase != Phase::Main {
+            return Vec::new();
+        }
+        match event {
+            LiveEvent::Connecting { attempt } => {
+                if !self.ever_connected && attempt <= 1 {
+                    self.live = LiveStatus::Connecting;
+                }
+                Vec::new()
+            }
+            LiveEvent::Connected => {
+                self.live = LiveStatus::Connected;
+                let reconnect = std::mem::replace(&mut self.ever_connected, true);
+                if !reconnect {
+                    return Vec::new();
+                }
+                // Catch up on what changed while offline (messages also come replayed
+                // from the server; both are deduplicated by id).
+                let mut commands = vec![Command::LoadPartners, Command::LoadReceived, Command::LoadSent];
+                if let Some(open) = &self.chats.open {
+                    commands.push(Command::LoadHistory { with: open.with, before: None });
+                }
+                commands
+            }
+            LiveEvent::Waiting { attempt, retry_in, .. } => {
+                self.live = LiveStatus::Reconnecting { attempt, retry_in_secs: retry_in.as_secs().max(1) };
+                Vec::new()
+            }
+            LiveEvent::Refused(failure) => {
+                if failure.unauthorized() {
+                    return self.session_failure(&failure).unwrap_or_default();
+                }
+                self.error(format!("Live updates refused: {}", failure.message));
+                Vec::new()
+            }
+            LiveEvent::Server(event) => self.on_server_event(event),
+        }
+    }
+
+    fn on_server_event(&mut self, event: ServerEvent) -> Vec<Command> {
+        match event {
+            ServerEvent::NewMessage(message) => self.on_message(message, true),
+            ServerEvent::OnlineUsers(ids) => {
+                self.chats.online = Some(ids.into_iter().collect());
+                Vec::new()
+            }
+            ServerEvent::Typing { user_id, typing } => {
+                match (typing, self.now) {
+                    (true, Some(now)) => {
+                        self.chats.typing.insert(user_id, now + TYPING_SHOWN);
+                    }
+                    (true, None) => {}
+                    (false, _) => {
+                        self.chats.typing.remove(&user_id);
+                    }
+                }
+                Vec::new()
+            }
+            ServerEvent::MessagesRead { user_id, up_to } => {
+                if let Some(open) = self.chats.open.as_mut().filter(|c| c.with == user_id) {
+                    let read_at = open.messages.iter().find(|m| m.id == up_to).map(|m| m.created_at);
+                    for m in &mut open.messages {
+                        if m.receiver_id == user_id && m.id <= up_to && m.read_at.is_none() {
+                            m.read_at = read_at.or(Some(m.created_at));
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            ServerEvent::ConnectionRequest(request) => {
+                let name = display_name(&request.from_user_id);
+                if !self.requests.received.iter().any(|r| r.id == request.id) {
+                    self.requests.received.insert(0, request);
+                }
+                self.info(format!("{name} wants to connect: see Requests (3)."));
+                Vec::new()
+            }
+            ServerEvent::ConnectionAccepted(request) => {
+                let name = display_name(&request.to_user_id);
+                self.info(format!("{name} accepted your request: you can chat now."));
+                vec![Command::LoadPartners, Command::LoadSent]
+            }
+            ServerEvent::SessionEnded { code, message } => {
+                if code == "token_revoked" || code == "token_expired" {
+                    let mut commands = vec![Command::StopLive, Command::ForgetToken];
+                    commands.extend(self.stop_typing());
+                    self.back_to_login(&format!("Session ended: {message}"), true);
+                    return commands;
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A message sent or received (live, replayed, or acknowledged). Idempotent.
+    fn on_message(&mut self, message: Message, live: bool) -> Vec<Command> {
+        let Some(me) = self.my_id() else {
+            return Vec::new();
+        };
+        let other = if message.sender_id == me { message.receiver_id } else { message.sender_id };
+        let incoming = message.sender_id != me;
+        self.last_message_id = self.last_message_id.max(Some(message.id));
+        let mut commands = Vec::new();
+        let open_here = self.chats.open.as_ref().is_some_and(|c| c.with == other);
+        let mut new = true;
+        if let Some(open) = self.chats.open.as_mut().filter(|c| c.with == other) {
+            new = open.merge([message.clone()]) > 0;
+        }
+        if incoming && new {
+            self.chats.typing.remove(&other);
+        }
+        match self.chats.partners.iter().position(|p| p.profile.id == other) {
+            Some(index) => {
+                let seen = self.chats.partners[index].last_message.as_ref().is_some_and(|m| m.id >= message.id);
+                if !seen {
+                    let selected_id = self.chats.partners.get(self.chats.selected).map(|p| p.profile.id);
+                    let mut partner = self.chats.partners.remove(index);
+                    if incoming && !open_here {
+                        partner.unread_count += 1;
+                    }
+                    partner.last_message = Some(message);
+                    self.chats.partners.insert(0, partner);
+                    if let Some(id) = selected_id {
+                        self.chats.selected = self.chats.partners.iter().position(|p| p.profile.id == id).unwrap_or(0);
+                    }
+                    if incoming && open_here && new && live {
+                        commands.push(Command::MarkRead(other));
+                    }
+                }
+            }
+            None => commands.push(Command::LoadPartners),
+        }
+        commands
+    }
+}
+
+/// Applies an editing key to a text input.
+fn edit(input: &mut TextInput, key: &KeyEvent) {
+    match key.code {
+        KeyCode::Char(c) if plain(key) => input.insert(c.encode_utf8(&mut [0; 4])),
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            input.take();
+        }
+        KeyCode::Backspace => input.backspace(),
+        KeyCode::Delete => input.delete(),
+        KeyCode::Left => input.left(),
+        KeyCode::Right => input.right(),
+        KeyCode::Home => input.home(),
+        KeyCode::End => input.end(),
+        _ => {}
+    }
+}

@@ -1,0 +1,107 @@
+use std::time::Instant;
+
+use chrono::Utc;
+use devconnect_core::{
+    ChatPartner, ConnectionRequest, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId,
+};
+use devconnect_http::client::LoggedIn;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::{App, Command, Msg, Reply};
+
+pub fn profile(first: &str, last: &str) -> Profile {
+    Profile {
+        id: UserId::new(),
+        first_name: first.to_owned(),
+        last_name: last.to_owned(),
+        age: Some(30),
+        gender: None,
+        photo_url: None,
+        about: String::new(),
+        skills: vec!["rust".to_owned()],
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+pub fn me(first: &str) -> Me {
+    Me { profile: profile(first, "Me"), email: format!("{}@example.com", first.to_lowercase()) }
+}
+
+pub fn message(from: UserId, to: UserId, text: &str) -> Message {
+    Message {
+        id: MessageId::new(),
+        sender_id: from,
+        receiver_id: to,
+        text: text.to_owned(),
+        image: None,
+        client_msg_id: None,
+        created_at: Utc::now(),
+        read_at: None,
+        seq: 0,
+    }
+}
+
+pub fn partner(profile: &Profile, unread: u64) -> ChatPartner {
+    ChatPartner { profile: profile.clone(), online: false, last_message: None, unread_count: unread }
+}
+
+pub fn received(from: &Profile, to: UserId, note: Option<&str>) -> ConnectionRequest<Profile, UserId> {
+    ConnectionRequest {
+        id: RequestId::new(),
+        from_user_id: from.clone(),
+        to_user_id: to,
+        status: RequestStatus::Interested,
+        note: note.map(str::to_owned),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+pub fn sent(from: UserId, to: &Profile) -> ConnectionRequest<UserId, Profile> {
+    ConnectionRequest {
+        id: RequestId::new(),
+        from_user_id: from,
+        to_user_id: to.clone(),
+        status: RequestStatus::Interested,
+        note: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
+    text.chars().flat_map(|c| app.update(ch(c))).collect()
+}
+
+pub const SERVER: &str = "http://127.0.0.1:3000";
+
+/// A client logged in as `me`, with a clock.
+pub fn logged_in(me: &Me) -> App {
+    let (mut app, _) = App::new(SERVER, false, "test");
+    app.update(Msg::Tick(Instant::now()));
+    app.update(Msg::Reply(Reply::Health(Ok(()))));
+    app.update(Msg::Reply(Reply::LoggedIn(Ok(LoggedIn { user: me.clone(), token: "tok".to_owned() }))));
+    app.notice = None;
+    app
+}
+
+/// A logged-in client with one chat partner, connected.
+pub fn with_partner(me: &Me, other: &Profile) -> App {
+    let mut app = logged_in(me);
+    app.update(Msg::Reply(Reply::Partners(Ok(vec![partner(other, 0)]))));
+    app.update(Msg::Live(crate::app::LiveEvent::Connected));
+    app
+}

@@ -1,0 +1,7 @@
+//! Tests of the state logic and of drawing, without a terminal or a server.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+mod fixtures;
+mod render;
+mod update;

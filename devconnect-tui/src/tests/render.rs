@@ -1,0 +1,260 @@
+use std::time::Duration;
+
+use devconnect_core::FeedPage;
+use devconnect_socketio::client::ServerEvent;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use unicode_width::UnicodeWidthStr as _;
+
+use super::fixtures::*;
+use crate::app::{App, Failure, LiveEvent, Msg, Reply};
+use crate::ui;
+
+/// Draws `app` on a `width`×`height` test terminal and returns the screen's rows as text
+/// (a wide character is one entry, not followed by its padding cell).
+fn draw(app: &App, width: u16, height: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| ui::render(app, frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| {
+            let mut row = String::new();
+            let mut skip = 0;
+            for x in 0..width {
+                let symbol = buffer[(x, y)].symbol();
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                row.push_str(symbol);
+                skip = symbol.width().saturating_sub(1);
+            }
+            row
+        })
+        .collect()
+}
+
+fn screen(rows: &[String]) -> String {
+    rows.join("\n")
+}
+
+fn assert_shows(rows: &[String], text: &str) {
+    assert!(rows.iter().any(|r| r.contains(text)), "expected {text:?} on screen:\n{}", screen(rows));
+}
+
+/// Every screen at many sizes, including degenerate ones, draws without panicking.
+fn draw_at_all_sizes(app: &App) {
+    for (w, h) in [(0, 0), (1, 1), (10, 3), (3, 10), (20, 5), (40, 12), (80, 24), (200, 60)] {
+        draw(app, w, h);
+    }
+}
+
+#[test]
+fn the_login_screen_shows_the_fields_masks_the_password_and_the_keys() {
+    let (mut app, _) = App::new(SERVER, false, "n");
+    app.update(Msg::Reply(Reply::Health(Ok(()))));
+    type_text(&mut app, "ada@example.com");
+    app.update(key(KeyCode::Tab));
+    type_text(&mut app, "s3cret!");
+    let rows = draw(&app, 80, 20);
+    assert_shows(&rows, "Log in");
+    assert_shows(&rows, "ada@example.com");
+    assert_shows(&rows, "•••••••");
+    assert!(!screen(&rows).contains("s3cret"));
+    assert_shows(&rows, "Ctrl-N sign up");
+    app.update(ctrl('n'));
+    let rows = draw(&app, 80, 20);
+    assert_shows(&rows, "Sign up");
+    assert_shows(&rows, "First name");
+    draw_at_all_sizes(&app);
+}
+
+#[test]
+fn a_server_down_at_start_is_explained() {
+    let (mut app, _) = App::new(SERVER, true, "n");
+    app.update(Msg::Reply(Reply::Health(Err(Failure::new(
+        "transport",
+        "cannot reach the server (connection refused)",
+    )))));
+    let rows = draw(&app, 120, 10);
+    assert_shows(&rows, "Cannot reach http://127.0.0.1:3000: cannot reach the server (connection refused)");
+    assert_shows(&rows, "Retrying in 1 s");
+    draw_at_all_sizes(&app);
+}
+
+#[test]
+fn the_chats_screen_shows_partners_online_dots_unread_counts_and_the_conversation() {
+    let me = me("Ada");
+    let bob = profile("Bob", "Builder");
+    let cy = profile("李", "小龙");
+    let mut app = logged_in(&me);
+    app.update(Msg::Reply(Reply::Partners(Ok(vec![partner(&bob, 0), partner(&cy, 2)]))));
+    app.update(Msg::Live(LiveEvent::Connected));
+    app.update(Msg::Live(LiveEvent::Server(ServerEvent::OnlineUsers(vec![bob.id, me.profile.id]))));
+    app.update(key(KeyCode::Enter));
+    let history =
+        vec![message(bob.id, me.profile.id, "hello from Bob 👋"), message(me.profile.id, bob.id, "你好, Bob! 🎉")];
+    app.update(Msg::Reply(Reply::History { with: bob.id, before: None, result: Ok(history) }));
+    app.update(Msg::Live(LiveEvent::Server(ServerEvent::Typing { user_id: bob.id, typing: true })));
+    type_text(&mut app, "draft");
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "● Bob Builder");
+    assert_shows(&rows, "○ 李 小龙 (2)");
+    assert_shows(&rows, "Bob: hello from Bob 👋");
+    assert_shows(&rows, "You: 你好, Bob! 🎉");
+    assert_shows(&rows, "Bob is typing…");
+    assert_shows(&rows, "> draft");
+    assert_shows(&rows, "● connected");
+    assert_shows(&rows, "1 Chats (2)");
+    assert_shows(&rows, "Enter send");
+    draw_at_all_sizes(&app);
+}
+
+#[test]
+fn a_long_message_wraps_within_the_width_and_the_newest_line_stays_visible() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let mut app = with_partner(&me, &bob);
+    app.update(key(KeyCode::Enter));
+    let long = format!("{}END", "長い文章と😀絵文字 ".repeat(40));
+    app.update(Msg::Reply(Reply::History {
+        with: bob.id,
+        before: None,
+        result: Ok(vec![message(bob.id, me.profile.id, &long)]),
+    }));
+    for width in [30u16, 41, 57, 80] {
+        let rows = draw(&app, width, 16);
+        for row in &rows {
+            assert!(row.width() <= usize::from(width), "row wider than {width}: {row:?}");
+        }
+        assert_shows(&rows, "END");
+    }
+    // Scrolled up, the bottom is not shown and a hint says so.
+    app.chats.open.as_mut().unwrap().scroll = 3;
+    let rows = draw(&app, 60, 16);
+    assert_shows(&rows, "more lines (PgDn)");
+}
+
+#[test]
+fn a_narrow_terminal_shows_the_list_or_the_conversation() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let mut app = with_partner(&me, &bob);
+    let rows = draw(&app, 40, 10);
+    assert_shows(&rows, "Bob B");
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Reply(Reply::History {
+        with: bob.id,
+        before: None,
+        result: Ok(vec![message(bob.id, me.profile.id, "yo")]),
+    }));
+    let rows = draw(&app, 40, 10);
+    assert_shows(&rows, "Bob: yo");
+}
+
+#[test]
+fn the_status_bar_shows_reconnecting() {
+    let me = me("Ada");
+    let mut app = logged_in(&me);
+    app.update(Msg::Live(LiveEvent::Waiting {
+        attempt: 3,
+        retry_in: Duration::from_secs(4),
+        reason: "transport close".to_owned(),
+    }));
+    let rows = draw(&app, 120, 10);
+    assert_shows(&rows, "◌ reconnecting (try 3, 4 s)");
+}
+
+#[test]
+fn the_feed_screen_shows_the_page_and_the_selected_profile() {
+    let me = me("Ada");
+    let mut app = logged_in(&me);
+    let mut eve = profile("Eve", "Engineer");
+    eve.about = "Loves Rust and 日本語".to_owned();
+    eve.skills = vec!["rust".to_owned(), "go".to_owned()];
+    let fay = profile("Fay", "F");
+    app.update(Msg::Reply(Reply::Feed(Ok(FeedPage { profiles: vec![eve, fay], page: 2, limit: 10, has_more: true }))));
+    app.update(ch('2'));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "Feed · page 2 ›");
+    assert_shows(&rows, "Eve Engineer, 30 · rust, go");
+    assert_shows(&rows, "Fay F");
+    assert_shows(&rows, "Loves Rust and 日本語");
+    assert_shows(&rows, "i interested · x ignore");
+    draw_at_all_sizes(&app);
+    app.update(Msg::Reply(Reply::Feed(Ok(FeedPage { profiles: vec![], page: 1, limit: 10, has_more: false }))));
+    assert_shows(&draw(&app, 100, 20), "No one new to discover right now");
+}
+
+#[test]
+fn the_requests_screen_shows_received_and_sent() {
+    let me = me("Ada");
+    let mut app = logged_in(&me);
+    let bob = profile("Bob", "B");
+    let cy = profile("Cy", "C");
+    app.update(Msg::Reply(Reply::Received(Ok(vec![received(&bob, me.profile.id, Some("let's build 🚀"))]))));
+    app.update(Msg::Reply(Reply::SentRequests(Ok(vec![sent(me.profile.id, &cy)]))));
+    app.update(ch('3'));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "Received (1)");
+    assert_shows(&rows, "Bob B — “let's build 🚀”");
+    assert_shows(&rows, "Sent (1)");
+    assert_shows(&rows, "Cy C · interested");
+    assert_shows(&rows, "a accept · x reject");
+    assert_shows(&rows, "3 Requests (1)");
+    draw_at_all_sizes(&app);
+}
+
+#[test]
+fn the_profile_screen_shows_my_fields_and_the_edit_form() {
+    let mut me = me("Ada");
+    me.profile.about = "Analytical engines ⚙️ and 数学".to_owned();
+    let mut app = logged_in(&me);
+    app.update(ch('4'));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "My profile");
+    assert_shows(&rows, "ada@example.com");
+    assert_shows(&rows, "Analytical engines ⚙️ and 数学");
+    assert_shows(&rows, "e edit");
+    draw_at_all_sizes(&app);
+    app.update(ch('e'));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "Edit profile");
+    assert_shows(&rows, "First name  Ada");
+    assert_shows(&rows, "Enter save");
+    draw_at_all_sizes(&app);
+}
+
+#[test]
+fn a_tiny_terminal_draws_every_screen() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let mut app = with_partner(&me, &bob);
+    for screen in ['1', '2', '3', '4'] {
+        app.update(ch(screen));
+        let rows = draw(&app, 10, 3);
+        assert_eq!(rows.len(), 3);
+        assert!(rows[0].contains("DevConn"), "{rows:?}");
+    }
+}
+
+#[test]
+fn wrapping_never_splits_a_wide_character_or_exceeds_the_width() {
+    let style = ratatui::style::Style::default();
+    let text = |lines: Vec<ratatui::text::Line<'_>>| lines.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(text(ui::wrap(&[("ab你好👍🏽c\nd\te".to_owned(), style)], 3)), vec!["ab", "你", "好", "👍🏽c", "d e"]);
+    // Words move whole to the next line; a word longer than the line is cut.
+    let words = ui::wrap(&[("the quick brown fox".to_owned(), style)], 10);
+    assert_eq!(text(words), vec!["the quick", "brown fox"]);
+    let long = ui::wrap(&[("a supercalifragilistic word".to_owned(), style)], 8);
+    assert_eq!(text(long), vec!["a", "supercal", "ifragili", "stic", "word"]);
+    // Styles survive the move.
+    let bold = style.add_modifier(ratatui::style::Modifier::BOLD);
+    let styled = ui::wrap(&[("Bob: ".to_owned(), bold), ("hi there".to_owned(), style)], 8);
+    assert_eq!(text(styled.clone()), vec!["Bob: hi", "there"]);
+    assert_eq!(styled[0].spans[0].style, bold);
+    let lines = ui::wrap(&[("你".to_owned(), style)], 1);
+    assert_eq!(lines.iter().map(ToString::to_string).collect::<Vec<_>>(), vec!["?"]);
+    assert!(ui::wrap(&[("x".to_owned(), style)], 0).is_empty());
+}

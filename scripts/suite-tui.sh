@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# End-to-end test of devconnect-tui: a real devconnect-http server (with Socket.IO) on a
+# free 127.0.0.1 port and a fresh data directory, and two real devconnect-tui processes
+# driven through tmux (send-keys / capture-pane) on a private tmux server.
+#
+# Ada and Bob sign up over REST, log in through the TUI; Ada finds Bob in the feed and
+# sends a request; Bob accepts; they chat both ways (CJK and emoji included), each
+# seeing the other's messages and typing; the server restarts and a message sent while
+# Ada is disconnected appears once after she reconnects; the token is kept (0600) so a
+# restart skips the login; the logout key forgets it; a client started against a dead
+# server says so.
+# Last line: `tui: N passed, M failed`; exits non-zero on any failure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+TIMEOUT="${TUI_SUITE_TIMEOUT:-30}"
+
+PASSED=0
+FAILED=0
+give_up() {
+  echo "suite-tui: $1" >&2
+  echo "tui: $PASSED passed, $((FAILED + 1)) failed"
+  exit 1
+}
+
+if ! command -v tmux >/dev/null; then
+  apt-get install -y tmux >&2 || { apt-get update >&2 && apt-get install -y tmux >&2; } || give_up "cannot install tmux"
+fi
+command -v curl >/dev/null || give_up "curl is needed"
+
+cargo build -p devconnect-http --features socketio --bin devconnect-http >&2 || give_up "building devconnect-http failed"
+cargo build -p devconnect-tui --bin devconnect-tui >&2 || give_up "building devconnect-tui failed"
+SERVER_BIN="$TARGET/debug/devconnect-http"
+TUI_BIN="$TARGET/debug/devconnect-tui"
+
+WORK="$(mktemp -d)"
+TMUX_SOCKET="$WORK/tmux.sock"
+SERVER_PID=""
+cleanup() {
+  tmux -S "$TMUX_SOCKET" kill-server 2>/dev/null || true
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "${TUI_SUITE_KEEP:-}" = "" ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT="$(free_port)"
+URL="http://127.0.0.1:$PORT"
+
+start_server() {
+  "$SERVER_BIN" --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" --jwt-secret "tui-suite-secret-0123456789abcdef" \
+    --log warn >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  local deadline=$((SECONDS + 60))
+  until curl -fsS "$URL/healthz" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      cat "$WORK/server.log" >&2
+      give_up "the server did not become healthy"
+    fi
+    sleep 0.1
+  done
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+t() { tmux -S "$TMUX_SOCKET" "$@"; }
+screen_of() { t capture-pane -p -t "$1" 2>/dev/null || true; }
+
+# wait_for SESSION TEXT [SECONDS]: polls the pane until TEXT (fixed string) shows.
+wait_for() {
+  local deadline=$((SECONDS + ${3:-$TIMEOUT}))
+  while [ $SECONDS -lt $deadline ]; do
+    if screen_of "$1" | grep -qF -- "$2"; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# check NAME SESSION TEXT [SECONDS]: one test: TEXT shows on SESSION's screen.
+check() {
+  if wait_for "$2" "$3" "${4:-$TIMEOUT}"; then
+    PASSED=$((PASSED + 1))
+    echo "ok     $1" >&2
+  else
+    FAILED=$((FAILED + 1))
+    echo "FAILED $1: $3 not shown on $2's screen:" >&2
+    screen_of "$2" | sed 's/^/    | /' >&2
+  fi
+}
+
+# verdict NAME COMMAND...: one test decided by a command's exit status.
+verdict() {
+  local name="$1"
+  shift
+  if "$@"; then
+    PASSED=$((PASSED + 1))
+    echo "ok     $name" >&2
+  else
+    FAILED=$((FAILED + 1))
+    echo "FAILED $name" >&2
+  fi
+}
+
+# A client that died makes its checks fail, not the script.
+keys() { t send-keys -t "$1" "${@:2}" || true; }
+typed() { t send-keys -t "$1" -l -- "$2" || true; }
+
+start_tui() { # SESSION "ENV=..." ["--flag value"]
+  t new-session -d -s "$1" -x 120 -y 40 \
+    "env $2 $TUI_BIN --server $URL ${3:-} 2>>$WORK/$1.stderr; echo EXITED-\$?; sleep 600"
+}
+
+signup() { # EMAIL FIRST LAST -> token
+  curl -fsS -X POST "$URL/auth/signup" -H 'content-type: application/json' \
+    -d "{\"firstName\":\"$2\",\"lastName\":\"$3\",\"emailID\":\"$1\",\"password\":\"Str0ng!pass\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+
+login_tui() { # SESSION EMAIL
+  typed "$1" "$2"
+  keys "$1" Tab
+  typed "$1" "Str0ng!pass"
+  keys "$1" Enter
+}
+
+start_server
+ADA_TOKEN="$(signup ada@example.com Ada Lovelace)" || give_up "REST signup of Ada failed"
+BOB_TOKEN="$(signup bob@example.com Bob Kahn)" || give_up "REST signup of Bob failed"
+[ -n "$ADA_TOKEN" ] && [ -n "$BOB_TOKEN" ] || give_up "no tokens from signup"
+
+# Ada keeps her session under XDG_CONFIG_HOME, Bob in his --config-dir.
+start_tui ada "XDG_CONFIG_HOME=$WORK/ada-config HOME=$WORK/ada-home"
+start_tui bob "HOME=$WORK/bob-home" "--config-dir $WORK/bob-config"
+
+check "ada sees the login form" ada "Log in"
+check "bob sees the login form" bob "Log in"
+login_tui ada ada@example.com
+login_tui bob bob@example.com
+check "ada is logged in and live" ada "● connected"
+check "bob is logged in and live" bob "● connected"
+verdict "ada's token is kept with mode 0600" \
+  test "$(stat -c %a "$WORK/ada-config/devconnect/session.json" 2>/dev/null)" = 600
+verdict "bob's token is kept in his --config-dir" test -f "$WORK/bob-config/session.json"
+
+# Ada finds Bob in the feed and is interested.
+keys ada 2
+check "ada's feed shows bob" ada "Bob Kahn"
+keys ada i
+check "ada is told the request went out" ada "Connection request sent to Bob Kahn"
+
+# Bob hears of it live, and accepts.
+check "bob is told live of ada's request" bob "Ada Lovelace wants to connect"
+keys bob 3
+check "bob's requests list ada" bob "Received (1)"
+keys bob a
+check "bob is now connected with ada" bob "You are now connected with Ada Lovelace"
+check "ada is told live that bob accepted" ada "Bob Kahn accepted your request"
+
+# Bob writes first; Ada watches her chat list.
+keys ada 1
+check "ada's chats list bob" ada "Bob Kahn"
+keys bob 1
+check "bob's chats list ada" bob "Ada Lovelace"
+keys bob Enter
+typed bob "Hello Ada, from Bob 你好 👋"
+check "ada sees bob typing" ada "✎" 15
+keys bob Enter
+check "ada's chats show bob with one unread" ada "Bob Kahn (1)"
+keys ada Enter
+check "ada's screen shows bob's message" ada "Bob: Hello Ada, from Bob 你好 👋"
+typed ada "Hi Bob! Ada here 🎉 数学"
+check "bob sees ada typing" bob "Ada is typing…" 15
+keys ada Enter
+check "bob's screen shows ada's reply" bob "Ada: Hi Bob! Ada here 🎉 数学"
+check "ada's own message is stored" ada "You: Hi Bob! Ada here 🎉 数学"
+
+# The server goes away: both show reconnecting. While Ada backs off, the server returns
+# and Bob's message (sent over REST) arrives; Ada gets it once after reconnecting.
+stop_server
+check "ada shows reconnecting" ada "reconnecting"
+wait_for ada "(try 3" 20 || true
+start_server
+ADA_ID="$(curl -fsS "$URL/profile/view" -H "authorization: Bearer $ADA_TOKEN" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["_id"])')" || ADA_ID=unknown
+curl -fsS -X POST "$URL/message/$ADA_ID" -H "authorization: Bearer $BOB_TOKEN" \
+  -H 'content-type: application/json' -d '{"text":"sent while you were away"}' >/dev/null ||
+  echo "sending the offline message failed" >&2
+check "ada reconnects" ada "● connected" 40
+check "ada gets the message sent while she was away" ada "Bob: sent while you were away"
+count_away() { [ "$(screen_of ada | grep -cF 'sent while you were away')" = 1 ]; }
+sleep 1
+verdict "the caught-up message shows exactly once" count_away
+check "bob reconnects" bob "● connected" 40
+check "bob's own message shows on his screen" bob "You: sent while you were away"
+
+# A restart skips the login (the saved token) and the logout key forgets it.
+keys ada Escape
+sleep 0.3 # a lone Escape, not the start of Alt-q
+keys ada q
+check "ada's client quits cleanly" ada "EXITED-0"
+t kill-session -t ada || true
+start_tui ada "XDG_CONFIG_HOME=$WORK/ada-config HOME=$WORK/ada-home"
+check "ada's restart skips the login" ada "● connected"
+check "ada's restart lists bob" ada "Bob Kahn"
+keys ada 4
+check "ada's profile shows her email" ada "ada@example.com"
+keys ada e
+check "ada's profile opens for editing" ada "Edit profile"
+keys ada Tab Tab
+typed ada "36"
+keys ada Enter
+check "ada's profile edit is saved" ada "Profile saved."
+check "ada's profile shows the new age" ada "Age        36"
+keys ada L
+check "the logout key returns to the login" ada "Log in"
+verdict "logout removes the saved token" test ! -e "$WORK/ada-config/devconnect/session.json"
+
+# A client started against a server that is not there says so and keeps trying.
+DEAD_PORT="$(free_port)"
+t new-session -d -s dead -x 120 -y 40 "env HOME=$WORK/dead-home $TUI_BIN --server http://127.0.0.1:$DEAD_PORT; sleep 600"
+check "a dead server is reported at start" dead "Cannot reach http://127.0.0.1:$DEAD_PORT"
+check "and retried" dead "Retrying in"
+
+# Bob's client survived everything and still draws in a tiny window.
+t resize-window -t bob -x 10 -y 3 2>/dev/null || true
+sleep 0.5
+t resize-window -t bob -x 120 -y 40 2>/dev/null || true
+check "bob's client survives a tiny resize" bob "DevConnect"
+verdict "no client wrote an error or panic" \
+  bash -c "! grep -qi panic $WORK/*.stderr 2>/dev/null"
+
+echo "tui: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
