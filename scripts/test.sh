@@ -58,9 +58,12 @@ step() {
 }
 
 step fmt check cargo fmt --all -- --check
-step clippy check cargo clippy --workspace --all-targets --features devconnect-core/mongodb -- -D warnings
-step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core --features mongodb --no-deps
-step rust tests scripts/with-jongodb.sh cargo test --workspace --features devconnect-core/mongodb
+FEATURES=devconnect-core/mongodb,devconnect-core/cloudinary
+step clippy check cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
+step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core --features mongodb,cloudinary,cli --no-deps
+step rust tests scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"
+# The REST/WebSocket integration tests once more, on the MongoDB store.
+step rust-http-mongodb tests env DEVCONNECT_TEST_HTTP_MONGODB=1 scripts/with-jongodb.sh cargo test -p devconnect-http --test api
 step example-embed check cargo run -q -p devconnect-core --example embed
 for suite in scripts/suite-*.sh; do
     [ -e "$suite" ] || continue

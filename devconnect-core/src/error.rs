@@ -6,12 +6,13 @@ use std::time::Duration;
 ///
 /// Each variant says what the caller can do about it; [`Error::code`] is the stable,
 /// machine-readable name frontends put on the wire. Frontends map this enum in one
-/// exhaustive `match` each (HTTP status, gRPC status, Python exception).
+/// exhaustive `match` each (HTTP status, gRPC status, Python exception). It is
+/// deliberately not `#[non_exhaustive]`: a new variant fails to compile until every
+/// frontend maps it.
 ///
 /// `Internal` carries the cause for the logs; its [`Display`](std::fmt::Display) never
 /// shows it, so printing an error to a client cannot leak driver messages or paths.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The input is malformed or breaks a rule; `field` names the input at fault.
     #[error("{field}: {reason}")]

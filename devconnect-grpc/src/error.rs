@@ -26,8 +26,6 @@ pub fn status(err: &Error) -> Status {
         Error::Conflict(_) => Code::AlreadyExists,
         Error::RateLimited { .. } => Code::ResourceExhausted,
         Error::Internal(_) => Code::Internal,
-        // `Error` is non-exhaustive: a variant added later is opaque until mapped here.
-        _ => return coded(Code::Internal, "internal", "internal error"),
     };
     coded(code, err.code(), err)
 }

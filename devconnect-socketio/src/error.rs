@@ -42,8 +42,6 @@ impl From<&Error> for ErrorAck {
             }
             // `Internal` displays an opaque text; the cause was logged where it arose.
             Error::Internal(_) => Self::new("internal", "internal error"),
-            // The core may add variants; treat unknown ones as opaque failures.
-            _ => Self::new("internal", "internal error"),
         }
     }
 }

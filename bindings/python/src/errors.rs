@@ -82,9 +82,6 @@ pub(crate) fn kind(err: &Error) -> Kind {
         Error::PayloadTooLarge { .. } => Kind::PayloadTooLarge,
         Error::UnsupportedMediaType(_) => Kind::UnsupportedMediaType,
         Error::Internal(_) => Kind::Internal,
-        // `Error` is non-exhaustive: a variant added later is reported as internal until
-        // it gets its own class here.
-        _ => Kind::Internal,
     }
 }
 

@@ -33,11 +33,27 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.service.login_rate = 0;
     config.service.message_rate = 0;
     config.service.request_rate = 0;
+    config.service.database_url = mongodb_database();
     tweak(&mut config);
     let server = devconnect_http::spawn(&config).await.unwrap();
     let url = server.url();
     let http = Client::new(&url).unwrap().http().clone();
     TestApp { server, url, http, _dir: dir }
+}
+
+/// With `DEVCONNECT_TEST_HTTP_MONGODB=1`, each test server gets a fresh database on the
+/// MongoDB server at `DEVCONNECT_TEST_MONGODB_URL` (the test command runs the suite once
+/// that way, under `scripts/with-jongodb.sh`); otherwise the embedded SQLite store.
+fn mongodb_database() -> Option<String> {
+    if std::env::var("DEVCONNECT_TEST_HTTP_MONGODB").ok().as_deref() != Some("1") {
+        return None;
+    }
+    let url = std::env::var("DEVCONNECT_TEST_MONGODB_URL")
+        .expect("DEVCONNECT_TEST_HTTP_MONGODB=1 needs DEVCONNECT_TEST_MONGODB_URL (run under scripts/with-jongodb.sh)");
+    let (base, query) = url.split_once('?').map_or((url.as_str(), ""), |(b, q)| (b, q));
+    let name = format!("dc_test_http_{}", devconnect_core::UserId::new());
+    let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+    Some(format!("{}/{name}{query}", base.trim_end_matches('/')))
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
