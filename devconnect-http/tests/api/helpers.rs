@@ -48,8 +48,9 @@ fn mongodb_database() -> Option<String> {
     if std::env::var("DEVCONNECT_TEST_HTTP_MONGODB").ok().as_deref() != Some("1") {
         return None;
     }
-    let url = std::env::var("DEVCONNECT_TEST_MONGODB_URL")
-        .expect("DEVCONNECT_TEST_HTTP_MONGODB=1 needs DEVCONNECT_TEST_MONGODB_URL (run under scripts/with-jongodb.sh)");
+    let Ok(url) = std::env::var("DEVCONNECT_TEST_MONGODB_URL") else {
+        panic!("DEVCONNECT_TEST_HTTP_MONGODB=1 needs DEVCONNECT_TEST_MONGODB_URL (run under scripts/with-jongodb.sh)");
+    };
     let (base, query) = url.split_once('?').map_or((url.as_str(), ""), |(b, q)| (b, q));
     let name = format!("dc_test_http_{}", devconnect_core::UserId::new());
     let query = if query.is_empty() { String::new() } else { format!("?{query}") };
