@@ -1,7 +1,7 @@
 //! Accounts and credentials: signup, login, tokens, logout, password change.
 //!
 //! Passwords are hashed with argon2id at the OWASP parameters on a few dedicated threads
-//! (one per core by default), so a storm of logins queues instead of stalling the async
+//! (one per core but one by default), so a storm of logins queues instead of stalling the async
 //! workers, and the 19 MiB each hash needs is reused by those threads rather than spread
 //! over the blocking pool's many threads (whose malloc arenas would each keep some). Tokens are HS256 JWTs (algorithm pinned) carrying the user id, a
 //! random token id (for logout of one token) and the user's token version (bumped by a

@@ -43,7 +43,7 @@ pub struct ServiceArgs {
     /// Login attempts per email per minute, from any client (0 = no limit).
     #[arg(long, env = "DEVCONNECT_LOGIN_RATE", default_value_t = 10)]
     pub login_rate: u32,
-    /// Password hashes computed at once [default: the number of cores].
+    /// Password hashes computed at once [default: the number of cores less one, at least 1].
     #[arg(long, env = "DEVCONNECT_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `devconnect_core=debug,warn`.

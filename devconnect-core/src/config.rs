@@ -232,7 +232,7 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Largest accepted image upload in bytes. Default 3 MiB.
     pub upload_limit: usize,
-    /// Password hashes computed at once. Default: the number of cores.
+    /// Password hashes computed at once. Default: the number of cores less one (at least 1).
     pub hash_concurrency: usize,
     /// Events buffered per subscription before a slow subscriber is ended. Default 256.
     pub event_queue: usize,
@@ -249,7 +249,9 @@ impl Default for Settings {
         Self {
             token_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             upload_limit: DEFAULT_UPLOAD_LIMIT,
-            hash_concurrency: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            // One core fewer than the machine has, so a storm of logins always leaves a
+            // core for everything else.
+            hash_concurrency: std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
             event_queue: 256,
             message_rate: RateLimit::per_minute(120),
             request_rate: RateLimit::per_minute(30),
