@@ -63,8 +63,8 @@ step clippy check cargo clippy --workspace --all-targets --features "$FEATURES" 
 step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core --features mongodb,cloudinary,cli --no-deps
 step rust tests scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"
 # The REST/WebSocket integration tests once more, on the MongoDB store.
-step rust-http-mongodb tests env DEVCONNECT_TEST_HTTP_MONGODB=1 scripts/with-jongodb.sh cargo test -p devconnect-http --test api
-step example-embed check cargo run -q -p devconnect-core --example embed
+step rust-http-mongodb tests env DEVCONNECT_TEST_HTTP_MONGODB=1 scripts/with-jongodb.sh cargo test -p devconnect-http --features "$FEATURES" --test api
+step example-embed check cargo run -q -p devconnect-core --features mongodb,cloudinary --example embed
 for suite in scripts/suite-*.sh; do
     [ -e "$suite" ] || continue
     name=$(basename "$suite" .sh)

@@ -151,7 +151,7 @@ pub async fn spawn(app: DevConnect, limits: Limits) -> std::io::Result<Running> 
 /// The binary: sets up logging, opens the core, serves until SIGINT or SIGTERM, then
 /// closes the store.
 pub async fn run(config: Config) -> Result<(), BoxError> {
-    init_tracing(&config.log)?;
+    init_tracing(&config.service.log)?;
     let app = DevConnect::open(config.core()).await?;
     let server = build(app.clone(), config.bind, config.limits()).await?;
     let served = server.serve(shutdown_signal()).await;

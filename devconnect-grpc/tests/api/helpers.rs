@@ -40,7 +40,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = devconnect_grpc::Config::new(dir.path());
-    config.token_ttl_secs = options.token_ttl.as_secs();
+    config.service.token_ttl_secs = options.token_ttl.as_secs();
     let mut core = config.core();
     core.settings.message_rate = RateLimit::per_minute(options.message_rate);
     let app = DevConnect::open(core).await.unwrap();
