@@ -25,6 +25,13 @@ pub struct ServiceArgs {
     /// Directory for uploaded images [default: DATA_DIR/media].
     #[arg(long, env = "DEVCONNECT_MEDIA_DIR")]
     pub media_dir: Option<PathBuf>,
+    /// Where images go instead of the media directory: `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`
+    /// (needs the core's `cloudinary` feature).
+    #[arg(long, env = "DEVCONNECT_MEDIA_URL", hide_env_values = true, value_parser = MediaUrlParser)]
+    pub media_url: Option<MediaConfig>,
+    /// Cloudinary's own variable, honoured when `--media-url` is not given.
+    #[arg(long, env = "CLOUDINARY_URL", hide = true, hide_env_values = true, value_parser = MediaUrlParser)]
+    pub cloudinary_url: Option<MediaConfig>,
     /// JWT signing secret, at least 32 bytes [default: generated once into DATA_DIR/jwt-secret].
     #[arg(long, env = "DEVCONNECT_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub jwt_secret: Option<SecretString>,
@@ -51,6 +58,30 @@ pub struct ServiceArgs {
     pub log: String,
 }
 
+/// Parses a media URL. Unlike clap's usual errors, its errors never repeat the value:
+/// the URL carries the API secret.
+#[derive(Clone, Copy, Debug)]
+struct MediaUrlParser;
+
+impl clap::builder::TypedValueParser for MediaUrlParser {
+    type Value = MediaConfig;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<MediaConfig, clap::Error> {
+        let name = arg.map_or_else(|| "media URL".to_owned(), |a| format!("--{}", a.get_id()));
+        let fail = |reason: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid {name}: {reason}\n"))
+                .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| fail("not UTF-8".to_owned()))?;
+        MediaConfig::from_url(text).map_err(|e| fail(e.to_string()))
+    }
+}
+
 fn parse_secret(s: &str) -> Result<SecretString, String> {
     if s.len() < MIN_JWT_SECRET_BYTES {
         return Err(format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"));
@@ -65,6 +96,8 @@ impl ServiceArgs {
             data_dir: data_dir.into(),
             database_url: None,
             media_dir: None,
+            media_url: None,
+            cloudinary_url: None,
             jwt_secret: None,
             token_ttl_secs: 7 * 24 * 60 * 60,
             upload_limit: DEFAULT_UPLOAD_LIMIT,
@@ -94,7 +127,11 @@ impl ServiceArgs {
         let mut config = Config::new(&self.data_dir);
         config.database_url.clone_from(&self.database_url);
         config.jwt_secret.clone_from(&self.jwt_secret);
-        config.media = MediaConfig::Local { dir: self.media_dir.clone(), base_url: media_base_url.to_owned() };
+        config.media = self
+            .media_url
+            .clone()
+            .or_else(|| self.cloudinary_url.clone())
+            .unwrap_or_else(|| MediaConfig::Local { dir: self.media_dir.clone(), base_url: media_base_url.to_owned() });
         config.settings = settings;
         config
     }
@@ -121,6 +158,19 @@ mod tests {
         assert_eq!(config.settings.message_rate, RateLimit::per_minute(0));
         assert_eq!(config.settings.token_ttl, Duration::from_secs(60));
         assert_eq!(config.media_dir(), Some(PathBuf::from("/srv/dc/media")));
+    }
+
+    #[test]
+    fn a_cloudinary_media_url_replaces_local_media_and_keeps_its_secret() {
+        let url = "cloudinary://key123:very-secret@demo";
+        let cli = Cli::try_parse_from(["x", "--media-url", url]);
+        let Ok(cli) = cli else { return assert!(cli.is_ok()) };
+        let config = cli.service.config("/media");
+        assert!(matches!(config.media, MediaConfig::Cloudinary(_)));
+        assert_eq!(config.media_dir(), None);
+        assert!(!format!("{cli_debug:?}", cli_debug = cli.service).contains("very-secret"));
+        let bad = Cli::try_parse_from(["x", "--media-url", "cloudinary://key123:very-secret"]);
+        assert!(bad.as_ref().err().is_some_and(|e| !e.to_string().contains("very-secret")));
     }
 
     #[test]

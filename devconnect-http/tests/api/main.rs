@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
 mod auth;
+mod cloudinary;
 mod connections;
 mod edges;
 mod feed;
