@@ -207,74 +207,22 @@ impl MongoStore {
     /// Gives users written by the original DevConnect the lower-cased skill keys the feed
     /// filter matches on.
     async fn backfill_skill_keys(&self) -> Result<()> {
-        let mut filled = 0u64;
-        loop {
-            let batch: Vec<Document> = self
-                .users
-                .find(doc! { "skillKeys": { "$exists": false } })
-                .limit(BACKFILL_BATCH)
-                .await
-                .map_err(db_err)?
-                .try_collect()
-                .await
-                .map_err(db_err)?;
-            if batch.is_empty() {
-                break;
-            }
-            for user in batch {
-                let id = oid(&user, "_id")?;
-                let keys = skill_keys(&strings(&user, "skills"));
-                self.users
-                    .update_one(
-                        doc! { "_id": id, "skillKeys": { "$exists": false } },
-                        doc! { "$set": { "skillKeys": keys } },
-                    )
-                    .await
-                    .map_err(db_err)?;
-                filled += 1;
-            }
-        }
-        if filled > 0 {
-            tracing::info!(users = filled, "backfilled skill keys of legacy users");
-        }
-        Ok(())
+        backfill(&self.users, "skillKeys", "skill keys of legacy users", |user| {
+            Ok(skill_keys(&strings(user, "skills")).into())
+        })
+        .await
     }
 
     /// Gives requests written by the original DevConnect their `pairKey`, so the unique
     /// index can cover them.
     async fn backfill_pair_keys(&self) -> Result<()> {
-        let mut filled = 0u64;
-        loop {
-            let batch: Vec<Document> = self
-                .requests
-                .find(doc! { "pairKey": { "$exists": false } })
-                .limit(BACKFILL_BATCH)
-                .await
-                .map_err(db_err)?
-                .try_collect()
-                .await
-                .map_err(db_err)?;
-            if batch.is_empty() {
-                break;
-            }
-            for request in batch {
-                let id = oid(&request, "_id")?;
-                let from = UserId::from(legacy_oid(REQUESTS, &request, id, "fromUserId")?);
-                let to = UserId::from(legacy_oid(REQUESTS, &request, id, "toUserId")?);
-                self.requests
-                    .update_one(
-                        doc! { "_id": id, "pairKey": { "$exists": false } },
-                        doc! { "$set": { "pairKey": pair_key(from, to) } },
-                    )
-                    .await
-                    .map_err(db_err)?;
-                filled += 1;
-            }
-        }
-        if filled > 0 {
-            tracing::info!(requests = filled, "backfilled pair keys of legacy connection requests");
-        }
-        Ok(())
+        backfill(&self.requests, "pairKey", "pair keys of legacy connection requests", |request| {
+            let id = oid(request, "_id")?;
+            let from = UserId::from(legacy_oid(REQUESTS, request, id, "fromUserId")?);
+            let to = UserId::from(legacy_oid(REQUESTS, request, id, "toUserId")?);
+            Ok(pair_key(from, to).into())
+        })
+        .await
     }
 
     /// Moves the position counter past every stored position (it may be missing, or
@@ -1225,6 +1173,44 @@ impl Store for MongoStore {
         // Zero when a concurrent call marked them first: that call reports them.
         Ok((updated.modified_count > 0).then_some(newest.id))
     }
+}
+
+/// Sets `field` on every document of `collection` that lacks it (documents written by
+/// the original DevConnect), computed from the document; logs how many it filled.
+async fn backfill(
+    collection: &Collection<Document>,
+    field: &str,
+    what: &str,
+    value: impl Fn(&Document) -> Result<Bson>,
+) -> Result<()> {
+    let mut missing = Document::new();
+    missing.insert(field, doc! { "$exists": false });
+    let mut filled = 0u64;
+    loop {
+        let batch: Vec<Document> = collection
+            .find(missing.clone())
+            .limit(BACKFILL_BATCH)
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        if batch.is_empty() {
+            break;
+        }
+        for document in batch {
+            let mut filter = missing.clone();
+            filter.insert("_id", oid(&document, "_id")?);
+            let mut set = Document::new();
+            set.insert(field, value(&document)?);
+            collection.update_one(filter, doc! { "$set": set }).await.map_err(db_err)?;
+            filled += 1;
+        }
+    }
+    if filled > 0 {
+        tracing::info!(count = filled, "backfilled {what}");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
