@@ -22,6 +22,7 @@ __all__ = [
     "PayloadTooLargeError",
     "RateLimitedError",
     "Subscription",
+    "UnavailableError",
     "UnsupportedMediaTypeError",
     "ValidationError",
     "__version__",
@@ -170,6 +171,9 @@ class PayloadTooLargeError(DevConnectError):
 
 class UnsupportedMediaTypeError(DevConnectError):
     """An upload is not a JPEG, PNG or WebP image."""
+
+class UnavailableError(DevConnectError):
+    """The database cannot be reached right now; retrying later can succeed."""
 
 class InternalError(DevConnectError):
     """Something failed inside DevConnect; details are logged, never shown."""

@@ -49,6 +49,10 @@ pub enum Error {
     /// An upload is not one of the accepted kinds.
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    /// A service the call needs (the database) cannot be reached right now; retrying
+    /// later can succeed. The cause was logged where it arose.
+    #[error("{0} is unreachable; try again shortly")]
+    Unavailable(&'static str),
     /// Something failed on our side. The cause is for logs only.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -70,6 +74,7 @@ impl Error {
             Self::RateLimited { .. } => "rate_limited",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }

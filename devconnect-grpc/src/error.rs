@@ -25,6 +25,7 @@ pub fn status(err: &Error) -> Status {
         Error::NotFound(_) => Code::NotFound,
         Error::Conflict(_) => Code::AlreadyExists,
         Error::RateLimited { .. } => Code::ResourceExhausted,
+        Error::Unavailable(_) => Code::Unavailable,
         Error::Internal(_) => Code::Internal,
     };
     coded(code, err.code(), err)

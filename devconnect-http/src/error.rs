@@ -58,6 +58,7 @@ pub fn status_of(err: &Error) -> StatusCode {
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -167,6 +168,7 @@ fn copy_core(e: &Error) -> Error {
         Error::RateLimited { retry_after } => Error::RateLimited { retry_after: *retry_after },
         Error::PayloadTooLarge { limit } => Error::PayloadTooLarge { limit: *limit },
         Error::UnsupportedMediaType(m) => Error::UnsupportedMediaType(m),
+        Error::Unavailable(m) => Error::Unavailable(m),
         Error::Internal(_) => Error::Internal("internal error".into()),
     }
 }
@@ -186,6 +188,7 @@ mod tests {
             (Error::RateLimited { retry_after: Duration::from_millis(1500) }, 429, "rate_limited"),
             (Error::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
             (Error::UnsupportedMediaType("x"), 415, "unsupported_media_type"),
+            (Error::Unavailable("the database"), 503, "unavailable"),
             (Error::Internal("boom".into()), 500, "internal"),
         ];
         for (err, status, code) in cases {

@@ -36,7 +36,8 @@ impl From<&Error> for ErrorAck {
             | Error::NotFound(_)
             | Error::Conflict(_)
             | Error::PayloadTooLarge { .. }
-            | Error::UnsupportedMediaType(_) => Self::new(err.code(), err.to_string()),
+            | Error::UnsupportedMediaType(_)
+            | Error::Unavailable(_) => Self::new(err.code(), err.to_string()),
             Error::RateLimited { retry_after } => {
                 Self { retry_after: Some(retry_after.as_secs().max(1)), ..Self::new(err.code(), err.to_string()) }
             }

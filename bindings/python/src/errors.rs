@@ -51,6 +51,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     devconnect,
+    UnavailableError,
+    DevConnectError,
+    "The database cannot be reached right now (code `unavailable`); retrying later can succeed."
+);
+pyo3::create_exception!(
+    devconnect,
     InternalError,
     DevConnectError,
     "Something failed inside DevConnect (code `internal`); details are logged, never shown."
@@ -67,6 +73,7 @@ pub(crate) enum Kind {
     RateLimited,
     PayloadTooLarge,
     UnsupportedMediaType,
+    Unavailable,
     Internal,
 }
 
@@ -81,6 +88,7 @@ pub(crate) fn kind(err: &Error) -> Kind {
         Error::RateLimited { .. } => Kind::RateLimited,
         Error::PayloadTooLarge { .. } => Kind::PayloadTooLarge,
         Error::UnsupportedMediaType(_) => Kind::UnsupportedMediaType,
+        Error::Unavailable(_) => Kind::Unavailable,
         Error::Internal(_) => Kind::Internal,
     }
 }
@@ -96,12 +104,13 @@ impl Kind {
             Self::RateLimited => py.get_type::<RateLimitedError>(),
             Self::PayloadTooLarge => py.get_type::<PayloadTooLargeError>(),
             Self::UnsupportedMediaType => py.get_type::<UnsupportedMediaTypeError>(),
+            Self::Unavailable => py.get_type::<UnavailableError>(),
             Self::Internal => py.get_type::<InternalError>(),
         }
     }
 
     /// Every class with the code it carries (also set as a class attribute).
-    pub(crate) const ALL: [(Self, &'static str); 9] = [
+    pub(crate) const ALL: [(Self, &'static str); 10] = [
         (Self::Validation, "validation"),
         (Self::Auth, "unauthorized"),
         (Self::Forbidden, "forbidden"),
@@ -110,6 +119,7 @@ impl Kind {
         (Self::RateLimited, "rate_limited"),
         (Self::PayloadTooLarge, "payload_too_large"),
         (Self::UnsupportedMediaType, "unsupported_media_type"),
+        (Self::Unavailable, "unavailable"),
         (Self::Internal, "internal"),
     ];
 }
@@ -161,6 +171,7 @@ mod tests {
             (Error::RateLimited { retry_after: Duration::from_secs(3) }, Kind::RateLimited),
             (Error::PayloadTooLarge { limit: 10 }, Kind::PayloadTooLarge),
             (Error::UnsupportedMediaType("gif"), Kind::UnsupportedMediaType),
+            (Error::Unavailable("the database"), Kind::Unavailable),
             (Error::Internal("disk on fire".into()), Kind::Internal),
         ];
         for (err, expected) in &cases {

@@ -19,6 +19,7 @@ CLASSES = {
     devconnect.RateLimitedError: "rate_limited",
     devconnect.PayloadTooLargeError: "payload_too_large",
     devconnect.UnsupportedMediaTypeError: "unsupported_media_type",
+    devconnect.UnavailableError: "unavailable",
     devconnect.InternalError: "internal",
 }
 
