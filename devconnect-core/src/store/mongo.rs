@@ -13,22 +13,21 @@
 //!   under concurrent sends; backfilled at open) and `note`;
 //! - `messages.convKey` and `seq` (the conversation and the server-assigned position,
 //!   backfilled at open in `_id` order), `clientMsgId` and `readAt`;
-//! - collections of our own: `counters` (the message position counter), `conversations`
+//! - collections of our own: `conversations`
 //!   (one document per participant and partner, for the chat partner list) and
 //!   `revokedtokens` (logged-out token ids, removed by a TTL index once expired).
 //!
-//! Message positions come from one counter document (`$inc`). A message is stored
-//! under the same in-process lock that took its position, so one server process never
-//! makes position n visible before n - 1 (a `sync` cursor would skip it). Several
-//! instances sharing one database can still interleave in that window of one round trip;
-//! the message then still arrives as a live event and in history, but a `sync` from
-//! exactly then can miss it. Closing that gap needs the two writes in one transaction
-//! (replica sets only).
+//! A message's position is one past the highest stored position, and a unique index on
+//! positions refuses a position taken twice (the loser takes the next). So a position
+//! is only ever taken once every lower one is visible, and a `sync` cursor can never
+//! pass a message that appears later — across any number of server instances, on a
+//! standalone server or a replica set, without transactions.
 //!
 //! Writes use `w: majority, j: true` unless the URL sets a write concern, so a write
-//! acknowledged to a client survives a crash. Every driver failure is logged and
-//! returned as [`Error::Internal`]; the driver reconnects by itself when the server comes
-//! back, so a store outlives an outage.
+//! acknowledged to a client survives a crash. A server that cannot be reached (down,
+//! partitioned, electing) gives [`Error::Unavailable`], any other driver failure
+//! [`Error::Internal`], both logged; the driver reconnects by itself when the server
+//! comes back, so a store outlives an outage.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -67,10 +66,14 @@ const USERS: &str = "users";
 const REQUESTS: &str = "connectionrequests";
 const MESSAGES: &str = "messages";
 const CONVERSATIONS: &str = "conversations";
-const COUNTERS: &str = "counters";
 const REVOKED: &str = "revokedtokens";
-/// The `counters` document holding the last assigned message position.
-const SEQ_COUNTER: &str = "messageSeq";
+
+/// How often a send tries the next position when other instances keep taking it first.
+/// Each refusal means another message was stored, so this bounds only starvation.
+const POSITION_ATTEMPTS: u32 = 1000;
+
+/// The name of the unique index on message positions (the driver's default name).
+const SEQ_INDEX: &str = "seq_1";
 
 /// MongoDB's duplicate key error.
 const DUPLICATE_KEY: i32 = 11000;
@@ -88,7 +91,6 @@ pub struct MongoStore {
     requests: Collection<Document>,
     messages: Collection<Document>,
     conversations: Collection<Document>,
-    counters: Collection<Document>,
     revoked: Collection<Document>,
     /// Held from taking a message position to storing the message (see `insert_message`).
     insert_order: tokio::sync::Mutex<()>,
@@ -130,7 +132,6 @@ impl MongoStore {
             requests: db.collection(REQUESTS),
             messages: db.collection(MESSAGES),
             conversations: db.collection(CONVERSATIONS),
-            counters: db.collection(COUNTERS),
             revoked: db.collection(REVOKED),
             insert_order: tokio::sync::Mutex::new(()),
             db,
@@ -191,7 +192,6 @@ impl MongoStore {
                 .build(),
         )
         .await?;
-        self.sync_seq_counter().await?;
         self.backfill_message_positions().await?;
 
         ensure_index(&self.conversations, doc! { "userId": 1, "lastSeq": -1 }, IndexOptions::default()).await?;
@@ -225,29 +225,6 @@ impl MongoStore {
         .await
     }
 
-    /// Moves the position counter past every stored position (it may be missing, or
-    /// behind after a restore).
-    async fn sync_seq_counter(&self) -> Result<()> {
-        let highest = self
-            .messages
-            .find_one(doc! { "seq": { "$exists": true } })
-            .sort(doc! { "seq": -1 })
-            .await
-            .map_err(db_err)?
-            .map_or(0, |m| int(&m, "seq").unwrap_or(0));
-        // Create-if-missing, then raise-if-behind (rather than one `$max` upsert, which
-        // jongodb lacks); both are no-ops when the counter is already ahead.
-        match self.counters.insert_one(doc! { "_id": SEQ_COUNTER, "seq": highest }).await {
-            Err(e) if !is_duplicate_key(&e) => return Err(db_err(e)),
-            _ => {}
-        }
-        self.counters
-            .update_one(doc! { "_id": SEQ_COUNTER, "seq": { "$lt": highest } }, doc! { "$set": { "seq": highest } })
-            .await
-            .map_err(db_err)
-            .map(drop)
-    }
-
     /// Gives messages written by the original DevConnect (no `convKey`/`seq`) their
     /// conversation and a position, in `_id` (that is, creation) order, after every
     /// position already assigned; and records them in the chat partner list.
@@ -267,9 +244,8 @@ impl MongoStore {
             if batch.is_empty() {
                 break;
             }
-            let count = i64::try_from(batch.len()).map_err(Error::internal)?;
-            let last = self.reserve_seq(count).await?;
-            for (seq, message) in (last - count + 1..).zip(batch) {
+            let first = self.highest_position().await.map_err(db_err)? + 1;
+            for (seq, message) in (first..).zip(batch) {
                 let id = oid(&message, "_id")?;
                 let sender = UserId::from(legacy_oid(MESSAGES, &message, id, "senderId")?);
                 let receiver = UserId::from(legacy_oid(MESSAGES, &message, id, "receiverId")?);
@@ -290,17 +266,41 @@ impl MongoStore {
         Ok(())
     }
 
-    /// Takes `count` positions from the counter; returns the last one taken.
-    async fn reserve_seq(&self, count: i64) -> Result<i64> {
-        let counter = self
-            .counters
-            .find_one_and_update(doc! { "_id": SEQ_COUNTER }, doc! { "$inc": { "seq": count } })
-            .upsert(true)
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| Error::internal("message counter missing after upsert"))?;
-        int(&counter, "seq").ok_or_else(|| Error::internal("message counter is not a number"))
+    /// Stores `message` at the next position and returns it, so that a message becomes
+    /// visible only after every message with a lower position: a `sync` reader that saw
+    /// position n must never later find n - 1 appearing.
+    ///
+    /// The position is one past the highest stored one, and the unique index on
+    /// positions refuses a position another server instance stored first (we then take
+    /// the next). A position is thus only ever taken once everything below it is
+    /// visible, across any number of instances and without transactions (which a
+    /// standalone server lacks). The in-process lock keeps this instance's own senders
+    /// from racing each other for the same position.
+    async fn insert_at_next_position(&self, mut message: Document) -> mongodb::error::Result<i64> {
+        let _ordered = self.insert_order.lock().await;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let seq = self.highest_position().await? + 1;
+            message.insert("seq", seq);
+            match self.messages.insert_one(&message).await {
+                Ok(_) => return Ok(seq),
+                Err(e) if is_position_taken(&e) && attempts < POSITION_ATTEMPTS => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The highest message position stored (0 when there is none), from the end of the
+    /// unique position index.
+    async fn highest_position(&self) -> mongodb::error::Result<i64> {
+        let highest = self
+            .messages
+            .find_one(doc! { "seq": { "$exists": true } })
+            .sort(doc! { "seq": -1 })
+            .projection(doc! { "seq": 1 })
+            .await?;
+        Ok(highest.and_then(|m| int(&m, "seq")).unwrap_or(0))
     }
 
     /// Records message `seq` as the latest between `a` and `b` in both participants'
@@ -381,10 +381,35 @@ fn open_error(hosts: &str, err: &mongodb::error::Error) -> Error {
     Error::internal(format!("cannot use MongoDB at {hosts}: {err}"))
 }
 
-/// Maps a driver failure: a unique index violation is a `Conflict`, anything else
-/// (server unreachable, timeouts, auth) is internal and logged.
+/// Maps a driver failure: a unique index violation is a `Conflict`; no reachable server
+/// (down, partitioned, failing over) is `Unavailable`, so clients see a retryable 503
+/// rather than an opaque 500 while the driver reconnects; anything else is internal.
+/// Both of the latter are logged with their cause.
 fn db_err(err: mongodb::error::Error) -> Error {
-    if is_duplicate_key(&err) { Error::Conflict("already exists") } else { Error::internal(err) }
+    if is_duplicate_key(&err) {
+        return Error::Conflict("already exists");
+    }
+    match err.kind.as_ref() {
+        ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
+            tracing::warn!(error = %err, "MongoDB unreachable");
+            Error::Unavailable("the database")
+        }
+        _ => Error::internal(err),
+    }
+}
+
+/// Whether an insert failed because another instance stored a message at the same
+/// position first (the unique position index refused it).
+fn is_position_taken(err: &mongodb::error::Error) -> bool {
+    is_duplicate_key(err) && error_message(err).is_some_and(|m| m.contains(SEQ_INDEX))
+}
+
+fn error_message(err: &mongodb::error::Error) -> Option<&str> {
+    match err.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => Some(&e.message),
+        ErrorKind::Command(e) => Some(&e.message),
+        _ => None,
+    }
 }
 
 fn error_code(err: &mongodb::error::Error) -> Option<i32> {
@@ -994,19 +1019,11 @@ impl Store for MongoStore {
                 return Ok(Inserted::Existing(found));
             }
         }
-        // Positions are taken and stored under one lock so that, within this process, a
-        // message becomes visible only after every message with a lower position: a
-        // `sync` reader that saw position n can never later find n - 1 appearing. (Across
-        // several server instances this needs a transaction on a replica set; see the
-        // module docs.)
-        let ordered = self.insert_order.lock().await;
-        let seq = self.reserve_seq(1).await?;
         let mut d = doc! {
             "_id": m.id.object_id(),
             "senderId": sender,
             "receiverId": receiver,
             "convKey": pair_key(m.sender, m.receiver),
-            "seq": seq,
             "text": &m.text,
             "createdAt": bson_time(m.created_at),
             "updatedAt": bson_time(m.created_at),
@@ -1017,10 +1034,8 @@ impl Store for MongoStore {
         if let Some(cid) = &m.client_msg_id {
             d.insert("clientMsgId", cid);
         }
-        let inserted = self.messages.insert_one(d).await;
-        drop(ordered);
-        match inserted {
-            Ok(_) => {}
+        let seq = match self.insert_at_next_position(d).await {
+            Ok(seq) => seq,
             Err(e) if is_duplicate_key(&e) => {
                 // A concurrent send with the same client id won; its position stands,
                 // ours is skipped (positions increase, they need not be dense).
@@ -1036,7 +1051,7 @@ impl Store for MongoStore {
                 return Ok(Inserted::Existing(found));
             }
             Err(e) => return Err(db_err(e)),
-        }
+        };
         // If this fails after the insert, the caller's retry (same client id) records
         // it again: the Existing paths above call it too.
         self.record_conversation(m.sender, m.receiver, seq, m.id.object_id()).await?;
@@ -1215,6 +1230,7 @@ async fn backfill(
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -1223,6 +1239,10 @@ mod tests {
 
     /// Names the server the MongoDB tests run against.
     const URL_VAR: &str = "DEVCONNECT_TEST_MONGODB_URL";
+    /// Names a replica set, the topology several server instances run on in production.
+    const RS_URL_VAR: &str = "DEVCONNECT_TEST_MONGODB_RS_URL";
+    /// The jongodb binary, for tests that stop and start a server of their own.
+    const BIN_VAR: &str = "DEVCONNECT_TEST_JONGODB_BIN";
     const TEST_DB_PREFIX: &str = "dc_test_";
 
     /// The server URL. Unset is a failure, never a skip: CI must run these tests.
@@ -1282,6 +1302,168 @@ mod tests {
     }
 
     crate::conformance_tests!(fresh().await);
+
+    /// The replica set URL. Unset is a failure too.
+    fn replica_set_url() -> Result<String> {
+        std::env::var(RS_URL_VAR).map_err(|_| {
+            Error::internal(format!(
+                "{RS_URL_VAR} is not set, so the replica-set tests have no server. Run them with \
+                 `scripts/with-jongodb.sh`, or set it to a real replica set (mongodb://HOST:PORT/?replicaSet=NAME)"
+            ))
+        })
+    }
+
+    /// Two server instances (two stores, each with its own in-process lock) sending into
+    /// one database while a reader follows with `sync` cursors, as a reconnecting client
+    /// does: the reader must see every message once, none skipped. Were a position ever
+    /// visible before a lower one taken by the other instance, the cursor would pass it.
+    #[tokio::test]
+    async fn sync_never_skips_a_message_sent_through_two_instances_on_a_replica_set() -> Result<()> {
+        sync_never_skips_a_message_sent_through_two_instances(&replica_set_url()?).await
+    }
+
+    #[tokio::test]
+    async fn sync_never_skips_a_message_sent_through_two_instances_on_a_standalone_server() -> Result<()> {
+        sync_never_skips_a_message_sent_through_two_instances(&test_url()?).await
+    }
+
+    async fn sync_never_skips_a_message_sent_through_two_instances(url: &str) -> Result<()> {
+        const SENDERS_PER_INSTANCE: usize = 4;
+        const MESSAGES_PER_SENDER: usize = 25;
+        let (url, name) = (url.to_owned(), fresh_name());
+        let instances = [MongoStore::open_database(&url, &name).await?, MongoStore::open_database(&url, &name).await?];
+        let instances: Vec<Arc<dyn Store>> = instances.into_iter().map(|s| Arc::new(s) as Arc<dyn Store>).collect();
+        let (reader, writer) = (testkit::user_record("reader@example.com"), testkit::user_record("writer@example.com"));
+        instances[0].insert_user(&reader).await?;
+        instances[0].insert_user(&writer).await?;
+
+        let mut senders = tokio::task::JoinSet::new();
+        for store in &instances {
+            for sender in 0..SENDERS_PER_INSTANCE {
+                let store = Arc::clone(store);
+                let (from, to) = (writer.me.profile.id, reader.me.profile.id);
+                senders.spawn(async move {
+                    for n in 0..MESSAGES_PER_SENDER {
+                        let record = NewMessageRecord {
+                            id: MessageId::new(),
+                            sender: from,
+                            receiver: to,
+                            text: format!("{sender}-{n}"),
+                            image: None,
+                            client_msg_id: None,
+                            created_at: Utc::now(),
+                        };
+                        store.insert_message(&record).await?;
+                    }
+                    Ok::<_, Error>(())
+                });
+            }
+        }
+        let total = instances.len() * SENDERS_PER_INSTANCE * MESSAGES_PER_SENDER;
+        let mut seen = HashSet::new();
+        let mut cursor: Option<MessageId> = None;
+        let mut last_seq = 0;
+        let reader_id = reader.me.profile.id;
+        let follow = |cursor: Option<MessageId>| {
+            let store = Arc::clone(&instances[1]);
+            async move { store.sync(reader_id, cursor, 50).await }
+        };
+        while seen.len() < total {
+            let page = follow(cursor).await?;
+            for m in &page {
+                assert!(m.seq > last_seq, "positions increase along the cursor");
+                last_seq = m.seq;
+                assert!(seen.insert(m.id), "seen once");
+            }
+            if let Some(m) = page.last() {
+                cursor = Some(m.id);
+            } else if senders.is_empty() {
+                break;
+            }
+            while let Some(done) = senders.try_join_next() {
+                done.map_err(Error::internal)??;
+            }
+        }
+        while let Some(done) = senders.join_next().await {
+            done.map_err(Error::internal)??;
+        }
+        let rest = follow(cursor).await?;
+        assert_eq!(seen.len() + rest.len(), total, "the cursor skipped {} messages", total - seen.len() - rest.len());
+        for store in &instances {
+            store.close().await?;
+        }
+        Ok(())
+    }
+
+    /// A jongodb process of our own, to stop and start. Killed on drop.
+    struct OwnServer {
+        child: std::process::Child,
+    }
+
+    impl OwnServer {
+        fn start(port: u16) -> Result<Self> {
+            let bin = std::env::var(BIN_VAR)
+                .map_err(|_| Error::internal(format!("{BIN_VAR} is not set; run under scripts/with-jongodb.sh")))?;
+            let child = std::process::Command::new(bin)
+                .args(["--host=127.0.0.1", &format!("--port={port}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map_err(Error::internal)?;
+            Ok(Self { child })
+        }
+
+        fn stop(mut self) -> Result<()> {
+            self.child.kill().map_err(Error::internal)?;
+            self.child.wait().map_err(Error::internal)?;
+            Ok(())
+        }
+    }
+
+    impl Drop for OwnServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Retries `op` until it succeeds or `within` passes (the server is starting).
+    async fn eventually<T, F: Future<Output = Result<T>>>(within: Duration, mut op: impl FnMut() -> F) -> Result<T> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match op().await {
+                Ok(value) => return Ok(value),
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_reported_as_unavailable_and_the_store_recovers() -> Result<()> {
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(Error::internal)?.port();
+        let url = format!("mongodb://127.0.0.1:{port}/?serverSelectionTimeoutMS=1000");
+        let server = OwnServer::start(port)?;
+        let store = eventually(Duration::from_secs(30), || MongoStore::open_database(&url, "outage")).await?;
+        let before = testkit::user_record("before@example.com");
+        store.insert_user(&before).await?;
+
+        // Down: every call fails fast with the retryable code, none hangs.
+        server.stop()?;
+        let down = store.user(before.me.profile.id).await.err().map(|e| e.code());
+        assert_eq!(down, Some("unavailable"));
+        let during = testkit::user_record("during@example.com");
+        assert_eq!(store.insert_user(&during).await.err().map(|e| e.code()), Some("unavailable"));
+
+        // Back (jongodb keeps data in memory, so this one starts empty; a real mongod
+        // would still hold `before`): the same store works again, no reopen needed.
+        let _server = OwnServer::start(port)?;
+        let after = testkit::user_record("after@example.com");
+        eventually(Duration::from_secs(30), || store.insert_user(&after)).await?;
+        assert_eq!(store.user(after.me.profile.id).await?.map(|u| u.me.email), Some(after.me.email.clone()));
+        store.close().await
+    }
 
     fn cause(err: &Error) -> String {
         match err {
