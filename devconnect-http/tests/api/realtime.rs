@@ -60,3 +60,62 @@ async fn shutdown_closes_open_sockets() {
     let last = next_matching(&mut socket, |e| matches!(e, ServerEvent::Disconnected { .. })).await;
     assert!(matches!(last, ServerEvent::Disconnected { .. }));
 }
+
+#[tokio::test]
+async fn a_reconnect_with_last_message_id_delivers_the_500_missed_messages_in_order_once() {
+    catch_up_after_500_missed(false).await;
+}
+
+#[tokio::test]
+async fn the_500_missed_messages_are_delivered_in_order_once_across_a_server_restart() {
+    catch_up_after_500_missed(true).await;
+}
+
+/// B's socket closes, A sends 500 messages over REST (the server restarting afterwards
+/// if `restart`), B reconnects with its last message id: it gets exactly those 500 in
+/// order, then live messages, nothing twice.
+async fn catch_up_after_500_missed(restart: bool) {
+    const MISSED: usize = 500;
+    let mut app = spawn_app().await;
+    let ((a, _), (b, b_me)) = app.connected_pair().await;
+    let (a_token, b_token, b_id) = (a.token().unwrap(), b.token().unwrap(), b_me.profile.id);
+
+    let mut b_socket = realtime::connect(&app.url, &b_token, None).await.unwrap();
+    next_matching(&mut b_socket, |e| matches!(e, ServerEvent::OnlineUsers(_))).await;
+    let last_seen = a.send_message(b_id, "seen live", None).await.unwrap().message;
+    let got = next_matching(&mut b_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(got, ServerEvent::NewMessage(last_seen.clone()));
+    b_socket.close().await;
+
+    let mut missed = Vec::new();
+    for i in 0..MISSED {
+        missed.push(a.send_message(b_id, &format!("missed {i}"), Some(&format!("c-{i}"))).await.unwrap().message);
+    }
+    if restart {
+        app = app.restart().await;
+    }
+    let a = app.client_with(&a_token);
+
+    let mut b_socket = realtime::connect(&app.url, &b_token, Some(last_seen.id)).await.unwrap();
+    // Sent while the catch-up may still be under way: it must come after it, once.
+    let live = a.send_message(b_id, "live after reconnect", None).await.unwrap().message;
+    let mut received = Vec::new();
+    while received.len() < MISSED + 1 {
+        if let ServerEvent::NewMessage(m) =
+            next_matching(&mut b_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await
+        {
+            received.push(m);
+        }
+    }
+    let mut expected = missed;
+    expected.push(live);
+    assert_eq!(received.len(), expected.len());
+    for (i, (got, want)) in received.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "message {i} of the catch-up");
+    }
+    // Nothing left over: the next event after one more message is that message.
+    let one_more = a.send_message(b_id, "one more", None).await.unwrap().message;
+    let next = next_matching(&mut b_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(next, ServerEvent::NewMessage(one_more));
+    b_socket.close().await;
+}
