@@ -118,6 +118,8 @@ fn mix(seed: u64, stream: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+const EXITED: &str = "the server exited during start-up";
+
 /// The server binary on a free port over `data_dir` (and `database`, if given).
 struct ServerProcess {
     child: Child,
@@ -125,7 +127,20 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// The free port is released before the server binds it; should another process take
+    /// it in between, the server exits at start-up and another port is tried.
     async fn start(data_dir: &std::path::Path, database: Option<&str>) -> Outcome<Self> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match Self::start_once(data_dir, database).await {
+                Err(err) if attempts < 3 && err.starts_with(EXITED) => eprintln!("crash: {err}; retrying"),
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn start_once(data_dir: &std::path::Path, database: Option<&str>) -> Outcome<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -154,7 +169,7 @@ impl ServerProcess {
                 return Ok(Self { child, url });
             }
             if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!("the server exited during start-up: {status}"));
+                return Err(format!("{EXITED}: {status}"));
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
