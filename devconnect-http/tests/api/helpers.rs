@@ -14,6 +14,7 @@ pub struct TestApp {
     pub server: Server,
     pub url: String,
     pub http: reqwest::Client,
+    config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -38,7 +39,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let server = devconnect_http::spawn(&config).await.unwrap();
     let url = server.url();
     let http = Client::new(&url).unwrap().http().clone();
-    TestApp { server, url, http, _dir: dir }
+    TestApp { server, url, http, config, _dir: dir }
 }
 
 /// With `DEVCONNECT_TEST_HTTP_MONGODB=1`, each test server gets a fresh database on the
@@ -78,6 +79,20 @@ pub fn account(name: &str) -> NewAccount {
 }
 
 impl TestApp {
+    /// Shuts the server down and starts it again on the same store (on a new port).
+    pub async fn restart(self) -> TestApp {
+        let TestApp { server, http, config, _dir, .. } = self;
+        server.shutdown().await.unwrap();
+        let server = devconnect_http::spawn(&config).await.unwrap();
+        let url = server.url();
+        TestApp { server, url, http, config, _dir }
+    }
+
+    /// A client of this server with `token`.
+    pub fn client_with(&self, token: &str) -> Client {
+        self.client().with_token(Some(token.to_owned()))
+    }
+
     pub fn client(&self) -> Client {
         Client::new(&self.url).unwrap()
     }

@@ -47,6 +47,35 @@ async fn a_repeated_client_msg_id_returns_the_stored_message_with_200() {
 }
 
 #[tokio::test]
+async fn a_storm_of_16_concurrent_sends_with_one_client_msg_id_stores_one_message() {
+    let app = spawn_app().await;
+    let ((a, _), (b, b_me)) = app.connected_pair().await;
+    let b_id = b_me.profile.id;
+    // Each request on its own client (own connection pool), all released at once.
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(16));
+    let sends: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, start) = (app.client_with(&a.token().unwrap()), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                client.send_message(b_id, "storm", Some("storm-1")).await.unwrap()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for send in sends {
+        answers.push(send.await.unwrap());
+    }
+    assert_eq!(answers.iter().filter(|s| s.created).count(), 1, "exactly one send stored it (201)");
+    let stored = &answers[0].message;
+    assert!(answers.iter().all(|s| s.message == *stored), "every answer is the one stored message");
+    assert_eq!(stored.client_msg_id.as_deref(), Some("storm-1"));
+    assert_eq!(a.history(b_id, None, None).await.unwrap(), vec![stored.clone()]);
+    let synced = b.sync(None, None).await.unwrap();
+    assert_eq!(synced.messages, vec![stored.clone()]);
+}
+
+#[tokio::test]
 async fn messages_go_only_to_connections() {
     let app = spawn_app().await;
     let (a, a_me) = app.user("Ada").await;
