@@ -1212,11 +1212,8 @@ impl Store for MongoStore {
                 .await?
                 .iter()
                 .filter_map(|d| Some((time(d, "updatedAt")? - time(d, "createdAt")?).num_milliseconds()))
-                .map(|ms| {
-                    #[expect(clippy::cast_precision_loss, reason = "milliseconds of a wait fit an f64 exactly")]
-                    let secs = ms as f64 / 1000.0;
-                    secs
-                })
+                // Milliseconds of a wait fit an f64 exactly.
+                .map(|ms| ms as f64 / 1000.0)
                 .collect();
             waits.sort_by(f64::total_cmp);
             row.requests_accepted = waits.len() as u64;
