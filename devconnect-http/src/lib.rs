@@ -59,6 +59,9 @@ pub enum StartError {
     /// A configuration value is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The `stats` subcommand could not produce its report.
+    #[error("stats: {0}")]
+    Stats(#[source] devconnect_core::Error),
 }
 
 /// A server that is bound but not yet serving.

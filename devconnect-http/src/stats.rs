@@ -55,12 +55,12 @@ pub async fn run(config: &crate::Config, args: &StatsArgs, out: &mut impl Write)
     let store = devconnect_core::store::open(&url).await?;
     let report = devconnect_core::analytics::engagement(&*store, args.from, args.to).await;
     store.close().await?;
-    let report = report?;
+    let report = report.map_err(StartError::Stats)?;
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other),
         Format::Table => write_table(out, &report),
     };
-    written.and_then(|()| writeln!(out)).map_err(|e| StartError::Core(Error::internal(e)))
+    written.and_then(|()| writeln!(out)).map_err(|e| StartError::Stats(Error::internal(e)))
 }
 
 fn write_table(out: &mut impl Write, report: &Engagement) -> std::io::Result<()> {
