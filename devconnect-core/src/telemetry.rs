@@ -71,7 +71,7 @@ pub const STORE_BUCKETS: &[f64] =
     &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 /// Describes the core's metrics to the installed recorder (the `# HELP` lines) and
-/// starts the unlabelled counters and gauges at zero, so they are scraped (and `rate()`
+/// starts the counters (with each of their label values) and gauges at zero, so they are scraped (and `rate()`
 /// works) before the first event. Frontends call it once after installing a recorder.
 pub fn register() {
     metrics::describe_counter!(SIGNUPS, "Accounts created");
@@ -84,6 +84,18 @@ pub fn register() {
     metrics::describe_counter!(REALTIME_QUEUE_DROPS, "Realtime subscriptions ended because their queue was full");
     metrics::describe_gauge!(ONLINE_USERS, "Users with a live realtime subscription in this process");
     metrics::counter!(SIGNUPS).increment(0);
+    for result in ["success", "failure"] {
+        metrics::counter!(LOGINS, "result" => result).increment(0);
+    }
+    for status in [RequestStatus::Interested, RequestStatus::Ignored] {
+        metrics::counter!(REQUESTS_SENT, "status" => status.as_str()).increment(0);
+    }
+    for status in [RequestStatus::Accepted, RequestStatus::Rejected] {
+        metrics::counter!(REQUESTS_REVIEWED, "status" => status.as_str()).increment(0);
+    }
+    for limit in ["message", "request", "login"] {
+        metrics::counter!(RATE_LIMITED, "limit" => limit).increment(0);
+    }
     metrics::counter!(MESSAGES_SENT).increment(0);
     metrics::counter!(REALTIME_QUEUE_DROPS).increment(0);
     metrics::gauge!(ONLINE_USERS).increment(0.0);

@@ -56,6 +56,8 @@ pub fn prometheus() -> Option<PrometheusHandle> {
                         metrics::Unit::Seconds,
                         "HTTP request latency by method and route template"
                     );
+                    let auth_addr = "auth_addr";
+                    metrics::counter!(devconnect_core::telemetry::RATE_LIMITED, "limit" => auth_addr).increment(0);
                     #[cfg(feature = "socketio")]
                     metrics::gauge!(devconnect_socketio::SOCKETS_METRIC).increment(0.0);
                     Some(handle)
