@@ -323,12 +323,19 @@ impl DevConnect {
             return Err(err);
         }
         let token = self.inner.credentials.issue(record.me.profile.id, 0)?;
+        crate::telemetry::signup();
         Ok(Authenticated { user: record.me, token })
     }
 
     /// Logs in by email and password. A wrong email and a wrong password give the same
     /// `Unauthorized` error and take the same time.
     pub async fn login(&self, email: &str, password: &str) -> Result<Authenticated> {
+        let result = self.check_login(email, password).await;
+        crate::telemetry::login(&result);
+        result
+    }
+
+    async fn check_login(&self, email: &str, password: &str) -> Result<Authenticated> {
         let Ok(email) = parse_email(email) else {
             return Err(Error::Unauthorized(LOGIN_FAILED));
         };

@@ -163,6 +163,7 @@ impl DevConnect {
         };
         match self.inner.store.insert_message(&record).await {
             Ok(Inserted::New(message)) => {
+                crate::telemetry::message_sent();
                 let event = Event::NewMessage(Arc::new(message.clone()));
                 self.inner.hub.deliver(to, &event);
                 self.inner.hub.deliver(me, &event);

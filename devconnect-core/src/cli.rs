@@ -56,6 +56,13 @@ pub struct ServiceArgs {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `devconnect_core=debug,warn`.
     #[arg(long, env = "DEVCONNECT_LOG", default_value = "info")]
     pub log: String,
+    /// Serve the Prometheus metrics (`/metrics`) on this address instead of the main one
+    /// (the REST server's default); the gRPC server serves them only when it is set.
+    #[arg(long, env = "DEVCONNECT_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How often the engagement gauges are recomputed from the store, in seconds (0 = never).
+    #[arg(long, env = "DEVCONNECT_ENGAGEMENT_REFRESH_SECS", default_value_t = 60)]
+    pub engagement_refresh_secs: u64,
 }
 
 /// Parses a media URL. Unlike clap's usual errors, its errors never repeat the value:
@@ -106,6 +113,8 @@ impl ServiceArgs {
             login_rate: 10,
             hash_concurrency: None,
             log: "info".to_owned(),
+            metrics_addr: None,
+            engagement_refresh_secs: 60,
         }
     }
 

@@ -160,6 +160,7 @@ impl DevConnect {
             Error::Conflict(_) => Error::Conflict("a request between you already exists"),
             other => other,
         })?;
+        crate::telemetry::request_sent(status);
         if status == RequestStatus::Interested {
             let event = Event::ConnectionRequest(request.clone().with_parties(sender, to).into());
             self.inner.hub.deliver(to, &event);
@@ -191,6 +192,7 @@ impl DevConnect {
             .review_request(id, me, status, crate::now())
             .await?
             .ok_or(Error::Conflict("request already reviewed"))?;
+        crate::telemetry::request_reviewed(status);
         if status == RequestStatus::Accepted {
             let receiver = self.public_profile(me).await?;
             self.inner.hub.connected(reviewed.from_user_id, me);

@@ -3,6 +3,8 @@
 //! Every frontend (REST/WebSocket, gRPC, terminal client, Python) is a thin layer over
 //! the [`DevConnect`] handle defined here; all rules live in this crate.
 //!
+//! - [`analytics`]: engagement per day for operators ([`DevConnect::engagement`]).
+//! - [`telemetry`]: operational metrics through the `metrics` facade.
 //! - [`auth`]: signup, login, tokens ([`Session`]), logout, password change.
 //! - [`profile`]: [`Profile`], [`Me`], validated edits.
 //! - [`connection`]: connection requests and connections.
@@ -24,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analytics;
 pub mod auth;
 pub mod chat;
 #[cfg(feature = "cli")]
@@ -38,6 +41,7 @@ pub mod media;
 pub mod profile;
 pub mod realtime;
 pub mod store;
+pub mod telemetry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -46,6 +50,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound as _, Utc};
 use secrecy::SecretString;
 
+pub use analytics::{Engagement, EngagementDay};
 pub use auth::{Authenticated, PasswordChange, Session, Signup};
 pub use chat::{ChatPartner, Message, NewMessage, Sent, SyncPage};
 pub use config::{Config, MediaConfig, Settings};
@@ -121,7 +126,8 @@ impl DevConnect {
         let credentials = Credentials::new(jwt_secret, settings.token_ttl, settings.hash_concurrency)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                store,
+                // Every store call is timed, whatever the backend.
+                store: Arc::new(telemetry::TimedStore(store)),
                 media,
                 credentials: Arc::new(credentials),
                 hub: Arc::new(Hub::new(settings.event_queue)),

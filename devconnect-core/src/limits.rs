@@ -27,12 +27,18 @@ impl RateLimit {
 struct Limiter<K: std::hash::Hash + Eq + Clone = UserId> {
     limiter: DefaultKeyedRateLimiter<K>,
     checks: AtomicU32,
+    /// The `limit` label of rejections in the metrics.
+    name: &'static str,
 }
 
 impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
-    fn new(limit: RateLimit) -> Option<Self> {
+    fn new(limit: RateLimit, name: &'static str) -> Option<Self> {
         let n = limit.per_minute?;
-        Some(Self { limiter: RateLimiter::dashmap(Quota::per_minute(n).allow_burst(n)), checks: AtomicU32::new(0) })
+        Some(Self {
+            limiter: RateLimiter::dashmap(Quota::per_minute(n).allow_burst(n)),
+            checks: AtomicU32::new(0),
+            name,
+        })
     }
 
     fn check(&self, key: &K) -> Result<()> {
@@ -41,8 +47,9 @@ impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
         }
-        self.limiter.check_key(key).map_err(|not_until| Error::RateLimited {
-            retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+        self.limiter.check_key(key).map_err(|not_until| {
+            crate::telemetry::rate_limited(self.name);
+            Error::RateLimited { retry_after: not_until.wait_time_from(DefaultClock::default().now()) }
         })
     }
 }
@@ -56,7 +63,11 @@ pub(crate) struct Limits {
 
 impl Limits {
     pub(crate) fn new(messages: RateLimit, requests: RateLimit, logins: RateLimit) -> Self {
-        Self { messages: Limiter::new(messages), requests: Limiter::new(requests), logins: Limiter::new(logins) }
+        Self {
+            messages: Limiter::new(messages, "message"),
+            requests: Limiter::new(requests, "request"),
+            logins: Limiter::new(logins, "login"),
+        }
     }
 
     pub(crate) fn check_message(&self, user: UserId) -> Result<()> {

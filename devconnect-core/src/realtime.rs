@@ -154,6 +154,7 @@ impl Hub {
                 send_to(&mut users, *c, &event);
             }
             users.insert(user, Online { subs: Vec::new(), connections });
+            crate::telemetry::user_online(); // metrics
         }
         if let Some(online) = users.get_mut(&user) {
             online.subs.push(sub);
@@ -259,6 +260,7 @@ fn send_to(users: &mut Users, user: UserId, event: &Event) {
         Err(mpsc::error::TrySendError::Closed(_)) => true,
     });
     if !lagged.is_empty() {
+        crate::telemetry::queue_drops(lagged.len()); // metrics
         tracing::warn!(%user, count = lagged.len(), "ending subscriptions that fell behind");
     }
     if online.subs.is_empty() {
@@ -269,6 +271,7 @@ fn send_to(users: &mut Users, user: UserId, event: &Event) {
 /// Removes `user` from the online set and tells their online connections.
 fn go_offline(users: &mut Users, user: UserId) {
     let Some(online) = users.remove(&user) else { return };
+    crate::telemetry::user_offline(); // metrics
     let event = Event::Presence { user_id: user, online: false };
     for c in &online.connections {
         send_to(users, *c, &event);

@@ -8,6 +8,9 @@
 //! - [`build`] binds the listener, [`Server::serve`] serves until a shutdown signal,
 //!   [`spawn`] does both on `127.0.0.1:0` in the background (tests), [`run`] is `main`.
 //!
+//! - [`telemetry`]: Prometheus metrics (calls by method and code, open streams), served
+//!   on their own address ([`Server::metrics_on`], `--metrics-addr`).
+//!
 //! Besides the DevConnect service, the server answers the standard gRPC health service
 //! (`grpc.health.v1.Health`) and server reflection (v1 and v1alpha), so grpcurl, grpcui
 //! and Postman discover it without the proto.
@@ -17,6 +20,7 @@ mod convert;
 pub mod error;
 mod service;
 mod subscribe;
+pub mod telemetry;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,19 +61,40 @@ pub struct Server {
     app: DevConnect,
     listener: TcpListener,
     limits: Limits,
+    metrics: Option<TcpListener>,
+    engagement_refresh: Duration,
 }
 
 /// Binds `addr` for a server over `app`. Bind `127.0.0.1:0` and read
 /// [`Server::local_addr`] to get a free port.
 pub async fn build(app: DevConnect, addr: SocketAddr, limits: Limits) -> std::io::Result<Server> {
     let listener = TcpListener::bind(addr).await?;
-    Ok(Server { app, listener, limits })
+    Ok(Server { app, listener, limits, metrics: None, engagement_refresh: Duration::from_secs(60) })
 }
 
 impl Server {
     /// The address the server is bound to.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Also serves the Prometheus metrics at `http://ADDR/metrics` (bound now).
+    pub async fn metrics_on(mut self, addr: SocketAddr) -> std::io::Result<Self> {
+        self.metrics = Some(TcpListener::bind(addr).await?);
+        Ok(self)
+    }
+
+    /// The bound metrics address, if [`Server::metrics_on`] was called.
+    #[must_use]
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// How often the engagement gauges are recomputed (default 60 s; zero: never).
+    #[must_use]
+    pub fn engagement_refresh(mut self, every: Duration) -> Self {
+        self.engagement_refresh = every;
+        self
     }
 
     /// Serves until `shutdown` completes, then ends open `Subscribe` streams (status
@@ -85,6 +110,12 @@ impl Server {
         };
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
+        if let Some(handle) = telemetry::prometheus() {
+            if let Some(listener) = self.metrics {
+                tokio::spawn(telemetry::serve_metrics(listener, handle.clone(), stop_rx.clone()));
+            }
+            tokio::spawn(telemetry::background(self.app.clone(), handle, self.engagement_refresh, stop_rx.clone()));
+        }
         let api = DevConnectServiceServer::new(Api::new(self.app, stop_rx))
             .max_decoding_message_size(self.limits.max_request_bytes)
             .max_encoding_message_size(self.limits.max_response_bytes);
@@ -97,6 +128,7 @@ impl Server {
             .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
             .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
             .trace_fn(|request| tracing::info_span!("grpc", path = %request.uri().path()))
+            .layer(telemetry::MetricsLayer)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -117,6 +149,8 @@ impl Server {
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves its metrics, if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), BoxError>>,
 }
@@ -139,13 +173,18 @@ impl Running {
 
 /// Binds a free port on 127.0.0.1 and serves `app` in the background.
 pub async fn spawn(app: DevConnect, limits: Limits) -> std::io::Result<Running> {
-    let server = build(app, SocketAddr::from(([127, 0, 0, 1], 0)), limits).await?;
+    spawn_server(build(app, SocketAddr::from(([127, 0, 0, 1], 0)), limits).await?)
+}
+
+/// Serves a built server in the background.
+pub fn spawn_server(server: Server) -> std::io::Result<Running> {
     let addr = server.local_addr()?;
+    let metrics_addr = server.metrics_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.serve(async move {
         let _ = stopped.await;
     }));
-    Ok(Running { addr, stop: Some(stop), task })
+    Ok(Running { addr, metrics_addr, stop: Some(stop), task })
 }
 
 /// The binary: sets up logging, opens the core, serves until SIGINT or SIGTERM, then
@@ -153,7 +192,13 @@ pub async fn spawn(app: DevConnect, limits: Limits) -> std::io::Result<Running> 
 pub async fn run(config: Config) -> Result<(), BoxError> {
     init_tracing(&config.service.log)?;
     let app = DevConnect::open(config.core()).await?;
-    let server = build(app.clone(), config.bind, config.limits()).await?;
+    let mut server = build(app.clone(), config.bind, config.limits())
+        .await?
+        .engagement_refresh(Duration::from_secs(config.service.engagement_refresh_secs));
+    if let Some(addr) = config.service.metrics_addr {
+        server = server.metrics_on(addr).await?;
+        tracing::info!(%addr, "metrics at /metrics");
+    }
     let served = server.serve(shutdown_signal()).await;
     app.close().await?;
     served

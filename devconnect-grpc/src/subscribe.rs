@@ -34,6 +34,8 @@ struct Feed {
     synced_seq: Option<i64>,
     shutdown: watch::Receiver<bool>,
     done: bool,
+    /// Counts this stream in the open-streams gauge while it lives.
+    _open: crate::telemetry::StreamGauge,
 }
 
 /// The events of `sub` for the stream, after the online users and, with `after`, the
@@ -54,6 +56,7 @@ pub(crate) fn events(
         synced_seq: None,
         shutdown,
         done: false,
+        _open: crate::telemetry::StreamGauge::new(),
     };
     Box::pin(futures_util::stream::unfold(feed, |mut feed| async move {
         let item = feed.next().await?;

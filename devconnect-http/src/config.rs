@@ -20,6 +20,9 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 #[command(name = "devconnect-http", version, about = "DevConnect REST + Socket.IO server", long_about = None)]
 #[non_exhaustive]
 pub struct Config {
+    /// What to do instead of serving (none: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// The service options shared with the other server binaries.
     #[command(flatten)]
     pub service: ServiceArgs,
@@ -56,10 +59,19 @@ pub struct Config {
     pub socket_max_payload: usize,
 }
 
+/// Subcommands of the server binary.
+#[derive(Clone, Debug, clap::Subcommand)]
+#[non_exhaustive]
+pub enum Command {
+    /// Print engagement analytics per UTC day (counts only) from the database, then exit.
+    Stats(crate::stats::StatsArgs),
+}
+
 impl Config {
     /// The defaults, with files under `data_dir`. Reads no flags or environment.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
+            command: None,
             service: ServiceArgs::new(data_dir),
             bind: DEFAULT_BIND.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 3000))),
             cors_origins: vec![DEFAULT_CORS_ORIGIN.to_owned()],

@@ -2,6 +2,7 @@
 //! unknown path is 404 and a known path with another method is 405), then extracts
 //! headers, query and body, and hands everything to one handler whose errors are
 //! rendered there; only extraction failures (body too large) reach [`recover`].
+//! Each route tags its responses with its template (`/message/:userId`) for the metrics.
 
 use std::convert::Infallible;
 
@@ -13,6 +14,7 @@ use warp::reply::Response;
 use crate::error::recover;
 use crate::forms::body;
 use crate::handlers::{self, ClientAddr, State, respond};
+use crate::telemetry::tag;
 
 fn with_state(state: State) -> impl Filter<Extract = (State,), Error = Infallible> + Clone {
     warp::any().map(move || state.clone())
@@ -32,7 +34,11 @@ fn client_addr() -> impl Filter<Extract = (Option<ClientAddr>,), Error = Infalli
 }
 
 /// Every REST route, with CORS for `origins` and errors rendered as the envelope.
-pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
+pub fn routes(
+    state: &State,
+    origins: &[String],
+    metrics: Option<BoxedFilter<(Response,)>>,
+) -> BoxedFilter<(Response,)> {
     use warp::path as p;
     let s = || with_state(state.clone());
     let b = || body(state.limits);
@@ -46,6 +52,7 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
         .and(client_addr())
         .and(b())
         .then(|st, addr, body| respond(handlers::signup(st, addr, body)))
+        .map(tag("/auth/signup"))
         .or(p!("auth" / "login")
             .or(p!("login"))
             .unify()
@@ -53,7 +60,8 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
             .and(s())
             .and(client_addr())
             .and(b())
-            .then(|st, addr, body| respond(handlers::login(st, addr, body))))
+            .then(|st, addr, body| respond(handlers::login(st, addr, body)))
+            .map(tag("/auth/login")))
         .unify()
         .or(p!("auth" / "logout")
             .or(p!("logout"))
@@ -61,7 +69,8 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
             .and(post())
             .and(s())
             .and(headers())
-            .then(|st, h| respond(handlers::logout(st, h))))
+            .then(|st, h| respond(handlers::logout(st, h)))
+            .map(tag("/auth/logout")))
         .unify()
         .boxed();
 
@@ -72,25 +81,29 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
         .and(s())
         .and(headers())
         .then(|st, h| respond(handlers::view_profile(st, h)))
+        .map(tag("/profile/view"))
         .or(p!("profile" / "edit")
             .and(patch())
             .and(s())
             .and(headers())
             .and(b())
-            .then(|st, h, body| respond(handlers::edit_profile(st, h, body))))
+            .then(|st, h, body| respond(handlers::edit_profile(st, h, body)))
+            .map(tag("/profile/edit")))
         .unify()
         .or(p!("profile" / "password")
             .and(patch())
             .and(s())
             .and(headers())
             .and(b())
-            .then(|st, h, body| respond(handlers::change_password(st, h, body))))
+            .then(|st, h, body| respond(handlers::change_password(st, h, body)))
+            .map(tag("/profile/password")))
         .unify()
         .or(p!("profile" / String)
             .and(get())
             .and(s())
             .and(headers())
-            .then(|id, st, h| respond(handlers::public_profile(st, id, h))))
+            .then(|id, st, h| respond(handlers::public_profile(st, id, h)))
+            .map(tag("/profile/:userId")))
         .unify()
         .boxed();
 
@@ -100,35 +113,41 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
         .and(headers())
         .and(b())
         .then(|status, to, st, h, body| respond(handlers::send_request(st, status, to, h, body)))
+        .map(tag("/request/send/:status/:toUserId"))
         .or(p!("request" / "review" / String / String)
             .and(post())
             .and(s())
             .and(headers())
-            .then(|status, id, st, h| respond(handlers::review_request(st, status, id, h))))
+            .then(|status, id, st, h| respond(handlers::review_request(st, status, id, h)))
+            .map(tag("/request/review/:status/:requestId")))
         .unify()
         .or(p!("user" / "requests" / "received")
             .and(get())
             .and(s())
             .and(headers())
-            .then(|st, h| respond(handlers::received_requests(st, h))))
+            .then(|st, h| respond(handlers::received_requests(st, h)))
+            .map(tag("/user/requests/received")))
         .unify()
         .or(p!("user" / "requests" / "sent")
             .and(get())
             .and(s())
             .and(headers())
-            .then(|st, h| respond(handlers::sent_requests(st, h))))
+            .then(|st, h| respond(handlers::sent_requests(st, h)))
+            .map(tag("/user/requests/sent")))
         .unify()
         .or(p!("user" / "connections")
             .and(get())
             .and(s())
             .and(headers())
-            .then(|st, h| respond(handlers::connections(st, h))))
+            .then(|st, h| respond(handlers::connections(st, h)))
+            .map(tag("/user/connections")))
         .unify()
         .or(p!("user" / "deleteconnection" / String)
             .and(delete())
             .and(s())
             .and(headers())
-            .then(|id, st, h| respond(handlers::remove_connection(st, id, h))))
+            .then(|id, st, h| respond(handlers::remove_connection(st, id, h)))
+            .map(tag("/user/deleteconnection/:userId")))
         .unify()
         .boxed();
 
@@ -140,6 +159,7 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
         .and(headers())
         .and(query())
         .then(|st, h, q| respond(handlers::feed(st, h, q)))
+        .map(tag("/users/feed"))
         .boxed();
 
     // `/message/connections` and `/message/sync` come before `/message/:userId`.
@@ -148,32 +168,37 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
         .and(s())
         .and(headers())
         .then(|st, h| respond(handlers::chat_partners(st, h)))
+        .map(tag("/message/connections"))
         .or(p!("message" / "sync")
             .and(get())
             .and(s())
             .and(headers())
             .and(query())
-            .then(|st, h, q| respond(handlers::sync(st, h, q))))
+            .then(|st, h, q| respond(handlers::sync(st, h, q)))
+            .map(tag("/message/sync")))
         .unify()
         .or(p!("message" / String / "read")
             .and(post())
             .and(s())
             .and(headers())
-            .then(|id, st, h| respond(handlers::mark_read(st, id, h))))
+            .then(|id, st, h| respond(handlers::mark_read(st, id, h)))
+            .map(tag("/message/:userId/read")))
         .unify()
         .or(p!("message" / String)
             .and(get())
             .and(s())
             .and(headers())
             .and(query())
-            .then(|id, st, h, q| respond(handlers::history(st, id, h, q))))
+            .then(|id, st, h, q| respond(handlers::history(st, id, h, q)))
+            .map(tag("/message/:userId")))
         .unify()
         .or(p!("message" / String)
             .and(post())
             .and(s())
             .and(headers())
             .and(b())
-            .then(|id, st, h, body| respond(handlers::send_message(st, id, h, body))))
+            .then(|id, st, h, body| respond(handlers::send_message(st, id, h, body)))
+            .map(tag("/message/:userId")))
         .unify()
         .boxed();
 
@@ -182,18 +207,25 @@ pub fn routes(state: &State, origins: &[String]) -> BoxedFilter<(Response,)> {
         .and(s())
         .and(query())
         .then(|st, q| respond(handlers::health(st, q)))
-        .or(p!("livez").and(get()).then(|| respond(handlers::live())))
+        .map(tag("/healthz"))
+        .or(p!("livez").and(get()).then(|| respond(handlers::live())).map(tag("/livez")))
         .unify()
-        .or(p!("openapi.json").and(get()).and(s()).then(|st| respond(handlers::openapi(st))))
+        .or(p!("openapi.json").and(get()).and(s()).then(|st| respond(handlers::openapi(st))).map(tag("/openapi.json")))
         .unify()
         .or(p!("media" / String)
             .and(get().or(warp::head()).unify())
             .and(s())
-            .then(|name, st| respond(handlers::media(st, name))))
+            .then(|name, st| respond(handlers::media(st, name)))
+            .map(tag("/media/:name")))
         .unify()
         .boxed();
 
     let api = auth.or(profile).unify().or(requests).unify().or(feed).unify().or(messages).unify().or(ops).unify();
+    // `/metrics` here unless it is served on its own address (or not at all).
+    let api = match metrics {
+        Some(metrics) => api.or(metrics).unify().boxed(),
+        None => api.boxed(),
+    };
     let api = api.recover(recover).unify();
     api.with(cors(origins)).map(warp::Reply::into_response).recover(recover).unify().boxed()
 }

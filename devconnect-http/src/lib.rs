@@ -8,6 +8,7 @@
 //!   [`spawn`] does both on a task and returns a [`Server`] handle (what tests use).
 //! - `filters` / `handlers`: routing and the thin handlers; `forms`: body decoding;
 //!   `error`: the one error → response mapping; `throttle`: signup/login rate limits.
+//! - [`telemetry`]: Prometheus metrics (`/metrics`); [`stats`]: the `stats` subcommand.
 
 pub mod config;
 pub mod error;
@@ -17,6 +18,8 @@ mod handlers;
 pub mod openapi;
 mod realtime;
 mod server;
+pub mod stats;
+pub mod telemetry;
 pub mod throttle;
 
 #[cfg(feature = "client")]
@@ -56,6 +59,9 @@ pub enum StartError {
     /// A configuration value is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The `stats` subcommand could not produce its report.
+    #[error("stats: {0}")]
+    Stats(#[source] devconnect_core::Error),
 }
 
 /// A server that is bound but not yet serving.
@@ -65,6 +71,15 @@ pub struct Built {
     app: DevConnect,
     shared: Arc<server::Shared>,
     timeouts: server::Timeouts,
+    metrics: Metrics,
+}
+
+/// Where and how the metrics are served.
+struct Metrics {
+    handle: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The separate metrics listener, when `--metrics-addr` is set.
+    listener: Option<TcpListener>,
+    refresh: Duration,
 }
 
 /// Opens the service described by `config` and binds its address. Nothing is served
@@ -92,7 +107,13 @@ pub async fn build_with(app: DevConnect, config: &Config, media_dir: Option<Path
         media_dir: media_dir.map(Arc::new),
         openapi: Arc::new(openapi::document_json()),
     };
-    let routes = filters::routes(&state, &config.cors_origins);
+    let handle = telemetry::prometheus();
+    let metrics_listener = match config.service.metrics_addr {
+        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?),
+        None => None,
+    };
+    let metrics_route = handle.clone().filter(|_| metrics_listener.is_none()).map(telemetry::route);
+    let routes = filters::routes(&state, &config.cors_origins, metrics_route);
     let shared = Arc::new(server::Shared {
         routes,
         realtime: realtime::Realtime::new(&app, config),
@@ -102,7 +123,12 @@ pub async fn build_with(app: DevConnect, config: &Config, media_dir: Option<Path
         header: Duration::from_secs(config.header_timeout_secs.max(1)),
         shutdown: Duration::from_secs(config.shutdown_timeout_secs),
     };
-    Ok(Built { listener, addr, app, shared, timeouts })
+    let metrics = Metrics {
+        handle,
+        listener: metrics_listener,
+        refresh: Duration::from_secs(config.service.engagement_refresh_secs),
+    };
+    Ok(Built { listener, addr, app, shared, timeouts, metrics })
 }
 
 impl Built {
@@ -118,6 +144,12 @@ impl Built {
         &self.app
     }
 
+    /// The bound address of the separate metrics listener (`--metrics-addr`), if any.
+    #[must_use]
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves until `shutdown` completes; then stops accepting, closes the sockets,
     /// lets in-flight requests finish, and closes the store.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
@@ -130,6 +162,12 @@ impl Built {
     }
 
     async fn serve(self, rx: watch::Receiver<bool>) -> Result<(), StartError> {
+        if let Some(handle) = self.metrics.handle {
+            if let Some(listener) = self.metrics.listener {
+                tokio::spawn(telemetry::serve_alone(listener, handle.clone(), rx.clone()));
+            }
+            tokio::spawn(telemetry::background(self.app.clone(), handle, self.metrics.refresh, rx.clone()));
+        }
         server::serve(self.listener, self.shared, rx, self.timeouts).await;
         self.app.close().await?;
         tracing::info!("stopped");
@@ -140,6 +178,7 @@ impl Built {
 /// A running server (see [`spawn`]).
 pub struct Server {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     app: DevConnect,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<(), StartError>>,
@@ -165,9 +204,9 @@ pub async fn spawn(config: &Config) -> Result<Server, StartError> {
 #[must_use]
 pub fn spawn_built(built: Built) -> Server {
     let (stop, rx) = watch::channel(false);
-    let (addr, app) = (built.addr, built.app.clone());
+    let (addr, app, metrics_addr) = (built.addr, built.app.clone(), built.metrics_addr());
     let task = tokio::spawn(built.serve(rx));
-    Server { addr, app, stop, task }
+    Server { addr, metrics_addr, app, stop, task }
 }
 
 impl Server {
@@ -175,6 +214,12 @@ impl Server {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The separate metrics address (`--metrics-addr`), if one was set.
+    #[must_use]
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// `http://ADDR`, the base URL of the server.

@@ -1,4 +1,5 @@
 use clap::Parser as _;
+use devconnect_http::config::Command;
 use devconnect_http::{Config, StartError};
 
 #[tokio::main]
@@ -15,6 +16,10 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), StartError> {
+    if let Some(Command::Stats(args)) = &config.command {
+        // Logs go to stderr (the default writer is stdout, which carries the report).
+        return devconnect_http::stats::run(&config, args, &mut std::io::stdout().lock()).await;
+    }
     devconnect_http::init_tracing(&config.service.log)?;
     let built = devconnect_http::build(&config).await?;
     tracing::info!(addr = %built.local_addr(), data_dir = %config.service.data_dir.display(), "listening");

@@ -22,6 +22,7 @@ use warp::filters::BoxedFilter;
 use crate::error::ApiError;
 use crate::handlers::ClientAddr;
 use crate::realtime::Realtime;
+use crate::telemetry::{self, RouteTemplate};
 
 /// The body type of every response.
 pub(crate) type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -45,7 +46,8 @@ async fn dispatch(shared: &Shared, peer: SocketAddr, mut req: http::Request<Inco
     let method = req.method().clone();
     // Only the path is logged: query strings may carry tokens (Socket.IO `?token=`).
     let path = req.uri().path().to_owned();
-    let response = if is_realtime(&path) {
+    let realtime = is_realtime(&path);
+    let response = if realtime {
         shared.realtime.handle(req).await
     } else {
         req.extensions_mut().insert(ClientAddr(peer.ip()));
@@ -57,7 +59,14 @@ async fn dispatch(shared: &Shared, peer: SocketAddr, mut req: http::Request<Inco
         };
         response.map(|b| -> Body { b.map_err(Into::into).boxed() })
     };
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
+    let route = match response.extensions().get::<RouteTemplate>() {
+        Some(tagged) => tagged.0,
+        None if realtime => telemetry::SOCKET_IO_ROUTE,
+        None => telemetry::UNMATCHED_ROUTE,
+    };
+    telemetry::record_request(&method, route, response.status().as_u16(), elapsed);
+    let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     tracing::info!(
         target: "devconnect_http::access",
         %method,

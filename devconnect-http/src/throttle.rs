@@ -35,8 +35,9 @@ fn addr_key(ip: IpAddr) -> IpAddr {
 
 fn check<K: std::hash::Hash + Eq + Clone>(limiter: Option<&DefaultKeyedRateLimiter<K>>, key: &K) -> Result<(), Error> {
     let Some(limiter) = limiter else { return Ok(()) };
-    limiter.check_key(key).map_err(|not_until| Error::RateLimited {
-        retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+    limiter.check_key(key).map_err(|not_until| {
+        metrics::counter!(devconnect_core::telemetry::RATE_LIMITED, "limit" => "auth_addr").increment(1);
+        Error::RateLimited { retry_after: not_until.wait_time_from(DefaultClock::default().now()) }
     })
 }
 

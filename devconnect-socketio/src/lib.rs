@@ -39,6 +39,9 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use tokio::sync::watch;
 
+/// Gauge (`metrics` facade): Socket.IO sockets open in this process, across servers.
+pub const SOCKETS_METRIC: &str = "devconnect_sockets";
+
 pub use error::ErrorAck;
 
 /// The path prefix of the endpoint.

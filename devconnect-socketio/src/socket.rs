@@ -67,12 +67,14 @@ struct CountGuard<'a>(&'a AtomicUsize);
 impl Drop for CountGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!(crate::SOCKETS_METRIC).decrement(1.0);
     }
 }
 
 /// Serves one upgraded connection until it ends.
 pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Option<String>) {
     inner.sockets.fetch_add(1, Ordering::Relaxed);
+    metrics::gauge!(crate::SOCKETS_METRIC).increment(1.0);
     let _count = CountGuard(&inner.sockets);
     let c = &inner.config;
     let ws_config = WebSocketConfig::default()

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use crate::analytics::EngagementDay;
 use crate::chat::Message;
 use crate::connection::{ConnectionRequest, RequestStatus};
 use crate::profile::{Me, Profile, ProfileUpdate};
@@ -170,6 +171,11 @@ pub trait Store: Send + Sync + 'static {
     async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>>;
     /// Marks messages from `sender` to `reader` as read; returns the newest one marked.
     async fn mark_read(&self, reader: UserId, sender: UserId, now: DateTime<Utc>) -> Result<Option<MessageId>>;
+
+    /// Engagement per UTC day of `[from, to)` (both midnights UTC), aggregated in the
+    /// database: only days with any activity, oldest first. Definitions in
+    /// [`crate::analytics`].
+    async fn engagement(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<EngagementDay>>;
 }
 
 /// Opens the store named by `url`: `sqlite://PATH`, `sqlite::memory:`, or (with the

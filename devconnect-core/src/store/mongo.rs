@@ -41,7 +41,9 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, ReturnDocument, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use super::{AuthState, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, Store, UserRecord, pair_key};
+use super::{
+    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, Store, UserRecord, pair_key,
+};
 use crate::chat::Message;
 use crate::connection::{ConnectionRequest, RequestStatus};
 use crate::profile::{Gender, Me, Profile, ProfileUpdate, skill_key};
@@ -170,6 +172,10 @@ impl MongoStore {
         ensure_index(&self.requests, doc! { "pairKey": 1 }, unique()).await?;
         ensure_index(&self.requests, doc! { "toUserId": 1, "status": 1 }, IndexOptions::default()).await?;
         ensure_index(&self.requests, doc! { "fromUserId": 1, "status": 1 }, IndexOptions::default()).await?;
+        // Engagement analytics: range scans by day.
+        ensure_index(&self.requests, doc! { "createdAt": 1 }, IndexOptions::default()).await?;
+        ensure_index(&self.requests, doc! { "status": 1, "updatedAt": 1 }, IndexOptions::default()).await?;
+        ensure_index(&self.messages, doc! { "createdAt": 1 }, IndexOptions::default()).await?;
 
         // messages: conversation pages, per-user catch-up, unread counts, idempotency.
         ensure_index(&self.messages, doc! { "convKey": 1, "seq": 1 }, IndexOptions::default()).await?;
@@ -1188,6 +1194,56 @@ impl Store for MongoStore {
         // Zero when a concurrent call marked them first: that call reports them.
         Ok((updated.modified_count > 0).then_some(newest.id))
     }
+
+    async fn engagement(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<EngagementDay>> {
+        // One indexed range query per day and measure (counts and `$group`s run in the
+        // database). A single `$group` on `$dateToString` would do it in one, but the
+        // test server cannot evaluate date operators, and a range is at most 366 days.
+        let mut days = Vec::new();
+        let mut start = from;
+        while start < to {
+            let end = (start + chrono::Duration::days(1)).min(to);
+            let span = doc! { "$gte": bson_time(start), "$lt": bson_time(end) };
+            let mut row = EngagementDay::empty(start.date_naive());
+            let created = doc! { "createdAt": span.clone() };
+            row.messages = self.messages.count_documents(created.clone()).await.map_err(db_err)?;
+            row.requests_sent = self.requests.count_documents(created.clone()).await.map_err(db_err)?;
+            let reviewed = doc! { "status": { "$in": ["accepted", "rejected"] }, "updatedAt": span.clone() };
+            let mut active = HashSet::<ObjectId>::new();
+            for (coll, filter, who) in [
+                (&self.messages, &created, "$senderId"),
+                (&self.requests, &created, "$fromUserId"),
+                (&self.requests, &reviewed, "$toUserId"),
+            ] {
+                let groups =
+                    aggregate(coll, vec![doc! { "$match": filter.clone() }, doc! { "$group": { "_id": who } }]).await?;
+                active.extend(groups.iter().filter_map(|g| g.get_object_id("_id").ok()));
+            }
+            row.active_users = active.len() as u64;
+            // Times to accept: one small document per request accepted that day (jongodb
+            // has neither `$push` nor `$percentile`, so the median is taken here).
+            let accepted = doc! { "status": "accepted", "updatedAt": span };
+            let mut waits: Vec<f64> = find_all(&self.requests, accepted, doc! { "updatedAt": 1 })
+                .await?
+                .iter()
+                .filter_map(|d| Some((time(d, "updatedAt")? - time(d, "createdAt")?).num_milliseconds()))
+                // Milliseconds of a wait fit an f64 exactly.
+                .map(|ms| ms as f64 / 1000.0)
+                .collect();
+            waits.sort_by(f64::total_cmp);
+            row.requests_accepted = waits.len() as u64;
+            row.median_accept_secs = crate::analytics::median(&waits);
+            if row != EngagementDay::empty(row.date) {
+                days.push(row);
+            }
+            start = end;
+        }
+        Ok(days)
+    }
+}
+
+async fn aggregate(coll: &Collection<Document>, pipeline: Vec<Document>) -> Result<Vec<Document>> {
+    coll.aggregate(pipeline).await.map_err(db_err)?.try_collect().await.map_err(db_err)
 }
 
 /// Sets `field` on every document of `collection` that lacks it (documents written by

@@ -1,0 +1,258 @@
+//! Operational metrics emitted by the core, through the [`metrics`] facade.
+//!
+//! The core only records; a frontend installs a recorder (the servers install a
+//! Prometheus one) and serves it. Without a recorder every call here is a no-op, so
+//! embedding the core costs nothing. The counters live where their rule lives (a
+//! message counts once it is stored, a login once it is decided), so every frontend
+//! reports the same thing.
+//!
+//! Labels are small fixed sets (operation names, outcomes); never ids, emails or
+//! other personal data.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::chat::Message;
+use crate::connection::{ConnectionRequest, RequestStatus};
+use crate::profile::{Profile, ProfileUpdate};
+use crate::store::{
+    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, Store, UserRecord,
+};
+use crate::{MessageId, RequestId, Result, UserId};
+
+/// Counter: accounts created.
+pub const SIGNUPS: &str = "devconnect_signups_total";
+/// Counter: login attempts, label `result` = `success` | `failure`.
+pub const LOGINS: &str = "devconnect_logins_total";
+/// Counter: chat messages stored (an idempotent resend does not count again).
+pub const MESSAGES_SENT: &str = "devconnect_messages_sent_total";
+/// Counter: connection requests sent, label `status` = `interested` | `ignored`.
+pub const REQUESTS_SENT: &str = "devconnect_connection_requests_sent_total";
+/// Counter: connection requests reviewed, label `status` = `accepted` | `rejected`.
+pub const REQUESTS_REVIEWED: &str = "devconnect_connection_requests_reviewed_total";
+/// Counter: calls refused by a rate limit, label `limit` = `message` | `request` |
+/// `login` (the core's limits) or `auth_addr` (the REST server's per-address limit).
+pub const RATE_LIMITED: &str = "devconnect_rate_limited_total";
+/// Histogram (seconds): one store call, label `operation` (the [`Store`] method name).
+pub const STORE_DURATION: &str = "devconnect_store_operation_duration_seconds";
+/// Counter: realtime subscriptions ended because their queue was full (`lagged`).
+pub const REALTIME_QUEUE_DROPS: &str = "devconnect_realtime_queue_drops_total";
+/// Gauge: users with at least one live subscription in this process.
+pub const ONLINE_USERS: &str = "devconnect_online_users";
+/// Gauge: [`Engagement`](crate::Engagement) of one UTC day, label `day` = `today` |
+/// `yesterday`; one gauge per column: `…_active_users`, `…_messages`,
+/// `…_requests_sent`, `…_requests_accepted`, `…_median_accept_seconds`.
+pub const ENGAGEMENT_PREFIX: &str = "devconnect_engagement";
+
+/// The names of every metric the core emits (engagement gauges included), for
+/// documentation checks and dashboards.
+pub const CORE_METRICS: &[&str] = &[
+    SIGNUPS,
+    LOGINS,
+    MESSAGES_SENT,
+    REQUESTS_SENT,
+    REQUESTS_REVIEWED,
+    RATE_LIMITED,
+    STORE_DURATION,
+    REALTIME_QUEUE_DROPS,
+    ONLINE_USERS,
+    "devconnect_engagement_active_users",
+    "devconnect_engagement_messages",
+    "devconnect_engagement_requests_sent",
+    "devconnect_engagement_requests_accepted",
+    "devconnect_engagement_median_accept_seconds",
+];
+
+/// Suggested histogram buckets (seconds) for store calls: 100 µs to 5 s.
+pub const STORE_BUCKETS: &[f64] =
+    &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+/// Describes the core's metrics to the installed recorder (the `# HELP` lines) and
+/// starts the counters (with each of their label values) and gauges at zero, so they are scraped (and `rate()`
+/// works) before the first event. Frontends call it once after installing a recorder.
+pub fn register() {
+    metrics::describe_counter!(SIGNUPS, "Accounts created");
+    metrics::describe_counter!(LOGINS, "Login attempts by result (success, failure)");
+    metrics::describe_counter!(MESSAGES_SENT, "Chat messages stored");
+    metrics::describe_counter!(REQUESTS_SENT, "Connection requests sent, by status");
+    metrics::describe_counter!(REQUESTS_REVIEWED, "Connection requests reviewed, by status");
+    metrics::describe_counter!(RATE_LIMITED, "Calls refused by a rate limit, by limit");
+    metrics::describe_histogram!(STORE_DURATION, metrics::Unit::Seconds, "Store call latency by operation");
+    metrics::describe_counter!(REALTIME_QUEUE_DROPS, "Realtime subscriptions ended because their queue was full");
+    metrics::describe_gauge!(ONLINE_USERS, "Users with a live realtime subscription in this process");
+    metrics::counter!(SIGNUPS).increment(0);
+    for result in ["success", "failure"] {
+        metrics::counter!(LOGINS, "result" => result).increment(0);
+    }
+    for status in [RequestStatus::Interested, RequestStatus::Ignored] {
+        metrics::counter!(REQUESTS_SENT, "status" => status.as_str()).increment(0);
+    }
+    for status in [RequestStatus::Accepted, RequestStatus::Rejected] {
+        metrics::counter!(REQUESTS_REVIEWED, "status" => status.as_str()).increment(0);
+    }
+    for limit in ["message", "request", "login"] {
+        metrics::counter!(RATE_LIMITED, "limit" => limit).increment(0);
+    }
+    metrics::counter!(MESSAGES_SENT).increment(0);
+    metrics::counter!(REALTIME_QUEUE_DROPS).increment(0);
+    metrics::gauge!(ONLINE_USERS).increment(0.0);
+}
+
+pub(crate) fn signup() {
+    metrics::counter!(SIGNUPS).increment(1);
+}
+
+pub(crate) fn login<T>(result: &Result<T>) {
+    let outcome = if result.is_ok() { "success" } else { "failure" };
+    metrics::counter!(LOGINS, "result" => outcome).increment(1);
+}
+
+pub(crate) fn message_sent() {
+    metrics::counter!(MESSAGES_SENT).increment(1);
+}
+
+pub(crate) fn request_sent(status: RequestStatus) {
+    metrics::counter!(REQUESTS_SENT, "status" => status.as_str()).increment(1);
+}
+
+pub(crate) fn request_reviewed(status: RequestStatus) {
+    metrics::counter!(REQUESTS_REVIEWED, "status" => status.as_str()).increment(1);
+}
+
+pub(crate) fn rate_limited(limit: &'static str) {
+    metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
+}
+
+pub(crate) fn queue_drops(count: usize) {
+    metrics::counter!(REALTIME_QUEUE_DROPS).increment(count as u64);
+}
+
+pub(crate) fn user_online() {
+    metrics::gauge!(ONLINE_USERS).increment(1.0);
+}
+
+pub(crate) fn user_offline() {
+    metrics::gauge!(ONLINE_USERS).decrement(1.0);
+}
+
+/// Publishes one day's engagement as the `devconnect_engagement_*` gauges.
+pub fn publish_engagement(day: &'static str, row: &crate::EngagementDay) {
+    // Gauges are f64; counts stay far below 2^52.
+    let gauges = [
+        ("devconnect_engagement_active_users", row.active_users as f64),
+        ("devconnect_engagement_messages", row.messages as f64),
+        ("devconnect_engagement_requests_sent", row.requests_sent as f64),
+        ("devconnect_engagement_requests_accepted", row.requests_accepted as f64),
+        ("devconnect_engagement_median_accept_seconds", row.median_accept_secs.unwrap_or(0.0)),
+    ];
+    for (name, value) in gauges {
+        metrics::gauge!(name, "day" => day).set(value);
+    }
+}
+
+/// A [`Store`] that times every call into [`STORE_DURATION`], labelled by operation.
+/// The service wraps its store in one, so every backend is measured the same way.
+pub(crate) struct TimedStore(pub(crate) Arc<dyn Store>);
+
+async fn timed<T>(operation: &'static str, call: impl Future<Output = T>) -> T {
+    let start = Instant::now();
+    let out = call.await;
+    metrics::histogram!(STORE_DURATION, "operation" => operation).record(start.elapsed().as_secs_f64());
+    out
+}
+
+#[async_trait]
+impl Store for TimedStore {
+    async fn ping(&self) -> Result<()> {
+        timed("ping", self.0.ping()).await
+    }
+    async fn close(&self) -> Result<()> {
+        self.0.close().await
+    }
+    async fn insert_user(&self, user: &UserRecord) -> Result<()> {
+        timed("insert_user", self.0.insert_user(user)).await
+    }
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        timed("user", self.0.user(id)).await
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
+        timed("user_by_email", self.0.user_by_email(email)).await
+    }
+    async fn update_profile(
+        &self,
+        id: UserId,
+        update: &ProfileUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>> {
+        timed("update_profile", self.0.update_profile(id, update, now)).await
+    }
+    async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64> {
+        timed("set_password", self.0.set_password(id, password_hash)).await
+    }
+    async fn replace_password_hash(&self, id: UserId, old: &str, new: &str) -> Result<bool> {
+        timed("replace_password_hash", self.0.replace_password_hash(id, old, new)).await
+    }
+    async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>> {
+        timed("auth_state", self.0.auth_state(id, token_id)).await
+    }
+    async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        timed("revoke_token", self.0.revoke_token(id, token_id, expires_at)).await
+    }
+    async fn insert_request(&self, request: &ConnectionRequest) -> Result<()> {
+        timed("insert_request", self.0.insert_request(request)).await
+    }
+    async fn request(&self, id: RequestId) -> Result<Option<ConnectionRequest>> {
+        timed("request", self.0.request(id)).await
+    }
+    async fn review_request(
+        &self,
+        id: RequestId,
+        receiver: UserId,
+        status: RequestStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConnectionRequest>> {
+        timed("review_request", self.0.review_request(id, receiver, status, now)).await
+    }
+    async fn received_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<Profile, UserId>>> {
+        timed("received_requests", self.0.received_requests(me)).await
+    }
+    async fn sent_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<UserId, Profile>>> {
+        timed("sent_requests", self.0.sent_requests(me)).await
+    }
+    async fn connections(&self, me: UserId) -> Result<Vec<Profile>> {
+        timed("connections", self.0.connections(me)).await
+    }
+    async fn connection_ids(&self, me: UserId) -> Result<Vec<UserId>> {
+        timed("connection_ids", self.0.connection_ids(me)).await
+    }
+    async fn are_connected(&self, a: UserId, b: UserId) -> Result<bool> {
+        timed("are_connected", self.0.are_connected(a, b)).await
+    }
+    async fn delete_connection(&self, a: UserId, b: UserId) -> Result<bool> {
+        timed("delete_connection", self.0.delete_connection(a, b)).await
+    }
+    async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>> {
+        timed("feed", self.0.feed(viewer, filter)).await
+    }
+    async fn insert_message(&self, message: &NewMessageRecord) -> Result<Inserted> {
+        timed("insert_message", self.0.insert_message(message)).await
+    }
+    async fn history(&self, a: UserId, b: UserId, before: Option<MessageId>, limit: u32) -> Result<Vec<Message>> {
+        timed("history", self.0.history(a, b, before, limit)).await
+    }
+    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<Message>> {
+        timed("sync", self.0.sync(me, after, limit)).await
+    }
+    async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>> {
+        timed("chat_partners", self.0.chat_partners(me)).await
+    }
+    async fn mark_read(&self, reader: UserId, sender: UserId, now: DateTime<Utc>) -> Result<Option<MessageId>> {
+        timed("mark_read", self.0.mark_read(reader, sender, now)).await
+    }
+    async fn engagement(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<EngagementDay>> {
+        timed("engagement", self.0.engagement(from, to)).await
+    }
+}

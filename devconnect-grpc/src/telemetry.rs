@@ -1,0 +1,303 @@
+//! Prometheus metrics of the gRPC server: calls by method and status code (a tower
+//! layer that reads the `grpc-status` of each response, in its headers or trailers),
+//! open `Subscribe` streams, and the metrics endpoint on its own address.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use prost::Message as _;
+use tokio::sync::watch;
+
+/// Counter: calls, labels `method` (`/package.Service/Method`) and `code` (`Ok`,
+/// `NotFound`, …; `Cancelled` when the client went away first).
+pub const GRPC_CALLS: &str = "devconnect_grpc_calls_total";
+/// Histogram (seconds): call duration by `method` (for `Subscribe`, the stream's life).
+pub const GRPC_DURATION: &str = "devconnect_grpc_call_duration_seconds";
+/// Gauge: open `Subscribe` streams.
+pub const GRPC_STREAMS: &str = "devconnect_grpc_streams";
+/// The `method` label of calls to paths the server does not serve.
+pub const UNKNOWN_METHOD: &str = "unknown";
+
+const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// The process's Prometheus handle, installing the recorder on first use; `None` if
+/// another recorder was installed first.
+pub fn prometheus() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let installed = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(GRPC_DURATION.to_owned()), BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(devconnect_core::telemetry::STORE_DURATION.to_owned()),
+                        devconnect_core::telemetry::STORE_BUCKETS,
+                    )
+                })
+                .and_then(PrometheusBuilder::install_recorder);
+            match installed {
+                Ok(handle) => {
+                    devconnect_core::telemetry::register();
+                    metrics::describe_counter!(GRPC_CALLS, "gRPC calls by method and status code");
+                    metrics::describe_histogram!(GRPC_DURATION, metrics::Unit::Seconds, "gRPC call duration by method");
+                    metrics::describe_gauge!(GRPC_STREAMS, "Open Subscribe streams");
+                    metrics::gauge!(GRPC_STREAMS).increment(0.0);
+                    Some(handle)
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "no Prometheus metrics: could not install the recorder");
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+/// The paths this server serves, so a `method` label can only be one of them.
+fn known_methods() -> &'static HashSet<String> {
+    static METHODS: OnceLock<HashSet<String>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let mut methods = HashSet::new();
+        for set in [crate::pb::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET] {
+            let Ok(set) = prost_types::FileDescriptorSet::decode(set) else { continue };
+            for file in &set.file {
+                for service in &file.service {
+                    for method in &service.method {
+                        methods.insert(format!("/{}.{}/{}", file.package(), service.name(), method.name()));
+                    }
+                }
+            }
+        }
+        for reflection in ["grpc.reflection.v1", "grpc.reflection.v1alpha"] {
+            methods.insert(format!("/{reflection}.ServerReflection/ServerReflectionInfo"));
+        }
+        methods
+    })
+}
+
+fn method_label(path: &str) -> String {
+    if known_methods().contains(path) { path.to_owned() } else { UNKNOWN_METHOD.to_owned() }
+}
+
+/// Counts an open `Subscribe` stream while alive.
+pub(crate) struct StreamGauge(());
+
+impl StreamGauge {
+    pub(crate) fn new() -> Self {
+        metrics::gauge!(GRPC_STREAMS).increment(1.0);
+        Self(())
+    }
+}
+
+impl Drop for StreamGauge {
+    fn drop(&mut self) {
+        metrics::gauge!(GRPC_STREAMS).decrement(1.0);
+    }
+}
+
+/// The tower layer that meters every call (`Server::builder().layer(MetricsLayer)`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MetricsLayer;
+
+impl<S> tower_layer::Layer<S> for MetricsLayer {
+    type Service = Metered<S>;
+
+    fn layer(&self, inner: S) -> Metered<S> {
+        Metered { inner }
+    }
+}
+
+/// A service metered by [`MetricsLayer`].
+#[derive(Clone, Debug)]
+pub struct Metered<S> {
+    inner: S,
+}
+
+impl<S, B, RB> tower_service::Service<http::Request<B>> for Metered<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<MeteredBody<RB>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let call = Call { method: method_label(request.uri().path()), started: Instant::now(), code: None };
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            let mut call = call;
+            // Errors are "trailers-only" responses: the status is in the headers.
+            call.code = grpc_status(response.headers());
+            Ok(response.map(|inner| MeteredBody { inner, call: Some(call), ended: false }))
+        })
+    }
+}
+
+fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
+    let value = headers.get("grpc-status")?.to_str().ok()?.parse::<i32>().ok()?;
+    Some(tonic::Code::from_i32(value))
+}
+
+struct Call {
+    method: String,
+    started: Instant,
+    code: Option<tonic::Code>,
+}
+
+impl Call {
+    fn record(self, ended: bool) {
+        let code = match (self.code, ended) {
+            (Some(code), _) => format!("{code:?}"),
+            // The client went away before the call finished.
+            (None, false) => "Cancelled".to_owned(),
+            (None, true) => "Unknown".to_owned(),
+        };
+        let elapsed = self.started.elapsed().as_secs_f64();
+        metrics::histogram!(GRPC_DURATION, "method" => self.method.clone()).record(elapsed);
+        metrics::counter!(GRPC_CALLS, "method" => self.method, "code" => code).increment(1);
+    }
+}
+
+/// A response body that records its call once it ends (or is dropped).
+pub struct MeteredBody<B> {
+    inner: B,
+    call: Option<Call>,
+    ended: bool,
+}
+
+impl<B> Drop for MeteredBody<B> {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            call.record(self.ended);
+        }
+    }
+}
+
+impl<B: Body + Unpin> Body for MeteredBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(code) = frame.trailers_ref().and_then(grpc_status) {
+                    if let Some(call) = self.call.as_mut() {
+                        call.code = Some(code);
+                    }
+                }
+            }
+            Poll::Ready(None) => self.ended = true,
+            Poll::Ready(Some(Err(_))) | Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Serves `GET /metrics` on `listener` until `shutdown` flips; other paths get 404.
+pub(crate) async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    handle: PrometheusHandle,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let mut stop = Box::pin(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let handle = handle.clone();
+                let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let handle = handle.clone();
+                    async move { Ok::<_, Infallible>(metrics_response(&request, &handle)) }
+                });
+                let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service).into_owned();
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            () = &mut stop => break,
+        }
+    }
+}
+
+fn metrics_response<B>(request: &http::Request<B>, handle: &PrometheusHandle) -> http::Response<Full<Bytes>> {
+    let (status, body) = if request.uri().path() == "/metrics" && request.method() == http::Method::GET {
+        (http::StatusCode::OK, handle.render())
+    } else {
+        (http::StatusCode::NOT_FOUND, "not found\n".to_owned())
+    };
+    let mut response = http::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
+}
+
+/// Until `shutdown` flips: refreshes the engagement gauges every `refresh` (if not
+/// zero) and runs the recorder's upkeep.
+pub(crate) async fn background(
+    app: devconnect_core::DevConnect,
+    handle: PrometheusHandle,
+    refresh: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut upkeep = tokio::time::interval(Duration::from_secs(5));
+    let mut engagement = tokio::time::interval(refresh.max(Duration::from_secs(1)));
+    let mut stop = Box::pin(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    loop {
+        tokio::select! {
+            _ = upkeep.tick() => handle.run_upkeep(),
+            _ = engagement.tick(), if !refresh.is_zero() => {
+                if let Err(err) = app.refresh_engagement_metrics().await {
+                    tracing::warn!(%err, "could not refresh the engagement gauges");
+                }
+            }
+            () = &mut stop => break,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_served_methods_become_labels() {
+        assert_eq!(method_label("/devconnect.v1.DevConnectService/Login"), "/devconnect.v1.DevConnectService/Login");
+        assert_eq!(method_label("/grpc.health.v1.Health/Check"), "/grpc.health.v1.Health/Check");
+        assert_eq!(method_label("/devconnect.v1.DevConnectService/Made0Up"), UNKNOWN_METHOD);
+        assert_eq!(method_label("/anything/0123456789abcdef01234567"), UNKNOWN_METHOD);
+    }
+}
