@@ -2,9 +2,10 @@
 //! empty store and checking, through the [`DevConnect`] service, what a user would
 //! see. Every backend's tests run all of them with [`conformance_tests!`]:
 //!
-//! ```ignore
+//! ```text
 //! devconnect_core::conformance_tests!(MyStore::open_fresh().await);
 //! ```
+//! (a sketch, not a doctest: `MyStore` is yours; the real uses are in `store/`.)
 //!
 //! The factory expression is evaluated inside an `async fn` returning
 //! `devconnect_core::Result<()>` and must yield `Result<impl Store>`.
