@@ -6,6 +6,9 @@
 # from npm, is fetched once into .tools/jongodb/, started on a free 127.0.0.1 port for
 # the duration of CMD, and stopped afterwards. CMD's exit status is returned.
 #
+# With JONGODB_REPLICA_SET=NAME, jongodb answers as a one-node replica set of that name
+# and the URL carries ?replicaSet=NAME (what several server instances share).
+#
 # Example: scripts/with-jongodb.sh cargo test -p devconnect-core --features mongodb
 set -euo pipefail
 
@@ -46,7 +49,13 @@ fi
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 
 log="$(mktemp "${TMPDIR:-/tmp}/jongodb.XXXXXX.log")"
-"$bin" --host=127.0.0.1 --port="$port" >"$log" 2>&1 &
+topology=()
+query=""
+if [[ -n "${JONGODB_REPLICA_SET:-}" ]]; then
+    topology=(--topology-profile=singleNodeReplicaSet --replica-set-name="$JONGODB_REPLICA_SET")
+    query="?replicaSet=$JONGODB_REPLICA_SET"
+fi
+"$bin" --host=127.0.0.1 --port="$port" "${topology[@]}" >"$log" 2>&1 &
 server_pid=$!
 
 stop_server() {
@@ -76,7 +85,7 @@ until grep -q 'JONGODB_URI=' "$log" 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/
     sleep 0.1
 done
 
-export DEVCONNECT_TEST_MONGODB_URL="mongodb://127.0.0.1:$port/"
+export DEVCONNECT_TEST_MONGODB_URL="mongodb://127.0.0.1:$port/$query"
 echo "with-jongodb: jongodb on $DEVCONNECT_TEST_MONGODB_URL" >&2
 
 status=0
