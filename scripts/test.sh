@@ -5,7 +5,9 @@
 # (git-ignored). Prints a final "N passed, M failed" line; exits non-zero on any failure.
 #
 # Environment: CARGO_TARGET_DIR is respected; DEVCONNECT_TEST_MONGODB_URL points the
-# MongoDB tests at a real mongod instead of the jongodb test server.
+# MongoDB tests at a real mongod instead of the jongodb test server, and
+# DEVCONNECT_TEST_REDIS_URL the multi-instance tests at a running Redis (otherwise
+# scripts/with-redis.sh installs Debian's redis-server if missing and starts one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -61,7 +63,11 @@ step fmt check cargo fmt --all -- --check
 FEATURES=devconnect-core/mongodb,devconnect-core/cloudinary
 step clippy check cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
 step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core --features mongodb,cloudinary,cli --no-deps
-step rust tests scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"
+# Under a Redis too: devconnect-http's `cluster` tests run several server instances
+# sharing the MongoDB server and a Redis bus.
+step rust tests scripts/with-redis.sh scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"
+# The multi-instance tests once more, with jongodb answering as a replica set.
+step rust-cluster-replica-set tests env JONGODB_REPLICA_SET=rs0 scripts/with-redis.sh scripts/with-jongodb.sh cargo test -p devconnect-http --features "$FEATURES" --test cluster
 # The REST/WebSocket integration tests once more, on the MongoDB store.
 step rust-http-mongodb tests env DEVCONNECT_TEST_HTTP_MONGODB=1 scripts/with-jongodb.sh cargo test -p devconnect-http --features "$FEATURES" --test api
 step example-embed check cargo run -q -p devconnect-core --features mongodb,cloudinary --example embed

@@ -16,6 +16,8 @@ if [[ $# -eq 0 ]]; then
 fi
 
 if [[ -n "${DEVCONNECT_TEST_REDIS_URL:-}" ]]; then
+    # The outage test starts and stops a private redis-server of its own.
+    export DEVCONNECT_TEST_REDIS_SERVER="${DEVCONNECT_TEST_REDIS_SERVER:-$(command -v redis-server || true)}"
     exec "$@"
 fi
 

@@ -195,6 +195,7 @@ impl Hub {
     }
 
     /// The users with a subscription on this process.
+    #[cfg(feature = "redis")]
     pub(crate) fn online_users(&self) -> Vec<UserId> {
         self.lock().keys().copied().collect()
     }

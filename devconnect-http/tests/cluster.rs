@@ -4,6 +4,7 @@
 //! Needs `DEVCONNECT_TEST_REDIS_URL` and `DEVCONNECT_TEST_MONGODB_URL` (a replica set):
 //! `JONGODB_REPLICA_SET=rs0 scripts/with-jongodb.sh scripts/with-redis.sh cargo test -p
 //! devconnect-http --test cluster`. Without them the tests fail, saying so.
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -331,4 +332,99 @@ async fn a_killed_instances_users_go_offline_and_a_restart_leaves_no_ghost() {
     bob_socket.close().await;
     next_matching(&mut ada_socket, online_users_are(&[ada_id])).await;
     assert!(ada.chat_partners().await.unwrap().iter().all(|p| !p.online));
+}
+
+/// A private Redis the test can stop and start again on the same port.
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Redis {
+    async fn start(port: u16) -> Self {
+        let server = env_or_fail("DEVCONNECT_TEST_REDIS_SERVER");
+        let child = Command::new(server)
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let ready = tokio::time::timeout(PROMPT, async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(ready.is_ok(), "redis-server did not start");
+        Self { child: Some(child), port }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn wait_for_status(instance: &Instance, status: &str, bus: &str) {
+    let reached = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let health = instance.health().await;
+            if health["status"] == status && health["bus"] == bus {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "/healthz never reported {status}/{bus}: {}", instance.health().await);
+}
+
+#[tokio::test]
+async fn without_redis_an_instance_serves_its_own_clients_reports_degraded_and_recovers() {
+    let mut redis = Redis::start(free_port()).await;
+    let cluster = Cluster::with_bus(redis.url());
+    let a = cluster.start("a").await;
+    let (ada, ada_me) = a.user("Ada").await;
+    let (bob, bob_me) = a.user("Bob").await;
+    let request = ada.send_request(RequestStatus::Interested, bob_me.profile.id, None).await.unwrap();
+    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+    let mut ada_socket = a.socket(&ada).await;
+    let mut bob_socket = a.socket(&bob).await;
+    let both = [ada_me.profile.id, bob_me.profile.id];
+    next_matching(&mut bob_socket, online_users_are(&both)).await;
+    wait_for_status(&a, "ok", "connected").await;
+
+    redis.kill();
+    wait_for_status(&a, "degraded", "unavailable").await;
+    // REST and local sockets keep working: stored, answered, delivered.
+    let sent = ada.send_message(bob_me.profile.id, "Redis is down", None).await.unwrap().message;
+    let got = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(got, ServerEvent::NewMessage(sent.clone()));
+    let echo = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(echo, ServerEvent::NewMessage(sent));
+
+    // Redis comes back empty: the instance reconnects and registers its users again,
+    // so an instance started now sees them online.
+    let _redis = Redis::start(redis.port).await;
+    wait_for_status(&a, "ok", "connected").await;
+    let b = cluster.start("b").await;
+    let bob_on_b = b.client().with_token(bob.token());
+    let registered = tokio::time::timeout(PROMPT, async {
+        while !bob_on_b.chat_partners().await.unwrap().iter().all(|p| p.online) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(registered.is_ok(), "Ada's presence was not registered again after the outage");
 }
