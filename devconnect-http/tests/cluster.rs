@@ -57,7 +57,7 @@ impl Cluster {
         }
     }
 
-    /// Starts an instance on a free port; returns once `/healthz` answers.
+    /// Starts an instance on a free port; returns once it is serving and on the bus.
     async fn start(&self, name: &str) -> Instance {
         let port = free_port();
         let data_dir = self.dir.path().join(name);
@@ -120,10 +120,17 @@ impl Instance {
         Self { child, url: format!("http://{bind}"), log: log.to_owned() }
     }
 
+    /// Waits until `/healthz` answers with the bus connected.
     async fn wait_healthy(&self) {
-        let client = Client::new(&self.url).unwrap();
+        let url = format!("{}/healthz", self.url);
         let started = tokio::time::timeout(Duration::from_secs(60), async {
-            while client.health().await.is_err() {
+            loop {
+                if let Ok(response) = reqwest::get(&url).await {
+                    let health: serde_json::Value = response.json().await.unwrap_or_default();
+                    if health["bus"] == "connected" {
+                        return;
+                    }
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })

@@ -393,7 +393,7 @@ impl Shared {
     }
 
     fn receive(&self, payload: &[u8]) {
-        let envelope: Envelope = match serde_json::from_slice(payload) {
+        let envelope = match decode(payload) {
             Ok(e) => e,
             Err(err) => return tracing::warn!(%err, "event bus: ignored an undecodable envelope"),
         };
@@ -401,10 +401,7 @@ impl Shared {
             return;
         }
         match envelope.body {
-            Body::Event { to, mut event, seq } => {
-                if let (Event::NewMessage(message), Some(seq)) = (&mut event, seq) {
-                    Arc::make_mut(message).seq = seq;
-                }
+            Body::Event { to, event, .. } => {
                 for user in to {
                     self.hub.deliver(user, &event);
                 }
@@ -415,6 +412,15 @@ impl Shared {
             Body::Connection { a, b, connected: false } => self.hub.disconnected(a, b),
         }
     }
+}
+
+/// Decodes an envelope, giving a message back the position its JSON form leaves out.
+fn decode(payload: &[u8]) -> serde_json::Result<Envelope> {
+    let mut envelope: Envelope = serde_json::from_slice(payload)?;
+    if let Body::Event { event: Event::NewMessage(message), seq: Some(seq), .. } = &mut envelope.body {
+        Arc::make_mut(message).seq = *seq;
+    }
+    Ok(envelope)
 }
 
 /// Sends queued envelopes in order, a pipeline at a time.
@@ -536,5 +542,52 @@ async fn presence_task(
                 was_healthy = healthy;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Message, MessageId};
+
+    fn round_trip(body: Body) -> Option<Body> {
+        let bytes = serde_json::to_vec(&Envelope { from: "me".to_owned(), body }).ok()?;
+        decode(&bytes).ok().filter(|e| e.from == "me").map(|e| e.body)
+    }
+
+    #[test]
+    fn events_cross_the_bus_unchanged_with_their_message_position() {
+        let (ada, bob) = (UserId::new(), UserId::new());
+        let message = Message {
+            id: MessageId::new(),
+            sender_id: ada,
+            receiver_id: bob,
+            text: "hello".to_owned(),
+            image: None,
+            client_msg_id: Some("c-1".to_owned()),
+            created_at: crate::now(),
+            read_at: None,
+            seq: 42,
+        };
+        let events = [
+            Event::NewMessage(Arc::new(message)),
+            Event::Presence { user_id: ada, online: true },
+            Event::Typing { user_id: ada, typing: false },
+            Event::MessagesRead { user_id: bob, up_to: MessageId::new() },
+        ];
+        for event in events {
+            let seq = if let Event::NewMessage(m) = &event { Some(m.seq) } else { None };
+            let got = round_trip(Body::Event { to: vec![bob, ada], event: event.clone(), seq });
+            assert!(
+                matches!(&got, Some(Body::Event { to, event: e, .. }) if *to == [bob, ada] && *e == event),
+                "{event:?}"
+            );
+            if let Some(Body::Event { event: Event::NewMessage(m), .. }) = got {
+                assert_eq!(m.seq, 42);
+            }
+        }
+        let revoke = round_trip(Body::RevokeOlder { user: ada, version: 3 });
+        assert!(matches!(revoke, Some(Body::RevokeOlder { user, version: 3 }) if user == ada));
+        assert!(decode(b"{not json").is_err());
     }
 }
