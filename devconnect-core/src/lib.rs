@@ -9,6 +9,8 @@
 //! - [`feed`]: the paginated discovery feed.
 //! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
 //! - [`realtime`]: presence and live [`Event`]s through a [`Subscription`].
+//! - [`bus`]: the event bus between server instances (in-process by default; Redis with
+//!   a bus URL and the `redis` feature).
 //! - [`media`]: image validation/re-encoding and the [`MediaStore`] seam.
 //! - [`store`]: the [`Store`] seam and its backends (embedded SQLite by default).
 //! - [`error`]: the one [`Error`] type with stable codes.

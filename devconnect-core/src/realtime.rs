@@ -127,8 +127,9 @@ struct Online {
 
 type Users = HashMap<UserId, Online>;
 
-/// A user's first local subscription opened (`true`) or their last one closed (`false`).
-pub(crate) type LocalPresence = (UserId, bool);
+/// A user's first local subscription opened (`true`) or their last one closed
+/// (`false`), with their connections as this process knows them.
+pub(crate) type LocalPresence = (UserId, bool, Vec<UserId>);
 
 /// Where presence changes go: to the user's connections on this process (one
 /// instance), or to the bus that shares presence between instances.
@@ -169,7 +170,7 @@ impl Hub {
         if !users.contains_key(&user) {
             let connections: HashSet<UserId> = connections.into_iter().collect();
             if let Some(shared) = &self.shared {
-                let _ = shared.send((user, true));
+                let _ = shared.send((user, true, connections.iter().copied().collect()));
             } else {
                 let event = Event::Presence { user_id: user, online: true };
                 for c in &connections {
@@ -207,6 +208,11 @@ impl Hub {
     /// Whether `a` is online and known to be connected with `b`.
     pub(crate) fn knows_connected(&self, a: UserId, b: UserId) -> bool {
         self.lock().get(&a).is_some_and(|o| o.connections.contains(&b))
+    }
+
+    /// The connections of `user`, if `user` is online here (so they are known).
+    fn connections_of(&self, user: UserId) -> Option<Vec<UserId>> {
+        self.lock().get(&user).map(|o| o.connections.iter().copied().collect())
     }
 
     /// `user` and their online connections, if `user` is online.
@@ -303,7 +309,7 @@ fn send_to(users: &mut Users, user: UserId, event: &Event, shared: Option<&mpsc:
 fn go_offline(users: &mut Users, user: UserId, shared: Option<&mpsc::UnboundedSender<LocalPresence>>) {
     let Some(online) = users.remove(&user) else { return };
     if let Some(shared) = shared {
-        let _ = shared.send((user, false));
+        let _ = shared.send((user, false, online.connections.into_iter().collect()));
         return;
     }
     let event = Event::Presence { user_id: user, online: false };
@@ -417,7 +423,10 @@ impl DevConnect {
                 return Ok(ids);
             }
         }
-        let mut ids: Vec<UserId> = self.inner.store.connection_ids(me).await?;
+        let mut ids = match hub.connections_of(me) {
+            Some(ids) => ids,
+            None => self.inner.store.connection_ids(me).await?,
+        };
         ids.sort();
         ids.insert(0, me);
         let online = broker.online_among(hub, &ids).await;

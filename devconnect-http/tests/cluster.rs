@@ -123,9 +123,10 @@ impl Instance {
     /// Waits until `/healthz` answers with the bus connected.
     async fn wait_healthy(&self) {
         let url = format!("{}/healthz", self.url);
+        let http = self.client().http().clone();
         let started = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
-                if let Ok(response) = reqwest::get(&url).await {
+                if let Ok(response) = http.get(&url).send().await {
                     let health: serde_json::Value = response.json().await.unwrap_or_default();
                     if health["bus"] == "connected" {
                         return;
@@ -140,7 +141,8 @@ impl Instance {
 
     /// `/healthz` as JSON.
     async fn health(&self) -> serde_json::Value {
-        reqwest::get(format!("{}/healthz", self.url)).await.unwrap().json().await.unwrap()
+        let http = self.client().http().clone();
+        http.get(format!("{}/healthz", self.url)).send().await.unwrap().json().await.unwrap()
     }
 
     fn logs(&self) -> String {

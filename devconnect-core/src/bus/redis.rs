@@ -285,13 +285,14 @@ impl Shared {
     /// Tells `user`'s connections, on every instance, that they came online or went
     /// offline cluster-wide.
     async fn announce(&self, outbox: &mpsc::Sender<Vec<u8>>, user: UserId, online: bool) {
-        let connections = match self.store.connection_ids(user).await {
-            Ok(ids) => ids,
-            Err(err) => {
-                tracing::warn!(%err, %user, "event bus: could not load connections for a presence change");
-                return;
-            }
-        };
+        match self.store.connection_ids(user).await {
+            Ok(connections) => self.announce_to(outbox, user, online, connections),
+            Err(err) => tracing::warn!(%err, %user, "event bus: could not load connections for a presence change"),
+        }
+    }
+
+    /// [`Shared::announce`] to known connections.
+    fn announce_to(&self, outbox: &mpsc::Sender<Vec<u8>>, user: UserId, online: bool, connections: Vec<UserId>) {
         if connections.is_empty() {
             return;
         }
@@ -500,21 +501,29 @@ async fn presence_task(
     let mut was_healthy = true;
     loop {
         tokio::select! {
+            // Heartbeats first: a storm of connections must not get this instance reaped.
             biased;
+            _ = ticker.tick() => {
+                shared.beat(&outbox, &online, &offline).await;
+                let healthy = shared.commands_ok.load(Ordering::Relaxed);
+                // Back from an outage: whatever changed meanwhile is set right.
+                if healthy && !was_healthy {
+                    shared.resync(&outbox, &online, &offline).await;
+                }
+                was_healthy = healthy;
+            }
             change = presence.recv() => {
-                let Some((user, is_online)) = change else { return };
+                let Some((user, is_online, connections)) = change else { return };
                 let script = if is_online { &online } else { &offline };
                 match shared.mark(script, user).await {
-                    Some(true) => shared.announce(&outbox, user, is_online).await,
+                    Some(true) => shared.announce_to(&outbox, user, is_online, connections),
                     Some(false) => {}
                     // Redis is away: at least this instance's clients hear of it; the
                     // resync after the outage sets Redis right.
                     None => {
-                        if let Ok(connections) = shared.store.connection_ids(user).await {
-                            let event = Event::Presence { user_id: user, online: is_online };
-                            for c in connections {
-                                shared.hub.deliver(c, &event);
-                            }
+                        let event = Event::Presence { user_id: user, online: is_online };
+                        for c in connections {
+                            shared.hub.deliver(c, &event);
                         }
                     }
                 }
@@ -531,15 +540,6 @@ async fn presence_task(
                         }
                     }
                 }
-            }
-            _ = ticker.tick() => {
-                shared.beat(&outbox, &online, &offline).await;
-                let healthy = shared.commands_ok.load(Ordering::Relaxed);
-                // Back from an outage: whatever changed meanwhile is set right.
-                if healthy && !was_healthy {
-                    shared.resync(&outbox, &online, &offline).await;
-                }
-                was_healthy = healthy;
             }
         }
     }
