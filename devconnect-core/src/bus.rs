@@ -1,6 +1,6 @@
 //! The event bus between server instances.
 //!
-//! Every realtime event, revocation and connection change goes through a [`Broker`] on
+//! Every realtime event, revocation and connection change goes through a broker on
 //! its way to subscriptions. With one instance (the default) the broker is the
 //! in-process hub itself: direct delivery, nothing else. With a bus URL
 //! (`redis://…`, cargo feature `redis`) the broker also publishes each of them on one
