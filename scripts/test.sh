@@ -4,8 +4,11 @@
 # Socket.IO, gRPC and Python clients). Installs what the suites need into .tools/
 # (git-ignored). Prints a final "N passed, M failed" line; exits non-zero on any failure.
 #
-# Environment: CARGO_TARGET_DIR is respected; DEVCONNECT_TEST_MONGODB_URL points the
-# MongoDB tests at a real mongod instead of the jongodb test server.
+# Environment: CARGO_TARGET_DIR is respected; DEVCONNECT_TEST_MONGODB_URL and
+# DEVCONNECT_TEST_MONGODB_RS_URL point the MongoDB tests at a real mongod (standalone,
+# replica set) instead of the jongodb test server, and
+# DEVCONNECT_TEST_REDIS_URL the multi-instance tests at a running Redis (otherwise
+# scripts/with-redis.sh installs Debian's redis-server if missing and starts one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -61,7 +64,9 @@ step fmt check cargo fmt --all -- --check
 FEATURES=devconnect-core/mongodb,devconnect-core/cloudinary
 step clippy check cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
 step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core --features mongodb,cloudinary,cli --no-deps
-step rust tests scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"
+# Under a Redis too: devconnect-http's `cluster` tests run several server instances
+# sharing a MongoDB replica set and a Redis bus.
+step rust tests scripts/with-redis.sh scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"
 # The REST/WebSocket integration tests once more, on the MongoDB store.
 step rust-http-mongodb tests env DEVCONNECT_TEST_HTTP_MONGODB=1 scripts/with-jongodb.sh cargo test -p devconnect-http --features "$FEATURES" --test api
 step example-embed check cargo run -q -p devconnect-core --features mongodb,cloudinary --example embed

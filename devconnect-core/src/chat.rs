@@ -165,8 +165,7 @@ impl DevConnect {
             Ok(Inserted::New(message)) => {
                 crate::telemetry::message_sent();
                 let event = Event::NewMessage(Arc::new(message.clone()));
-                self.inner.hub.deliver(to, &event);
-                self.inner.hub.deliver(me, &event);
+                self.inner.broker.deliver(&self.inner.hub, &[to, me], &event);
                 Ok(Sent { message, created: true })
             }
             Ok(Inserted::Existing(message)) => {
@@ -211,10 +210,13 @@ impl DevConnect {
     /// with online state, last message and unread count.
     pub async fn chat_partners(&self, me: UserId) -> Result<Vec<ChatPartner>> {
         let partners = self.inner.store.chat_partners(me).await?;
+        let ids: Vec<UserId> = partners.iter().map(|p| p.profile.id).collect();
+        let online = self.inner.broker.online_among(&self.inner.hub, &ids).await;
         Ok(partners
             .into_iter()
-            .map(|p| ChatPartner {
-                online: self.inner.hub.is_online(p.profile.id),
+            .zip(online)
+            .map(|(p, online)| ChatPartner {
+                online,
                 profile: p.profile,
                 last_message: p.last_message,
                 unread_count: p.unread_count,
@@ -230,7 +232,7 @@ impl DevConnect {
         }
         let up_to = self.inner.store.mark_read(me, other, crate::now()).await?;
         if let Some(up_to) = up_to {
-            self.inner.hub.deliver(other, &Event::MessagesRead { user_id: me, up_to });
+            self.inner.broker.deliver(&self.inner.hub, &[other], &Event::MessagesRead { user_id: me, up_to });
         }
         Ok(up_to)
     }
@@ -241,7 +243,7 @@ impl DevConnect {
         if !self.inner.hub.knows_connected(me, to) && !self.inner.store.are_connected(me, to).await? {
             return Err(Error::Forbidden("you can only message your connections"));
         }
-        self.inner.hub.deliver(to, &Event::Typing { user_id: me, typing });
+        self.inner.broker.deliver(&self.inner.hub, &[to], &Event::Typing { user_id: me, typing });
         Ok(())
     }
 }

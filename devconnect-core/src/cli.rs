@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::bus::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY};
 use crate::config::MIN_JWT_SECRET_BYTES;
 use crate::media::DEFAULT_UPLOAD_LIMIT;
 use crate::{Config, MediaConfig, RateLimit, Settings};
@@ -50,6 +51,16 @@ pub struct ServiceArgs {
     /// Login attempts per email per minute, from any client (0 = no limit).
     #[arg(long, env = "DEVCONNECT_LOGIN_RATE", default_value_t = 10)]
     pub login_rate: u32,
+    /// Event bus shared by several instances: `redis://[:PASSWORD@]HOST[:PORT][/DB]`
+    /// (needs the core's `redis` feature) [default: none, one instance].
+    #[arg(long, env = "DEVCONNECT_BUS_URL", hide_env_values = true)]
+    pub bus_url: Option<String>,
+    /// Prefix of the bus's Redis keys and channel (deployments sharing one Redis).
+    #[arg(long, env = "DEVCONNECT_BUS_PREFIX", default_value = DEFAULT_BUS_PREFIX)]
+    pub bus_prefix: String,
+    /// With a bus: seconds after which a crashed instance's users are offline for everyone.
+    #[arg(long, env = "DEVCONNECT_PRESENCE_EXPIRY_SECS", default_value_t = DEFAULT_PRESENCE_EXPIRY.as_secs())]
+    pub presence_expiry_secs: u64,
     /// Password hashes computed at once [default: the number of cores less one, at least 1].
     #[arg(long, env = "DEVCONNECT_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -112,6 +123,9 @@ impl ServiceArgs {
             request_rate: 30,
             login_rate: 10,
             hash_concurrency: None,
+            bus_url: None,
+            bus_prefix: DEFAULT_BUS_PREFIX.to_owned(),
+            presence_expiry_secs: DEFAULT_PRESENCE_EXPIRY.as_secs(),
             log: "info".to_owned(),
             metrics_addr: None,
             engagement_refresh_secs: 60,
@@ -141,6 +155,11 @@ impl ServiceArgs {
             .clone()
             .or_else(|| self.cloudinary_url.clone())
             .unwrap_or_else(|| MediaConfig::Local { dir: self.media_dir.clone(), base_url: media_base_url.to_owned() });
+        config.bus = self.bus_url.as_ref().map(|url| crate::BusConfig {
+            url: url.clone(),
+            prefix: self.bus_prefix.clone(),
+            presence_expiry: Duration::from_secs(self.presence_expiry_secs.max(1)),
+        });
         config.settings = settings;
         config
     }

@@ -27,6 +27,9 @@ pub struct Config {
     pub jwt_secret: Option<SecretString>,
     /// Where images go.
     pub media: MediaConfig,
+    /// The event bus shared with other instances; `None` (the default) for one
+    /// instance with in-process delivery.
+    pub bus: Option<crate::BusConfig>,
     /// Limits and tunables.
     pub settings: Settings,
 }
@@ -268,6 +271,7 @@ impl Config {
             database_url: None,
             jwt_secret: None,
             media: MediaConfig::default(),
+            bus: None,
             settings: Settings::default(),
         }
     }

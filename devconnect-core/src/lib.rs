@@ -11,6 +11,8 @@
 //! - [`feed`]: the paginated discovery feed.
 //! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
 //! - [`realtime`]: presence and live [`Event`]s through a [`Subscription`].
+//! - [`bus`]: the event bus between server instances (in-process by default; Redis with
+//!   a bus URL and the `redis` feature).
 //! - [`media`]: image validation/re-encoding and the [`MediaStore`] seam.
 //! - [`store`]: the [`Store`] seam and its backends (embedded SQLite by default).
 //! - [`error`]: the one [`Error`] type with stable codes.
@@ -28,6 +30,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod bus;
 pub mod chat;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -52,6 +55,7 @@ use secrecy::SecretString;
 
 pub use analytics::{Engagement, EngagementDay};
 pub use auth::{Authenticated, PasswordChange, Session, Signup};
+pub use bus::{BusConfig, BusHealth};
 pub use chat::{ChatPartner, Message, NewMessage, Sent, SyncPage};
 pub use config::{Config, MediaConfig, Settings};
 pub use connection::{ConnectionRequest, RequestStatus};
@@ -65,6 +69,7 @@ pub use realtime::{EndReason, Event, Subscription};
 pub use store::Store;
 
 use auth::Credentials;
+use bus::Broker;
 use limits::Limits;
 use realtime::Hub;
 use store::UserRecord;
@@ -81,6 +86,7 @@ struct Inner {
     media: Arc<dyn MediaStore>,
     credentials: Arc<Credentials>,
     hub: Arc<Hub>,
+    broker: Broker,
     limits: Limits,
     settings: Settings,
 }
@@ -113,7 +119,8 @@ impl DevConnect {
                 ));
             }
         };
-        Self::new(store, media, &secret, config.settings)
+        let (hub, broker) = Broker::open(config.bus.as_ref(), config.settings.event_queue, &store)?;
+        Self::assemble(store, media, &secret, config.settings, hub, broker)
     }
 
     /// Assembles the service from its parts (tests, embedding with custom backends).
@@ -123,6 +130,18 @@ impl DevConnect {
         jwt_secret: &SecretString,
         settings: Settings,
     ) -> Result<Self> {
+        let hub = Arc::new(Hub::new(settings.event_queue));
+        Self::assemble(store, media, jwt_secret, settings, hub, Broker::InProcess)
+    }
+
+    fn assemble(
+        store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
+        jwt_secret: &SecretString,
+        settings: Settings,
+        hub: Arc<Hub>,
+        broker: Broker,
+    ) -> Result<Self> {
         let credentials = Credentials::new(jwt_secret, settings.token_ttl, settings.hash_concurrency)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -130,7 +149,8 @@ impl DevConnect {
                 store: Arc::new(telemetry::TimedStore(store)),
                 media,
                 credentials: Arc::new(credentials),
-                hub: Arc::new(Hub::new(settings.event_queue)),
+                hub,
+                broker,
                 limits: Limits::new(settings.message_rate, settings.request_rate, settings.login_rate),
                 settings,
             }),
@@ -142,8 +162,17 @@ impl DevConnect {
         self.inner.store.ping().await
     }
 
-    /// Closes the store. Call once, when the process is done with the service.
+    /// The state of the event bus between instances ([`BusHealth::InProcess`] without
+    /// one). A degraded instance still serves its own clients.
+    #[must_use]
+    pub fn bus_health(&self) -> BusHealth {
+        self.inner.broker.health()
+    }
+
+    /// Leaves the bus (if any) and closes the store. Call once, when the process is
+    /// done with the service.
     pub async fn close(&self) -> Result<()> {
+        self.inner.broker.close().await;
         self.inner.store.close().await
     }
 

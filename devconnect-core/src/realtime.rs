@@ -9,6 +9,11 @@
 //! Each subscription has a bounded queue. A subscriber that falls that far behind is
 //! ended (reason [`EndReason::Lagged`]) rather than buffering without bound or slowing
 //! anyone else; it reconnects and catches up with [`DevConnect::sync`].
+//!
+//! With several server instances (a bus URL, see [`crate::bus`]), the hub still holds
+//! only this process's subscriptions; presence is shared through the bus instead: the
+//! hub reports a user's first and last local subscription to the bus, which decides
+//! whether that changed the user's presence cluster-wide and tells their connections.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future as _;
@@ -17,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Sleep;
 
@@ -27,7 +32,7 @@ use crate::connection::ConnectionRequest;
 use crate::{DevConnect, MessageId, Profile, Result, UserId};
 
 /// A realtime event for one user.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", content = "data", rename_all = "camelCase")]
 pub enum Event {
     /// A message I sent or received (delivered to both sides' subscriptions).
@@ -122,16 +127,31 @@ struct Online {
 
 type Users = HashMap<UserId, Online>;
 
+/// A user's first local subscription opened (`true`) or their last one closed
+/// (`false`), with their connections as this process knows them.
+pub(crate) type LocalPresence = (UserId, bool, Vec<UserId>);
+
+/// Where presence changes go: to the user's connections on this process (one
+/// instance), or to the bus that shares presence between instances.
+type PresenceSink = Option<mpsc::UnboundedSender<LocalPresence>>;
+
 /// Presence and per-user event delivery for this process.
 pub(crate) struct Hub {
     users: Mutex<Users>,
     next_id: AtomicU64,
     queue_capacity: usize,
+    shared: PresenceSink,
 }
 
 impl Hub {
     pub(crate) fn new(queue_capacity: usize) -> Self {
-        Self { users: Mutex::default(), next_id: AtomicU64::new(1), queue_capacity: queue_capacity.max(1) }
+        Self::with_presence(queue_capacity, None)
+    }
+
+    /// A hub whose presence changes are reported to `shared` instead of being sent to
+    /// local connections (several instances: the bus decides what is a change).
+    pub(crate) fn with_presence(queue_capacity: usize, shared: PresenceSink) -> Self {
+        Self { users: Mutex::default(), next_id: AtomicU64::new(1), queue_capacity: queue_capacity.max(1), shared }
     }
 
     fn lock(&self) -> MutexGuard<'_, Users> {
@@ -149,9 +169,13 @@ impl Hub {
         let mut users = self.lock();
         if !users.contains_key(&user) {
             let connections: HashSet<UserId> = connections.into_iter().collect();
-            let event = Event::Presence { user_id: user, online: true };
-            for c in &connections {
-                send_to(&mut users, *c, &event);
+            if let Some(shared) = &self.shared {
+                let _ = shared.send((user, true, connections.iter().copied().collect()));
+            } else {
+                let event = Event::Presence { user_id: user, online: true };
+                for c in &connections {
+                    send_to(&mut users, *c, &event, None);
+                }
             }
             users.insert(user, Online { subs: Vec::new(), connections });
             crate::telemetry::user_online(); // metrics
@@ -169,7 +193,13 @@ impl Hub {
 
     /// Delivers `event` to every subscription of `user` (none if offline).
     pub(crate) fn deliver(&self, user: UserId, event: &Event) {
-        send_to(&mut self.lock(), user, event);
+        send_to(&mut self.lock(), user, event, self.shared.as_ref());
+    }
+
+    /// The users with a subscription on this process.
+    #[cfg(feature = "redis")]
+    pub(crate) fn online_users(&self) -> Vec<UserId> {
+        self.lock().keys().copied().collect()
     }
 
     pub(crate) fn is_online(&self, user: UserId) -> bool {
@@ -179,6 +209,11 @@ impl Hub {
     /// Whether `a` is online and known to be connected with `b`.
     pub(crate) fn knows_connected(&self, a: UserId, b: UserId) -> bool {
         self.lock().get(&a).is_some_and(|o| o.connections.contains(&b))
+    }
+
+    /// The connections of `user`, if `user` is online here (so they are known).
+    fn connections_of(&self, user: UserId) -> Option<Vec<UserId>> {
+        self.lock().get(&user).map(|o| o.connections.iter().copied().collect())
     }
 
     /// `user` and their online connections, if `user` is online.
@@ -191,23 +226,26 @@ impl Hub {
         Some(ids)
     }
 
+    /// Records that `a` and `b` are now connected; on one instance, tells each the
+    /// other's presence (the bus does that when presence is shared).
     pub(crate) fn connected(&self, a: UserId, b: UserId) {
         let mut users = self.lock();
         let a_online = users.get_mut(&a).map(|o| o.connections.insert(b)).is_some();
         let b_online = users.get_mut(&b).map(|o| o.connections.insert(a)).is_some();
-        if a_online && b_online {
-            send_to(&mut users, a, &Event::Presence { user_id: b, online: true });
-            send_to(&mut users, b, &Event::Presence { user_id: a, online: true });
+        if a_online && b_online && self.shared.is_none() {
+            send_to(&mut users, a, &Event::Presence { user_id: b, online: true }, None);
+            send_to(&mut users, b, &Event::Presence { user_id: a, online: true }, None);
         }
     }
 
+    /// Records that `a` and `b` are no longer connected (see [`Hub::connected`]).
     pub(crate) fn disconnected(&self, a: UserId, b: UserId) {
         let mut users = self.lock();
         let a_online = users.get_mut(&a).map(|o| o.connections.remove(&b)).is_some();
         let b_online = users.get_mut(&b).map(|o| o.connections.remove(&a)).is_some();
-        if a_online && b_online {
-            send_to(&mut users, a, &Event::Presence { user_id: b, online: false });
-            send_to(&mut users, b, &Event::Presence { user_id: a, online: false });
+        if a_online && b_online && self.shared.is_none() {
+            send_to(&mut users, a, &Event::Presence { user_id: b, online: false }, None);
+            send_to(&mut users, b, &Event::Presence { user_id: a, online: false }, None);
         }
     }
 
@@ -231,7 +269,7 @@ impl Hub {
             sub.end(reason);
         }
         if online.subs.is_empty() {
-            go_offline(&mut users, user);
+            go_offline(&mut users, user, self.shared.as_ref());
         }
     }
 
@@ -240,13 +278,13 @@ impl Hub {
         let Some(online) = users.get_mut(&user) else { return };
         online.subs.retain(|s| s.id != id);
         if online.subs.is_empty() {
-            go_offline(&mut users, user);
+            go_offline(&mut users, user, self.shared.as_ref());
         }
     }
 }
 
 /// Sends to every subscription of `user`; ends the ones whose queue is full.
-fn send_to(users: &mut Users, user: UserId, event: &Event) {
+fn send_to(users: &mut Users, user: UserId, event: &Event, shared: Option<&mpsc::UnboundedSender<LocalPresence>>) {
     let Some(online) = users.get_mut(&user) else { return };
     let mut lagged = Vec::new();
     // A dropped sender ends the stream; its `poll_event` then reports `Lagged`.
@@ -264,17 +302,22 @@ fn send_to(users: &mut Users, user: UserId, event: &Event) {
         tracing::warn!(%user, count = lagged.len(), "ending subscriptions that fell behind");
     }
     if online.subs.is_empty() {
-        go_offline(users, user);
+        go_offline(users, user, shared);
     }
 }
 
-/// Removes `user` from the online set and tells their online connections.
-fn go_offline(users: &mut Users, user: UserId) {
+/// Removes `user` from the online set and tells their online connections (or the bus,
+/// when presence is shared).
+fn go_offline(users: &mut Users, user: UserId, shared: Option<&mpsc::UnboundedSender<LocalPresence>>) {
     let Some(online) = users.remove(&user) else { return };
     crate::telemetry::user_offline(); // metrics
+    if let Some(shared) = shared {
+        let _ = shared.send((user, false, online.connections.into_iter().collect()));
+        return;
+    }
     let event = Event::Presence { user_id: user, online: false };
     for c in &online.connections {
-        send_to(users, *c, &event);
+        send_to(users, *c, &event, None);
     }
 }
 
@@ -374,18 +417,28 @@ impl DevConnect {
         Ok(self.inner.hub.subscribe(user, session, connections))
     }
 
-    /// `me` (if online) and those of my connections who are online, `me` first.
+    /// `me` (if online) and those of my connections who are online, `me` first. With
+    /// several instances, "online" means on any of them.
     pub async fn online_connections(&self, me: UserId) -> Result<Vec<UserId>> {
-        if let Some(ids) = self.inner.hub.online_connections(me) {
-            return Ok(ids);
+        let (hub, broker) = (&self.inner.hub, &self.inner.broker);
+        if broker.is_in_process() {
+            if let Some(ids) = hub.online_connections(me) {
+                return Ok(ids);
+            }
         }
-        let mut ids: Vec<UserId> = self.inner.store.connection_ids(me).await?;
-        ids.retain(|c| self.inner.hub.is_online(*c));
+        let mut ids = match hub.connections_of(me) {
+            Some(ids) => ids,
+            None => self.inner.store.connection_ids(me).await?,
+        };
         ids.sort();
-        Ok(ids)
+        ids.insert(0, me);
+        let online = broker.online_among(hub, &ids).await;
+        Ok(ids.into_iter().zip(online).filter_map(|(id, on)| on.then_some(id)).collect())
     }
 
-    /// Whether `user` has any live subscription.
+    /// Whether `user` has a live subscription in this process. With several
+    /// instances, [`DevConnect::online_connections`] and [`DevConnect::chat_partners`]
+    /// say who is online on any of them.
     #[must_use]
     pub fn is_online(&self, user: UserId) -> bool {
         self.inner.hub.is_online(user)

@@ -351,7 +351,7 @@ pub async fn mark_read(state: State, other: String, headers: HeaderMap) -> Handl
 
 // ---- operations ----
 
-#[utoipa::path(get, path = "/healthz", tag = "operations", description = "Up and store reachable (`?store=false` skips the store).",
+#[utoipa::path(get, path = "/healthz", tag = "operations", description = "Up and store reachable (`?store=false` skips the store). `status` is `degraded` while the event bus between instances (`bus`) is unavailable: this instance still serves its own clients.",
     params(("store" = Option<bool>, Query)),
     responses((status = 200, body = schemas::HealthResponse), (status = 503, body = ErrorBody)))]
 pub async fn health(state: State, query: String) -> Handled {
@@ -359,7 +359,9 @@ pub async fn health(state: State, query: String) -> Handled {
     if check_store && state.app.health().await.is_err() {
         return Err(ApiError::Unavailable);
     }
-    ok(&json!({"success": true, "status": "ok"}))
+    let bus = state.app.bus_health();
+    let status = if bus.is_degraded() { "degraded" } else { "ok" };
+    ok(&json!({"success": true, "status": status, "bus": bus.code()}))
 }
 
 #[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, body = schemas::HealthResponse)))]

@@ -259,7 +259,10 @@ pub mod schemas {
     #[derive(Serialize, ToSchema)]
     pub struct HealthResponse {
         pub success: bool,
+        /// `ok`, or `degraded` while the event bus is unavailable.
         pub status: String,
+        /// `/healthz` only: `in_process`, `connected` or `unavailable`.
+        pub bus: Option<String>,
     }
 
     /// Signup fields (JSON; the same names as multipart parts, plus file `image`).

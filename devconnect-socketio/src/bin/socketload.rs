@@ -3,8 +3,12 @@
 //!
 //! ```text
 //! socketload --server-bin target/release/devconnect-http [--sockets 1000] [--rate 1000]
-//!            [--seconds 10] [--warm] [-- extra server flags]
+//!            [--seconds 10] [--warm] [--instances N --database-url mongodb://… --bus-url redis://…]
+//!            [-- extra server flags]
 //! ```
+//! With `--instances N` it starts N servers sharing the database and the bus and spreads
+//! the sockets over them round-robin, so the two users of a pair sit on different
+//! instances and every message crosses the bus.
 //! It seeds a fresh data directory through the core (N users, paired as connections),
 //! starts the server binary on a free port (`--bind --data-dir --jwt-secret`), reads the
 //! server's VmRSS, connects N sockets with the Rust client, waits for them to be idle,
@@ -31,6 +35,9 @@ struct Args {
     seconds: u64,
     server_args: Vec<String>,
     warm: bool,
+    instances: usize,
+    database_url: Option<String>,
+    bus_url: Option<String>,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -41,6 +48,9 @@ fn parse_args() -> Result<Args, BoxError> {
         seconds: 10,
         server_args: Vec::new(),
         warm: false,
+        instances: 1,
+        database_url: None,
+        bus_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,11 +68,17 @@ fn parse_args() -> Result<Args, BoxError> {
             "--sockets" => args.sockets = value.parse()?,
             "--rate" => args.rate = value.parse()?,
             "--seconds" => args.seconds = value.parse()?,
+            "--instances" => args.instances = value.parse::<usize>()?.max(1),
+            "--database-url" => args.database_url = Some(value),
+            "--bus-url" => args.bus_url = Some(value),
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
     if args.server_bin.as_os_str().is_empty() {
         return Err("--server-bin is required".into());
+    }
+    if args.instances > 1 && (args.database_url.is_none() || args.bus_url.is_none()) {
+        return Err("--instances above 1 needs a shared --database-url and --bus-url".into());
     }
     args.sockets = args.sockets.max(2) / 2 * 2;
     Ok(args)
@@ -92,51 +108,58 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let secret = format!("socketload-secret-{:032}", std::process::id());
 
     let started = Instant::now();
-    let users = seed(&data_dir, &secret, args.sockets).await?;
+    let users = seed(&data_dir, &secret, args.sockets, args.database_url.as_deref()).await?;
     println!("seeded {} users in {:.1} s", users.len(), started.elapsed().as_secs_f64());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let bind = format!("127.0.0.1:{port}");
-    let server = Server(
-        Command::new(&args.server_bin)
-            .args(["--bind", &bind, "--data-dir"])
-            .arg(&data_dir)
-            .args(["--jwt-secret", &secret])
-            .args(&args.server_args)
-            .stdout(std::process::Stdio::null())
-            .spawn()?,
-    );
-    wait_healthy(&bind).await?;
-    let pid = server.0.id();
+    let mut servers = Vec::with_capacity(args.instances);
+    let mut base_urls = Vec::with_capacity(args.instances);
+    for _ in 0..args.instances {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let bind = format!("127.0.0.1:{port}");
+        let mut command = Command::new(&args.server_bin);
+        command.args(["--bind", &bind, "--data-dir"]).arg(&data_dir).args(["--jwt-secret", &secret]);
+        if let Some(url) = &args.database_url {
+            command.args(["--database-url", url]);
+        }
+        if let Some(url) = &args.bus_url {
+            command.args(["--bus-url", url]);
+        }
+        servers.push(Server(command.args(&args.server_args).stdout(std::process::Stdio::null()).spawn()?));
+        wait_healthy(&bind).await?;
+        base_urls.push(format!("http://{bind}"));
+    }
+    let pids: Vec<u32> = servers.iter().map(|s| s.0.id()).collect();
+    // Every instance's memory together.
+    let rss = || -> Result<u64, BoxError> { pids.iter().map(|p| vm_rss_kb(*p)).sum() };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let base_url = format!("http://{bind}");
+    let url_of = |i: usize| base_urls[i % base_urls.len()].clone();
     if args.warm {
         // Connect and close every socket once, so the store's page cache already holds
         // these users and the heap has grown: the figure below is then the marginal cost
         // of a socket (it under-counts by whatever freed memory the allocator reuses).
-        let rss_cold = vm_rss_kb(pid)?;
+        let rss_cold = rss()?;
         let mut warm = Vec::with_capacity(users.len());
-        for (_, token) in &users {
-            warm.push(client::connect(&base_url, token, None).await.map_err(|e| format!("connect: {e}"))?);
+        for (i, (_, token)) in users.iter().enumerate() {
+            warm.push(client::connect(&url_of(i), token, None).await.map_err(|e| format!("connect: {e}"))?);
         }
-        let rss_warm = vm_rss_kb(pid)?;
+        let rss_warm = rss()?;
         for socket in warm {
             socket.close().await;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         println!("warm-up: VmRSS {rss_cold} KiB before, {rss_warm} KiB with {} sockets", users.len());
     }
-    let rss_before = vm_rss_kb(pid)?;
+    let rss_before = rss()?;
 
     // Connect every socket; each reader task reports received messages' latency.
     let epoch = Instant::now();
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
     let mut emitters = Vec::with_capacity(users.len());
     let connect_started = Instant::now();
-    for chunk in users.chunks(50) {
+    for (c, chunk) in users.chunks(50).enumerate() {
         let mut pending = Vec::new();
-        for (id, token) in chunk {
-            let (base_url, token, id) = (base_url.clone(), token.clone(), *id);
+        for (j, (id, token)) in chunk.iter().enumerate() {
+            let (base_url, token, id) = (url_of(c * 50 + j), token.clone(), *id);
             pending.push(tokio::spawn(async move { (id, client::connect(&base_url, &token, None).await) }));
         }
         for handle in pending {
@@ -160,7 +183,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     println!("connected {} sockets in {:.1} s", emitters.len(), connect_started.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_after = vm_rss_kb(pid)?;
+    let rss_after = rss()?;
     let sockets = emitters.len();
     #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
     let per_socket = (rss_after.saturating_sub(rss_before)) as f64 / sockets as f64;
@@ -229,15 +252,21 @@ async fn run(args: Args) -> Result<(), BoxError> {
         pct(0.99),
         pct(1.0)
     );
-    drop(server);
+    drop(servers);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(())
 }
 
 /// Creates `n` users through the core, pairs (0,1), (2,3), … as connections, and returns
 /// each user's id and token.
-async fn seed(data_dir: &Path, secret: &str, n: usize) -> Result<Vec<(UserId, String)>, BoxError> {
+async fn seed(
+    data_dir: &Path,
+    secret: &str,
+    n: usize,
+    database_url: Option<&str>,
+) -> Result<Vec<(UserId, String)>, BoxError> {
     let mut config = Config::new(data_dir);
+    config.database_url = database_url.map(str::to_owned);
     config.jwt_secret = Some(SecretString::from(secret.to_owned()));
     config.settings = Settings { request_rate: RateLimit::per_minute(0), ..Settings::default() };
     let app = DevConnect::open(config).await?;

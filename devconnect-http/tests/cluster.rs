@@ -1,0 +1,436 @@
+//! Several instances of the real server binary sharing one MongoDB replica set and one
+//! Redis bus: what users on different instances see of each other.
+//!
+//! Needs `DEVCONNECT_TEST_REDIS_URL` and `DEVCONNECT_TEST_MONGODB_RS_URL` (a replica set,
+//! the production topology): `scripts/with-jongodb.sh scripts/with-redis.sh cargo test
+//! -p devconnect-http --test cluster`. Without them the tests fail, saying so.
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use devconnect_core::{Me, RequestStatus, UserId};
+use devconnect_http::client::realtime::{self, ServerEvent};
+use devconnect_http::client::{Client, NewAccount};
+
+const JWT_SECRET: &str = "cluster-secret-cluster-secret-cluster-secret-01";
+const PASSWORD: &str = "Str0ng!pass";
+/// The presence expiry the instances run with; the tests wait at most this plus a
+/// margin for a killed instance's users to go offline.
+const EXPIRY_SECS: u64 = 3;
+/// Failure guard for events that should come promptly.
+const PROMPT: Duration = Duration::from_secs(10);
+
+fn env_or_fail(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run under scripts/with-redis.sh and scripts/with-jongodb.sh (see scripts/test.sh)")
+    })
+}
+
+/// One deployment: a fresh database and a fresh key prefix on the shared servers.
+struct Cluster {
+    dir: tempfile::TempDir,
+    database_url: String,
+    bus_url: String,
+    prefix: String,
+}
+
+impl Cluster {
+    fn new() -> Self {
+        Self::with_bus(env_or_fail("DEVCONNECT_TEST_REDIS_URL"))
+    }
+
+    fn with_bus(bus_url: String) -> Self {
+        let mongo = env_or_fail("DEVCONNECT_TEST_MONGODB_RS_URL");
+        let (base, query) = mongo.split_once('?').map_or((mongo.as_str(), ""), |(b, q)| (b, q));
+        let id = UserId::new();
+        let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: format!("{}/dc_cluster_{id}{query}", base.trim_end_matches('/')),
+            bus_url,
+            prefix: format!("dctest-{id}"),
+        }
+    }
+
+    /// Starts an instance on a free port; returns once it is serving and on the bus.
+    async fn start(&self, name: &str) -> Instance {
+        let port = free_port();
+        let data_dir = self.dir.path().join(name);
+        let args: Vec<String> = [
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            &data_dir.display().to_string(),
+            "--database-url",
+            &self.database_url,
+            "--jwt-secret",
+            JWT_SECRET,
+            "--bus-url",
+            &self.bus_url,
+            "--bus-prefix",
+            &self.prefix,
+            "--presence-expiry-secs",
+            &EXPIRY_SECS.to_string(),
+            "--auth-rate-per-addr",
+            "0",
+            "--login-rate",
+            "0",
+            "--message-rate",
+            "0",
+            "--request-rate",
+            "0",
+            "--log",
+            "info,devconnect_http::access=warn",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        let instance = Instance::spawn(&args, &self.dir.path().join(format!("{name}.log")));
+        instance.wait_healthy().await;
+        instance
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A server process; killed (SIGKILL) when dropped.
+struct Instance {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Instance {
+    fn spawn(args: &[String], log: &Path) -> Self {
+        let bind = &args[1];
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_devconnect-http"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        Self { child, url: format!("http://{bind}"), log: log.to_owned() }
+    }
+
+    /// Waits until `/healthz` answers with the bus connected.
+    async fn wait_healthy(&self) {
+        let url = format!("{}/healthz", self.url);
+        let http = self.client().http().clone();
+        let started = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                if let Ok(response) = http.get(&url).send().await {
+                    let health: serde_json::Value = response.json().await.unwrap_or_default();
+                    if health["bus"] == "connected" {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert!(started.is_ok(), "instance {} did not start: {}", self.url, self.logs());
+    }
+
+    /// `/healthz` as JSON.
+    async fn health(&self) -> serde_json::Value {
+        let http = self.client().http().clone();
+        http.get(format!("{}/healthz", self.url)).send().await.unwrap().json().await.unwrap()
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn client(&self) -> Client {
+        Client::new(&self.url).unwrap()
+    }
+
+    async fn user(&self, name: &str) -> (Client, Me) {
+        let client = self.client();
+        let account = NewAccount {
+            first_name: name.to_owned(),
+            last_name: "Tester".to_owned(),
+            email: format!("{}-{}@example.com", name.to_lowercase(), UserId::new()),
+            password: PASSWORD.to_owned(),
+            age: None,
+            gender: None,
+            about: None,
+            skills: Vec::new(),
+            photo: None,
+        };
+        let me = client.signup(&account).await.unwrap().user;
+        (client, me)
+    }
+
+    async fn socket(&self, client: &Client) -> realtime::Client {
+        realtime::connect(&self.url, &client.token().unwrap(), None).await.unwrap()
+    }
+
+    /// SIGKILL: no goodbye to anyone.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn next_matching_within(
+    socket: &mut realtime::Client,
+    within: Duration,
+    mut pick: impl FnMut(&ServerEvent) -> bool,
+) -> ServerEvent {
+    let found = tokio::time::timeout(within, async {
+        loop {
+            let event = socket.next_event().await.expect("the socket closed");
+            if pick(&event) {
+                return event;
+            }
+        }
+    })
+    .await;
+    found.expect("the expected event did not come")
+}
+
+async fn next_matching(socket: &mut realtime::Client, pick: impl FnMut(&ServerEvent) -> bool) -> ServerEvent {
+    next_matching_within(socket, PROMPT, pick).await
+}
+
+fn online_users_are(expected: &[UserId]) -> impl FnMut(&ServerEvent) -> bool + '_ {
+    move |event| {
+        matches!(event, ServerEvent::OnlineUsers(ids)
+            if ids.len() == expected.len() && expected.iter().all(|e| ids.contains(e)))
+    }
+}
+
+/// Ada on instance A and Bob on instance B become connected (request sent on A,
+/// accepted on B) with a socket each; returns once each sees the other online.
+async fn connected_across(
+    a: &Instance,
+    b: &Instance,
+) -> ((Client, Me, realtime::Client), (Client, Me, realtime::Client)) {
+    let (ada, ada_me) = a.user("Ada").await;
+    let (bob, bob_me) = b.user("Bob").await;
+    let (ada_id, bob_id) = (ada_me.profile.id, bob_me.profile.id);
+    let mut ada_socket = a.socket(&ada).await;
+    let mut bob_socket = b.socket(&bob).await;
+    next_matching(&mut ada_socket, online_users_are(&[ada_id])).await;
+    next_matching(&mut bob_socket, online_users_are(&[bob_id])).await;
+
+    let request = ada.send_request(RequestStatus::Interested, bob_id, Some("Hi from A")).await.unwrap();
+    let received = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::ConnectionRequest(_))).await;
+    assert!(matches!(&received, ServerEvent::ConnectionRequest(r) if r.id == request.id), "{received:?}");
+
+    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+    let accepted = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::ConnectionAccepted(_))).await;
+    assert!(matches!(&accepted, ServerEvent::ConnectionAccepted(r) if r.id == request.id), "{accepted:?}");
+    next_matching(&mut ada_socket, online_users_are(&[ada_id, bob_id])).await;
+    next_matching(&mut bob_socket, online_users_are(&[ada_id, bob_id])).await;
+    ((ada, ada_me, ada_socket), (bob, bob_me, bob_socket))
+}
+
+#[tokio::test]
+async fn users_on_two_instances_see_requests_presence_messages_and_typing() {
+    let cluster = Cluster::new();
+    let a = cluster.start("a").await;
+    let b = cluster.start("b").await;
+    assert_eq!(a.health().await["bus"], "connected");
+    let ((ada, ada_me, mut ada_socket), (bob, bob_me, mut bob_socket)) = connected_across(&a, &b).await;
+    let (ada_id, bob_id) = (ada_me.profile.id, bob_me.profile.id);
+
+    // REST on A → Bob's socket on B, and the echo to Ada's own socket; twice, so a
+    // duplicate delivery would show up as the first message arriving again.
+    let first = ada.send_message(bob_id, "one, over REST on A", None).await.unwrap().message;
+    let second = ada.send_message(bob_id, "two, over REST on A", None).await.unwrap().message;
+    for socket in [&mut bob_socket, &mut ada_socket] {
+        let got = next_matching(socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+        assert_eq!(got, ServerEvent::NewMessage(first.clone()));
+        let got = next_matching(socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+        assert_eq!(got, ServerEvent::NewMessage(second.clone()));
+    }
+
+    // Socket on B → Ada's socket on A.
+    let reply = bob_socket.send_message(ada_id, "reply over the socket on B", Some("r-1")).await.unwrap();
+    let got = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(got, ServerEvent::NewMessage(reply.clone()));
+    assert_eq!(ada.history(bob_id, None, None).await.unwrap(), vec![first, second, reply]);
+
+    // Typing and read receipts cross too.
+    bob_socket.typing(ada_id, true).await.unwrap();
+    let typing = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::Typing { .. })).await;
+    assert_eq!(typing, ServerEvent::Typing { user_id: bob_id, typing: true });
+    let up_to = ada.mark_read(bob_id).await.unwrap();
+    let read = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::MessagesRead { .. })).await;
+    assert_eq!(read, ServerEvent::MessagesRead { user_id: ada_id, up_to: up_to.unwrap() });
+
+    // Presence through REST too: each sees the other online, though on another instance.
+    assert!(ada.chat_partners().await.unwrap().iter().all(|p| p.online));
+    assert!(bob.chat_partners().await.unwrap().iter().all(|p| p.online));
+
+    // Bob's last socket closes on B: Ada, on A, sees him go offline.
+    bob_socket.close().await;
+    next_matching(&mut ada_socket, online_users_are(&[ada_id])).await;
+    assert!(ada.chat_partners().await.unwrap().iter().all(|p| !p.online));
+}
+
+#[tokio::test]
+async fn logout_and_password_change_on_one_instance_close_sockets_on_the_other() {
+    let cluster = Cluster::new();
+    let a = cluster.start("a").await;
+    let b = cluster.start("b").await;
+    let (ada, _) = a.user("Ada").await;
+    let mut on_b = b.socket(&ada).await;
+    next_matching(&mut on_b, |e| matches!(e, ServerEvent::OnlineUsers(_))).await;
+    ada.logout().await.unwrap();
+    let ended = next_matching(&mut on_b, |e| matches!(e, ServerEvent::SessionEnded { .. })).await;
+    assert!(matches!(&ended, ServerEvent::SessionEnded { code, .. } if code == "token_revoked"), "{ended:?}");
+
+    let (bob, bob_me) = b.user("Bob").await;
+    let mut on_a = a.socket(&bob).await;
+    next_matching(&mut on_a, |e| matches!(e, ServerEvent::OnlineUsers(_))).await;
+    let fresh = b.client();
+    fresh.login(&bob_me.email, PASSWORD).await.unwrap();
+    fresh.change_password(PASSWORD, "N3w!password").await.unwrap();
+    let ended = next_matching(&mut on_a, |e| matches!(e, ServerEvent::SessionEnded { .. })).await;
+    assert!(matches!(&ended, ServerEvent::SessionEnded { code, .. } if code == "token_revoked"), "{ended:?}");
+    drop(bob);
+}
+
+#[tokio::test]
+async fn a_killed_instances_users_go_offline_and_a_restart_leaves_no_ghost() {
+    let cluster = Cluster::new();
+    let a = cluster.start("a").await;
+    let mut b = cluster.start("b").await;
+    let ((ada, ada_me, mut ada_socket), (bob, bob_me, bob_socket)) = connected_across(&a, &b).await;
+    let (ada_id, bob_id) = (ada_me.profile.id, bob_me.profile.id);
+
+    b.kill();
+    drop(bob_socket);
+    let bound = Duration::from_secs(EXPIRY_SECS + 5);
+    next_matching_within(&mut ada_socket, bound, online_users_are(&[ada_id])).await;
+    assert!(ada.chat_partners().await.unwrap().iter().all(|p| !p.online));
+
+    // A kept working throughout: messages are stored and reach Ada's own socket.
+    let sent = ada.send_message(bob_id, "while B is down", None).await.unwrap().message;
+    let echo = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(echo, ServerEvent::NewMessage(sent.clone()));
+    assert_eq!(a.health().await["status"], "ok");
+
+    // B comes back (a new process): Bob is online again, then offline when he leaves,
+    // with nothing left behind by the killed process.
+    let b = cluster.start("b").await;
+    let bob = b.client().with_token(bob.token());
+    let mut bob_socket = b.socket(&bob).await;
+    let missed = bob.sync(None, None).await.unwrap().messages;
+    assert_eq!(missed, vec![sent]);
+    next_matching(&mut ada_socket, online_users_are(&[ada_id, bob_id])).await;
+    next_matching(&mut bob_socket, online_users_are(&[ada_id, bob_id])).await;
+    bob_socket.close().await;
+    next_matching(&mut ada_socket, online_users_are(&[ada_id])).await;
+    assert!(ada.chat_partners().await.unwrap().iter().all(|p| !p.online));
+}
+
+/// A private Redis the test can stop and start again on the same port.
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Redis {
+    async fn start(port: u16) -> Self {
+        let server = env_or_fail("DEVCONNECT_TEST_REDIS_SERVER");
+        let child = Command::new(server)
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let ready = tokio::time::timeout(PROMPT, async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(ready.is_ok(), "redis-server did not start");
+        Self { child: Some(child), port }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn wait_for_status(instance: &Instance, status: &str, bus: &str) {
+    let reached = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let health = instance.health().await;
+            if health["status"] == status && health["bus"] == bus {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(reached.is_ok(), "/healthz never reported {status}/{bus}: {}", instance.health().await);
+}
+
+#[tokio::test]
+async fn without_redis_an_instance_serves_its_own_clients_reports_degraded_and_recovers() {
+    let mut redis = Redis::start(free_port()).await;
+    let cluster = Cluster::with_bus(redis.url());
+    let a = cluster.start("a").await;
+    let (ada, ada_me) = a.user("Ada").await;
+    let (bob, bob_me) = a.user("Bob").await;
+    let request = ada.send_request(RequestStatus::Interested, bob_me.profile.id, None).await.unwrap();
+    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+    let mut ada_socket = a.socket(&ada).await;
+    let mut bob_socket = a.socket(&bob).await;
+    let both = [ada_me.profile.id, bob_me.profile.id];
+    next_matching(&mut bob_socket, online_users_are(&both)).await;
+    wait_for_status(&a, "ok", "connected").await;
+
+    redis.kill();
+    wait_for_status(&a, "degraded", "unavailable").await;
+    // REST and local sockets keep working: stored, answered, delivered.
+    let sent = ada.send_message(bob_me.profile.id, "Redis is down", None).await.unwrap().message;
+    let got = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(got, ServerEvent::NewMessage(sent.clone()));
+    let echo = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::NewMessage(_))).await;
+    assert_eq!(echo, ServerEvent::NewMessage(sent));
+
+    // Redis comes back empty: the instance reconnects and registers its users again,
+    // so an instance started now sees them online.
+    let _redis = Redis::start(redis.port).await;
+    wait_for_status(&a, "ok", "connected").await;
+    let b = cluster.start("b").await;
+    let bob_on_b = b.client().with_token(bob.token());
+    let registered = tokio::time::timeout(PROMPT, async {
+        while !bob_on_b.chat_partners().await.unwrap().iter().all(|p| p.online) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(registered.is_ok(), "Ada's presence was not registered again after the outage");
+}
