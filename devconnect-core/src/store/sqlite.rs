@@ -7,17 +7,19 @@
 //! becomes free runs in one transaction, each in its own savepoint (so one failing write
 //! never undoes another), and all of them are answered after the one commit and fsync.
 //! Under load that turns N fsyncs into one; alone, a write still commits immediately.
-//! Reads use a small pool of read-only connections that WAL lets run beside the writer,
-//! on the blocking pool.
+//! Reads run beside the writer (WAL allows it) on a few reader threads of their own,
+//! each with one read-only connection, all taking reads from one queue. Their own
+//! threads rather than tokio's blocking pool: under a burst of reads (a thousand
+//! sockets connecting at once) that pool starts a thread for nearly every queued read
+//! and keeps them around, each with its stack and allocator arena.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use bson::oid::ObjectId;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
-use tokio::sync::Semaphore;
 
 use super::{
     AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, Store, UserRecord, pair_key,
@@ -27,7 +29,13 @@ use crate::connection::{ConnectionRequest, RequestStatus};
 use crate::profile::{Gender, Me, Profile, ProfileUpdate, skill_key};
 use crate::{Error, MessageId, RequestId, Result, UserId};
 
-const MAX_READERS: usize = 8;
+/// Reader threads (and read-only connections) per core: reads are short and mostly
+/// CPU-bound (the OS caches the file), and each reader caches pages of its own.
+const READERS_PER_CORE: usize = 2;
+/// Upper bound of each reader's page cache (KiB). Every reader ends up caching much the
+/// same hot pages; beyond this they are read again from the OS page cache, which holds
+/// one copy for all.
+const READER_CACHE_KIB: i64 = 1024;
 /// Most writes committed together (bounds the latency one commit adds to the first).
 const MAX_GROUP: usize = 256;
 
@@ -131,13 +139,14 @@ pub struct SqliteStore {
 /// to do once the group's commit is known.
 type Job = Box<dyn FnOnce(&mut Connection) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(std::result::Result<(), &rusqlite::Error>) + Send>;
+/// A read for a reader thread.
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 struct Db {
     writer: std::sync::mpsc::Sender<Job>,
-    /// `None` for an in-memory database, whose only connection is the writer.
-    path: Option<PathBuf>,
-    readers: Mutex<Vec<Connection>>,
-    reader_slots: Semaphore,
+    /// The reader threads' queue: `None` for an in-memory database, whose only
+    /// connection is the writer, and once the store is closed.
+    readers: Mutex<Option<std::sync::mpsc::Sender<ReadJob>>>,
 }
 
 impl SqliteStore {
@@ -158,7 +167,7 @@ impl SqliteStore {
         .await
         .map_err(Error::internal)?
         .map_err(Error::internal)?;
-        Ok(Self::from_writer(writer, Some(path)))
+        Ok(Self::from_writer(writer, Some(&path)))
     }
 
     /// A private in-memory database, for tests.
@@ -168,22 +177,30 @@ impl SqliteStore {
         Ok(Self::from_writer(conn, None))
     }
 
-    fn from_writer(writer: Connection, path: Option<PathBuf>) -> Self {
+    fn from_writer(writer: Connection, path: Option<&Path>) -> Self {
         let (jobs, queue) = std::sync::mpsc::channel();
-        // The thread ends when the store (the last sender) is dropped.
+        // Each thread ends when the store (its queue's last sender) is dropped or closed.
         let spawned =
             std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || write_loop(writer, &queue));
         if let Err(err) = spawned {
             tracing::error!(%err, "could not start the SQLite writer thread; writes will fail");
         }
-        Self {
-            db: Arc::new(Db {
-                writer: jobs,
-                path,
-                readers: Mutex::default(),
-                reader_slots: Semaphore::new(MAX_READERS),
-            }),
-        }
+        let readers = path.map(|path| {
+            let (reads, queue) = std::sync::mpsc::channel();
+            let queue = Arc::new(Mutex::new(queue));
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            for i in 0..(cores * READERS_PER_CORE).clamp(2, 16) {
+                let (path, queue) = (path.to_path_buf(), Arc::clone(&queue));
+                let spawned = std::thread::Builder::new()
+                    .name(format!("sqlite-reader-{i}"))
+                    .spawn(move || read_loop(&path, &queue));
+                if let Err(err) = spawned {
+                    tracing::error!(%err, "could not start a SQLite reader thread");
+                }
+            }
+            reads
+        });
+        Self { db: Arc::new(Db { writer: jobs, readers: Mutex::new(readers) }) }
     }
 
     async fn write<T, F>(&self, f: F) -> Result<T>
@@ -214,23 +231,17 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        if self.db.path.is_none() {
+        let Some(readers) = lock(&self.db.readers).clone() else {
             return self.write(move |conn| f(conn)).await;
-        }
-        let _slot = self.db.reader_slots.acquire().await.map_err(Error::internal)?;
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || {
-            let pooled = lock(&db.readers).pop();
-            let conn = match pooled {
-                Some(conn) => conn,
-                None => open_reader(db.path.as_deref().unwrap_or(Path::new(""))).map_err(Error::internal)?,
-            };
-            let result = f(&conn);
-            lock(&db.readers).push(conn);
-            result
-        })
-        .await
-        .map_err(Error::internal)?
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = reply.send(f(conn));
+        });
+        readers.send(job).map_err(|_| Error::internal("the SQLite reader threads are gone"))?;
+        // A dropped reply means the read never ran to the end (it panicked, or no
+        // connection could be opened; both are logged).
+        answer.await.map_err(|_| Error::internal("a SQLite read did not complete"))?
     }
 }
 
@@ -268,6 +279,30 @@ fn write_loop(mut conn: Connection, queue: &std::sync::mpsc::Receiver<Job>) {
     }
 }
 
+/// A reader thread: runs reads from the shared queue on its own connection. The
+/// connection is opened at once, so its fixed cost (caches, parsed schema) is paid at
+/// startup rather than by the first requests; if that fails, the next read tries again.
+fn read_loop(path: &Path, queue: &Mutex<std::sync::mpsc::Receiver<ReadJob>>) {
+    let mut conn = open_reader(path).inspect_err(|err| tracing::warn!(%err, "could not open a SQLite reader")).ok();
+    loop {
+        // The guard is a temporary: the lock is released as soon as a job is taken.
+        let Ok(job) = lock(queue).recv() else { return };
+        let conn = match &mut conn {
+            Some(conn) => conn,
+            None => match open_reader(path) {
+                Ok(opened) => conn.insert(opened),
+                Err(err) => {
+                    tracing::error!(%err, "could not open a SQLite reader connection");
+                    continue;
+                }
+            },
+        };
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))).is_err() {
+            tracing::error!("a SQLite read panicked");
+        }
+    }
+}
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // FULL: the WAL is fsynced at every commit, so an acknowledged write survives even
     // a power loss, not only a process crash.
@@ -284,7 +319,10 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Reads the schema now rather than in the first request.
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
     Ok(conn)
 }
 
@@ -435,7 +473,8 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) -> Result<()> {
-        lock(&self.db.readers).clear();
+        // Ends the reader threads once the reads already queued are done.
+        lock(&self.db.readers).take();
         // Waits for every queued write; SQLite checkpoints the WAL when the writer
         // connection closes with the store.
         self.write(|_| Ok(())).await
