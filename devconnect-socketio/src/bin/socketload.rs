@@ -130,26 +130,28 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     let pids: Vec<u32> = servers.iter().map(|s| s.0.id()).collect();
     // Every instance's memory together.
-    let rss = || -> Result<u64, BoxError> { pids.iter().map(|p| vm_rss_kb(*p)).sum() };
+    let memory = || -> Result<Memory, BoxError> {
+        pids.iter().try_fold(Memory::default(), |sum, pid| Ok(sum.plus(&Memory::of(*pid)?)))
+    };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let url_of = |i: usize| base_urls[i % base_urls.len()].clone();
     if args.warm {
         // Connect and close every socket once, so the store's page cache already holds
         // these users and the heap has grown: the figure below is then the marginal cost
         // of a socket (it under-counts by whatever freed memory the allocator reuses).
-        let rss_cold = rss()?;
+        let cold = memory()?;
         let mut warm = Vec::with_capacity(users.len());
         for (i, (_, token)) in users.iter().enumerate() {
             warm.push(client::connect(&url_of(i), token, None).await.map_err(|e| format!("connect: {e}"))?);
         }
-        let rss_warm = rss()?;
+        let warm_rss = memory()?.rss;
         for socket in warm {
             socket.close().await;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
-        println!("warm-up: VmRSS {rss_cold} KiB before, {rss_warm} KiB with {} sockets", users.len());
+        println!("warm-up: VmRSS {} KiB before, {warm_rss} KiB with {} sockets", cold.rss, users.len());
     }
-    let rss_before = rss()?;
+    let before = memory()?;
 
     // Connect every socket; each reader task reports received messages' latency.
     let epoch = Instant::now();
@@ -183,12 +185,23 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     println!("connected {} sockets in {:.1} s", emitters.len(), connect_started.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_after = rss()?;
+    let after = memory()?;
     let sockets = emitters.len();
     #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
-    let per_socket = (rss_after.saturating_sub(rss_before)) as f64 / sockets as f64;
+    let per_socket = |before: u64, after: u64| after.saturating_sub(before) as f64 / sockets as f64;
     println!(
-        "server VmRSS: {rss_before} KiB before, {rss_after} KiB with {sockets} idle sockets: {per_socket:.2} KiB per socket"
+        "server VmRSS: {} KiB before, {} KiB with {sockets} idle sockets: {:.2} KiB per socket",
+        before.rss,
+        after.rss,
+        per_socket(before.rss, after.rss)
+    );
+    println!(
+        "  of which anonymous (heap, stacks) {:.2} KiB and file-backed (code paged in) {:.2} KiB per socket; \
+         threads {} -> {}",
+        per_socket(before.anon, after.anon),
+        per_socket(before.file, after.file),
+        before.threads,
+        after.threads
     );
 
     // Messages: the even user of each pair sends to the odd one, round robin.
@@ -317,8 +330,36 @@ async fn wait_healthy(bind: &str) -> Result<(), BoxError> {
     Err("the server did not become healthy".into())
 }
 
-fn vm_rss_kb(pid: u32) -> Result<u64, BoxError> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).ok_or("no VmRSS")?;
-    Ok(line.split_whitespace().nth(1).ok_or("bad VmRSS")?.parse()?)
+/// A server's memory (KiB) and thread count, from `/proc/PID/status`.
+#[derive(Clone, Copy, Default)]
+struct Memory {
+    rss: u64,
+    anon: u64,
+    file: u64,
+    threads: u64,
+}
+
+impl Memory {
+    fn of(pid: u32) -> Result<Self, BoxError> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let field = |name: &str| -> Result<u64, BoxError> {
+            let line = status.lines().find(|l| l.starts_with(name)).ok_or_else(|| format!("no {name}"))?;
+            Ok(line.split_whitespace().nth(1).ok_or_else(|| format!("bad {name}"))?.parse()?)
+        };
+        Ok(Self {
+            rss: field("VmRSS:")?,
+            anon: field("RssAnon:")?,
+            file: field("RssFile:")?,
+            threads: field("Threads:")?,
+        })
+    }
+
+    fn plus(self, other: &Self) -> Self {
+        Self {
+            rss: self.rss + other.rss,
+            anon: self.anon + other.anon,
+            file: self.file + other.file,
+            threads: self.threads + other.threads,
+        }
+    }
 }
