@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::media::Upload;
-use crate::realtime::Event;
+use crate::realtime::{Event, ReadReceipt};
 use crate::store::{Inserted, NewMessageRecord};
 use crate::{DevConnect, Error, MessageId, Profile, Result, UserId};
 
@@ -232,7 +232,11 @@ impl DevConnect {
         }
         let up_to = self.inner.store.mark_read(me, other, crate::now()).await?;
         if let Some(up_to) = up_to {
-            self.inner.broker.deliver(&self.inner.hub, &[other], &Event::MessagesRead { user_id: me, up_to });
+            self.inner.broker.deliver(
+                &self.inner.hub,
+                &[other],
+                &Event::MessagesRead(Box::new(ReadReceipt { user_id: me, up_to })),
+            );
         }
         Ok(up_to)
     }

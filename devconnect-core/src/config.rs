@@ -237,7 +237,8 @@ pub struct Settings {
     pub upload_limit: usize,
     /// Password hashes computed at once. Default: the number of cores less one (at least 1).
     pub hash_concurrency: usize,
-    /// Events buffered per subscription before a slow subscriber is ended. Default 256.
+    /// Events buffered per subscription before a slow subscriber is ended (1 to 2^20).
+    /// Default 256.
     pub event_queue: usize,
     /// Messages one user may send per minute. Default 120.
     pub message_rate: RateLimit,

@@ -65,7 +65,7 @@ pub use ids::{MessageId, RequestId, UserId};
 pub use limits::RateLimit;
 pub use media::{LocalMedia, MediaStore, Upload};
 pub use profile::{Gender, Me, Profile, ProfileEdit};
-pub use realtime::{EndReason, Event, Subscription};
+pub use realtime::{EndReason, Event, ReadReceipt, Subscription};
 pub use store::Store;
 
 use auth::Credentials;

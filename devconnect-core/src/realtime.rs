@@ -8,7 +8,10 @@
 //!
 //! Each subscription has a bounded queue. A subscriber that falls that far behind is
 //! ended (reason [`EndReason::Lagged`]) rather than buffering without bound or slowing
-//! anyone else; it reconnects and catches up with [`DevConnect::sync`].
+//! anyone else; it reconnects and catches up with [`DevConnect::sync`]. The queue is a
+//! `futures-channel` one, which allocates per queued event: an idle subscription costs
+//! a few hundred bytes, where tokio's channel preallocates a 32-event block and a
+//! cache-padded header (about 1 KiB), and most of the time the queue is empty.
 //!
 //! With several server instances (a bus URL, see [`crate::bus`]), the hub still holds
 //! only this process's subscriptions; presence is shared through the bus instead: the
@@ -22,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 
+use futures_core::Stream as _;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Sleep;
@@ -57,14 +61,22 @@ pub enum Event {
         /// Whether they are typing now.
         typing: bool,
     },
-    /// A connection read my messages up to and including `up_to`.
-    #[serde(rename_all = "camelCase")]
-    MessagesRead {
-        /// Who read them.
-        user_id: UserId,
-        /// The newest message they read.
-        up_to: MessageId,
-    },
+    /// A connection read my messages. Boxed so that every [`Event`] is 16 bytes: each
+    /// subscription's queue allocates its slots in blocks of 32 events.
+    MessagesRead(Box<ReadReceipt>),
+}
+
+// Keep it small: see `MessagesRead`.
+const _: () = assert!(std::mem::size_of::<Event>() <= 16);
+
+/// What [`Event::MessagesRead`] carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadReceipt {
+    /// Who read them.
+    pub user_id: UserId,
+    /// The newest message they read (and every one before it).
+    pub up_to: MessageId,
 }
 
 impl Event {
@@ -77,7 +89,7 @@ impl Event {
             Self::ConnectionRequest(_) => "connectionRequest",
             Self::ConnectionAccepted(_) => "connectionAccepted",
             Self::Typing { .. } => "typing",
-            Self::MessagesRead { .. } => "messagesRead",
+            Self::MessagesRead(_) => "messagesRead",
         }
     }
 }
@@ -108,7 +120,7 @@ impl EndReason {
 
 struct Sub {
     id: u64,
-    tx: mpsc::Sender<Event>,
+    tx: futures_channel::mpsc::Sender<Event>,
     token: Option<(String, i64)>,
     ended: Arc<OnceLock<EndReason>>,
 }
@@ -151,7 +163,12 @@ impl Hub {
     /// A hub whose presence changes are reported to `shared` instead of being sent to
     /// local connections (several instances: the bus decides what is a change).
     pub(crate) fn with_presence(queue_capacity: usize, shared: PresenceSink) -> Self {
-        Self { users: Mutex::default(), next_id: AtomicU64::new(1), queue_capacity: queue_capacity.max(1), shared }
+        Self {
+            users: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            queue_capacity: queue_capacity.clamp(1, 1 << 20),
+            shared,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Users> {
@@ -161,7 +178,8 @@ impl Hub {
     }
 
     fn subscribe(self: &Arc<Self>, user: UserId, session: Option<&Session>, connections: Vec<UserId>) -> Subscription {
-        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        // The channel holds one event per sender above its buffer: `queue_capacity` in all.
+        let (tx, rx) = futures_channel::mpsc::channel(self.queue_capacity - 1);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let ended = Arc::new(OnceLock::new());
         let sub =
@@ -177,7 +195,8 @@ impl Hub {
                     send_to(&mut users, *c, &event, None);
                 }
             }
-            users.insert(user, Online { subs: Vec::new(), connections });
+            // Most users have one socket open: room for one, not Vec's default four.
+            users.insert(user, Online { subs: Vec::with_capacity(1), connections });
             crate::telemetry::user_online(); // metrics
         }
         if let Some(online) = users.get_mut(&user) {
@@ -288,14 +307,14 @@ fn send_to(users: &mut Users, user: UserId, event: &Event, shared: Option<&mpsc:
     let Some(online) = users.get_mut(&user) else { return };
     let mut lagged = Vec::new();
     // A dropped sender ends the stream; its `poll_event` then reports `Lagged`.
-    online.subs.retain(|sub| match sub.tx.try_send(event.clone()) {
+    online.subs.retain_mut(|sub| match sub.tx.try_send(event.clone()) {
         Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(err) if err.is_full() => {
             lagged.push(sub.id);
             false
         }
         // The receiver is gone; its guard removes it.
-        Err(mpsc::error::TrySendError::Closed(_)) => true,
+        Err(_) => true,
     });
     if !lagged.is_empty() {
         crate::telemetry::queue_drops(lagged.len()); // metrics
@@ -342,7 +361,7 @@ impl Drop for SubGuard {
 /// [`Subscription::end_reason`] then says which.
 pub struct Subscription {
     user: UserId,
-    rx: mpsc::Receiver<Event>,
+    rx: futures_channel::mpsc::Receiver<Event>,
     deadline: Option<Pin<Box<Sleep>>>,
     ended: Arc<OnceLock<EndReason>>,
     guard: SubGuard,
@@ -376,7 +395,7 @@ impl Subscription {
                 return Poll::Ready(None);
             }
         }
-        let polled = self.rx.poll_recv(cx);
+        let polled = Pin::new(&mut self.rx).poll_next(cx);
         if let Poll::Ready(None) = polled {
             let _ = self.ended.set(EndReason::Lagged);
         }

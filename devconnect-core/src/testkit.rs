@@ -844,7 +844,11 @@ pub async fn events_reach_the_right_people(store: Arc<dyn Store>) -> Result<()> 
     check(next_event(&mut ada_sub).await? == Event::Typing { user_id: bob, typing: true }, "typing")?;
     expect_code(app.typing(eve, ada, true).await, "forbidden", "typing to a stranger")?;
     app.mark_read(bob, ada).await?;
-    check(next_event(&mut ada_sub).await? == Event::MessagesRead { user_id: bob, up_to: m.id }, "read receipt")?;
+    check(
+        next_event(&mut ada_sub).await?
+            == Event::MessagesRead(Box::new(crate::ReadReceipt { user_id: bob, up_to: m.id })),
+        "read receipt",
+    )?;
     assert_quiet(&mut eve_sub).await?;
     assert_quiet(&mut bob_sub).await
 }

@@ -128,8 +128,8 @@ impl From<Event> for pb::Event {
             Event::ConnectionRequest(r) => Kind::ConnectionRequest(unshare(r).into()),
             Event::ConnectionAccepted(r) => Kind::ConnectionAccepted(unshare(r).into()),
             Event::Typing { user_id, typing } => Kind::Typing(pb::Typing { user_id: user_id.to_hex(), typing }),
-            Event::MessagesRead { user_id, up_to } => {
-                Kind::MessagesRead(pb::MessagesRead { user_id: user_id.to_hex(), up_to: up_to.to_hex() })
+            Event::MessagesRead(r) => {
+                Kind::MessagesRead(pb::MessagesRead { user_id: r.user_id.to_hex(), up_to: r.up_to.to_hex() })
             }
         };
         Self { kind: Some(kind) }

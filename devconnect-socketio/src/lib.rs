@@ -119,11 +119,9 @@ impl SocketIo {
                 let upgrade = hyper::upgrade::on(req);
                 tokio::spawn(async move {
                     match upgrade.await {
-                        Ok(upgraded) => {
-                            let socket = socket::run(inner, upgraded, token);
-                            tracing::trace!(task_bytes = std::mem::size_of_val(&socket), "socket opened");
-                            socket.await;
-                        }
+                        // Awaited in place: a `let` binding first would make the task
+                        // hold the socket's state twice.
+                        Ok(upgraded) => socket::run(inner, upgraded, token).await,
                         Err(err) => tracing::debug!(%err, "websocket upgrade failed"),
                     }
                 });

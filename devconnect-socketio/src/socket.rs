@@ -62,6 +62,13 @@ impl From<protocol::ProtocolError> for End {
     }
 }
 
+/// What woke the socket's loop.
+enum Wake {
+    Timer,
+    Event(Option<Event>),
+    Frame(Option<Result<WsMessage, WsError>>),
+}
+
 struct CountGuard<'a>(&'a AtomicUsize);
 
 impl Drop for CountGuard<'_> {
@@ -83,7 +90,9 @@ pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Opti
         .max_write_buffer_size(c.max_payload.max(256 * 1024))
         .max_message_size(Some(c.max_payload))
         .max_frame_size(Some(c.max_payload));
-    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config)).await;
+    // Boxed: held in place, this future's state would stay part of the socket's for
+    // its whole life.
+    let ws = Box::pin(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))).await;
     let mut conn = Conn { ws, inner: &inner, shutdown: inner.shutdown.subscribe(), user: None };
     let serving = Box::pin(conn.serve(query_token));
     tracing::trace!(serve_bytes = std::mem::size_of_val(&*serving), "serving");
@@ -107,6 +116,14 @@ struct Join {
     session: Session,
     subscription: Subscription,
     last_message_id: Option<MessageId>,
+}
+
+/// A live socket's state from the handshake.
+struct Live {
+    session: Session,
+    subscription: Subscription,
+    /// The position of the last message the catch-up delivered.
+    synced: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -133,13 +150,6 @@ struct TypingOut {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReadOut {
-    user_id: UserId,
-    up_to: MessageId,
-}
-
-#[derive(Serialize)]
 struct SessionEnded {
     code: &'static str,
     message: &'static str,
@@ -151,18 +161,11 @@ struct Success {
 }
 
 impl Conn<'_> {
-    async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
-        let c = &self.inner.config;
-        let open = serde_json::json!({
-            "sid": random_id(),
-            "upgrades": [],
-            "pingInterval": u64::try_from(c.ping_interval.as_millis()).unwrap_or(u64::MAX),
-            "pingTimeout": u64::try_from(c.ping_timeout.as_millis()).unwrap_or(u64::MAX),
-            "maxPayload": c.max_payload,
-        });
-        self.send(format!("0{open}")).await?;
-        let join = Box::pin(self.await_join(query_token.as_deref())).await?;
-        let Join { session, mut subscription, last_message_id } = join;
+    /// Everything before the socket is live: OPEN, a valid CONNECT, the online list and
+    /// the catch-up.
+    async fn open(&mut self, query_token: Option<String>) -> Result<Live, End> {
+        self.send(self.open_packet()).await?;
+        let Join { session, subscription, last_message_id } = Box::pin(self.await_join(query_token.as_deref())).await?;
         let me = session.user_id;
         self.user = Some(me);
         self.send(protocol::encode_connect(&serde_json::json!({ "sid": random_id() })).map_err(|e| internal(&e))?)
@@ -172,13 +175,28 @@ impl Conn<'_> {
             Some(after) => Box::pin(self.catch_up(me, after)).await?,
             None => None,
         };
+        Ok(Live { session, subscription, synced })
+    }
+
+    /// The live socket: pings, core events out, client events in.
+    async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
+        // Boxed, so that what only the handshake needs is gone once the socket is live.
+        let Live { session, mut subscription, synced } = Box::pin(self.open(query_token)).await?;
+        let me = session.user_id;
         let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
         let mut timer = Instant::now() + ping_interval;
         let mut awaiting_pong = false;
         loop {
-            tokio::select! {
+            // Only waits: the select's futures end with it, so the awaits below can
+            // reuse their space in this (long-lived) state.
+            let woke = tokio::select! {
                 () = closing(&mut self.shutdown) => return Err(End::Shutdown),
-                () = sleep_until(timer) => {
+                () = sleep_until(timer) => Wake::Timer,
+                event = subscription.next() => Wake::Event(event),
+                frame = self.ws.next() => Wake::Frame(frame),
+            };
+            match woke {
+                Wake::Timer => {
                     if awaiting_pong {
                         return Err(End::PingTimeout);
                     }
@@ -186,14 +204,14 @@ impl Conn<'_> {
                     awaiting_pong = true;
                     timer = Instant::now() + ping_timeout;
                 }
-                event = subscription.next() => match event {
+                Wake::Event(event) => match event {
                     Some(Event::Presence { .. }) => Box::pin(self.send_online(me)).await?,
                     // Already delivered by the catch-up.
                     Some(Event::NewMessage(m)) if synced.is_some_and(|seq| m.seq <= seq) => {}
                     Some(event) => Box::pin(self.send_event(&event)).await?,
                     None => return Err(End::Session(subscription.end_reason())),
                 },
-                frame = self.ws.next() => {
+                Wake::Frame(frame) => {
                     let Some(text) = read_text(frame)? else { continue };
                     match protocol::decode_engine(&text)? {
                         EnginePacket::Pong => {
@@ -212,6 +230,20 @@ impl Conn<'_> {
                 }
             }
         }
+    }
+
+    /// The Engine.IO OPEN packet. Built apart from `serve` so that no part of it stays
+    /// in the socket's state for the socket's whole life.
+    fn open_packet(&self) -> String {
+        let c = &self.inner.config;
+        let open = serde_json::json!({
+            "sid": random_id(),
+            "upgrades": [],
+            "pingInterval": u64::try_from(c.ping_interval.as_millis()).unwrap_or(u64::MAX),
+            "pingTimeout": u64::try_from(c.ping_timeout.as_millis()).unwrap_or(u64::MAX),
+            "maxPayload": c.max_payload,
+        });
+        format!("0{open}")
     }
 
     /// Waits for a CONNECT to the main namespace with a valid token; refusals are
@@ -314,9 +346,7 @@ impl Conn<'_> {
             Event::Typing { user_id, typing } => {
                 protocol::encode_event(name, &TypingOut { user_id: *user_id, typing: *typing }, None)
             }
-            Event::MessagesRead { user_id, up_to } => {
-                protocol::encode_event(name, &ReadOut { user_id: *user_id, up_to: *up_to }, None)
-            }
+            Event::MessagesRead(r) => protocol::encode_event(name, &**r, None),
             Event::Presence { .. } => return Ok(()),
         };
         self.send(frame.map_err(|e| internal(&e))?).await

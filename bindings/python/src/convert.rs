@@ -206,10 +206,10 @@ impl ToPy for Event {
                 dict.set_item("typing", typing)?;
                 dict.into_any()
             }
-            Self::MessagesRead { user_id, up_to } => {
+            Self::MessagesRead(read) => {
                 let dict = PyDict::new(py);
-                dict.set_item("userId", user_id.to_hex())?;
-                dict.set_item("upTo", up_to.to_hex())?;
+                dict.set_item("userId", read.user_id.to_hex())?;
+                dict.set_item("upTo", read.up_to.to_hex())?;
                 dict.into_any()
             }
         };

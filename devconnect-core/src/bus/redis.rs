@@ -573,7 +573,7 @@ mod tests {
             Event::NewMessage(Arc::new(message)),
             Event::Presence { user_id: ada, online: true },
             Event::Typing { user_id: ada, typing: false },
-            Event::MessagesRead { user_id: bob, up_to: MessageId::new() },
+            Event::MessagesRead(Box::new(crate::ReadReceipt { user_id: bob, up_to: MessageId::new() })),
         ];
         for event in events {
             let seq = if let Event::NewMessage(m) = &event { Some(m.seq) } else { None };
