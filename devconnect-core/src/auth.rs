@@ -144,34 +144,18 @@ pub fn check_password_strength(field: &'static str, password: &str) -> Result<()
     Ok(())
 }
 
-type HashJob = Box<dyn FnOnce() + Send>;
-
-/// Starts `n` hashing threads sharing one queue; they end when the sender is dropped.
-fn start_hashers(n: usize) -> Result<std::sync::mpsc::Sender<HashJob>> {
-    let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
-    let queue = Arc::new(std::sync::Mutex::new(queue));
-    for i in 0..n.max(1) {
-        let queue = Arc::clone(&queue);
-        std::thread::Builder::new()
-            .name(format!("argon2-{i}"))
-            .spawn(move || {
-                loop {
-                    let job = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => break,
-                    }
-                }
-            })
-            .map_err(Error::internal)?;
+/// A hashing thread's start: the lowest priority (niceness 19), so that when the
+/// machine is busy a storm of logins slows the logins rather than every other request.
+fn yield_to_requests() {
+    if let Err(err) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+        tracing::debug!(?err, "could not lower the priority of a hashing thread");
     }
-    Ok(jobs)
 }
 
 /// Password hashing and token signing, shared by every clone of the service.
 pub(crate) struct Credentials {
     argon2: Argon2<'static>,
-    hashers: std::sync::mpsc::Sender<HashJob>,
+    hashers: std::sync::mpsc::Sender<crate::workers::Job<()>>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -192,7 +176,7 @@ impl Credentials {
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         let mut credentials = Self {
             argon2,
-            hashers: start_hashers(hash_concurrency)?,
+            hashers: crate::workers::spawn("argon2", hash_concurrency, yield_to_requests).map_err(Error::internal)?,
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
             validation,
@@ -227,7 +211,7 @@ impl Credentials {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let this = Arc::clone(self);
         self.hashers
-            .send(Box::new(move || {
+            .send(Box::new(move |()| {
                 let _ = reply.send(f(&this));
             }))
             .map_err(|_| Error::internal("the password hashing threads are gone"))?;

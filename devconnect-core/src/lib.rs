@@ -47,6 +47,7 @@ pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod workers;
 
 use std::sync::Arc;
 

@@ -13,7 +13,7 @@
 //! sockets connecting at once) that pool starts a thread for nearly every queued read
 //! and keeps them around, each with its stack and allocator arena.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -27,7 +27,7 @@ use super::{
 use crate::chat::Message;
 use crate::connection::{ConnectionRequest, RequestStatus};
 use crate::profile::{Gender, Me, Profile, ProfileUpdate, skill_key};
-use crate::{Error, MessageId, RequestId, Result, UserId};
+use crate::{Error, MessageId, RequestId, Result, UserId, workers};
 
 /// Reader threads (and read-only connections) per core: reads are short and mostly
 /// CPU-bound (the OS caches the file), and each reader caches pages of its own.
@@ -139,14 +139,12 @@ pub struct SqliteStore {
 /// to do once the group's commit is known.
 type Job = Box<dyn FnOnce(&mut Connection) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(std::result::Result<(), &rusqlite::Error>) + Send>;
-/// A read for a reader thread.
-type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 struct Db {
     writer: std::sync::mpsc::Sender<Job>,
     /// The reader threads' queue: `None` for an in-memory database, whose only
     /// connection is the writer, and once the store is closed.
-    readers: Mutex<Option<std::sync::mpsc::Sender<ReadJob>>>,
+    readers: Mutex<Option<std::sync::mpsc::Sender<workers::Job<Reader>>>>,
 }
 
 impl SqliteStore {
@@ -185,20 +183,12 @@ impl SqliteStore {
         if let Err(err) = spawned {
             tracing::error!(%err, "could not start the SQLite writer thread; writes will fail");
         }
-        let readers = path.map(|path| {
-            let (reads, queue) = std::sync::mpsc::channel();
-            let queue = Arc::new(Mutex::new(queue));
+        let readers = path.and_then(|path| {
             let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-            for i in 0..(cores * READERS_PER_CORE).clamp(2, 16) {
-                let (path, queue) = (path.to_path_buf(), Arc::clone(&queue));
-                let spawned = std::thread::Builder::new()
-                    .name(format!("sqlite-reader-{i}"))
-                    .spawn(move || read_loop(&path, &queue));
-                if let Err(err) = spawned {
-                    tracing::error!(%err, "could not start a SQLite reader thread");
-                }
-            }
-            reads
+            let path = path.to_path_buf();
+            let open = move || Reader::open(path.clone());
+            let started = workers::spawn("sqlite-reader", (cores * READERS_PER_CORE).clamp(2, 16), open);
+            started.inspect_err(|err| tracing::error!(%err, "could not start the SQLite reader threads")).ok()
         });
         Self { db: Arc::new(Db { writer: jobs, readers: Mutex::new(readers) }) }
     }
@@ -235,12 +225,11 @@ impl SqliteStore {
             return self.write(move |conn| f(conn)).await;
         };
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: ReadJob = Box::new(move |conn| {
-            let _ = reply.send(f(conn));
+        let job: workers::Job<Reader> = Box::new(move |reader| {
+            let _ = reply.send(reader.connection().and_then(f));
         });
         readers.send(job).map_err(|_| Error::internal("the SQLite reader threads are gone"))?;
-        // A dropped reply means the read never ran to the end (it panicked, or no
-        // connection could be opened; both are logged).
+        // A dropped reply means the read panicked (logged).
         answer.await.map_err(|_| Error::internal("a SQLite read did not complete"))?
     }
 }
@@ -279,27 +268,25 @@ fn write_loop(mut conn: Connection, queue: &std::sync::mpsc::Receiver<Job>) {
     }
 }
 
-/// A reader thread: runs reads from the shared queue on its own connection. The
-/// connection is opened at once, so its fixed cost (caches, parsed schema) is paid at
-/// startup rather than by the first requests; if that fails, the next read tries again.
-fn read_loop(path: &Path, queue: &Mutex<std::sync::mpsc::Receiver<ReadJob>>) {
-    let mut conn = open_reader(path).inspect_err(|err| tracing::warn!(%err, "could not open a SQLite reader")).ok();
-    loop {
-        // The guard is a temporary: the lock is released as soon as a job is taken.
-        let Ok(job) = lock(queue).recv() else { return };
-        let conn = match &mut conn {
-            Some(conn) => conn,
-            None => match open_reader(path) {
-                Ok(opened) => conn.insert(opened),
-                Err(err) => {
-                    tracing::error!(%err, "could not open a SQLite reader connection");
-                    continue;
-                }
-            },
-        };
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))).is_err() {
-            tracing::error!("a SQLite read panicked");
+/// A reader thread's state: its read-only connection, opened when the thread starts
+/// (so its fixed cost, caches and parsed schema, is paid at startup rather than by the
+/// first requests) and again by the next read if that failed.
+struct Reader {
+    path: PathBuf,
+    conn: Option<Connection>,
+}
+
+impl Reader {
+    fn open(path: PathBuf) -> Self {
+        let conn = open_reader(&path).inspect_err(|err| tracing::warn!(%err, "could not open a SQLite reader")).ok();
+        Self { path, conn }
+    }
+
+    fn connection(&mut self) -> Result<&Connection> {
+        if self.conn.is_none() {
+            self.conn = Some(open_reader(&self.path).map_err(Error::internal)?);
         }
+        self.conn.as_ref().ok_or_else(|| Error::internal("no SQLite reader connection"))
     }
 }
 
