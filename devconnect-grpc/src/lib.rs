@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use devconnect_core::DevConnect;
+use devconnect_core::telemetry::prometheus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::transport::server::TcpIncoming;
@@ -112,9 +113,9 @@ impl Server {
         let reflection_v1alpha = reflection().build_v1alpha()?;
         if let Some(handle) = telemetry::prometheus() {
             if let Some(listener) = self.metrics {
-                tokio::spawn(telemetry::serve_metrics(listener, handle.clone(), stop_rx.clone()));
+                tokio::spawn(prometheus::serve(listener, handle.clone(), stop_rx.clone()));
             }
-            tokio::spawn(telemetry::background(self.app.clone(), handle, self.engagement_refresh, stop_rx.clone()));
+            tokio::spawn(prometheus::maintain(self.app.clone(), handle, self.engagement_refresh, stop_rx.clone()));
         }
         let api = DevConnectServiceServer::new(Api::new(self.app, stop_rx))
             .max_decoding_message_size(self.limits.max_request_bytes)

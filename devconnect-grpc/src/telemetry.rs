@@ -1,21 +1,18 @@
 //! Prometheus metrics of the gRPC server: calls by method and status code (a tower
 //! layer that reads the `grpc-status` of each response, in its headers or trailers),
-//! open `Subscribe` streams, and the metrics endpoint on its own address.
+//! and open `Subscribe` streams. The recorder and the metrics endpoint on its own
+//! address are the core's ([`devconnect_core::telemetry::prometheus`]).
 
 use std::collections::HashSet;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::Full;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use prost::Message as _;
-use tokio::sync::watch;
 
 /// Counter: calls, labels `method` (`/package.Service/Method`) and `code` (`Ok`,
 /// `NotFound`, …; `Cancelled` when the client went away first).
@@ -27,39 +24,16 @@ pub const GRPC_STREAMS: &str = "devconnect_grpc_streams";
 /// The `method` label of calls to paths the server does not serve.
 pub const UNKNOWN_METHOD: &str = "unknown";
 
-const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-
-/// The process's Prometheus handle, installing the recorder on first use; `None` if
-/// another recorder was installed first.
+/// The process's Prometheus handle (the core's, shared with any other server in the
+/// process), with this server's metrics registered; `None` if another recorder was
+/// installed first.
 pub fn prometheus() -> Option<PrometheusHandle> {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let installed = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full(GRPC_DURATION.to_owned()), BUCKETS)
-                .and_then(|b| {
-                    b.set_buckets_for_metric(
-                        Matcher::Full(devconnect_core::telemetry::STORE_DURATION.to_owned()),
-                        devconnect_core::telemetry::STORE_BUCKETS,
-                    )
-                })
-                .and_then(PrometheusBuilder::install_recorder);
-            match installed {
-                Ok(handle) => {
-                    devconnect_core::telemetry::register();
-                    metrics::describe_counter!(GRPC_CALLS, "gRPC calls by method and status code");
-                    metrics::describe_histogram!(GRPC_DURATION, metrics::Unit::Seconds, "gRPC call duration by method");
-                    metrics::describe_gauge!(GRPC_STREAMS, "Open Subscribe streams");
-                    metrics::gauge!(GRPC_STREAMS).increment(0.0);
-                    Some(handle)
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "no Prometheus metrics: could not install the recorder");
-                    None
-                }
-            }
-        })
-        .clone()
+    let handle = devconnect_core::telemetry::prometheus::handle()?;
+    metrics::describe_counter!(GRPC_CALLS, "gRPC calls by method and status code");
+    metrics::describe_histogram!(GRPC_DURATION, metrics::Unit::Seconds, "gRPC call duration by method");
+    metrics::describe_gauge!(GRPC_STREAMS, "Open Subscribe streams");
+    metrics::gauge!(GRPC_STREAMS).increment(0.0);
+    Some(handle)
 }
 
 /// The paths this server serves, so a `method` label can only be one of them.
@@ -214,78 +188,6 @@ impl<B: Body + Unpin> Body for MeteredBody<B> {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-/// Serves `GET /metrics` on `listener` until `shutdown` flips; other paths get 404.
-pub(crate) async fn serve_metrics(
-    listener: tokio::net::TcpListener,
-    handle: PrometheusHandle,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-    let mut stop = Box::pin(async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    });
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                };
-                let handle = handle.clone();
-                let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let handle = handle.clone();
-                    async move { Ok::<_, Infallible>(metrics_response(&request, &handle)) }
-                });
-                let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service).into_owned();
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
-            () = &mut stop => break,
-        }
-    }
-}
-
-fn metrics_response<B>(request: &http::Request<B>, handle: &PrometheusHandle) -> http::Response<Full<Bytes>> {
-    let (status, body) = if request.uri().path() == "/metrics" && request.method() == http::Method::GET {
-        (http::StatusCode::OK, handle.render())
-    } else {
-        (http::StatusCode::NOT_FOUND, "not found\n".to_owned())
-    };
-    let mut response = http::Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
-    response
-}
-
-/// Until `shutdown` flips: refreshes the engagement gauges every `refresh` (if not
-/// zero) and runs the recorder's upkeep.
-pub(crate) async fn background(
-    app: devconnect_core::DevConnect,
-    handle: PrometheusHandle,
-    refresh: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut upkeep = tokio::time::interval(Duration::from_secs(5));
-    let mut engagement = tokio::time::interval(refresh.max(Duration::from_secs(1)));
-    let mut stop = Box::pin(async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    });
-    loop {
-        tokio::select! {
-            _ = upkeep.tick() => handle.run_upkeep(),
-            _ = engagement.tick(), if !refresh.is_zero() => {
-                if let Err(err) = app.refresh_engagement_metrics().await {
-                    tracing::warn!(%err, "could not refresh the engagement gauges");
-                }
-            }
-            () = &mut stop => break,
-        }
     }
 }
 

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use devconnect_core::DevConnect;
+use devconnect_core::telemetry::prometheus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -164,9 +165,9 @@ impl Built {
     async fn serve(self, rx: watch::Receiver<bool>) -> Result<(), StartError> {
         if let Some(handle) = self.metrics.handle {
             if let Some(listener) = self.metrics.listener {
-                tokio::spawn(telemetry::serve_alone(listener, handle.clone(), rx.clone()));
+                tokio::spawn(prometheus::serve(listener, handle.clone(), rx.clone()));
             }
-            tokio::spawn(telemetry::background(self.app.clone(), handle, self.metrics.refresh, rx.clone()));
+            tokio::spawn(prometheus::maintain(self.app.clone(), handle, self.metrics.refresh, rx.clone()));
         }
         server::serve(self.listener, self.shared, rx, self.timeouts).await;
         self.app.close().await?;
