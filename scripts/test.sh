@@ -63,7 +63,7 @@ step() {
 step fmt check cargo fmt --all -- --check
 FEATURES=devconnect-core/mongodb,devconnect-core/cloudinary
 step clippy check cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
-step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core --features mongodb,cloudinary,cli --no-deps
+step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core --features mongodb,cloudinary,cli,redis,prometheus --no-deps
 # Under a Redis too: devconnect-http's `cluster` tests run several server instances
 # sharing a MongoDB replica set and a Redis bus.
 step rust tests scripts/with-redis.sh scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"
