@@ -11,7 +11,7 @@
 //! anyone else; it reconnects and catches up with [`DevConnect::sync`]. The queue is a
 //! `futures-channel` one, which allocates per queued event: an idle subscription costs
 //! a few hundred bytes, where tokio's channel preallocates a 32-event block and a
-//! cache-padded header (about 1 KiB), and most of the time the queue is empty.
+//! cache-padded header (about 1.5 KiB), and most of the time the queue is empty.
 //!
 //! With several server instances (a bus URL, see [`crate::bus`]), the hub still holds
 //! only this process's subscriptions; presence is shared through the bus instead: the
@@ -61,8 +61,8 @@ pub enum Event {
         /// Whether they are typing now.
         typing: bool,
     },
-    /// A connection read my messages. Boxed so that every [`Event`] is 16 bytes: each
-    /// subscription's queue allocates its slots in blocks of 32 events.
+    /// A connection read my messages. Boxed so that every [`Event`] is 16 bytes: an
+    /// event is cloned into the queue of each of its recipients' subscriptions.
     MessagesRead(Box<ReadReceipt>),
 }
 

@@ -62,13 +62,6 @@ impl From<protocol::ProtocolError> for End {
     }
 }
 
-/// What woke the socket's loop.
-enum Wake {
-    Timer,
-    Event(Option<Event>),
-    Frame(Option<Result<WsMessage, WsError>>),
-}
-
 struct CountGuard<'a>(&'a AtomicUsize);
 
 impl Drop for CountGuard<'_> {
@@ -187,16 +180,9 @@ impl Conn<'_> {
         let mut timer = Instant::now() + ping_interval;
         let mut awaiting_pong = false;
         loop {
-            // Only waits: the select's futures end with it, so the awaits below can
-            // reuse their space in this (long-lived) state.
-            let woke = tokio::select! {
+            tokio::select! {
                 () = closing(&mut self.shutdown) => return Err(End::Shutdown),
-                () = sleep_until(timer) => Wake::Timer,
-                event = subscription.next() => Wake::Event(event),
-                frame = self.ws.next() => Wake::Frame(frame),
-            };
-            match woke {
-                Wake::Timer => {
+                () = sleep_until(timer) => {
                     if awaiting_pong {
                         return Err(End::PingTimeout);
                     }
@@ -204,14 +190,14 @@ impl Conn<'_> {
                     awaiting_pong = true;
                     timer = Instant::now() + ping_timeout;
                 }
-                Wake::Event(event) => match event {
+                event = subscription.next() => match event {
                     Some(Event::Presence { .. }) => Box::pin(self.send_online(me)).await?,
                     // Already delivered by the catch-up.
                     Some(Event::NewMessage(m)) if synced.is_some_and(|seq| m.seq <= seq) => {}
                     Some(event) => Box::pin(self.send_event(&event)).await?,
                     None => return Err(End::Session(subscription.end_reason())),
                 },
-                Wake::Frame(frame) => {
+                frame = self.ws.next() => {
                     let Some(text) = read_text(frame)? else { continue };
                     match protocol::decode_engine(&text)? {
                         EnginePacket::Pong => {
