@@ -177,7 +177,8 @@ impl SqliteStore {
 
     fn from_writer(writer: Connection, path: Option<&Path>) -> Self {
         let (jobs, queue) = std::sync::mpsc::channel();
-        // Each thread ends when the store (its queue's last sender) is dropped or closed.
+        // The writer ends when the store (the last sender) is dropped; the readers, when
+        // it is dropped or closed.
         let spawned =
             std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || write_loop(writer, &queue));
         if let Err(err) = spawned {
@@ -283,10 +284,11 @@ impl Reader {
     }
 
     fn connection(&mut self) -> Result<&Connection> {
-        if self.conn.is_none() {
-            self.conn = Some(open_reader(&self.path).map_err(Error::internal)?);
-        }
-        self.conn.as_ref().ok_or_else(|| Error::internal("no SQLite reader connection"))
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => open_reader(&self.path).map_err(Error::internal)?,
+        };
+        Ok(self.conn.insert(conn))
     }
 }
 
