@@ -37,7 +37,7 @@ use http::header::{
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// Gauge (`metrics` facade): Socket.IO sockets open in this process, across servers.
 pub const SOCKETS_METRIC: &str = "devconnect_sockets";
@@ -63,7 +63,8 @@ pub struct SocketIoConfig {
     /// How long a client has after the WebSocket opens to join with a valid CONNECT.
     /// Default 10 s.
     pub connect_timeout: Duration,
-    /// The WebSocket read buffer per socket, in bytes (memory per idle socket). Default 512.
+    /// The WebSocket read buffer per socket, in bytes (memory per idle socket). Default
+    /// 256: pongs, `typing` and most messages fit; a larger frame grows it as needed.
     pub read_buffer_size: usize,
 }
 
@@ -75,7 +76,7 @@ impl Default for SocketIoConfig {
             ping_timeout: Duration::from_secs(20),
             max_payload: 64 * 1024,
             connect_timeout: Duration::from_secs(10),
-            read_buffer_size: 512,
+            read_buffer_size: 256,
         }
     }
 }
@@ -90,7 +91,7 @@ pub(crate) struct Inner {
     pub(crate) app: DevConnect,
     pub(crate) config: SocketIoConfig,
     pub(crate) sockets: AtomicUsize,
-    pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl std::fmt::Debug for SocketIo {
@@ -103,7 +104,7 @@ impl SocketIo {
     /// An endpoint serving realtime events of `app`.
     #[must_use]
     pub fn new(app: DevConnect, config: SocketIoConfig) -> Self {
-        let (shutdown, _) = watch::channel(false);
+        let shutdown = CancellationToken::new();
         Self { inner: Arc::new(Inner { app, config, sockets: AtomicUsize::new(0), shutdown }) }
     }
 
@@ -139,7 +140,7 @@ impl SocketIo {
 
     /// Validates the handshake request; returns the `Sec-WebSocket-Accept` value.
     fn check(&self, req: &Request<Incoming>) -> Result<HeaderValue, Refusal> {
-        if *self.inner.shutdown.borrow() {
+        if self.inner.shutdown.is_cancelled() {
             return Err(Refusal::ShuttingDown);
         }
         if !req.uri().path().starts_with(PATH) {
@@ -183,7 +184,7 @@ impl SocketIo {
     /// Closes every open socket cleanly (graceful shutdown) and refuses new ones. Clients
     /// see a transport close and may reconnect to the next server.
     pub fn close_all(&self) {
-        self.inner.shutdown.send_replace(true);
+        self.inner.shutdown.cancel();
     }
 
     /// Number of open sockets.

@@ -10,13 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use devconnect_core::{EndReason, Event, MessageId, NewMessage, Session, Subscription, UserId};
+use devconnect_core::{EndReason, Event, MessageId, NewMessage, Subscription, UserId};
 use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -86,7 +85,7 @@ pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Opti
     // Boxed: held in place, this future's state would stay part of the socket's for
     // its whole life.
     let ws = Box::pin(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))).await;
-    let mut conn = Conn { ws, inner: &inner, shutdown: inner.shutdown.subscribe(), user: None };
+    let mut conn = Conn { ws, inner: &inner, user: None };
     let serving = Box::pin(conn.serve(query_token));
     tracing::trace!(serve_bytes = std::mem::size_of_val(&*serving), "serving");
     let end = match serving.await {
@@ -100,20 +99,18 @@ pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Opti
 struct Conn<'a> {
     ws: Ws,
     inner: &'a Inner,
-    shutdown: watch::Receiver<bool>,
     user: Option<UserId>,
 }
 
-/// What the client may put in the CONNECT packet.
+/// An accepted CONNECT: the user's event stream (which also ends with their token) and
+/// where the client asked the catch-up to start.
 struct Join {
-    session: Session,
     subscription: Subscription,
     last_message_id: Option<MessageId>,
 }
 
 /// A live socket's state from the handshake.
 struct Live {
-    session: Session,
     subscription: Subscription,
     /// The position of the last message the catch-up delivered.
     synced: Option<i64>,
@@ -158,8 +155,8 @@ impl Conn<'_> {
     /// the catch-up.
     async fn open(&mut self, query_token: Option<String>) -> Result<Live, End> {
         self.send(self.open_packet()).await?;
-        let Join { session, subscription, last_message_id } = Box::pin(self.await_join(query_token.as_deref())).await?;
-        let me = session.user_id;
+        let Join { subscription, last_message_id } = Box::pin(self.await_join(query_token.as_deref())).await?;
+        let me = subscription.user_id();
         self.user = Some(me);
         self.send(protocol::encode_connect(&serde_json::json!({ "sid": random_id() })).map_err(|e| internal(&e))?)
             .await?;
@@ -168,20 +165,20 @@ impl Conn<'_> {
             Some(after) => Box::pin(self.catch_up(me, after)).await?,
             None => None,
         };
-        Ok(Live { session, subscription, synced })
+        Ok(Live { subscription, synced })
     }
 
     /// The live socket: pings, core events out, client events in.
     async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
         // Boxed, so that what only the handshake needs is gone once the socket is live.
-        let Live { session, mut subscription, synced } = Box::pin(self.open(query_token)).await?;
-        let me = session.user_id;
+        let Live { mut subscription, synced } = Box::pin(self.open(query_token)).await?;
+        let me = subscription.user_id();
         let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
         let mut timer = Instant::now() + ping_interval;
         let mut awaiting_pong = false;
         loop {
             tokio::select! {
-                () = closing(&mut self.shutdown) => return Err(End::Shutdown),
+                () = self.inner.shutdown.cancelled() => return Err(End::Shutdown),
                 () = sleep_until(timer) => {
                     if awaiting_pong {
                         return Err(End::PingTimeout);
@@ -210,7 +207,7 @@ impl Conn<'_> {
                         EnginePacket::Open(_) => return Err(End::Protocol("unexpected open packet")),
                         EnginePacket::Message(m) => {
                             let packet = protocol::decode_packet(m)?;
-                            Box::pin(self.on_packet(&session, packet)).await?;
+                            Box::pin(self.on_packet(me, packet)).await?;
                         }
                     }
                 }
@@ -238,7 +235,7 @@ impl Conn<'_> {
         let deadline = Instant::now() + self.inner.config.connect_timeout;
         loop {
             let frame = tokio::select! {
-                () = closing(&mut self.shutdown) => return Err(End::Shutdown),
+                () = self.inner.shutdown.cancelled() => return Err(End::Shutdown),
                 () = sleep_until(deadline) => return Err(End::ConnectTimeout),
                 frame = self.ws.next() => frame,
             };
@@ -291,7 +288,7 @@ impl Conn<'_> {
         let app = &self.inner.app;
         let session = Box::pin(app.authenticate(token)).await.map_err(|err| ErrorAck::from(&err))?;
         let subscription = Box::pin(app.subscribe_session(&session)).await.map_err(|err| ErrorAck::from(&err))?;
-        Ok(Join { session, subscription, last_message_id })
+        Ok(Join { subscription, last_message_id })
     }
 
     /// Delivers everything after `after` as `newMessage` events, in order. Returns the
@@ -338,7 +335,7 @@ impl Conn<'_> {
         self.send(frame.map_err(|e| internal(&e))?).await
     }
 
-    async fn on_packet(&mut self, session: &Session, packet: Packet) -> Result<(), End> {
+    async fn on_packet(&mut self, me: UserId, packet: Packet) -> Result<(), End> {
         if packet.namespace != "/" {
             if packet.kind == PacketType::Connect {
                 self.send(protocol::encode_namespace_error(&packet.namespace)).await?;
@@ -355,7 +352,7 @@ impl Conn<'_> {
                     return Err(End::Protocol("an event needs a name"));
                 };
                 let arg = args.next().unwrap_or(Value::Null);
-                let reply = self.on_event(session.user_id, &name, arg).await;
+                let reply = self.on_event(me, &name, arg).await;
                 match (packet.ack_id, reply) {
                     (Some(id), reply) => {
                         let frame = match reply {
@@ -489,9 +486,4 @@ fn random_id() -> String {
         return "00000000000000000000".to_owned();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Resolves once the endpoint is closing (or gone).
-async fn closing(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|closing| *closing).await;
 }
