@@ -144,10 +144,25 @@ pub fn check_password_strength(field: &'static str, password: &str) -> Result<()
     Ok(())
 }
 
-/// A hashing thread's start: the lowest priority (niceness 19), so that when the
-/// machine is busy a storm of logins slows the logins rather than every other request.
+/// A hashing thread's start: so that when the machine is busy a storm of logins slows
+/// the logins rather than every other request. On Linux the thread joins the idle
+/// scheduling class (`SCHED_IDLE`): it runs on CPU time nothing else wants, and any
+/// other thread that wakes takes the CPU from it at once. At niceness 19 a woken
+/// request thread could still wait out the hashing thread's time slice, which showed
+/// in other routes' p99. Elsewhere, the lowest priority.
 fn yield_to_requests() {
-    if let Err(err) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+    use thread_priority::ThreadPriority;
+    #[cfg(target_os = "linux")]
+    let lowered = {
+        use thread_priority::unix::{
+            NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy, thread_native_id,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
+    };
+    #[cfg(not(target_os = "linux"))]
+    let lowered = thread_priority::set_current_thread_priority(ThreadPriority::Min);
+    if let Err(err) = lowered {
         tracing::debug!(?err, "could not lower the priority of a hashing thread");
     }
 }
