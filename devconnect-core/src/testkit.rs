@@ -22,7 +22,7 @@ use crate::auth::{PasswordChange, Signup};
 use crate::chat::NewMessage;
 use crate::connection::RequestStatus;
 use crate::feed::FeedQuery;
-use crate::media::{LocalMedia, Upload};
+use crate::media::{Image, LocalMedia, MediaStore, Upload};
 use crate::profile::{Me, Profile, ProfileEdit};
 use crate::realtime::{EndReason, Event, Subscription};
 use crate::store::{NewMessageRecord, Store, UserRecord};
@@ -97,9 +97,32 @@ pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<Dev
     if settings.login_rate == Settings::default().login_rate {
         settings.login_rate = RateLimit::per_minute(0);
     }
-    let dir = tempfile::tempdir().map_err(Error::internal)?.keep();
-    let media = Arc::new(LocalMedia::new(dir, "/media")?);
+    let media = Arc::new(TempMedia::new()?);
     DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)
+}
+
+/// Local media in a temporary directory that is removed with the service.
+struct TempMedia {
+    local: LocalMedia,
+    _dir: tempfile::TempDir,
+}
+
+impl TempMedia {
+    fn new() -> Result<Self> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        Ok(Self { local: LocalMedia::new(dir.path(), "/media")?, _dir: dir })
+    }
+}
+
+#[async_trait::async_trait]
+impl MediaStore for TempMedia {
+    async fn put(&self, image: &Image) -> Result<String> {
+        self.local.put(image).await
+    }
+
+    async fn delete(&self, url: &str) -> Result<()> {
+        self.local.delete(url).await
+    }
 }
 
 /// A signup form for `email` with valid fields.
