@@ -21,6 +21,8 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use devconnect_core::{Config, DevConnect, RateLimit, RequestStatus, Settings, Signup, UserId};
 use devconnect_socketio::client::{self, ServerEvent};
 use secrecy::SecretString;
@@ -28,60 +30,41 @@ use tokio::sync::mpsc;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Load tool for the realtime endpoint: server memory per idle socket and message
+/// delivery latency.
+#[derive(Parser)]
+#[command(name = "socketload")]
 struct Args {
+    /// The server binary to start (devconnect-http); it gets `--bind`, `--data-dir`
+    /// and `--jwt-secret`.
+    #[arg(long)]
     server_bin: PathBuf,
+    /// Sockets to connect, one per user, users paired as connections (rounded down to
+    /// an even number, at least 2).
+    #[arg(long, default_value_t = 1000, value_parser = RangedU64ValueParser::<usize>::new().range(2..))]
     sockets: usize,
+    /// Messages per second, in all.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     rate: u64,
+    /// How long to send messages.
+    #[arg(long, default_value_t = 10)]
     seconds: u64,
-    server_args: Vec<String>,
+    /// Connect and close every socket once first, so the figure is a socket's marginal
+    /// cost on a warm server.
+    #[arg(long)]
     warm: bool,
+    /// Server instances sharing the database and the bus; sockets are spread over them.
+    #[arg(long, default_value_t = 1, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     instances: usize,
+    /// The shared database URL (required with `--instances` above 1).
+    #[arg(long)]
     database_url: Option<String>,
+    /// The shared bus URL (required with `--instances` above 1).
+    #[arg(long)]
     bus_url: Option<String>,
-}
-
-fn parse_args() -> Result<Args, BoxError> {
-    let mut args = Args {
-        server_bin: PathBuf::new(),
-        sockets: 1000,
-        rate: 1000,
-        seconds: 10,
-        server_args: Vec::new(),
-        warm: false,
-        instances: 1,
-        database_url: None,
-        bus_url: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "--warm" {
-            args.warm = true;
-            continue;
-        }
-        if flag == "--" {
-            args.server_args = it.collect();
-            break;
-        }
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--server-bin" => args.server_bin = value.into(),
-            "--sockets" => args.sockets = value.parse()?,
-            "--rate" => args.rate = value.parse()?,
-            "--seconds" => args.seconds = value.parse()?,
-            "--instances" => args.instances = value.parse::<usize>()?.max(1),
-            "--database-url" => args.database_url = Some(value),
-            "--bus-url" => args.bus_url = Some(value),
-            other => return Err(format!("unknown flag {other}").into()),
-        }
-    }
-    if args.server_bin.as_os_str().is_empty() {
-        return Err("--server-bin is required".into());
-    }
-    if args.instances > 1 && (args.database_url.is_none() || args.bus_url.is_none()) {
-        return Err("--instances above 1 needs a shared --database-url and --bus-url".into());
-    }
-    args.sockets = args.sockets.max(2) / 2 * 2;
-    Ok(args)
+    /// Extra flags for the server, after `--`.
+    #[arg(last = true)]
+    server_args: Vec<String>,
 }
 
 /// Kills the server when dropped.
@@ -96,7 +79,11 @@ impl Drop for Server {
 
 #[allow(clippy::print_stdout, reason = "a command-line tool reporting its figures")]
 fn main() -> Result<(), BoxError> {
-    let args = parse_args()?;
+    let mut args = Args::parse();
+    if args.instances > 1 && (args.database_url.is_none() || args.bus_url.is_none()) {
+        return Err("--instances above 1 needs a shared --database-url and --bus-url".into());
+    }
+    args.sockets = args.sockets / 2 * 2;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(args))
 }
