@@ -326,6 +326,15 @@ impl DevConnect {
         Ok(Authenticated { user: record.me, token })
     }
 
+    /// Counts a signup or login attempt from the client at `addr`, refusing it with
+    /// `RateLimited` beyond [`Settings::auth_rate_per_addr`](crate::Settings) (an IPv6
+    /// client counts by its /64 network). A network frontend calls it before
+    /// [`DevConnect::signup`] or [`DevConnect::login`], so guessing passwords across
+    /// many emails, or flooding signups, from one host is refused before any hashing.
+    pub fn admit_auth_attempt(&self, addr: std::net::IpAddr) -> Result<()> {
+        self.inner.limits.check_auth_addr(addr)
+    }
+
     /// Logs in by email and password. A wrong email and a wrong password give the same
     /// `Unauthorized` error and take the same time.
     pub async fn login(&self, email: &str, password: &str) -> Result<Authenticated> {

@@ -51,6 +51,9 @@ pub struct ServiceArgs {
     /// Login attempts per email per minute, from any client (0 = no limit).
     #[arg(long, env = "DEVCONNECT_LOGIN_RATE", default_value_t = 10)]
     pub login_rate: u32,
+    /// Signup and login attempts per client address per minute (0 = no limit).
+    #[arg(long, env = "DEVCONNECT_AUTH_RATE_PER_ADDR", default_value_t = 30)]
+    pub auth_rate_per_addr: u32,
     /// Event bus shared by several instances: `redis://[:PASSWORD@]HOST[:PORT][/DB]`
     /// (needs the core's `redis` feature) [default: none, one instance].
     #[arg(long, env = "DEVCONNECT_BUS_URL", hide_env_values = true)]
@@ -122,6 +125,7 @@ impl ServiceArgs {
             message_rate: 120,
             request_rate: 30,
             login_rate: 10,
+            auth_rate_per_addr: 30,
             hash_concurrency: None,
             bus_url: None,
             bus_prefix: DEFAULT_BUS_PREFIX.to_owned(),
@@ -142,6 +146,7 @@ impl ServiceArgs {
             message_rate: RateLimit::per_minute(self.message_rate),
             request_rate: RateLimit::per_minute(self.request_rate),
             login_rate: RateLimit::per_minute(self.login_rate),
+            auth_rate_per_addr: RateLimit::per_minute(self.auth_rate_per_addr),
             ..Settings::default()
         };
         if let Some(n) = self.hash_concurrency {

@@ -246,6 +246,9 @@ pub struct Settings {
     pub request_rate: RateLimit,
     /// Login attempts per email per minute, from any client. Default 10.
     pub login_rate: RateLimit,
+    /// Signup and login attempts per client address per minute, counted by
+    /// [`DevConnect::admit_auth_attempt`](crate::DevConnect::admit_auth_attempt). Default 30.
+    pub auth_rate_per_addr: RateLimit,
 }
 
 impl Default for Settings {
@@ -260,6 +263,7 @@ impl Default for Settings {
             message_rate: RateLimit::per_minute(120),
             request_rate: RateLimit::per_minute(30),
             login_rate: RateLimit::per_minute(10),
+            auth_rate_per_addr: RateLimit::per_minute(30),
         }
     }
 }

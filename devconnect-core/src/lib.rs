@@ -152,7 +152,7 @@ impl DevConnect {
                 credentials: Arc::new(credentials),
                 hub,
                 broker,
-                limits: Limits::new(settings.message_rate, settings.request_rate, settings.login_rate),
+                limits: Limits::new(&settings),
                 settings,
             }),
         })

@@ -97,6 +97,9 @@ pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<Dev
     if settings.login_rate == Settings::default().login_rate {
         settings.login_rate = RateLimit::per_minute(0);
     }
+    if settings.auth_rate_per_addr == Settings::default().auth_rate_per_addr {
+        settings.auth_rate_per_addr = RateLimit::per_minute(0);
+    }
     let media = Arc::new(TempMedia::new()?);
     DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)
 }

@@ -27,6 +27,12 @@ impl Api {
         Self { app, shutdown }
     }
 
+    /// Counts a signup or login attempt against the caller's address (the core's
+    /// per-address limit); a caller whose address is unknown is not counted.
+    fn admit<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        request.remote_addr().map_or(Ok(()), |addr| self.app.admit_auth_attempt(addr.ip()).or_status())
+    }
+
     /// The session of the bearer token in the request's metadata.
     async fn session<T>(&self, request: &Request<T>) -> Result<Session, Status> {
         let token = bearer(request).or_status()?;
@@ -66,6 +72,7 @@ impl DevConnectService for Api {
     type SubscribeStream = EventStream;
 
     async fn signup(&self, request: Request<pb::SignupRequest>) -> Result<Response<pb::AuthResponse>, Status> {
+        self.admit(&request)?;
         let r = request.into_inner();
         let signup = Signup {
             first_name: r.first_name,
@@ -83,6 +90,7 @@ impl DevConnectService for Api {
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::AuthResponse>, Status> {
+        self.admit(&request)?;
         let r = request.into_inner();
         let auth = self.app.login(&r.email_id, &r.password).await.or_status()?;
         ok(pb::AuthResponse { user: Some(auth.user.into()), token: auth.token })

@@ -35,10 +35,6 @@ pub struct Config {
     /// Largest accepted JSON request body, in bytes.
     #[arg(long, env = "DEVCONNECT_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
-    /// Signup and login attempts per minute from one client address (0 = no limit). Login
-    /// attempts per email are limited by the service (`--login-rate`).
-    #[arg(long, env = "DEVCONNECT_AUTH_RATE_PER_ADDR", default_value_t = 30)]
-    pub auth_rate_per_addr: u32,
     /// Longest time one REST request may take, in seconds (reading its body included).
     #[arg(long, env = "DEVCONNECT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -76,7 +72,6 @@ impl Config {
             bind: DEFAULT_BIND.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 3000))),
             cors_origins: vec![DEFAULT_CORS_ORIGIN.to_owned()],
             body_limit: DEFAULT_BODY_LIMIT,
-            auth_rate_per_addr: 30,
             request_timeout_secs: 30,
             header_timeout_secs: 10,
             shutdown_timeout_secs: 10,
@@ -144,7 +139,7 @@ mod tests {
         assert_eq!(parsed.as_ref().map(|c| c.bind), Some(new.bind));
         assert_eq!(parsed.as_ref().map(|c| c.cors_origins.clone()), Some(new.cors_origins.clone()));
         assert_eq!(parsed.as_ref().map(|c| c.service.upload_limit), Some(new.service.upload_limit));
-        assert_eq!(parsed.as_ref().map(|c| c.auth_rate_per_addr), Some(new.auth_rate_per_addr));
+        assert_eq!(parsed.as_ref().map(|c| c.service.auth_rate_per_addr), Some(new.service.auth_rate_per_addr));
         assert_eq!(parsed.as_ref().map(|c| c.body_limit), Some(new.body_limit));
     }
 }

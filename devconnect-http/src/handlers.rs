@@ -17,15 +17,12 @@ use warp::reply::Response;
 use crate::error::{ApiError, ErrorBody, invalid};
 use crate::forms::{self, BodyLimits, Fields, RawBody};
 use crate::openapi::schemas;
-use crate::throttle::Throttle;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct State {
     /// The service.
     pub app: DevConnect,
-    /// Signup/login limits.
-    pub throttle: Arc<Throttle>,
     /// Body limits.
     pub limits: BodyLimits,
     /// Where local media files are.
@@ -39,6 +36,12 @@ pub struct State {
 pub struct ClientAddr(pub IpAddr);
 
 type Handled = Result<Response, ApiError>;
+
+/// Counts a signup or login attempt against the client address's limit (kept by the
+/// service, which also limits logins per email).
+fn admit(state: &State, addr: Option<ClientAddr>) -> Result<(), Error> {
+    addr.map_or(Ok(()), |ClientAddr(ip)| state.app.admit_auth_attempt(ip))
+}
 
 /// Renders a handler's result.
 pub async fn respond(result: impl std::future::Future<Output = Handled>) -> Response {
@@ -121,7 +124,7 @@ impl Query {
         (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody),
     ))]
 pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
-    state.throttle.check_addr(addr.map(|a| a.0))?;
+    admit(&state, addr)?;
     let signup = forms::signup(Fields::json_or_multipart(body).await?)?;
     let auth = state.app.signup(signup).await?;
     Ok(json_status(
@@ -139,7 +142,7 @@ pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Ha
         (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody),
     ))]
 pub async fn login(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
-    state.throttle.check_addr(addr.map(|a| a.0))?;
+    admit(&state, addr)?;
     let (email, password) = forms::login(Fields::json(&body)?)?;
     let auth = state.app.login(&email, &password).await?;
     ok(&json!({"success": true, "message": "logged in", "user": auth.user, "token": auth.token}))

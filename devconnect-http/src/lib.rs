@@ -7,7 +7,7 @@
 //! - [`build`] opens the service and binds; [`Built::run`] serves until told to stop;
 //!   [`spawn`] does both on a task and returns a [`Server`] handle (what tests use).
 //! - `filters` / `handlers`: routing and the thin handlers; `forms`: body decoding;
-//!   `error`: the one error → response mapping; `throttle`: signup/login rate limits.
+//!   `error`: the one error → response mapping.
 //! - [`telemetry`]: Prometheus metrics (`/metrics`); [`stats`]: the `stats` subcommand.
 
 pub mod config;
@@ -20,7 +20,6 @@ mod realtime;
 mod server;
 pub mod stats;
 pub mod telemetry;
-pub mod throttle;
 
 #[cfg(feature = "client")]
 pub mod client;
@@ -103,7 +102,6 @@ pub async fn build_with(app: DevConnect, config: &Config, media_dir: Option<Path
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let state = handlers::State {
         app: app.clone(),
-        throttle: Arc::new(throttle::Throttle::new(config.auth_rate_per_addr)),
         limits: forms::BodyLimits { json: config.body_limit, multipart: config.max_body() },
         media_dir: media_dir.map(Arc::new),
         openapi: Arc::new(openapi::document_json()),

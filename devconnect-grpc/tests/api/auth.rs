@@ -1,7 +1,7 @@
 use devconnect_grpc::pb;
 use tonic::{Code, Request};
 
-use crate::helpers::{assert_error, authed, end_of, signup, spawn_app};
+use crate::helpers::{Options, assert_error, authed, end_of, signup, spawn_app, spawn_with};
 
 #[tokio::test]
 async fn signup_then_login_return_the_user_and_working_tokens() {
@@ -49,6 +49,22 @@ async fn wrong_email_and_wrong_password_are_the_same_unauthenticated() {
     let b = client.login(wrong_email).await.unwrap_err();
     assert_eq!((a.code(), a.message()), (b.code(), b.message()));
     assert_eq!(a.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn signups_and_logins_from_one_address_are_rate_limited() {
+    let app = spawn_with(Options { auth_rate_per_addr: 3, ..Options::default() }).await;
+    let mut client = app.client().await;
+    client.signup(signup("Ada")).await.unwrap();
+    let guess = |password: &str| pb::LoginRequest { email_id: format!("{password}@example.com"), password: "x".into() };
+    for attempt in ["a", "b"] {
+        assert_error(client.login(guess(attempt)).await, Code::Unauthenticated, "unauthorized");
+    }
+    // The fourth attempt from this address, whatever the email: refused before any hashing.
+    assert_error(client.login(guess("c")).await, Code::ResourceExhausted, "rate_limited");
+    assert_error(client.signup(signup("Bob")).await, Code::ResourceExhausted, "rate_limited");
+    // The limit is the address's, not the service's: the core still serves others.
+    assert!(app.app.admit_auth_attempt(std::net::IpAddr::from([192, 0, 2, 1])).is_ok());
 }
 
 #[tokio::test]

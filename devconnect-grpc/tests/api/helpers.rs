@@ -24,12 +24,14 @@ pub struct TestApp {
 pub struct Options {
     pub token_ttl: Duration,
     pub message_rate: u32,
+    /// Signups and logins per minute from one address (0: no limit, the default here).
+    pub auth_rate_per_addr: u32,
     pub limits: Limits,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { token_ttl: Duration::from_secs(3600), message_rate: 0, limits: Limits::default() }
+        Self { token_ttl: Duration::from_secs(3600), message_rate: 0, auth_rate_per_addr: 0, limits: Limits::default() }
     }
 }
 
@@ -41,6 +43,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = devconnect_grpc::Config::new(dir.path());
     config.service.token_ttl_secs = options.token_ttl.as_secs();
+    config.service.auth_rate_per_addr = options.auth_rate_per_addr;
     let mut core = config.core();
     core.settings.message_rate = RateLimit::per_minute(options.message_rate);
     let app = DevConnect::open(core).await.unwrap();

@@ -157,7 +157,7 @@ async fn a_password_change_revokes_every_older_token_and_returns_a_new_one() {
 
 #[tokio::test]
 async fn signups_from_one_address_are_rate_limited_with_retry_after() {
-    let app = spawn_app_with(|c| c.auth_rate_per_addr = 3).await;
+    let app = spawn_app_with(|c| c.service.auth_rate_per_addr = 3).await;
     for i in 0..3 {
         let body = json!({"firstName": "R", "emailID": format!("bad{i}"), "password": PASSWORD});
         let r = app.http.post(app.at("/auth/signup")).json(&body).send().await.unwrap();

@@ -30,7 +30,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::new(dir.path());
     config.bind = "127.0.0.1:0".parse().unwrap();
     config.service.jwt_secret = Some(SecretString::from(JWT_SECRET.to_owned()));
-    config.auth_rate_per_addr = 0;
+    config.service.auth_rate_per_addr = 0;
     config.service.login_rate = 0;
     config.service.message_rate = 0;
     config.service.request_rate = 0;
