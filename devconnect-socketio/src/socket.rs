@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use devconnect_core::{EndReason, Event, MessageId, NewMessage, Subscription, UserId};
 use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::upgrade::Upgraded;
@@ -18,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
@@ -397,9 +399,17 @@ impl Conn<'_> {
         }
     }
 
-    /// Writes one text frame, giving up (and ending the socket) after the ping timeout.
+    /// Writes one packet (see [`fragments`]), giving up (and ending the socket) after
+    /// the ping timeout.
     async fn send(&mut self, text: String) -> Result<(), End> {
-        match timeout(self.inner.config.ping_timeout, self.ws.send(WsMessage::text(text))).await {
+        let ws = &mut self.ws;
+        let write = async move {
+            for frame in fragments(text) {
+                ws.feed(frame).await?;
+            }
+            ws.flush().await
+        };
+        match timeout(self.inner.config.ping_timeout, write).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(End::PeerClosed),
             Err(_) => Err(End::WriteStalled),
@@ -454,6 +464,35 @@ impl Conn<'_> {
     }
 }
 
+/// Largest frame payload the server writes. The WebSocket's write buffer keeps, for the
+/// socket's whole life, the capacity of the largest frame it ever wrote, so one long
+/// message would otherwise cost its socket that much memory for good.
+const MAX_FRAME: usize = 1024;
+
+/// A text packet as WebSocket frames of at most [`MAX_FRAME`] bytes of payload: one text
+/// frame, then continuation frames (RFC 6455 §5.4: every client reassembles them), cut
+/// between characters so that each frame is valid UTF-8 on its own too.
+fn fragments(text: String) -> impl Iterator<Item = WsMessage> {
+    let bytes = Bytes::from(text);
+    let mut start = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut end = bytes.len().min(start + MAX_FRAME);
+        // Back off UTF-8 continuation bytes (0b10xx_xxxx) to a character's start.
+        while end < bytes.len() && bytes[end] & 0xC0 == 0x80 {
+            end -= 1;
+        }
+        let opcode = OpCode::Data(if start == 0 { Data::Text } else { Data::Continue });
+        done = end == bytes.len();
+        let frame = Frame::message(bytes.slice(start..end), opcode, done);
+        start = end;
+        Some(WsMessage::Frame(frame))
+    })
+}
+
 /// The text of a frame; `None` for control frames.
 fn read_text(frame: Option<Result<WsMessage, WsError>>) -> Result<Option<String>, End> {
     match frame {
@@ -486,4 +525,52 @@ fn random_id() -> String {
         return "00000000000000000000".to_owned();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each frame's opcode, finality and payload.
+    fn frames_of(text: &str) -> Vec<(OpCode, bool, String)> {
+        fragments(text.to_owned())
+            .map(|m| match m {
+                WsMessage::Frame(f) => {
+                    let (opcode, fin) = (f.header().opcode, f.header().is_final);
+                    (opcode, fin, String::from_utf8(f.into_payload().to_vec()).unwrap_or_else(|_| "<bad utf-8>".into()))
+                }
+                other => (OpCode::Data(Data::Binary), false, format!("not a frame: {other:?}")),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_short_packet_is_one_final_text_frame() {
+        assert_eq!(frames_of("2"), [(OpCode::Data(Data::Text), true, "2".to_owned())]);
+        assert_eq!(frames_of(""), [(OpCode::Data(Data::Text), true, String::new())]);
+        let exact = "x".repeat(MAX_FRAME);
+        assert_eq!(frames_of(&exact), [(OpCode::Data(Data::Text), true, exact.clone())]);
+    }
+
+    #[test]
+    fn a_long_packet_is_cut_between_characters_into_continuation_frames() {
+        // 1, 2, 3 and 4-byte characters, so cuts fall inside characters at every offset.
+        let text: String = ["a", "é", "€", "🦀"].iter().cycle().take(3000).copied().collect();
+        let frames = frames_of(&text);
+        assert!(frames.len() > 1);
+        for (i, (opcode, fin, payload)) in frames.iter().enumerate() {
+            let expected = if i == 0 { Data::Text } else { Data::Continue };
+            assert_eq!(*opcode, OpCode::Data(expected));
+            let last = i == frames.len() - 1;
+            assert_eq!(*fin, last);
+            assert!(
+                payload.len() <= MAX_FRAME && (last || payload.len() > MAX_FRAME - 4),
+                "frame {i}: {}",
+                payload.len()
+            );
+            assert_ne!(payload, "<bad utf-8>");
+        }
+        let joined: String = frames.into_iter().map(|(_, _, p)| p).collect();
+        assert_eq!(joined, text);
+    }
 }

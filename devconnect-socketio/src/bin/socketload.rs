@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! socketload --server-bin target/release/devconnect-http [--sockets 1000] [--rate 1000]
-//!            [--seconds 10] [--warm] [--instances N --database-url mongodb://… --bus-url redis://…]
-//!            [-- extra server flags]
+//!            [--seconds 10] [--text-chars 0] [--warm]
+//!            [--instances N --database-url mongodb://… --bus-url redis://…] [-- extra server flags]
 //! ```
 //! With `--instances N` it starts N servers sharing the database and the bus and spreads
 //! the sockets over them round-robin, so the two users of a pair sit on different
@@ -13,7 +13,8 @@
 //! starts the server binary on a free port (`--bind --data-dir --jwt-secret`), reads the
 //! server's VmRSS, connects N sockets with the Rust client, waits for them to be idle,
 //! reads VmRSS again, then has one user of each pair send messages at the given total
-//! rate over `sendMessage` and times each until its `newMessage` reaches the partner.
+//! rate over `sendMessage` and times each until its `newMessage` reaches the partner;
+//! last, it reads VmRSS once more (what the traffic left behind).
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -49,6 +50,10 @@ struct Args {
     /// How long to send messages.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Pad each message's text to this many characters (at most 5,000), to see what
+    /// longer messages cost; the server's memory is read again after the messages.
+    #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(..=5000))]
+    text_chars: usize,
     /// Connect and close every socket once first, so the figure is a socket's marginal
     /// cost on a warm server.
     #[arg(long)]
@@ -160,7 +165,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 while let Some(event) = live.next_event().await {
                     if let ServerEvent::NewMessage(m) = event {
                         if m.receiver_id == me {
-                            if let Some(sent_at) = m.text.strip_prefix("t:").and_then(|t| t.parse::<u64>().ok()) {
+                            if let Some(sent_at) =
+                                m.text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok())
+                            {
                                 let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
                                 let _ = tx.send(now.saturating_sub(sent_at));
                             }
@@ -193,6 +200,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
 
     // Messages: the even user of each pair sends to the odd one, round robin.
     let total = args.rate * args.seconds;
+    let text_chars = args.text_chars;
     let period = Duration::from_nanos(1_000_000_000 / args.rate.max(1));
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -211,7 +219,10 @@ async fn run(args: Args) -> Result<(), BoxError> {
         let (to, from, errors) = (*to, from.clone(), Arc::clone(&errors));
         let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
         tokio::spawn(async move {
-            if let Err(err) = from.send_message(to, &format!("t:{now}"), None).await {
+            let mut text = format!("t:{now} ");
+            let pad = text_chars.saturating_sub(text.len());
+            text.extend(std::iter::repeat_n('x', pad));
+            if let Err(err) = from.send_message(to, &text, None).await {
                 if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
                     eprintln!("send failed: {err}");
                 }
@@ -251,6 +262,12 @@ async fn run(args: Args) -> Result<(), BoxError> {
         pct(0.90),
         pct(0.99),
         pct(1.0)
+    );
+    let after_messages = memory()?;
+    println!(
+        "server VmRSS after the messages: {} KiB: {:.2} KiB per socket over the first reading",
+        after_messages.rss,
+        per_socket(before.rss, after_messages.rss)
     );
     drop(servers);
     let _ = std::fs::remove_dir_all(&data_dir);

@@ -135,6 +135,13 @@ test('messages travel both ways via REST and via sendMessage with an ack', async
   const ack2 = await a.socket.timeout(WAIT_MS).emitWithAck('sendMessage', { to: bob.id, text: 'and back via socket' });
   assert.equal((await bGetsSocket)._id, ack2._id);
 
+  // A long message (several WebSocket frames from the server) arrives whole.
+  const long = Array.from({ length: 5000 }, (_, i) => ['a', 'é', '€', '🦀'][i % 4]).join('');
+  const bGetsLong = next(b.socket, 'newMessage', (m) => m.text.length > 1000);
+  const ackLong = await a.socket.timeout(WAIT_MS).emitWithAck('sendMessage', { to: bob.id, text: long });
+  assert.equal(ackLong.text, long);
+  assert.equal((await bGetsLong).text, long);
+
   // B → A over REST.
   const aGetsRest = next(a.socket, 'newMessage', (m) => m.text === 'bob via REST');
   const rest2 = await api('POST', `/message/${ada.id}`, { text: 'bob via REST' }, bob.token);

@@ -117,7 +117,16 @@ async fn messages_reach_both_sides_whichever_way_they_are_sent() {
     let again = must(b.send_message(ada.id, "hi over the socket", Some("c-1")).await, "resend");
     assert_eq!(again.id, acked.id);
     let marker = must(b.send_message(ada.id, "after the resend", None).await, "send");
-    assert_eq!(next_non_presence(&mut a).await, msg(marker));
+    assert_eq!(next_non_presence(&mut a).await, msg(marker.clone()));
+    assert_eq!(next_non_presence(&mut b).await, msg(marker));
+
+    // A long message (written as several WebSocket frames) arrives whole on both sides.
+    let long: String =
+        ["a", "é", "€", "🦀"].iter().cycle().take(devconnect_core::chat::MAX_TEXT_CHARS).copied().collect();
+    let long_ack = must(a.send_message(bob.id, &long, None).await, "long ack");
+    assert_eq!(long_ack.text, long);
+    assert_eq!(next_non_presence(&mut b).await, msg(long_ack.clone()));
+    assert_eq!(next_non_presence(&mut a).await, msg(long_ack));
 }
 
 #[tokio::test]
