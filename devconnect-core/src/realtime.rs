@@ -207,7 +207,7 @@ impl Hub {
             let left = (s.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
             Box::pin(tokio::time::sleep(left))
         });
-        Subscription { user, rx, deadline, ended, guard: SubGuard { hub: Arc::clone(self), user, id } }
+        Subscription { user, rx, deadline, ended, guard: SubGuard { hub: Arc::clone(self), user, id }, replayed: None }
     }
 
     /// Delivers `event` to every subscription of `user` (none if offline).
@@ -365,6 +365,8 @@ pub struct Subscription {
     deadline: Option<Pin<Box<Sleep>>>,
     ended: Arc<OnceLock<EndReason>>,
     guard: SubGuard,
+    /// Messages at or before this position were replayed already (see `skip_through`).
+    replayed: Option<i64>,
 }
 
 impl Subscription {
@@ -385,6 +387,15 @@ impl Subscription {
         self.ended.get().copied()
     }
 
+    /// Leaves out the live copies of messages at or before position `seq` (a
+    /// [`Message::seq`]), because the client got them another way. A reconnecting
+    /// client's catch-up goes: subscribe, read what it missed with [`DevConnect::sync`]
+    /// and deliver it, calling this with each delivered message's position; a message
+    /// stored in between shows up in both, and arrives once, in order.
+    pub fn skip_through(&mut self, seq: i64) {
+        self.replayed = Some(self.replayed.map_or(seq, |s| s.max(seq)));
+    }
+
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         if let Some(deadline) = self.deadline.as_mut() {
             if deadline.as_mut().poll(cx).is_ready() {
@@ -395,11 +406,17 @@ impl Subscription {
                 return Poll::Ready(None);
             }
         }
-        let polled = Pin::new(&mut self.rx).poll_next(cx);
-        if let Poll::Ready(None) = polled {
-            let _ = self.ended.set(EndReason::Lagged);
+        loop {
+            let polled = Pin::new(&mut self.rx).poll_next(cx);
+            match &polled {
+                Poll::Ready(Some(Event::NewMessage(m))) if self.replayed.is_some_and(|seq| m.seq <= seq) => {}
+                Poll::Ready(None) => {
+                    let _ = self.ended.set(EndReason::Lagged);
+                    return polled;
+                }
+                _ => return polled,
+            }
         }
-        polled
     }
 }
 

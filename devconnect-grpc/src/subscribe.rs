@@ -3,14 +3,14 @@
 //!
 //! Order of work: the subscription is opened first, then the missed messages are read
 //! with [`DevConnect::sync`], then live events follow. A message stored between the
-//! two shows up in both; live copies at or before the last synced position are
-//! skipped, so the client sees every message once, in order.
+//! two shows up in both; the subscription leaves out the live copies of what the
+//! catch-up delivered ([`Subscription::skip_through`]), so the client sees every
+//! message once, in order.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
 
 use devconnect_core::chat::MAX_SYNC_LIMIT;
-use devconnect_core::realtime::Event;
 use devconnect_core::{DevConnect, MessageId, Subscription, UserId};
 use futures_util::Stream;
 use tokio::sync::watch;
@@ -30,8 +30,6 @@ struct Feed {
     pending: VecDeque<pb::Event>,
     /// While catching up: the cursor to sync after.
     catching_up: Option<MessageId>,
-    /// The position of the last message catch-up delivered.
-    synced_seq: Option<i64>,
     shutdown: watch::Receiver<bool>,
     done: bool,
     /// Counts this stream in the open-streams gauge while it lives.
@@ -53,7 +51,6 @@ pub(crate) fn events(
         sub,
         pending: VecDeque::from([convert::online_users(online)]),
         catching_up: after,
-        synced_seq: None,
         shutdown,
         done: false,
         _open: crate::telemetry::StreamGauge::new(),
@@ -82,7 +79,6 @@ impl Feed {
             }
             tokio::select! {
                 event = self.sub.next() => match event {
-                    Some(Event::NewMessage(m)) if self.synced_seq.is_some_and(|seq| m.seq <= seq) => {}
                     Some(event) => return Some(Ok(event.into())),
                     None => {
                         self.done = true;
@@ -105,7 +101,7 @@ impl Feed {
             _ => None,
         };
         for message in page.messages {
-            self.synced_seq = Some(self.synced_seq.map_or(message.seq, |s| s.max(message.seq)));
+            self.sub.skip_through(message.seq);
             self.pending.push_back(pb::Event { kind: Some(pb::event::Kind::NewMessage(message.into())) });
         }
         Ok(())

@@ -111,13 +111,6 @@ struct Join {
     last_message_id: Option<MessageId>,
 }
 
-/// A live socket's state from the handshake.
-struct Live {
-    subscription: Subscription,
-    /// The position of the last message the catch-up delivered.
-    synced: Option<i64>,
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TypingIn {
@@ -154,26 +147,25 @@ struct Success {
 
 impl Conn<'_> {
     /// Everything before the socket is live: OPEN, a valid CONNECT, the online list and
-    /// the catch-up.
-    async fn open(&mut self, query_token: Option<String>) -> Result<Live, End> {
+    /// the catch-up. Returns the user's event stream.
+    async fn open(&mut self, query_token: Option<String>) -> Result<Subscription, End> {
         self.send(self.open_packet()).await?;
-        let Join { subscription, last_message_id } = Box::pin(self.await_join(query_token.as_deref())).await?;
+        let Join { mut subscription, last_message_id } = Box::pin(self.await_join(query_token.as_deref())).await?;
         let me = subscription.user_id();
         self.user = Some(me);
         self.send(protocol::encode_connect(&serde_json::json!({ "sid": random_id() })).map_err(|e| internal(&e))?)
             .await?;
         self.send_online(me).await?;
-        let synced = match last_message_id {
-            Some(after) => Box::pin(self.catch_up(me, after)).await?,
-            None => None,
-        };
-        Ok(Live { subscription, synced })
+        if let Some(after) = last_message_id {
+            Box::pin(self.catch_up(&mut subscription, after)).await?;
+        }
+        Ok(subscription)
     }
 
     /// The live socket: pings, core events out, client events in.
     async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
         // Boxed, so that what only the handshake needs is gone once the socket is live.
-        let Live { mut subscription, synced } = Box::pin(self.open(query_token)).await?;
+        let mut subscription = Box::pin(self.open(query_token)).await?;
         let me = subscription.user_id();
         let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
         let mut timer = Instant::now() + ping_interval;
@@ -191,8 +183,6 @@ impl Conn<'_> {
                 }
                 event = subscription.next() => match event {
                     Some(Event::Presence { .. }) => Box::pin(self.send_online(me)).await?,
-                    // Already delivered by the catch-up.
-                    Some(Event::NewMessage(m)) if synced.is_some_and(|seq| m.seq <= seq) => {}
                     Some(event) => Box::pin(self.send_event(&event)).await?,
                     None => return Err(End::Session(subscription.end_reason())),
                 },
@@ -293,11 +283,11 @@ impl Conn<'_> {
         Ok(Join { subscription, last_message_id })
     }
 
-    /// Delivers everything after `after` as `newMessage` events, in order. Returns the
-    /// position of the last one delivered, so live duplicates can be dropped.
-    async fn catch_up(&mut self, me: UserId, after: MessageId) -> Result<Option<i64>, End> {
+    /// Delivers everything after `after` as `newMessage` events, in order, and has the
+    /// subscription leave out its live copies of them.
+    async fn catch_up(&mut self, subscription: &mut Subscription, after: MessageId) -> Result<(), End> {
+        let me = subscription.user_id();
         let mut cursor = after;
-        let mut last_seq = None;
         loop {
             let page = Box::pin(self.inner.app.sync(me, Some(cursor), Some(SYNC_PAGE))).await.map_err(|err| {
                 tracing::warn!(%me, code = err.code(), "catch-up failed");
@@ -306,10 +296,10 @@ impl Conn<'_> {
             for message in &page.messages {
                 self.send(protocol::encode_event("newMessage", message, None).map_err(|e| internal(&e))?).await?;
                 cursor = message.id;
-                last_seq = Some(message.seq);
+                subscription.skip_through(message.seq);
             }
             if !page.has_more || page.messages.is_empty() {
-                return Ok(last_seq);
+                return Ok(());
             }
         }
     }
