@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 use tokio::time::Sleep;
 
 use crate::auth::Session;
-use crate::chat::Message;
+use crate::chat::{MAX_SYNC_LIMIT, Message, SyncPage};
 use crate::connection::ConnectionRequest;
 use crate::{DevConnect, MessageId, Profile, Result, UserId};
 
@@ -387,12 +387,9 @@ impl Subscription {
         self.ended.get().copied()
     }
 
-    /// Leaves out the live copies of messages at or before position `seq` (a
-    /// [`Message::seq`]), because the client got them another way. A reconnecting
-    /// client's catch-up goes: subscribe, read what it missed with [`DevConnect::sync`]
-    /// and deliver it, calling this with each delivered message's position; a message
-    /// stored in between shows up in both, and arrives once, in order.
-    pub fn skip_through(&mut self, seq: i64) {
+    /// Leaves out the live copies of messages at or before position `seq`: the client
+    /// got them from a catch-up ([`DevConnect::catch_up`]).
+    fn skip_through(&mut self, seq: i64) {
         self.replayed = Some(self.replayed.map_or(seq, |s| s.max(seq)));
     }
 
@@ -407,14 +404,13 @@ impl Subscription {
             }
         }
         loop {
-            let polled = Pin::new(&mut self.rx).poll_next(cx);
-            match &polled {
+            match Pin::new(&mut self.rx).poll_next(cx) {
                 Poll::Ready(Some(Event::NewMessage(m))) if self.replayed.is_some_and(|seq| m.seq <= seq) => {}
                 Poll::Ready(None) => {
                     let _ = self.ended.set(EndReason::Lagged);
-                    return polled;
+                    return Poll::Ready(None);
                 }
-                _ => return polled,
+                polled => return polled,
             }
         }
     }
@@ -451,6 +447,21 @@ impl DevConnect {
         self.inner.store.user(user).await?.ok_or(crate::Error::NotFound("user"))?;
         let connections = self.inner.store.connection_ids(user).await?;
         Ok(self.inner.hub.subscribe(user, session, connections))
+    }
+
+    /// One page (at most [`MAX_SYNC_LIMIT`] messages) of what `sub`'s user missed
+    /// after message `after`, in order, as [`DevConnect::sync`] reads it; `sub` then
+    /// leaves out its live copies of these messages. A reconnecting client's catch-up:
+    /// subscribe first, then page through this (after the last message of each page)
+    /// until `has_more` is false. A message stored in between shows up in both and
+    /// reaches the client once, in order.
+    pub async fn catch_up(&self, sub: &mut Subscription, after: MessageId) -> Result<SyncPage> {
+        let page = self.sync(sub.user_id(), Some(after), Some(MAX_SYNC_LIMIT)).await?;
+        // A page is in position order: its last message is its highest.
+        if let Some(last) = page.messages.last() {
+            sub.skip_through(last.seq);
+        }
+        Ok(page)
     }
 
     /// `me` (if online) and those of my connections who are online, `me` first. With

@@ -2,15 +2,13 @@
 //! events, with catch-up first.
 //!
 //! Order of work: the subscription is opened first, then the missed messages are read
-//! with [`DevConnect::sync`], then live events follow. A message stored between the
+//! with [`DevConnect::catch_up`], then live events follow. A message stored between the
 //! two shows up in both; the subscription leaves out the live copies of what the
-//! catch-up delivered ([`Subscription::skip_through`]), so the client sees every
-//! message once, in order.
+//! catch-up delivered, so the client sees every message once, in order.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
 
-use devconnect_core::chat::MAX_SYNC_LIMIT;
 use devconnect_core::{DevConnect, MessageId, Subscription, UserId};
 use futures_util::Stream;
 use tokio::sync::watch;
@@ -24,7 +22,6 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Se
 
 struct Feed {
     app: DevConnect,
-    me: UserId,
     sub: Subscription,
     /// Events ready to go out before anything else.
     pending: VecDeque<pb::Event>,
@@ -47,7 +44,6 @@ pub(crate) fn events(
 ) -> EventStream {
     let feed = Feed {
         app,
-        me: sub.user_id(),
         sub,
         pending: VecDeque::from([convert::online_users(online)]),
         catching_up: after,
@@ -95,13 +91,12 @@ impl Feed {
 
     /// Queues one page of missed messages after `after`.
     async fn catch_up(&mut self, after: MessageId) -> devconnect_core::Result<()> {
-        let page = self.app.sync(self.me, Some(after), Some(MAX_SYNC_LIMIT)).await?;
+        let page = self.app.catch_up(&mut self.sub, after).await?;
         self.catching_up = match page.messages.last() {
             Some(last) if page.has_more => Some(last.id),
             _ => None,
         };
         for message in page.messages {
-            self.sub.skip_through(message.seq);
             self.pending.push_back(pb::Event { kind: Some(pb::event::Kind::NewMessage(message.into())) });
         }
         Ok(())

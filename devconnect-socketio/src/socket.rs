@@ -29,8 +29,6 @@ use crate::{ErrorAck, Inner};
 
 type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
-/// Catch-up page size.
-const SYNC_PAGE: u32 = 500;
 /// How long a closing handshake may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -283,20 +281,18 @@ impl Conn<'_> {
         Ok(Join { subscription, last_message_id })
     }
 
-    /// Delivers everything after `after` as `newMessage` events, in order, and has the
-    /// subscription leave out its live copies of them.
+    /// Delivers everything after `after` as `newMessage` events, in order (the
+    /// subscription then leaves out its live copies of them).
     async fn catch_up(&mut self, subscription: &mut Subscription, after: MessageId) -> Result<(), End> {
-        let me = subscription.user_id();
         let mut cursor = after;
         loop {
-            let page = Box::pin(self.inner.app.sync(me, Some(cursor), Some(SYNC_PAGE))).await.map_err(|err| {
-                tracing::warn!(%me, code = err.code(), "catch-up failed");
+            let page = Box::pin(self.inner.app.catch_up(subscription, cursor)).await.map_err(|err| {
+                tracing::warn!(me = %subscription.user_id(), code = err.code(), "catch-up failed");
                 End::Internal
             })?;
             for message in &page.messages {
                 self.send(protocol::encode_event("newMessage", message, None).map_err(|e| internal(&e))?).await?;
                 cursor = message.id;
-                subscription.skip_through(message.seq);
             }
             if !page.has_more || page.messages.is_empty() {
                 return Ok(());

@@ -56,7 +56,7 @@ async fn signups_and_logins_from_one_address_are_rate_limited() {
     let app = spawn_with(Options { auth_rate_per_addr: 3, ..Options::default() }).await;
     let mut client = app.client().await;
     client.signup(signup("Ada")).await.unwrap();
-    let guess = |password: &str| pb::LoginRequest { email_id: format!("{password}@example.com"), password: "x".into() };
+    let guess = |who: &str| pb::LoginRequest { email_id: format!("{who}@example.com"), password: "x".into() };
     for attempt in ["a", "b"] {
         assert_error(client.login(guess(attempt)).await, Code::Unauthenticated, "unauthorized");
     }
