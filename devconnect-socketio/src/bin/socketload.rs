@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
+use devconnect_core::chat::MAX_TEXT_CHARS;
 use devconnect_core::{Config, DevConnect, RateLimit, RequestStatus, Settings, Signup, UserId};
 use devconnect_socketio::client::{self, ServerEvent};
 use secrecy::SecretString;
@@ -50,9 +51,9 @@ struct Args {
     /// How long to send messages.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Pad each message's text to this many characters (at most 5,000), to see what
-    /// longer messages cost; the server's memory is read again after the messages.
-    #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(..=5000))]
+    /// Pad each message's text to this many characters (at most the core's limit, 5,000),
+    /// to see what longer messages cost; the server's memory is read again after them.
+    #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(..=MAX_TEXT_CHARS as u64))]
     text_chars: usize,
     /// Connect and close every socket once first, so the figure is a socket's marginal
     /// cost on a warm server.
