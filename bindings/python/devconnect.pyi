@@ -18,6 +18,7 @@ __all__ = [
     "DevConnectError",
     "ForbiddenError",
     "InternalError",
+    "LimitExceededError",
     "NotFoundError",
     "PayloadTooLargeError",
     "RateLimitedError",
@@ -163,6 +164,10 @@ class RateLimitedError(DevConnectError):
     """Too many calls; retry after ``retry_after`` seconds."""
 
     retry_after: float
+
+class LimitExceededError(DevConnectError):
+    """A cap on how many of something one may hold at once is reached, e.g. live
+    subscriptions per user (code ``limit_exceeded``)."""
 
 class PayloadTooLargeError(DevConnectError):
     """An upload is larger than ``limit`` bytes."""

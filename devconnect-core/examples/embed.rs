@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use devconnect_core::{Config, DevConnect, Event, NewMessage, RequestStatus, Result, Signup, Subscription};
+use devconnect_core::{Config, DevConnect, Event, NewMessage, Peer, RequestStatus, Result, Signup, Subscription};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -17,8 +17,8 @@ async fn main() -> Result<()> {
     let data_dir = std::env::args().nth(1).map_or_else(|| temp.path().to_path_buf(), Into::into);
     let app = DevConnect::open(Config::new(&data_dir)).await?;
 
-    let ada = app.signup(developer("Ada", "ada@example.com", &["Rust", "Compilers"])).await?;
-    let linus = app.signup(developer("Linus", "linus@example.com", &["C", "Git"])).await?;
+    let ada = app.signup(developer("Ada", "ada@example.com", &["Rust", "Compilers"]), Peer::Local).await?;
+    let linus = app.signup(developer("Linus", "linus@example.com", &["C", "Git"]), Peer::Local).await?;
     let (ada_id, linus_id) = (ada.user.profile.id, linus.user.profile.id);
     println!("signed up {} ({ada_id}) and {} ({linus_id})", ada.user.profile.first_name, linus.user.profile.first_name);
 

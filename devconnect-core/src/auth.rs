@@ -59,6 +59,17 @@ pub struct Signup {
     pub photo: Option<Upload>,
 }
 
+/// Where a signup or login attempt comes from, for the limits counted per client
+/// address. A network frontend always knows its peer; only a program embedding the
+/// service (the Python bindings, tools) calls as [`Peer::Local`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Peer {
+    /// A network client at this address (an IPv6 client counts by its /64 network).
+    Remote(std::net::IpAddr),
+    /// The embedding program itself: not limited per address.
+    Local,
+}
+
 /// A password change request.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -284,7 +295,11 @@ impl Credentials {
 
 impl DevConnect {
     /// Creates an account and returns it with a token. A taken email is a `Conflict`.
-    pub async fn signup(&self, signup: Signup) -> Result<Authenticated> {
+    /// Attempts are counted per client address ([`Settings::auth_rate_per_addr`](crate::Settings))
+    /// before anything else, so a flood of signups from one host is refused before any
+    /// hashing.
+    pub async fn signup(&self, signup: Signup, from: Peer) -> Result<Authenticated> {
+        self.inner.limits.check_auth_addr(from)?;
         let email = parse_email(&signup.email)?;
         check_password_strength("password", &signup.password)?;
         let now = crate::now();
@@ -326,34 +341,33 @@ impl DevConnect {
         Ok(Authenticated { user: record.me, token })
     }
 
-    /// Counts a signup or login attempt from the client at `addr`, refusing it with
-    /// `RateLimited` beyond [`Settings::auth_rate_per_addr`](crate::Settings) (an IPv6
-    /// client counts by its /64 network). A network frontend calls it before
-    /// [`DevConnect::signup`] or [`DevConnect::login`], so guessing passwords across
-    /// many emails, or flooding signups, from one host is refused before any hashing.
-    pub fn admit_auth_attempt(&self, addr: std::net::IpAddr) -> Result<()> {
-        self.inner.limits.check_auth_addr(addr)
-    }
-
     /// Logs in by email and password. A wrong email and a wrong password give the same
     /// `Unauthorized` error and take the same time.
-    pub async fn login(&self, email: &str, password: &str) -> Result<Authenticated> {
-        let result = self.check_login(email, password).await;
+    ///
+    /// Guessing is throttled without locking the owner out (OWASP): attempts count per
+    /// client address ([`Settings::auth_rate_per_addr`](crate::Settings)), and an address
+    /// that failed on an email recently spends from that email's budget
+    /// ([`Settings::login_rate`](crate::Settings)); an address with no recent failure on
+    /// it always gets its attempt, so failing on purpose cannot lock a victim out.
+    pub async fn login(&self, email: &str, password: &str, from: Peer) -> Result<Authenticated> {
+        let result = self.check_login(email, password, from).await;
         crate::telemetry::login(&result);
         result
     }
 
-    async fn check_login(&self, email: &str, password: &str) -> Result<Authenticated> {
+    async fn check_login(&self, email: &str, password: &str, from: Peer) -> Result<Authenticated> {
+        self.inner.limits.check_auth_addr(from)?;
         let Ok(email) = parse_email(email) else {
             return Err(Error::Unauthorized(LOGIN_FAILED));
         };
         if password.chars().count() > MAX_PASSWORD_CHARS {
             return Err(Error::Unauthorized(LOGIN_FAILED));
         }
-        self.inner.limits.check_login(&email)?;
+        self.inner.limits.check_login(&email, from)?;
         let record = self.inner.store.user_by_email(&email).await?;
         let hash = record.as_ref().map(|r| r.password_hash.clone());
         if !self.inner.credentials.verify(password.to_owned(), hash).await? {
+            self.inner.limits.login_failed(&email, from);
             return Err(Error::Unauthorized(LOGIN_FAILED));
         }
         let record = record.ok_or(Error::Unauthorized(LOGIN_FAILED))?;
@@ -396,6 +410,10 @@ impl DevConnect {
 
     /// Changes the caller's password. Every token issued before, including the one
     /// used here, stops working; the returned token is the caller's new one.
+    ///
+    /// Each attempt checks the old password, so attempts are limited per user like
+    /// logins ([`Settings::login_rate`](crate::Settings)): a stolen token is not an
+    /// unlimited password oracle, nor a way to keep the hashing threads busy.
     pub async fn change_password(&self, session: &Session, change: PasswordChange) -> Result<String> {
         check_password_strength("newPassword", &change.new_password)?;
         if change.new_password != change.confirm_password {
@@ -404,6 +422,7 @@ impl DevConnect {
         if change.new_password == change.old_password {
             return Err(Error::validation("newPassword", "must differ from the old password"));
         }
+        self.inner.limits.check_password_change(session.user_id)?;
         let record = self.user_record(session.user_id).await?;
         if !self.inner.credentials.verify(change.old_password, Some(record.password_hash)).await? {
             return Err(Error::validation("oldPassword", "is not the current password"));

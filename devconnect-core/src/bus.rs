@@ -38,6 +38,9 @@ use crate::{Result, UserId};
 /// partitioned) has its users marked offline.
 pub const DEFAULT_PRESENCE_EXPIRY: Duration = Duration::from_secs(15);
 
+/// Default period of the check of live sessions' tokens against the store (with a bus).
+pub const DEFAULT_SESSION_RECHECK: Duration = Duration::from_secs(30);
+
 /// Default prefix of the Redis keys and channel, so several deployments can share one
 /// Redis.
 pub const DEFAULT_BUS_PREFIX: &str = "devconnect";
@@ -52,12 +55,22 @@ pub struct BusConfig {
     /// Bound on how long a dead instance's users stay online for others. Default
     /// [`DEFAULT_PRESENCE_EXPIRY`]; heartbeats go every sixth of it.
     pub presence_expiry: Duration,
+    /// How often this instance checks the tokens of its live sessions against the store
+    /// (and at once after every reconnection to the bus): a revocation published while
+    /// the bus was down still ends them within this period. Default
+    /// [`DEFAULT_SESSION_RECHECK`].
+    pub session_recheck: Duration,
 }
 
 impl BusConfig {
     /// The defaults for `url`.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), prefix: DEFAULT_BUS_PREFIX.to_owned(), presence_expiry: DEFAULT_PRESENCE_EXPIRY }
+        Self {
+            url: url.into(),
+            prefix: DEFAULT_BUS_PREFIX.to_owned(),
+            presence_expiry: DEFAULT_PRESENCE_EXPIRY,
+            session_recheck: DEFAULT_SESSION_RECHECK,
+        }
     }
 }
 
@@ -106,14 +119,15 @@ impl Broker {
     /// shared through the returned sink's receiver: see [`Hub::with_presence`]).
     pub(crate) fn open(
         config: Option<&BusConfig>,
-        queue_capacity: usize,
+        settings: &crate::Settings,
         store: &Arc<dyn crate::Store>,
     ) -> Result<(Arc<Hub>, Self)> {
-        let Some(config) = config else { return Ok((Arc::new(Hub::new(queue_capacity)), Self::InProcess)) };
+        let (queue, max_per_user) = (settings.event_queue, settings.max_sessions_per_user);
+        let Some(config) = config else { return Ok((Arc::new(Hub::new(queue, max_per_user)), Self::InProcess)) };
         #[cfg(feature = "redis")]
         {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            let hub = Arc::new(Hub::with_presence(queue_capacity, Some(tx)));
+            let hub = Arc::new(Hub::with_presence(queue, max_per_user, Some(tx)));
             let bus = redis::RedisBus::start(config, Arc::clone(&hub), Arc::clone(store), rx)?;
             Ok((hub, Self::Redis(bus)))
         }

@@ -1,5 +1,6 @@
 //! 1:1 chat between connections: sending, history, catch-up, partners, read state.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -207,16 +208,19 @@ impl DevConnect {
     }
 
     /// Connections and anyone `me` has history with, most recent conversation first,
-    /// with online state, last message and unread count.
+    /// with online state, last message and unread count. Presence is shown for
+    /// connections only: someone I merely have history with (a removed connection) is
+    /// never shown online.
     pub async fn chat_partners(&self, me: UserId) -> Result<Vec<ChatPartner>> {
         let partners = self.inner.store.chat_partners(me).await?;
-        let ids: Vec<UserId> = partners.iter().map(|p| p.profile.id).collect();
-        let online = self.inner.broker.online_among(&self.inner.hub, &ids).await;
+        let connections: HashSet<UserId> = self.inner.store.connection_ids(me).await?.into_iter().collect();
+        let ids: Vec<UserId> = partners.iter().map(|p| p.profile.id).filter(|id| connections.contains(id)).collect();
+        let mut online = self.inner.broker.online_among(&self.inner.hub, &ids).await.into_iter();
         Ok(partners
             .into_iter()
-            .zip(online)
-            .map(|(p, online)| ChatPartner {
-                online,
+            .map(|p| ChatPartner {
+                // `ids` lists the connections among the partners in this same order.
+                online: connections.contains(&p.profile.id) && online.next().unwrap_or(false),
                 profile: p.profile,
                 last_message: p.last_message,
                 unread_count: p.unread_count,
@@ -225,13 +229,16 @@ impl DevConnect {
     }
 
     /// Marks everything `other` sent to `me` as read and tells `other` up to which
-    /// message. Returns that message id (`None` if nothing was unread).
+    /// message, if we are connected (a read receipt shows activity, which, like
+    /// presence, only connections see). Returns that message id (`None` if nothing was
+    /// unread).
     pub async fn mark_read(&self, me: UserId, other: UserId) -> Result<Option<MessageId>> {
         if me == other {
             return Err(Error::validation("userId", "cannot mark your own messages"));
         }
         let up_to = self.inner.store.mark_read(me, other, crate::now()).await?;
-        if let Some(up_to) = up_to {
+        let connected = up_to.is_some() && self.are_connected(me, other).await?;
+        if let Some(up_to) = up_to.filter(|_| connected) {
             self.inner.broker.deliver(
                 &self.inner.hub,
                 &[other],
@@ -242,13 +249,21 @@ impl DevConnect {
     }
 
     /// Tells `to` that `me` is (or stopped) typing. Only between connections; silently
-    /// dropped when `to` is offline.
+    /// dropped when `to` is offline or their queue is full. Limited per sender
+    /// ([`Settings::typing_rate`](crate::Settings)), so nobody can flood a receiver.
     pub async fn typing(&self, me: UserId, to: UserId, typing: bool) -> Result<()> {
-        if !self.inner.hub.knows_connected(me, to) && !self.inner.store.are_connected(me, to).await? {
+        if !self.are_connected(me, to).await? {
             return Err(Error::Forbidden("you can only message your connections"));
         }
+        self.inner.limits.check_typing(me)?;
         self.inner.broker.deliver(&self.inner.hub, &[to], &Event::Typing { user_id: me, typing });
         Ok(())
+    }
+
+    /// Whether `a` and `b` are connected, from the hub when `a` is online here (it
+    /// keeps their connections current), else from the store.
+    async fn are_connected(&self, a: UserId, b: UserId) -> Result<bool> {
+        Ok(self.inner.hub.knows_connected(a, b) || self.inner.store.are_connected(a, b).await?)
     }
 }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::bus::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY};
+use crate::bus::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_SESSION_RECHECK};
 use crate::config::MIN_JWT_SECRET_BYTES;
-use crate::media::DEFAULT_UPLOAD_LIMIT;
+use crate::media::{DEFAULT_DECODE_BUDGET, DEFAULT_UPLOAD_LIMIT};
 use crate::{Config, MediaConfig, RateLimit, Settings};
 
 /// Options of the core service, as flags and `DEVCONNECT_*` environment variables.
@@ -54,6 +54,16 @@ pub struct ServiceArgs {
     /// Signup and login attempts per client address per minute (0 = no limit).
     #[arg(long, env = "DEVCONNECT_AUTH_RATE_PER_ADDR", default_value_t = 30)]
     pub auth_rate_per_addr: u32,
+    /// Typing events one user may send per minute (0 = no limit).
+    #[arg(long, env = "DEVCONNECT_TYPING_RATE", default_value_t = 120)]
+    pub typing_rate: u32,
+    /// Live sockets and streams one user may hold at once on one instance.
+    #[arg(long, env = "DEVCONNECT_MAX_SESSIONS_PER_USER", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sessions_per_user: u32,
+    /// Memory all image decodes running at once may use, in bytes; a larger image is refused.
+    #[arg(long, env = "DEVCONNECT_IMAGE_DECODE_BUDGET", default_value_t = DEFAULT_DECODE_BUDGET)]
+    pub image_decode_budget: usize,
     /// Event bus shared by several instances: `redis://[:PASSWORD@]HOST[:PORT][/DB]`
     /// (needs the core's `redis` feature) [default: none, one instance].
     #[arg(long, env = "DEVCONNECT_BUS_URL", hide_env_values = true)]
@@ -64,6 +74,11 @@ pub struct ServiceArgs {
     /// With a bus: seconds after which a crashed instance's users are offline for everyone.
     #[arg(long, env = "DEVCONNECT_PRESENCE_EXPIRY_SECS", default_value_t = DEFAULT_PRESENCE_EXPIRY.as_secs())]
     pub presence_expiry_secs: u64,
+    /// With a bus: how often, in seconds, live sessions' tokens are checked against the
+    /// store, so a revocation whose bus message was lost still ends them.
+    #[arg(long, env = "DEVCONNECT_SESSION_RECHECK_SECS", default_value_t = DEFAULT_SESSION_RECHECK.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_recheck_secs: u64,
     /// Password hashes computed at once [default: the number of cores less one, at least 1].
     #[arg(long, env = "DEVCONNECT_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -126,6 +141,10 @@ impl ServiceArgs {
             request_rate: 30,
             login_rate: 10,
             auth_rate_per_addr: 30,
+            typing_rate: 120,
+            max_sessions_per_user: 32,
+            image_decode_budget: DEFAULT_DECODE_BUDGET,
+            session_recheck_secs: DEFAULT_SESSION_RECHECK.as_secs(),
             hash_concurrency: None,
             bus_url: None,
             bus_prefix: DEFAULT_BUS_PREFIX.to_owned(),
@@ -147,6 +166,9 @@ impl ServiceArgs {
             request_rate: RateLimit::per_minute(self.request_rate),
             login_rate: RateLimit::per_minute(self.login_rate),
             auth_rate_per_addr: RateLimit::per_minute(self.auth_rate_per_addr),
+            typing_rate: RateLimit::per_minute(self.typing_rate),
+            max_sessions_per_user: usize::try_from(self.max_sessions_per_user).unwrap_or(usize::MAX),
+            image_decode_budget: self.image_decode_budget,
             ..Settings::default()
         };
         if let Some(n) = self.hash_concurrency {
@@ -164,6 +186,7 @@ impl ServiceArgs {
             url: url.clone(),
             prefix: self.bus_prefix.clone(),
             presence_expiry: Duration::from_secs(self.presence_expiry_secs.max(1)),
+            session_recheck: Duration::from_secs(self.session_recheck_secs.max(1)),
         });
         config.settings = settings;
         config

@@ -246,9 +246,17 @@ pub struct Settings {
     pub request_rate: RateLimit,
     /// Login attempts per email per minute, from any client. Default 10.
     pub login_rate: RateLimit,
-    /// Signup and login attempts per client address per minute, counted by
-    /// [`DevConnect::admit_auth_attempt`](crate::DevConnect::admit_auth_attempt). Default 30.
+    /// Signup and login attempts per client address per minute (an IPv6 client counts by
+    /// its /64 network). Default 30.
     pub auth_rate_per_addr: RateLimit,
+    /// Typing events one user may send per minute. Default 120.
+    pub typing_rate: RateLimit,
+    /// Live sessions (sockets, streams, subscriptions) one user may hold at once on this
+    /// instance. Default 32.
+    pub max_sessions_per_user: usize,
+    /// Memory all image decodes running at once may use, in bytes; an image whose
+    /// decoding alone would need more is refused. Default 512 MiB.
+    pub image_decode_budget: usize,
 }
 
 impl Default for Settings {
@@ -264,6 +272,9 @@ impl Default for Settings {
             request_rate: RateLimit::per_minute(30),
             login_rate: RateLimit::per_minute(10),
             auth_rate_per_addr: RateLimit::per_minute(30),
+            typing_rate: RateLimit::per_minute(120),
+            max_sessions_per_user: 32,
+            image_decode_budget: crate::media::DEFAULT_DECODE_BUDGET,
         }
     }
 }
@@ -331,6 +342,23 @@ fn load_or_create_secret(path: &Path) -> Result<SecretString> {
             Ok(SecretString::from(secret))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            {
+                // As OpenSSH does with private keys: a secret others can read is no
+                // longer a secret, so refuse to sign tokens with it.
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = std::fs::metadata(path).map_err(Error::internal)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    return Err(Error::validation(
+                        "jwtSecret",
+                        format!(
+                            "{} is readable by group or others (mode {:o}); run `chmod 600` on it, or replace it if it may have leaked",
+                            path.display(),
+                            mode & 0o777
+                        ),
+                    ));
+                }
+            }
             let secret = std::fs::read_to_string(path).map_err(Error::internal)?;
             let secret = secret.trim();
             if secret.len() < MIN_JWT_SECRET_BYTES {
@@ -360,6 +388,19 @@ mod tests {
             let mode = std::fs::metadata(dir.path().join(JWT_SECRET_FILE)).map(|m| m.permissions().mode() & 0o777);
             assert_eq!(mode.ok(), Some(0o600));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_file_readable_by_others_stops_startup() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir();
+        let Ok(dir) = dir else { return assert!(dir.is_ok()) };
+        assert!(jwt_secret(None, dir.path()).is_ok());
+        let file = dir.path().join(JWT_SECRET_FILE);
+        assert!(std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).is_ok());
+        let err = jwt_secret(None, dir.path()).err();
+        assert!(matches!(&err, Some(Error::Validation { reason, .. }) if reason.contains("chmod 600")), "{err:?}");
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub enum Error {
         /// How long the caller should wait before trying again.
         retry_after: Duration,
     },
+    /// A cap on how many of something one may hold at once is reached (e.g. live
+    /// sessions per user); it frees up as soon as one of them ends.
+    #[error("{0}")]
+    LimitExceeded(&'static str),
     /// An upload or body is larger than `limit` bytes.
     #[error("payload too large (limit {limit} bytes)")]
     PayloadTooLarge {
@@ -72,6 +76,7 @@ impl Error {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
+            Self::LimitExceeded(_) => "limit_exceeded",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unavailable(_) => "unavailable",

@@ -49,12 +49,13 @@ impl FeedQuery {
         if limit == 0 {
             return Err(Error::validation("limit", "must be at least 1"));
         }
+        // Counted as given, before any per-skill work.
+        if self.skills.len() > MAX_SKILLS {
+            return Err(Error::validation("skills", format!("filter by at most {MAX_SKILLS} skills")));
+        }
         let mut skills: Vec<String> = self.skills.iter().map(|s| skill_key(s)).filter(|s| !s.is_empty()).collect();
         skills.sort();
         skills.dedup();
-        if skills.len() > MAX_SKILLS {
-            return Err(Error::validation("skills", format!("filter by at most {MAX_SKILLS} skills")));
-        }
         Ok((page, limit.min(MAX_FEED_LIMIT), skills))
     }
 }

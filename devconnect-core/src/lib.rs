@@ -55,7 +55,7 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 use secrecy::SecretString;
 
 pub use analytics::{Engagement, EngagementDay};
-pub use auth::{Authenticated, PasswordChange, Session, Signup};
+pub use auth::{Authenticated, PasswordChange, Peer, Session, Signup};
 pub use bus::{BusConfig, BusHealth};
 pub use chat::{ChatPartner, Message, NewMessage, Sent, SyncPage};
 pub use config::{Config, MediaConfig, Settings};
@@ -89,6 +89,7 @@ struct Inner {
     hub: Arc<Hub>,
     broker: Broker,
     limits: Limits,
+    decode_budget: media::DecodeBudget,
     settings: Settings,
 }
 
@@ -102,7 +103,7 @@ impl DevConnect {
     /// Opens the service described by `config`: creates the data directory, opens the
     /// store (migrating it), the media store, and loads or generates the JWT secret.
     pub async fn open(config: Config) -> Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).map_err(Error::internal)?;
+        create_private_dir(&config.data_dir)?;
         let secret = config::jwt_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
         let store = store::open(&config.database_url()).await?;
         let media: Arc<dyn MediaStore> = match (&config.media, config.media_dir()) {
@@ -120,7 +121,7 @@ impl DevConnect {
                 ));
             }
         };
-        let (hub, broker) = Broker::open(config.bus.as_ref(), config.settings.event_queue, &store)?;
+        let (hub, broker) = Broker::open(config.bus.as_ref(), &config.settings, &store)?;
         Self::assemble(store, media, &secret, config.settings, hub, broker)
     }
 
@@ -131,7 +132,7 @@ impl DevConnect {
         jwt_secret: &SecretString,
         settings: Settings,
     ) -> Result<Self> {
-        let hub = Arc::new(Hub::new(settings.event_queue));
+        let hub = Arc::new(Hub::new(settings.event_queue, settings.max_sessions_per_user));
         Self::assemble(store, media, jwt_secret, settings, hub, Broker::InProcess)
     }
 
@@ -153,6 +154,7 @@ impl DevConnect {
                 hub,
                 broker,
                 limits: Limits::new(&settings),
+                decode_budget: media::DecodeBudget::new(settings.image_decode_budget),
                 settings,
             }),
         })
@@ -192,6 +194,16 @@ impl DevConnect {
 /// read back equals the value written.
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
+}
+
+/// Creates `dir` (and its parents) if missing; a directory created here is the owner's
+/// alone (mode 0700): it holds the database and the JWT secret.
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(Error::internal)
 }
 
 /// `N` bytes from the operating system's CSPRNG.

@@ -176,8 +176,16 @@ pub fn parse_about(raw: &str) -> Result<String> {
 
 /// Trims each skill, drops empty ones and case-insensitive duplicates (keeping the first
 /// spelling), and checks the limits: at most 20 skills of at most 40 characters.
+///
+/// The count is checked before any skill is looked at, and duplicates are found with a
+/// set, so hostile input (thousands of skills) costs one length check, not a scan per
+/// skill of every skill before it.
 pub fn parse_skills(raw: &[String]) -> Result<Vec<String>> {
-    let mut skills: Vec<String> = Vec::new();
+    if raw.len() > MAX_SKILLS {
+        return Err(Error::validation("skills", format!("at most {MAX_SKILLS} skills")));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
+    let mut skills = Vec::with_capacity(raw.len());
     for skill in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         if skill.chars().count() > MAX_SKILL_CHARS {
             return Err(Error::validation(
@@ -188,12 +196,9 @@ pub fn parse_skills(raw: &[String]) -> Result<Vec<String>> {
         if has_control(skill) {
             return Err(Error::validation("skills", "must not contain control characters"));
         }
-        if !skills.iter().any(|s| s.to_lowercase() == skill.to_lowercase()) {
+        if seen.insert(skill.to_lowercase()) {
             skills.push(skill.to_owned());
         }
-    }
-    if skills.len() > MAX_SKILLS {
-        return Err(Error::validation("skills", format!("at most {MAX_SKILLS} skills")));
     }
     Ok(skills)
 }
@@ -263,6 +268,16 @@ mod tests {
         let many: Vec<String> = (0..=MAX_SKILLS).map(|i| format!("s{i}")).collect();
         assert!(parse_skills(&many).is_err());
         assert!(parse_skills(&["x".repeat(MAX_SKILL_CHARS + 1)]).is_err());
+    }
+
+    #[test]
+    fn more_than_twenty_skills_are_refused_even_when_blank_or_repeated() {
+        // Counted as given: a list longer than the limit is refused before any skill is
+        // read, whatever its items.
+        assert!(parse_skills(&vec!["rust".to_owned(); MAX_SKILLS + 1]).is_err());
+        assert!(parse_skills(&vec![String::new(); 7000]).is_err());
+        let twenty: Vec<String> = (0..MAX_SKILLS).map(|i| format!("S{i}")).collect();
+        assert_eq!(parse_skills(&twenty).map(|s| s.len()).ok(), Some(MAX_SKILLS));
     }
 
     #[test]

@@ -33,7 +33,7 @@ use tokio::time::Sleep;
 use crate::auth::Session;
 use crate::chat::{MAX_SYNC_LIMIT, Message, SyncPage};
 use crate::connection::ConnectionRequest;
-use crate::{DevConnect, MessageId, Profile, Result, UserId};
+use crate::{DevConnect, Error, MessageId, Profile, Result, UserId};
 
 /// A realtime event for one user.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -152,21 +152,32 @@ pub(crate) struct Hub {
     users: Mutex<Users>,
     next_id: AtomicU64,
     queue_capacity: usize,
+    max_per_user: usize,
     shared: PresenceSink,
 }
 
+/// The token a live subscription was opened with, as [`Hub::live_tokens`] lists them.
+pub(crate) struct LiveToken {
+    pub(crate) user: UserId,
+    pub(crate) token_id: String,
+    pub(crate) version: i64,
+}
+
 impl Hub {
-    pub(crate) fn new(queue_capacity: usize) -> Self {
-        Self::with_presence(queue_capacity, None)
+    /// A hub with subscription queues of `queue_capacity` events and at most
+    /// `max_per_user` subscriptions per user.
+    pub(crate) fn new(queue_capacity: usize, max_per_user: usize) -> Self {
+        Self::with_presence(queue_capacity, max_per_user, None)
     }
 
     /// A hub whose presence changes are reported to `shared` instead of being sent to
     /// local connections (several instances: the bus decides what is a change).
-    pub(crate) fn with_presence(queue_capacity: usize, shared: PresenceSink) -> Self {
+    pub(crate) fn with_presence(queue_capacity: usize, max_per_user: usize, shared: PresenceSink) -> Self {
         Self {
             users: Mutex::default(),
             next_id: AtomicU64::new(1),
             queue_capacity: queue_capacity.clamp(1, 1 << 20),
+            max_per_user: max_per_user.max(1),
             shared,
         }
     }
@@ -177,14 +188,23 @@ impl Hub {
         self.users.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn subscribe(self: &Arc<Self>, user: UserId, session: Option<&Session>, connections: Vec<UserId>) -> Subscription {
+    fn subscribe(
+        self: &Arc<Self>,
+        user: UserId,
+        session: Option<&Session>,
+        connections: Vec<UserId>,
+    ) -> Result<Subscription> {
+        let mut users = self.lock();
+        // Checked and counted under one lock: concurrent opens cannot exceed the cap.
+        if users.get(&user).is_some_and(|o| o.subs.len() >= self.max_per_user) {
+            return Err(crate::Error::LimitExceeded("too many live sessions for this user; close one first"));
+        }
         // The channel holds one event per sender above its buffer: `queue_capacity` in all.
         let (tx, rx) = futures_channel::mpsc::channel(self.queue_capacity - 1);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let ended = Arc::new(OnceLock::new());
         let sub =
             Sub { id, tx, token: session.map(|s| (s.token_id.clone(), s.token_version)), ended: Arc::clone(&ended) };
-        let mut users = self.lock();
         if !users.contains_key(&user) {
             let connections: HashSet<UserId> = connections.into_iter().collect();
             if let Some(shared) = &self.shared {
@@ -207,12 +227,64 @@ impl Hub {
             let left = (s.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
             Box::pin(tokio::time::sleep(left))
         });
-        Subscription { user, rx, deadline, ended, guard: SubGuard { hub: Arc::clone(self), user, id }, replayed: None }
+        Ok(Subscription {
+            user,
+            rx,
+            deadline,
+            ended,
+            guard: SubGuard { hub: Arc::clone(self), user, id },
+            replayed: None,
+            resume: None,
+        })
     }
 
     /// Delivers `event` to every subscription of `user` (none if offline).
     pub(crate) fn deliver(&self, user: UserId, event: &Event) {
         send_to(&mut self.lock(), user, event, self.shared.as_ref());
+    }
+
+    /// The distinct tokens of this process's live subscriptions.
+    #[cfg(feature = "redis")]
+    pub(crate) fn live_tokens(&self) -> Vec<LiveToken> {
+        let users = self.lock();
+        let mut tokens = Vec::new();
+        for (user, online) in users.iter() {
+            let mut seen: HashSet<&str> = HashSet::new();
+            for (token_id, version) in online.subs.iter().filter_map(|s| s.token.as_ref()) {
+                if seen.insert(token_id) {
+                    tokens.push(LiveToken { user: *user, token_id: token_id.clone(), version: *version });
+                }
+            }
+        }
+        tokens
+    }
+
+    /// Ends the live subscriptions on this process whose token is no longer valid in
+    /// `store` (logged out, superseded by a password change, or its user gone). The bus
+    /// runs it periodically and after each reconnection, so a revocation whose bus
+    /// message was lost still ends them. Returns how many tokens were found revoked.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn recheck_tokens(&self, store: &dyn crate::Store) -> usize {
+        let mut revoked = 0;
+        for live in self.live_tokens() {
+            match store.auth_state(live.user, &live.token_id).await {
+                Ok(Some(state)) if state.revoked => self.revoke_token(live.user, &live.token_id),
+                Ok(Some(state)) if state.token_version != live.version => {
+                    self.revoke_older_tokens(live.user, state.token_version);
+                }
+                Ok(Some(_)) => continue,
+                Ok(None) => self.revoke_token(live.user, &live.token_id),
+                Err(err) => {
+                    tracing::warn!(code = err.code(), "could not recheck live sessions; retrying later");
+                    return revoked;
+                }
+            }
+            revoked += 1;
+        }
+        if revoked > 0 {
+            tracing::info!(revoked, "ended live sessions whose token was revoked elsewhere");
+        }
+        revoked
     }
 
     /// The users with a subscription on this process.
@@ -302,13 +374,17 @@ impl Hub {
     }
 }
 
-/// Sends to every subscription of `user`; ends the ones whose queue is full.
+/// Sends to every subscription of `user`; ends the ones whose queue is full, except for
+/// a typing event, which is only dropped: it is stale by the time the queue drains, and
+/// others' typing must never be what knocks a subscriber off.
 fn send_to(users: &mut Users, user: UserId, event: &Event, shared: Option<&mpsc::UnboundedSender<LocalPresence>>) {
     let Some(online) = users.get_mut(&user) else { return };
     let mut lagged = Vec::new();
+    let droppable = matches!(event, Event::Typing { .. });
     // A dropped sender ends the stream; its `poll_event` then reports `Lagged`.
     online.subs.retain_mut(|sub| match sub.tx.try_send(event.clone()) {
         Ok(()) => true,
+        Err(err) if err.is_full() && droppable => true,
         Err(err) if err.is_full() => {
             lagged.push(sub.id);
             false
@@ -367,6 +443,8 @@ pub struct Subscription {
     guard: SubGuard,
     /// Messages at or before this position were replayed already (see `skip_through`).
     replayed: Option<i64>,
+    /// Where the catch-up goes on from, while one is due (see [`DevConnect::catch_up`]).
+    resume: Option<MessageId>,
 }
 
 impl Subscription {
@@ -432,35 +510,60 @@ impl std::fmt::Debug for Subscription {
 
 impl DevConnect {
     /// Opens a live event stream for `user`, making them online until it is dropped.
-    /// Their online connections get a presence event if this is their first one.
+    /// Their online connections get a presence event if this is their first one. A user
+    /// holds at most [`Settings::max_sessions_per_user`](crate::Settings) at once
+    /// (`LimitExceeded` beyond).
     pub async fn subscribe(&self, user: UserId) -> Result<Subscription> {
-        self.open_subscription(user, None).await
+        self.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
+        let connections = self.inner.store.connection_ids(user).await?;
+        self.inner.hub.subscribe(user, None, connections)
     }
 
     /// Like [`DevConnect::subscribe`], for an authenticated token: the stream also ends
-    /// when that token is logged out, revoked by a password change, or expires.
-    pub async fn subscribe_session(&self, session: &Session) -> Result<Subscription> {
-        self.open_subscription(session.user_id, Some(session)).await
-    }
-
-    async fn open_subscription(&self, user: UserId, session: Option<&Session>) -> Result<Subscription> {
-        self.inner.store.user(user).await?.ok_or(crate::Error::NotFound("user"))?;
+    /// when that token is logged out, revoked by a password change, or expires. With
+    /// `resume_after` (the last message the client has), [`DevConnect::catch_up`] then
+    /// pages through what it missed; a message id that is not one of the user's is
+    /// refused here (`Validation` on `lastMessageId`), before anything goes live.
+    ///
+    /// A revocation can land at any point of this call and still end the stream: the
+    /// subscription is registered first (from then on a revocation ends it), and the
+    /// token is then checked again against the store (a revocation stored before the
+    /// registration is seen there). Every frontend gets this by calling it; none can
+    /// open a stream on a revoked token in between.
+    pub async fn subscribe_session(&self, session: &Session, resume_after: Option<MessageId>) -> Result<Subscription> {
+        let user = session.user_id;
+        if let Some(after) = resume_after {
+            if let Err(err) = self.inner.store.sync(user, Some(after), 1).await {
+                return Err(match err {
+                    Error::NotFound(_) => Error::validation("lastMessageId", "is not a message to or from you"),
+                    other => other,
+                });
+            }
+        }
         let connections = self.inner.store.connection_ids(user).await?;
-        Ok(self.inner.hub.subscribe(user, session, connections))
+        let mut subscription = self.inner.hub.subscribe(user, Some(session), connections)?;
+        let state = self.inner.store.auth_state(user, &session.token_id).await?;
+        if !state.is_some_and(|s| !s.revoked && s.token_version == session.token_version) {
+            // Dropping it unregisters it.
+            return Err(Error::Unauthorized("token revoked"));
+        }
+        subscription.resume = resume_after;
+        Ok(subscription)
     }
 
-    /// One page (at most [`MAX_SYNC_LIMIT`] messages) of what `sub`'s user missed
-    /// after message `after`, in order, as [`DevConnect::sync`] reads it; `sub` then
-    /// leaves out its live copies of these messages. A reconnecting client's catch-up:
-    /// subscribe first, then page through this (after the last message of each page)
-    /// until `has_more` is false. A message stored in between shows up in both and
-    /// reaches the client once, in order.
-    pub async fn catch_up(&self, sub: &mut Subscription, after: MessageId) -> Result<SyncPage> {
+    /// The next page (at most [`MAX_SYNC_LIMIT`] messages) of what `sub`'s user missed
+    /// since the message it was opened to resume after, in order; `sub` then leaves
+    /// out its live copies of these messages. Call it until `has_more` is false (an
+    /// empty page when no catch-up is due), then read live events: a message stored in
+    /// between shows up in both and reaches the client once, in order.
+    pub async fn catch_up(&self, sub: &mut Subscription) -> Result<SyncPage> {
+        let Some(after) = sub.resume else { return Ok(SyncPage { messages: Vec::new(), has_more: false }) };
         let page = self.sync(sub.user_id(), Some(after), Some(MAX_SYNC_LIMIT)).await?;
         // A page is in position order: its last message is its highest.
         if let Some(last) = page.messages.last() {
             sub.skip_through(last.seq);
         }
+        sub.resume = page.messages.last().map(|m| m.id).filter(|_| page.has_more);
         Ok(page)
     }
 

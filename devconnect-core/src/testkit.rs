@@ -18,7 +18,7 @@ use std::time::Duration;
 use chrono::Utc;
 use secrecy::SecretString;
 
-use crate::auth::{PasswordChange, Signup};
+use crate::auth::{PasswordChange, Peer, Signup};
 use crate::chat::NewMessage;
 use crate::connection::RequestStatus;
 use crate::feed::FeedQuery;
@@ -68,6 +68,14 @@ macro_rules! conformance_tests {
             events_reach_the_right_people,
             a_catch_up_then_live_delivers_each_message_once_in_order,
             revoked_and_expired_tokens_end_their_subscriptions,
+            no_subscription_outlives_a_revocation_that_races_its_opening,
+            a_resume_point_that_is_not_my_message_is_refused_before_going_live,
+            live_sessions_per_user_are_capped,
+            typing_floods_are_limited_and_never_end_the_receivers_subscription,
+            presence_and_read_receipts_reach_connections_only,
+            password_change_attempts_are_rate_limited,
+            failing_on_purpose_never_locks_the_owner_out,
+            image_decodes_wait_for_their_share_of_the_memory_budget,
             engagement_counts_each_utc_day_by_its_definitions
         );
     };
@@ -170,7 +178,7 @@ pub fn user_record(email: &str) -> UserRecord {
 
 /// Signs up a user named `name` (email `name@example.com`); returns id and token.
 pub async fn user(app: &DevConnect, name: &str) -> Result<(UserId, String)> {
-    let auth = app.signup(signup_form(name, &format!("{}@example.com", name.to_lowercase()))).await?;
+    let auth = app.signup(signup_form(name, &format!("{}@example.com", name.to_lowercase())), Peer::Local).await?;
     Ok((auth.user.profile.id, auth.token))
 }
 
@@ -228,27 +236,31 @@ pub fn png(width: u32, height: u32) -> Upload {
 
 pub async fn signup_returns_a_token_that_authenticates(store: Arc<dyn Store>) -> Result<()> {
     let app = service(store)?;
-    let auth = app.signup(signup_form("Ada", "  Ada@Example.com ")).await?;
+    let auth = app.signup(signup_form("Ada", "  Ada@Example.com "), Peer::Local).await?;
     check(auth.user.email == "ada@example.com", "email normalised")?;
     check(auth.user.profile.skills == ["Rust", "Go"], "skills kept")?;
     let session = app.authenticate(&auth.token).await?;
     check(session.user_id == auth.user.profile.id, "token is for the user")?;
-    let login = app.login("ADA@example.com", PASSWORD).await?;
+    let login = app.login("ADA@example.com", PASSWORD, Peer::Local).await?;
     check(login.user == auth.user, "login returns the same user")?;
     expect_code(
-        app.signup(Signup { password: "weak".into(), ..signup_form("B", "b@x.io") }).await,
+        app.signup(Signup { password: "weak".into(), ..signup_form("B", "b@x.io") }, Peer::Local).await,
         "validation",
         "weak",
     )?;
-    expect_code(app.signup(Signup { age: Some(12), ..signup_form("B", "b@x.io") }).await, "validation", "age")?;
-    expect_code(app.signup(signup_form(" ", "b@x.io")).await, "validation", "empty first name")?;
-    expect_code(app.login("b@x.io", PASSWORD).await, "unauthorized", "invalid signups stored nothing")
+    expect_code(
+        app.signup(Signup { age: Some(12), ..signup_form("B", "b@x.io") }, Peer::Local).await,
+        "validation",
+        "age",
+    )?;
+    expect_code(app.signup(signup_form(" ", "b@x.io"), Peer::Local).await, "validation", "empty first name")?;
+    expect_code(app.login("b@x.io", PASSWORD, Peer::Local).await, "unauthorized", "invalid signups stored nothing")
 }
 
 pub async fn emails_are_unique_case_insensitively(store: Arc<dyn Store>) -> Result<()> {
     let app = service(store)?;
-    app.signup(signup_form("Ada", "ada@example.com")).await?;
-    expect_code(app.signup(signup_form("Eve", " ADA@example.COM")).await, "conflict", "same email")
+    app.signup(signup_form("Ada", "ada@example.com"), Peer::Local).await?;
+    expect_code(app.signup(signup_form("Eve", " ADA@example.COM"), Peer::Local).await, "conflict", "same email")
 }
 
 pub async fn concurrent_signups_with_one_email_create_one_account(store: Arc<dyn Store>) -> Result<()> {
@@ -256,7 +268,9 @@ pub async fn concurrent_signups_with_one_email_create_one_account(store: Arc<dyn
     let tasks: Vec<_> = (0..6)
         .map(|i| {
             let app = app.clone();
-            tokio::spawn(async move { app.signup(signup_form(&format!("Twin{i}"), "twin@example.com")).await })
+            tokio::spawn(
+                async move { app.signup(signup_form(&format!("Twin{i}"), "twin@example.com"), Peer::Local).await },
+            )
         })
         .collect();
     let mut created = 0;
@@ -275,11 +289,11 @@ pub async fn concurrent_signups_with_one_email_create_one_account(store: Arc<dyn
 pub async fn wrong_email_and_wrong_password_are_indistinguishable(store: Arc<dyn Store>) -> Result<()> {
     let app = service(store)?;
     user(&app, "Ada").await?;
-    let wrong_password = app.login("ada@example.com", "Wr0ng!pass").await.err().map(|e| e.to_string());
-    let wrong_email = app.login("nobody@example.com", PASSWORD).await.err().map(|e| e.to_string());
+    let wrong_password = app.login("ada@example.com", "Wr0ng!pass", Peer::Local).await.err().map(|e| e.to_string());
+    let wrong_email = app.login("nobody@example.com", PASSWORD, Peer::Local).await.err().map(|e| e.to_string());
     check(wrong_password.is_some() && wrong_password == wrong_email, "same error")?;
-    expect_code(app.login("not an email", PASSWORD).await, "unauthorized", "malformed email")?;
-    expect_code(app.login("ada@example.com", &"x".repeat(10_000)).await, "unauthorized", "huge password")
+    expect_code(app.login("not an email", PASSWORD, Peer::Local).await, "unauthorized", "malformed email")?;
+    expect_code(app.login("ada@example.com", &"x".repeat(10_000), Peer::Local).await, "unauthorized", "huge password")
 }
 
 pub async fn legacy_bcrypt_passwords_log_in_and_are_upgraded(store: Arc<dyn Store>) -> Result<()> {
@@ -287,19 +301,19 @@ pub async fn legacy_bcrypt_passwords_log_in_and_are_upgraded(store: Arc<dyn Stor
     let mut legacy = user_record("legacy@example.com");
     legacy.password_hash = bcrypt::hash(PASSWORD, 4).map_err(Error::internal)?;
     store.insert_user(&legacy).await?;
-    expect_code(app.login("legacy@example.com", "Wr0ng!pass").await, "unauthorized", "wrong password")?;
-    let auth = app.login("legacy@example.com", PASSWORD).await?;
+    expect_code(app.login("legacy@example.com", "Wr0ng!pass", Peer::Local).await, "unauthorized", "wrong password")?;
+    let auth = app.login("legacy@example.com", PASSWORD, Peer::Local).await?;
     check(auth.user.profile.id == legacy.me.profile.id, "logged in")?;
     let stored = store.user(legacy.me.profile.id).await?.map(|u| u.password_hash).unwrap_or_default();
     check(stored.starts_with("$argon2id$"), "hash upgraded to argon2id")?;
     app.authenticate(&auth.token).await?;
-    app.login("legacy@example.com", PASSWORD).await.map(drop)
+    app.login("legacy@example.com", PASSWORD, Peer::Local).await.map(drop)
 }
 
 pub async fn logout_revokes_only_that_token(store: Arc<dyn Store>) -> Result<()> {
     let app = service(store)?;
     let (_, first) = user(&app, "Ada").await?;
-    let second = app.login("ada@example.com", PASSWORD).await?.token;
+    let second = app.login("ada@example.com", PASSWORD, Peer::Local).await?.token;
     let session = app.authenticate(&first).await?;
     app.logout(&session).await?;
     app.logout(&session).await?; // idempotent
@@ -310,7 +324,7 @@ pub async fn logout_revokes_only_that_token(store: Arc<dyn Store>) -> Result<()>
 pub async fn password_change_revokes_older_tokens(store: Arc<dyn Store>) -> Result<()> {
     let app = service(store)?;
     let (_, first) = user(&app, "Ada").await?;
-    let other = app.login("ada@example.com", PASSWORD).await?.token;
+    let other = app.login("ada@example.com", PASSWORD, Peer::Local).await?.token;
     let session = app.authenticate(&first).await?;
     let change = |old: &str, new: &str, confirm: &str| PasswordChange {
         old_password: old.to_owned(),
@@ -332,8 +346,8 @@ pub async fn password_change_revokes_older_tokens(store: Arc<dyn Store>) -> Resu
     expect_code(app.authenticate(&first).await, "unauthorized", "token used for the change")?;
     expect_code(app.authenticate(&other).await, "unauthorized", "other older token")?;
     app.authenticate(&fresh).await?;
-    expect_code(app.login("ada@example.com", PASSWORD).await, "unauthorized", "old password")?;
-    app.login("ada@example.com", "N3w!passw").await.map(drop)
+    expect_code(app.login("ada@example.com", PASSWORD, Peer::Local).await, "unauthorized", "old password")?;
+    app.login("ada@example.com", "N3w!passw", Peer::Local).await.map(drop)
 }
 
 pub async fn forged_and_expired_tokens_are_refused(store: Arc<dyn Store>) -> Result<()> {
@@ -370,7 +384,7 @@ pub async fn forged_and_expired_tokens_are_refused(store: Arc<dyn Store>) -> Res
     expect_code(app.authenticate(&ghost_token).await, "unauthorized", "ghost user")?;
     // Short-lived tokens expire.
     let short = service_with(store, Settings { token_ttl: Duration::from_secs(1), ..Settings::default() })?;
-    let token = short.login("ada@example.com", PASSWORD).await?.token;
+    let token = short.login("ada@example.com", PASSWORD, Peer::Local).await?.token;
     short.authenticate(&token).await?;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     expect_code(short.authenticate(&token).await, "unauthorized", "expired")
@@ -423,7 +437,8 @@ pub async fn a_new_photo_replaces_and_deletes_the_old_one(store: Arc<dyn Store>)
     let media = Arc::new(LocalMedia::new(dir.path(), "/media")?);
     let settings = Settings { message_rate: RateLimit::per_minute(0), ..Settings::default() };
     let app = DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)?;
-    let auth = app.signup(Signup { photo: Some(png(8, 8)), ..signup_form("Ada", "ada@example.com") }).await?;
+    let auth =
+        app.signup(Signup { photo: Some(png(8, 8)), ..signup_form("Ada", "ada@example.com") }, Peer::Local).await?;
     let first = auth.user.profile.photo_url.clone().unwrap_or_default();
     check(first.starts_with("/media/") && first.ends_with(".png"), "photo url")?;
     let file = |url: &str| dir.path().join(url.trim_start_matches("/media/"));
@@ -885,12 +900,16 @@ pub async fn a_catch_up_then_live_delivers_each_message_once_in_order(store: Arc
     let (ada, _) = user(&app, "Ada").await?;
     let (bob, _) = user(&app, "Bob").await?;
     connect(&app, ada, bob).await?;
+    let token = app.login("ada@example.com", PASSWORD, Peer::Local).await?.token;
+    let session = app.authenticate(&token).await?;
     let seen = say(&app, bob, ada, "seen before the disconnect").await?;
     // Reconnecting: subscribe first, then read what was missed.
-    let mut sub = app.subscribe(ada).await?;
+    let mut sub = app.subscribe_session(&session, Some(seen.id)).await?;
     let missed = [say(&app, bob, ada, "missed 1").await?, say(&app, bob, ada, "missed 2").await?];
-    let page = app.catch_up(&mut sub, seen.id).await?;
+    let page = app.catch_up(&mut sub).await?;
     check(page.messages == missed && !page.has_more, "the catch-up holds what was missed, in order")?;
+    let done = app.catch_up(&mut sub).await?;
+    check(done.messages.is_empty() && !done.has_more, "a finished catch-up reads nothing more")?;
     let live = say(&app, ada, bob, "live").await?;
     // The live copies of the missed messages were queued before the catch-up; they are
     // left out, and the next message is the live one.
@@ -901,11 +920,11 @@ pub async fn a_catch_up_then_live_delivers_each_message_once_in_order(store: Arc
 pub async fn revoked_and_expired_tokens_end_their_subscriptions(store: Arc<dyn Store>) -> Result<()> {
     let app = service(Arc::clone(&store))?;
     let (_, token) = user(&app, "Ada").await?;
-    let other = app.login("ada@example.com", PASSWORD).await?.token;
+    let other = app.login("ada@example.com", PASSWORD, Peer::Local).await?.token;
     let session = app.authenticate(&token).await?;
     let other_session = app.authenticate(&other).await?;
-    let mut sub = app.subscribe_session(&session).await?;
-    let mut other_sub = app.subscribe_session(&other_session).await?;
+    let mut sub = app.subscribe_session(&session, None).await?;
+    let mut other_sub = app.subscribe_session(&other_session, None).await?;
     app.logout(&session).await?;
     let ended = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.map_err(Error::internal)?;
     check(ended.is_none() && sub.end_reason() == Some(EndReason::Revoked), "logout ends that subscription")?;
@@ -920,11 +939,190 @@ pub async fn revoked_and_expired_tokens_end_their_subscriptions(store: Arc<dyn S
     check(ended.is_none() && other_sub.end_reason() == Some(EndReason::Revoked), "password change ends it")?;
     check(!app.is_online(session.user_id), "offline")?;
     let short = service_with(store, Settings { token_ttl: Duration::from_secs(1), ..Settings::default() })?;
-    let token = short.login("ada@example.com", "N3w!passw").await?.token;
-    let mut sub = short.subscribe_session(&short.authenticate(&token).await?).await?;
+    let token = short.login("ada@example.com", "N3w!passw", Peer::Local).await?.token;
+    let mut sub = short.subscribe_session(&short.authenticate(&token).await?, None).await?;
     let ended = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.map_err(Error::internal)?;
     check(ended.is_none() && sub.end_reason() == Some(EndReason::Expired), "expiry ends it")?;
     check(!short.is_online(session.user_id), "offline after expiry")
+}
+
+pub async fn no_subscription_outlives_a_revocation_that_races_its_opening(store: Arc<dyn Store>) -> Result<()> {
+    const ROUNDS: usize = 50;
+    const RECONNECTS: usize = 4;
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let mut password = PASSWORD.to_owned();
+    for round in 0..ROUNDS {
+        let token = app.login("ada@example.com", &password, Peer::Local).await?.token;
+        let session = app.authenticate(&token).await?;
+        // Clients reconnecting with the token while it is revoked: by logout in most
+        // rounds, by a password change in every tenth.
+        let opening: Vec<_> = (0..RECONNECTS)
+            .map(|_| {
+                let (app, token) = (app.clone(), token.clone());
+                tokio::spawn(async move {
+                    let session = app.authenticate(&token).await?;
+                    app.subscribe_session(&session, None).await
+                })
+            })
+            .collect();
+        if round % 10 == 9 {
+            let next = format!("N3w!pass{round}");
+            let change =
+                PasswordChange { old_password: password, new_password: next.clone(), confirm_password: next.clone() };
+            app.change_password(&session, change).await?;
+            password = next;
+        } else {
+            app.logout(&session).await?;
+        }
+        for task in opening {
+            match task.await.map_err(Error::internal)? {
+                Ok(mut sub) => {
+                    let ended = tokio::time::timeout(Duration::from_secs(5), sub.next()).await;
+                    check(
+                        matches!(ended, Ok(None)) && sub.end_reason() == Some(EndReason::Revoked),
+                        &format!("round {round}: a subscription opened on the revoked token lives on"),
+                    )?;
+                }
+                Err(err) => check(err.code() == "unauthorized", &format!("round {round}: refused with {err}"))?,
+            }
+        }
+        check(!app.is_online(ada), &format!("round {round}: nothing of the revoked token is online"))?;
+    }
+    Ok(())
+}
+
+pub async fn a_resume_point_that_is_not_my_message_is_refused_before_going_live(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, token) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    let (cleo, _) = user(&app, "Cleo").await?;
+    connect(&app, ada, bob).await?;
+    connect(&app, bob, cleo).await?;
+    let mine = say(&app, bob, ada, "to Ada").await?;
+    let theirs = say(&app, bob, cleo, "to Cleo").await?;
+    let session = app.authenticate(&token).await?;
+    for (after, what) in [(MessageId::new(), "an unknown message"), (theirs.id, "someone else's message")] {
+        let refused = app.subscribe_session(&session, Some(after)).await;
+        check(
+            matches!(&refused, Err(Error::Validation { field: "lastMessageId", .. })),
+            &format!("{what} as the resume point is a validation error"),
+        )?;
+        check(!app.is_online(ada), &format!("{what}: nothing went live"))?;
+    }
+    let mut sub = app.subscribe_session(&session, Some(mine.id)).await?;
+    let page = app.catch_up(&mut sub).await?;
+    check(page.messages.is_empty() && !page.has_more, "my own last message resumes with nothing missed")
+}
+
+pub async fn live_sessions_per_user_are_capped(store: Arc<dyn Store>) -> Result<()> {
+    let app = service_with(store, Settings { max_sessions_per_user: 2, ..Settings::default() })?;
+    let (ada, token) = user(&app, "Ada").await?;
+    let session = app.authenticate(&token).await?;
+    let first = app.subscribe_session(&session, None).await?;
+    let _second = app.subscribe(ada).await?;
+    expect_code(app.subscribe_session(&session, None).await, "limit_exceeded", "a third session")?;
+    expect_code(app.subscribe(ada).await, "limit_exceeded", "a third subscription")?;
+    drop(first);
+    app.subscribe_session(&session, None).await.map(drop)
+}
+
+pub async fn typing_floods_are_limited_and_never_end_the_receivers_subscription(store: Arc<dyn Store>) -> Result<()> {
+    // Typing unlimited and a small queue: a burst fills the receiver's queue, and the
+    // extra typing events are dropped rather than ending the subscription.
+    let settings = Settings { event_queue: 8, typing_rate: RateLimit::per_minute(0), ..Settings::default() };
+    let app = service_with(Arc::clone(&store), settings)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    connect(&app, ada, bob).await?;
+    let mut bob_sub = app.subscribe(bob).await?;
+    for i in 0..100 {
+        app.typing(ada, bob, i % 2 == 0).await?;
+    }
+    let mut typing = 0;
+    while let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(100), bob_sub.next()).await {
+        check(matches!(event, Event::Typing { .. }), "only typing events were queued")?;
+        typing += 1;
+    }
+    check(typing <= 8 && bob_sub.end_reason().is_none(), "the receiver kept its subscription")?;
+    let hello = say(&app, ada, bob, "still there?").await?;
+    check(next_event(&mut bob_sub).await? == Event::NewMessage(Arc::new(hello)), "and still gets messages")?;
+
+    // With the default limit, a sender's burst is refused beyond it.
+    let limited = service_with(store, Settings { typing_rate: RateLimit::per_minute(10), ..Settings::default() })?;
+    let mut refused = 0;
+    for _ in 0..60 {
+        if code(limited.typing(ada, bob, true).await) == "rate_limited" {
+            refused += 1;
+        }
+    }
+    check(refused == 50, &format!("60 typing events at 10 a minute: {refused} refused"))
+}
+
+pub async fn presence_and_read_receipts_reach_connections_only(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(store)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let (bob, _) = user(&app, "Bob").await?;
+    connect(&app, ada, bob).await?;
+    say(&app, bob, ada, "hi").await?;
+    let _bob_online = app.subscribe(bob).await?;
+    let partners = app.chat_partners(ada).await?;
+    check(partners.iter().any(|p| p.profile.id == bob && p.online), "a connection is shown online")?;
+    app.remove_connection(ada, bob).await?;
+    let partners = app.chat_partners(ada).await?;
+    check(partners.iter().any(|p| p.profile.id == bob && !p.online), "history alone shows no presence")?;
+    check(!app.online_connections(ada).await?.contains(&bob), "nor does the online list")?;
+    let mut bob_sub = app.subscribe(bob).await?;
+    check(app.mark_read(ada, bob).await?.is_some(), "reading still works")?;
+    assert_quiet(&mut bob_sub).await
+}
+
+pub async fn password_change_attempts_are_rate_limited(store: Arc<dyn Store>) -> Result<()> {
+    let app = service_with(store, Settings { login_rate: RateLimit::per_minute(2), ..Settings::default() })?;
+    let (_, token) = user(&app, "Ada").await?;
+    let session = app.authenticate(&token).await?;
+    let guess = |old: &str| PasswordChange {
+        old_password: old.to_owned(),
+        new_password: "N3w!passw".into(),
+        confirm_password: "N3w!passw".into(),
+    };
+    expect_code(app.change_password(&session, guess("Gu3ss!one")).await, "validation", "a wrong guess")?;
+    expect_code(app.change_password(&session, guess("Gu3ss!two")).await, "validation", "a second guess")?;
+    expect_code(app.change_password(&session, guess(PASSWORD)).await, "rate_limited", "beyond the limit")
+}
+
+pub async fn failing_on_purpose_never_locks_the_owner_out(store: Arc<dyn Store>) -> Result<()> {
+    let app = service_with(store, Settings { login_rate: RateLimit::per_minute(3), ..Settings::default() })?;
+    user(&app, "Ada").await?;
+    let attacker = Peer::Remote(std::net::IpAddr::from([203, 0, 113, 7]));
+    let owner = Peer::Remote(std::net::IpAddr::from([198, 51, 100, 1]));
+    let mut throttled = false;
+    for _ in 0..8 {
+        let code = code(app.login("ada@example.com", "Wr0ng!pass", attacker).await);
+        check(code == "unauthorized" || code == "rate_limited", "the attacker fails")?;
+        throttled |= code == "rate_limited";
+    }
+    check(throttled, "the attacker is throttled")?;
+    expect_code(app.login("ada@example.com", PASSWORD, attacker).await, "rate_limited", "even with the password")?;
+    app.login("ada@example.com", PASSWORD, owner).await.map(drop)
+}
+
+pub async fn image_decodes_wait_for_their_share_of_the_memory_budget(store: Arc<dyn Store>) -> Result<()> {
+    // Room for one 64 × 64 decode at a time: concurrent uploads wait their turn and all
+    // succeed; an image whose decode alone exceeds the budget is refused.
+    let budget = Settings { image_decode_budget: 64 * 64 * 4 * 3 + 1024, ..Settings::default() };
+    let app = service_with(store, budget)?;
+    let (ada, _) = user(&app, "Ada").await?;
+    let uploads: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.set_photo(ada, png(64, 64)).await })
+        })
+        .collect();
+    for upload in uploads {
+        upload.await.map_err(Error::internal)??;
+    }
+    expect_code(app.set_photo(ada, png(128, 128)).await, "validation", "an image over the budget")
 }
 
 /// `y-m-d` as a date (test input, known valid).

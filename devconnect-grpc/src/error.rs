@@ -24,7 +24,7 @@ pub fn status(err: &Error) -> Status {
         Error::Forbidden(_) => Code::PermissionDenied,
         Error::NotFound(_) => Code::NotFound,
         Error::Conflict(_) => Code::AlreadyExists,
-        Error::RateLimited { .. } => Code::ResourceExhausted,
+        Error::RateLimited { .. } | Error::LimitExceeded(_) => Code::ResourceExhausted,
         Error::Unavailable(_) => Code::Unavailable,
         Error::Internal(_) => Code::Internal,
     };
@@ -89,6 +89,7 @@ mod tests {
                 Code::ResourceExhausted,
                 "rate_limited: too many requests, retry in 3 s",
             ),
+            (Error::LimitExceeded("too many"), Code::ResourceExhausted, "limit_exceeded: too many"),
             (
                 Error::PayloadTooLarge { limit: 10 },
                 Code::InvalidArgument,

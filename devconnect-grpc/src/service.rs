@@ -1,8 +1,10 @@
 //! The gRPC service: each RPC decodes its request, makes one core call, and encodes the
 //! result. Authentication reads `authorization: Bearer <token>` from the metadata.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use devconnect_core::{
-    DevConnect, FeedQuery, NewMessage, PasswordChange, ProfileEdit, RequestStatus, Session, Signup, Upload,
+    DevConnect, FeedQuery, NewMessage, PasswordChange, Peer, ProfileEdit, RequestStatus, Session, Signup, Upload,
 };
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
@@ -27,10 +29,10 @@ impl Api {
         Self { app, shutdown }
     }
 
-    /// Counts a signup or login attempt against the caller's address (the core's
-    /// per-address limit); a caller whose address is unknown is not counted.
-    fn admit<T>(&self, request: &Request<T>) -> Result<(), Status> {
-        request.remote_addr().map_or(Ok(()), |addr| self.app.admit_auth_attempt(addr.ip()).or_status())
+    /// The caller's address, for the core's per-address limits. Every TCP connection
+    /// has one; a caller whose address is unknown counts with all other such callers.
+    fn peer<T>(request: &Request<T>) -> Peer {
+        Peer::Remote(request.remote_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip()))
     }
 
     /// The session of the bearer token in the request's metadata.
@@ -72,7 +74,7 @@ impl DevConnectService for Api {
     type SubscribeStream = EventStream;
 
     async fn signup(&self, request: Request<pb::SignupRequest>) -> Result<Response<pb::AuthResponse>, Status> {
-        self.admit(&request)?;
+        let peer = Self::peer(&request);
         let r = request.into_inner();
         let signup = Signup {
             first_name: r.first_name,
@@ -85,14 +87,14 @@ impl DevConnectService for Api {
             skills: r.skills,
             photo: r.photo.map(Upload),
         };
-        let auth = self.app.signup(signup).await.or_status()?;
+        let auth = self.app.signup(signup, peer).await.or_status()?;
         ok(pb::AuthResponse { user: Some(auth.user.into()), token: auth.token })
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::AuthResponse>, Status> {
-        self.admit(&request)?;
+        let peer = Self::peer(&request);
         let r = request.into_inner();
-        let auth = self.app.login(&r.email_id, &r.password).await.or_status()?;
+        let auth = self.app.login(&r.email_id, &r.password, peer).await.or_status()?;
         ok(pb::AuthResponse { user: Some(auth.user.into()), token: auth.token })
     }
 
@@ -298,10 +300,10 @@ impl DevConnectService for Api {
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let session = self.session(&request).await?;
         let after = message_id("lastMessageId", request.get_ref().last_message_id.as_deref()).or_status()?;
-        let sub = self.app.subscribe_session(&session).await.or_status()?;
+        let sub = self.app.subscribe_session(&session, after).await.or_status()?;
         let online = self.app.online_connections(session.user_id).await.or_status()?;
         tracing::debug!(user = %session.user_id, catch_up = after.is_some(), "subscribed");
-        Ok(Response::new(subscribe::events(self.app.clone(), sub, &online, after, self.shutdown.clone())))
+        Ok(Response::new(subscribe::events(self.app.clone(), sub, &online, self.shutdown.clone())))
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 
-use devconnect_core::{DevConnect, MessageId, Subscription, UserId};
+use devconnect_core::{DevConnect, Subscription, UserId};
 use futures_util::Stream;
 use tokio::sync::watch;
 use tonic::Status;
@@ -25,28 +25,27 @@ struct Feed {
     sub: Subscription,
     /// Events ready to go out before anything else.
     pending: VecDeque<pb::Event>,
-    /// While catching up: the cursor to sync after.
-    catching_up: Option<MessageId>,
+    /// Whether catch-up pages may still be due.
+    catching_up: bool,
     shutdown: watch::Receiver<bool>,
     done: bool,
     /// Counts this stream in the open-streams gauge while it lives.
     _open: crate::telemetry::StreamGauge,
 }
 
-/// The events of `sub` for the stream, after the online users and, with `after`, the
-/// messages missed since that message.
+/// The events of `sub` for the stream, after the online users and the messages missed
+/// since the message `sub` resumes after, if any.
 pub(crate) fn events(
     app: DevConnect,
     sub: Subscription,
     online: &[UserId],
-    after: Option<MessageId>,
     shutdown: watch::Receiver<bool>,
 ) -> EventStream {
     let feed = Feed {
         app,
         sub,
         pending: VecDeque::from([convert::online_users(online)]),
-        catching_up: after,
+        catching_up: true,
         shutdown,
         done: false,
         _open: crate::telemetry::StreamGauge::new(),
@@ -66,8 +65,8 @@ impl Feed {
             if let Some(event) = self.pending.pop_front() {
                 return Some(Ok(event));
             }
-            if let Some(after) = self.catching_up {
-                if let Err(err) = self.catch_up(after).await {
+            if self.catching_up {
+                if let Err(err) = self.catch_up().await {
                     self.done = true;
                     return Some(Err(status(&err)));
                 }
@@ -89,13 +88,10 @@ impl Feed {
         }
     }
 
-    /// Queues one page of missed messages after `after`.
-    async fn catch_up(&mut self, after: MessageId) -> devconnect_core::Result<()> {
-        let page = self.app.catch_up(&mut self.sub, after).await?;
-        self.catching_up = match page.messages.last() {
-            Some(last) if page.has_more => Some(last.id),
-            _ => None,
-        };
+    /// Queues the next page of missed messages.
+    async fn catch_up(&mut self) -> devconnect_core::Result<()> {
+        let page = self.app.catch_up(&mut self.sub).await?;
+        self.catching_up = page.has_more;
         for message in page.messages {
             self.pending.push_back(pb::Event { kind: Some(pb::event::Kind::NewMessage(message.into())) });
         }

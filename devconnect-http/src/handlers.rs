@@ -2,11 +2,11 @@
 //! `Result<Response, ApiError>`; [`respond`] turns the error into the envelope, so a
 //! handler's failure never falls through to another route.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use devconnect_core::{DevConnect, Error, FeedQuery, MessageId, RequestId, RequestStatus, Session, UserId};
+use devconnect_core::{DevConnect, Error, FeedQuery, MessageId, Peer, RequestId, RequestStatus, Session, UserId};
 use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
@@ -37,10 +37,10 @@ pub struct ClientAddr(pub IpAddr);
 
 type Handled = Result<Response, ApiError>;
 
-/// Counts a signup or login attempt against the client address's limit (kept by the
-/// service, which also limits logins per email).
-fn admit(state: &State, addr: Option<ClientAddr>) -> Result<(), Error> {
-    addr.map_or(Ok(()), |ClientAddr(ip)| state.app.admit_auth_attempt(ip))
+/// The client, for the service's per-address limits. The connection loop always sets
+/// the address; a request without one counts with all other such requests.
+fn peer(addr: Option<ClientAddr>) -> Peer {
+    Peer::Remote(addr.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ClientAddr(ip)| ip))
 }
 
 /// Renders a handler's result.
@@ -124,9 +124,8 @@ impl Query {
         (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody),
     ))]
 pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
-    admit(&state, addr)?;
     let signup = forms::signup(Fields::json_or_multipart(body).await?)?;
-    let auth = state.app.signup(signup).await?;
+    let auth = state.app.signup(signup, peer(addr)).await?;
     Ok(json_status(
         StatusCode::CREATED,
         &json!({"success": true, "message": "signed up", "user": auth.user, "token": auth.token}),
@@ -142,9 +141,8 @@ pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Ha
         (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody),
     ))]
 pub async fn login(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
-    admit(&state, addr)?;
     let (email, password) = forms::login(Fields::json(&body)?)?;
-    let auth = state.app.login(&email, &password).await?;
+    let auth = state.app.login(&email, &password, peer(addr)).await?;
     ok(&json!({"success": true, "message": "logged in", "user": auth.user, "token": auth.token}))
 }
 

@@ -9,7 +9,9 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use devconnect_core::{Config, DevConnect, Error, NewMessage, RateLimit, RequestId, RequestStatus, Signup, UserId};
+use devconnect_core::{
+    Config, DevConnect, Error, NewMessage, Peer, RateLimit, RequestId, RequestStatus, Signup, UserId,
+};
 use devconnect_socketio::{ErrorAck, SocketIo, SocketIoConfig};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
@@ -124,13 +126,13 @@ async fn serve(app: &DevConnect, req: Request<Incoming>) -> Result<(StatusCode, 
         (&Method::POST, ["auth", "signup"] | ["signup"]) => {
             let signup: Signup =
                 serde_json::from_value(json(&body)?).map_err(|e| Error::validation("body", e.to_string()))?;
-            let auth = app.signup(signup).await?;
+            let auth = app.signup(signup, Peer::Local).await?;
             Ok((StatusCode::CREATED, json!({ "success": true, "user": auth.user, "token": auth.token })))
         }
         (&Method::POST, ["auth", "login"] | ["login"]) => {
             let login: Login =
                 serde_json::from_value(json(&body)?).map_err(|e| Error::validation("body", e.to_string()))?;
-            let auth = app.login(&login.email, &login.password).await?;
+            let auth = app.login(&login.email, &login.password, Peer::Local).await?;
             Ok((StatusCode::OK, json!({ "success": true, "user": auth.user, "token": auth.token })))
         }
         (&Method::POST, ["auth", "logout"] | ["logout"]) => {

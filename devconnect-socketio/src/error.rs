@@ -35,6 +35,7 @@ impl From<&Error> for ErrorAck {
             | Error::Forbidden(_)
             | Error::NotFound(_)
             | Error::Conflict(_)
+            | Error::LimitExceeded(_)
             | Error::PayloadTooLarge { .. }
             | Error::UnsupportedMediaType(_)
             | Error::Unavailable(_) => Self::new(err.code(), err.to_string()),
@@ -65,6 +66,7 @@ mod tests {
             ),
             (Error::NotFound("user"), "not_found", "user not found"),
             (Error::Conflict("dup"), "conflict", "dup"),
+            (Error::LimitExceeded("too many"), "limit_exceeded", "too many"),
             (Error::PayloadTooLarge { limit: 10 }, "payload_too_large", "payload too large (limit 10 bytes)"),
             (Error::UnsupportedMediaType("gif"), "unsupported_media_type", "gif"),
         ];

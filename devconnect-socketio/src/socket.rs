@@ -102,13 +102,6 @@ struct Conn<'a> {
     user: Option<UserId>,
 }
 
-/// An accepted CONNECT: the user's event stream (which also ends with their token) and
-/// where the client asked the catch-up to start.
-struct Join {
-    subscription: Subscription,
-    last_message_id: Option<MessageId>,
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TypingIn {
@@ -148,15 +141,13 @@ impl Conn<'_> {
     /// the catch-up. Returns the user's event stream.
     async fn open(&mut self, query_token: Option<String>) -> Result<Subscription, End> {
         self.send(self.open_packet()).await?;
-        let Join { mut subscription, last_message_id } = Box::pin(self.await_join(query_token.as_deref())).await?;
+        let mut subscription = Box::pin(self.await_join(query_token.as_deref())).await?;
         let me = subscription.user_id();
         self.user = Some(me);
         self.send(protocol::encode_connect(&serde_json::json!({ "sid": random_id() })).map_err(|e| internal(&e))?)
             .await?;
         self.send_online(me).await?;
-        if let Some(after) = last_message_id {
-            Box::pin(self.catch_up(&mut subscription, after)).await?;
-        }
+        Box::pin(self.catch_up(&mut subscription)).await?;
         Ok(subscription)
     }
 
@@ -221,7 +212,7 @@ impl Conn<'_> {
 
     /// Waits for a CONNECT to the main namespace with a valid token; refusals are
     /// answered with CONNECT_ERROR and the client may try again until the deadline.
-    async fn await_join(&mut self, query_token: Option<&str>) -> Result<Join, End> {
+    async fn await_join(&mut self, query_token: Option<&str>) -> Result<Subscription, End> {
         let deadline = Instant::now() + self.inner.config.connect_timeout;
         loop {
             let frame = tokio::select! {
@@ -260,7 +251,9 @@ impl Conn<'_> {
         }
     }
 
-    async fn join(&mut self, auth: Option<Value>, query_token: Option<&str>) -> Result<Join, ErrorAck> {
+    /// Authenticates a CONNECT and opens the user's event stream (which also ends with
+    /// their token), resuming after `auth.lastMessageId` if given.
+    async fn join(&mut self, auth: Option<Value>, query_token: Option<&str>) -> Result<Subscription, ErrorAck> {
         let auth = auth.unwrap_or(Value::Null);
         let token = match auth.get("token") {
             Some(Value::String(token)) => Some(token.as_str()),
@@ -277,24 +270,21 @@ impl Conn<'_> {
         };
         let app = &self.inner.app;
         let session = Box::pin(app.authenticate(token)).await.map_err(|err| ErrorAck::from(&err))?;
-        let subscription = Box::pin(app.subscribe_session(&session)).await.map_err(|err| ErrorAck::from(&err))?;
-        Ok(Join { subscription, last_message_id })
+        Box::pin(app.subscribe_session(&session, last_message_id)).await.map_err(|err| ErrorAck::from(&err))
     }
 
-    /// Delivers everything after `after` as `newMessage` events, in order (the
+    /// Delivers what the client missed as `newMessage` events, in order (the
     /// subscription then leaves out its live copies of them).
-    async fn catch_up(&mut self, subscription: &mut Subscription, after: MessageId) -> Result<(), End> {
-        let mut cursor = after;
+    async fn catch_up(&mut self, subscription: &mut Subscription) -> Result<(), End> {
         loop {
-            let page = Box::pin(self.inner.app.catch_up(subscription, cursor)).await.map_err(|err| {
+            let page = Box::pin(self.inner.app.catch_up(subscription)).await.map_err(|err| {
                 tracing::warn!(me = %subscription.user_id(), code = err.code(), "catch-up failed");
                 End::Internal
             })?;
             for message in &page.messages {
                 self.send(protocol::encode_event("newMessage", message, None).map_err(|e| internal(&e))?).await?;
-                cursor = message.id;
             }
-            if !page.has_more || page.messages.is_empty() {
+            if !page.has_more {
                 return Ok(());
             }
         }

@@ -39,6 +39,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     devconnect,
+    LimitExceededError,
+    DevConnectError,
+    "A cap on how many of something one may hold at once is reached, e.g. live subscriptions per user (code `limit_exceeded`)."
+);
+pyo3::create_exception!(
+    devconnect,
     PayloadTooLargeError,
     DevConnectError,
     "An upload is larger than `limit` bytes (code `payload_too_large`)."
@@ -71,6 +77,7 @@ pub(crate) enum Kind {
     NotFound,
     Conflict,
     RateLimited,
+    LimitExceeded,
     PayloadTooLarge,
     UnsupportedMediaType,
     Unavailable,
@@ -86,6 +93,7 @@ pub(crate) fn kind(err: &Error) -> Kind {
         Error::NotFound(_) => Kind::NotFound,
         Error::Conflict(_) => Kind::Conflict,
         Error::RateLimited { .. } => Kind::RateLimited,
+        Error::LimitExceeded(_) => Kind::LimitExceeded,
         Error::PayloadTooLarge { .. } => Kind::PayloadTooLarge,
         Error::UnsupportedMediaType(_) => Kind::UnsupportedMediaType,
         Error::Unavailable(_) => Kind::Unavailable,
@@ -102,6 +110,7 @@ impl Kind {
             Self::NotFound => py.get_type::<NotFoundError>(),
             Self::Conflict => py.get_type::<ConflictError>(),
             Self::RateLimited => py.get_type::<RateLimitedError>(),
+            Self::LimitExceeded => py.get_type::<LimitExceededError>(),
             Self::PayloadTooLarge => py.get_type::<PayloadTooLargeError>(),
             Self::UnsupportedMediaType => py.get_type::<UnsupportedMediaTypeError>(),
             Self::Unavailable => py.get_type::<UnavailableError>(),
@@ -110,13 +119,14 @@ impl Kind {
     }
 
     /// Every class with the code it carries (also set as a class attribute).
-    pub(crate) const ALL: [(Self, &'static str); 10] = [
+    pub(crate) const ALL: [(Self, &'static str); 11] = [
         (Self::Validation, "validation"),
         (Self::Auth, "unauthorized"),
         (Self::Forbidden, "forbidden"),
         (Self::NotFound, "not_found"),
         (Self::Conflict, "conflict"),
         (Self::RateLimited, "rate_limited"),
+        (Self::LimitExceeded, "limit_exceeded"),
         (Self::PayloadTooLarge, "payload_too_large"),
         (Self::UnsupportedMediaType, "unsupported_media_type"),
         (Self::Unavailable, "unavailable"),
@@ -169,6 +179,7 @@ mod tests {
             (Error::NotFound("user"), Kind::NotFound),
             (Error::Conflict("exists"), Kind::Conflict),
             (Error::RateLimited { retry_after: Duration::from_secs(3) }, Kind::RateLimited),
+            (Error::LimitExceeded("too many"), Kind::LimitExceeded),
             (Error::PayloadTooLarge { limit: 10 }, Kind::PayloadTooLarge),
             (Error::UnsupportedMediaType("gif"), Kind::UnsupportedMediaType),
             (Error::Unavailable("the database"), Kind::Unavailable),

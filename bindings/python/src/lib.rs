@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use devconnect_core::{
-    Config, DevConnect, Error, FeedQuery, MediaConfig, MessageId, NewMessage, PasswordChange, ProfileEdit, RequestId,
-    RequestStatus, Signup, Upload, UserId,
+    Config, DevConnect, Error, FeedQuery, MediaConfig, MessageId, NewMessage, PasswordChange, Peer, ProfileEdit,
+    RequestId, RequestStatus, Signup, Upload, UserId,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
@@ -170,13 +170,14 @@ impl PyDevConnect {
             skills,
             photo: photo.map(Upload::from),
         };
-        call(py, self.app.signup(signup))
+        // A local call of the embedding program: not limited per client address.
+        call(py, self.app.signup(signup, Peer::Local))
     }
 
     /// Logs in. Returns `{"user": Me, "token": str}`; a wrong email or password raises
     /// `AuthError`.
     fn login<'py>(&self, py: Python<'py>, email: &str, password: &str) -> PyResult<Bound<'py, PyAny>> {
-        call(py, self.app.login(email, password))
+        call(py, self.app.login(email, password, Peer::Local))
     }
 
     /// Checks a token. Returns `{"userId", "tokenId", "expiresAt"}`; raises `AuthError`
@@ -426,7 +427,7 @@ impl PyDevConnect {
     fn subscribe_session(&self, py: Python<'_>, token: &str, timeout: Option<f64>) -> PyResult<PySubscription> {
         let timeout = timeout.map(subscription::seconds).transpose()?;
         let app = &self.app;
-        let stream = run(py, async move { app.subscribe_session(&app.authenticate(token).await?).await })?;
+        let stream = run(py, async move { app.subscribe_session(&app.authenticate(token).await?, None).await })?;
         Ok(PySubscription::new(stream, timeout))
     }
 

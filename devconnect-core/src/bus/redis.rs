@@ -132,6 +132,9 @@ struct Shared {
     store: Arc<dyn Store>,
     subscribed: AtomicBool,
     commands_ok: AtomicBool,
+    /// Period of the live-session token check, which a reconnection also triggers.
+    recheck_every: Duration,
+    recheck_now: tokio::sync::Notify,
 }
 
 impl RedisBus {
@@ -165,6 +168,8 @@ impl RedisBus {
             store,
             subscribed: AtomicBool::new(false),
             commands_ok: AtomicBool::new(true),
+            recheck_every: config.session_recheck.max(Duration::from_millis(100)),
+            recheck_now: tokio::sync::Notify::new(),
         });
         let (outbox, outbox_rx) = mpsc::channel(OUTBOX);
         let (control, control_rx) = mpsc::unbounded_channel();
@@ -173,6 +178,7 @@ impl RedisBus {
             tokio::spawn(publisher(Arc::clone(&shared), outbox_rx)),
             tokio::spawn(subscriber(Arc::clone(&shared))),
             tokio::spawn(presence_task(Arc::clone(&shared), bus.outbox.clone(), presence, control_rx)),
+            tokio::spawn(session_recheck(Arc::clone(&shared))),
         ];
         *bus.lock_tasks() = tasks;
         tracing::info!(instance = %shared.id, "event bus: Redis");
@@ -457,6 +463,8 @@ async fn subscriber(shared: Arc<Shared>) {
                 shared.subscribed.store(true, Ordering::Relaxed);
                 if logged_down {
                     tracing::info!("event bus: subscribed again");
+                    // Revocations published while this instance was away were lost.
+                    shared.recheck_now.notify_one();
                 }
                 backoff = Duration::from_millis(100);
                 let mut messages = pubsub.into_on_message();
@@ -487,6 +495,24 @@ async fn subscriber(shared: Arc<Shared>) {
     }
 }
 
+/// Checks the tokens of this instance's live sessions against the store, periodically
+/// and after each reconnection: revocations travel over pub/sub, which drops what is
+/// published while Redis or this instance's subscription is away, so without this a
+/// socket on a logged-out token could live on here until the token expires.
+async fn session_recheck(shared: Arc<Shared>) {
+    let mut ticker = tokio::time::interval(shared.recheck_every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate: nothing is live yet.
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = shared.recheck_now.notified() => {}
+        }
+        shared.hub.recheck_tokens(&*shared.store).await;
+    }
+}
+
 /// Registers presence changes and connection changes in order, beats, and reaps.
 async fn presence_task(
     shared: Arc<Shared>,
@@ -509,6 +535,7 @@ async fn presence_task(
                 // Back from an outage: whatever changed meanwhile is set right.
                 if healthy && !was_healthy {
                     shared.resync(&outbox, &online, &offline).await;
+                    shared.recheck_now.notify_one();
                 }
                 was_healthy = healthy;
             }

@@ -803,7 +803,7 @@ mod tests {
         let app = service(&fake, dir.path()).await?;
         let mut signup = crate::testkit::signup_form("Ada", "ada@example.com");
         signup.photo = Some(png(8, 8));
-        let auth = app.signup(signup).await?;
+        let auth = app.signup(signup, crate::Peer::Local).await?;
         let first = auth.user.profile.photo_url.clone().ok_or("no photo URL")?;
         assert_eq!(fake.calls().first().and_then(|c| c.secure_url.clone()).as_ref(), Some(&first));
         assert!(first.starts_with(&format!("https://res.cloudinary.com/{CLOUD}/image/upload/")));
@@ -829,7 +829,7 @@ mod tests {
         let app = service(&fake, dir.path()).await?;
         let mut signup = crate::testkit::signup_form("Ada", "ada@example.com");
         signup.photo = Some(png(8, 8));
-        let auth = app.signup(signup).await?;
+        let auth = app.signup(signup, crate::Peer::Local).await?;
         let id = auth.user.profile.id;
         let before = app.profile(id).await?;
         let calls_before = fake.calls().len();
@@ -852,9 +852,9 @@ mod tests {
         // A signup whose photo cannot be stored creates no account.
         let mut signup = crate::testkit::signup_form("Bob", "bob@example.com");
         signup.photo = Some(png(8, 8));
-        assert!(app.signup(signup).await.is_err());
+        assert!(app.signup(signup, crate::Peer::Local).await.is_err());
         fake.set_mode(ANSWER);
-        assert!(app.signup(crate::testkit::signup_form("Bob", "bob@example.com")).await.is_ok());
+        assert!(app.signup(crate::testkit::signup_form("Bob", "bob@example.com"), crate::Peer::Local).await.is_ok());
         Ok(())
     }
 }

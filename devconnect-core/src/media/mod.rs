@@ -16,6 +16,15 @@ pub mod cloudinary;
 pub const DEFAULT_UPLOAD_LIMIT: usize = 3 * 1024 * 1024;
 /// Largest accepted width or height, in pixels (guards against decompression bombs).
 pub const MAX_IMAGE_SIDE: u32 = 8192;
+/// Largest accepted image, in pixels: 40 megapixels, above the photos of today's
+/// phone cameras. Checked from the header, before any pixel is decoded.
+pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+/// Default memory budget of the image decodes running at once (see
+/// [`Settings::image_decode_budget`](crate::Settings)).
+pub const DEFAULT_DECODE_BUDGET: usize = 512 * 1024 * 1024;
+/// The decoded pixels are held up to this many times at once: as decoded, converted for
+/// the encoder, and rotated.
+const DECODE_COPIES: u64 = 3;
 
 /// Raw bytes of an uploaded image, as received. Their declared name or content type is
 /// never trusted; the content decides.
@@ -92,9 +101,22 @@ impl std::fmt::Debug for Image {
     }
 }
 
-/// Checks an upload by its content (magic bytes) and size, decodes it within pixel
-/// limits, applies its EXIF orientation, and re-encodes it without metadata.
-pub fn process_image(upload: &Upload, limit: usize) -> Result<Image> {
+/// What an upload's header says, read without decoding a pixel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageHeader {
+    /// The kind, recognised by content.
+    pub kind: ImageKind,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The most memory decoding and re-encoding it may take, in bytes.
+    pub decode_cost: u64,
+}
+
+/// Checks an upload's size, kind (by magic bytes) and dimensions from its header:
+/// everything that can refuse it before the memory of its pixels is committed.
+pub fn probe_image(upload: &Upload, limit: usize) -> Result<ImageHeader> {
     let bytes = &upload.0;
     if bytes.len() > limit {
         return Err(Error::PayloadTooLarge { limit });
@@ -108,12 +130,38 @@ pub fn process_image(upload: &Upload, limit: usize) -> Result<Image> {
         Ok(ImageFormat::WebP) => ImageKind::Webp,
         _ => return Err(Error::UnsupportedMediaType("only JPEG, PNG and WebP images are accepted")),
     };
+    let decoder = ImageReader::with_format(Cursor::new(bytes.as_slice()), kind.format())
+        .into_decoder()
+        .map_err(|_| Error::validation("image", "is not a readable image"))?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || pixels > MAX_IMAGE_PIXELS {
+        return Err(Error::validation(
+            "image",
+            format!(
+                "is {width} × {height} pixels; at most {MAX_IMAGE_SIDE} a side and {} megapixels",
+                MAX_IMAGE_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    // The encoder takes 8-bit RGB(A): at least 4 bytes a pixel once converted.
+    let per_copy = decoder.total_bytes().max(pixels * 4);
+    Ok(ImageHeader { kind, width, height, decode_cost: per_copy.saturating_mul(DECODE_COPIES) })
+}
+
+/// Checks an upload by its content (magic bytes), size and dimensions, decodes it within
+/// the memory its header announced, applies its EXIF orientation, and re-encodes it
+/// without metadata. Callers bound how many run at once by [`ImageHeader::decode_cost`]
+/// ([`probe_image`]); this checks the header again itself.
+pub fn process_image(upload: &Upload, limit: usize) -> Result<Image> {
+    let header = probe_image(upload, limit)?;
+    let kind = header.kind;
     let unreadable = |_| Error::validation("image", "is not a readable image");
-    let mut reader = ImageReader::with_format(Cursor::new(bytes.as_slice()), kind.format());
+    let mut reader = ImageReader::with_format(Cursor::new(upload.0.as_slice()), kind.format());
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_alloc = Some(header.decode_cost);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(unreadable)?;
     // A damaged EXIF block only loses the rotation; the pixels are still fine.
@@ -133,6 +181,22 @@ pub fn process_image(upload: &Upload, limit: usize) -> Result<Image> {
     Ok(Image { bytes: out.into_inner(), kind, name })
 }
 
+/// The memory budget of the image decodes running at once: each decode holds its
+/// header's [`ImageHeader::decode_cost`] (in KiB permits) while it runs, so the memory
+/// they take together stays within the budget whatever the number of uploads.
+pub(crate) struct DecodeBudget {
+    permits: tokio::sync::Semaphore,
+    kib: u32,
+}
+
+impl DecodeBudget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        let kib = u32::try_from(bytes / 1024)
+            .unwrap_or(u32::MAX)
+            .clamp(1, u32::try_from(tokio::sync::Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
+        Self { permits: tokio::sync::Semaphore::new(kib as usize), kib }
+    }
+}
 /// Where images are kept. Implementations store an already validated, re-encoded image
 /// and return its public URL.
 #[async_trait]
@@ -192,7 +256,10 @@ impl MediaStore for LocalMedia {
             let mut file = std::fs::File::create(&tmp)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
-            std::fs::rename(&tmp, &path)
+            std::fs::rename(&tmp, &path)?;
+            // The new name is durable only once its directory entry is: sync the
+            // directory before the upload is acknowledged.
+            std::fs::File::open(path.parent().unwrap_or(Path::new(".")))?.sync_all()
         })
         .await
         .map_err(Error::internal)?
@@ -214,11 +281,20 @@ impl MediaStore for LocalMedia {
 }
 
 impl DevConnect {
-    /// Validates, re-encodes and stores an uploaded image; returns its URL.
+    /// Validates, re-encodes and stores an uploaded image; returns its URL. The header
+    /// is checked first; the decode then waits for its share of the decode budget.
     pub(crate) async fn store_image(&self, upload: Upload) -> Result<String> {
         let limit = self.inner.settings.upload_limit;
+        let header = probe_image(&upload, limit)?;
+        let budget = &self.inner.decode_budget;
+        let kib = u32::try_from(header.decode_cost.div_ceil(1024)).unwrap_or(u32::MAX);
+        if kib > budget.kib {
+            return Err(Error::validation("image", "is too large to decode; send a smaller image"));
+        }
+        let permit = budget.permits.acquire_many(kib).await.map_err(Error::internal)?;
         let image =
             tokio::task::spawn_blocking(move || process_image(&upload, limit)).await.map_err(Error::internal)??;
+        drop(permit);
         self.inner.media.put(&image).await
     }
 
@@ -241,6 +317,33 @@ mod tests {
         Upload(out.into_inner())
     }
 
+    /// The header of an 8-bit RGB PNG of `width` × `height` and no pixel data: what a
+    /// decompression bomb shows before its pixels.
+    fn png_header(width: u32, height: u32) -> Upload {
+        let crc32 = |bytes: &[u8]| {
+            let mut crc = !0u32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                }
+            }
+            !crc
+        };
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut chunk = |kind: &[u8], data: &[u8]| {
+            let body = [kind, data].concat();
+            bytes.extend_from_slice(&u32::try_from(data.len()).unwrap_or(0).to_be_bytes());
+            bytes.extend_from_slice(&body);
+            bytes.extend_from_slice(&crc32(&body).to_be_bytes());
+        };
+        chunk(b"IHDR", &[&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat());
+        // The decoder reads the header up to the first data chunk; no pixels follow.
+        chunk(b"IDAT", &[]);
+        chunk(b"IEND", &[]);
+        Upload(bytes)
+    }
+
     #[test]
     fn images_are_recognised_by_content_and_reencoded() {
         let image = process_image(&png(4, 3), DEFAULT_UPLOAD_LIMIT);
@@ -257,6 +360,19 @@ mod tests {
         assert_eq!(err.map(|e| e.code()), Some("unsupported_media_type"));
         let err = process_image(&png(4, 3), 10).err();
         assert_eq!(err.map(|e| e.code()), Some("payload_too_large"));
+    }
+
+    #[test]
+    fn images_beyond_the_pixel_limits_are_refused_from_their_header() {
+        // A 3 × (MAX_IMAGE_SIDE + 1) PNG: tiny, refused by its width alone.
+        let wide = png(MAX_IMAGE_SIDE + 1, 3);
+        let err = probe_image(&wide, DEFAULT_UPLOAD_LIMIT).err();
+        assert_eq!(err.map(|e| e.code()), Some("validation"));
+        // 7000 × 7000 fits each side but not the pixel count; the header alone decides.
+        let err = process_image(&png_header(7000, 7000), DEFAULT_UPLOAD_LIMIT).err();
+        assert!(matches!(err, Some(Error::Validation { reason, .. }) if reason.contains("megapixels")));
+        let header = probe_image(&png(40, 30), DEFAULT_UPLOAD_LIMIT).ok();
+        assert_eq!(header.map(|h| (h.width, h.height, h.decode_cost)), Some((40, 30, 40 * 30 * 4 * DECODE_COPIES)));
     }
 
     #[test]

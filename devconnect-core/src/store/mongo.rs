@@ -1626,7 +1626,7 @@ mod tests {
         let (ada, bob, cy, dan) = (UserId::from(ada), UserId::from(bob), UserId::from(cy), UserId::from(dan));
 
         // Login with the original's bcrypt hash, upgraded to argon2id.
-        let auth = app.login("ada@example.com", PASSWORD).await?;
+        let auth = app.login("ada@example.com", PASSWORD, crate::Peer::Local).await?;
         assert_eq!(auth.user.profile.id, ada);
         let hash = store.user(ada).await?.map(|u| u.password_hash).unwrap_or_default();
         assert!(hash.starts_with("$argon2id$"), "upgraded: {hash}");

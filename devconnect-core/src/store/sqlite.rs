@@ -156,6 +156,7 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(Error::internal)?;
         }
+        make_private(&path).map_err(Error::internal)?;
         let opened = path.clone();
         let writer = tokio::task::spawn_blocking(move || -> rusqlite::Result<Connection> {
             let mut conn = Connection::open(&opened)?;
@@ -326,6 +327,36 @@ fn sync_sql() -> String {
          SELECT * FROM (SELECT {MESSAGE_COLS} FROM messages WHERE receiver_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) \
          ORDER BY seq LIMIT ?3"
     )
+}
+
+/// Creates the database file readable by its owner only (mode 0600), or takes away
+/// group and other access from an existing one and its WAL and shared-memory files.
+/// SQLite creates the `-wal` and `-shm` files with the database file's mode, so they
+/// start private too.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            match std::fs::metadata(&file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(
+                        &file,
+                        std::fs::Permissions::from_mode(meta.permissions().mode() & 0o700),
+                    )?;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -1078,6 +1109,26 @@ mod tests {
             std::mem::forget(dir);
             store
         });
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_and_its_wal_are_private_to_the_owner() -> Result<()> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).ok();
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let path = dir.path().join("private.db");
+        let store = SqliteStore::open(&path).await?;
+        store.insert_user(&crate::testkit::user_record("private@example.com")).await?;
+        assert_eq!(mode(&path), Some(0o600));
+        assert_eq!(mode(&dir.path().join("private.db-wal")), Some(0o600));
+        store.close().await?;
+        drop(store);
+        // A database created readable by others (an older version) is made private.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).map_err(Error::internal)?;
+        let store = SqliteStore::open(&path).await?;
+        assert_eq!(mode(&path), Some(0o600));
+        store.close().await
     }
 
     #[tokio::test]

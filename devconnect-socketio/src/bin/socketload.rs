@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use devconnect_core::chat::MAX_TEXT_CHARS;
-use devconnect_core::{Config, DevConnect, RateLimit, RequestStatus, Settings, Signup, UserId};
+use devconnect_core::{Config, DevConnect, Peer, RateLimit, RequestStatus, Settings, Signup, UserId};
 use devconnect_socketio::client::{self, ServerEvent};
 use secrecy::SecretString;
 use tokio::sync::mpsc;
@@ -298,7 +298,7 @@ async fn seed(
                 password: "Str0ng!pass".to_owned(),
                 ..Signup::default()
             };
-            app.signup(signup).await.map(|a| (a.user.profile.id, a.token))
+            app.signup(signup, Peer::Local).await.map(|a| (a.user.profile.id, a.token))
         }));
     }
     let mut users = Vec::with_capacity(n);

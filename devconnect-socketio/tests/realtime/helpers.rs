@@ -71,7 +71,7 @@ impl TestApp {
             password: PASSWORD.to_owned(),
             ..Signup::default()
         };
-        let auth = must(self.app.signup(signup).await, "signup");
+        let auth = must(self.app.signup(signup, devconnect_core::Peer::Local).await, "signup");
         User { id: auth.user.profile.id, token: auth.token }
     }
 

@@ -362,3 +362,104 @@ async fn polling_and_oversized_frames_are_refused() {
 fn msg(m: Message) -> ServerEvent {
     ServerEvent::NewMessage(Message { seq: 0, ..m })
 }
+
+#[tokio::test]
+async fn a_reconnect_storm_during_revocations_leaves_no_socket_on_the_old_token() {
+    const ROUNDS: usize = 50;
+    const RECONNECTS: usize = 4;
+    let t = spawn_app().await;
+    let ada = t.user("ada").await;
+    let mut password = PASSWORD.to_owned();
+    for round in 0..ROUNDS {
+        let login = t.app.login("ada@example.com", &password, devconnect_core::Peer::Local).await;
+        let token = must(login, "login").token;
+        let session = must(t.app.authenticate(&token).await, "authenticate");
+        let reconnecting: Vec<_> = (0..RECONNECTS)
+            .map(|_| {
+                let (url, token) = (t.base_url.clone(), token.clone());
+                tokio::spawn(async move { client::connect(&url, &token, None).await })
+            })
+            .collect();
+        // Revoke while they connect: by logout, and by a password change every tenth round.
+        if round % 10 == 9 {
+            let next = format!("N3w!pass{round}");
+            let change =
+                PasswordChange { old_password: password, new_password: next.clone(), confirm_password: next.clone() };
+            must(t.app.change_password(&session, change).await, "change password");
+            password = next;
+        } else {
+            must(t.app.logout(&session).await, "logout");
+        }
+        for task in reconnecting {
+            match must(task.await, "join") {
+                // A socket that got in is closed at once, telling why.
+                Ok(mut socket) => expect_session_ended(&mut socket, "token_revoked").await,
+                Err(err) => assert_eq!(err.code, "unauthorized", "round {round}: {err:?}"),
+            }
+        }
+        t.wait_for_sockets(0).await;
+        assert!(!t.app.is_online(ada.id), "round {round}: a socket on the revoked token lives on");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_or_foreign_last_message_id_is_refused_at_the_handshake() {
+    let t = spawn_app().await;
+    let (ada, bob, cyd) = (t.user("ada").await, t.user("bob").await, t.user("cyd").await);
+    t.connect_users(&bob, &cyd).await;
+    let text = NewMessage { text: "between Bob and Cyd".to_owned(), ..NewMessage::default() };
+    let theirs = must(t.app.send_message(bob.id, cyd.id, text).await, "send").message;
+    for after in [devconnect_core::MessageId::new(), theirs.id] {
+        let refused = client::connect(&t.base_url, &ada.token, Some(after)).await;
+        // Refused with a code the client can act on, instead of an accepted socket that
+        // the server then closes as an internal error (and the client reconnects to).
+        assert_eq!(refused.map(drop).map_err(|e| e.code), Err("validation".to_owned()));
+    }
+    t.wait_for_sockets(0).await;
+    assert!(!t.app.is_online(ada.id));
+}
+
+#[tokio::test]
+async fn a_typing_burst_is_limited_and_never_knocks_the_receiver_off() {
+    let t = spawn_app().await;
+    let (ada, bob) = (t.user("ada").await, t.user("bob").await);
+    t.connect_users(&ada, &bob).await;
+    let a = t.socket(&ada).await;
+    let mut b = t.socket(&bob).await;
+    let mut refused = 0;
+    for i in 0..600 {
+        let ack = must(a.emit_with_ack("typing", json!({ "to": bob.id, "typing": i % 2 == 0 })).await, "typing");
+        if ack.get("code").and_then(serde_json::Value::as_str) == Some("rate_limited") {
+            refused += 1;
+        }
+    }
+    let limit = Settings::default().typing_rate.per_minute.map_or(0, |n| n.get() as usize);
+    assert_eq!(refused, 600 - limit, "typing beyond the per-minute limit is refused");
+    let hello = must(a.send_message(bob.id, "still there?", None).await, "send");
+    let mut typing = 0;
+    loop {
+        match next_non_presence(&mut b).await {
+            ServerEvent::Typing { .. } => typing += 1,
+            ServerEvent::NewMessage(m) => {
+                assert_eq!(m.id, hello.id);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(typing <= limit, "{typing} typing events delivered");
+}
+
+#[tokio::test]
+async fn sockets_per_user_are_capped_with_a_clear_refusal() {
+    let settings = Settings { max_sessions_per_user: 2, ..Settings::default() };
+    let t = spawn_app_with(settings, SocketIoConfig::default()).await;
+    let ada = t.user("ada").await;
+    let first = t.socket(&ada).await;
+    let _second = t.socket(&ada).await;
+    let third = client::connect(&t.base_url, &ada.token, None).await;
+    assert_eq!(third.map(drop).map_err(|e| e.code), Err("limit_exceeded".to_owned()));
+    first.close().await;
+    t.wait_for_sockets(1).await;
+    must(client::connect(&t.base_url, &ada.token, None).await, "a freed place").close().await;
+}
