@@ -56,6 +56,11 @@ impl Cluster {
 
     /// Starts an instance on a free port; returns once it is serving and on the bus.
     async fn start(&self, name: &str) -> Instance {
+        self.start_with(name, &[]).await
+    }
+
+    /// Like [`Cluster::start`], with more flags.
+    async fn start_with(&self, name: &str, extra: &[&str]) -> Instance {
         let port = free_port();
         let data_dir = self.dir.path().join(name);
         let args: Vec<String> = [
@@ -85,6 +90,7 @@ impl Cluster {
             "info,devconnect_http::access=warn",
         ]
         .iter()
+        .chain(extra)
         .map(ToString::to_string)
         .collect();
         let instance = Instance::spawn(&args, &self.dir.path().join(format!("{name}.log")));
@@ -433,4 +439,47 @@ async fn without_redis_an_instance_serves_its_own_clients_reports_degraded_and_r
     })
     .await;
     assert!(registered.is_ok(), "Ada's presence was not registered again after the outage");
+}
+
+/// Logs Ada out on A while Redis is down, so the revocation never crosses the bus; her
+/// socket on B must still close, by B's own check of its sessions' tokens: periodic
+/// (`periodic`), or at B's reconnection to Redis.
+async fn a_logout_lost_by_the_bus_still_closes_the_socket(periodic: bool) {
+    let mut redis = Redis::start(free_port()).await;
+    let cluster = Cluster::with_bus(redis.url());
+    // The periodic check every second, or (an hour) never within the test.
+    let recheck = if periodic { "1" } else { "3600" };
+    let a = cluster.start_with("a", &["--session-recheck-secs", recheck]).await;
+    let b = cluster.start_with("b", &["--session-recheck-secs", recheck]).await;
+    let (ada, _) = a.user("Ada").await;
+    let mut on_b = b.socket(&ada).await;
+    next_matching(&mut on_b, |e| matches!(e, ServerEvent::OnlineUsers(_))).await;
+    wait_for_status(&b, "ok", "connected").await;
+
+    redis.kill();
+    wait_for_status(&a, "degraded", "unavailable").await;
+    ada.logout().await.unwrap();
+    if !periodic {
+        // The revocation was lost: the socket lives on while B cannot hear of it...
+        let quiet = tokio::time::timeout(Duration::from_secs(3), on_b.next_event()).await;
+        assert!(quiet.is_err(), "the socket changed while Redis was down: {quiet:?}");
+        // ...and closes once B is back on the bus.
+        let _redis = Redis::start(redis.port).await;
+        wait_for_status(&b, "ok", "connected").await;
+        let ended = next_matching(&mut on_b, |e| matches!(e, ServerEvent::SessionEnded { .. })).await;
+        assert!(matches!(&ended, ServerEvent::SessionEnded { code, .. } if code == "token_revoked"), "{ended:?}");
+        return;
+    }
+    let ended = next_matching(&mut on_b, |e| matches!(e, ServerEvent::SessionEnded { .. })).await;
+    assert!(matches!(&ended, ServerEvent::SessionEnded { code, .. } if code == "token_revoked"), "{ended:?}");
+}
+
+#[tokio::test]
+async fn a_logout_while_redis_is_down_closes_sockets_elsewhere_within_the_recheck_period() {
+    a_logout_lost_by_the_bus_still_closes_the_socket(true).await;
+}
+
+#[tokio::test]
+async fn a_logout_while_redis_is_down_closes_sockets_elsewhere_once_the_bus_is_back() {
+    a_logout_lost_by_the_bus_still_closes_the_socket(false).await;
 }

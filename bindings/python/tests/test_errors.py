@@ -17,6 +17,7 @@ CLASSES = {
     devconnect.NotFoundError: "not_found",
     devconnect.ConflictError: "conflict",
     devconnect.RateLimitedError: "rate_limited",
+    devconnect.LimitExceededError: "limit_exceeded",
     devconnect.PayloadTooLargeError: "payload_too_large",
     devconnect.UnsupportedMediaTypeError: "unsupported_media_type",
     devconnect.UnavailableError: "unavailable",
@@ -98,6 +99,19 @@ def test_sending_too_fast_is_rate_limited(
     assert err.value.code == "rate_limited"
     assert err.value.retry_after > 0
     assert 0 < len(app.history(ada.id, bob.id, limit=200)) < 1000
+
+
+def test_live_subscriptions_per_user_are_capped(app: devconnect.DevConnect, make_user: Callable[..., User]) -> None:
+    ada = make_user("Ada")
+    open_ = [app.subscribe(ada.id) for _ in range(32)]
+    with pytest.raises(devconnect.LimitExceededError) as err:
+        app.subscribe(ada.id)
+    assert err.value.code == "limit_exceeded"
+    open_.pop().close()
+    with app.subscribe(ada.id):
+        pass
+    for sub in open_:
+        sub.close()
 
 
 def test_internal_failures_raise_internal_error_without_details(tmp_path: Path) -> None:

@@ -26,12 +26,20 @@ pub struct Options {
     pub message_rate: u32,
     /// Signups and logins per minute from one address (0: no limit, the default here).
     pub auth_rate_per_addr: u32,
+    /// Live streams one user may hold at once.
+    pub max_sessions_per_user: u32,
     pub limits: Limits,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { token_ttl: Duration::from_secs(3600), message_rate: 0, auth_rate_per_addr: 0, limits: Limits::default() }
+        Self {
+            token_ttl: Duration::from_secs(3600),
+            message_rate: 0,
+            auth_rate_per_addr: 0,
+            max_sessions_per_user: 32,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -44,6 +52,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let mut config = devconnect_grpc::Config::new(dir.path());
     config.service.token_ttl_secs = options.token_ttl.as_secs();
     config.service.auth_rate_per_addr = options.auth_rate_per_addr;
+    config.service.max_sessions_per_user = options.max_sessions_per_user;
     let mut core = config.core();
     core.settings.message_rate = RateLimit::per_minute(options.message_rate);
     let app = DevConnect::open(core).await.unwrap();

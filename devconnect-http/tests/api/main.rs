@@ -7,6 +7,7 @@ mod cloudinary;
 mod connections;
 mod edges;
 mod feed;
+mod hardening;
 mod helpers;
 mod messages;
 mod profile;
