@@ -151,6 +151,8 @@ type PresenceSink = Option<mpsc::UnboundedSender<LocalPresence>>;
 pub(crate) struct Hub {
     users: Mutex<Users>,
     next_id: AtomicU64,
+    /// Bumped by every connection change the hub hears of (see [`Hub::connection_epoch`]).
+    connection_changes: AtomicU64,
     queue_capacity: usize,
     max_per_user: usize,
     shared: PresenceSink,
@@ -176,6 +178,7 @@ impl Hub {
         Self {
             users: Mutex::default(),
             next_id: AtomicU64::new(1),
+            connection_changes: AtomicU64::new(0),
             queue_capacity: queue_capacity.clamp(1, 1 << 20),
             max_per_user: max_per_user.max(1),
             shared,
@@ -317,9 +320,31 @@ impl Hub {
         Some(ids)
     }
 
+    /// A counter of the connection changes this hub has heard of. A subscriber reads it
+    /// before reading its connections from the store and again once registered: if it
+    /// moved, a change may have landed in between, missed by both the read and the hub,
+    /// and the connections are read again ([`Hub::refresh_connections`]).
+    fn connection_epoch(&self) -> u64 {
+        self.connection_changes.load(Ordering::SeqCst)
+    }
+
+    /// Sets `user`'s known connections to `fresh`, applying each difference as a
+    /// connection change.
+    fn refresh_connections(&self, user: UserId, fresh: &[UserId]) {
+        let Some(known) = self.connections_of(user) else { return };
+        let fresh_set: HashSet<UserId> = fresh.iter().copied().collect();
+        for gone in known.iter().filter(|c| !fresh_set.contains(c)) {
+            self.disconnected(user, *gone);
+        }
+        for new in fresh.iter().filter(|c| !known.contains(c)) {
+            self.connected(user, *new);
+        }
+    }
+
     /// Records that `a` and `b` are now connected; on one instance, tells each the
     /// other's presence (the bus does that when presence is shared).
     pub(crate) fn connected(&self, a: UserId, b: UserId) {
+        self.connection_changes.fetch_add(1, Ordering::SeqCst);
         let mut users = self.lock();
         let a_online = users.get_mut(&a).map(|o| o.connections.insert(b)).is_some();
         let b_online = users.get_mut(&b).map(|o| o.connections.insert(a)).is_some();
@@ -331,6 +356,7 @@ impl Hub {
 
     /// Records that `a` and `b` are no longer connected (see [`Hub::connected`]).
     pub(crate) fn disconnected(&self, a: UserId, b: UserId) {
+        self.connection_changes.fetch_add(1, Ordering::SeqCst);
         let mut users = self.lock();
         let a_online = users.get_mut(&a).map(|o| o.connections.remove(&b)).is_some();
         let b_online = users.get_mut(&b).map(|o| o.connections.remove(&a)).is_some();
@@ -515,8 +541,21 @@ impl DevConnect {
     /// (`LimitExceeded` beyond).
     pub async fn subscribe(&self, user: UserId) -> Result<Subscription> {
         self.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
+        self.register(user, None).await
+    }
+
+    /// Registers a subscription of `user` in the hub with their connections. A
+    /// connection made or removed while they were read is not lost: see
+    /// [`Hub::connection_epoch`].
+    async fn register(&self, user: UserId, session: Option<&Session>) -> Result<Subscription> {
+        let hub = &self.inner.hub;
+        let epoch = hub.connection_epoch();
         let connections = self.inner.store.connection_ids(user).await?;
-        self.inner.hub.subscribe(user, None, connections)
+        let subscription = hub.subscribe(user, session, connections)?;
+        if hub.connection_epoch() != epoch {
+            hub.refresh_connections(user, &self.inner.store.connection_ids(user).await?);
+        }
+        Ok(subscription)
     }
 
     /// Like [`DevConnect::subscribe`], for an authenticated token: the stream also ends
@@ -540,8 +579,7 @@ impl DevConnect {
                 });
             }
         }
-        let connections = self.inner.store.connection_ids(user).await?;
-        let mut subscription = self.inner.hub.subscribe(user, Some(session), connections)?;
+        let mut subscription = self.register(user, Some(session)).await?;
         let state = self.inner.store.auth_state(user, &session.token_id).await?;
         if !state.is_some_and(|s| !s.revoked && s.token_version == session.token_version) {
             // Dropping it unregisters it.

@@ -73,6 +73,7 @@ macro_rules! conformance_tests {
             live_sessions_per_user_are_capped,
             typing_floods_are_limited_and_never_end_the_receivers_subscription,
             presence_and_read_receipts_reach_connections_only,
+            a_connection_made_while_subscribing_is_not_missed,
             password_change_attempts_are_rate_limited,
             failing_on_purpose_never_locks_the_owner_out,
             image_decodes_wait_for_their_share_of_the_memory_budget,
@@ -1075,6 +1076,29 @@ pub async fn presence_and_read_receipts_reach_connections_only(store: Arc<dyn St
     let mut bob_sub = app.subscribe(bob).await?;
     check(app.mark_read(ada, bob).await?.is_some(), "reading still works")?;
     assert_quiet(&mut bob_sub).await
+}
+
+pub async fn a_connection_made_while_subscribing_is_not_missed(store: Arc<dyn Store>) -> Result<()> {
+    const ROUNDS: usize = 30;
+    let app = service(Arc::clone(&store))?;
+    for round in 0..ROUNDS {
+        // Users straight into the store: no password hashing per round.
+        let (a, b) = (user_record(&format!("a{round}@race.test")), user_record(&format!("b{round}@race.test")));
+        store.insert_user(&a).await?;
+        store.insert_user(&b).await?;
+        let (a, b) = (a.me.profile.id, b.me.profile.id);
+        let request = app.send_request(a, b, RequestStatus::Interested, None).await?;
+        let _a_online = app.subscribe(a).await?;
+        let subscribing = {
+            let app = app.clone();
+            tokio::spawn(async move { app.subscribe(b).await })
+        };
+        app.review_request(b, request.id, RequestStatus::Accepted).await?;
+        let _b_online = subscribing.await.map_err(Error::internal)??;
+        check(app.online_connections(b).await? == vec![b, a], &format!("round {round}: b sees a online"))?;
+        check(app.online_connections(a).await? == vec![a, b], &format!("round {round}: a sees b online"))?;
+    }
+    Ok(())
 }
 
 pub async fn password_change_attempts_are_rate_limited(store: Arc<dyn Store>) -> Result<()> {

@@ -229,3 +229,16 @@ test('logout disconnects the socket with a reason and the token cannot reconnect
   const err = await next(open({ token: user.token }), 'connect_error');
   assert.equal(err.data.code, 'unauthorized');
 });
+
+test('an unknown or foreign lastMessageId is refused with a validation connect_error', async () => {
+  const theirs = await api('POST', `/message/${bob.id}`, { text: 'between Ada and Bob' }, ada.token);
+  assert.equal(theirs.status, 201);
+  for (const lastMessageId of ['0123456789abcdef01234567', theirs.body._id]) {
+    // Refused at the handshake, with a code a client can act on, rather than accepted
+    // and then closed as an internal error (which the client would reconnect to, in a loop).
+    const socket = open({ token: cyd.token, lastMessageId });
+    const err = await next(socket, 'connect_error');
+    assert.equal(err.data.code, 'validation');
+    assert.ok(!socket.connected);
+  }
+});
