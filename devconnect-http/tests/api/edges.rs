@@ -34,6 +34,26 @@ async fn malformed_bodies_are_clear_400s_and_wrong_types_415() {
 }
 
 #[tokio::test]
+async fn a_signup_form_of_forty_thousand_empty_parts_is_refused() {
+    let app = spawn_app().await;
+    let mut body = Vec::new();
+    for i in 0..40_000 {
+        body.extend_from_slice(
+            format!("--XyZ\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\n\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(b"--XyZ--\r\n");
+    let r =
+        app.http.post(app.at("/auth/signup")).header("content-type", "multipart/form-data; boundary=XyZ").body(body);
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "validation", "{body}");
+    // Refused for its number of parts, not after looking at every one of them.
+    assert!(body["message"].as_str().unwrap().contains("at most 64 parts"), "{body}");
+}
+
+#[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_with_the_envelope() {
     let app = spawn_app().await;
     for (method, path, status) in [
