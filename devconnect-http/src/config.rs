@@ -38,7 +38,9 @@ pub struct Config {
     /// Longest time one REST request may take, in seconds (reading its body included).
     #[arg(long, env = "DEVCONNECT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
-    /// How long a client may take to send request headers, in seconds.
+    /// How long a connection may go without a request in flight, in seconds: to send its
+    /// first complete request head, and between requests (HTTP/1 and HTTP/2 alike).
+    /// Idle connections are then closed.
     #[arg(long, env = "DEVCONNECT_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
     /// On shutdown, how long in-flight requests may take to finish, in seconds.

@@ -8,6 +8,7 @@ mod connections;
 mod edges;
 mod feed;
 mod helpers;
+mod idle;
 mod messages;
 mod profile;
 mod realtime;
