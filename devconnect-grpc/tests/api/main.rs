@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod chat;
 mod connections;
+mod limits;
 mod profile;
 mod server;
 mod stream;
