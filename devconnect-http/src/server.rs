@@ -4,13 +4,15 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::BoxBody;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
@@ -103,6 +105,31 @@ impl Drop for InFlight {
     }
 }
 
+/// A response body that keeps its request in flight until it is sent (or dropped): the
+/// request lasts until then, not until the handler returns.
+struct Tracked {
+    inner: Body,
+    _request: InFlight,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    // Forwarded so hyper still sends a Content-Length where the size is known.
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 async fn stopped(mut shutdown: watch::Receiver<bool>) {
     // A dropped sender means nobody can keep the server running either.
     let _ = shutdown.wait_for(|stop| *stop).await;
@@ -141,15 +168,7 @@ pub(crate) async fn serve(
                         let request = InFlight::start(&in_flight);
                         async move {
                             let response = dispatch(&shared, peer, req).await;
-                            // The request lasts until its body is sent, not until the handler returns.
-                            let response = response.map(|body| -> Body {
-                                body.map_frame(move |frame| {
-                                    let _ = &request;
-                                    frame
-                                })
-                                .boxed()
-                            });
-                            Ok::<_, Infallible>(response)
+                            Ok::<_, Infallible>(response.map(|inner| Tracked { inner, _request: request }))
                         }
                     });
                     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
@@ -189,7 +208,7 @@ struct Watched {
 impl Watched {
     async fn drive<S>(self, conn: auto::UpgradeableConnection<'static, TokioIo<TcpStream>, S, TokioExecutor>)
     where
-        S: hyper::service::Service<http::Request<Incoming>, Response = HttpResponse, Error = Infallible>,
+        S: hyper::service::Service<http::Request<Incoming>, Response = http::Response<Tracked>, Error = Infallible>,
         S::Future: Send + 'static,
     {
         let Self { requests, shutdown, idle, peer } = self;

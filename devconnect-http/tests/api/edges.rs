@@ -221,6 +221,15 @@ fn tokio_stream_from<T: Send + 'static>(
 }
 
 #[tokio::test]
+async fn responses_of_known_size_carry_a_content_length() {
+    let app = spawn_app().await;
+    let r = app.http.get(app.at("/livez")).send().await.unwrap();
+    assert!(r.headers().get("transfer-encoding").is_none(), "{:?}", r.headers());
+    let length = r.content_length();
+    assert_eq!(length, Some(r.bytes().await.unwrap().len() as u64));
+}
+
+#[tokio::test]
 async fn socket_io_paths_never_reach_the_rest_routes() {
     let app = spawn_app().await;
     let r = app.http.get(app.at("/socket.io/?EIO=4&transport=polling")).send().await.unwrap();
