@@ -34,7 +34,7 @@ pub struct ServiceArgs {
     #[arg(long, env = "CLOUDINARY_URL", hide = true, hide_env_values = true, value_parser = MediaUrlParser)]
     pub cloudinary_url: Option<MediaConfig>,
     /// JWT signing secret, at least 32 bytes [default: generated once into DATA_DIR/jwt-secret].
-    #[arg(long, env = "DEVCONNECT_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DEVCONNECT_JWT_SECRET", hide_env_values = true, value_parser = SecretParser)]
     pub jwt_secret: Option<SecretString>,
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, env = "DEVCONNECT_TOKEN_TTL_SECS", default_value_t = 7 * 24 * 60 * 60)]
@@ -85,8 +85,9 @@ pub struct ServiceArgs {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `devconnect_core=debug,warn`.
     #[arg(long, env = "DEVCONNECT_LOG", default_value = "info")]
     pub log: String,
-    /// Serve the Prometheus metrics (`/metrics`) on this address instead of the main one
-    /// (the REST server's default); the gRPC server serves them only when it is set.
+    /// Serve the Prometheus metrics (`/metrics`) on this address, without a token (bind a
+    /// private interface); the REST server serves them on its main address only with
+    /// `--metrics-token`, the gRPC server only here.
     #[arg(long, env = "DEVCONNECT_METRICS_ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// How often the engagement gauges are recomputed from the store, in seconds (0 = never).
@@ -118,11 +119,30 @@ impl clap::builder::TypedValueParser for MediaUrlParser {
     }
 }
 
-fn parse_secret(s: &str) -> Result<SecretString, String> {
-    if s.len() < MIN_JWT_SECRET_BYTES {
-        return Err(format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"));
+/// Parses the JWT secret. Like [`MediaUrlParser`], its errors never repeat the value
+/// (clap's do: "invalid value '…' for '--jwt-secret'").
+#[derive(Clone, Copy, Debug)]
+struct SecretParser;
+
+impl clap::builder::TypedValueParser for SecretParser {
+    type Value = SecretString;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SecretString, clap::Error> {
+        let fail = |reason: &str| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid --jwt-secret: {reason}\n"))
+                .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| fail("not UTF-8"))?;
+        if text.len() < MIN_JWT_SECRET_BYTES {
+            return Err(fail(&format!("must be at least {MIN_JWT_SECRET_BYTES} bytes")));
+        }
+        Ok(SecretString::from(text.to_owned()))
     }
-    Ok(SecretString::from(s.to_owned()))
 }
 
 impl ServiceArgs {
@@ -237,6 +257,7 @@ mod tests {
             parsed.as_ref().map(|s| (s.token_ttl, s.upload_limit)).ok(),
             Some((new.token_ttl, new.upload_limit))
         );
-        assert!(Cli::try_parse_from(["x", "--jwt-secret", "short"]).is_err());
+        let short = Cli::try_parse_from(["x", "--jwt-secret", "short-but-secret"]).err();
+        assert!(short.is_some_and(|e| !e.to_string().contains("short-but-secret")));
     }
 }

@@ -10,12 +10,15 @@
 //!
 //! - [`telemetry`]: Prometheus metrics (calls by method and code, open streams), served
 //!   on their own address ([`Server::metrics_on`], `--metrics-addr`).
+//! - `conn`: the connection loop (hyper, HTTP/2): call deadlines, calls per connection,
+//!   and idle connections closed, as [`Limits`] says.
 //!
 //! Besides the DevConnect service, the server answers the standard gRPC health service
 //! (`grpc.health.v1.Health`) and server reflection (v1 and v1alpha), so grpcurl, grpcui
 //! and Postman discover it without the proto.
 
 mod config;
+mod conn;
 mod convert;
 pub mod error;
 mod service;
@@ -30,7 +33,7 @@ use devconnect_core::DevConnect;
 use devconnect_core::telemetry::prometheus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tonic::transport::server::TcpIncoming;
+use tower_layer::Layer as _;
 
 pub use config::{Config, DEFAULT_BIND, Limits};
 pub use service::Api;
@@ -47,11 +50,6 @@ pub mod pb {
 }
 
 use pb::dev_connect_service_server::DevConnectServiceServer;
-
-/// How often the server pings an HTTP/2 connection.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-/// How long a ping may go unanswered before the connection is closed.
-const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the server could not start or stopped with an error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -121,26 +119,25 @@ impl Server {
             .max_decoding_message_size(self.limits.max_request_bytes)
             .max_encoding_message_size(self.limits.max_response_bytes);
         let addr = self.listener.local_addr()?;
-        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         tracing::info!(%addr, "gRPC server listening");
-        tonic::transport::Server::builder()
-            // A client that vanishes without closing its connection (dead network, closed
-            // laptop) is noticed by HTTP/2 pings, so its streams end and it goes offline.
-            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
-            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
-            .trace_fn(|request| tracing::info_span!("grpc", path = %request.uri().path()))
-            .layer(telemetry::MetricsLayer)
-            .add_service(health)
+        let routes = tonic::service::Routes::new(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(api)
-            .serve_with_incoming_shutdown(incoming, async move {
-                shutdown.await;
-                tracing::info!("shutting down");
-                reporter.set_not_serving::<DevConnectServiceServer<Api>>().await;
-                let _ = stop_tx.send(true);
-            })
-            .await?;
+            .prepare();
+        // Metered outside the deadline, so calls that ran out of time are counted too.
+        let service = telemetry::MetricsLayer.layer(conn::DeadlineLayer(self.limits.request_timeout).layer(routes));
+        let settings = conn::Settings {
+            header_timeout: self.limits.header_timeout,
+            max_concurrent_streams: self.limits.max_concurrent_streams,
+        };
+        conn::serve(self.listener, service, settings, async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            reporter.set_not_serving::<DevConnectServiceServer<Api>>().await;
+            let _ = stop_tx.send(true);
+        })
+        .await;
         Ok(())
     }
 }

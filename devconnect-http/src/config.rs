@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use devconnect_core::cli::ServiceArgs;
+use secrecy::SecretString;
 
 /// Default bind address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -11,6 +12,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
 pub const DEFAULT_CORS_ORIGIN: &str = "http://localhost:5173";
 /// Default limit of a non-upload (JSON) request body.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// Shortest accepted `--metrics-token`: it is checked on every scrape without a rate
+/// limit, so it must not be guessable.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
 
 /// How to run the DevConnect HTTP server: the options every DevConnect server shares
 /// ([`ServiceArgs`]: data directory, database, media, secret, token lifetime, upload
@@ -38,7 +42,9 @@ pub struct Config {
     /// Longest time one REST request may take, in seconds (reading its body included).
     #[arg(long, env = "DEVCONNECT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
-    /// How long a client may take to send request headers, in seconds.
+    /// How long a connection may go without a request in flight, in seconds: to send its
+    /// first complete request head, and between requests (HTTP/1 and HTTP/2 alike).
+    /// Idle connections are then closed.
     #[arg(long, env = "DEVCONNECT_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
     /// On shutdown, how long in-flight requests may take to finish, in seconds.
@@ -53,6 +59,38 @@ pub struct Config {
     /// Largest Socket.IO packet accepted from a client, in bytes.
     #[arg(long, env = "DEVCONNECT_SOCKET_MAX_PAYLOAD", default_value_t = 64 * 1024)]
     pub socket_max_payload: usize,
+    /// Serve `/metrics` on the main address to scrapers sending `Authorization: Bearer
+    /// TOKEN` (at least 16 visible ASCII characters) [default: none, `/metrics` is not
+    /// served on the main address; `--metrics-addr` serves it without a token].
+    #[arg(long, env = "DEVCONNECT_METRICS_TOKEN", hide_env_values = true, value_parser = MetricsTokenParser)]
+    pub metrics_token: Option<SecretString>,
+}
+
+/// Parses `--metrics-token`. Unlike clap's usual errors, its errors never repeat the
+/// value: a rejected token is still somebody's secret.
+#[derive(Clone, Copy, Debug)]
+struct MetricsTokenParser;
+
+impl clap::builder::TypedValueParser for MetricsTokenParser {
+    type Value = SecretString;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SecretString, clap::Error> {
+        let fail = |reason: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid --metrics-token: {reason}\n"))
+                .with_cmd(cmd)
+        };
+        let token = value.to_str().filter(|t| t.bytes().all(|b| b.is_ascii_graphic()));
+        let token = token.ok_or_else(|| fail("must be visible ASCII characters only (no spaces)".to_owned()))?;
+        if token.len() < MIN_METRICS_TOKEN_CHARS {
+            return Err(fail(format!("must be at least {MIN_METRICS_TOKEN_CHARS} characters")));
+        }
+        Ok(SecretString::from(token.to_owned()))
+    }
 }
 
 /// Subcommands of the server binary.
@@ -78,6 +116,7 @@ impl Config {
             ping_interval_ms: 25_000,
             ping_timeout_ms: 20_000,
             socket_max_payload: 64 * 1024,
+            metrics_token: None,
         }
     }
 
@@ -130,6 +169,21 @@ mod tests {
     #[test]
     fn short_jwt_secrets_are_refused_at_parse_time() {
         assert!(Config::try_parse_from(["devconnect-http", "--jwt-secret", "short"]).is_err());
+    }
+
+    #[test]
+    fn metrics_tokens_parse_stay_secret_and_short_ones_are_refused() {
+        let token = "0123456789abcdef-very-secret";
+        let config = Config::try_parse_from(["devconnect-http", "--metrics-token", token]);
+        let config = config.ok();
+        assert!(config.as_ref().is_some_and(|c| c.metrics_token.is_some()));
+        assert!(!format!("{config:?}").contains("very-secret"));
+        for bad in ["short", "", "has spaces in the middle of it"] {
+            let refused = Config::try_parse_from(["devconnect-http", "--metrics-token", bad]).err();
+            assert!(refused.is_some(), "{bad:?}");
+            assert!(refused.is_some_and(|e| bad.is_empty() || !e.to_string().contains(bad)), "{bad:?}");
+        }
+        assert!(Config::new("d").metrics_token.is_none());
     }
 
     #[test]

@@ -221,7 +221,7 @@ pub fn routes(
         .boxed();
 
     let api = auth.or(profile).unify().or(requests).unify().or(feed).unify().or(messages).unify().or(ops).unify();
-    // `/metrics` here unless it is served on its own address (or not at all).
+    // `/metrics` here only when a metrics token is configured.
     let api = match metrics {
         Some(metrics) => api.or(metrics).unify().boxed(),
         None => api.boxed(),

@@ -5,6 +5,10 @@
 //! builds the array and a part holding `a,b` is split on commas; numbers arrive as
 //! text; a part sent as an empty string means "not provided"; the file part is `image`
 //! (an empty file part, as browsers send for an empty file input, is no file).
+//! A form has at most [`MAX_PARTS`] parts: reading stops at the first one beyond.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 
 use bytes::{Bytes, BytesMut};
 use devconnect_core::{Error, NewMessage, PasswordChange, ProfileEdit, Signup, Upload};
@@ -15,6 +19,11 @@ use serde_json::{Map, Value};
 use warp::{Buf, Filter, Rejection};
 
 use crate::error::{ApiError, invalid};
+
+/// Most parts a multipart form may have. The largest form (signup) has nine fields and
+/// up to twenty repeated `skills` parts; the cap keeps a body of thousands of tiny parts
+/// from costing work per part.
+pub const MAX_PARTS: usize = 64;
 
 /// Body size limits.
 #[derive(Clone, Copy, Debug)]
@@ -83,10 +92,11 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// The fields of a JSON object or a multipart form, taken one by one; whatever is left
-/// at [`Fields::finish`] is an unknown field.
-#[derive(Debug)]
+/// at [`Fields::finish`] is an unknown field. Looked up by name, so a body with many
+/// fields costs no more per field than one with few.
+#[derive(Debug, Default)]
 pub struct Fields {
-    entries: Vec<(String, Entry)>,
+    entries: HashMap<String, Entry>,
     image: Option<Upload>,
 }
 
@@ -100,7 +110,7 @@ impl Fields {
     /// Decodes a body that must be JSON (an object) or empty. An empty body is `{}`.
     pub fn json(body: &RawBody) -> Result<Self, ApiError> {
         if body.bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self { entries: Vec::new(), image: None });
+            return Ok(Self::default());
         }
         if let Some(t) = body.content_type.as_deref().filter(|t| !is_json(t)) {
             return Err(ApiError::Core(Error::UnsupportedMediaType(if mime_of(t) == "multipart/form-data" {
@@ -126,8 +136,13 @@ impl Fields {
             multer::parse_boundary(content_type).map_err(|_| invalid("body", "multipart form without a boundary"))?;
         let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body.bytes) });
         let mut form = multer::Multipart::new(stream, boundary);
-        let mut fields = Self { entries: Vec::new(), image: None };
+        let mut fields = Self::default();
+        let mut parts = 0;
         while let Some(field) = form.next_field().await.map_err(|e| invalid("body", multipart_error(&e)))? {
+            parts += 1;
+            if parts > MAX_PARTS {
+                return Err(invalid("body", format!("a form may have at most {MAX_PARTS} parts")));
+            }
             let name = field.name().unwrap_or_default().to_owned();
             let is_file = field.file_name().is_some();
             let data = field.bytes().await.map_err(|e| invalid("body", multipart_error(&e)))?;
@@ -146,10 +161,15 @@ impl Fields {
             let text =
                 String::from_utf8(data.to_vec()).map_err(|_| invalid("body", format!("`{name}` is not UTF-8 text")))?;
             let name = name.strip_suffix("[]").map_or(name.clone(), str::to_owned);
-            match fields.entries.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, Entry::Text(values))) if name == "skills" => values.push(text),
-                Some(_) => return Err(invalid("body", format!("field `{name}` is repeated"))),
-                None => fields.entries.push((name, Entry::Text(vec![text]))),
+            let repeatable = name == "skills";
+            match fields.entries.entry(name) {
+                Slot::Occupied(mut slot) => match slot.get_mut() {
+                    Entry::Text(values) if repeatable => values.push(text),
+                    _ => return Err(invalid("body", format!("field `{}` is repeated", slot.key()))),
+                },
+                Slot::Vacant(slot) => {
+                    slot.insert(Entry::Text(vec![text]));
+                }
             }
         }
         Ok(fields)
@@ -160,8 +180,7 @@ impl Fields {
     }
 
     fn take(&mut self, name: &str) -> Option<Entry> {
-        let i = self.entries.iter().position(|(n, _)| n == name)?;
-        Some(self.entries.swap_remove(i).1)
+        self.entries.remove(name)
     }
 
     /// A text field. JSON: a string or null. Multipart: empty means not provided.
@@ -226,9 +245,10 @@ impl Fields {
         self.image.take()
     }
 
-    /// Fails on the first field nobody took (or an image where none is accepted).
+    /// Fails on a field nobody took, naming the alphabetically first so the message does
+    /// not depend on hash order (or on an image where none is accepted).
     pub fn finish(self) -> Result<(), ApiError> {
-        if let Some((name, _)) = self.entries.first() {
+        if let Some(name) = self.entries.keys().min() {
             return Err(invalid("body", format!("unknown field `{name}`")));
         }
         if self.image.is_some() {
@@ -399,6 +419,39 @@ mod tests {
         let mut broken = multipart(&[("about", None, b"a")]);
         broken.bytes = broken.bytes.slice(..10);
         assert_eq!(code(Fields::json_or_multipart(broken).await), "validation");
+    }
+
+    #[tokio::test]
+    async fn forms_with_more_parts_than_the_cap_are_refused() {
+        let names: Vec<String> = (0..40_000).map(|i| format!("f{i}")).collect();
+        let parts: Vec<(&str, Option<&str>, &[u8])> = names.iter().map(|n| (n.as_str(), None, &b""[..])).collect();
+        let err = Fields::json_or_multipart(multipart(&parts)).await.err().map(|e| e.parts());
+        assert_eq!(err.as_ref().map(|e| e.1), Some("validation"));
+        assert!(err.is_some_and(|e| e.2.contains(&format!("at most {MAX_PARTS} parts"))));
+
+        // A signup with its fields and repeated `skills` up to the cap is fine.
+        let mut parts: Vec<(&str, Option<&str>, &[u8])> =
+            vec![("emailID", None, b"ada@x.io"), ("password", None, b"Secret1!x"), ("image", Some(""), b"")];
+        parts.resize(MAX_PARTS, ("skills", None, b"rust"));
+        let s = Fields::json_or_multipart(multipart(&parts)).await.and_then(signup).ok();
+        assert_eq!(s.map(|s| s.skills.len()), Some(MAX_PARTS - 3));
+        parts.push(("skills", None, b"go"));
+        assert_eq!(code(Fields::json_or_multipart(multipart(&parts)).await), "validation");
+    }
+
+    #[tokio::test]
+    async fn the_unknown_field_reported_is_the_alphabetically_first() {
+        let body = r#"{"zeta":1,"emailID":"a@b.io","password":"x","beta":2,"alpha":3}"#;
+        let err = json(body).and_then(signup).err().map(|e| e.parts().2);
+        assert!(err.as_deref().is_some_and(|m| m.contains("`alpha`")), "{err:?}");
+        let form = multipart(&[
+            ("zeta", None, b"1"),
+            ("emailID", None, b"a@b.io"),
+            ("password", None, b"x"),
+            ("mu", None, b""),
+        ]);
+        let err = Fields::json_or_multipart(form).await.and_then(signup).err().map(|e| e.parts().2);
+        assert!(err.as_deref().is_some_and(|m| m.contains("`mu`")), "{err:?}");
     }
 
     #[tokio::test]

@@ -8,7 +8,8 @@
 //!   [`spawn`] does both on a task and returns a [`Server`] handle (what tests use).
 //! - `filters` / `handlers`: routing and the thin handlers; `forms`: body decoding;
 //!   `error`: the one error → response mapping.
-//! - [`telemetry`]: Prometheus metrics (`/metrics`); [`stats`]: the `stats` subcommand.
+//! - [`telemetry`]: Prometheus metrics (`/metrics`: on the main address only with
+//!   `--metrics-token`, on `--metrics-addr` without one); [`stats`]: the `stats` subcommand.
 
 pub mod config;
 pub mod error;
@@ -111,7 +112,11 @@ pub async fn build_with(app: DevConnect, config: &Config, media_dir: Option<Path
         Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?),
         None => None,
     };
-    let metrics_route = handle.clone().filter(|_| metrics_listener.is_none()).map(telemetry::route);
+    // On the public address only for holders of the token; the metrics address is private.
+    let metrics_route = handle
+        .clone()
+        .zip(config.metrics_token.as_ref())
+        .map(|(handle, token)| telemetry::route(handle, telemetry::MetricsToken::new(token)));
     let routes = filters::routes(&state, &config.cors_origins, metrics_route);
     let shared = Arc::new(server::Shared {
         routes,

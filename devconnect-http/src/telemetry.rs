@@ -2,10 +2,19 @@
 //! and the `/metrics` route. The recorder, the stand-alone metrics endpoint and the
 //! upkeep are the core's ([`devconnect_core::telemetry::prometheus`]), shared with
 //! any other server in the process.
+//!
+//! On the main (public) address `/metrics` answers only a bearer token (the engagement
+//! gauges are business data); the separate `--metrics-addr`, meant for a private
+//! interface, needs none.
 
 use std::time::Duration;
 
+use devconnect_core::Error;
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::{ExposeSecret as _, SecretString};
+use sha2::Digest as _;
 use warp::Filter as _;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
@@ -68,18 +77,79 @@ pub(crate) fn record_request(method: &http::Method, route: &'static str, status:
     metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route).record(elapsed.as_secs_f64());
 }
 
-/// `GET /metrics`: the Prometheus text exposition of everything recorded.
-pub(crate) fn route(handle: PrometheusHandle) -> BoxedFilter<(Response,)> {
+/// The token a scraper of `/metrics` on the main address must send, kept as its
+/// SHA-256 digest.
+#[derive(Clone)]
+pub(crate) struct MetricsToken([u8; 32]);
+
+impl MetricsToken {
+    pub(crate) fn new(token: &SecretString) -> Self {
+        Self(digest(token.expose_secret()))
+    }
+
+    /// Whether `headers` carry `Authorization: Bearer <the token>`. Digests of equal
+    /// length are compared without an early exit, so the time a guess takes says nothing
+    /// about how much of it was right, nor about the token's length.
+    fn admits(&self, headers: &HeaderMap) -> bool {
+        let Some(given) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) else {
+            return false;
+        };
+        digest(given).iter().zip(self.0.iter()).fold(0_u8, |diff, (a, b)| diff | (a ^ b)) == 0
+    }
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    sha2::Sha256::digest(text.as_bytes()).into()
+}
+
+/// The token of an `Authorization: Bearer TOKEN` value (scheme case-insensitive).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// `GET /metrics` for holders of `token`: the Prometheus text exposition of everything
+/// recorded; 401 for anyone else.
+pub(crate) fn route(handle: PrometheusHandle, token: MetricsToken) -> BoxedFilter<(Response,)> {
     warp::path!("metrics")
         .and(warp::get())
-        .map(move || {
+        .and(warp::header::headers_cloned())
+        .map(move |headers: HeaderMap| {
+            if !token.admits(&headers) {
+                let refused = crate::ApiError::Core(Error::Unauthorized("metrics need the metrics bearer token"));
+                let mut response = refused.into_response();
+                response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return response;
+            }
             let mut response = Response::new(handle.render().into());
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static(devconnect_core::telemetry::prometheus::CONTENT_TYPE),
+                HeaderValue::from_static(devconnect_core::telemetry::prometheus::CONTENT_TYPE),
             );
             response
         })
         .map(tag("/metrics"))
         .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn only_the_exact_bearer_token_is_admitted() {
+        let token = MetricsToken::new(&SecretString::from("0123456789abcdef".to_owned()));
+        assert!(token.admits(&with_auth("Bearer 0123456789abcdef")));
+        assert!(token.admits(&with_auth("bearer  0123456789abcdef ")));
+        for refused in ["Bearer 0123456789abcdeF", "Bearer 0123456789abcde", "Basic 0123456789abcdef", "Bearer", ""] {
+            assert!(!token.admits(&with_auth(refused)), "{refused:?}");
+        }
+        assert!(!token.admits(&HeaderMap::new()));
+    }
 }

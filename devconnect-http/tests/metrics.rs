@@ -13,11 +13,23 @@ use std::time::Duration;
 use devconnect_core::RequestStatus;
 use devconnect_http::client::realtime;
 
-use helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use helpers::{PASSWORD, TestApp, error_of, spawn_app, spawn_app_with};
 
-/// The exposition text of `/metrics` at `url`.
+/// The `--metrics-token` of these tests' servers.
+const TOKEN: &str = "metrics-token-for-tests-0123456789";
+
+/// A server whose `/metrics` on the main address answers [`TOKEN`].
+async fn spawn_scraped(tweak: impl FnOnce(&mut devconnect_http::Config)) -> TestApp {
+    spawn_app_with(|c| {
+        c.metrics_token = Some(TOKEN.to_owned().into());
+        tweak(c);
+    })
+    .await
+}
+
+/// The exposition text of `/metrics` on the main address, scraped with [`TOKEN`].
 async fn scrape(app: &TestApp) -> String {
-    let response = app.http.get(app.at("/metrics")).send().await.unwrap();
+    let response = app.http.get(app.at("/metrics")).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     response.text().await.unwrap()
@@ -64,7 +76,7 @@ fn is_hex_id(s: &str) -> bool {
 
 #[tokio::test]
 async fn each_action_moves_its_metric_and_labels_carry_no_ids() {
-    let app = spawn_app_with(|c| c.service.message_rate = 2).await;
+    let app = spawn_scraped(|c| c.service.message_rate = 2).await;
     let before = scrape(&app).await;
 
     // A signup, a failed and a successful login.
@@ -129,7 +141,7 @@ async fn each_action_moves_its_metric_and_labels_carry_no_ids() {
 
 #[tokio::test]
 async fn engagement_gauges_are_published_for_today_and_yesterday() {
-    let app = spawn_app().await;
+    let app = spawn_scraped(|_| {}).await;
     let (ada, _) = app.user("Ada").await;
     let (_, bob_me) = app.user("Bob").await;
     ada.send_request(RequestStatus::Interested, bob_me.profile.id, None).await.unwrap();
@@ -145,7 +157,29 @@ async fn engagement_gauges_are_published_for_today_and_yesterday() {
 }
 
 #[tokio::test]
-async fn metrics_move_to_their_own_address_when_one_is_set() {
+async fn without_a_token_the_main_address_does_not_serve_metrics() {
+    let app = spawn_app().await;
+    let r = app.http.get(app.at("/metrics")).send().await.unwrap();
+    assert_eq!(error_of(r).await, (404, "not_found".to_owned()));
+    let r = app.http.get(app.at("/metrics")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(error_of(r).await, (404, "not_found".to_owned()));
+}
+
+#[tokio::test]
+async fn with_a_token_the_main_address_serves_metrics_to_its_holders_only() {
+    let app = spawn_scraped(|_| {}).await;
+    let anonymous = app.http.get(app.at("/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    assert_eq!(error_of(anonymous).await, (401, "unauthorized".to_owned()));
+    let wrong = app.http.get(app.at("/metrics")).bearer_auth(format!("{TOKEN}x")).send().await.unwrap();
+    assert_eq!(error_of(wrong).await, (401, "unauthorized".to_owned()));
+    let basic = app.http.get(app.at("/metrics")).basic_auth("prometheus", Some(TOKEN)).send().await.unwrap();
+    assert_eq!(error_of(basic).await, (401, "unauthorized".to_owned()));
+    assert!(scrape(&app).await.contains("devconnect_signups_total"));
+}
+
+#[tokio::test]
+async fn the_metrics_address_serves_without_a_token() {
     let app = spawn_app_with(|c| c.service.metrics_addr = Some("127.0.0.1:0".parse().unwrap())).await;
     let addr = app.server.metrics_addr().unwrap();
     let separate = app.http.get(format!("http://{addr}/metrics")).send().await.unwrap();
@@ -153,11 +187,18 @@ async fn metrics_move_to_their_own_address_when_one_is_set() {
     assert!(separate.text().await.unwrap().contains("devconnect_signups_total"));
     assert_eq!(app.http.get(app.at("/metrics")).send().await.unwrap().status(), 404);
     assert_eq!(app.http.get(format!("http://{addr}/auth/login")).send().await.unwrap().status(), 404);
+
+    // With a token as well, both serve: the private address without it, the main one with it.
+    let app = spawn_scraped(|c| c.service.metrics_addr = Some("127.0.0.1:0".parse().unwrap())).await;
+    let addr = app.server.metrics_addr().unwrap();
+    assert_eq!(app.http.get(format!("http://{addr}/metrics")).send().await.unwrap().status(), 200);
+    assert_eq!(app.http.get(app.at("/metrics")).send().await.unwrap().status(), 401);
+    assert!(scrape(&app).await.contains("devconnect_signups_total"));
 }
 
 #[tokio::test]
 async fn the_dashboard_parses_and_uses_only_exposed_metrics() {
-    let app = spawn_app().await;
+    let app = spawn_scraped(|_| {}).await;
     let ((a, _), (_, b_me)) = app.connected_pair().await;
     a.send_message(b_me.profile.id, "hi", None).await.unwrap();
     let text = eventually(&app, |t| t.contains("devconnect_engagement_active_users")).await;

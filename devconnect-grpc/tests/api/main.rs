@@ -7,6 +7,7 @@ mod auth;
 mod chat;
 mod connections;
 mod hardening;
+mod limits;
 mod profile;
 mod server;
 mod stream;

@@ -34,6 +34,26 @@ async fn malformed_bodies_are_clear_400s_and_wrong_types_415() {
 }
 
 #[tokio::test]
+async fn a_signup_form_of_forty_thousand_empty_parts_is_refused() {
+    let app = spawn_app().await;
+    let mut body = Vec::new();
+    for i in 0..40_000 {
+        body.extend_from_slice(
+            format!("--XyZ\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\n\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(b"--XyZ--\r\n");
+    let r =
+        app.http.post(app.at("/auth/signup")).header("content-type", "multipart/form-data; boundary=XyZ").body(body);
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "validation", "{body}");
+    // Refused for its number of parts, not after looking at every one of them.
+    assert!(body["message"].as_str().unwrap().contains("at most 64 parts"), "{body}");
+}
+
+#[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_with_the_envelope() {
     let app = spawn_app().await;
     for (method, path, status) in [
@@ -198,6 +218,15 @@ fn tokio_stream_from<T: Send + 'static>(
     mut rx: tokio::sync::mpsc::Receiver<T>,
 ) -> impl futures_util::Stream<Item = T> + Send + 'static {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+#[tokio::test]
+async fn responses_of_known_size_carry_a_content_length() {
+    let app = spawn_app().await;
+    let r = app.http.get(app.at("/livez")).send().await.unwrap();
+    assert!(r.headers().get("transfer-encoding").is_none(), "{:?}", r.headers());
+    let length = r.content_length();
+    assert_eq!(length, Some(r.bytes().await.unwrap().len() as u64));
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod edges;
 mod feed;
 mod hardening;
 mod helpers;
+mod idle;
 mod messages;
 mod profile;
 mod realtime;
