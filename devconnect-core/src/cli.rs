@@ -34,7 +34,7 @@ pub struct ServiceArgs {
     #[arg(long, env = "CLOUDINARY_URL", hide = true, hide_env_values = true, value_parser = MediaUrlParser)]
     pub cloudinary_url: Option<MediaConfig>,
     /// JWT signing secret, at least 32 bytes [default: generated once into DATA_DIR/jwt-secret].
-    #[arg(long, env = "DEVCONNECT_JWT_SECRET", hide_env_values = true, value_parser = SecretParser)]
+    #[arg(long, env = "DEVCONNECT_JWT_SECRET", hide_env_values = true, value_parser = SecretParser::new("--jwt-secret", MIN_JWT_SECRET_BYTES))]
     pub jwt_secret: Option<SecretString>,
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, env = "DEVCONNECT_TOKEN_TTL_SECS", default_value_t = 7 * 24 * 60 * 60)]
@@ -119,10 +119,29 @@ impl clap::builder::TypedValueParser for MediaUrlParser {
     }
 }
 
-/// Parses the JWT secret. Like [`MediaUrlParser`], its errors never repeat the value
-/// (clap's do: "invalid value '…' for '--jwt-secret'").
+/// Parses a secret flag (`--jwt-secret`, a server's tokens). Like [`MediaUrlParser`],
+/// its errors never repeat the value, as clap's do ("invalid value '…' for '…'"): a
+/// rejected secret is still somebody's secret.
 #[derive(Clone, Copy, Debug)]
-struct SecretParser;
+pub struct SecretParser {
+    flag: &'static str,
+    min_len: usize,
+    visible_ascii: bool,
+}
+
+impl SecretParser {
+    /// A parser of `flag` accepting secrets of at least `min_len` bytes.
+    #[must_use]
+    pub const fn new(flag: &'static str, min_len: usize) -> Self {
+        Self { flag, min_len, visible_ascii: false }
+    }
+
+    /// Also requires visible ASCII characters only (a secret sent in an HTTP header).
+    #[must_use]
+    pub const fn visible_ascii(self) -> Self {
+        Self { visible_ascii: true, ..self }
+    }
+}
 
 impl clap::builder::TypedValueParser for SecretParser {
     type Value = SecretString;
@@ -134,12 +153,15 @@ impl clap::builder::TypedValueParser for SecretParser {
         value: &std::ffi::OsStr,
     ) -> Result<SecretString, clap::Error> {
         let fail = |reason: &str| {
-            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid --jwt-secret: {reason}\n"))
-                .with_cmd(cmd)
+            let message = format!("invalid {}: {reason}\n", self.flag);
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
         };
         let text = value.to_str().ok_or_else(|| fail("not UTF-8"))?;
-        if text.len() < MIN_JWT_SECRET_BYTES {
-            return Err(fail(&format!("must be at least {MIN_JWT_SECRET_BYTES} bytes")));
+        if self.visible_ascii && !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(fail("must be visible ASCII characters only (no spaces)"));
+        }
+        if text.len() < self.min_len {
+            return Err(fail(&format!("must be at least {} characters", self.min_len)));
         }
         Ok(SecretString::from(text.to_owned()))
     }

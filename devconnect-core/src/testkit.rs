@@ -227,6 +227,33 @@ fn expect_code<T: std::fmt::Debug>(result: Result<T>, expected: &'static str, wh
     check(got == expected, &format!("{what}: expected {expected}, got {got}"))
 }
 
+/// The header of an 8-bit RGB PNG of `width` × `height` and no pixel data: what a
+/// decompression bomb shows before its pixels.
+pub fn png_header(width: u32, height: u32) -> Upload {
+    let crc32 = |bytes: &[u8]| {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    };
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        let body = [kind, data].concat();
+        bytes.extend_from_slice(&u32::try_from(data.len()).unwrap_or(0).to_be_bytes());
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&crc32(&body).to_be_bytes());
+    };
+    chunk(b"IHDR", &[&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat());
+    // The decoder reads the header up to the first data chunk; no pixels follow.
+    chunk(b"IDAT", &[]);
+    chunk(b"IEND", &[]);
+    Upload(bytes)
+}
+
 /// A PNG of the given size.
 pub fn png(width: u32, height: u32) -> Upload {
     let mut out = std::io::Cursor::new(Vec::new());

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use devconnect_core::cli::SecretParser;
 pub use devconnect_core::cli::ServiceArgs;
 use secrecy::SecretString;
 
@@ -62,35 +63,8 @@ pub struct Config {
     /// Serve `/metrics` on the main address to scrapers sending `Authorization: Bearer
     /// TOKEN` (at least 16 visible ASCII characters) [default: none, `/metrics` is not
     /// served on the main address; `--metrics-addr` serves it without a token].
-    #[arg(long, env = "DEVCONNECT_METRICS_TOKEN", hide_env_values = true, value_parser = MetricsTokenParser)]
+    #[arg(long, env = "DEVCONNECT_METRICS_TOKEN", hide_env_values = true, value_parser = SecretParser::new("--metrics-token", MIN_METRICS_TOKEN_CHARS).visible_ascii())]
     pub metrics_token: Option<SecretString>,
-}
-
-/// Parses `--metrics-token`. Unlike clap's usual errors, its errors never repeat the
-/// value: a rejected token is still somebody's secret.
-#[derive(Clone, Copy, Debug)]
-struct MetricsTokenParser;
-
-impl clap::builder::TypedValueParser for MetricsTokenParser {
-    type Value = SecretString;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<SecretString, clap::Error> {
-        let fail = |reason: String| {
-            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid --metrics-token: {reason}\n"))
-                .with_cmd(cmd)
-        };
-        let token = value.to_str().filter(|t| t.bytes().all(|b| b.is_ascii_graphic()));
-        let token = token.ok_or_else(|| fail("must be visible ASCII characters only (no spaces)".to_owned()))?;
-        if token.len() < MIN_METRICS_TOKEN_CHARS {
-            return Err(fail(format!("must be at least {MIN_METRICS_TOKEN_CHARS} characters")));
-        }
-        Ok(SecretString::from(token.to_owned()))
-    }
 }
 
 /// Subcommands of the server binary.

@@ -317,33 +317,6 @@ mod tests {
         Upload(out.into_inner())
     }
 
-    /// The header of an 8-bit RGB PNG of `width` × `height` and no pixel data: what a
-    /// decompression bomb shows before its pixels.
-    fn png_header(width: u32, height: u32) -> Upload {
-        let crc32 = |bytes: &[u8]| {
-            let mut crc = !0u32;
-            for &b in bytes {
-                crc ^= u32::from(b);
-                for _ in 0..8 {
-                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-                }
-            }
-            !crc
-        };
-        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut chunk = |kind: &[u8], data: &[u8]| {
-            let body = [kind, data].concat();
-            bytes.extend_from_slice(&u32::try_from(data.len()).unwrap_or(0).to_be_bytes());
-            bytes.extend_from_slice(&body);
-            bytes.extend_from_slice(&crc32(&body).to_be_bytes());
-        };
-        chunk(b"IHDR", &[&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat());
-        // The decoder reads the header up to the first data chunk; no pixels follow.
-        chunk(b"IDAT", &[]);
-        chunk(b"IEND", &[]);
-        Upload(bytes)
-    }
-
     #[test]
     fn images_are_recognised_by_content_and_reencoded() {
         let image = process_image(&png(4, 3), DEFAULT_UPLOAD_LIMIT);
@@ -369,7 +342,7 @@ mod tests {
         let err = probe_image(&wide, DEFAULT_UPLOAD_LIMIT).err();
         assert_eq!(err.map(|e| e.code()), Some("validation"));
         // 7000 × 7000 fits each side but not the pixel count; the header alone decides.
-        let err = process_image(&png_header(7000, 7000), DEFAULT_UPLOAD_LIMIT).err();
+        let err = process_image(&crate::testkit::png_header(7000, 7000), DEFAULT_UPLOAD_LIMIT).err();
         assert!(matches!(err, Some(Error::Validation { reason, .. }) if reason.contains("megapixels")));
         let header = probe_image(&png(40, 30), DEFAULT_UPLOAD_LIMIT).ok();
         assert_eq!(header.map(|h| (h.width, h.height, h.decode_cost)), Some((40, 30, 40 * 30 * 4 * DECODE_COPIES)));

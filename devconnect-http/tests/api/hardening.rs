@@ -1,36 +1,11 @@
 //! Hostile requests against the REST routes: each is refused by its rule, cheaply, and
 //! leaves other users unaffected.
 
+use devconnect_core::testkit::png_header;
 use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, account, error_of, spawn_app, spawn_app_with};
-
-/// The header of an 8-bit RGB PNG of `width` × `height` with no pixel data: what a
-/// decompression bomb shows before its pixels.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let crc32 = |bytes: &[u8]| {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    };
-    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8], data: &[u8]| {
-        let body = [kind, data].concat();
-        bytes.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
-        bytes.extend_from_slice(&body);
-        bytes.extend_from_slice(&crc32(&body).to_be_bytes());
-    };
-    chunk(b"IHDR", &[&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat());
-    chunk(b"IDAT", &[]);
-    chunk(b"IEND", &[]);
-    bytes
-}
 
 #[tokio::test]
 async fn more_than_twenty_skills_are_refused_as_json_and_as_a_multipart_list() {
@@ -55,7 +30,7 @@ async fn an_image_bomb_is_refused_from_its_header() {
     let app = spawn_app().await;
     let (client, _) = app.user("Ada").await;
     for (width, height) in [(8192, 8192), (100_000, 10)] {
-        let part = reqwest::multipart::Part::bytes(png_header(width, height)).file_name("bomb.png");
+        let part = reqwest::multipart::Part::bytes(png_header(width, height).0).file_name("bomb.png");
         let form = reqwest::multipart::Form::new().part("image", part);
         let response = app.raw(Method::PATCH, "/profile/edit", &client).multipart(form).send().await.unwrap();
         assert_eq!(error_of(response).await, (400, "validation".to_owned()), "{width} × {height}");
