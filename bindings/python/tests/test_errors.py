@@ -41,6 +41,12 @@ def test_validation_error_names_the_field(app: devconnect.DevConnect) -> None:
     assert "password" in str(err.value)
 
 
+def test_too_many_skills_are_refused_before_any_is_read(app: devconnect.DevConnect) -> None:
+    with pytest.raises(devconnect.ValidationError) as err:
+        app.signup("Ada", "ada@example.com", PASSWORD, skills=[f"s{i}" for i in range(7000)])
+    assert err.value.field == "skills"
+
+
 def test_malformed_ids_are_validation_errors_naming_the_argument(app: devconnect.DevConnect) -> None:
     with pytest.raises(devconnect.ValidationError) as err:
         app.public_profile("nope")

@@ -92,3 +92,36 @@ async fn typing_beyond_the_limit_is_refused_and_the_receiver_stays() {
         }
     }
 }
+
+#[tokio::test]
+async fn oversized_skill_lists_and_image_bombs_are_refused() {
+    let app = spawn_app().await;
+    let mut client = app.client().await;
+    let skills = (0..7000).map(|i| format!("s{i}")).collect();
+    let many = pb::SignupRequest { skills, ..crate::helpers::signup("Many") };
+    assert_error(client.signup(many).await, Code::InvalidArgument, "validation");
+    let mut ada = app.user("Ada").await;
+    // Small to send, too wide to decode.
+    let mut wide = Vec::new();
+    image::RgbImage::new(9000, 1).write_to(&mut std::io::Cursor::new(&mut wide), image::ImageFormat::Png).unwrap();
+    let upload = ada.client.upload_photo(ada.req(pb::UploadPhotoRequest { photo: wide })).await;
+    assert_error(upload, Code::InvalidArgument, "validation");
+}
+
+#[tokio::test]
+async fn password_change_attempts_are_rate_limited_like_logins() {
+    let app = spawn_app().await;
+    let mut ada = app.user("Ada").await;
+    let guess = |old: &str| pb::ChangePasswordRequest {
+        old_password: old.into(),
+        new_password: "N3w!password".into(),
+        confirm_password: "N3w!password".into(),
+    };
+    // The default budget: 10 a minute per user.
+    for i in 0..10 {
+        let wrong = ada.client.change_password(ada.req(guess(&format!("Gu3ss!{i:03}")))).await;
+        assert_error(wrong, Code::InvalidArgument, "validation");
+    }
+    let right = ada.client.change_password(ada.req(guess("Str0ng!pass"))).await;
+    assert_error(right, Code::ResourceExhausted, "rate_limited");
+}
