@@ -17,6 +17,9 @@ PROTO_DIR="$ROOT/devconnect-grpc/proto"
 TESTS="$ROOT/devconnect-grpc/tests/python"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PYTHON="${PYTHON:-python3}"
+# Time limit of the pytest run, in seconds.
+PYTEST_LIMIT="${TEST_TIMEOUT_GRPC_PYTEST:-600}"
+source "$ROOT/scripts/lib/proc.sh"
 
 summary() {
   echo "grpc: $1 passed, $2 failed"
@@ -44,13 +47,14 @@ DATA="$(mktemp -d)"
 PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 SERVER_PID=""
 cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+  if [[ -n "$SERVER_PID" ]]; then
+    stop_process "$SERVER_PID" 10 || true
   fi
   rm -rf "$DATA"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "== starting $BIN on 127.0.0.1:$PORT"
 # Environment variables are the server's configuration; clear any inherited ones
@@ -63,16 +67,15 @@ SERVER_PID=$!
 JUNIT="$DATA/junit.xml"
 set +e
 DEVCONNECT_GRPC_TARGET="127.0.0.1:$PORT" PYTHONPATH="$STUBS:$TESTS" \
+  limited "$PYTEST_LIMIT" "grpc: pytest" \
   "$VENV/bin/python" -m pytest -p no:cacheprovider -q --junitxml="$JUNIT" "$TESTS"
 STATUS=$?
 set -e
 
-# Stop the server with SIGTERM: it must shut down gracefully (exit status 0).
-if kill -TERM "$SERVER_PID" 2>/dev/null; then
-  set +e
-  wait "$SERVER_PID"
-  SERVER_STATUS=$?
-  set -e
+# Stop the server with SIGTERM: it must shut down gracefully (exit status 0), in time.
+if alive "$SERVER_PID"; then
+  SERVER_STATUS=0
+  stop_process "$SERVER_PID" 20 || SERVER_STATUS=$?
   if [[ "$SERVER_STATUS" -ne 0 ]]; then
     echo "the server exited with status $SERVER_STATUS on SIGTERM" >&2
     STATUS=1

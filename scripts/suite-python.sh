@@ -13,8 +13,12 @@ PYTHON_BIN="${PYTHON:-python3}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export PATH="$VENV/bin:$PATH"
 export MYPY_CACHE_DIR="$ROOT/.tools/mypy-cache"
+# Time limit of the pytest run, in seconds.
+PYTEST_LIMIT="${TEST_TIMEOUT_PYTHON_PYTEST:-600}"
 LOG="$(mktemp -d)"
 trap 'rm -rf "$LOG"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 passed=0
 failed=0
@@ -75,11 +79,15 @@ fi
 set +e
 # with-jongodb.sh provides DEVCONNECT_TEST_MONGODB_URL (a local MongoDB-compatible test
 # server) unless it is already set, for the tests of the MongoDB store.
-bash scripts/with-jongodb.sh \
+# A hung test ends at PYTEST_LIMIT (timeout: 124, or 137 if SIGTERM was not enough).
+bash scripts/with-jongodb.sh timeout --foreground --kill-after=10 "$PYTEST_LIMIT" \
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider bindings/python/tests --junitxml="$LOG/junit.xml"
 code=$?
 set -e
-if [ "$code" -eq 5 ] || [ ! -f "$LOG/junit.xml" ]; then
+if [ "$code" -eq 124 ] || [ "$code" -eq 137 ]; then
+    echo "python: pytest timed out after $PYTEST_LIMIT s (raise it with TEST_TIMEOUT_PYTHON_PYTEST)"
+    failed=$((failed + 1))
+elif [ "$code" -eq 5 ] || [ ! -f "$LOG/junit.xml" ]; then
     echo "python: pytest ran no tests (exit $code)"
     failed=$((failed + 1))
 else

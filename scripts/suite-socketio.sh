@@ -14,6 +14,9 @@ cd "$ROOT"
 TOOLS="$ROOT/.tools/node/socketio"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 SERVER_KIND="${SOCKETIO_SUITE_SERVER:-http}"
+# Time limit of the node test run, in seconds.
+NODE_LIMIT="${TEST_TIMEOUT_SOCKETIO_NODE:-300}"
+source "$ROOT/scripts/lib/proc.sh"
 
 give_up() {
   echo "suite-socketio: $1" >&2
@@ -47,11 +50,12 @@ LOG="$DATA/server.log"
 "$BIN" --bind "127.0.0.1:$PORT" --data-dir "$DATA" --jwt-secret "$SECRET" >"$LOG" 2>&1 &
 SERVER_PID=$!
 cleanup() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
+  stop_process "$SERVER_PID" 10 || true
   rm -rf "$DATA"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 URL="http://127.0.0.1:$PORT"
 ready=0
@@ -71,6 +75,7 @@ done
 OUT="$DATA/node-test.tap"
 set +e
 DEVCONNECT_URL="$URL" NODE_PATH="$TOOLS/node_modules" \
+  limited "$NODE_LIMIT" "socketio: node --test (TEST_TIMEOUT_SOCKETIO_NODE)" \
   node --test --test-reporter=tap devconnect-socketio/tests/js/socketio.test.cjs >"$OUT" 2>&1
 status=$?
 set -e

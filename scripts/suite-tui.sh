@@ -17,6 +17,7 @@ cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
 TIMEOUT="${TUI_SUITE_TIMEOUT:-30}"
+source "$ROOT/scripts/lib/proc.sh"
 
 PASSED=0
 FAILED=0
@@ -40,14 +41,16 @@ WORK="$(mktemp -d)"
 TMUX_SOCKET="$WORK/tmux.sock"
 SERVER_PID=""
 cleanup() {
-  tmux -S "$TMUX_SOCKET" kill-server 2>/dev/null || true
+  # The tmux server runs in a session of its own: a signal to our process group misses it.
+  timeout 10 tmux -S "$TMUX_SOCKET" kill-server 2>/dev/null || true
   if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+    stop_process "$SERVER_PID" 10 || true
   fi
   if [ "${TUI_SUITE_KEEP:-}" = "" ]; then rm -rf "$WORK"; else echo "kept $WORK" >&2; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -70,8 +73,7 @@ start_server() {
 }
 
 stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
+  stop_process "$SERVER_PID" 10 || true
   SERVER_PID=""
 }
 

@@ -42,12 +42,13 @@ if [[ ! -x "$bin" ]]; then
 fi
 export DEVCONNECT_TEST_JONGODB_BIN="${DEVCONNECT_TEST_JONGODB_BIN:-$bin}"
 
+source "$root/scripts/lib/proc.sh"
+
 pids=()
 logs=()
 stop_servers() {
     for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        stop_process "$pid" 10 || true
     done
     rm -f "${logs[@]}"
 }

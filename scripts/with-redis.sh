@@ -28,6 +28,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >&2
 fi
 bin="$(command -v redis-server)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/proc.sh"
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 dir="$(mktemp -d "${TMPDIR:-/tmp}/redis.XXXXXX")"
@@ -36,10 +37,7 @@ dir="$(mktemp -d "${TMPDIR:-/tmp}/redis.XXXXXX")"
 server_pid=$!
 
 stop_server() {
-    if kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_process "$server_pid" 10 || true
     rm -rf "$dir"
 }
 trap stop_server EXIT

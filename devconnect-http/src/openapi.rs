@@ -3,20 +3,48 @@
 //! check that every documented path is routed and that every schema has exactly the
 //! keys the core's types serialize to.
 
+use devconnect_core::feed::MAX_FEED_PAGE;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    Content, KnownFormat, ObjectBuilder, Ref, Required, Response, ResponseBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::handlers;
 
 /// Wire schemas (documentation only: the server serializes the core's own types).
+///
+/// Request schemas state the core's validation rules (lengths, ranges, characters, enums;
+/// a test checks the numbers against the core's constants), so that a client, or a
+/// fuzzer generating "valid" requests, sends what the server accepts. The patterns: names
+/// are not blank and have no control characters; about texts, notes and messages may
+/// also hold newlines (and tabs). A rule no schema can say (no message to oneself) is
+/// only in the descriptions.
 pub mod schemas {
     #![allow(dead_code, reason = "documentation-only types")]
     use serde::Serialize;
     use utoipa::ToSchema;
 
     /// A 24-hex ObjectId.
-    pub type Id = String;
+    #[derive(Serialize, ToSchema)]
+    #[schema(value_type = String, pattern = r"^[0-9a-fA-F]{24}$", example = "6650c0ffee0000000000abcd")]
+    pub struct Id(String);
+
+    /// `male`, `female` or `others` (`other` and any letter case are accepted too).
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Gender {
+        Male,
+        Female,
+        Others,
+    }
+
+    /// A skill: at most 40 characters, no control characters.
+    #[derive(Serialize, ToSchema)]
+    #[schema(value_type = String, pattern = r"^[^\u0000-\u001f\u007f-\u009f]{0,40}$", example = "rust")]
+    pub struct Skill(String);
 
     /// Anyone's public profile.
     #[derive(Serialize, ToSchema)]
@@ -28,15 +56,16 @@ pub mod schemas {
         #[serde(rename = "lastName")]
         pub last_name: String,
         pub age: Option<u8>,
-        /// `male`, `female` or `others`.
-        pub gender: Option<String>,
+        pub gender: Option<Gender>,
         #[serde(rename = "photoURL")]
         pub photo_url: Option<String>,
         pub about: String,
         pub skills: Vec<String>,
         #[serde(rename = "createdAt")]
+        #[schema(format = DateTime)]
         pub created_at: String,
         #[serde(rename = "updatedAt")]
+        #[schema(format = DateTime)]
         pub updated_at: String,
     }
 
@@ -49,17 +78,29 @@ pub mod schemas {
         #[serde(rename = "lastName")]
         pub last_name: String,
         pub age: Option<u8>,
-        pub gender: Option<String>,
+        pub gender: Option<Gender>,
         #[serde(rename = "photoURL")]
         pub photo_url: Option<String>,
         pub about: String,
         pub skills: Vec<String>,
         #[serde(rename = "createdAt")]
+        #[schema(format = DateTime)]
         pub created_at: String,
         #[serde(rename = "updatedAt")]
+        #[schema(format = DateTime)]
         pub updated_at: String,
         #[serde(rename = "emailID")]
         pub email_id: String,
+    }
+
+    /// The state of a connection request.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum RequestStatus {
+        Interested,
+        Ignored,
+        Accepted,
+        Rejected,
     }
 
     /// A connection request with both parties as ids.
@@ -70,12 +111,13 @@ pub mod schemas {
         pub from_user_id: Id,
         #[serde(rename = "toUserId")]
         pub to_user_id: Id,
-        /// `interested`, `ignored`, `accepted` or `rejected`.
-        pub status: String,
+        pub status: RequestStatus,
         pub note: Option<String>,
         #[serde(rename = "createdAt")]
+        #[schema(format = DateTime)]
         pub created_at: String,
         #[serde(rename = "updatedAt")]
+        #[schema(format = DateTime)]
         pub updated_at: String,
     }
 
@@ -87,11 +129,13 @@ pub mod schemas {
         pub from_user_id: Profile,
         #[serde(rename = "toUserId")]
         pub to_user_id: Id,
-        pub status: String,
+        pub status: RequestStatus,
         pub note: Option<String>,
         #[serde(rename = "createdAt")]
+        #[schema(format = DateTime)]
         pub created_at: String,
         #[serde(rename = "updatedAt")]
+        #[schema(format = DateTime)]
         pub updated_at: String,
     }
 
@@ -103,11 +147,13 @@ pub mod schemas {
         pub from_user_id: Id,
         #[serde(rename = "toUserId")]
         pub to_user_id: Profile,
-        pub status: String,
+        pub status: RequestStatus,
         pub note: Option<String>,
         #[serde(rename = "createdAt")]
+        #[schema(format = DateTime)]
         pub created_at: String,
         #[serde(rename = "updatedAt")]
+        #[schema(format = DateTime)]
         pub updated_at: String,
     }
 
@@ -124,8 +170,10 @@ pub mod schemas {
         #[serde(rename = "clientMsgId")]
         pub client_msg_id: Option<String>,
         #[serde(rename = "createdAt")]
+        #[schema(format = DateTime)]
         pub created_at: String,
         #[serde(rename = "readAt")]
+        #[schema(format = DateTime)]
         pub read_at: Option<String>,
     }
 
@@ -138,14 +186,16 @@ pub mod schemas {
         #[serde(rename = "lastName")]
         pub last_name: String,
         pub age: Option<u8>,
-        pub gender: Option<String>,
+        pub gender: Option<Gender>,
         #[serde(rename = "photoURL")]
         pub photo_url: Option<String>,
         pub about: String,
         pub skills: Vec<String>,
         #[serde(rename = "createdAt")]
+        #[schema(format = DateTime)]
         pub created_at: String,
         #[serde(rename = "updatedAt")]
+        #[schema(format = DateTime)]
         pub updated_at: String,
         pub online: bool,
         #[serde(rename = "lastMessage")]
@@ -267,111 +317,192 @@ pub mod schemas {
 
     /// Signup fields (JSON; the same names as multipart parts, plus file `image`).
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct SignupBody {
+        /// 1–50 characters (trimmed).
         #[serde(rename = "firstName")]
+        #[schema(
+            max_length = 50,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )]
         pub first_name: String,
         #[serde(rename = "lastName")]
+        #[schema(max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
         pub last_name: Option<String>,
         #[serde(rename = "emailID")]
+        #[schema(format = Email, max_length = 254)]
         pub email_id: String,
-        /// 8–128 characters with upper, lower, digit and symbol.
+        /// 8–128 characters with an upper-case letter, a lower-case letter, a digit and a symbol.
+        #[schema(
+            min_length = 8,
+            max_length = 128,
+            pattern = r"^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~]).{8,128}$"
+        )]
         pub password: String,
+        #[schema(minimum = 18, maximum = 120)]
         pub age: Option<u8>,
-        pub gender: Option<String>,
+        pub gender: Option<Gender>,
+        #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
         pub about: Option<String>,
-        pub skills: Option<Vec<String>>,
+        #[schema(max_items = 20)]
+        pub skills: Option<Vec<Skill>>,
     }
 
     /// Signup as a multipart form.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct SignupForm {
         #[serde(rename = "firstName")]
+        #[schema(
+            max_length = 50,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )]
         pub first_name: String,
         #[serde(rename = "lastName")]
+        #[schema(nullable = false, max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
         pub last_name: Option<String>,
         #[serde(rename = "emailID")]
+        #[schema(format = Email, max_length = 254)]
         pub email_id: String,
+        #[schema(
+            min_length = 8,
+            max_length = 128,
+            pattern = r"^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~]).{8,128}$"
+        )]
         pub password: String,
-        /// Digits; empty means not provided.
+        /// 18–120 in digits; empty means not provided.
+        #[schema(nullable = false, pattern = r"^(1[89]|[2-9][0-9]|1[01][0-9]|120)?$")]
         pub age: Option<String>,
-        pub gender: Option<String>,
+        #[schema(nullable = false)]
+        pub gender: Option<Gender>,
+        #[schema(
+            nullable = false,
+            max_length = 1000,
+            pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+        )]
         pub about: Option<String>,
         /// Repeated parts, each split on commas.
-        pub skills: Option<Vec<String>>,
+        #[schema(nullable = false, max_items = 20)]
+        pub skills: Option<Vec<Skill>>,
         /// JPEG, PNG or WebP, at most the upload limit.
-        #[schema(value_type = Option<String>, format = Binary)]
+        #[schema(nullable = false, value_type = Option<String>, format = Binary)]
         pub image: Option<Vec<u8>>,
     }
 
     /// Login.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct LoginBody {
         #[serde(rename = "emailID")]
         pub email_id: String,
         pub password: String,
     }
 
-    /// Profile edit: any of these (unknown fields are refused).
+    /// Profile edit: any of these (unknown fields are refused); an empty body changes nothing.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct EditBody {
         #[serde(rename = "firstName")]
+        #[schema(
+            max_length = 50,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )]
         pub first_name: Option<String>,
         #[serde(rename = "lastName")]
+        #[schema(max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
         pub last_name: Option<String>,
+        #[schema(minimum = 18, maximum = 120)]
         pub age: Option<u8>,
-        pub gender: Option<String>,
+        pub gender: Option<Gender>,
+        #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
         pub about: Option<String>,
-        pub skills: Option<Vec<String>>,
+        #[schema(max_items = 20)]
+        pub skills: Option<Vec<Skill>>,
     }
 
     /// Profile edit as a multipart form.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct EditForm {
         #[serde(rename = "firstName")]
+        #[schema(
+            nullable = false,
+            max_length = 50,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )]
         pub first_name: Option<String>,
         #[serde(rename = "lastName")]
+        #[schema(nullable = false, max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
         pub last_name: Option<String>,
+        #[schema(nullable = false, pattern = r"^(1[89]|[2-9][0-9]|1[01][0-9]|120)?$")]
         pub age: Option<String>,
-        pub gender: Option<String>,
+        #[schema(nullable = false)]
+        pub gender: Option<Gender>,
+        #[schema(
+            nullable = false,
+            max_length = 1000,
+            pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+        )]
         pub about: Option<String>,
-        pub skills: Option<Vec<String>>,
-        #[schema(value_type = Option<String>, format = Binary)]
+        #[schema(nullable = false, max_items = 20)]
+        pub skills: Option<Vec<Skill>>,
+        #[schema(nullable = false, value_type = Option<String>, format = Binary)]
         pub image: Option<Vec<u8>>,
     }
 
     /// Password change.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PasswordBody {
         #[serde(rename = "oldPassword")]
         pub old_password: String,
+        /// 8–128 characters with an upper-case letter, a lower-case letter, a digit and a symbol.
         #[serde(rename = "newPassword")]
+        #[schema(
+            min_length = 8,
+            max_length = 128,
+            pattern = r"^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])(?=.*[!-/:-@\[-`{-~]).{8,128}$"
+        )]
         pub new_password: String,
         #[serde(rename = "confirmPassword")]
         pub confirm_password: String,
     }
 
-    /// An optional note (≤ 300 characters) for the receiver.
+    /// An optional note for the receiver; an empty body sends none.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct NoteBody {
+        /// At most 300 characters (trimmed); newlines allowed.
+        #[schema(max_length = 300, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
         pub note: Option<String>,
     }
 
     /// A message.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct MessageBody {
+        /// 1–5000 characters, not blank; newlines and tabs allowed.
+        #[schema(
+            max_length = 5000,
+            pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+        )]
         pub text: String,
-        /// 1–64 printable characters; a resend with the same id returns the stored message.
+        /// 1–64 printable ASCII characters; a resend with the same id returns the stored message.
         #[serde(rename = "clientMsgId")]
+        #[schema(pattern = r"^[ -~]{1,64}$")]
         pub client_msg_id: Option<String>,
     }
 
-    /// A message as a multipart form.
+    /// A message as a multipart form: text (as in JSON), an image, or both.
     #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct MessageForm {
+        #[schema(nullable = false, max_length = 5000, pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$")]
         pub text: Option<String>,
         #[serde(rename = "clientMsgId")]
+        #[schema(nullable = false, pattern = r"^[ -~]{1,64}$")]
         pub client_msg_id: Option<String>,
-        #[schema(value_type = Option<String>, format = Binary)]
+        #[schema(nullable = false, value_type = Option<String>, format = Binary)]
         pub image: Option<Vec<u8>>,
     }
 }
@@ -388,10 +519,103 @@ impl Modify for BearerAuth {
     }
 }
 
+/// What the handlers' attributes leave out, added by rule: the format of ids and the
+/// values of statuses and page numbers in paths and queries; the 404 of an unknown
+/// message id in a query; the 413 and 415 answers of every route that reads a body; the
+/// bodies that may be empty; the media types of the image and document routes.
+struct Rules;
+
+/// A 24-hex ObjectId, as ids are parsed.
+const ID_PATTERN: &str = "^[0-9a-fA-F]{24}$";
+
+impl Modify for Rules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                apply_rules(path, operation);
+            }
+        }
+    }
+}
+
+fn apply_rules(path: &str, operation: &mut Operation) {
+    let mut names_a_message = false;
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let Some(schema) = parameter_schema(path, &parameter.name) {
+            parameter.schema = Some(schema.into());
+        }
+        names_a_message |= matches!(parameter.name.as_str(), "before" | "after");
+    }
+    if names_a_message {
+        let responses = &mut operation.responses.responses;
+        responses.entry("404".to_owned()).or_insert_with(|| error_response("Unknown message id").into());
+    }
+    if let Some(body) = operation.request_body.as_mut() {
+        // Both take an empty body: no change, no note.
+        if matches!(path, "/profile/edit" | "/request/send/{status}/{toUserId}") {
+            body.required = Some(Required::False);
+        }
+        let responses = &mut operation.responses.responses;
+        responses.entry("413".to_owned()).or_insert_with(|| error_response("Body too large").into());
+        responses
+            .entry("415".to_owned())
+            .or_insert_with(|| error_response("Unsupported content type (or image type)").into());
+    }
+    let ok = operation.responses.responses.get_mut("200");
+    let Some(utoipa::openapi::RefOr::T(ok)) = ok else { return };
+    match path {
+        "/media/{name}" => {
+            let binary = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .build();
+            for mime in ["image/jpeg", "image/png", "image/webp"] {
+                ok.content.insert(mime.to_owned(), Content::new(Some(binary.clone())));
+            }
+        }
+        "/openapi.json" => {
+            ok.content.insert(
+                "application/json".to_owned(),
+                Content::new(Some(ObjectBuilder::new().schema_type(Type::Object))),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// The schema of a path or query parameter named `name` on `path`, where the handler's
+/// attribute says less than the server checks.
+fn parameter_schema(path: &str, name: &str) -> Option<Schema> {
+    let schema = match name {
+        "userId" | "toUserId" | "requestId" => ObjectBuilder::new().schema_type(Type::String).pattern(Some(ID_PATTERN)),
+        // Empty means not given.
+        "before" | "after" => ObjectBuilder::new().schema_type(Type::String).pattern(Some("^([0-9a-fA-F]{24})?$")),
+        "status" if path.starts_with("/request/send/") => {
+            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["interested", "ignored"]))
+        }
+        "status" if path.starts_with("/request/review/") => {
+            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["accepted", "rejected"]))
+        }
+        "page" => ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(MAX_FEED_PAGE)),
+        // Larger limits are capped at the route's maximum (see its description).
+        "limit" => ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX)),
+        _ => return None,
+    };
+    Some(schema.into())
+}
+
+fn error_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorBody"))))
+        .build()
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "DevConnect API", description = "REST API of DevConnect. Errors are `{success: false, code, message}`; realtime is Socket.IO v4 at /socket.io/ (WebSocket transport)."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Rules),
     paths(
         handlers::signup, handlers::login, handlers::logout,
         handlers::view_profile, handlers::public_profile, handlers::edit_profile, handlers::change_password,
@@ -505,6 +729,76 @@ mod tests {
         assert_eq!(schema_keys(&doc, "Message"), value_keys(&message()));
         assert_eq!(schema_keys(&doc, "ChatPartner"), value_keys(&partner));
         assert!(!schema_keys(&doc, "ErrorBody").is_empty());
+    }
+
+    #[test]
+    fn documented_limits_are_the_cores() {
+        use devconnect_core::{auth, chat, connection, profile};
+        let doc = doc();
+        let field = |schema: &str, name: &str| doc["components"]["schemas"][schema]["properties"][name].clone();
+        for form in ["SignupBody", "SignupForm", "EditBody", "EditForm"] {
+            assert_eq!(field(form, "firstName")["maxLength"], profile::MAX_NAME_CHARS, "{form}");
+            assert_eq!(field(form, "lastName")["maxLength"], profile::MAX_NAME_CHARS, "{form}");
+            assert_eq!(field(form, "about")["maxLength"], profile::MAX_ABOUT_CHARS, "{form}");
+            assert_eq!(field(form, "skills")["maxItems"], profile::MAX_SKILLS, "{form}");
+            assert_eq!(doc["components"]["schemas"][form]["additionalProperties"], false, "{form}");
+        }
+        for body in ["SignupBody", "EditBody"] {
+            assert_eq!(field(body, "age")["minimum"], profile::MIN_AGE, "{body}");
+            assert_eq!(field(body, "age")["maximum"], profile::MAX_AGE, "{body}");
+        }
+        for (schema, name) in [("SignupBody", "password"), ("SignupForm", "password"), ("PasswordBody", "newPassword")]
+        {
+            assert_eq!(field(schema, name)["minLength"], auth::MIN_PASSWORD_CHARS, "{schema}");
+            assert_eq!(field(schema, name)["maxLength"], auth::MAX_PASSWORD_CHARS, "{schema}");
+        }
+        assert_eq!(field("SignupBody", "emailID")["maxLength"], auth::MAX_EMAIL_CHARS);
+        assert_eq!(field("NoteBody", "note")["maxLength"], connection::MAX_NOTE_CHARS);
+        assert_eq!(field("MessageBody", "text")["maxLength"], chat::MAX_TEXT_CHARS);
+        assert_eq!(field("MessageForm", "text")["maxLength"], chat::MAX_TEXT_CHARS);
+        let id_length = format!("{{1,{}}}$", chat::MAX_CLIENT_MSG_ID_CHARS);
+        assert!(field("MessageBody", "clientMsgId")["pattern"].as_str().is_some_and(|p| p.ends_with(&id_length)));
+        let skill_length = format!("{{0,{}}}$", profile::MAX_SKILL_CHARS);
+        let skill = &doc["components"]["schemas"]["Skill"]["pattern"];
+        assert!(skill.as_str().is_some_and(|p| p.ends_with(&skill_length)), "{skill}");
+    }
+
+    #[test]
+    fn documented_enums_are_the_cores() {
+        use devconnect_core::{Gender, RequestStatus};
+        let doc = doc();
+        let values = |name: &str| doc["components"]["schemas"][name]["enum"].clone();
+        assert_eq!(values("Gender"), serde_json::json!([Gender::Male, Gender::Female, Gender::Others]));
+        let statuses =
+            [RequestStatus::Interested, RequestStatus::Ignored, RequestStatus::Accepted, RequestStatus::Rejected];
+        assert_eq!(values("RequestStatus"), serde_json::json!(statuses));
+    }
+
+    #[test]
+    fn ids_statuses_and_body_answers_are_documented_on_every_route() {
+        let doc = doc();
+        let mut bodies = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let name = parameter["name"].as_str().unwrap_or_default();
+                    let schema = &parameter["schema"];
+                    if name.ends_with("Id") {
+                        assert_eq!(schema["pattern"], ID_PATTERN, "{method} {path} {name}");
+                    }
+                    if name == "status" {
+                        assert_eq!(schema["enum"].as_array().map(Vec::len), Some(2), "{method} {path}");
+                    }
+                }
+                if operation.get("requestBody").is_some() {
+                    bodies += 1;
+                    for status in ["400", "413", "415"] {
+                        assert!(operation["responses"].get(status).is_some(), "{method} {path} {status}");
+                    }
+                }
+            }
+        }
+        assert_eq!(bodies, 6, "signup, login, profile edit, password, send request, send message");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 from collections.abc import Callable
 
@@ -155,11 +156,18 @@ def test_dropping_a_subscription_makes_the_user_offline(
 
 def test_ctrl_c_interrupts_a_wait_without_timeout(app: devconnect.DevConnect, make_user: Callable[..., User]) -> None:
     ada = make_user("Ada")
-    with app.subscribe(ada.id) as events:
-        # The timer only decides when the interrupt comes; the test passes whenever it does.
-        timer = threading.Timer(0.1, _thread.interrupt_main)
-        with pytest.raises(KeyboardInterrupt):
-            timer.start()
-            events.next_event()
-        timer.join()
-        assert not events.closed, "an interrupted wait leaves the subscription usable"
+    # A process started in the background by a shell (`scripts/test.sh &`, nohup) has
+    # SIGINT ignored, and interrupt_main() then does nothing: the test installs Python's
+    # own Ctrl-C handler for its duration, as a program that wants Ctrl-C would.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with app.subscribe(ada.id) as events:
+            # The timer only decides when the interrupt comes; the test passes whenever it does.
+            timer = threading.Timer(0.1, _thread.interrupt_main)
+            with pytest.raises(KeyboardInterrupt):
+                timer.start()
+                events.next_event()
+            timer.join()
+            assert not events.closed, "an interrupted wait leaves the subscription usable"
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
