@@ -204,7 +204,11 @@ impl Fields {
         let text = match self.take(name) {
             None | Some(Entry::Json(Value::Null)) => return Ok(None),
             Some(Entry::Json(Value::Number(n))) => {
-                return n.as_i64().map(Some).ok_or_else(|| invalid(name, "must be a whole number"));
+                // JSON (and JSON Schema's `integer`) does not tell 83 from 83.0.
+                let whole = n.as_i64().or_else(|| {
+                    n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 2f64.powi(53)).map(|f| f as i64)
+                });
+                return whole.map(Some).ok_or_else(|| invalid(name, "must be a whole number"));
             }
             Some(Entry::Json(Value::String(s))) => s,
             Some(Entry::Json(_)) => return Err(invalid(name, "must be a whole number")),
@@ -379,6 +383,7 @@ mod tests {
         assert_eq!(code(json(r#"{"emailID":"a@b.io","password":"x","isAdmin":true}"#).and_then(signup)), "validation");
         assert_eq!(code(json(r#"{"emailID":"a@b.io"}"#).and_then(signup)), "validation");
         assert_eq!(code(json(r#"{"age":1.5}"#).and_then(profile_edit)), "validation");
+        assert_eq!(json(r#"{"age":83.0}"#).and_then(profile_edit).ok().and_then(|e| e.age), Some(83));
         assert_eq!(code(json(r#"{"skills":[1]}"#).and_then(profile_edit)), "validation");
         assert_eq!(code(json("[1,2]")), "validation");
         assert_eq!(code(json(r#"{"a":"#)), "validation");
