@@ -127,39 +127,47 @@ impl Watchdog {
 
     /// Serves `conn` until it ends, closing it when it has been idle too long or the
     /// server shuts down.
-    pub async fn drive<C>(self, conn: C)
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an `async fn` future is proven `Send` where a server spawns it, and there rustc \
+                  rejects hyper-util's `GracefulConnection` impls (\"implementation of `From` is \
+                  not general enough\"); here it is proven from the bounds"
+    )]
+    pub fn drive<C>(self, conn: C) -> impl Future<Output = ()> + Send
     where
-        C: GracefulConnection,
-        C::Error: Display,
+        C: GracefulConnection + Send,
+        C::Error: Display + Send,
     {
-        let Self { requests, shutdown, idle, peer } = self;
-        let mut conn = std::pin::pin!(conn);
-        let mut in_flight = requests.0.subscribe();
-        let mut stop = std::pin::pin!(stopped(shutdown));
-        let mut closing = false;
-        loop {
-            let quiet = *in_flight.borrow_and_update() == 0;
-            tokio::select! {
-                result = conn.as_mut() => {
-                    if let Err(err) = result {
-                        tracing::debug!(%err, %peer, "connection ended with an error");
-                    }
-                    return;
-                }
-                // A request started or finished: the idle clock starts over.
-                Ok(()) = in_flight.changed() => {}
-                () = &mut stop, if !closing => {
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-                () = tokio::time::sleep(idle), if quiet => {
-                    if closing {
-                        tracing::debug!(%peer, "dropping a connection that did not close");
+        async move {
+            let Self { requests, shutdown, idle, peer } = self;
+            let mut conn = std::pin::pin!(conn);
+            let mut in_flight = requests.0.subscribe();
+            let mut stop = std::pin::pin!(stopped(shutdown));
+            let mut closing = false;
+            loop {
+                let quiet = *in_flight.borrow_and_update() == 0;
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(err) = result {
+                            tracing::debug!(%err, %peer, "connection ended with an error");
+                        }
                         return;
                     }
-                    tracing::debug!(%peer, "closing a connection with no request in flight for the idle timeout");
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
+                    // A request started or finished: the idle clock starts over.
+                    Ok(()) = in_flight.changed() => {}
+                    () = &mut stop, if !closing => {
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    () = tokio::time::sleep(idle), if quiet => {
+                        if closing {
+                            tracing::debug!(%peer, "dropping a connection that did not close");
+                            return;
+                        }
+                        tracing::debug!(%peer, "closing a connection with no request in flight for the idle timeout");
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
                 }
             }
         }
@@ -175,7 +183,6 @@ async fn stopped(mut shutdown: watch::Receiver<bool>) {
 #[expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 mod tests {
     use std::convert::Infallible;
-    use std::future::Future;
 
     use bytes::Bytes;
     use http_body_util::{BodyExt as _, Full};
