@@ -6,21 +6,21 @@
 //!   stream only until its first response headers, so live streams last.
 //! - A connection with no call in flight may stay open for the header timeout: to send
 //!   the HTTP/2 preface and its first call, and between calls. Then it is closed
-//!   gracefully (GOAWAY), and dropped if still idle one more header timeout later. A
-//!   connection holding a `Subscribe` stream has a call in flight.
+//!   gracefully (GOAWAY), and dropped if still idle one more header timeout later
+//!   (`devconnect_server::idle`). A connection holding a `Subscribe` stream has a call in
+//!   flight.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body::{Body, Frame, SizeHint};
+use devconnect_server::idle::{InFlight, Tracked, Watchdog};
+use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tonic::Status;
 use tonic::metadata::MetadataValue;
@@ -99,17 +99,16 @@ pub(crate) async fn serve<S: CallService>(
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let info = TcpConnectInfo { local_addr: stream.local_addr().ok(), remote_addr: Some(peer) };
-                    let requests = Arc::new(watch::Sender::new(0_usize));
-                    let in_flight = Arc::clone(&requests);
+                    let watchdog = Watchdog::new(settings.header_timeout, stopping.clone(), peer);
+                    let requests = watchdog.requests();
                     let service = service.clone();
                     let hyper_service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                        call(service.clone(), request, info.clone(), InFlight::start(&in_flight))
+                        call(service.clone(), request, info.clone(), requests.start())
                     });
                     let conn = http2.serve_connection(TokioIo::new(stream), hyper_service);
-                    let watched = Watched { requests, stopping: stopping.clone(), idle: settings.header_timeout, peer };
                     let tracker = tracker.clone();
                     tokio::spawn(async move {
-                        watched.drive(conn).await;
+                        watchdog.drive(conn).await;
                         drop(tracker);
                     });
                 }
@@ -142,7 +141,7 @@ async fn call<S: CallService>(
     async move {
         std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
         let response = service.call(request).await?;
-        Ok(response.map(|inner| Tracked { inner, _in_flight: in_flight }))
+        Ok(response.map(|inner| Tracked::new(inner, in_flight)))
     }
     .instrument(span)
     .await
@@ -217,101 +216,6 @@ fn client_timeout(headers: &http::HeaderMap) -> Option<Duration> {
         "n" => Duration::from_nanos(n),
         _ => return None,
     })
-}
-
-/// One call of a connection, from its request headers until its response body is sent
-/// (or dropped). The count it keeps is what the connection's watchdog reads.
-struct InFlight(Arc<watch::Sender<usize>>);
-
-impl InFlight {
-    fn start(requests: &Arc<watch::Sender<usize>>) -> Self {
-        requests.send_modify(|n| *n += 1);
-        Self(Arc::clone(requests))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
-    }
-}
-
-/// A response body that keeps its call in flight until it is dropped.
-pub(crate) struct Tracked<B> {
-    inner: B,
-    _in_flight: InFlight,
-}
-
-impl<B: Body + Unpin> Body for Tracked<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-async fn stopped(mut stopping: watch::Receiver<bool>) {
-    let _ = stopping.wait_for(|stop| *stop).await;
-}
-
-/// What the watchdog of one connection needs.
-struct Watched {
-    requests: Arc<watch::Sender<usize>>,
-    stopping: watch::Receiver<bool>,
-    idle: Duration,
-    peer: SocketAddr,
-}
-
-impl Watched {
-    async fn drive<S>(self, conn: hyper::server::conn::http2::Connection<TokioIo<TcpStream>, S, TokioExecutor>)
-    where
-        S: hyper::service::HttpService<Incoming>,
-        S::Future: Send + 'static,
-        S::ResBody: Send + 'static,
-        <S::ResBody as Body>::Data: Send,
-        <S::ResBody as Body>::Error: Into<crate::BoxError>,
-    {
-        let Self { requests, stopping, idle, peer } = self;
-        let mut conn = std::pin::pin!(conn);
-        let mut in_flight = requests.subscribe();
-        let mut stop = std::pin::pin!(stopped(stopping));
-        let mut closing = false;
-        loop {
-            let quiet = *in_flight.borrow_and_update() == 0;
-            tokio::select! {
-                result = conn.as_mut() => {
-                    if let Err(err) = result {
-                        tracing::debug!(%err, %peer, "connection ended with an error");
-                    }
-                    return;
-                }
-                // A call started or finished: the idle clock starts over.
-                Ok(()) = in_flight.changed() => {}
-                () = &mut stop, if !closing => {
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-                () = tokio::time::sleep(idle), if quiet => {
-                    if closing {
-                        tracing::debug!(%peer, "dropping a connection that did not close");
-                        return;
-                    }
-                    tracing::debug!(%peer, "closing a connection with no call for the header timeout");
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -4,18 +4,17 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use devconnect_server::idle::{Tracked, Watchdog};
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::BoxBody;
-use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tower_service::Service as _;
 use warp::filters::BoxedFilter;
@@ -88,48 +87,6 @@ pub(crate) struct Timeouts {
     pub(crate) shutdown: Duration,
 }
 
-/// One request of a connection, from the moment its head is complete until its response
-/// body is sent (or dropped). The count it keeps is what the connection's watchdog reads.
-struct InFlight(Arc<watch::Sender<usize>>);
-
-impl InFlight {
-    fn start(requests: &Arc<watch::Sender<usize>>) -> Self {
-        requests.send_modify(|n| *n += 1);
-        Self(Arc::clone(requests))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
-    }
-}
-
-/// A response body that keeps its request in flight until it is sent (or dropped): the
-/// request lasts until then, not until the handler returns.
-struct Tracked {
-    inner: Body,
-    _request: InFlight,
-}
-
-impl hyper::body::Body for Tracked {
-    type Data = Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    // Forwarded so hyper still sends a Content-Length where the size is known.
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 async fn stopped(mut shutdown: watch::Receiver<bool>) {
     // A dropped sender means nobody can keep the server running either.
     let _ = shutdown.wait_for(|stop| *stop).await;
@@ -138,12 +95,12 @@ async fn stopped(mut shutdown: watch::Receiver<bool>) {
 /// Serves `listener` until `shutdown` flips to `true`; then stops accepting, closes the
 /// sockets, and waits (up to the shutdown timeout) for in-flight requests.
 ///
-/// Each connection has a watchdog: while no request is in flight it may stay open for
+/// Each connection has a [`Watchdog`]: while no request is in flight it may stay open for
 /// the header timeout, whatever its protocol (hyper's own header timeout is HTTP/1-only,
-/// and the HTTP/1-or-2 sniffing before it has no timer at all). When that runs out the
-/// connection is closed gracefully (HTTP/2 GOAWAY, so a client can retry elsewhere), and
-/// dropped if it is still idle one more header timeout later. An upgraded WebSocket is
-/// not watched: after the 101 it belongs to its own task and the connection is done.
+/// and the HTTP/1-or-2 sniffing before it has no timer at all); then it is closed
+/// gracefully, and dropped if still idle one more header timeout later. An upgraded
+/// WebSocket is not watched: after the 101 it belongs to its own task and the connection
+/// is done.
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -161,21 +118,20 @@ pub(crate) async fn serve(
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let shared = Arc::clone(&shared);
-                    let requests = Arc::new(watch::Sender::new(0_usize));
-                    let in_flight = Arc::clone(&requests);
+                    let watchdog = Watchdog::new(timeouts.header, shutdown.clone(), peer);
+                    let requests = watchdog.requests();
                     let service = hyper::service::service_fn(move |req| {
                         let shared = Arc::clone(&shared);
-                        let request = InFlight::start(&in_flight);
+                        let request = requests.start();
                         async move {
                             let response = dispatch(&shared, peer, req).await;
-                            Ok::<_, Infallible>(response.map(|inner| Tracked { inner, _request: request }))
+                            Ok::<_, Infallible>(response.map(|inner| Tracked::new(inner, request)))
                         }
                     });
                     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-                    let watched = Watched { requests, shutdown: shutdown.clone(), idle: timeouts.header, peer };
                     let tracker = tracker.clone();
                     tokio::spawn(async move {
-                        watched.drive(conn).await;
+                        watchdog.drive(conn).await;
                         drop(tracker);
                     });
                 }
@@ -194,53 +150,5 @@ pub(crate) async fn serve(
     shared.realtime.close_all();
     if tokio::time::timeout(timeouts.shutdown, all_closed.recv()).await.is_err() {
         tracing::warn!("some requests did not finish in time");
-    }
-}
-
-/// What the watchdog of one connection needs.
-struct Watched {
-    requests: Arc<watch::Sender<usize>>,
-    shutdown: watch::Receiver<bool>,
-    idle: Duration,
-    peer: SocketAddr,
-}
-
-impl Watched {
-    async fn drive<S>(self, conn: auto::UpgradeableConnection<'static, TokioIo<TcpStream>, S, TokioExecutor>)
-    where
-        S: hyper::service::Service<http::Request<Incoming>, Response = http::Response<Tracked>, Error = Infallible>,
-        S::Future: Send + 'static,
-    {
-        let Self { requests, shutdown, idle, peer } = self;
-        let mut conn = std::pin::pin!(conn);
-        let mut in_flight = requests.subscribe();
-        let mut stop = std::pin::pin!(stopped(shutdown));
-        let mut closing = false;
-        loop {
-            let quiet = *in_flight.borrow_and_update() == 0;
-            tokio::select! {
-                result = conn.as_mut() => {
-                    if let Err(err) = result {
-                        tracing::debug!(%err, %peer, "connection ended with an error");
-                    }
-                    return;
-                }
-                // A request started or finished: the idle clock starts over.
-                Ok(()) = in_flight.changed() => {}
-                () = &mut stop, if !closing => {
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-                () = tokio::time::sleep(idle), if quiet => {
-                    if closing {
-                        tracing::debug!(%peer, "dropping a connection that did not close");
-                        return;
-                    }
-                    tracing::debug!(%peer, "closing a connection with no request for the header timeout");
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-            }
-        }
     }
 }
