@@ -16,12 +16,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use devconnect_server::accept::accept;
 use devconnect_server::idle::{InFlight, Tracked, Watchdog};
 use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tonic::Status;
 use tonic::metadata::MetadataValue;
 use tonic::transport::server::TcpConnectInfo;
@@ -90,41 +91,19 @@ pub(crate) async fn serve<S: CallService>(
         .keep_alive_timeout(KEEPALIVE_TIMEOUT)
         .max_concurrent_streams(settings.max_concurrent_streams);
     let (stop, stopping) = watch::channel(false);
-    // Every connection task holds a clone; `recv` returns `None` once all have ended.
-    let (tracker, mut all_closed) = mpsc::channel::<()>(1);
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let info = TcpConnectInfo { local_addr: stream.local_addr().ok(), remote_addr: Some(peer) };
-                    let watchdog = Watchdog::new(settings.header_timeout, stopping.clone(), peer);
-                    let requests = watchdog.requests();
-                    let service = service.clone();
-                    let hyper_service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                        call(service.clone(), request, info.clone(), requests.start())
-                    });
-                    let conn = http2.serve_connection(TokioIo::new(stream), hyper_service);
-                    let tracker = tracker.clone();
-                    tokio::spawn(async move {
-                        watchdog.drive(conn).await;
-                        drop(tracker);
-                    });
-                }
-                Err(err) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(%err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            () = &mut shutdown => break,
-        }
-    }
-    drop(listener);
+    let connections = accept(listener, shutdown, |stream, peer| {
+        let info = TcpConnectInfo { local_addr: stream.local_addr().ok(), remote_addr: Some(peer) };
+        let watchdog = Watchdog::new(settings.header_timeout, stopping.clone(), peer);
+        let requests = watchdog.requests();
+        let service = service.clone();
+        let hyper_service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+            call(service.clone(), request, info.clone(), requests.start())
+        });
+        watchdog.drive(http2.serve_connection(TokioIo::new(stream), hyper_service))
+    })
+    .await;
     let _ = stop.send(true);
-    drop(tracker);
-    let _ = all_closed.recv().await;
+    connections.closed().await;
 }
 
 /// One call: tonic finds the connection's addresses where it put them itself; the

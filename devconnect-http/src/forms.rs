@@ -205,9 +205,9 @@ impl Fields {
             None | Some(Entry::Json(Value::Null)) => return Ok(None),
             Some(Entry::Json(Value::Number(n))) => {
                 // JSON (and JSON Schema's `integer`) does not tell 83 from 83.0.
-                let whole = n.as_i64().or_else(|| {
-                    n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 2f64.powi(53)).map(|f| f as i64)
-                });
+                let whole = n
+                    .as_i64()
+                    .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 2f64.powi(53)).map(|f| f as i64));
                 return whole.map(Some).ok_or_else(|| invalid(name, "must be a whole number"));
             }
             Some(Entry::Json(Value::String(s))) => s,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use devconnect_server::accept::accept;
 use devconnect_server::idle::{Tracked, Watchdog};
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::BoxBody;
@@ -15,7 +16,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tower_service::Service as _;
 use warp::filters::BoxedFilter;
 
@@ -109,46 +110,24 @@ pub(crate) async fn serve(
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(timeouts.header).keep_alive(true);
-    // Every connection task holds a clone; `recv` returns `None` once all have ended.
-    let (tracker, mut all_closed) = mpsc::channel::<()>(1);
-    let mut stop = std::pin::pin!(stopped(shutdown.clone()));
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let shared = Arc::clone(&shared);
-                    let watchdog = Watchdog::new(timeouts.header, shutdown.clone(), peer);
-                    let requests = watchdog.requests();
-                    let service = hyper::service::service_fn(move |req| {
-                        let shared = Arc::clone(&shared);
-                        let request = requests.start();
-                        async move {
-                            let response = dispatch(&shared, peer, req).await;
-                            Ok::<_, Infallible>(response.map(|inner| Tracked::new(inner, request)))
-                        }
-                    });
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-                    let tracker = tracker.clone();
-                    tokio::spawn(async move {
-                        watchdog.drive(conn).await;
-                        drop(tracker);
-                    });
-                }
-                Err(err) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(%err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            () = &mut stop => break,
-        }
-    }
-    drop(listener);
-    drop(tracker);
+    let connections = accept(listener, stopped(shutdown.clone()), |stream, peer| {
+        let shared = Arc::clone(&shared);
+        let watchdog = Watchdog::new(timeouts.header, shutdown.clone(), peer);
+        let requests = watchdog.requests();
+        let service = hyper::service::service_fn(move |req| {
+            let shared = Arc::clone(&shared);
+            let request = requests.start();
+            async move {
+                let response = dispatch(&shared, peer, req).await;
+                Ok::<_, Infallible>(response.map(|inner| Tracked::new(inner, request)))
+            }
+        });
+        watchdog.drive(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned())
+    })
+    .await;
     tracing::info!(sockets = shared.realtime.socket_count(), "shutting down: closing sockets, finishing requests");
     shared.realtime.close_all();
-    if tokio::time::timeout(timeouts.shutdown, all_closed.recv()).await.is_err() {
+    if tokio::time::timeout(timeouts.shutdown, connections.closed()).await.is_err() {
         tracing::warn!("some requests did not finish in time");
     }
 }

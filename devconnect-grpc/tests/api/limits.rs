@@ -5,14 +5,15 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser as _;
 use devconnect_grpc::pb::event::Kind;
 use devconnect_grpc::{Config, Limits};
+use devconnect_server::testkit::{H2_PREFACE, closed_within};
 use http_body::{Body, Frame};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use tonic::codegen::Bytes;
 
@@ -24,30 +25,17 @@ const SHORT: Duration = Duration::from_secs(1);
 /// the rest is slack for a loaded machine.
 const CLOSED_WITHIN: Duration = Duration::from_secs(5);
 
-/// The HTTP/2 connection preface: the magic, then an empty SETTINGS frame.
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
-
 async fn spawn() -> TestApp {
     let limits = Limits { request_timeout: SHORT, header_timeout: SHORT, ..Limits::default() };
     spawn_with(Options { limits, ..Options::default() }).await
 }
 
-/// Sends `bytes`, then reads until the server closes the connection: how long that
-/// took, or `None` if it was still open after twice [`CLOSED_WITHIN`].
+/// Sends `bytes`, then waits for the server to close the connection: how long that
+/// took, or `None` if it stays open far too long.
 async fn closed_after_sending(app: &TestApp, bytes: &[u8]) -> Option<Duration> {
-    let started = Instant::now();
     let mut stream = TcpStream::connect(app.running.addr).await.unwrap();
     stream.write_all(bytes).await.unwrap();
-    let mut buf = [0_u8; 1024];
-    let read_to_end = async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-    };
-    tokio::time::timeout(2 * CLOSED_WITHIN, read_to_end).await.ok().map(|()| started.elapsed())
+    closed_within(&mut stream, 2 * CLOSED_WITHIN).await
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use devconnect_http::client::realtime::{self, ServerEvent};
+use devconnect_server::testkit::{H2_PREFACE, closed_within};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -18,27 +19,13 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 /// the rest is slack for a loaded machine.
 const CLOSED_WITHIN: Duration = Duration::from_secs(5);
 
-/// The HTTP/2 connection preface: the magic, then an empty SETTINGS frame.
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
-
 async fn spawn() -> TestApp {
     spawn_app_with(|c| c.header_timeout_secs = TIMEOUT.as_secs()).await
 }
 
-/// Reads (and discards) until the server closes `stream`; how long that took, or
-/// `None` if it was still open after twice [`CLOSED_WITHIN`].
+/// How long until the server closes `stream`, or `None` if it stays open far too long.
 async fn closed_after(stream: &mut TcpStream) -> Option<Duration> {
-    let started = Instant::now();
-    let mut buf = [0_u8; 1024];
-    let read_to_end = async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-    };
-    tokio::time::timeout(2 * CLOSED_WITHIN, read_to_end).await.ok().map(|()| started.elapsed())
+    closed_within(stream, 2 * CLOSED_WITHIN).await
 }
 
 #[tokio::test]
