@@ -214,22 +214,7 @@ fuzz() {
     --seed "$SEED" --generation-database none --workers 1 --no-color \
     --report junit --report-junit-path "$junit" "$@") >"$WORK/$name.out" 2>&1 || status=$?
   local passed failed
-  read -r passed failed < <("$VENV/bin/python" - "$junit" <<'PY'
-import sys
-import xml.etree.ElementTree as ET
-
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except (OSError, ET.ParseError):
-    print(0, 0)
-    raise SystemExit
-suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-total = sum(int(s.get("tests", 0)) for s in suites)
-# A skipped operation was not tested: it counts as a failure.
-bad = sum(int(s.get(k, 0)) for s in suites for k in ("failures", "errors", "skipped"))
-print(total - bad, bad)
-PY
-  )
+  read -r passed failed < <("$VENV/bin/python" "$ROOT/scripts/lib/junit_counts.py" "$junit" 0)
   if [[ "$status" -ne 0 && "$failed" -eq 0 ]]; then failed=$((failed + 1)); fi
   if [[ "$passed" -eq 0 && "$failed" -eq 0 ]]; then failed=1; fi
   if [[ "$failed" -ne 0 ]]; then

@@ -86,21 +86,7 @@ else
 fi
 SERVER_PID=""
 
-read -r PASSED FAILED < <("$VENV/bin/python" - "$JUNIT" <<'PY'
-import sys
-import xml.etree.ElementTree as ET
-
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except (OSError, ET.ParseError):
-    print(0, 1)
-    raise SystemExit
-suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-total = sum(int(s.get("tests", 0)) for s in suites)
-bad = sum(int(s.get(k, 0)) for s in suites for k in ("failures", "errors", "skipped"))
-print(total - bad, bad)
-PY
-)
+read -r PASSED FAILED < <("$VENV/bin/python" "$ROOT/scripts/lib/junit_counts.py" "$JUNIT")
 
 if [[ "$STATUS" -ne 0 && "$FAILED" -eq 0 ]]; then
   FAILED=1
