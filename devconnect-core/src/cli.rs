@@ -119,8 +119,8 @@ impl clap::builder::TypedValueParser for MediaUrlParser {
     }
 }
 
-/// Parses a secret flag (`--jwt-secret`, a server's tokens). Like [`MediaUrlParser`],
-/// its errors never repeat the value, as clap's do ("invalid value '…' for '…'"): a
+/// Parses a secret flag (`--jwt-secret`, a server's tokens). Like the media URL's
+/// parser, its errors never repeat the value, as clap's do ("invalid value '…' for '…'"): a
 /// rejected secret is still somebody's secret.
 #[derive(Clone, Copy, Debug)]
 pub struct SecretParser {
