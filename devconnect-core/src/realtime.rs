@@ -200,7 +200,7 @@ impl Hub {
         let mut users = self.lock();
         // Checked and counted under one lock: concurrent opens cannot exceed the cap.
         if users.get(&user).is_some_and(|o| o.subs.len() >= self.max_per_user) {
-            return Err(crate::Error::LimitExceeded("too many live sessions for this user; close one first"));
+            return Err(Error::LimitExceeded("too many live sessions for this user; close one first"));
         }
         // The channel holds one event per sender above its buffer: `queue_capacity` in all.
         let (tx, rx) = futures_channel::mpsc::channel(self.queue_capacity - 1);
