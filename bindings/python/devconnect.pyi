@@ -234,10 +234,13 @@ class DevConnect:
         data_dir: str | None = None,
         media_dir: str | None = None,
         jwt_secret: str | None = None,
+        public_url: str | None = None,
     ) -> DevConnect:
         """Opens (creating if needed) a service on ``sqlite://PATH``, ``sqlite::memory:`` or
         ``mongodb://HOST/DATABASE``. Files (the generated JWT secret, local media) go to
-        ``data_dir``, by default the database file's directory or the current directory."""
+        ``data_dir``, by default the database file's directory or the current directory.
+        Image URLs are absolute: under ``public_url`` (a REST server serving the media
+        directory at ``{public_url}/media/``), by default the media directory's ``file://`` URL."""
     def health(self) -> None:
         """Checks that the store is reachable; raises if not."""
     def close(self) -> None:

@@ -338,7 +338,7 @@ impl DevConnect {
         }
         let token = self.inner.credentials.issue(record.me.profile.id, 0)?;
         crate::telemetry::signup();
-        Ok(Authenticated { user: record.me, token })
+        Ok(self.publish(Authenticated { user: record.me, token }))
     }
 
     /// Logs in by email and password. A wrong email and a wrong password give the same
@@ -375,7 +375,7 @@ impl DevConnect {
             self.upgrade_hash(&record, password).await;
         }
         let token = self.inner.credentials.issue(record.me.profile.id, record.token_version)?;
-        Ok(Authenticated { user: record.me, token })
+        Ok(self.publish(Authenticated { user: record.me, token }))
     }
 
     /// Re-hashes a legacy (bcrypt) password with argon2id after a successful login.

@@ -164,6 +164,7 @@ impl DevConnect {
         };
         match self.inner.store.insert_message(&record).await {
             Ok(Inserted::New(message)) => {
+                let message = self.publish(message);
                 crate::telemetry::message_sent();
                 let event = Event::NewMessage(Arc::new(message.clone()));
                 self.inner.broker.deliver(&self.inner.hub, &[to, me], &event);
@@ -173,7 +174,7 @@ impl DevConnect {
                 if let Some(url) = record.image.as_deref() {
                     self.delete_image(url).await;
                 }
-                Ok(Sent { message, created: false })
+                Ok(Sent { message: self.publish(message), created: false })
             }
             Err(err) => {
                 if let Some(url) = record.image.as_deref() {
@@ -194,7 +195,7 @@ impl DevConnect {
         limit: Option<u32>,
     ) -> Result<Vec<Message>> {
         let limit = page_limit("limit", limit, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT)?;
-        self.inner.store.history(me, other, before, limit).await
+        Ok(self.publish(self.inner.store.history(me, other, before, limit).await?))
     }
 
     /// Everything to or from `me` after the message `after` (or from the start), across
@@ -204,7 +205,7 @@ impl DevConnect {
         let mut messages = self.inner.store.sync(me, after, limit + 1).await?;
         let has_more = messages.len() > limit as usize;
         messages.truncate(limit as usize);
-        Ok(SyncPage { messages, has_more })
+        Ok(self.publish(SyncPage { messages, has_more }))
     }
 
     /// Connections and anyone `me` has history with, most recent conversation first,
@@ -216,7 +217,7 @@ impl DevConnect {
         let connections: HashSet<UserId> = self.inner.store.connection_ids(me).await?.into_iter().collect();
         let ids: Vec<UserId> = partners.iter().map(|p| p.profile.id).filter(|id| connections.contains(id)).collect();
         let mut online = self.inner.broker.online_among(&self.inner.hub, &ids).await.into_iter();
-        Ok(partners
+        let partners = partners
             .into_iter()
             .map(|p| ChatPartner {
                 // `ids` lists the connections among the partners in this same order.
@@ -225,7 +226,8 @@ impl DevConnect {
                 last_message: p.last_message,
                 unread_count: p.unread_count,
             })
-            .collect())
+            .collect();
+        Ok(self.publish(partners))
     }
 
     /// Marks everything `other` sent to `me` as read and tells `other` up to which

@@ -23,6 +23,11 @@ pub struct ServiceArgs {
     /// Database URL: `sqlite://PATH`, `sqlite::memory:` or `mongodb://…` [default: sqlite://DATA_DIR/devconnect.db].
     #[arg(long, env = "DEVCONNECT_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The public base URL of the REST server, where clients load uploaded images from
+    /// (`URL/media/NAME`), e.g. `https://api.example.com` [default: the REST server's
+    /// own address; for the gRPC server, `http://127.0.0.1:3000`].
+    #[arg(long, env = "DEVCONNECT_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
     /// Directory for uploaded images [default: DATA_DIR/media].
     #[arg(long, env = "DEVCONNECT_MEDIA_DIR")]
     pub media_dir: Option<PathBuf>,
@@ -93,6 +98,10 @@ pub struct ServiceArgs {
     /// How often the engagement gauges are recomputed from the store, in seconds (0 = never).
     #[arg(long, env = "DEVCONNECT_ENGAGEMENT_REFRESH_SECS", default_value_t = 60)]
     pub engagement_refresh_secs: u64,
+}
+
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    crate::config::parse_public_url(raw).map_err(|e| e.to_string())
 }
 
 /// Parses a media URL. Unlike clap's usual errors, its errors never repeat the value:
@@ -168,11 +177,18 @@ impl clap::builder::TypedValueParser for SecretParser {
 }
 
 impl ServiceArgs {
+    /// `--public-url`, else `default` (a server's own address).
+    #[must_use]
+    pub fn public_url_or(&self, default: &str) -> String {
+        self.public_url.clone().unwrap_or_else(|| default.trim_end_matches('/').to_owned())
+    }
+
     /// The defaults, with files under `data_dir`; reads no flags or environment.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
             database_url: None,
+            public_url: None,
             media_dir: None,
             media_url: None,
             cloudinary_url: None,
@@ -198,7 +214,8 @@ impl ServiceArgs {
     }
 
     /// The core configuration these options describe; local media URLs start with
-    /// `media_base_url` (e.g. `/media`, where the HTTP server serves them).
+    /// `media_base_url` (the REST server's public URL and the path it serves media
+    /// under, see [`ServiceArgs::public_url_or`]).
     #[must_use]
     pub fn config(&self, media_base_url: &str) -> Config {
         let mut settings = Settings {
@@ -219,11 +236,9 @@ impl ServiceArgs {
         let mut config = Config::new(&self.data_dir);
         config.database_url.clone_from(&self.database_url);
         config.jwt_secret.clone_from(&self.jwt_secret);
-        config.media = self
-            .media_url
-            .clone()
-            .or_else(|| self.cloudinary_url.clone())
-            .unwrap_or_else(|| MediaConfig::Local { dir: self.media_dir.clone(), base_url: media_base_url.to_owned() });
+        config.media = self.media_url.clone().or_else(|| self.cloudinary_url.clone()).unwrap_or_else(|| {
+            MediaConfig::Local { dir: self.media_dir.clone(), base_url: Some(media_base_url.to_owned()) }
+        });
         config.bus = self.bus_url.as_ref().map(|url| crate::BusConfig {
             url: url.clone(),
             prefix: self.bus_prefix.clone(),
@@ -269,6 +284,18 @@ mod tests {
         assert!(!format!("{cli_debug:?}", cli_debug = cli.service).contains("very-secret"));
         let bad = Cli::try_parse_from(["x", "--media-url", "cloudinary://key123:very-secret"]);
         assert!(bad.as_ref().err().is_some_and(|e| !e.to_string().contains("very-secret")));
+    }
+
+    #[test]
+    fn public_urls_are_http_bases_without_query() {
+        let parsed = Cli::try_parse_from(["x", "--public-url", "https://api.example.com/"]);
+        let url = parsed.ok().and_then(|c| c.service.public_url);
+        assert_eq!(url.as_deref(), Some("https://api.example.com"));
+        for bad in ["api.example.com", "ftp://x", "https://", "https://x/?a=1", "https://x/#f", "https://u@x"] {
+            assert!(Cli::try_parse_from(["x", "--public-url", bad]).is_err(), "{bad}");
+        }
+        let none = ServiceArgs::new("d");
+        assert_eq!(none.public_url_or("http://127.0.0.1:3000/"), "http://127.0.0.1:3000");
     }
 
     #[test]

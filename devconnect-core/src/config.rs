@@ -41,8 +41,10 @@ pub enum MediaConfig {
     Local {
         /// The directory; `None` for `{data_dir}/media`.
         dir: Option<PathBuf>,
-        /// The URL prefix clients load images from, e.g. `/media`.
-        base_url: String,
+        /// The absolute URL clients load the directory's images from, e.g.
+        /// `https://api.example.com/media` (a server's public URL and its media path);
+        /// `None` for the directory's own `file://` URL, for a program on this machine.
+        base_url: Option<String>,
     },
     /// Cloudinary, through its signed Upload API (needs the `cloudinary` cargo feature).
     Cloudinary(CloudinaryConfig),
@@ -50,7 +52,7 @@ pub enum MediaConfig {
 
 impl Default for MediaConfig {
     fn default() -> Self {
-        Self::Local { dir: None, base_url: "/media".to_owned() }
+        Self::Local { dir: None, base_url: None }
     }
 }
 
@@ -301,6 +303,17 @@ impl Config {
         }
     }
 
+    /// The base URL of local media in effect: the configured one, or the media
+    /// directory's `file://` URL. `None` when media is not kept locally.
+    #[must_use]
+    pub fn media_base_url(&self) -> Option<String> {
+        match &self.media {
+            MediaConfig::Local { base_url: Some(url), .. } => Some(url.clone()),
+            MediaConfig::Local { base_url: None, .. } => self.media_dir().map(|dir| file_url(&dir)),
+            MediaConfig::Cloudinary(_) => None,
+        }
+    }
+
     /// The database URL in effect.
     #[must_use]
     pub fn database_url(&self) -> String {
@@ -308,6 +321,35 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("devconnect.db").display()))
     }
+}
+
+/// Checks a server's public base URL, `http(s)://HOST[:PORT][/PATH]` without a query,
+/// fragment or credentials; drops a trailing `/`.
+pub fn parse_public_url(raw: &str) -> Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split('/').next().unwrap_or_default());
+    if host.is_none_or(str::is_empty) || url.contains(['?', '#', ' ', '@']) {
+        return Err(Error::validation(
+            "publicUrl",
+            "must look like https://HOST[:PORT][/PATH], without a query or fragment",
+        ));
+    }
+    Ok(url.to_owned())
+}
+
+/// The `file://` URL of `dir` (made absolute), its path percent-encoded.
+fn file_url(dir: &Path) -> String {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut url = String::from("file://");
+    for byte in absolute.to_string_lossy().bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url.trim_end_matches('/').to_owned()
 }
 
 /// Checks a configured secret, or loads (creating on first use) the one in `data_dir`.
@@ -401,6 +443,17 @@ mod tests {
         assert!(std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).is_ok());
         let err = jwt_secret(None, dir.path()).err();
         assert!(matches!(&err, Some(Error::Validation { reason, .. }) if reason.contains("chmod 600")), "{err:?}");
+    }
+
+    #[test]
+    fn local_media_defaults_to_the_file_url_of_its_directory() {
+        let config = Config::new("/srv/dev connect");
+        assert_eq!(config.media_base_url().as_deref(), Some("file:///srv/dev%20connect/media"));
+        let served = Config {
+            media: MediaConfig::Local { dir: None, base_url: Some("https://api.example.com/media".to_owned()) },
+            ..Config::new("/srv")
+        };
+        assert_eq!(served.media_base_url().as_deref(), Some("https://api.example.com/media"));
     }
 
     #[test]

@@ -205,17 +205,17 @@ impl DevConnect {
 
     /// Pending `interested` requests to `me`, newest first, with each sender's profile.
     pub async fn received_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<Profile, UserId>>> {
-        self.inner.store.received_requests(me).await
+        Ok(self.publish(self.inner.store.received_requests(me).await?))
     }
 
     /// Requests `me` sent, newest first, with each receiver's profile.
     pub async fn sent_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<UserId, Profile>>> {
-        self.inner.store.sent_requests(me).await
+        Ok(self.publish(self.inner.store.sent_requests(me).await?))
     }
 
     /// Everyone `me` is connected with.
     pub async fn connections(&self, me: UserId) -> Result<Vec<Profile>> {
-        self.inner.store.connections(me).await
+        Ok(self.publish(self.inner.store.connections(me).await?))
     }
 
     /// Removes the connection between `me` and `other` (`NotFound` if none). Either may

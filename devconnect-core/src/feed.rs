@@ -70,7 +70,7 @@ impl DevConnect {
         let mut profiles = self.inner.store.feed(me, &filter).await?;
         let has_more = profiles.len() > limit as usize;
         profiles.truncate(limit as usize);
-        Ok(FeedPage { profiles, page, limit, has_more })
+        Ok(self.publish(FeedPage { profiles, page, limit, has_more }))
     }
 }
 

@@ -106,15 +106,15 @@ impl DevConnect {
         create_private_dir(&config.data_dir)?;
         let secret = config::jwt_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
         let store = store::open(&config.database_url()).await?;
-        let media: Arc<dyn MediaStore> = match (&config.media, config.media_dir()) {
-            (MediaConfig::Local { base_url, .. }, Some(dir)) => Arc::new(LocalMedia::new(dir, base_url.clone())?),
-            (MediaConfig::Local { .. }, None) => return Err(Error::internal("local media without a directory")),
+        let media: Arc<dyn MediaStore> = match (&config.media, config.media_dir(), config.media_base_url()) {
+            (MediaConfig::Local { .. }, Some(dir), Some(base_url)) => Arc::new(LocalMedia::new(dir, base_url)?),
+            (MediaConfig::Local { .. }, _, _) => return Err(Error::internal("local media without a directory")),
             #[cfg(feature = "cloudinary")]
-            (MediaConfig::Cloudinary(cloudinary), _) => {
+            (MediaConfig::Cloudinary(cloudinary), _, _) => {
                 Arc::new(media::cloudinary::CloudinaryMedia::new(cloudinary.clone())?)
             }
             #[cfg(not(feature = "cloudinary"))]
-            (MediaConfig::Cloudinary(_), _) => {
+            (MediaConfig::Cloudinary(_), _, _) => {
                 return Err(Error::validation(
                     "mediaUrl",
                     "this build has no Cloudinary support (cargo feature `cloudinary`)",

@@ -212,12 +212,12 @@ pub fn skill_key(skill: &str) -> String {
 impl DevConnect {
     /// The caller's own profile, with email.
     pub async fn profile(&self, me: UserId) -> Result<Me> {
-        Ok(self.user_record(me).await?.me)
+        Ok(self.publish(self.user_record(me).await?.me))
     }
 
     /// Anyone's public profile (no email).
     pub async fn public_profile(&self, id: UserId) -> Result<Profile> {
-        Ok(self.user_record(id).await?.me.profile)
+        Ok(self.publish(self.user_record(id).await?.me.profile))
     }
 
     /// Edits the caller's profile. Every given field is validated; nothing changes unless
@@ -239,7 +239,7 @@ impl DevConnect {
         let updated = self.inner.store.update_profile(me, &update, crate::now()).await;
         self.finish_photo_change(old.me.profile.photo_url.as_deref(), update.photo_url.as_deref(), updated.is_ok())
             .await;
-        updated?.map(|u| u.me).ok_or(Error::NotFound("user"))
+        updated?.map(|u| self.publish(u.me)).ok_or(Error::NotFound("user"))
     }
 
     /// Replaces the caller's photo with `photo` (JPEG, PNG or WebP bytes).

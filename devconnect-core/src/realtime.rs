@@ -159,6 +159,7 @@ pub(crate) struct Hub {
 }
 
 /// The token a live subscription was opened with, as [`Hub::live_tokens`] lists them.
+#[cfg(feature = "redis")]
 pub(crate) struct LiveToken {
     pub(crate) user: UserId,
     pub(crate) token_id: String,

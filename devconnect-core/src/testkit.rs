@@ -30,6 +30,8 @@ use crate::{DevConnect, Error, MessageId, RateLimit, Result, Settings, UserId};
 
 /// A strong password every test user has.
 pub const PASSWORD: &str = "Str0ng!pass";
+/// The public base of test services' local media: the URLs they hand out start with it.
+pub const MEDIA_BASE: &str = "http://media.test/media";
 /// The JWT secret of test services.
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
@@ -49,6 +51,7 @@ macro_rules! conformance_tests {
             own_profile_has_email_and_public_profile_does_not,
             profile_edits_are_validated_and_persisted,
             a_new_photo_replaces_and_deletes_the_old_one,
+            media_urls_are_absolute_and_follow_the_public_base,
             request_rules_self_unknown_and_duplicates,
             concurrent_opposite_requests_create_one,
             only_the_receiver_reviews_a_pending_request,
@@ -123,7 +126,7 @@ struct TempMedia {
 impl TempMedia {
     fn new() -> Result<Self> {
         let dir = tempfile::tempdir().map_err(Error::internal)?;
-        Ok(Self { local: LocalMedia::new(dir.path(), "/media")?, _dir: dir })
+        Ok(Self { local: LocalMedia::new(dir.path(), MEDIA_BASE)?, _dir: dir })
     }
 }
 
@@ -133,8 +136,12 @@ impl MediaStore for TempMedia {
         self.local.put(image).await
     }
 
-    async fn delete(&self, url: &str) -> Result<()> {
-        self.local.delete(url).await
+    async fn delete(&self, stored: &str) -> Result<()> {
+        self.local.delete(stored).await
+    }
+
+    fn public_url(&self, stored: &str) -> String {
+        self.local.public_url(stored)
     }
 }
 
@@ -462,14 +469,14 @@ pub async fn profile_edits_are_validated_and_persisted(store: Arc<dyn Store>) ->
 
 pub async fn a_new_photo_replaces_and_deletes_the_old_one(store: Arc<dyn Store>) -> Result<()> {
     let dir = tempfile::tempdir().map_err(Error::internal)?;
-    let media = Arc::new(LocalMedia::new(dir.path(), "/media")?);
+    let media = Arc::new(LocalMedia::new(dir.path(), MEDIA_BASE)?);
     let settings = Settings { message_rate: RateLimit::per_minute(0), ..Settings::default() };
     let app = DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)?;
     let auth =
         app.signup(Signup { photo: Some(png(8, 8)), ..signup_form("Ada", "ada@example.com") }, Peer::Local).await?;
     let first = auth.user.profile.photo_url.clone().unwrap_or_default();
-    check(first.starts_with("/media/") && first.ends_with(".png"), "photo url")?;
-    let file = |url: &str| dir.path().join(url.trim_start_matches("/media/"));
+    check(first.starts_with(&format!("{MEDIA_BASE}/")) && first.ends_with(".png"), "photo url")?;
+    let file = |url: &str| dir.path().join(url.trim_start_matches(&format!("{MEDIA_BASE}/")));
     check(file(&first).exists(), "first photo stored")?;
     let me = app.set_photo(auth.user.profile.id, png(4, 4)).await?;
     let second = me.profile.photo_url.unwrap_or_default();
@@ -481,6 +488,47 @@ pub async fn a_new_photo_replaces_and_deletes_the_old_one(store: Arc<dyn Store>)
         "pdf",
     )?;
     check(app.profile(auth.user.profile.id).await?.profile.photo_url == Some(second), "photo unchanged on error")
+}
+
+pub async fn media_urls_are_absolute_and_follow_the_public_base(store: Arc<dyn Store>) -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let serving = |base: &str| -> Result<DevConnect> {
+        let media = Arc::new(LocalMedia::new(dir.path(), base)?);
+        let settings = Settings { message_rate: RateLimit::per_minute(0), ..Settings::default() };
+        DevConnect::new(Arc::clone(&store), media, &SecretString::from(SECRET.to_owned()), settings)
+    };
+    let one = serving("https://one.example/media")?;
+    let ada =
+        one.signup(Signup { photo: Some(png(4, 4)), ..signup_form("Ada", "ada@example.com") }, Peer::Local).await?;
+    let (ada, url) = (ada.user.profile.id, ada.user.profile.photo_url.unwrap_or_default());
+    let name = url.strip_prefix("https://one.example/media/").unwrap_or_default().to_owned();
+    check(crate::media::is_media_name(&name), &format!("an absolute URL under the public base: {url}"))?;
+    let stored = store.user(ada).await?.and_then(|u| u.me.profile.photo_url);
+    check(stored.as_deref() == Some(name.as_str()), "records keep the name, not the URL")?;
+    let (bob, _) = user(&one, "Bob").await?;
+    connect(&one, ada, bob).await?;
+    one.send_message(ada, bob, NewMessage { image: Some(png(2, 2)), ..NewMessage::default() }).await?;
+
+    // A new public address (a new domain, a load balancer) changes every URL handed out.
+    let two = serving("https://two.example/media")?;
+    let moved = format!("https://two.example/media/{name}");
+    check(two.public_profile(ada).await?.photo_url.as_deref() == Some(moved.as_str()), "a profile follows it")?;
+    let history = two.history(bob, ada, None, None).await?;
+    let image = history.first().and_then(|m| m.image.as_deref()).unwrap_or_default();
+    check(image.starts_with("https://two.example/media/"), &format!("a chat image follows it: {image}"))?;
+
+    // Relative URLs stored by earlier versions resolve too; absolute ones pass through.
+    let mut legacy = user_record("legacy@example.com");
+    legacy.me.profile.photo_url = Some(format!("/media/{name}"));
+    let mut cloud = user_record("cloud@example.com");
+    cloud.me.profile.photo_url = Some("https://res.cloudinary.com/demo/image/upload/v1/a.png".to_owned());
+    for record in [&legacy, &cloud] {
+        store.insert_user(record).await?;
+    }
+    let legacy_url = two.public_profile(legacy.me.profile.id).await?.photo_url;
+    check(legacy_url.as_deref() == Some(moved.as_str()), "a relative URL of an earlier version")?;
+    let cloud_url = two.public_profile(cloud.me.profile.id).await?.photo_url;
+    check(cloud_url == cloud.me.profile.photo_url, "an absolute URL is left as it is")
 }
 
 pub async fn request_rules_self_unknown_and_duplicates(store: Arc<dyn Store>) -> Result<()> {
@@ -668,7 +716,8 @@ pub async fn messages_go_only_to_connections(store: Arc<dyn Store>) -> Result<()
     check(m.sender_id == ada && m.receiver_id == bob && m.text == "hello 👋" && m.read_at.is_none(), "fields")?;
     let with_image = NewMessage { image: Some(png(2, 2)), ..NewMessage::default() };
     let m = app.send_message(bob, ada, with_image).await?.message;
-    check(m.image.as_deref().is_some_and(|u| u.starts_with("/media/")) && m.text.is_empty(), "image-only message")?;
+    let absolute = m.image.as_deref().is_some_and(|u| u.starts_with(&format!("{MEDIA_BASE}/")));
+    check(absolute && m.text.is_empty(), "image-only message")?;
     let history = app.history(bob, ada, None, None).await?;
     check(history.len() == 2, "both stored")
 }

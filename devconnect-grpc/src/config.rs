@@ -11,6 +11,9 @@ use devconnect_core::cli::ServiceArgs;
 pub const DEFAULT_BIND: &str = "127.0.0.1:50051";
 /// URL prefix of local media URLs in replies: the REST server serves the media directory there.
 pub const MEDIA_PREFIX: &str = "/media";
+/// Where the REST server, which serves the images, listens by default: image URLs start
+/// with it unless `--public-url` says otherwise.
+pub const DEFAULT_REST_URL: &str = "http://127.0.0.1:3000";
 /// Room on top of the upload limit for the rest of a request (text, ids, framing).
 const REQUEST_OVERHEAD: usize = 64 * 1024;
 /// Default largest encoded response: a full sync page of long messages fits.
@@ -75,7 +78,8 @@ impl Config {
     /// The core's configuration.
     #[must_use]
     pub fn core(&self) -> devconnect_core::Config {
-        self.service.config(MEDIA_PREFIX)
+        let public = self.service.public_url_or(DEFAULT_REST_URL);
+        self.service.config(&format!("{public}{MEDIA_PREFIX}"))
     }
 
     /// The limits in effect. Zero timeouts count as one second and zero streams as one:

@@ -94,10 +94,19 @@ impl Config {
         }
     }
 
-    /// The core's configuration; local media is served under [`crate::MEDIA_PREFIX`].
+    /// The core's configuration for a server at its `--bind` address (see
+    /// [`Config::core_at`]).
     #[must_use]
     pub fn core(&self) -> devconnect_core::Config {
-        self.service.config(crate::MEDIA_PREFIX)
+        self.core_at(self.bind)
+    }
+
+    /// The core's configuration for a server bound at `addr`: image URLs are
+    /// `--public-url` (default `http://ADDR`), [`crate::MEDIA_PREFIX`], and the name.
+    #[must_use]
+    pub fn core_at(&self, addr: SocketAddr) -> devconnect_core::Config {
+        let public = self.service.public_url_or(&format!("http://{addr}"));
+        self.service.config(&format!("{public}{}", crate::MEDIA_PREFIX))
     }
 
     /// The largest body the server reads for any request: an upload plus room for the

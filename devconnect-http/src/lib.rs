@@ -89,18 +89,39 @@ pub async fn build(config: &Config) -> Result<Built, StartError> {
     if let Some(bad) = config.cors_origins.iter().find(|o| *o != "*" && !filters::valid_origin(o)) {
         return Err(StartError::Config(format!("CORS origin {bad:?} is not of the form scheme://host[:port]")));
     }
-    let core = config.core();
+    // Bound first: the media URLs default to the address actually bound (port 0).
+    let (listener, addr) = bind(config).await?;
+    if config.service.public_url.is_none() && addr.ip().is_unspecified() {
+        tracing::warn!(%addr, "bound to every interface without --public-url: image URLs name {addr}, which clients cannot reach; set --public-url");
+    }
+    let core = config.core_at(addr);
     let media_dir = core.media_dir();
     let app = DevConnect::open(core).await?;
-    build_with(app, config, media_dir).await
+    serve_app(listener, addr, app, config, media_dir).await
 }
 
 /// Like [`build`], around a service the caller opened (embedding, tests with custom
 /// backends). `media_dir` is the local media directory to serve under `/media/`.
 pub async fn build_with(app: DevConnect, config: &Config, media_dir: Option<PathBuf>) -> Result<Built, StartError> {
+    let (listener, addr) = bind(config).await?;
+    serve_app(listener, addr, app, config, media_dir).await
+}
+
+async fn bind(config: &Config) -> Result<(TcpListener, SocketAddr), StartError> {
     let listener =
         TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    Ok((listener, addr))
+}
+
+/// Everything but the listener and the service: routes, realtime, metrics.
+async fn serve_app(
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: DevConnect,
+    config: &Config,
+    media_dir: Option<PathBuf>,
+) -> Result<Built, StartError> {
     let state = handlers::State {
         app: app.clone(),
         limits: forms::BodyLimits { json: config.body_limit, multipart: config.max_body() },

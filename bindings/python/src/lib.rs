@@ -94,21 +94,28 @@ impl PyDevConnect {
     /// local media) go to `data_dir`, by default the database file's directory (or the
     /// current directory). `media_dir` overrides where images are kept
     /// (`{data_dir}/media`). `jwt_secret` (at least 32 bytes) signs tokens; without it a
-    /// random secret is generated once and kept in `{data_dir}/jwt-secret`.
+    /// random secret is generated once and kept in `{data_dir}/jwt-secret`. Image URLs
+    /// are absolute: under `public_url` (a REST server serving `media_dir` at
+    /// `{public_url}/media/`), by default the `file://` URL of `media_dir`.
     #[staticmethod]
-    #[pyo3(signature = (url="sqlite://devconnect.db", *, data_dir=None, media_dir=None, jwt_secret=None))]
+    #[pyo3(signature = (url="sqlite://devconnect.db", *, data_dir=None, media_dir=None, jwt_secret=None, public_url=None))]
     fn open(
         py: Python<'_>,
         url: &str,
         data_dir: Option<PathBuf>,
         media_dir: Option<PathBuf>,
         jwt_secret: Option<String>,
+        public_url: Option<&str>,
     ) -> PyResult<Self> {
         let data_dir = data_dir.unwrap_or_else(|| default_data_dir(url));
         let mut config = Config::new(data_dir);
         config.database_url = Some(url.to_owned());
         config.jwt_secret = jwt_secret.map(SecretString::from);
-        config.media = MediaConfig::Local { dir: media_dir, base_url: "/media".to_owned() };
+        let base_url = public_url
+            .map(|u| devconnect_core::config::parse_public_url(u).map(|u| format!("{u}/media")))
+            .transpose()
+            .map_err(|e| errors::to_py_err(py, &e))?;
+        config.media = MediaConfig::Local { dir: media_dir, base_url };
         let app = run(py, DevConnect::open(config))?;
         Ok(Self { app })
     }

@@ -60,9 +60,9 @@ def connect(app: devconnect.DevConnect) -> Callable[[User, User], None]:
 
 
 def media_name(url: str | None) -> str:
-    """The file name of a `/media/...` URL."""
-    assert url is not None and url.startswith("/media/"), url
-    return url.removeprefix("/media/")
+    """The file name of an image URL, which is absolute: by default a `file://` URL."""
+    assert url is not None and url.startswith("file:///"), url
+    return url.rsplit("/", 1)[1]
 
 
 def png(width: int = 4, height: int = 3) -> bytes:

@@ -55,7 +55,22 @@ def test_signup_returns_me_with_api_keys_and_datetimes(app: devconnect.DevConnec
 
 def test_signup_with_a_photo_stores_it_under_media(app: devconnect.DevConnect, tmp_path: Path) -> None:
     me = app.signup("Ada", "ada@example.com", PASSWORD, photo=png())["user"]
+    # An absolute URL that opens the file itself.
+    assert me["photoURL"] == (tmp_path / "media" / media_name(me["photoURL"])).as_uri()
     assert (tmp_path / "media" / media_name(me["photoURL"])).is_file()
+
+
+def test_image_urls_follow_the_public_url_also_for_existing_records(tmp_path: Path) -> None:
+    db = f"sqlite://{tmp_path / 'dc.db'}"
+    with devconnect.DevConnect.open(db, jwt_secret=SECRET, public_url="https://one.example/") as app:
+        me = app.signup("Ada", "ada@example.com", PASSWORD, photo=png())["user"]
+    assert me["photoURL"].startswith("https://one.example/media/")
+    with devconnect.DevConnect.open(db, jwt_secret=SECRET, public_url="https://two.example") as app:
+        moved = app.profile(me["_id"])["photoURL"]
+    assert moved == "https://two.example/media/" + media_name(me["photoURL"])
+    with pytest.raises(devconnect.ValidationError) as err:
+        devconnect.DevConnect.open(db, jwt_secret=SECRET, public_url="not a url")
+    assert err.value.field == "publicUrl"
 
 
 def test_login_authenticate_logout(app: devconnect.DevConnect) -> None:

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::{DevConnect, Error, Result};
+use crate::{ConnectionRequest, DevConnect, Error, Result};
 
 #[cfg(feature = "cloudinary")]
 pub mod cloudinary;
@@ -198,16 +198,118 @@ impl DecodeBudget {
     }
 }
 /// Where images are kept. Implementations store an already validated, re-encoded image
-/// and return its public URL.
+/// and return the reference records keep; [`MediaStore::public_url`] turns a reference
+/// into the URL clients load it from, whenever it is read, so the public address can
+/// change without rewriting any record.
 #[async_trait]
 pub trait MediaStore: Send + Sync + 'static {
-    /// Stores `image`; returns the URL clients load it from.
+    /// Stores `image`; returns the reference to keep in records.
     async fn put(&self, image: &Image) -> Result<String>;
-    /// Deletes the image at `url` if this store holds it; unknown URLs are ignored.
-    async fn delete(&self, url: &str) -> Result<()>;
+    /// Deletes the image `stored` refers to if this store holds it; other references
+    /// are ignored.
+    async fn delete(&self, stored: &str) -> Result<()>;
+    /// The absolute URL clients load the image `stored` refers to from. An absolute URL
+    /// (Cloudinary's, the original database's) is one already.
+    fn public_url(&self, stored: &str) -> String {
+        stored.to_owned()
+    }
 }
 
-/// Images as files in a local directory, served by the HTTP frontend under `base_url`.
+/// Values that carry media references (profiles, messages, and what holds them): the
+/// core publishes them with absolute URLs, [`MediaStore::public_url`], as it hands them
+/// out.
+pub(crate) trait PublicUrls {
+    /// `self` with every media reference turned into its public URL.
+    #[must_use]
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self;
+}
+
+impl PublicUrls for crate::UserId {
+    fn with_public_urls(self, _: &dyn MediaStore) -> Self {
+        self
+    }
+}
+
+impl<T: PublicUrls> PublicUrls for Vec<T> {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        self.into_iter().map(|v| v.with_public_urls(media)).collect()
+    }
+}
+
+impl<T: PublicUrls> PublicUrls for Option<T> {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        self.map(|v| v.with_public_urls(media))
+    }
+}
+
+impl PublicUrls for crate::Profile {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { photo_url: self.photo_url.map(|u| media.public_url(&u)), ..self }
+    }
+}
+
+impl PublicUrls for crate::Me {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { profile: self.profile.with_public_urls(media), ..self }
+    }
+}
+
+impl PublicUrls for crate::Message {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { image: self.image.map(|u| media.public_url(&u)), ..self }
+    }
+}
+
+impl<F: PublicUrls, T: PublicUrls> PublicUrls for crate::ConnectionRequest<F, T> {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        let (from, to) = (self.from_user_id.with_public_urls(media), self.to_user_id.with_public_urls(media));
+        ConnectionRequest { from_user_id: from, to_user_id: to, ..self }
+    }
+}
+
+impl PublicUrls for crate::ChatPartner {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        let (profile, last_message) = (self.profile.with_public_urls(media), self.last_message.with_public_urls(media));
+        Self { profile, last_message, ..self }
+    }
+}
+
+impl PublicUrls for crate::FeedPage {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { profiles: self.profiles.with_public_urls(media), ..self }
+    }
+}
+
+impl PublicUrls for crate::Authenticated {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { user: self.user.with_public_urls(media), ..self }
+    }
+}
+
+impl PublicUrls for crate::Sent {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { message: self.message.with_public_urls(media), ..self }
+    }
+}
+
+impl PublicUrls for crate::SyncPage {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { messages: self.messages.with_public_urls(media), ..self }
+    }
+}
+
+/// The media name in a stored reference: a bare name (what [`LocalMedia`] stores), or
+/// the last segment of a relative URL stored by earlier versions (`/media/<name>`).
+/// Absolute URLs are never local.
+fn local_name(stored: &str) -> Option<&str> {
+    if stored.contains("://") {
+        return None;
+    }
+    stored.rsplit('/').next().filter(|name| is_media_name(name))
+}
+
+/// Images as files in a local directory, served by the HTTP frontend under `base_url`
+/// (absolute: the server's public URL and `/media`). Records keep the file's name.
 #[derive(Clone, Debug)]
 pub struct LocalMedia {
     dir: PathBuf,
@@ -215,7 +317,7 @@ pub struct LocalMedia {
 }
 
 impl LocalMedia {
-    /// Keeps images in `dir` (created if missing); URLs are `{base_url}/{name}`.
+    /// Keeps images in `dir` (created if missing); their URLs are `{base_url}/{name}`.
     pub fn new(dir: impl Into<PathBuf>, base_url: impl Into<String>) -> Result<Self> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir).map_err(Error::internal)?;
@@ -264,23 +366,32 @@ impl MediaStore for LocalMedia {
         .await
         .map_err(Error::internal)?
         .map_err(Error::internal)?;
-        Ok(format!("{}/{}", self.base_url, image.name))
+        Ok(image.name.clone())
     }
 
-    async fn delete(&self, url: &str) -> Result<()> {
-        let Some(name) = url.strip_prefix(&self.base_url).and_then(|n| n.strip_prefix('/')) else {
+    async fn delete(&self, stored: &str) -> Result<()> {
+        let own_url = stored.strip_prefix(&self.base_url).and_then(|n| n.strip_prefix('/'));
+        let Some(path) = local_name(stored).or(own_url).and_then(|name| self.path_of(name)) else {
             return Ok(());
         };
-        let Some(path) = self.path_of(name) else { return Ok(()) };
         match tokio::fs::remove_file(path).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(Error::internal(e)),
         }
     }
+
+    fn public_url(&self, stored: &str) -> String {
+        local_name(stored).map_or_else(|| stored.to_owned(), |name| format!("{}/{name}", self.base_url))
+    }
 }
 
 impl DevConnect {
+    /// `value` with absolute media URLs, as the service hands it out.
+    pub(crate) fn publish<T: PublicUrls>(&self, value: T) -> T {
+        value.with_public_urls(&*self.inner.media)
+    }
+
     /// Validates, re-encodes and stores an uploaded image; returns its URL. The header
     /// is checked first; the decode then waits for its share of the decode budget.
     pub(crate) async fn store_image(&self, upload: Upload) -> Result<String> {
@@ -379,6 +490,21 @@ mod tests {
         assert!(!contains(&image.bytes, b"Exif"));
         assert!(!contains(&image.bytes, b"GPSLatitude"));
         assert!(image::load_from_memory(&image.bytes).is_ok());
+    }
+
+    #[test]
+    fn references_become_urls_under_the_public_base_and_absolute_ones_pass_through() {
+        let dir = tempfile::tempdir();
+        let Ok(dir) = dir else { return assert!(dir.is_ok()) };
+        let media = LocalMedia::new(dir.path(), "https://api.example.com/media/");
+        let Ok(media) = media else { return assert!(media.is_ok()) };
+        let name = "0123456789abcdef0123456789abcdef.png";
+        let url = format!("https://api.example.com/media/{name}");
+        assert_eq!(media.public_url(name), url, "a stored name");
+        assert_eq!(media.public_url(&format!("/media/{name}")), url, "a relative URL of an earlier version");
+        let cloud = "https://res.cloudinary.com/demo/image/upload/v1/x.png";
+        assert_eq!(media.public_url(cloud), cloud, "an absolute URL");
+        assert_eq!(media.public_url("not-a-media-name"), "not-a-media-name");
     }
 
     #[test]

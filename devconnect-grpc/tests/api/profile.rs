@@ -55,7 +55,8 @@ async fn a_photo_upload_sets_the_photo_url_and_bad_bytes_are_refused() {
     let mut ada = app.user("Ada").await;
     let me = ada.client.upload_photo(ada.req(pb::UploadPhotoRequest { photo: png() })).await.unwrap().into_inner();
     let url = me.profile.unwrap().photo_url.unwrap();
-    assert!(url.starts_with("/media/") && url.ends_with(".png"), "{url}");
+    // Absolute, under the REST server's address (which serves the images).
+    assert!(url.starts_with("http://127.0.0.1:3000/media/") && url.ends_with(".png"), "{url}");
     let text = ada.client.upload_photo(ada.req(pb::UploadPhotoRequest { photo: b"GIF89a....".to_vec() })).await;
     assert_error(text, Code::InvalidArgument, "unsupported_media_type");
     let empty = ada.client.upload_photo(ada.req(pb::UploadPhotoRequest { photo: Vec::new() })).await;

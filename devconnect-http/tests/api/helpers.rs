@@ -81,7 +81,13 @@ pub fn account(name: &str) -> NewAccount {
 impl TestApp {
     /// Shuts the server down and starts it again on the same store (on a new port).
     pub async fn restart(self) -> TestApp {
-        let TestApp { server, http, config, _dir, .. } = self;
+        self.restart_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::restart`], with `tweak` applied to the configuration first.
+    pub async fn restart_with(self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let TestApp { server, http, mut config, _dir, .. } = self;
+        tweak(&mut config);
         server.shutdown().await.unwrap();
         let server = devconnect_http::spawn(&config).await.unwrap();
         let url = server.url();

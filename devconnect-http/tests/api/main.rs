@@ -10,6 +10,7 @@ mod feed;
 mod hardening;
 mod helpers;
 mod idle;
+mod media;
 mod messages;
 mod profile;
 mod realtime;

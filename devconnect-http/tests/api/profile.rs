@@ -79,7 +79,7 @@ async fn a_multipart_signup_with_a_photo_ends_in_a_served_media_url() {
     assert_eq!(user["gender"], Value::Null);
     assert_eq!(user["skills"], json!(["rust", "go", "sql"]));
     let url = user["photoURL"].as_str().unwrap();
-    assert!(url.starts_with("/media/") && url.ends_with(".jpg"), "{url}");
+    assert!(url.starts_with(&format!("{}/media/", app.url)) && url.ends_with(".jpg"), "{url}");
 
     let client = app.client();
     let (bytes, content_type) = client.media(url).await.unwrap();
