@@ -553,8 +553,11 @@ impl Conn<'_> {
                 .await;
             }
             Transport::Polling(session) => {
-                // Engine.IO's close packet, then a little time for a `GET` to take it.
+                // Engine.IO's close packet in a payload of its own, as Node's server
+                // sends it: socket.io-client acts on a close at once but on the packets
+                // before it a tick later, so in one payload they would be dropped.
                 let deadline = Instant::now() + CLOSE_GRACE;
+                session.drained(deadline).await;
                 if session.push("1".to_owned(), deadline).await.is_ok() {
                     session.close();
                     session.drained(deadline).await;
