@@ -261,8 +261,8 @@ impl SocketIo {
         while sessions.contains_key(sid.as_str()) {
             sid = socket::random_id();
         }
-        // Outbound: as much as a WebSocket may have unsent; inbound: one `POST`.
-        let session = Arc::new(PollSession::new(sid, c.max_payload.max(256 * 1024), c.max_payload));
+        // As much as a WebSocket may have unsent.
+        let session = Arc::new(PollSession::new(sid, c.max_payload.max(256 * 1024)));
         sessions.insert(session.sid.clone(), Arc::clone(&session));
         session
     }

@@ -77,8 +77,9 @@ enum Failure {
 struct State {
     outbound: VecDeque<String>,
     outbound_bytes: usize,
-    inbound: VecDeque<String>,
-    inbound_bytes: usize,
+    /// The last `POST`'s body and how far the task has read it: packets are cut from
+    /// it one at a time, so a body of many tiny packets costs no more than its bytes.
+    inbound: Option<(String, usize)>,
     getting: bool,
     posting: bool,
     upgrade: Upgrade,
@@ -92,7 +93,6 @@ struct State {
 pub(crate) struct PollSession {
     pub(crate) sid: Box<str>,
     outbound_limit: usize,
-    inbound_limit: usize,
     state: Mutex<State>,
     /// Wakes the socket task: packets posted, room in the outbound queue, an upgrade,
     /// a failure.
@@ -104,16 +104,14 @@ pub(crate) struct PollSession {
 }
 
 impl PollSession {
-    pub(crate) fn new(sid: String, outbound_limit: usize, inbound_limit: usize) -> Self {
+    pub(crate) fn new(sid: String, outbound_limit: usize) -> Self {
         Self {
             sid: sid.into_boxed_str(),
             outbound_limit,
-            inbound_limit,
             state: Mutex::new(State {
                 outbound: VecDeque::new(),
                 outbound_bytes: 0,
-                inbound: VecDeque::new(),
-                inbound_bytes: 0,
+                inbound: None,
                 getting: false,
                 posting: false,
                 upgrade: Upgrade::None,
@@ -176,10 +174,11 @@ impl PollSession {
                         Failure::Protocol(why) => End::Protocol(why),
                     });
                 }
-                if let Some(text) = state.inbound.pop_front() {
-                    state.inbound_bytes -= text.len();
-                    drop(state);
-                    self.poster.notify_one();
+                if let Some(text) = next_posted(&mut state.inbound) {
+                    if state.inbound.is_none() {
+                        drop(state);
+                        self.poster.notify_one();
+                    }
                     return Ok(Inbound::Text(text));
                 }
                 // What was posted before `5` is read first (the client waits for its
@@ -297,8 +296,8 @@ impl PollSession {
         }
     }
 
-    /// A `POST` of `body` (already limited to `maxPayload`): queues its packets for the
-    /// task, waiting until `deadline` while the previous `POST` is still unread.
+    /// A `POST` of `body` (already limited to `maxPayload`): hands its packets to the
+    /// task, waiting until `deadline` while the previous `POST`'s are still unread.
     pub(crate) async fn post(&self, body: &[u8], deadline: Instant) -> Result<(), PollError> {
         {
             let mut state = self.state();
@@ -326,11 +325,8 @@ impl PollSession {
                 if state.closed {
                     return Err(PollError::Closed);
                 }
-                if state.inbound_bytes == 0 || state.inbound_bytes + text.len() <= self.inbound_limit {
-                    for packet in text.split(SEPARATOR) {
-                        state.inbound_bytes += packet.len();
-                        state.inbound.push_back(packet.to_owned());
-                    }
+                if state.inbound.is_none() {
+                    state.inbound = Some((text.to_owned(), 0));
                     drop(state);
                     self.task.notify_one();
                     return Ok(());
@@ -372,6 +368,23 @@ impl PollSession {
         self.task.notify_one();
         None
     }
+}
+
+/// Cuts the next packet off a posted body (`a\x1eb` is `a`, then `b`); `None` once
+/// the body is read, which it then drops.
+fn next_posted(inbound: &mut Option<(String, usize)>) -> Option<String> {
+    let (body, at) = inbound.as_mut()?;
+    let rest = body.get(*at..).unwrap_or_default();
+    let (packet, used) = match rest.find(SEPARATOR) {
+        Some(end) => (&rest[..end], end + SEPARATOR.len_utf8()),
+        None => (rest, rest.len() + 1),
+    };
+    let packet = packet.to_owned();
+    *at += used;
+    if *at > body.len() {
+        *inbound = None;
+    }
+    Some(packet)
 }
 
 /// Clears the session's `GET` or `POST` in-progress flag when dropped.
@@ -446,7 +459,7 @@ mod tests {
     use super::*;
 
     fn session() -> PollSession {
-        PollSession::new("s".to_owned(), 16, 16)
+        PollSession::new("s".to_owned(), 16)
     }
 
     fn later() -> Instant {
@@ -523,6 +536,17 @@ mod tests {
         assert_eq!(s.poll().await, Ok("41".to_owned()));
         assert_eq!(s.poll().await, Ok("1".to_owned()));
         assert_eq!(s.post(b"3", later()).await, Err(PollError::Closed));
+    }
+
+    #[test]
+    fn posted_bodies_are_cut_into_packets_as_split_would() {
+        for body in ["40", "40\u{1e}3", "a\u{1e}", "\u{1e}", "", "é\u{1e}€\u{1e}🦀"] {
+            let mut inbound = Some((body.to_owned(), 0));
+            let cut: Vec<String> = std::iter::from_fn(|| next_posted(&mut inbound)).collect();
+            let split: Vec<String> = body.split(SEPARATOR).map(str::to_owned).collect();
+            assert_eq!(cut, split, "{body:?}");
+            assert!(inbound.is_none());
+        }
     }
 
     #[tokio::test]
