@@ -240,13 +240,20 @@ impl SocketIo {
                 let session = self.open_session();
                 let token = query_param(query, "token");
                 tokio::spawn(socket::run_polling(Arc::clone(&self.inner), Arc::clone(&session), token));
+                // The request's head is not kept while the GET is held.
+                drop(req);
                 poll(&session).await
             }
             (TransportKind::Polling, Some(sid)) => {
                 let session = self.inner.session(&sid).ok_or(Refusal::UnknownSid)?;
                 match *req.method() {
-                    Method::GET => poll(&session).await,
-                    Method::POST => self.post(&session, req).await,
+                    Method::GET => {
+                        drop(req);
+                        poll(&session).await
+                    }
+                    // Boxed: the state of a held GET, which shares this future's
+                    // layout, is the request's memory for as long as it is held.
+                    Method::POST => Box::pin(self.post(&session, req)).await,
                     _ => Err(Refusal::BadRequest("long-polling takes GET and POST")),
                 }
             }

@@ -288,6 +288,25 @@ async fn run(args: Args) -> Result<(), BoxError> {
         after.threads
     );
 
+    if args.transport == Transport::Polling {
+        // As many idle keep-alive connections again: the server's cost of an HTTP
+        // connection, which a held GET has on top of its session.
+        let mut idle = Vec::with_capacity(sockets);
+        for i in 0..sockets {
+            idle.push(polling::idle_connection(&url_of(i)).await?);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let with_idle = memory()?;
+        let connection = per_socket(after.rss, with_idle.rss);
+        println!(
+            "an idle keep-alive HTTP connection (after one GET /healthz) adds {connection:.2} KiB \
+             (anonymous {:.2}); so a session without its held GET's connection: {:.2} KiB",
+            per_socket(after.anon, with_idle.anon),
+            per_socket(before.rss, after.rss) - connection
+        );
+        drop(idle);
+    }
+
     // Messages: the even user of each pair sends to the odd one, round robin.
     let total = args.rate * args.seconds;
     let text_chars = args.text_chars;

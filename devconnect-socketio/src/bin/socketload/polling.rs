@@ -16,6 +16,15 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::BoxError;
 
+/// A keep-alive connection left idle after one `GET /healthz`: what the server keeps
+/// per HTTP connection, to tell a held `GET`'s cost from a session's.
+pub async fn idle_connection(base_url: &str) -> Result<SendRequest<Full<Bytes>>, BoxError> {
+    let addr = base_url.trim_start_matches("http://");
+    let mut sender = open_connection(addr).await?;
+    request(&mut sender, addr, Method::GET, "/healthz", String::new()).await?;
+    Ok(sender)
+}
+
 /// A joined long-polling session.
 pub struct PollClient {
     addr: String,
