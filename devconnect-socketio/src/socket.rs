@@ -128,14 +128,18 @@ pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Opti
     // Boxed: held in place, this future's state would stay part of the socket's for
     // its whole life.
     let ws = Box::pin(accept_ws(&inner, upgraded)).await;
-    drive(&inner, Transport::Ws(ws), query_token).await;
+    // Built here and lent to `drive`: an async fn keeps its by-value arguments for its
+    // whole life, so a transport passed by value would be held twice.
+    let mut conn = Conn { transport: Transport::Ws(ws), inner: &inner, user: None };
+    drive(&mut conn, query_token).await;
 }
 
 /// Serves one long-polling session (registered in the session map) until it ends,
 /// over WebSocket once the client upgrades.
 pub(crate) async fn run_polling(inner: Arc<Inner>, session: Arc<PollSession>, query_token: Option<String>) {
     let _registered = Registered { inner: &inner, session: Arc::clone(&session) };
-    drive(&inner, Transport::Polling(session), query_token).await;
+    let mut conn = Conn { transport: Transport::Polling(session), inner: &inner, user: None };
+    drive(&mut conn, query_token).await;
 }
 
 /// Takes a polling session out of the session map when its task ends.
@@ -151,11 +155,11 @@ impl Drop for Registered<'_> {
     }
 }
 
-async fn drive(inner: &Inner, transport: Transport, query_token: Option<String>) {
-    inner.sockets.fetch_add(1, Ordering::Relaxed);
+async fn drive(conn: &mut Conn<'_>, query_token: Option<String>) {
+    let sockets = &conn.inner.sockets;
+    sockets.fetch_add(1, Ordering::Relaxed);
     metrics::gauge!(crate::SOCKETS_METRIC).increment(1.0);
-    let _count = CountGuard(&inner.sockets);
-    let mut conn = Conn { transport, inner, user: None };
+    let _count = CountGuard(sockets);
     let serving = Box::pin(conn.serve(query_token));
     tracing::trace!(serve_bytes = std::mem::size_of_val(&*serving), "serving");
     let end = match serving.await {
