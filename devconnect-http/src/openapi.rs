@@ -614,7 +614,7 @@ fn error_response(description: &str) -> Response {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "DevConnect API", description = "REST API of DevConnect. Errors are `{success: false, code, message}`; realtime is Socket.IO v4 at /socket.io/ (WebSocket transport)."),
+    info(title = "DevConnect API", description = "REST API of DevConnect. Errors are `{success: false, code, message}`; realtime is Socket.IO v4 at /socket.io/ (WebSocket, or long-polling with upgrade)."),
     modifiers(&BearerAuth, &Rules),
     paths(
         handlers::signup, handlers::login, handlers::logout,

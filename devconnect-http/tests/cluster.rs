@@ -483,3 +483,198 @@ async fn a_logout_while_redis_is_down_closes_sockets_elsewhere_within_the_rechec
 async fn a_logout_while_redis_is_down_closes_sockets_elsewhere_once_the_bus_is_back() {
     a_logout_lost_by_the_bus_still_closes_the_socket(false).await;
 }
+
+/// A stand-in for a load balancer with client-address affinity (nginx `ip_hash`,
+/// HAProxy `balance source`, as the README's scale-out section configures): every TCP
+/// connection goes to the instance its client's address maps to (here by the last
+/// octet), bytes piped both ways, WebSocket upgrades included. Returns its URL.
+async fn sticky_balancer(instances: &[&Instance]) -> String {
+    let targets: Vec<String> = instances.iter().map(|i| i.url.trim_start_matches("http://").to_owned()).collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, peer)) = listener.accept().await {
+            let index = match peer.ip() {
+                std::net::IpAddr::V4(v4) => usize::from(v4.octets()[3]) % targets.len(),
+                std::net::IpAddr::V6(_) => 0,
+            };
+            let target = targets[index].clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A long-polling Socket.IO client whose connections come from `127.0.0.<octet>`.
+struct Poller {
+    http: reqwest::Client,
+    base: String,
+    octet: u8,
+    sid: String,
+}
+
+impl Poller {
+    /// Opens a session at `base` and joins with `token`.
+    async fn join(base: &str, octet: u8, token: &str) -> Self {
+        let http =
+            reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, octet])).build().unwrap();
+        let open = http.get(format!("{base}/socket.io/?EIO=4&transport=polling")).send().await.unwrap();
+        assert_eq!(open.status(), 200);
+        let open: serde_json::Value = serde_json::from_str(&open.text().await.unwrap()[1..]).unwrap();
+        let poller = Self { http, base: base.to_owned(), octet, sid: open["sid"].as_str().unwrap().to_owned() };
+        assert_eq!(poller.post(&format!("40{}", serde_json::json!({ "token": token }))).await, 200);
+        poller.until(|p| p.starts_with("40{")).await;
+        poller
+    }
+
+    fn url(&self) -> String {
+        format!("{}/socket.io/?EIO=4&transport=polling&sid={}", self.base, self.sid)
+    }
+
+    async fn get(&self) -> (u16, String) {
+        let reply = self.http.get(self.url()).send().await.unwrap();
+        (reply.status().as_u16(), reply.text().await.unwrap())
+    }
+
+    async fn post(&self, packet: &str) -> u16 {
+        self.http.post(self.url()).body(packet.to_owned()).send().await.unwrap().status().as_u16()
+    }
+
+    /// Polls until a packet satisfies `pick`; returns it.
+    async fn until(&self, mut pick: impl FnMut(&str) -> bool) -> String {
+        let found = tokio::time::timeout(PROMPT, async {
+            loop {
+                let (status, payload) = self.get().await;
+                assert_eq!(status, 200, "{payload}");
+                if let Some(found) = payload.split('\u{1e}').find(|p| pick(p)) {
+                    return found.to_owned();
+                }
+            }
+        })
+        .await;
+        found.expect("the expected packet did not come")
+    }
+
+    /// Upgrades the session to a raw WebSocket (`2probe`, `3probe`, `5`) from the same
+    /// client address.
+    async fn upgrade(&self) -> RawWs {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, self.octet], 0))).unwrap();
+        let host = self.base.trim_start_matches("http://");
+        let stream = socket.connect(host.parse().unwrap()).await.unwrap();
+        let mut ws = RawWs { stream };
+        let head = format!(
+            "GET /socket.io/?EIO=4&transport=websocket&sid={} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            self.sid
+        );
+        ws.write(head.as_bytes()).await;
+        let response = ws.read_head().await;
+        assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+        ws.send("2probe").await;
+        assert_eq!(ws.next().await, "3probe");
+        // The held GET is released (with a noop or what was queued); polling pauses.
+        let (status, _) = self.get().await;
+        assert_eq!(status, 200);
+        ws.send("5").await;
+        ws
+    }
+}
+
+/// Just enough of a WebSocket client for short text frames.
+struct RawWs {
+    stream: tokio::net::TcpStream,
+}
+
+impl RawWs {
+    async fn write(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt as _;
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    async fn read_head(&mut self) -> String {
+        use tokio::io::AsyncReadExt as _;
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(self.stream.read_u8().await.unwrap());
+        }
+        String::from_utf8(head).unwrap()
+    }
+
+    /// A masked text frame (clients must mask), payload under 126 bytes.
+    async fn send(&mut self, text: &str) {
+        let mask = [1u8, 2, 3, 4];
+        let mut frame = vec![0x81, 0x80 | u8::try_from(text.len()).unwrap()];
+        frame.extend_from_slice(&mask);
+        frame.extend(text.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.write(&frame).await;
+    }
+
+    /// The next text frame's payload (the server sends unfragmented, unmasked frames
+    /// this short; longer ones use the 16-bit length).
+    async fn next(&mut self) -> String {
+        use tokio::io::AsyncReadExt as _;
+        let read = async {
+            loop {
+                let opcode = self.stream.read_u8().await.unwrap() & 0x0f;
+                let len = match self.stream.read_u8().await.unwrap() & 0x7f {
+                    126 => usize::from(self.stream.read_u16().await.unwrap()),
+                    127 => usize::try_from(self.stream.read_u64().await.unwrap()).unwrap(),
+                    n => usize::from(n),
+                };
+                let mut payload = vec![0; len];
+                self.stream.read_exact(&mut payload).await.unwrap();
+                if opcode == 1 {
+                    return String::from_utf8(payload).unwrap();
+                }
+            }
+        };
+        tokio::time::timeout(PROMPT, read).await.expect("no frame in time")
+    }
+}
+
+#[tokio::test]
+async fn long_polling_behind_a_load_balancer_with_client_address_affinity() {
+    let cluster = Cluster::new();
+    let a = cluster.start("a").await;
+    let b = cluster.start("b").await;
+    let balancer = sticky_balancer(&[&a, &b]).await;
+    let (ada, ada_me) = a.user("Ada").await;
+    let (bob, bob_me) = b.user("Bob").await;
+    let (ada_id, bob_id) = (ada_me.profile.id, bob_me.profile.id);
+    let request = ada.send_request(RequestStatus::Interested, bob_id, None).await.unwrap();
+    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+
+    // Ada's requests (from .2) all reach instance A, Bob's (from .3) instance B.
+    let ada_poll = Poller::join(&balancer, 2, &ada.token().unwrap()).await;
+    let bob_poll = Poller::join(&balancer, 3, &bob.token().unwrap()).await;
+    // Without the affinity, a request of Ada's session landing on B would fail.
+    let elsewhere = reqwest::get(format!("{}/socket.io/?EIO=4&transport=polling&sid={}", b.url, ada_poll.sid));
+    let elsewhere = elsewhere.await.unwrap();
+    assert_eq!(elsewhere.status(), 400);
+    assert_eq!(elsewhere.json::<serde_json::Value>().await.unwrap()["code"], 1, "Session ID unknown");
+
+    // Presence and messages cross the bus between the two polling sessions.
+    let online = |ids: &[UserId]| serde_json::json!(["getOnlineUsers", ids]).to_string();
+    let both = [online(&[bob_id, ada_id]), online(&[ada_id, bob_id])];
+    bob_poll.until(|p| both.iter().any(|o| p.strip_prefix("42") == Some(o))).await;
+    let send = serde_json::json!(["sendMessage", { "to": bob_id, "text": "polled across instances" }]);
+    assert_eq!(ada_poll.post(&format!("421{send}")).await, 200);
+    ada_poll.until(|p| p.starts_with("431[")).await;
+    bob_poll.until(|p| p.contains("polled across instances")).await;
+
+    // Bob upgrades to WebSocket through the balancer; messages keep coming, once.
+    let mut bob_ws = bob_poll.upgrade().await;
+    let sent = ada.send_message(bob_id, "after the upgrade", None).await.unwrap().message;
+    loop {
+        let frame = bob_ws.next().await;
+        if frame.starts_with("42[\"newMessage\"") {
+            assert!(frame.contains(&sent.id.to_string()), "{frame}");
+            break;
+        }
+    }
+}

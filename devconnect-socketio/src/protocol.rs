@@ -1,5 +1,6 @@
 //! The wire format: Engine.IO v4 packets carrying Socket.IO v5 packets, text frames only
-//! (the WebSocket transport; binary attachments are not supported).
+//! (over WebSocket one packet per frame, over long-polling several joined by `\x1e`;
+//! binary attachments are not supported).
 //!
 //! An Engine.IO packet is one type digit followed by its data: `0` open, `1` close,
 //! `2` ping, `3` pong, `4` message, `5` upgrade, `6` noop. A Socket.IO packet travels

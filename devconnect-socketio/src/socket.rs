@@ -1,10 +1,15 @@
 //! One task per socket: the Engine.IO handshake, the Socket.IO CONNECT with the token,
 //! catch-up, then core events out and client events in until either side ends it.
 //!
+//! The task speaks through a [`Transport`]: a WebSocket it owns, or a long-polling
+//! session (`polling`) until the client upgrades it to a WebSocket; the rest of the task
+//! does not know which.
+//!
 //! Nothing is queued here: core events wait in the subscription's bounded queue (the core
-//! ends a subscriber that falls too far behind) and are written straight to the socket;
-//! a write that cannot complete within the ping timeout closes the socket. Calls into
-//! the core are boxed so the idle task stays small.
+//! ends a subscriber that falls too far behind) and are written straight to the socket
+//! (or the polling session's bounded queue); a write that cannot complete within the ping
+//! timeout closes the socket. Calls into the core, and everything only polling needs, are
+//! boxed so the idle WebSocket task stays small.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,17 +29,18 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, O
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
+use crate::polling::PollSession;
 use crate::protocol::{self, EnginePacket, Packet, PacketType};
 use crate::{ErrorAck, Inner};
 
-type Ws = WebSocketStream<TokioIo<Upgraded>>;
+pub(crate) type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
 /// How long a closing handshake may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// How a socket ended, which decides how it is closed.
 #[derive(Debug)]
-enum End {
+pub(crate) enum End {
     /// The client closed, left the namespace, or the connection broke.
     PeerClosed,
     /// No pong in time.
@@ -70,22 +76,90 @@ impl Drop for CountGuard<'_> {
     }
 }
 
-/// Serves one upgraded connection until it ends.
-pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Option<String>) {
-    inner.sockets.fetch_add(1, Ordering::Relaxed);
-    metrics::gauge!(crate::SOCKETS_METRIC).increment(1.0);
-    let _count = CountGuard(&inner.sockets);
+/// How the task talks to its client.
+#[expect(clippy::large_enum_variant, reason = "the WebSocket, the common case, stays inline: no extra allocation")]
+pub(crate) enum Transport {
+    Ws(Ws),
+    /// Until the client upgrades it; the session's state lives behind the pointer, so
+    /// an idle WebSocket socket is no larger for it.
+    Polling(Arc<PollSession>),
+}
+
+/// What the client sent.
+#[derive(Debug)]
+pub(crate) enum Inbound {
+    /// An Engine.IO packet.
+    Text(String),
+    /// A control frame: nothing to do.
+    Skip,
+    /// The polling session's client upgraded to this WebSocket (after `5`).
+    Upgrade(Box<Ws>),
+}
+
+impl Transport {
+    /// The next thing the client sent. Cancel-safe.
+    async fn recv(&mut self) -> Result<Inbound, End> {
+        match self {
+            Self::Ws(ws) => Ok(read_text(ws.next().await)?.map_or(Inbound::Skip, Inbound::Text)),
+            // Boxed: the WebSocket task's state is sized by its largest await.
+            Self::Polling(session) => Box::pin(session.next_inbound()).await,
+        }
+    }
+}
+
+/// The WebSocket settings of every socket (memory per idle socket).
+fn ws_config(inner: &Inner) -> WebSocketConfig {
     let c = &inner.config;
-    let ws_config = WebSocketConfig::default()
+    WebSocketConfig::default()
         .read_buffer_size(c.read_buffer_size)
         .write_buffer_size(0)
         .max_write_buffer_size(c.max_payload.max(256 * 1024))
         .max_message_size(Some(c.max_payload))
-        .max_frame_size(Some(c.max_payload));
+        .max_frame_size(Some(c.max_payload))
+}
+
+/// The server side of an upgraded connection.
+pub(crate) async fn accept_ws(inner: &Inner, upgraded: Upgraded) -> Ws {
+    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config(inner))).await
+}
+
+/// Serves one upgraded connection until it ends.
+pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Option<String>) {
     // Boxed: held in place, this future's state would stay part of the socket's for
     // its whole life.
-    let ws = Box::pin(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))).await;
-    let mut conn = Conn { ws, inner: &inner, user: None };
+    let ws = Box::pin(accept_ws(&inner, upgraded)).await;
+    // Built here and lent to `drive`: an async fn keeps its by-value arguments for its
+    // whole life, so a transport passed by value would be held twice.
+    let mut conn = Conn { transport: Transport::Ws(ws), inner: &inner, user: None };
+    drive(&mut conn, query_token).await;
+}
+
+/// Serves one long-polling session (registered in the session map) until it ends,
+/// over WebSocket once the client upgrades.
+pub(crate) async fn run_polling(inner: Arc<Inner>, session: Arc<PollSession>, query_token: Option<String>) {
+    let _registered = Registered { inner: &inner, session: Arc::clone(&session) };
+    let mut conn = Conn { transport: Transport::Polling(session), inner: &inner, user: None };
+    drive(&mut conn, query_token).await;
+}
+
+/// Takes a polling session out of the session map when its task ends.
+struct Registered<'a> {
+    inner: &'a Inner,
+    session: Arc<PollSession>,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.session.close();
+        self.inner.forget_session(&self.session);
+    }
+}
+
+async fn drive(conn: &mut Conn<'_>, query_token: Option<String>) {
+    let sockets = &conn.inner.sockets;
+    sockets.fetch_add(1, Ordering::Relaxed);
+    metrics::gauge!(crate::SOCKETS_METRIC).increment(1.0);
+    let _count = CountGuard(sockets);
     let serving = Box::pin(conn.serve(query_token));
     tracing::trace!(serve_bytes = std::mem::size_of_val(&*serving), "serving");
     let end = match serving.await {
@@ -97,7 +171,7 @@ pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Opti
 }
 
 struct Conn<'a> {
-    ws: Ws,
+    transport: Transport,
     inner: &'a Inner,
     user: Option<UserId>,
 }
@@ -175,8 +249,15 @@ impl Conn<'_> {
                     Some(event) => Box::pin(self.send_event(&event)).await?,
                     None => return Err(End::Session(subscription.end_reason())),
                 },
-                frame = self.ws.next() => {
-                    let Some(text) = read_text(frame)? else { continue };
+                inbound = self.transport.recv() => {
+                    let text = match inbound? {
+                        Inbound::Text(text) => text,
+                        Inbound::Skip => continue,
+                        Inbound::Upgrade(ws) => {
+                            Box::pin(self.upgrade(ws)).await?;
+                            continue;
+                        }
+                    };
                     match protocol::decode_engine(&text)? {
                         EnginePacket::Pong => {
                             awaiting_pong = false;
@@ -200,9 +281,13 @@ impl Conn<'_> {
     /// in the socket's state for the socket's whole life.
     fn open_packet(&self) -> String {
         let c = &self.inner.config;
+        let (sid, upgrades): (String, &[&str]) = match &self.transport {
+            Transport::Ws(_) => (random_id(), &[]),
+            Transport::Polling(session) => (session.sid.to_string(), &["websocket"]),
+        };
         let open = serde_json::json!({
-            "sid": random_id(),
-            "upgrades": [],
+            "sid": sid,
+            "upgrades": upgrades,
             "pingInterval": u64::try_from(c.ping_interval.as_millis()).unwrap_or(u64::MAX),
             "pingTimeout": u64::try_from(c.ping_timeout.as_millis()).unwrap_or(u64::MAX),
             "maxPayload": c.max_payload,
@@ -215,12 +300,19 @@ impl Conn<'_> {
     async fn await_join(&mut self, query_token: Option<&str>) -> Result<Subscription, End> {
         let deadline = Instant::now() + self.inner.config.connect_timeout;
         loop {
-            let frame = tokio::select! {
+            let inbound = tokio::select! {
                 () = self.inner.shutdown.cancelled() => return Err(End::Shutdown),
                 () = sleep_until(deadline) => return Err(End::ConnectTimeout),
-                frame = self.ws.next() => frame,
+                inbound = self.transport.recv() => inbound?,
             };
-            let Some(text) = read_text(frame)? else { continue };
+            let text = match inbound {
+                Inbound::Text(text) => text,
+                Inbound::Skip => continue,
+                Inbound::Upgrade(ws) => {
+                    Box::pin(self.upgrade(ws)).await?;
+                    continue;
+                }
+            };
             let packet = match protocol::decode_engine(&text)? {
                 EnginePacket::Ping => {
                     self.send("3".to_owned()).await?;
@@ -375,10 +467,21 @@ impl Conn<'_> {
         }
     }
 
-    /// Writes one packet (see [`fragments`]), giving up (and ending the socket) after
-    /// the ping timeout.
+    /// Writes one packet (see [`fragments`]; over polling, queues it for the next `GET`),
+    /// giving up (and ending the socket) after the ping timeout.
     async fn send(&mut self, text: String) -> Result<(), End> {
-        let ws = &mut self.ws;
+        let ws = match &mut self.transport {
+            Transport::Ws(ws) => ws,
+            Transport::Polling(session) => {
+                return match session.try_push(text) {
+                    Ok(()) => Ok(()),
+                    Err(text) => {
+                        let deadline = Instant::now() + self.inner.config.ping_timeout;
+                        Box::pin(session.push(text, deadline)).await
+                    }
+                };
+            }
+        };
         let write = async move {
             for frame in fragments(text) {
                 ws.feed(frame).await?;
@@ -390,6 +493,20 @@ impl Conn<'_> {
             Ok(Err(_)) => Err(End::PeerClosed),
             Err(_) => Err(End::WriteStalled),
         }
+    }
+
+    /// Carries on over the WebSocket a polling client upgraded to: what was still
+    /// queued for polling goes first, in order.
+    async fn upgrade(&mut self, ws: Box<Ws>) -> Result<(), End> {
+        let Transport::Polling(session) = &self.transport else { return Ok(()) };
+        let queued = session.take_for_upgrade();
+        self.inner.forget_session(session);
+        tracing::debug!(user = ?self.user, "upgraded to websocket");
+        self.transport = Transport::Ws(*ws);
+        for text in queued {
+            self.send(text).await?;
+        }
+        Ok(())
     }
 
     /// Tells the client why (when it should know) and closes the connection.
@@ -429,14 +546,28 @@ impl Conn<'_> {
                 }
             }
         };
-        let frame = CloseFrame { code, reason: reason.into() };
-        let ws = &mut self.ws;
-        let _ = timeout(CLOSE_GRACE, async move {
-            if ws.close(Some(frame)).await.is_ok() {
-                while let Some(Ok(_)) = ws.next().await {}
+        match &mut self.transport {
+            Transport::Ws(ws) => {
+                let frame = CloseFrame { code, reason: reason.into() };
+                let _ = timeout(CLOSE_GRACE, async move {
+                    if ws.close(Some(frame)).await.is_ok() {
+                        while let Some(Ok(_)) = ws.next().await {}
+                    }
+                })
+                .await;
             }
-        })
-        .await;
+            Transport::Polling(session) => {
+                // Engine.IO's close packet in a payload of its own, as Node's server
+                // sends it: socket.io-client acts on a close at once but on the packets
+                // before it a tick later, so in one payload they would be dropped.
+                let deadline = Instant::now() + CLOSE_GRACE;
+                session.drained(deadline).await;
+                if session.push("1".to_owned(), deadline).await.is_ok() {
+                    session.close();
+                    session.drained(deadline).await;
+                }
+            }
+        }
     }
 }
 
@@ -494,7 +625,7 @@ fn internal(err: &serde_json::Error) -> End {
 }
 
 /// 20 random hex digits (a socket id; unguessable, though nothing relies on that).
-fn random_id() -> String {
+pub(crate) fn random_id() -> String {
     let mut bytes = [0u8; 10];
     if getrandom::fill(&mut bytes).is_err() {
         // Ids only label sockets in logs; a fixed one is harmless.

@@ -232,6 +232,13 @@ async fn responses_of_known_size_carry_a_content_length() {
 #[tokio::test]
 async fn socket_io_paths_never_reach_the_rest_routes() {
     let app = spawn_app().await;
+    // A long-polling handshake is answered by the realtime endpoint with its open packet…
     let r = app.http.get(app.at("/socket.io/?EIO=4&transport=polling")).send().await.unwrap();
-    assert_ne!(r.status(), 200);
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().starts_with("0{\"sid\""));
+    // …and its refusals are Engine.IO's, not the REST envelope.
+    let r = app.http.get(app.at("/socket.io/?EIO=3&transport=polling")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], 5);
 }

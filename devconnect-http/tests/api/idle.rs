@@ -1,6 +1,6 @@
 //! Connections that never send a request, or stop sending them, are closed after the
 //! header timeout whatever their protocol; connections busy with a request, and
-//! upgraded Socket.IO sockets, are not.
+//! upgraded Socket.IO sockets and held long-polling requests, are not.
 
 use std::time::{Duration, Instant};
 
@@ -140,4 +140,31 @@ async fn a_socket_io_connection_outlives_the_header_timeout() {
     .unwrap();
     assert_eq!(got, Some(sent));
     socket.close().await;
+}
+
+#[tokio::test]
+async fn a_held_long_polling_get_outlives_the_header_timeout() {
+    let app = spawn().await;
+    let ((a, _), (b, b_me)) = app.connected_pair().await;
+    let base = format!("{}/socket.io/?EIO=4&transport=polling", app.url);
+    let open = app.http.get(&base).send().await.unwrap().text().await.unwrap();
+    let open: serde_json::Value = serde_json::from_str(&open[1..]).unwrap();
+    let session = format!("{base}&sid={}", open["sid"].as_str().unwrap());
+    let connect = format!("40{}", serde_json::json!({ "token": b.token().unwrap() }));
+    assert_eq!(app.http.post(&session).body(connect).send().await.unwrap().status(), 200);
+    loop {
+        let payload = app.http.get(&session).send().await.unwrap().text().await.unwrap();
+        if payload.contains("getOnlineUsers") {
+            break;
+        }
+    }
+    // Nothing to say: this GET is held, longer than the watchdog's close and drop.
+    let held = tokio::spawn({
+        let (http, session) = (app.http.clone(), session.clone());
+        async move { http.get(&session).send().await.unwrap().text().await.unwrap() }
+    });
+    tokio::time::sleep(3 * TIMEOUT).await;
+    let sent = a.send_message(b_me.profile.id, "still polling?", None).await.unwrap().message;
+    let payload = tokio::time::timeout(Duration::from_secs(5), held).await.unwrap().unwrap();
+    assert!(payload.contains(&sent.id.to_string()), "{payload}");
 }

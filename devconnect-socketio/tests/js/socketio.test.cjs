@@ -1,12 +1,19 @@
 // The stock npm socket.io-client (4.8) against a running DevConnect server.
-// Run by scripts/suite-socketio.sh: DEVCONNECT_URL=http://127.0.0.1:PORT node --test
+// Run by scripts/suite-socketio.sh once per client configuration:
+// DEVCONNECT_URL=http://127.0.0.1:PORT SOCKETIO_TRANSPORTS=default|polling|websocket node --test
+// `default` is `io(url)` as most apps call it (long-polling, then the upgrade to WebSocket).
 'use strict';
 
-const { test, before, after } = require('node:test');
+const nodeTest = require('node:test');
+const { before, after } = nodeTest;
 const assert = require('node:assert/strict');
 const { io } = require('socket.io-client');
 
 const BASE = process.env.DEVCONNECT_URL;
+const MODE = process.env.SOCKETIO_TRANSPORTS || 'default';
+const TRANSPORTS = { default: undefined, polling: ['polling'], websocket: ['websocket'] }[MODE];
+// Every test's name says which client configuration it ran with.
+const test = (name, fn) => nodeTest.test(`${name} [${MODE}]`, fn);
 const WAIT_MS = 10000;
 const PASSWORD = 'Str0ng!pass';
 const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
@@ -35,9 +42,11 @@ async function connectPair(a, b) {
   assert.equal(reviewed.status, 200, JSON.stringify(reviewed.body));
 }
 
-// A socket the way the DevConnect web frontend opens one.
-function open(auth) {
-  const socket = io(BASE, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+// A socket opened with this run's client configuration (`extra` adds options).
+function open(auth, extra = {}) {
+  const options = { auth, reconnection: false, forceNew: true, ...extra };
+  if (TRANSPORTS) options.transports = TRANSPORTS;
+  const socket = io(BASE, options);
   sockets.push(socket);
   return socket;
 }
@@ -73,6 +82,7 @@ let cyd;
 
 before(async () => {
   assert.ok(BASE, 'DEVCONNECT_URL must be set');
+  assert.ok(MODE in { default: 1, polling: 1, websocket: 1 }, `unknown SOCKETIO_TRANSPORTS ${MODE}`);
   ada = await signup('ada');
   bob = await signup('bob');
   cyd = await signup('cyd');
@@ -242,3 +252,71 @@ test('an unknown or foreign lastMessageId is refused with a validation connect_e
     assert.ok(!socket.connected);
   }
 });
+
+test('a browser origin outside the allow-list is refused, an allowed one connects', async () => {
+  const foreign = open({ token: ada.token }, { extraHeaders: { origin: 'http://evil.example' } });
+  await next(foreign, 'connect_error');
+  assert.equal(foreign.connected, false);
+  const allowed = open({ token: ada.token }, { extraHeaders: { origin: 'http://localhost:5173' } });
+  await next(allowed, 'getOnlineUsers');
+  assert.ok(allowed.connected);
+  allowed.disconnect();
+});
+
+test('the transport is the one this configuration asks for', async () => {
+  const { socket } = await online(ada);
+  const engine = socket.io.engine;
+  if (MODE === 'default') {
+    // Starts on polling, then upgrades.
+    if (engine.transport.name !== 'websocket') await next(engine, 'upgrade');
+    assert.equal(engine.transport.name, 'websocket');
+  } else {
+    assert.equal(engine.transport.name, MODE);
+  }
+  socket.disconnect();
+});
+
+if (MODE === 'default') {
+  test('messages sent while the connection upgrades are neither lost nor duplicated', async () => {
+    const a = await online(ada);
+    // Everything after this message reaches Bob exactly once, by catch-up or live,
+    // whenever his socket joins: so the sends below can start with his handshake and
+    // overlap his upgrade (which on loopback may even finish before he joins).
+    const mark = await api('POST', `/message/${bob.id}`, { text: 'mark' }, ada.token);
+    const sent = [];
+    for (let i = 0; i < 5; i += 1) {
+      // Caught up when Bob joins, while his upgrade is being probed.
+      const missed = await api('POST', `/message/${bob.id}`, { text: `missed ${i}` }, ada.token);
+      sent.push(missed.body._id);
+    }
+    const b = open({ token: bob.token, lastMessageId: mark.body._id });
+    const engine = b.io.engine;
+    assert.equal(engine.transport.name, 'polling', 'the default client starts on polling');
+    const upgraded = new Promise((resolve) => engine.once('upgrade', (t) => resolve(t.name)));
+    const received = [];
+    b.on('newMessage', (m) => received.push(m._id));
+    const acks = [];
+    for (let i = 0; i < 15; i += 1) {
+      // To Bob over REST, and from Bob over his upgrading socket (buffered until he joins).
+      const rest = await api('POST', `/message/${bob.id}`, { text: `during upgrade ${i}` }, ada.token);
+      assert.equal(rest.status, 201);
+      sent.push(rest.body._id);
+      acks.push(b.timeout(WAIT_MS).emitWithAck('sendMessage', { to: ada.id, text: `from bob ${i}` }));
+    }
+    assert.equal(await upgraded, 'websocket');
+    const fromBob = (await Promise.all(acks)).map((m) => m._id);
+    const marker = await api('POST', `/message/${bob.id}`, { text: 'after the upgrade' }, ada.token);
+    sent.push(marker.body._id);
+    const expected = new Set([...sent, ...fromBob]);
+    const deadline = Date.now() + WAIT_MS;
+    while (received.length < expected.size && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(new Set(received).size, received.length, 'no message twice');
+    assert.deepEqual(new Set(received), expected, 'every message once');
+    assert.deepEqual(received.filter((id) => sent.includes(id)), sent, 'in the order sent');
+    assert.deepEqual(received.filter((id) => fromBob.includes(id)), fromBob, 'in the order sent');
+    a.socket.disconnect();
+    b.disconnect();
+  });
+}

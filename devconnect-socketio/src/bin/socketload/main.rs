@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! socketload --server-bin target/release/devconnect-http [--sockets 1000] [--rate 1000]
-//!            [--seconds 10] [--text-chars 0] [--warm]
+//!            [--seconds 10] [--text-chars 0] [--warm] [--transport websocket|polling]
 //!            [--instances N --database-url mongodb://… --bus-url redis://…] [-- extra server flags]
 //! ```
 //! With `--instances N` it starts N servers sharing the database and the bus and spreads
@@ -15,6 +15,11 @@
 //! reads VmRSS again, then has one user of each pair send messages at the given total
 //! rate over `sendMessage` and times each until its `newMessage` reaches the partner;
 //! last, it reads VmRSS once more (what the traffic left behind).
+//! With `--transport polling` each socket is an Engine.IO long-polling session (never
+//! upgraded) that always holds one `GET`, as an idle browser's would; messages are posted
+//! without an acknowledgement.
+
+mod polling;
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -24,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
+use devconnect_core::Message;
 use devconnect_core::chat::MAX_TEXT_CHARS;
 use devconnect_core::{Config, DevConnect, Peer, RateLimit, RequestStatus, Settings, Signup, UserId};
 use devconnect_socketio::client::{self, ServerEvent};
@@ -68,9 +74,87 @@ struct Args {
     /// The shared bus URL (required with `--instances` above 1).
     #[arg(long)]
     bus_url: Option<String>,
+    /// The transport of every socket.
+    #[arg(long, value_enum, default_value_t = Transport::Websocket)]
+    transport: Transport,
     /// Extra flags for the server, after `--`.
     #[arg(last = true)]
     server_args: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Transport {
+    Websocket,
+    /// Engine.IO long-polling, never upgraded.
+    Polling,
+}
+
+/// Sends messages over one socket.
+#[derive(Clone)]
+enum Emitter {
+    Ws(client::Emitter),
+    Polling(polling::Poster),
+}
+
+impl Emitter {
+    async fn send_message(&self, to: UserId, text: &str) -> Result<(), BoxError> {
+        match self {
+            Self::Ws(emitter) => emitter.send_message(to, text, None).await.map(drop).map_err(Into::into),
+            Self::Polling(poster) => poster.send_message(&to.to_string(), text).await,
+        }
+    }
+}
+
+/// A connected socket of either transport.
+enum Socket {
+    Ws(client::Client),
+    Polling(polling::PollClient),
+}
+
+async fn connect(transport: Transport, base_url: &str, token: &str) -> Result<Socket, BoxError> {
+    Ok(match transport {
+        Transport::Websocket => Socket::Ws(client::connect(base_url, token, None).await?),
+        Transport::Polling => Socket::Polling(polling::PollClient::connect(base_url, token).await?),
+    })
+}
+
+impl Socket {
+    async fn close(self) {
+        match self {
+            Self::Ws(client) => client.close().await,
+            Self::Polling(client) => client.close().await,
+        }
+    }
+
+    /// Reads the socket until it ends; sends each received `newMessage` to `messages`.
+    fn spawn_reader(self, messages: mpsc::UnboundedSender<Message>) -> Emitter {
+        match self {
+            Self::Ws(mut live) => {
+                let emitter = Emitter::Ws(live.emitter());
+                tokio::spawn(async move {
+                    while let Some(event) = live.next_event().await {
+                        if let ServerEvent::NewMessage(m) = event {
+                            let _ = messages.send(m);
+                        }
+                    }
+                });
+                emitter
+            }
+            Self::Polling(client) => {
+                let emitter = Emitter::Polling(client.poster());
+                let (json_tx, mut json_rx) = mpsc::unbounded_channel();
+                tokio::spawn(client.run(json_tx));
+                tokio::spawn(async move {
+                    while let Some(json) = json_rx.recv().await {
+                        if let Ok(m) = serde_json::from_value::<Message>(json) {
+                            let _ = messages.send(m);
+                        }
+                    }
+                });
+                emitter
+            }
+        }
+    }
 }
 
 /// Kills the server when dropped.
@@ -135,7 +219,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         let cold = memory()?;
         let mut warm = Vec::with_capacity(users.len());
         for (i, (_, token)) in users.iter().enumerate() {
-            warm.push(client::connect(&url_of(i), token, None).await.map_err(|e| format!("connect: {e}"))?);
+            warm.push(connect(args.transport, &url_of(i), token).await.map_err(|e| format!("connect: {e}"))?);
         }
         let warm_rss = memory()?.rss;
         for socket in warm {
@@ -155,30 +239,35 @@ async fn run(args: Args) -> Result<(), BoxError> {
         let mut pending = Vec::new();
         for (j, (id, token)) in chunk.iter().enumerate() {
             let (base_url, token, id) = (url_of(c * 50 + j), token.clone(), *id);
-            pending.push(tokio::spawn(async move { (id, client::connect(&base_url, &token, None).await) }));
+            let transport = args.transport;
+            pending.push(tokio::spawn(async move { (id, connect(transport, &base_url, &token).await) }));
         }
         for handle in pending {
             let (me, connected) = handle.await?;
-            let mut live = connected.map_err(|e| format!("connect: {e}"))?;
-            emitters.push((me, live.emitter()));
+            let socket = connected.map_err(|e| format!("connect: {e}"))?;
+            let (messages, mut received) = mpsc::unbounded_channel::<Message>();
+            emitters.push((me, socket.spawn_reader(messages)));
             let tx = latency_tx.clone();
             tokio::spawn(async move {
-                while let Some(event) = live.next_event().await {
-                    if let ServerEvent::NewMessage(m) = event {
-                        if m.receiver_id == me {
-                            if let Some(sent_at) =
-                                m.text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok())
-                            {
-                                let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
-                                let _ = tx.send(now.saturating_sub(sent_at));
-                            }
+                while let Some(m) = received.recv().await {
+                    if m.receiver_id == me {
+                        if let Some(sent_at) =
+                            m.text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok())
+                        {
+                            let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+                            let _ = tx.send(now.saturating_sub(sent_at));
                         }
                     }
                 }
             });
         }
     }
-    println!("connected {} sockets in {:.1} s", emitters.len(), connect_started.elapsed().as_secs_f64());
+    println!(
+        "connected {} sockets ({}) in {:.1} s",
+        emitters.len(),
+        transport_name(args.transport),
+        connect_started.elapsed().as_secs_f64()
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = memory()?;
     let sockets = emitters.len();
@@ -199,13 +288,32 @@ async fn run(args: Args) -> Result<(), BoxError> {
         after.threads
     );
 
+    if args.transport == Transport::Polling {
+        // As many idle keep-alive connections again: the server's cost of an HTTP
+        // connection, which a held GET has on top of its session.
+        let mut idle = Vec::with_capacity(sockets);
+        for i in 0..sockets {
+            idle.push(polling::idle_connection(&url_of(i)).await?);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let with_idle = memory()?;
+        let connection = per_socket(after.rss, with_idle.rss);
+        println!(
+            "an idle keep-alive HTTP connection (after one GET /healthz) adds {connection:.2} KiB \
+             (anonymous {:.2}); so a session without its held GET's connection: {:.2} KiB",
+            per_socket(after.anon, with_idle.anon),
+            per_socket(before.rss, after.rss) - connection
+        );
+        drop(idle);
+    }
+
     // Messages: the even user of each pair sends to the odd one, round robin.
     let total = args.rate * args.seconds;
     let text_chars = args.text_chars;
     let period = Duration::from_nanos(1_000_000_000 / args.rate.max(1));
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let pairs: Vec<(UserId, client::Emitter)> = emitters
+    let pairs: Vec<(UserId, Emitter)> = emitters
         .chunks(2)
         .filter_map(|p| match p {
             [(_, from), (to, _)] => Some((*to, from.clone())),
@@ -223,7 +331,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             let mut text = format!("t:{now} ");
             let pad = text_chars.saturating_sub(text.len());
             text.extend(std::iter::repeat_n('x', pad));
-            if let Err(err) = from.send_message(to, &text, None).await {
+            if let Err(err) = from.send_message(to, &text).await {
                 if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
                     eprintln!("send failed: {err}");
                 }
@@ -273,6 +381,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
     drop(servers);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(())
+}
+
+fn transport_name(transport: Transport) -> &'static str {
+    match transport {
+        Transport::Websocket => "websocket",
+        Transport::Polling => "long-polling, one GET held each",
+    }
 }
 
 /// Creates `n` users through the core, pairs (0,1), (2,3), … as connections, and returns
