@@ -128,6 +128,9 @@ step() {
         if [ $status -eq 0 ] && [ "$passed" -eq 0 ]; then failed=1; echo "    (no test ran)"; fi
     fi
     if [ $status -ne 0 ]; then
+        # Which tests failed and why (cargo, node TAP, pytest), then the log's end.
+        echo "---- failures in $log ----"
+        grep -E -A 15 '^[[:space:]]*not ok |^---- .* stdout ----$|^_{3,} .* _{3,}$|^FAILED ' "$log" | head -n 150 || true
         echo "---- last lines of $log ----"
         tail -n 40 "$log"
         echo "----"

@@ -88,6 +88,19 @@ struct State {
     closed: bool,
 }
 
+impl State {
+    /// The WebSocket of a finished upgrade, once: the session is then `Done`.
+    fn take_ready(&mut self) -> Option<Box<Ws>> {
+        if !matches!(self.upgrade, Upgrade::Ready(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut self.upgrade, Upgrade::Done) {
+            Upgrade::Ready(ws) => Some(ws),
+            _ => None,
+        }
+    }
+}
+
 /// One long-polling session. Costs a few hundred bytes beyond its task while idle
 /// (empty queues allocate nothing).
 pub(crate) struct PollSession {
@@ -183,10 +196,8 @@ impl PollSession {
                 }
                 // What was posted before `5` is read first (the client waits for its
                 // `POST`s to complete before it sends `5`).
-                if matches!(state.upgrade, Upgrade::Ready(_)) {
-                    if let Upgrade::Ready(ws) = std::mem::replace(&mut state.upgrade, Upgrade::Done) {
-                        return Ok(Inbound::Upgrade(ws));
-                    }
+                if let Some(ws) = state.take_ready() {
+                    return Ok(Inbound::Upgrade(ws));
                 }
             }
             notified.await;
@@ -228,6 +239,29 @@ impl PollSession {
             }
             if timeout_at(deadline, notified).await.is_err() {
                 return;
+            }
+        }
+    }
+
+    /// Waits until a `GET` has taken every queued packet (`None`), or the client has
+    /// finished upgrading (`Some`: paused, it polls no more, so what is queued must go
+    /// over the WebSocket), or `deadline` (`None`).
+    pub(crate) async fn drained_or_upgraded(&self, deadline: Instant) -> Option<Box<Ws>> {
+        loop {
+            let notified = self.task.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.state();
+                if let Some(ws) = state.take_ready() {
+                    return Some(ws);
+                }
+                if state.outbound.is_empty() {
+                    return None;
+                }
+            }
+            if timeout_at(deadline, notified).await.is_err() {
+                return None;
             }
         }
     }

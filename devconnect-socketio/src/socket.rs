@@ -546,27 +546,37 @@ impl Conn<'_> {
                 }
             }
         };
-        match &mut self.transport {
-            Transport::Ws(ws) => {
-                let frame = CloseFrame { code, reason: reason.into() };
-                let _ = timeout(CLOSE_GRACE, async move {
-                    if ws.close(Some(frame)).await.is_ok() {
-                        while let Some(Ok(_)) = ws.next().await {}
+        if let Transport::Polling(session) = &self.transport {
+            let deadline = Instant::now() + CLOSE_GRACE;
+            match session.drained_or_upgraded(deadline).await {
+                // The client finished an upgrade meanwhile and polls no more: what it
+                // has not fetched goes over the WebSocket, which is closed below.
+                Some(ws) => {
+                    if Box::pin(self.upgrade(ws)).await.is_err() {
+                        return;
                     }
-                })
-                .await;
-            }
-            Transport::Polling(session) => {
-                // Engine.IO's close packet in a payload of its own, as Node's server
-                // sends it: socket.io-client acts on a close at once but on the packets
-                // before it a tick later, so in one payload they would be dropped.
-                let deadline = Instant::now() + CLOSE_GRACE;
-                session.drained(deadline).await;
-                if session.push("1".to_owned(), deadline).await.is_ok() {
-                    session.close();
-                    session.drained(deadline).await;
+                }
+                None => {
+                    // Engine.IO's close packet in a payload of its own, as Node's server
+                    // sends it: socket.io-client acts on a close at once but on the
+                    // packets before it a tick later, so in one payload they would be
+                    // dropped.
+                    if session.push("1".to_owned(), deadline).await.is_ok() {
+                        session.close();
+                        session.drained(deadline).await;
+                    }
+                    return;
                 }
             }
+        }
+        if let Transport::Ws(ws) = &mut self.transport {
+            let frame = CloseFrame { code, reason: reason.into() };
+            let _ = timeout(CLOSE_GRACE, async move {
+                if ws.close(Some(frame)).await.is_ok() {
+                    while let Some(Ok(_)) = ws.next().await {}
+                }
+            })
+            .await;
         }
     }
 }

@@ -222,7 +222,10 @@ test('a reconnect with lastMessageId first delivers what was missed, in order', 
       if (got.length === missed.length) resolve();
     });
   });
-  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('catch-up timed out')), WAIT_MS))]);
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('catch-up timed out')), WAIT_MS); });
+  // Cleared, or the pending timer would keep node from exiting for WAIT_MS.
+  await Promise.race([done, late]).finally(() => clearTimeout(timer));
   assert.deepEqual(got, missed);
   socket.disconnect();
 });

@@ -28,6 +28,15 @@ pub struct User {
     pub token: String,
 }
 
+/// The endpoint's defaults with these ping timings (tests of pings and expiry).
+pub fn with_pings(interval_ms: u64, timeout_ms: u64) -> SocketIoConfig {
+    SocketIoConfig {
+        ping_interval: Duration::from_millis(interval_ms),
+        ping_timeout: Duration::from_millis(timeout_ms),
+        ..SocketIoConfig::default()
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Settings::default(), SocketIoConfig::default()).await
 }

@@ -301,11 +301,7 @@ async fn an_expiring_token_closes_its_socket() {
 
 #[tokio::test]
 async fn a_client_that_stops_answering_pings_is_dropped() {
-    let config = SocketIoConfig {
-        ping_interval: Duration::from_millis(100),
-        ping_timeout: Duration::from_millis(200),
-        ..SocketIoConfig::default()
-    };
+    let config = with_pings(100, 200);
     let t = spawn_app_with(Settings::default(), config).await;
     let ada = t.user("ada").await;
     let url = format!("{}/socket.io/?EIO=4&transport=websocket", t.base_url.replace("http://", "ws://"));

@@ -210,11 +210,7 @@ async fn logout_ends_a_polling_session_with_a_reason() {
 
 #[tokio::test]
 async fn a_polling_session_that_stops_polling_expires() {
-    let config = SocketIoConfig {
-        ping_interval: Duration::from_millis(100),
-        ping_timeout: Duration::from_millis(200),
-        ..SocketIoConfig::default()
-    };
+    let config = with_pings(100, 200);
     let t = spawn_app_with(Settings::default(), config).await;
     let ada = t.user("ada").await;
     let (_a, _) = Polling::join(&t.base_url, &json!({ "token": ada.token })).await;
@@ -226,11 +222,7 @@ async fn a_polling_session_that_stops_polling_expires() {
 
 #[tokio::test]
 async fn a_polling_session_keeps_answering_pings_while_polled() {
-    let config = SocketIoConfig {
-        ping_interval: Duration::from_millis(50),
-        ping_timeout: Duration::from_millis(500),
-        ..SocketIoConfig::default()
-    };
+    let config = with_pings(50, 500);
     let t = spawn_app_with(Settings::default(), config).await;
     let ada = t.user("ada").await;
     let (a, _) = Polling::join(&t.base_url, &json!({ "token": ada.token })).await;
@@ -355,4 +347,29 @@ async fn an_upgrade_to_websocket_loses_and_repeats_nothing() {
     assert_eq!(b.get().await.code(), Some(1));
     assert_eq!(t.io.socket_count(), 1);
     assert!(t.app.is_online(bob.id));
+}
+
+#[tokio::test]
+async fn a_session_ending_during_an_upgrade_tells_the_client_over_the_websocket() {
+    let t = spawn_app().await;
+    let ada = t.user("ada").await;
+    let (a, _) = Polling::join(&t.base_url, &json!({ "token": ada.token })).await;
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket&sid={}", t.base_url.replace("http://", "ws://"), a.sid);
+    let (mut ws, _) = must(tokio_tungstenite::connect_async(url).await, "websocket");
+    ws_send(&mut ws, "2probe").await;
+    assert_eq!(ws_next(&mut ws).await, "3probe");
+    assert_eq!(a.get().await.body, "6", "the client's last poll, released by the probe");
+
+    // Paused (socket.io-client polls no more once probed): the session ends now, and
+    // its last packets can only reach the client over the WebSocket once it sends `5`.
+    must(t.app.logout(&t.session(&ada).await).await, "logout");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    ws_send(&mut ws, "5").await;
+    let ended = ws_next(&mut ws).await;
+    assert_eq!(
+        event(&ended).map(|(name, data)| (name, data["code"].clone())),
+        Some(("sessionEnded".to_owned(), json!("token_revoked")))
+    );
+    assert_eq!(ws_next(&mut ws).await, "41");
+    t.wait_for_sockets(0).await;
 }
