@@ -3,13 +3,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use devconnect_types::chat::{ChatPartner, Message, SyncPage};
 
 use crate::media::Upload;
 use crate::realtime::{Event, ReadReceipt};
 use crate::store::{Inserted, NewMessageRecord};
-use crate::{DevConnect, Error, MessageId, Profile, Result, UserId};
+use crate::{DevConnect, Error, MessageId, Result, UserId};
 
 /// A message text may be at most this many characters.
 pub const MAX_TEXT_CHARS: usize = 5000;
@@ -23,33 +24,6 @@ pub const MAX_HISTORY_LIMIT: u32 = 200;
 pub const DEFAULT_SYNC_LIMIT: u32 = 100;
 /// Largest sync page.
 pub const MAX_SYNC_LIMIT: u32 = 500;
-
-/// A chat message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Message {
-    /// The message id (also a history/sync cursor).
-    #[serde(rename = "_id")]
-    pub id: MessageId,
-    /// Who sent it.
-    pub sender_id: UserId,
-    /// Who it is for.
-    pub receiver_id: UserId,
-    /// The text; empty when the message is only an image.
-    pub text: String,
-    /// URL of the attached image, if any.
-    pub image: Option<String>,
-    /// The sender's idempotency key, if one was given.
-    pub client_msg_id: Option<String>,
-    /// When the server stored it.
-    pub created_at: DateTime<Utc>,
-    /// When the receiver read it.
-    pub read_at: Option<DateTime<Utc>>,
-    /// The server-assigned position: strictly increasing in the order messages were
-    /// stored, so it orders history, events and catch-up identically.
-    #[serde(skip)]
-    pub seq: i64,
-}
 
 /// A message to send.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -73,31 +47,6 @@ pub struct Sent {
     pub message: Message,
     /// `false` when the client message id repeated and nothing new was stored.
     pub created: bool,
-}
-
-/// Someone I chat with: a connection, or anyone I have history with.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChatPartner {
-    /// Their public profile.
-    #[serde(flatten)]
-    pub profile: Profile,
-    /// Whether they are online now.
-    pub online: bool,
-    /// The latest message between us.
-    pub last_message: Option<Message>,
-    /// Messages from them I have not read.
-    pub unread_count: u64,
-}
-
-/// A page of catch-up messages.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SyncPage {
-    /// Messages to or from me, in position order.
-    pub messages: Vec<Message>,
-    /// Whether more follow the last one.
-    pub has_more: bool,
 }
 
 /// Checks a client message id: 1–64 printable ASCII characters.

@@ -97,6 +97,12 @@ impl Error {
     }
 }
 
+impl From<devconnect_types::Invalid> for Error {
+    fn from(invalid: devconnect_types::Invalid) -> Self {
+        Self::Validation { field: invalid.field, reason: invalid.reason }
+    }
+}
+
 /// Formats an error with its sources, `a: b: c`, for logs.
 struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
 

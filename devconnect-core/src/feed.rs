@@ -1,10 +1,12 @@
 //! The discovery feed: developers the viewer has no request or connection with.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use devconnect_types::FeedPage;
 
 use crate::profile::{MAX_SKILLS, skill_key};
 use crate::store::FeedFilter;
-use crate::{DevConnect, Error, Profile, Result, UserId};
+use crate::{DevConnect, Error, Result, UserId};
 
 /// Page size when none is asked for.
 pub const DEFAULT_FEED_LIMIT: u32 = 10;
@@ -23,20 +25,6 @@ pub struct FeedQuery {
     /// Only profiles having any of these skills (case-insensitive).
     #[serde(default)]
     pub skills: Vec<String>,
-}
-
-/// One page of the feed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FeedPage {
-    /// The profiles on this page, newest account first.
-    pub profiles: Vec<Profile>,
-    /// The page number.
-    pub page: u32,
-    /// The page size.
-    pub limit: u32,
-    /// Whether a next page has profiles.
-    pub has_more: bool,
 }
 
 impl FeedQuery {

@@ -1,7 +1,8 @@
 //! Profiles: the validated fields of a developer, the public and own views, and edits.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use devconnect_types::profile::{Gender, Me, Profile};
 
 use crate::media::Upload;
 use crate::{DevConnect, Error, Result, UserId};
@@ -18,79 +19,6 @@ pub const MAX_SKILL_CHARS: usize = 40;
 pub const MIN_AGE: u8 = 18;
 /// Oldest allowed age.
 pub const MAX_AGE: u8 = 120;
-
-/// Gender, as the original DevConnect recorded it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Gender {
-    /// `"male"`
-    Male,
-    /// `"female"`
-    Female,
-    /// `"others"` (also accepted as `"other"`)
-    Others,
-}
-
-impl Gender {
-    /// Parses a gender case-insensitively.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "male" => Ok(Self::Male),
-            "female" => Ok(Self::Female),
-            "others" | "other" => Ok(Self::Others),
-            _ => Err(Error::validation("gender", "must be male, female or others")),
-        }
-    }
-
-    /// The stored and wire form.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Male => "male",
-            Self::Female => "female",
-            Self::Others => "others",
-        }
-    }
-}
-
-/// Anyone's public profile. Never carries the email or any credential.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Profile {
-    /// The user's id.
-    #[serde(rename = "_id")]
-    pub id: UserId,
-    /// First name, 1–50 characters.
-    pub first_name: String,
-    /// Last name, 0–50 characters.
-    pub last_name: String,
-    /// Age in years, if given.
-    pub age: Option<u8>,
-    /// Gender, if given.
-    pub gender: Option<Gender>,
-    /// Public URL of the photo, if any.
-    #[serde(rename = "photoURL")]
-    pub photo_url: Option<String>,
-    /// Free text about the developer.
-    pub about: String,
-    /// Skills, in the user's order, unique case-insensitively.
-    pub skills: Vec<String>,
-    /// When the account was created.
-    pub created_at: DateTime<Utc>,
-    /// When the profile last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// The caller's own profile: the public one plus the email.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Me {
-    /// The public part.
-    #[serde(flatten)]
-    pub profile: Profile,
-    /// The login email, trimmed and lower-cased.
-    #[serde(rename = "emailID")]
-    pub email: String,
-}
 
 /// A change to one's own profile: every field optional, unknown fields rejected.
 ///

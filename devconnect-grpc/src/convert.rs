@@ -152,17 +152,17 @@ pub(crate) fn hex_ids(ids: &[UserId]) -> Vec<String> {
 
 /// A user id from a request field named `field` (as the API names it).
 pub(crate) fn user_id(field: &'static str, raw: &str) -> Result<UserId> {
-    UserId::parse(field, raw)
+    Ok(UserId::parse(field, raw)?)
 }
 
 /// A request id from a request field.
 pub(crate) fn request_id(field: &'static str, raw: &str) -> Result<RequestId> {
-    RequestId::parse(field, raw)
+    Ok(RequestId::parse(field, raw)?)
 }
 
 /// An optional message id (a cursor) from a request field.
 pub(crate) fn message_id(field: &'static str, raw: Option<&str>) -> Result<Option<MessageId>> {
-    raw.map(|s| MessageId::parse(field, s)).transpose()
+    Ok(raw.map(|s| MessageId::parse(field, s)).transpose()?)
 }
 
 /// The wire name of a gender for the core to parse; `None` when not given.

@@ -59,9 +59,9 @@ trait OrStatus<T> {
     fn or_status(self) -> Result<T, Status>;
 }
 
-impl<T> OrStatus<T> for devconnect_core::Result<T> {
+impl<T, E: Into<devconnect_core::Error>> OrStatus<T> for Result<T, E> {
     fn or_status(self) -> Result<T, Status> {
-        self.map_err(|e| status(&e))
+        self.map_err(|e| status(&e.into()))
     }
 }
 

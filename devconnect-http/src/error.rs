@@ -33,6 +33,12 @@ pub enum ApiError {
     Unavailable,
 }
 
+impl From<devconnect_core::Invalid> for ApiError {
+    fn from(invalid: devconnect_core::Invalid) -> Self {
+        Self::Core(invalid.into())
+    }
+}
+
 impl warp::reject::Reject for ApiError {}
 
 /// The error envelope.

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use devconnect_core::{
     Config, DevConnect, Error, NewMessage, Peer, RateLimit, RequestId, RequestStatus, Signup, UserId,
 };
-use devconnect_socketio::{ErrorAck, SocketIo, SocketIoConfig};
+use devconnect_socketio::{SocketIo, SocketIoConfig, error_ack};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
@@ -85,7 +85,7 @@ async fn route(app: &DevConnect, io: &SocketIo, req: Request<Incoming>) -> Reply
                 "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            json_reply(status, &json!(ErrorAck::from(&err)))
+            json_reply(status, &json!(error_ack(&err)))
         }
     }
 }

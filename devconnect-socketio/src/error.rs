@@ -2,49 +2,25 @@
 //! `{success: false, code, message}`, or as a CONNECT_ERROR for a refused handshake.
 
 use devconnect_core::Error;
-use serde::{Deserialize, Serialize};
-
-/// The payload of an error acknowledgement, as API.md describes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorAck {
-    /// Always `false`.
-    pub success: bool,
-    /// The stable code of [`Error::code`].
-    pub code: String,
-    /// A human explanation; never internal details.
-    pub message: String,
-    /// For `rate_limited`: seconds to wait before trying again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-}
-
-impl ErrorAck {
-    /// An error acknowledgement with this code and message.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { success: false, code: code.into(), message: message.into(), retry_after: None }
-    }
-}
+pub use devconnect_types::ErrorAck;
 
 /// The one mapping of core errors to the socket's error acknowledgement.
-impl From<&Error> for ErrorAck {
-    fn from(err: &Error) -> Self {
-        match err {
-            Error::Validation { .. }
-            | Error::Unauthorized(_)
-            | Error::Forbidden(_)
-            | Error::NotFound(_)
-            | Error::Conflict(_)
-            | Error::LimitExceeded(_)
-            | Error::PayloadTooLarge { .. }
-            | Error::UnsupportedMediaType(_)
-            | Error::Unavailable(_) => Self::new(err.code(), err.to_string()),
-            Error::RateLimited { retry_after } => {
-                Self { retry_after: Some(retry_after.as_secs().max(1)), ..Self::new(err.code(), err.to_string()) }
-            }
-            // `Internal` displays an opaque text; the cause was logged where it arose.
-            Error::Internal(_) => Self::new("internal", "internal error"),
+pub fn error_ack(err: &Error) -> ErrorAck {
+    match err {
+        Error::Validation { .. }
+        | Error::Unauthorized(_)
+        | Error::Forbidden(_)
+        | Error::NotFound(_)
+        | Error::Conflict(_)
+        | Error::LimitExceeded(_)
+        | Error::PayloadTooLarge { .. }
+        | Error::UnsupportedMediaType(_)
+        | Error::Unavailable(_) => ErrorAck::new(err.code(), err.to_string()),
+        Error::RateLimited { retry_after } => {
+            ErrorAck { retry_after: Some(retry_after.as_secs().max(1)), ..ErrorAck::new(err.code(), err.to_string()) }
         }
+        // `Internal` displays an opaque text; the cause was logged where it arose.
+        Error::Internal(_) => ErrorAck::new("internal", "internal error"),
     }
 }
 
@@ -71,7 +47,7 @@ mod tests {
             (Error::UnsupportedMediaType("gif"), "unsupported_media_type", "gif"),
         ];
         for (err, code, message) in &cases {
-            let ack = ErrorAck::from(err);
+            let ack = error_ack(err);
             assert_eq!(
                 (ack.success, ack.code.as_str(), ack.message.as_str(), ack.retry_after),
                 (false, *code, *message, None)
@@ -81,7 +57,7 @@ mod tests {
 
     #[test]
     fn rate_limits_say_when_to_retry() {
-        let ack = ErrorAck::from(&Error::RateLimited { retry_after: Duration::from_millis(2500) });
+        let ack = error_ack(&Error::RateLimited { retry_after: Duration::from_millis(2500) });
         assert_eq!(ack.code, "rate_limited");
         assert_eq!(ack.retry_after, Some(2));
         let json = serde_json::to_value(&ack).ok();
@@ -90,7 +66,7 @@ mod tests {
 
     #[test]
     fn internal_errors_stay_opaque() {
-        let ack = ErrorAck::from(&Error::Internal("disk /secret on fire".into()));
+        let ack = error_ack(&Error::Internal("disk /secret on fire".into()));
         assert_eq!(ack, ErrorAck::new("internal", "internal error"));
         let json = serde_json::to_string(&ack).unwrap_or_default();
         assert_eq!(json, r#"{"success":false,"code":"internal","message":"internal error"}"#);

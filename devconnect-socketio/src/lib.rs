@@ -28,7 +28,8 @@
 pub mod client;
 mod error;
 mod polling;
-pub mod protocol;
+/// The wire format, shared with the client (`devconnect-types`).
+pub use devconnect_types::socketio as protocol;
 mod socket;
 
 use std::collections::HashMap;
@@ -54,7 +55,7 @@ use crate::polling::{PollError, PollSession};
 /// Gauge (`metrics` facade): Socket.IO sockets open in this process, across servers.
 pub const SOCKETS_METRIC: &str = "devconnect_sockets";
 
-pub use error::ErrorAck;
+pub use error::{ErrorAck, error_ack};
 
 /// The path prefix of the endpoint.
 pub const PATH: &str = "/socket.io/";

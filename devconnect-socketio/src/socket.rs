@@ -29,6 +29,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, O
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
+use crate::error::error_ack;
 use crate::polling::PollSession;
 use crate::protocol::{self, EnginePacket, Packet, PacketType};
 use crate::{ErrorAck, Inner};
@@ -356,13 +357,13 @@ impl Conn<'_> {
             return Err(ErrorAck::new("unauthorized", "a token is required (auth: {token})"));
         };
         let last_message_id = match auth.get("lastMessageId") {
-            Some(Value::String(id)) => Some(MessageId::parse("lastMessageId", id).map_err(|err| ErrorAck::from(&err))?),
+            Some(Value::String(id)) => Some(MessageId::parse("lastMessageId", id)?),
             Some(Value::Null) | None => None,
             Some(_) => return Err(ErrorAck::new("validation", "lastMessageId: must be a message id")),
         };
         let app = &self.inner.app;
-        let session = Box::pin(app.authenticate(token)).await.map_err(|err| ErrorAck::from(&err))?;
-        Box::pin(app.subscribe_session(&session, last_message_id)).await.map_err(|err| ErrorAck::from(&err))
+        let session = Box::pin(app.authenticate(token)).await.map_err(|err| error_ack(&err))?;
+        Box::pin(app.subscribe_session(&session, last_message_id)).await.map_err(|err| error_ack(&err))
     }
 
     /// Delivers what the client missed as `newMessage` events, in order (the
@@ -451,16 +452,16 @@ impl Conn<'_> {
             "typing" => {
                 let input: TypingIn = serde_json::from_value(arg)
                     .map_err(|_| ErrorAck::new("validation", "typing expects {to, typing}"))?;
-                let to = UserId::parse("to", &input.to).map_err(|err| ErrorAck::from(&err))?;
-                Box::pin(app.typing(me, to, input.typing)).await.map_err(|err| ErrorAck::from(&err))?;
+                let to = UserId::parse("to", &input.to)?;
+                Box::pin(app.typing(me, to, input.typing)).await.map_err(|err| error_ack(&err))?;
                 to_value(&Success { success: true })
             }
             "sendMessage" => {
                 let input: SendIn = serde_json::from_value(arg)
                     .map_err(|_| ErrorAck::new("validation", "sendMessage expects {to, text, clientMsgId?}"))?;
-                let to = UserId::parse("to", &input.to).map_err(|err| ErrorAck::from(&err))?;
+                let to = UserId::parse("to", &input.to)?;
                 let message = NewMessage { text: input.text, client_msg_id: input.client_msg_id, image: None };
-                let sent = Box::pin(app.send_message(me, to, message)).await.map_err(|err| ErrorAck::from(&err))?;
+                let sent = Box::pin(app.send_message(me, to, message)).await.map_err(|err| error_ack(&err))?;
                 to_value(&sent.message)
             }
             _ => Err(ErrorAck::new("validation", format!("unknown event {name:?}"))),

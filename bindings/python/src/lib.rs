@@ -63,7 +63,7 @@ where
 }
 
 fn user_id(py: Python<'_>, field: &'static str, raw: &str) -> PyResult<UserId> {
-    UserId::parse(field, raw).map_err(|e| errors::to_py_err(py, &e))
+    UserId::parse(field, raw).map_err(|e| errors::to_py_err(py, &e.into()))
 }
 
 /// A Python int as a `u32` page number or size: negative becomes 0 and too large
@@ -268,7 +268,7 @@ impl PyDevConnect {
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
         let to = user_id(py, "to", to)?;
-        let status = RequestStatus::parse_send(status).map_err(|e| errors::to_py_err(py, &e))?;
+        let status = RequestStatus::parse_send(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
         call(py, self.app.send_request(me, to, status, note))
     }
 
@@ -282,8 +282,8 @@ impl PyDevConnect {
         status: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
-        let id = RequestId::parse("request_id", request_id).map_err(|e| errors::to_py_err(py, &e))?;
-        let status = RequestStatus::parse_review(status).map_err(|e| errors::to_py_err(py, &e))?;
+        let id = RequestId::parse("request_id", request_id).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let status = RequestStatus::parse_review(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
         call(py, self.app.review_request(me, id, status))
     }
 
@@ -351,7 +351,7 @@ impl PyDevConnect {
         let me = user_id(py, "me", me)?;
         let other = user_id(py, "other", other)?;
         let before =
-            before.map(|b| MessageId::parse("before", b)).transpose().map_err(|e| errors::to_py_err(py, &e))?;
+            before.map(|b| MessageId::parse("before", b)).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
         call(py, self.app.history(me, other, before, limit.map(page_number)))
     }
 
@@ -386,7 +386,8 @@ impl PyDevConnect {
         limit: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
-        let after = after.map(|a| MessageId::parse("after", a)).transpose().map_err(|e| errors::to_py_err(py, &e))?;
+        let after =
+            after.map(|a| MessageId::parse("after", a)).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
         call(py, self.app.sync(me, after, limit.map(page_number)))
     }
 

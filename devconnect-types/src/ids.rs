@@ -7,7 +7,7 @@ use std::str::FromStr;
 use bson::oid::ObjectId;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Error, Result};
+use crate::Invalid;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
@@ -23,10 +23,8 @@ macro_rules! id_type {
             }
 
             /// Parses a 24-hex id, naming `field` in the error if it is malformed.
-            pub fn parse(field: &'static str, s: &str) -> Result<Self> {
-                ObjectId::parse_str(s)
-                    .map(Self)
-                    .map_err(|_| Error::validation(field, concat!("not a valid ", $what, " id")))
+            pub fn parse(field: &'static str, s: &str) -> Result<Self, Invalid> {
+                ObjectId::parse_str(s).map(Self).map_err(|_| Invalid::new(field, concat!("not a valid ", $what, " id")))
             }
 
             /// The underlying ObjectId (for stores).
@@ -55,8 +53,8 @@ macro_rules! id_type {
         }
 
         impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
+            type Err = Invalid;
+            fn from_str(s: &str) -> Result<Self, Invalid> {
                 Self::parse($what, s)
             }
         }
@@ -117,7 +115,7 @@ mod tests {
     fn malformed_ids_are_validation_errors_naming_the_field() {
         for bad in ["", "xyz", "0123456789abcdef0123456", "0123456789abcdef012345678", "zz23456789abcdef01234567"] {
             let err = UserId::parse("toUserId", bad).err();
-            assert!(matches!(err, Some(Error::Validation { field: "toUserId", .. })), "{bad}");
+            assert_eq!(err.map(|e| e.field), Some("toUserId"), "{bad}");
         }
     }
 }
