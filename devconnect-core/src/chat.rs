@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-pub use devconnect_types::chat::{ChatPartner, Message, SyncPage};
+pub use devconnect_types::chat::{ChatPartner, Message, Sent, SyncPage};
 
 use crate::media::Upload;
 use crate::realtime::{Event, ReadReceipt};
@@ -37,16 +37,6 @@ pub struct NewMessage {
     /// An image to attach (never from JSON).
     #[serde(skip)]
     pub image: Option<Upload>,
-}
-
-/// The result of a send: the message, and whether this call stored it or a previous
-/// call with the same client message id did.
-#[derive(Clone, Debug)]
-pub struct Sent {
-    /// The stored message.
-    pub message: Message,
-    /// `false` when the client message id repeated and nothing new was stored.
-    pub created: bool,
 }
 
 /// Checks a client message id: 1–64 printable ASCII characters.

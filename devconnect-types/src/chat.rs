@@ -56,3 +56,13 @@ pub struct SyncPage {
     /// Whether more follow the last one.
     pub has_more: bool,
 }
+
+/// The result of a send: the message, and whether this call stored it or a previous
+/// call with the same client message id did.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The stored message.
+    pub message: Message,
+    /// `false` when the client message id repeated and nothing new was stored.
+    pub created: bool,
+}

@@ -22,7 +22,7 @@ pub mod socketio;
 
 use serde::{Deserialize, Serialize};
 
-pub use chat::{ChatPartner, Message, SyncPage};
+pub use chat::{ChatPartner, Message, Sent, SyncPage};
 pub use connection::{ConnectionRequest, RequestStatus};
 pub use feed::FeedPage;
 pub use ids::{MessageId, RequestId, UserId};
