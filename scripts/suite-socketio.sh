@@ -6,8 +6,7 @@
 # /healthz, runs devconnect-socketio/tests/js with `node --test` once per client
 # configuration (SOCKETIO_TRANSPORTS: `default` = `io(url)`, long-polling then the upgrade
 # to WebSocket; `polling` only; `websocket` only), stops the server.
-# The server is devconnect-http (feature `socketio`); SOCKETIO_SUITE_SERVER=example uses
-# devconnect-socketio's small example server instead.
+# The server is devconnect-http (feature `socketio`), the real REST + Socket.IO server.
 # Last line: `socketio: N passed, M failed`.
 set -euo pipefail
 
@@ -15,7 +14,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TOOLS="$ROOT/.tools/node/socketio"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-SERVER_KIND="${SOCKETIO_SUITE_SERVER:-http}"
 # Time limit of the node test run, in seconds.
 NODE_LIMIT="${TEST_TIMEOUT_SOCKETIO_NODE:-300}"
 source "$ROOT/scripts/lib/proc.sh"
@@ -32,27 +30,16 @@ if [ ! -f "$TOOLS/node_modules/socket.io-client/package.json" ]; then
     || give_up "npm install socket.io-client failed"
 fi
 
-case "$SERVER_KIND" in
-  http)
-    cargo build -p devconnect-http --features socketio --bin devconnect-http >&2 \
-      || give_up "building devconnect-http failed"
-    BIN="$TARGET/debug/devconnect-http"
-    ;;
-  example)
-    cargo build -p devconnect-socketio --example testserver >&2 || give_up "building the example server failed"
-    BIN="$TARGET/debug/examples/testserver"
-    ;;
-  *) give_up "SOCKETIO_SUITE_SERVER must be http or example" ;;
-esac
+cargo build -p devconnect-http --features socketio --bin devconnect-http >&2 \
+  || give_up "building devconnect-http failed"
+BIN="$TARGET/debug/devconnect-http"
 
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 DATA="$(mktemp -d)"
 SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 LOG="$DATA/server.log"
-EXTRA=()
 # Three runs sign up their users from one address: lift the per-address signup limit.
-[ "$SERVER_KIND" = http ] && EXTRA=(--auth-rate-per-addr 0)
-"$BIN" --bind "127.0.0.1:$PORT" --data-dir "$DATA" --jwt-secret "$SECRET" "${EXTRA[@]}" >"$LOG" 2>&1 &
+"$BIN" --bind "127.0.0.1:$PORT" --data-dir "$DATA" --jwt-secret "$SECRET" --auth-rate-per-addr 0 >"$LOG" 2>&1 &
 SERVER_PID=$!
 cleanup() {
   stop_process "$SERVER_PID" 10 || true

@@ -1,4 +1,5 @@
-//! Accounts and credentials: signup, login, tokens, logout, password change.
+//! Accounts and credentials: signup (and bulk import for tools), login, tokens, logout,
+//! password change.
 //!
 //! Passwords are hashed with argon2id at the OWASP parameters on a few dedicated threads
 //! (one per core but one by default), so a storm of logins queues instead of stalling the async
@@ -155,6 +156,33 @@ pub fn check_password_strength(field: &'static str, password: &str) -> Result<()
     Ok(())
 }
 
+/// A new account from a signup form, every field checked in the order signup reports
+/// them (email, password, then the profile); the password hash is left for the caller.
+fn new_user_record(signup: &Signup) -> Result<UserRecord> {
+    let email = parse_email(&signup.email)?;
+    check_password_strength("password", &signup.password)?;
+    let now = crate::now();
+    Ok(UserRecord {
+        me: Me {
+            profile: crate::Profile {
+                id: UserId::new(),
+                first_name: parse_name("firstName", &signup.first_name, false)?,
+                last_name: parse_name("lastName", &signup.last_name, true)?,
+                age: signup.age.map(parse_age).transpose()?,
+                gender: signup.gender.as_deref().filter(|g| !g.trim().is_empty()).map(Gender::parse).transpose()?,
+                photo_url: None,
+                about: parse_about(signup.about.as_deref().unwrap_or_default())?,
+                skills: parse_skills(&signup.skills)?,
+                created_at: now,
+                updated_at: now,
+            },
+            email,
+        },
+        password_hash: String::new(),
+        token_version: 0,
+    })
+}
+
 /// A hashing thread's start: so that when the machine is busy a storm of logins slows
 /// the logins rather than every other request. On Linux the thread joins the idle
 /// scheduling class (`SCHED_IDLE`): it runs on CPU time nothing else wants, and any
@@ -300,28 +328,7 @@ impl DevConnect {
     /// hashing.
     pub async fn signup(&self, signup: Signup, from: Peer) -> Result<Authenticated> {
         self.inner.limits.check_auth_addr(from)?;
-        let email = parse_email(&signup.email)?;
-        check_password_strength("password", &signup.password)?;
-        let now = crate::now();
-        let mut record = UserRecord {
-            me: Me {
-                profile: crate::Profile {
-                    id: UserId::new(),
-                    first_name: parse_name("firstName", &signup.first_name, false)?,
-                    last_name: parse_name("lastName", &signup.last_name, true)?,
-                    age: signup.age.map(parse_age).transpose()?,
-                    gender: signup.gender.as_deref().filter(|g| !g.trim().is_empty()).map(Gender::parse).transpose()?,
-                    photo_url: None,
-                    about: parse_about(signup.about.as_deref().unwrap_or_default())?,
-                    skills: parse_skills(&signup.skills)?,
-                    created_at: now,
-                    updated_at: now,
-                },
-                email,
-            },
-            password_hash: String::new(),
-            token_version: 0,
-        };
+        let mut record = new_user_record(&signup)?;
         if self.inner.store.user_by_email(&record.me.email).await?.is_some() {
             return Err(Error::Conflict("email already registered"));
         }
@@ -339,6 +346,60 @@ impl DevConnect {
         let token = self.inner.credentials.issue(record.me.profile.id, 0)?;
         crate::telemetry::signup();
         Ok(self.publish(Authenticated { user: record.me, token }))
+    }
+
+    /// Creates accounts in bulk, for operators and tools seeding a load test or a demo;
+    /// no frontend exposes it. Returns the new accounts' ids, in order.
+    ///
+    /// Each form is validated exactly as [`signup`](Self::signup) validates it, and every
+    /// form before anything is stored: one invalid form refuses the whole batch with the
+    /// error its signup would get. An email already registered, or given twice in the
+    /// batch, is a `Conflict`, also before anything is stored. Forms with a photo are
+    /// refused (seeding stores no images).
+    ///
+    /// Argon2 costs about half a second per hash on purpose, so each distinct password is
+    /// hashed once and that hash (one salt) is stored for every account using it: this is
+    /// what makes seeding thousands of accounts fast, and why real users' passwords must
+    /// not go through here (equal hashes show who shares a password). No token is issued
+    /// and no signup counted; the accounts log in as usual. Accounts are stored one by one:
+    /// should a concurrent signup take one of the emails meanwhile, that insert is a
+    /// `Conflict` and the accounts stored before it stay.
+    pub async fn import_users(&self, signups: Vec<Signup>) -> Result<Vec<UserId>> {
+        let mut records = Vec::with_capacity(signups.len());
+        let mut emails = std::collections::HashSet::with_capacity(signups.len());
+        for signup in &signups {
+            if signup.photo.is_some() {
+                return Err(Error::validation("photo", "an import stores no photos"));
+            }
+            let record = new_user_record(signup)?;
+            if !emails.insert(record.me.email.clone()) {
+                return Err(Error::Conflict("email already registered"));
+            }
+            records.push(record);
+        }
+        for record in &records {
+            if self.inner.store.user_by_email(&record.me.email).await?.is_some() {
+                return Err(Error::Conflict("email already registered"));
+            }
+        }
+        let mut hashes: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+        for (record, signup) in records.iter_mut().zip(&signups) {
+            let hash = match hashes.get(signup.password.as_str()) {
+                Some(hash) => hash.clone(),
+                None => {
+                    let hash = self.inner.credentials.hash(signup.password.clone()).await?;
+                    hashes.insert(&signup.password, hash.clone());
+                    hash
+                }
+            };
+            record.password_hash = hash;
+        }
+        let mut ids = Vec::with_capacity(records.len());
+        for record in &records {
+            self.inner.store.insert_user(record).await?;
+            ids.push(record.me.profile.id);
+        }
+        Ok(ids)
     }
 
     /// Logs in by email and password. A wrong email and a wrong password give the same

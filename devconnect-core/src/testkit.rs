@@ -43,6 +43,7 @@ macro_rules! conformance_tests {
             signup_returns_a_token_that_authenticates,
             emails_are_unique_case_insensitively,
             concurrent_signups_with_one_email_create_one_account,
+            imported_users_log_in_and_invalid_imports_are_refused_as_signups,
             wrong_email_and_wrong_password_are_indistinguishable,
             legacy_bcrypt_passwords_log_in_and_are_upgraded,
             logout_revokes_only_that_token,
@@ -319,6 +320,52 @@ pub async fn concurrent_signups_with_one_email_create_one_account(store: Arc<dyn
     check(created == 1, &format!("exactly one account, got {created}"))?;
     // Store-level: the constraint itself refuses a second record with the same email.
     expect_code(store.insert_user(&user_record("twin@example.com")).await, "conflict", "store constraint")
+}
+
+pub async fn imported_users_log_in_and_invalid_imports_are_refused_as_signups(store: Arc<dyn Store>) -> Result<()> {
+    let app = service(Arc::clone(&store))?;
+    let mut forms: Vec<Signup> =
+        (0..3).map(|i| signup_form(&format!("Seed{i}"), &format!("Seed{i}@Example.com"))).collect();
+    forms.push(Signup { password: "0ther!Pass".to_owned(), ..signup_form("Other", "other@example.com") });
+    let ids = app.import_users(forms).await?;
+    check(ids.len() == 4, "one id per form")?;
+    for (i, id) in ids.iter().take(3).enumerate() {
+        let auth = app.login(&format!("seed{i}@example.com"), PASSWORD, Peer::Local).await?;
+        check(
+            auth.user.profile.id == *id && auth.user.profile.skills == ["Rust", "Go"],
+            "logs in as the imported user",
+        )?;
+        app.authenticate(&auth.token).await?;
+    }
+    let other = app.login("other@example.com", "0ther!Pass", Peer::Local).await?;
+    check(ids.get(3) == Some(&other.user.profile.id), "a second password logs in too")?;
+    // One hash per distinct password: what makes seeding thousands of accounts fast.
+    let mut hashes = Vec::new();
+    for id in &ids {
+        hashes.push(store.user(*id).await?.map(|u| u.password_hash).unwrap_or_default());
+    }
+    check(hashes[0] == hashes[1] && hashes[1] == hashes[2] && hashes[2] != hashes[3], "hashed once per password")?;
+
+    // An invalid form refuses the whole batch with the error its signup gets.
+    let bad_forms = [
+        Signup { password: "weak".into(), ..signup_form("B", "b@x.io") },
+        Signup { age: Some(12), ..signup_form("B", "b@x.io") },
+        Signup { skills: vec!["x".repeat(41)], ..signup_form("B", "b@x.io") },
+        signup_form(" ", "b@x.io"),
+        signup_form("B", "not an email"),
+    ];
+    for bad in bad_forms {
+        let by_signup = app.signup(bad.clone(), Peer::Local).await.err().map(|e| (e.code(), e.to_string()));
+        let batch = vec![signup_form("Fine", "fine@x.io"), bad];
+        let by_import = app.import_users(batch).await.err().map(|e| (e.code(), e.to_string()));
+        check(by_signup.is_some() && by_import == by_signup, &format!("same error: {by_import:?} vs {by_signup:?}"))?;
+    }
+    let with_photo = Signup { photo: Some(png(8, 8)), ..signup_form("Fine", "fine@x.io") };
+    expect_code(app.import_users(vec![with_photo]).await, "validation", "a photo")?;
+    expect_code(app.import_users(vec![signup_form("Again", "SEED0@example.com")]).await, "conflict", "taken email")?;
+    let twins = vec![signup_form("Fine", "fine@x.io"), signup_form("Twin", " FINE@x.io")];
+    expect_code(app.import_users(twins).await, "conflict", "one email twice")?;
+    expect_code(app.login("fine@x.io", PASSWORD, Peer::Local).await, "unauthorized", "refused batches stored nothing")
 }
 
 pub async fn wrong_email_and_wrong_password_are_indistinguishable(store: Arc<dyn Store>) -> Result<()> {

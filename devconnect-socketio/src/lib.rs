@@ -15,7 +15,7 @@
 //!   whose path starts with `/socket.io/` (serve connections `with_upgrades()`).
 //! - [`protocol`]: the packet encoding.
 //! - [`ErrorAck`]: how core errors reach the client.
-//! - `client` (feature): [`client::connect`], used by the terminal client and tests.
+//! - `client` (feature): [`client::connect`], used by the terminal client, the load tools and tests.
 //!
 //! Wire events (see API.md "Realtime"): server → client `getOnlineUsers`, `newMessage`,
 //! `connectionRequest`, `connectionAccepted`, `typing`, `messagesRead`, and

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use devconnect_socketio::protocol::{self, EnginePacket, PacketType};
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::{self, SendRequest};
@@ -15,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Mutex, mpsc};
 
 use crate::BoxError;
+use crate::protocol::{self, EnginePacket, PacketType};
 
 /// A keep-alive connection left idle after one `GET /healthz`: what the server keeps
 /// per HTTP connection, to tell a held `GET`'s cost from a session's.

@@ -1,7 +1,7 @@
 //! Load tool for devconnect-http.
 //!
 //! ```text
-//! # seed 10,000 users straight into a (stopped) server's store, sharing one password
+//! # seed 10,000 users into a (stopped) server's data directory, through the core, sharing one password
 //! loadgen seed --data-dir ./data --users 10000
 //! # then, against the running server:
 //! loadgen run --url http://127.0.0.1:3000 --path /livez --connections 50 --seconds 10
@@ -33,7 +33,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Inserts users directly into the store of a stopped server (one shared password hash).
+    /// Creates users in a stopped server's data directory through the core's bulk import
+    /// (validated as signups; one shared password hash).
     Seed {
         /// The server's data directory.
         #[arg(long, default_value = "./data")]
@@ -112,44 +113,30 @@ fn target(url: &str, allow_remote: bool) -> Result<SocketAddr, BoxError> {
 }
 
 async fn seed(data_dir: &std::path::Path, url: Option<String>, users: u32, password: &str) -> Result<(), BoxError> {
-    use argon2::password_hash::{PasswordHasher as _, SaltString};
-    use devconnect_core::store::UserRecord;
-    use devconnect_core::{Me, Profile, UserId};
+    use devconnect_core::{Config, DevConnect, Signup};
 
-    let mut config = devconnect_core::Config::new(data_dir);
+    let mut config = Config::new(data_dir);
     config.database_url = url;
-    std::fs::create_dir_all(data_dir)?;
-    let store = devconnect_core::store::open(&config.database_url()).await?;
-    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| e.to_string())?;
-    let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"loadgen-fixed-salt").map_err(|e| e.to_string())?;
-    let hash = argon2.hash_password(password.as_bytes(), &salt).map_err(|e| e.to_string())?.to_string();
+    let app = DevConnect::open(config).await?;
     let skills = ["rust", "go", "python", "typescript", "sql", "kubernetes"];
     let started = Instant::now();
-    for i in 0..users {
-        let now = chrono::Utc::now();
-        let record = UserRecord {
-            me: Me {
-                profile: Profile {
-                    id: UserId::new(),
-                    first_name: format!("User{i}"),
-                    last_name: "Load".to_owned(),
-                    age: Some(20 + (i % 40) as u8),
-                    gender: None,
-                    photo_url: None,
-                    about: "seeded by loadgen".to_owned(),
-                    skills: vec![skills[i as usize % skills.len()].to_owned()],
-                    created_at: now,
-                    updated_at: now,
-                },
-                email: format!("user{i}@load.test"),
-            },
-            password_hash: hash.clone(),
-            token_version: 0,
-        };
-        store.insert_user(&record).await?;
-    }
-    store.close().await?;
+    let signups = (0..users)
+        .map(|i| Signup {
+            first_name: format!("User{i}"),
+            last_name: "Load".to_owned(),
+            email: format!("user{i}@load.test"),
+            password: password.to_owned(),
+            age: Some(20 + i64::from(i % 40)),
+            about: Some("seeded by loadgen".to_owned()),
+            skills: vec![skills[i as usize % skills.len()].to_owned()],
+            ..Signup::default()
+        })
+        .collect();
+    // Through the service, so every record passes signup's validation; the password is
+    // hashed once for all of them.
+    let imported = app.import_users(signups).await;
+    app.close().await?;
+    imported?;
     eprintln!("seeded {users} users in {:.1} s (password {password:?})", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -32,7 +32,10 @@ use clap::builder::RangedU64ValueParser;
 use devconnect_core::Message;
 use devconnect_core::chat::MAX_TEXT_CHARS;
 use devconnect_core::{Config, DevConnect, Peer, RateLimit, RequestStatus, Settings, Signup, UserId};
+// The realtime client and its wire protocol, imported here only (polling.rs uses
+// `crate::protocol`), so moving the clients to another crate changes these two lines.
 use devconnect_socketio::client::{self, ServerEvent};
+use devconnect_socketio::protocol;
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 
