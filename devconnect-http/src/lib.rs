@@ -1,7 +1,6 @@
 //! DevConnect over HTTP: the REST routes of API.md (warp), the Socket.IO endpoint at
 //! `/socket.io/` (`devconnect-socketio`, feature `socketio`), static media, health,
-//! OpenAPI, CORS, limits and graceful shutdown; and, behind the `client` feature, a
-//! typed Rust client of the same API.
+//! OpenAPI, CORS, limits and graceful shutdown. Its Rust client is `devconnect-client`.
 //!
 //! - [`Config`]: flags and `DEVCONNECT_*` variables (clap).
 //! - [`build`] opens the service and binds; [`Built::run`] serves until told to stop;
@@ -21,9 +20,6 @@ mod realtime;
 mod server;
 pub mod stats;
 pub mod telemetry;
-
-#[cfg(feature = "client")]
-pub mod client;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

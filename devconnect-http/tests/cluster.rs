@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use devconnect_client::realtime::{self, ServerEvent};
+use devconnect_client::{Client, NewAccount};
 use devconnect_core::{Me, RequestStatus, UserId};
-use devconnect_http::client::realtime::{self, ServerEvent};
-use devconnect_http::client::{Client, NewAccount};
 
 const JWT_SECRET: &str = "cluster-secret-cluster-secret-cluster-secret-01";
 const PASSWORD: &str = "Str0ng!pass";

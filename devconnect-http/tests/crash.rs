@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use devconnect_client::{Client, NewAccount, realtime};
 use devconnect_core::{Message, MessageId, RequestStatus, UserId};
-use devconnect_http::client::{Client, NewAccount, realtime};
 use tokio::sync::Notify;
 
 const JWT_SECRET: &str = "crash-test-secret-crash-test-secret-0123456789";

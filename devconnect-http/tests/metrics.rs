@@ -10,8 +10,8 @@ mod helpers;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use devconnect_client::realtime;
 use devconnect_core::RequestStatus;
-use devconnect_http::client::realtime;
 
 use helpers::{PASSWORD, TestApp, error_of, spawn_app, spawn_app_with};
 

@@ -1,5 +1,4 @@
-//! A lean Socket.IO v4-compatible realtime server over the DevConnect core, and (feature
-//! `client`) a Rust client for it.
+//! A lean Socket.IO v4-compatible realtime server over the DevConnect core.
 //!
 //! Only what the DevConnect clients need is spoken: Engine.IO v4 over WebSocket and over
 //! HTTP long-polling with the upgrade to WebSocket (what the stock `socket.io-client`
@@ -15,7 +14,7 @@
 //!   whose path starts with `/socket.io/` (serve connections `with_upgrades()`).
 //! - [`protocol`]: the packet encoding.
 //! - [`ErrorAck`]: how core errors reach the client.
-//! - `client` (feature): [`client::connect`], used by the terminal client, the load tools and tests.
+//! - The Rust client of this endpoint is `devconnect_client::realtime` (no server inside).
 //!
 //! Wire events (see API.md "Realtime"): server → client `getOnlineUsers`, `newMessage`,
 //! `connectionRequest`, `connectionAccepted`, `typing`, `messagesRead`, and
@@ -24,8 +23,6 @@
 //! behind (`lagged`). Client → server: `typing` `{to, typing}`, `sendMessage`
 //! `{to, text, clientMsgId?}` (acknowledged with the stored message or an [`ErrorAck`]).
 
-#[cfg(feature = "client")]
-pub mod client;
 mod error;
 mod polling;
 /// The wire format, shared with the client (`devconnect-types`).
@@ -58,7 +55,7 @@ pub const SOCKETS_METRIC: &str = "devconnect_sockets";
 pub use error::{ErrorAck, error_ack};
 
 /// The path prefix of the endpoint.
-pub const PATH: &str = "/socket.io/";
+pub use protocol::PATH;
 
 /// Tunables of the endpoint.
 #[derive(Clone, Debug)]

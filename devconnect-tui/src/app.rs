@@ -8,11 +8,11 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use devconnect_core::{
+use devconnect_client::realtime::ServerEvent;
+use devconnect_client::{ClientError, LoggedIn, NewAccount, ProfileChanges};
+use devconnect_types::{
     ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId,
 };
-use devconnect_http::client::{ClientError, LoggedIn, NewAccount, ProfileChanges};
-use devconnect_socketio::client::ServerEvent;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::input::TextInput;
@@ -561,7 +561,7 @@ impl ProfileForm {
             TextInput::with_text(&p.first_name),
             TextInput::with_text(&p.last_name),
             TextInput::with_text(&p.age.map(|a| a.to_string()).unwrap_or_default()),
-            TextInput::with_text(p.gender.map(devconnect_core::Gender::as_str).unwrap_or_default()),
+            TextInput::with_text(p.gender.map(devconnect_types::Gender::as_str).unwrap_or_default()),
             TextInput::with_text(&p.about),
             TextInput::with_text(&p.skills.join(", ")),
         ];
@@ -1170,7 +1170,7 @@ impl App {
             first_name: changed(text(0), &p.first_name),
             last_name: changed(text(1), &p.last_name),
             age,
-            gender: changed(text(3), p.gender.map(devconnect_core::Gender::as_str).unwrap_or_default())
+            gender: changed(text(3), p.gender.map(devconnect_types::Gender::as_str).unwrap_or_default())
                 .filter(|g| !g.is_empty()),
             about: changed(text(4), &p.about),
             skills: (skills != p.skills).then_some(skills),

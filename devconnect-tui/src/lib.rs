@@ -18,7 +18,7 @@ pub mod ui;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use devconnect_http::client::Client;
+use devconnect_client::Client;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event, KeyEventKind};
 use ratatui::crossterm::execute;

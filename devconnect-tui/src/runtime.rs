@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use devconnect_core::MessageId;
-use devconnect_http::client::Client;
-use devconnect_socketio::client::{self as live, Emitter, ServerEvent};
+use devconnect_client::Client;
+use devconnect_client::realtime::{self as live, Emitter, ServerEvent};
+use devconnect_types::MessageId;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 

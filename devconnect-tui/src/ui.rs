@@ -3,7 +3,7 @@
 //! overflow; every size, down to a single cell, draws without panicking.
 
 use chrono::Local;
-use devconnect_core::{Message, Profile};
+use devconnect_types::{Message, Profile};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};

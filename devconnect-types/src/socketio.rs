@@ -10,6 +10,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+/// Where the endpoint is served.
+pub const PATH: &str = "/socket.io/";
+
 /// The one Engine.IO protocol revision spoken here.
 pub const ENGINE_IO_VERSION: &str = "4";
 

@@ -1,4 +1,4 @@
-use devconnect_http::client::NewAccount;
+use devconnect_client::NewAccount;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -185,6 +185,6 @@ async fn logins_for_one_email_are_rate_limited() {
     }
     let err = app.client().login(&email.to_uppercase(), "Wr0ng!pass").await.err().unwrap();
     assert_eq!(err.code(), "rate_limited");
-    assert!(matches!(err, devconnect_http::client::ClientError::Api { retry_after: Some(_), .. }));
+    assert!(matches!(err, devconnect_client::ClientError::Api { retry_after: Some(_), .. }));
     assert_eq!(code_of(app.client().login(&unique_email("other"), "Wr0ng!pass").await), "unauthorized");
 }

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
+use devconnect_client::NewAccount;
 use devconnect_core::RequestStatus;
-use devconnect_http::client::NewAccount;
 use reqwest::Method;
 use serde_json::Value;
 

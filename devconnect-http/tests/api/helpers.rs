@@ -2,8 +2,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use devconnect_client::{Client, NewAccount};
 use devconnect_core::{Me, RequestStatus};
-use devconnect_http::client::{Client, NewAccount};
 use devconnect_http::{Config, Server};
 use secrecy::SecretString;
 
@@ -142,7 +142,7 @@ pub async fn error_of(response: reqwest::Response) -> (u16, String) {
     (status, body["code"].as_str().unwrap().to_owned())
 }
 
-pub fn code_of<T: std::fmt::Debug>(result: Result<T, devconnect_http::client::ClientError>) -> String {
+pub fn code_of<T: std::fmt::Debug>(result: Result<T, devconnect_client::ClientError>) -> String {
     result.err().map(|e| e.code().to_owned()).unwrap_or_else(|| "ok".to_owned())
 }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use devconnect_http::client::realtime::{self, ServerEvent};
+use devconnect_client::realtime::{self, ServerEvent};
 use devconnect_server::testkit::{H2_PREFACE, closed_within};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -1,8 +1,8 @@
 //! Image URLs a web page on another origin can load: absolute, under the public URL
 //! (also for records made before it changed), served with the right headers and CORS.
 
-use devconnect_http::client::ProfileChanges;
-use devconnect_http::client::realtime::{self, ServerEvent};
+use devconnect_client::ProfileChanges;
+use devconnect_client::realtime::{self, ServerEvent};
 use reqwest::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE, ORIGIN};
 
 use crate::helpers::{png, spawn_app, spawn_app_with};

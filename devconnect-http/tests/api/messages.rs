@@ -168,7 +168,7 @@ async fn message_sends_over_the_per_user_rate_are_429_with_retry_after() {
     a.send_message(to, "2", None).await.unwrap();
     let err = a.send_message(to, "3", None).await.err().unwrap();
     assert_eq!(err.code(), "rate_limited");
-    assert!(matches!(err, devconnect_http::client::ClientError::Api { status: 429, retry_after: Some(_), .. }));
+    assert!(matches!(err, devconnect_client::ClientError::Api { status: 429, retry_after: Some(_), .. }));
     // Another user is not affected.
     let (_, a_id) = (b.me().await.unwrap(), a.me().await.unwrap().profile.id);
     b.send_message(a_id, "fine", None).await.unwrap();

@@ -1,5 +1,5 @@
+use devconnect_client::{NewAccount, ProfileChanges};
 use devconnect_core::UserId;
-use devconnect_http::client::{NewAccount, ProfileChanges};
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use devconnect_http::client::realtime::{self, ServerEvent};
+use devconnect_client::realtime::{self, ServerEvent};
 
 use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
 

@@ -4,8 +4,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
+use devconnect_client::realtime::{self as client, Client, ServerEvent};
 use devconnect_core::{Config, DevConnect, RequestStatus, Session, Settings, Signup, UserId};
-use devconnect_socketio::client::{self, Client, ServerEvent};
 use devconnect_socketio::{SocketIo, SocketIoConfig};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;

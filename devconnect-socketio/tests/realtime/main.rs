@@ -6,9 +6,9 @@ mod raw;
 
 use std::time::Duration;
 
+use devconnect_client::realtime::{self as client, ConnectOptions, ServerEvent};
 use devconnect_core::{Message, NewMessage, PasswordChange, Settings};
 use devconnect_socketio::SocketIoConfig;
-use devconnect_socketio::client::{self, ConnectOptions, ServerEvent};
 use futures_util::{SinkExt as _, StreamExt as _};
 use helpers::*;
 use serde_json::json;

@@ -61,7 +61,7 @@ async fn a_polling_client_joins_sees_presence_and_exchanges_messages_with_a_webs
     let ack: Value = must(serde_json::from_str(&acked[0][3..]), "ack json");
     assert_eq!((ack[0]["text"].as_str(), ack[0]["clientMsgId"].as_str()), (Some("from the poller"), Some("p-1")));
     let at_bob = next_where(&mut b, |e| match e {
-        devconnect_socketio::client::ServerEvent::NewMessage(m) if m.text == "from the poller" => Some(m),
+        devconnect_client::realtime::ServerEvent::NewMessage(m) if m.text == "from the poller" => Some(m),
         _ => None,
     })
     .await;
@@ -243,7 +243,7 @@ async fn polling_sessions_count_toward_the_per_user_cap() {
 }
 
 async fn client_refusal(t: &TestApp, token: &str) -> String {
-    match devconnect_socketio::client::connect(&t.base_url, token, None).await {
+    match devconnect_client::realtime::connect(&t.base_url, token, None).await {
         Ok(_) => "connected".to_owned(),
         Err(err) => err.code,
     }

@@ -1,10 +1,10 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use devconnect_core::{
+use devconnect_client::LoggedIn;
+use devconnect_types::{
     ChatPartner, ConnectionRequest, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId,
 };
-use devconnect_http::client::LoggedIn;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::{App, Command, Msg, Reply};

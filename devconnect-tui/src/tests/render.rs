@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use devconnect_core::FeedPage;
-use devconnect_socketio::client::ServerEvent;
+use devconnect_client::realtime::ServerEvent;
+use devconnect_types::FeedPage;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;

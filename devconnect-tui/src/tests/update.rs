@@ -1,8 +1,8 @@
 use std::time::{Duration, Instant};
 
-use devconnect_core::{FeedPage, RequestStatus};
-use devconnect_http::client::LoggedIn;
-use devconnect_socketio::client::ServerEvent;
+use devconnect_client::LoggedIn;
+use devconnect_client::realtime::ServerEvent;
+use devconnect_types::{FeedPage, RequestStatus};
 use ratatui::crossterm::event::KeyCode;
 
 use super::fixtures::*;
@@ -489,14 +489,14 @@ fn q_quits_from_lists_but_is_typed_in_the_chat_input() {
 
 #[test]
 fn server_error_envelopes_become_their_readable_message() {
-    let err = devconnect_http::client::ClientError::Api {
+    let err = devconnect_client::ClientError::Api {
         status: 409,
         code: "conflict".to_owned(),
         message: "a connection request already exists".to_owned(),
         retry_after: None,
     };
     assert_eq!(Failure::from(err), Failure::new("conflict", "a connection request already exists"));
-    let err = devconnect_http::client::ClientError::Decode("expected value".to_owned());
+    let err = devconnect_client::ClientError::Decode("expected value".to_owned());
     let failure = Failure::from(err);
     assert_eq!(failure.code, "decode");
     assert!(!failure.message.contains("expected value"), "no parser internals: {}", failure.message);

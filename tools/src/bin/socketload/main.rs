@@ -34,8 +34,8 @@ use devconnect_core::chat::MAX_TEXT_CHARS;
 use devconnect_core::{Config, DevConnect, Peer, RateLimit, RequestStatus, Settings, Signup, UserId};
 // The realtime client and its wire protocol, imported here only (polling.rs uses
 // `crate::protocol`), so moving the clients to another crate changes these two lines.
-use devconnect_socketio::client::{self, ServerEvent};
-use devconnect_socketio::protocol;
+use devconnect_client::realtime::{self as client, ServerEvent};
+use devconnect_types::socketio as protocol;
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 

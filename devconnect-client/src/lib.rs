@@ -1,12 +1,14 @@
-//! A typed Rust client of the DevConnect REST API (feature `client`).
+//! Typed Rust clients of a DevConnect server: [`Client`] for the REST API, and
+//! [`realtime`] for its Socket.IO endpoint. They depend on the wire types only
+//! (`devconnect-types`): no server, no store.
 //!
-//! Every route of API.md, returning the core's types. The client keeps the bearer token
+//! [`Client`] covers every route of API.md, returning the wire types. The client keeps the bearer token
 //! of the last signup, login or password change (shared by its clones); `logout`
 //! forgets it. Failures carry the server's stable error code.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), devconnect_http::client::ClientError> {
-//! use devconnect_http::client::Client;
+//! # async fn demo() -> Result<(), devconnect_client::ClientError> {
+//! use devconnect_client::Client;
 //! let client = Client::new("http://127.0.0.1:3000")?;
 //! client.login("ada@example.com", "Str0ng!pass").await?;
 //! let feed = client.feed(1, 10, &[]).await?;
@@ -15,12 +17,12 @@
 
 /// The realtime (Socket.IO) client: connect with a token, receive events, send
 /// messages and typing over the socket.
-pub use devconnect_socketio::client as realtime;
+pub mod realtime;
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use devconnect_core::{
+use devconnect_types::{
     ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, RequestStatus, Sent,
     SyncPage, UserId,
 };

@@ -1,9 +1,9 @@
-//! A Rust client for the realtime endpoint (feature `client`): the same wire protocol the
+//! A Rust client for the realtime (Socket.IO) endpoint: the same wire protocol the
 //! npm `socket.io-client` speaks over the WebSocket transport.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), devconnect_socketio::client::ClientError> {
-//! use devconnect_socketio::client::{self, ServerEvent};
+//! # async fn demo() -> Result<(), devconnect_client::realtime::ClientError> {
+//! use devconnect_client::realtime::{self as client, ServerEvent};
 //! let mut live = client::connect("http://127.0.0.1:3000", "a token", None).await?;
 //! while let Some(event) = live.next_event().await {
 //!     if let ServerEvent::NewMessage(m) = event {
@@ -21,7 +21,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use devconnect_core::{ConnectionRequest, Message, MessageId, Profile, UserId};
+use devconnect_types::socketio::{self as protocol, EnginePacket, PacketType};
+use devconnect_types::{ConnectionRequest, ErrorAck, Message, MessageId, Profile, UserId};
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -33,9 +34,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-use crate::ErrorAck;
-use crate::protocol::{self, EnginePacket, PacketType};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -184,7 +182,7 @@ async fn handshake(base_url: &str, auth: Value, options: &ConnectOptions) -> Res
         url.into_client_request().map_err(|err| ClientError::new("connect_failed", format!("bad url: {err}")))?;
     if let Some(origin) = &options.origin {
         let value = origin.parse().map_err(|_| ClientError::new("connect_failed", "bad origin"))?;
-        request.headers_mut().insert(http::header::ORIGIN, value);
+        request.headers_mut().insert(tokio_tungstenite::tungstenite::http::header::ORIGIN, value);
     }
     let config = WebSocketConfig::default().read_buffer_size(4096);
     let (mut ws, _) =
@@ -455,7 +453,7 @@ fn socket_url(base_url: &str) -> Result<String, ClientError> {
     } else {
         return Err(ClientError::new("connect_failed", "only http:// and ws:// server URLs are supported"));
     };
-    Ok(format!("ws://{rest}{}?EIO={}&transport=websocket", crate::PATH, protocol::ENGINE_IO_VERSION))
+    Ok(format!("ws://{rest}{}?EIO={}&transport=websocket", protocol::PATH, protocol::ENGINE_IO_VERSION))
 }
 
 /// A refused or failed WebSocket handshake.
