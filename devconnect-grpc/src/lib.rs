@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use devconnect_core::DevConnect;
-use devconnect_core::telemetry::prometheus;
+use devconnect_server::prometheus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_layer::Layer as _;
@@ -188,7 +188,7 @@ pub fn spawn_server(server: Server) -> std::io::Result<Running> {
 /// The binary: sets up logging, opens the core, serves until SIGINT or SIGTERM, then
 /// closes the store.
 pub async fn run(config: Config) -> Result<(), BoxError> {
-    init_tracing(&config.service.log)?;
+    devconnect_server::init_tracing(&config.service.log)?;
     let app = DevConnect::open(config.core()).await?;
     let mut server = build(app.clone(), config.bind, config.limits())
         .await?
@@ -197,40 +197,7 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
         server = server.metrics_on(addr).await?;
         tracing::info!(%addr, "metrics at /metrics");
     }
-    let served = server.serve(shutdown_signal()).await;
+    let served = server.serve(devconnect_server::shutdown_signal()).await;
     app.close().await?;
     served
-}
-
-fn init_tracing(filter: &str) -> Result<(), BoxError> {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)?;
-    tracing_subscriber::fmt().with_env_filter(filter).try_init()
-}
-
-/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }
