@@ -32,8 +32,6 @@ pub mod analytics;
 pub mod auth;
 pub mod bus;
 pub mod chat;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod error;

@@ -9,9 +9,6 @@
 //! Labels are small fixed sets (operation names, outcomes); never ids, emails or
 //! other personal data.
 
-#[cfg(feature = "prometheus")]
-pub mod prometheus;
-
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use devconnect_core::cli::ServiceArgs;
+use devconnect_server::cli::ServiceArgs;
 
 /// Default bind address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:50051";

@@ -5,7 +5,7 @@
 //! - [`Api`]: the service; each RPC decodes, makes one core call, encodes.
 //! - [`error`]: the one mapping from core errors to gRPC statuses.
 //! - [`Config`]: flags and `DEVCONNECT_*` variables of the binary.
-//! - [`build`] binds the listener, [`Server::serve`] serves until a shutdown signal,
+//! - [`build`] binds the listener, [`Server::run`] serves until a shutdown signal,
 //!   [`spawn`] does both on `127.0.0.1:0` in the background (tests), [`run`] is `main`.
 //!
 //! - [`telemetry`]: Prometheus metrics (calls by method and code, open streams), served
@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use devconnect_core::DevConnect;
-use devconnect_core::telemetry::prometheus;
+use devconnect_server::prometheus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_layer::Layer as _;
@@ -98,7 +98,7 @@ impl Server {
 
     /// Serves until `shutdown` completes, then ends open `Subscribe` streams (status
     /// `UNAVAILABLE`, code `shutting_down`), lets in-flight calls finish, and returns.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), BoxError> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), BoxError> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (reporter, health) = tonic_health::server::health_reporter();
         reporter.set_serving::<DevConnectServiceServer<Api>>().await;
@@ -161,7 +161,7 @@ impl Running {
     }
 
     /// Shuts the server down gracefully and waits until it has stopped.
-    pub async fn stop(mut self) -> Result<(), BoxError> {
+    pub async fn shutdown(mut self) -> Result<(), BoxError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -179,7 +179,7 @@ pub fn spawn_server(server: Server) -> std::io::Result<Running> {
     let addr = server.local_addr()?;
     let metrics_addr = server.metrics_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve(async move {
+    let task = tokio::spawn(server.run(async move {
         let _ = stopped.await;
     }));
     Ok(Running { addr, metrics_addr, stop: Some(stop), task })
@@ -188,7 +188,7 @@ pub fn spawn_server(server: Server) -> std::io::Result<Running> {
 /// The binary: sets up logging, opens the core, serves until SIGINT or SIGTERM, then
 /// closes the store.
 pub async fn run(config: Config) -> Result<(), BoxError> {
-    init_tracing(&config.service.log)?;
+    devconnect_server::init_tracing(&config.service.log)?;
     let app = DevConnect::open(config.core()).await?;
     let mut server = build(app.clone(), config.bind, config.limits())
         .await?
@@ -197,40 +197,7 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
         server = server.metrics_on(addr).await?;
         tracing::info!(%addr, "metrics at /metrics");
     }
-    let served = server.serve(shutdown_signal()).await;
+    let served = server.run(devconnect_server::shutdown_signal()).await;
     app.close().await?;
     served
-}
-
-fn init_tracing(filter: &str) -> Result<(), BoxError> {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)?;
-    tracing_subscriber::fmt().with_env_filter(filter).try_init()
-}
-
-/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }

@@ -1,7 +1,7 @@
 //! Prometheus metrics of the gRPC server: calls by method and status code (a tower
 //! layer that reads the `grpc-status` of each response, in its headers or trailers),
 //! and open `Subscribe` streams. The recorder and the metrics endpoint on its own
-//! address are the core's ([`devconnect_core::telemetry::prometheus`]).
+//! address are `devconnect-server`'s ([`devconnect_server::prometheus`]).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -24,11 +24,11 @@ pub const GRPC_STREAMS: &str = "devconnect_grpc_streams";
 /// The `method` label of calls to paths the server does not serve.
 pub const UNKNOWN_METHOD: &str = "unknown";
 
-/// The process's Prometheus handle (the core's, shared with any other server in the
+/// The process's Prometheus handle (`devconnect-server`'s, shared with any other server in the
 /// process), with this server's metrics registered; `None` if another recorder was
 /// installed first.
 pub fn prometheus() -> Option<PrometheusHandle> {
-    let handle = devconnect_core::telemetry::prometheus::handle()?;
+    let handle = devconnect_server::prometheus::handle()?;
     metrics::describe_counter!(GRPC_CALLS, "gRPC calls by method and status code");
     metrics::describe_histogram!(GRPC_DURATION, metrics::Unit::Seconds, "gRPC call duration by method");
     metrics::describe_gauge!(GRPC_STREAMS, "Open Subscribe streams");

@@ -115,5 +115,5 @@ async fn calls_streams_and_core_events_show_on_the_metrics_address() {
     assert!(!referenced.is_empty());
     let missing: Vec<_> = referenced.iter().filter(|n| !exposed.contains(*n)).collect();
     assert!(missing.is_empty(), "the dashboard uses gRPC metrics the server does not expose: {missing:?}");
-    running.stop().await.unwrap();
+    running.shutdown().await.unwrap();
 }

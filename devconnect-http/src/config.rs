@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use devconnect_core::cli::SecretParser;
-pub use devconnect_core::cli::ServiceArgs;
+use devconnect_server::cli::SecretParser;
+pub use devconnect_server::cli::ServiceArgs;
 use secrecy::SecretString;
 
 /// Default bind address.

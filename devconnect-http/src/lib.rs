@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use devconnect_core::DevConnect;
-use devconnect_core::telemetry::prometheus;
+use devconnect_server::prometheus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -273,41 +273,5 @@ impl Server {
             Ok(result) => result,
             Err(err) => Err(StartError::Core(devconnect_core::Error::internal(err))),
         }
-    }
-}
-
-/// Installs the global tracing subscriber (once, in `main`): `filter` in `EnvFilter`
-/// syntax; one line per request comes from the `devconnect_http::access` target.
-pub fn init_tracing(filter: &str) -> Result<(), StartError> {
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(filter).map_err(|e| StartError::Config(format!("--log: {e}")))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .try_init()
-        .map_err(|e| StartError::Config(e.to_string()))
-}
-
-/// Resolves when the process gets SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }

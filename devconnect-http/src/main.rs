@@ -20,8 +20,8 @@ async fn run(config: Config) -> Result<(), StartError> {
         // Logs go to stderr (the default writer is stdout, which carries the report).
         return devconnect_http::stats::run(&config, args, &mut std::io::stdout().lock()).await;
     }
-    devconnect_http::init_tracing(&config.service.log)?;
+    devconnect_server::init_tracing(&config.service.log).map_err(|e| StartError::Config(e.to_string()))?;
     let built = devconnect_http::build(&config).await?;
     tracing::info!(addr = %built.local_addr(), data_dir = %config.service.data_dir.display(), "listening");
-    built.run(devconnect_http::shutdown_signal()).await
+    built.run(devconnect_server::shutdown_signal()).await
 }

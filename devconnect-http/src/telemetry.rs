@@ -1,6 +1,6 @@
 //! Prometheus metrics of the server: the request metrics labelled by route template
 //! and the `/metrics` route. The recorder, the stand-alone metrics endpoint and the
-//! upkeep are the core's ([`devconnect_core::telemetry::prometheus`]), shared with
+//! upkeep are `devconnect-server`'s ([`devconnect_server::prometheus`]), shared with
 //! any other server in the process.
 //!
 //! On the main (public) address `/metrics` answers only a bearer token (the engagement
@@ -33,7 +33,7 @@ pub const SOCKET_IO_ROUTE: &str = "/socket.io/";
 /// another recorder was installed first (an embedding program's own): `/metrics` then
 /// answers 404 and the metrics go to that recorder.
 pub fn prometheus() -> Option<PrometheusHandle> {
-    let handle = devconnect_core::telemetry::prometheus::handle()?;
+    let handle = devconnect_server::prometheus::handle()?;
     metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests by method, route template and status");
     metrics::describe_histogram!(
         HTTP_DURATION,
@@ -124,7 +124,7 @@ pub(crate) fn route(handle: PrometheusHandle, token: MetricsToken) -> BoxedFilte
             let mut response = Response::new(handle.render().into());
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
-                HeaderValue::from_static(devconnect_core::telemetry::prometheus::CONTENT_TYPE),
+                HeaderValue::from_static(devconnect_server::prometheus::CONTENT_TYPE),
             );
             response
         })

@@ -64,7 +64,7 @@ async fn shutdown_ends_open_streams_and_stops_the_server() {
     let app = spawn_app().await;
     let mut ada = app.user("Ada").await;
     let mut events = ada.subscribe(None).await;
-    let stopping = tokio::spawn(app.running.stop());
+    let stopping = tokio::spawn(app.running.shutdown());
     let end = end_of(&mut events).await;
     assert_eq!(end.code(), Code::Unavailable);
     assert!(end.message().starts_with("shutting_down: "), "{end:?}");

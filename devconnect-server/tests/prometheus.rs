@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use devconnect_core::telemetry::{self, prometheus};
+use devconnect_core::telemetry;
+use devconnect_server::prometheus;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> String {

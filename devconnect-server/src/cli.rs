@@ -1,17 +1,18 @@
-//! The command-line options every DevConnect server binary shares (feature `cli`):
-//! where data lives, the database, media, secrets and limits. Each binary flattens
-//! [`ServiceArgs`] into its own clap parser and adds its own options (bind address, …),
-//! so the same flag means the same thing in every server.
+//! The command-line options every DevConnect server binary shares: where data lives,
+//! the database, media, secrets and limits. Each binary flattens [`ServiceArgs`] into
+//! its own clap parser and adds its own options (bind address, …), so the same flag
+//! means the same thing in every server. The rules (what a valid public URL, media URL
+//! or secret is, the defaults) are the core's; this module only adapts them to clap.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::bus::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_SESSION_RECHECK};
-use crate::config::MIN_JWT_SECRET_BYTES;
-use crate::media::{DEFAULT_DECODE_BUDGET, DEFAULT_UPLOAD_LIMIT};
-use crate::{Config, MediaConfig, RateLimit, Settings};
+use devconnect_core::bus::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_SESSION_RECHECK};
+use devconnect_core::config::MIN_JWT_SECRET_BYTES;
+use devconnect_core::media::{DEFAULT_DECODE_BUDGET, DEFAULT_UPLOAD_LIMIT};
+use devconnect_core::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 
 /// Options of the core service, as flags and `DEVCONNECT_*` environment variables.
 #[derive(Clone, Debug, clap::Args)]
@@ -101,7 +102,7 @@ pub struct ServiceArgs {
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
-    crate::config::parse_public_url(raw).map_err(|e| e.to_string())
+    devconnect_core::config::parse_public_url(raw).map_err(|e| e.to_string())
 }
 
 /// Parses a media URL. Unlike clap's usual errors, its errors never repeat the value:
@@ -239,7 +240,7 @@ impl ServiceArgs {
         config.media = self.media_url.clone().or_else(|| self.cloudinary_url.clone()).unwrap_or_else(|| {
             MediaConfig::Local { dir: self.media_dir.clone(), base_url: Some(media_base_url.to_owned()) }
         });
-        config.bus = self.bus_url.as_ref().map(|url| crate::BusConfig {
+        config.bus = self.bus_url.as_ref().map(|url| BusConfig {
             url: url.clone(),
             prefix: self.bus_prefix.clone(),
             presence_expiry: Duration::from_secs(self.presence_expiry_secs.max(1)),

@@ -1,6 +1,7 @@
-//! The servers' Prometheus side (feature `prometheus`): one recorder per process,
-//! shared by every server in it (the `metrics` facade has one global recorder), the
-//! stand-alone `/metrics` endpoint, and the background upkeep.
+//! The servers' Prometheus side: one recorder per process, shared by every server in
+//! it (the `metrics` facade has one global recorder), the stand-alone `/metrics`
+//! endpoint, and the background upkeep. The core only records, through the facade
+//! ([`devconnect_core::telemetry`]); rendering and serving is the servers' business.
 //!
 //! Histograms are real Prometheus histograms (fixed buckets), so percentiles can be
 //! aggregated across instances.
@@ -15,7 +16,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::DevConnect;
+use devconnect_core::DevConnect;
+use devconnect_core::telemetry;
 
 /// Buckets (seconds) of every histogram without buckets of its own, such as the
 /// servers' request latencies: 0.5 ms to 10 s.
@@ -26,7 +28,7 @@ pub const LATENCY_BUCKETS: &[f64] =
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The process's Prometheus handle. The first call installs the recorder and
-/// [registers](super::register) the core's metrics; each server then registers its
+/// [registers](telemetry::register) the core's metrics; each server then registers its
 /// own. `None` if another recorder was installed first (an embedding program's own):
 /// the metrics then go to that recorder.
 pub fn handle() -> Option<PrometheusHandle> {
@@ -36,12 +38,15 @@ pub fn handle() -> Option<PrometheusHandle> {
             let installed = PrometheusBuilder::new()
                 .set_buckets(LATENCY_BUCKETS)
                 .and_then(|b| {
-                    b.set_buckets_for_metric(Matcher::Full(super::STORE_DURATION.to_owned()), super::STORE_BUCKETS)
+                    b.set_buckets_for_metric(
+                        Matcher::Full(telemetry::STORE_DURATION.to_owned()),
+                        telemetry::STORE_BUCKETS,
+                    )
                 })
                 .and_then(PrometheusBuilder::install_recorder);
             match installed {
                 Ok(handle) => {
-                    super::register();
+                    telemetry::register();
                     Some(handle)
                 }
                 Err(err) => {
