@@ -29,7 +29,7 @@ mkdir -p "$LOGS"
 export CARGO_TERM_COLOR=never
 
 declare -A LIMITS=(
-    [fmt]=300 [clippy]=1800 [docs]=900 [core-deps]=300 [rust]=2400 [rust-http-mongodb]=900 [example-embed]=600
+    [fmt]=300 [clippy]=1800 [docs]=900 [boundaries]=300 [rust]=2400 [rust-http-mongodb]=900 [example-embed]=600
     [python]=1200 [grpc]=900 [socketio]=900 [tui]=900 [fuzz]=900
 )
 KILL_GRACE=${TEST_TIMEOUT_KILL_GRACE:-30}
@@ -146,20 +146,9 @@ step() {
 step fmt check cargo fmt --all -- --check
 FEATURES=devconnect-core/mongodb,devconnect-core/cloudinary
 step clippy check cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
-step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-core -p devconnect-server --features devconnect-core/mongodb,devconnect-core/cloudinary,devconnect-core/redis --no-deps
-# The core knows nothing of serving: no clap, no Prometheus exporter, no hyper server
-# (hyper comes in only as reqwest's client, for the `cloudinary` feature); all that is
-# devconnect-server's.
-step core-deps check bash -c '
-    tree() { cargo tree -q -p devconnect-core -e "$1" --features mongodb,cloudinary,redis -i "$2" 2>/dev/null || true; }
-    bad=0
-    for dep in clap metrics-exporter-prometheus tracing-subscriber; do
-        out=$(tree normal "$dep")
-        if [ -n "$out" ]; then echo "devconnect-core depends on $dep:"; echo "$out"; bad=1; fi
-    done
-    out=$(tree normal,features hyper)
-    if grep -q "hyper feature \"server\"" <<<"$out"; then echo "devconnect-core pulls in a hyper server:"; echo "$out"; bad=1; fi
-    exit $bad'
+step docs check env RUSTDOCFLAGS="-D warnings" cargo doc -p devconnect-types -p devconnect-core -p devconnect-server -p devconnect-client --features devconnect-core/mongodb,devconnect-core/cloudinary,devconnect-core/redis --no-deps
+# The crate edges (no server in the core's dependencies, none in the clients' or the TUI's).
+step boundaries check bash scripts/check-boundaries.sh
 # Under a Redis too: devconnect-http's `cluster` tests run several server instances
 # sharing a MongoDB replica set and a Redis bus.
 step rust tests scripts/with-redis.sh scripts/with-jongodb.sh cargo test --workspace --features "$FEATURES"

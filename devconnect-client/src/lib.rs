@@ -15,8 +15,8 @@
 //! # Ok(()) }
 //! ```
 
-/// The realtime (Socket.IO) client: connect with a token, receive events, send
-/// messages and typing over the socket.
+#![warn(missing_docs)]
+
 pub mod realtime;
 
 use std::sync::{Arc, PoisonError, RwLock};
