@@ -18,9 +18,11 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::Peer;
+
 use crate::media::Upload;
+use crate::model::UserRecord;
 use crate::profile::{Gender, Me, parse_about, parse_age, parse_name, parse_skills};
-use crate::store::UserRecord;
 use crate::{DevConnect, Error, Result, UserId};
 
 /// Minimum password length.
@@ -58,17 +60,6 @@ pub struct Signup {
     /// Optional profile photo bytes (never from JSON).
     #[serde(skip)]
     pub photo: Option<Upload>,
-}
-
-/// Where a signup or login attempt comes from, for the limits counted per client
-/// address. A network frontend always knows its peer; only a program embedding the
-/// service (the Python bindings, tools) calls as [`Peer::Local`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Peer {
-    /// A network client at this address (an IPv6 client counts by its /64 network).
-    Remote(std::net::IpAddr),
-    /// The embedding program itself: not limited per address.
-    Local,
 }
 
 /// A password change request.

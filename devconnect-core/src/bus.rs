@@ -31,7 +31,8 @@ mod redis;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::realtime::{Event, Hub};
+use crate::model::Event;
+use crate::realtime::Hub;
 use crate::{Result, UserId};
 
 /// Default time after which an instance that stopped sending heartbeats (crashed,

@@ -8,8 +8,7 @@ use serde::Deserialize;
 pub use devconnect_types::chat::{ChatPartner, Message, Sent, SyncPage};
 
 use crate::media::Upload;
-use crate::realtime::{Event, ReadReceipt};
-use crate::store::{Inserted, NewMessageRecord};
+use crate::model::{Event, Inserted, NewMessageRecord, ReadReceipt};
 use crate::{DevConnect, Error, MessageId, Result, UserId};
 
 /// A message text may be at most this many characters.

@@ -2,7 +2,7 @@
 
 pub use devconnect_types::connection::{ConnectionRequest, RequestStatus};
 
-use crate::realtime::Event;
+use crate::model::Event;
 use crate::{DevConnect, Error, Profile, RequestId, Result, UserId};
 
 /// A request note may be at most this many characters.

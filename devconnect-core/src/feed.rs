@@ -4,8 +4,8 @@ use serde::Deserialize;
 
 pub use devconnect_types::FeedPage;
 
-use crate::profile::{MAX_SKILLS, skill_key};
-use crate::store::FeedFilter;
+use crate::model::{FeedFilter, skill_key};
+use crate::profile::MAX_SKILLS;
 use crate::{DevConnect, Error, Result, UserId};
 
 /// Page size when none is asked for.

@@ -38,6 +38,7 @@ pub mod error;
 pub mod feed;
 mod limits;
 pub mod media;
+pub mod model;
 pub mod profile;
 pub mod realtime;
 pub mod store;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::{Error, Peer, Result, Settings, UserId};
+use crate::model::Peer;
+use crate::{Error, Result, Settings, UserId};
 
 /// How many actions of a kind one user may take: a sustained rate per minute, with
 /// bursts up to the same number.

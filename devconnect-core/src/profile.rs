@@ -4,6 +4,8 @@ use serde::Deserialize;
 
 pub use devconnect_types::profile::{Gender, Me, Profile};
 
+pub use crate::model::{ProfileUpdate, skill_key};
+
 use crate::media::Upload;
 use crate::{DevConnect, Error, Result, UserId};
 
@@ -42,25 +44,6 @@ pub struct ProfileEdit {
     /// New photo bytes.
     #[serde(skip)]
     pub photo: Option<Upload>,
-}
-
-/// A validated change, as handed to a store. `None` leaves a field as it is.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ProfileUpdate {
-    /// New first name.
-    pub first_name: Option<String>,
-    /// New last name.
-    pub last_name: Option<String>,
-    /// New age.
-    pub age: Option<u8>,
-    /// New gender.
-    pub gender: Option<Gender>,
-    /// New about text.
-    pub about: Option<String>,
-    /// New skills.
-    pub skills: Option<Vec<String>>,
-    /// New photo URL.
-    pub photo_url: Option<String>,
 }
 
 fn has_control(s: &str) -> bool {
@@ -129,12 +112,6 @@ pub fn parse_skills(raw: &[String]) -> Result<Vec<String>> {
         }
     }
     Ok(skills)
-}
-
-/// The key a skill is matched by in the feed filter: lower-cased.
-#[must_use]
-pub fn skill_key(skill: &str) -> String {
-    skill.trim().to_lowercase()
 }
 
 impl DevConnect {

@@ -26,73 +26,13 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 
 use futures_core::Stream as _;
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Sleep;
 
 use crate::auth::Session;
-use crate::chat::{MAX_SYNC_LIMIT, Message, SyncPage};
-use crate::connection::ConnectionRequest;
-use crate::{DevConnect, Error, MessageId, Profile, Result, UserId};
-
-/// A realtime event for one user.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", content = "data", rename_all = "camelCase")]
-pub enum Event {
-    /// A message I sent or received (delivered to both sides' subscriptions).
-    NewMessage(Arc<Message>),
-    /// One of my connections (or I) came online or went offline.
-    #[serde(rename_all = "camelCase")]
-    Presence {
-        /// Whose presence changed.
-        user_id: UserId,
-        /// Whether they are online now.
-        online: bool,
-    },
-    /// Someone sent me an `interested` request; carries their profile.
-    ConnectionRequest(Arc<ConnectionRequest<Profile, UserId>>),
-    /// My request was accepted; carries the receiver's profile.
-    ConnectionAccepted(Arc<ConnectionRequest<UserId, Profile>>),
-    /// A connection started or stopped typing to me.
-    #[serde(rename_all = "camelCase")]
-    Typing {
-        /// Who is typing.
-        user_id: UserId,
-        /// Whether they are typing now.
-        typing: bool,
-    },
-    /// A connection read my messages. Boxed so that every [`Event`] is 16 bytes: an
-    /// event is cloned into the queue of each of its recipients' subscriptions.
-    MessagesRead(Box<ReadReceipt>),
-}
-
-// Keep it small: see `MessagesRead`.
-const _: () = assert!(std::mem::size_of::<Event>() <= 16);
-
-/// What [`Event::MessagesRead`] carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReadReceipt {
-    /// Who read them.
-    pub user_id: UserId,
-    /// The newest message they read (and every one before it).
-    pub up_to: MessageId,
-}
-
-impl Event {
-    /// The event's name in the Socket.IO protocol of the original DevConnect.
-    #[must_use]
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::NewMessage(_) => "newMessage",
-            Self::Presence { .. } => "presence",
-            Self::ConnectionRequest(_) => "connectionRequest",
-            Self::ConnectionAccepted(_) => "connectionAccepted",
-            Self::Typing { .. } => "typing",
-            Self::MessagesRead(_) => "messagesRead",
-        }
-    }
-}
+use crate::chat::{MAX_SYNC_LIMIT, SyncPage};
+pub use crate::model::{Event, ReadReceipt};
+use crate::{DevConnect, Error, MessageId, Result, UserId};
 
 /// Why a subscription ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

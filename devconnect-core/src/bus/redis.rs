@@ -12,7 +12,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::{BusConfig, BusHealth};
-use crate::realtime::{Event, Hub, LocalPresence};
+use crate::model::Event;
+use crate::realtime::{Hub, LocalPresence};
 use crate::{Error, Result, Store, UserId};
 
 /// Envelopes waiting to be published; beyond this (Redis too slow or away) new ones are

@@ -15,82 +15,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub use crate::analytics::EngagementDay;
-use crate::chat::Message;
-use crate::connection::{ConnectionRequest, RequestStatus};
-use crate::profile::{Me, Profile, ProfileUpdate};
-use crate::{Error, MessageId, RequestId, Result, UserId};
+use devconnect_types::{ConnectionRequest, Message, MessageId, Profile, RequestId, RequestStatus, UserId};
 
-/// A user as stored: the own profile plus credentials state. Never leaves the core.
-#[derive(Clone, Debug)]
-pub struct UserRecord {
-    /// The profile and email.
-    pub me: Me,
-    /// The PHC-format password hash.
-    pub password_hash: String,
-    /// Bumped by each password change; tokens carry the version they were issued with.
-    pub token_version: i64,
-}
-
-/// What [`Store::auth_state`] reports about a user and one token id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AuthState {
-    /// The user's current token version.
-    pub token_version: i64,
-    /// Whether this token id was logged out.
-    pub revoked: bool,
-}
-
-/// A message to store. The store assigns its position.
-#[derive(Clone, Debug)]
-pub struct NewMessageRecord {
-    /// A fresh id.
-    pub id: MessageId,
-    /// The sender.
-    pub sender: UserId,
-    /// The receiver.
-    pub receiver: UserId,
-    /// The text (may be empty when there is an image).
-    pub text: String,
-    /// The image URL, if any.
-    pub image: Option<String>,
-    /// The sender's idempotency key, if any.
-    pub client_msg_id: Option<String>,
-    /// When the server received it.
-    pub created_at: DateTime<Utc>,
-}
-
-/// Whether [`Store::insert_message`] stored a new message or found the one stored
-/// earlier under the same `(sender, receiver, client_msg_id)`.
-#[derive(Clone, Debug)]
-pub enum Inserted {
-    /// Stored now.
-    New(Message),
-    /// Stored before; nothing was written.
-    Existing(Message),
-}
-
-/// One entry of [`Store::chat_partners`].
-#[derive(Clone, Debug)]
-pub struct PartnerRecord {
-    /// The partner's profile.
-    pub profile: Profile,
-    /// The latest message between us, if any.
-    pub last_message: Option<Message>,
-    /// Messages from the partner to me not yet read.
-    pub unread_count: u64,
-}
-
-/// A page request for the feed, validated.
-#[derive(Clone, Debug, Default)]
-pub struct FeedFilter {
-    /// Rows to skip.
-    pub offset: u64,
-    /// Rows to return.
-    pub limit: u32,
-    /// Lower-cased skills; a profile matches if it has any of them. Empty: no filter.
-    pub skills: Vec<String>,
-}
+pub use crate::model::{
+    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, ProfileUpdate, UserRecord,
+};
+use crate::{Error, Result};
 
 /// Persistence for DevConnect. All methods are cancel-safe from the caller's view: a
 /// write either happened durably before `Ok` is returned or not at all.

@@ -36,18 +36,18 @@ use async_trait::async_trait;
 use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
+use devconnect_types::{ConnectionRequest, Gender, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId};
 use futures_util::TryStreamExt as _;
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, ReturnDocument, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use super::{
-    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, Store, UserRecord, pair_key,
+use super::{Store, pair_key};
+use crate::model::{
+    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, ProfileUpdate, UserRecord,
+    skill_key,
 };
-use crate::chat::Message;
-use crate::connection::{ConnectionRequest, RequestStatus};
-use crate::profile::{Gender, Me, Profile, ProfileUpdate, skill_key};
-use crate::{Error, MessageId, RequestId, Result, UserId};
+use crate::{Error, Result};
 
 /// The database used when the URL names none.
 pub const DEFAULT_DATABASE: &str = "devconnect";
@@ -1232,7 +1232,7 @@ impl Store for MongoStore {
                 .collect();
             waits.sort_by(f64::total_cmp);
             row.requests_accepted = waits.len() as u64;
-            row.median_accept_secs = crate::analytics::median(&waits);
+            row.median_accept_secs = crate::model::median(&waits);
             if row != EngagementDay::empty(row.date) {
                 days.push(row);
             }

@@ -19,15 +19,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use bson::oid::ObjectId;
 use chrono::{DateTime, Utc};
+use devconnect_types::{ConnectionRequest, Gender, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 
-use super::{
-    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, Store, UserRecord, pair_key,
+use super::{Store, pair_key};
+use crate::model::{
+    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, ProfileUpdate, UserRecord,
+    skill_key,
 };
-use crate::chat::Message;
-use crate::connection::{ConnectionRequest, RequestStatus};
-use crate::profile::{Gender, Me, Profile, ProfileUpdate, skill_key};
-use crate::{Error, MessageId, RequestId, Result, UserId, workers};
+use crate::{Error, Result, workers};
 
 /// Reader threads (and read-only connections) per core: reads are short and mostly
 /// CPU-bound (the OS caches the file), and each reader caches pages of its own.

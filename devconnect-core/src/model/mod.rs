@@ -1,0 +1,26 @@
+//! The core's domain types that are not wire types: what the [`Store`](crate::Store)
+//! seam and several service modules share (store records, validated updates, analytics
+//! rows, realtime events, the caller's address).
+//!
+//! This module sits below both the services and the stores, so imports in the core only
+//! point down: service modules → `store`, `media`, `bus`, … → `model` →
+//! `devconnect_types`. It depends on nothing else of the core but [`error`](crate::error);
+//! `scripts/check-core-imports.py` checks that no module imports one that imports it
+//! back. The types keep their old public paths too (`store::UserRecord`,
+//! `realtime::Event`, …), re-exported by the modules that used to define them.
+
+mod analytics;
+mod chat;
+mod event;
+mod feed;
+mod peer;
+mod user;
+
+pub use analytics::EngagementDay;
+#[cfg(feature = "mongodb")]
+pub(crate) use analytics::median;
+pub use chat::{Inserted, NewMessageRecord, PartnerRecord};
+pub use event::{Event, ReadReceipt};
+pub use feed::FeedFilter;
+pub use peer::Peer;
+pub use user::{AuthState, ProfileUpdate, UserRecord, skill_key};

@@ -1,0 +1,48 @@
+//! Users as stored, and validated changes to them.
+
+use devconnect_types::{Gender, Me};
+
+/// A user as stored: the own profile plus credentials state. Never leaves the core.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    /// The profile and email.
+    pub me: Me,
+    /// The PHC-format password hash.
+    pub password_hash: String,
+    /// Bumped by each password change; tokens carry the version they were issued with.
+    pub token_version: i64,
+}
+
+/// What [`Store::auth_state`](crate::Store::auth_state) reports about a user and one token id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthState {
+    /// The user's current token version.
+    pub token_version: i64,
+    /// Whether this token id was logged out.
+    pub revoked: bool,
+}
+
+/// A validated change, as handed to a store. `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProfileUpdate {
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// New age.
+    pub age: Option<u8>,
+    /// New gender.
+    pub gender: Option<Gender>,
+    /// New about text.
+    pub about: Option<String>,
+    /// New skills.
+    pub skills: Option<Vec<String>>,
+    /// New photo URL.
+    pub photo_url: Option<String>,
+}
+
+/// The key a skill is matched by in the feed filter: lower-cased.
+#[must_use]
+pub fn skill_key(skill: &str) -> String {
+    skill.trim().to_lowercase()
+}
