@@ -146,7 +146,7 @@ impl DevConnect {
         Ok(Self {
             inner: Arc::new(Inner {
                 // Every store call is timed, whatever the backend.
-                store: Arc::new(telemetry::TimedStore(store)),
+                store: Arc::new(store::TimedStore(store)),
                 media,
                 credentials: Arc::new(credentials),
                 hub,

@@ -9,6 +9,7 @@
 pub mod mongo;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod timed;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub use crate::model::{
     AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, ProfileUpdate, UserRecord,
 };
 use crate::{Error, Result};
+pub(crate) use timed::TimedStore;
 
 /// Persistence for DevConnect. All methods are cancel-safe from the caller's view: a
 /// write either happened durably before `Ok` is returned or not at all.
