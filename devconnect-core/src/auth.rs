@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::Peer;
 
-use crate::media::Upload;
+use crate::media::{MediaStore, PublicUrls, Upload};
 use crate::model::UserRecord;
 use crate::profile::{Gender, Me, parse_about, parse_age, parse_name, parse_skills};
 use crate::{DevConnect, Error, Result, UserId};
@@ -309,6 +309,12 @@ impl Credentials {
         let user_id = UserId::parse("token", &claims.sub).map_err(|_| Error::Unauthorized("invalid token"))?;
         let expires_at = Utc.timestamp_opt(claims.exp, 0).single().ok_or(Error::Unauthorized("invalid token"))?;
         Ok(Session { user_id, token_id: claims.jti, token_version: claims.ver, expires_at })
+    }
+}
+
+impl PublicUrls for Authenticated {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { user: self.user.with_public_urls(media), ..self }
     }
 }
 

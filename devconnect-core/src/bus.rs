@@ -29,51 +29,11 @@
 mod redis;
 
 use std::sync::Arc;
-use std::time::Duration;
 
+pub use crate::config::{BusConfig, DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_SESSION_RECHECK};
 use crate::model::Event;
 use crate::realtime::Hub;
 use crate::{Result, UserId};
-
-/// Default time after which an instance that stopped sending heartbeats (crashed,
-/// partitioned) has its users marked offline.
-pub const DEFAULT_PRESENCE_EXPIRY: Duration = Duration::from_secs(15);
-
-/// Default period of the check of live sessions' tokens against the store (with a bus).
-pub const DEFAULT_SESSION_RECHECK: Duration = Duration::from_secs(30);
-
-/// Default prefix of the Redis keys and channel, so several deployments can share one
-/// Redis.
-pub const DEFAULT_BUS_PREFIX: &str = "devconnect";
-
-/// How to reach the bus shared by several instances.
-#[derive(Clone, Debug)]
-pub struct BusConfig {
-    /// `redis://[:PASSWORD@]HOST[:PORT][/DB]` (or `rediss://` with a TLS-enabled build).
-    pub url: String,
-    /// Prefix of every key and of the channel. Default [`DEFAULT_BUS_PREFIX`].
-    pub prefix: String,
-    /// Bound on how long a dead instance's users stay online for others. Default
-    /// [`DEFAULT_PRESENCE_EXPIRY`]; heartbeats go every sixth of it.
-    pub presence_expiry: Duration,
-    /// How often this instance checks the tokens of its live sessions against the store
-    /// (and at once after every reconnection to the bus): a revocation published while
-    /// the bus was down still ends them within this period. Default
-    /// [`DEFAULT_SESSION_RECHECK`].
-    pub session_recheck: Duration,
-}
-
-impl BusConfig {
-    /// The defaults for `url`.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            prefix: DEFAULT_BUS_PREFIX.to_owned(),
-            presence_expiry: DEFAULT_PRESENCE_EXPIRY,
-            session_recheck: DEFAULT_SESSION_RECHECK,
-        }
-    }
-}
 
 /// The state of the event bus, for health checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

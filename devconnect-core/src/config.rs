@@ -1,13 +1,12 @@
 //! Plain configuration of the service. Binaries fill it from flags and environment;
 //! the core reads no environment itself.
 
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::limits::RateLimit;
-use crate::media::DEFAULT_UPLOAD_LIMIT;
 use crate::{Error, Result};
 
 /// A JWT secret shorter than this many bytes is refused.
@@ -29,7 +28,7 @@ pub struct Config {
     pub media: MediaConfig,
     /// The event bus shared with other instances; `None` (the default) for one
     /// instance with in-process delivery.
-    pub bus: Option<crate::BusConfig>,
+    pub bus: Option<BusConfig>,
     /// Limits and tunables.
     pub settings: Settings,
 }
@@ -230,6 +229,68 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Default time after which an instance that stopped sending heartbeats (crashed,
+/// partitioned) has its users marked offline.
+pub const DEFAULT_PRESENCE_EXPIRY: Duration = Duration::from_secs(15);
+
+/// Default period of the check of live sessions' tokens against the store (with a bus).
+pub const DEFAULT_SESSION_RECHECK: Duration = Duration::from_secs(30);
+
+/// Default prefix of the Redis keys and channel, so several deployments can share one
+/// Redis.
+pub const DEFAULT_BUS_PREFIX: &str = "devconnect";
+
+/// How to reach the bus shared by several instances.
+#[derive(Clone, Debug)]
+pub struct BusConfig {
+    /// `redis://[:PASSWORD@]HOST[:PORT][/DB]` (or `rediss://` with a TLS-enabled build).
+    pub url: String,
+    /// Prefix of every key and of the channel. Default [`DEFAULT_BUS_PREFIX`].
+    pub prefix: String,
+    /// Bound on how long a dead instance's users stay online for others. Default
+    /// [`DEFAULT_PRESENCE_EXPIRY`]; heartbeats go every sixth of it.
+    pub presence_expiry: Duration,
+    /// How often this instance checks the tokens of its live sessions against the store
+    /// (and at once after every reconnection to the bus): a revocation published while
+    /// the bus was down still ends them within this period. Default
+    /// [`DEFAULT_SESSION_RECHECK`].
+    pub session_recheck: Duration,
+}
+
+impl BusConfig {
+    /// The defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            prefix: DEFAULT_BUS_PREFIX.to_owned(),
+            presence_expiry: DEFAULT_PRESENCE_EXPIRY,
+            session_recheck: DEFAULT_SESSION_RECHECK,
+        }
+    }
+}
+
+/// Default upload limit: 3 MiB.
+pub const DEFAULT_UPLOAD_LIMIT: usize = 3 * 1024 * 1024;
+/// Default memory budget of the image decodes running at once (see
+/// [`Settings::image_decode_budget`](crate::Settings)).
+pub const DEFAULT_DECODE_BUDGET: usize = 512 * 1024 * 1024;
+
+/// How many actions of a kind one user may take: a sustained rate per minute, with
+/// bursts up to the same number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Allowed per minute (and as a burst). `None` disables the limit.
+    pub per_minute: Option<NonZeroU32>,
+}
+
+impl RateLimit {
+    /// A limit of `n` per minute; 0 disables it.
+    #[must_use]
+    pub fn per_minute(n: u32) -> Self {
+        Self { per_minute: NonZeroU32::new(n) }
+    }
+}
+
 /// Limits and tunables with sensible defaults.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -276,7 +337,7 @@ impl Default for Settings {
             auth_rate_per_addr: RateLimit::per_minute(30),
             typing_rate: RateLimit::per_minute(120),
             max_sessions_per_user: 32,
-            image_decode_budget: crate::media::DEFAULT_DECODE_BUDGET,
+            image_decode_budget: DEFAULT_DECODE_BUDGET,
         }
     }
 }

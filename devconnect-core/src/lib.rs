@@ -52,26 +52,28 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound as _, Utc};
 use secrecy::SecretString;
 
-pub use analytics::{Engagement, EngagementDay};
-pub use auth::{Authenticated, PasswordChange, Peer, Session, Signup};
-pub use bus::{BusConfig, BusHealth};
-pub use chat::{ChatPartner, Message, NewMessage, Sent, SyncPage};
-pub use config::{Config, MediaConfig, Settings};
-pub use connection::{ConnectionRequest, RequestStatus};
-pub use devconnect_types::{Invalid, MessageId, RequestId, UserId};
+pub use analytics::Engagement;
+pub use auth::{Authenticated, PasswordChange, Session, Signup};
+pub use bus::BusHealth;
+pub use chat::NewMessage;
+pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
+pub use devconnect_types::{
+    ChatPartner, ConnectionRequest, FeedPage, Gender, Invalid, Me, Message, MessageId, Profile, RequestId,
+    RequestStatus, Sent, SyncPage, UserId,
+};
 pub use error::{Error, Result};
-pub use feed::{FeedPage, FeedQuery};
-pub use limits::RateLimit;
+pub use feed::FeedQuery;
 pub use media::{LocalMedia, MediaStore, Upload};
-pub use profile::{Gender, Me, Profile, ProfileEdit};
-pub use realtime::{EndReason, Event, ReadReceipt, Subscription};
+pub use model::{EngagementDay, Event, Peer, ReadReceipt};
+pub use profile::ProfileEdit;
+pub use realtime::{EndReason, Subscription};
 pub use store::Store;
 
 use auth::Credentials;
 use bus::Broker;
 use limits::Limits;
+use model::UserRecord;
 use realtime::Hub;
-use store::UserRecord;
 
 /// The DevConnect service. Cheap to clone (a pointer): every frontend task holds a
 /// clone, all sharing one store, media store and realtime hub.

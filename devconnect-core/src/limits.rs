@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -12,24 +11,9 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+pub use crate::config::RateLimit;
 use crate::model::Peer;
 use crate::{Error, Result, Settings, UserId};
-
-/// How many actions of a kind one user may take: a sustained rate per minute, with
-/// bursts up to the same number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Allowed per minute (and as a burst). `None` disables the limit.
-    pub per_minute: Option<NonZeroU32>,
-}
-
-impl RateLimit {
-    /// A limit of `n` per minute; 0 disables it.
-    #[must_use]
-    pub fn per_minute(n: u32) -> Self {
-        Self { per_minute: NonZeroU32::new(n) }
-    }
-}
 
 struct Limiter<K: std::hash::Hash + Eq + Clone = UserId> {
     limiter: DefaultKeyedRateLimiter<K>,

@@ -5,23 +5,20 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use devconnect_types::{ChatPartner, ConnectionRequest, FeedPage, Me, Message, Profile, Sent, SyncPage, UserId};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::{ConnectionRequest, DevConnect, Error, Result};
+pub use crate::config::{DEFAULT_DECODE_BUDGET, DEFAULT_UPLOAD_LIMIT};
+use crate::{DevConnect, Error, Result};
 
 #[cfg(feature = "cloudinary")]
 pub mod cloudinary;
 
-/// Default upload limit: 3 MiB.
-pub const DEFAULT_UPLOAD_LIMIT: usize = 3 * 1024 * 1024;
 /// Largest accepted width or height, in pixels (guards against decompression bombs).
 pub const MAX_IMAGE_SIDE: u32 = 8192;
 /// Largest accepted image, in pixels: 40 megapixels, above the photos of today's
 /// phone cameras. Checked from the header, before any pixel is decoded.
 pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
-/// Default memory budget of the image decodes running at once (see
-/// [`Settings::image_decode_budget`](crate::Settings)).
-pub const DEFAULT_DECODE_BUDGET: usize = 512 * 1024 * 1024;
 /// The decoded pixels are held up to this many times at once: as decoded, converted for
 /// the encoder, and rotated.
 const DECODE_COPIES: u64 = 3;
@@ -224,7 +221,7 @@ pub(crate) trait PublicUrls {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self;
 }
 
-impl PublicUrls for crate::UserId {
+impl PublicUrls for UserId {
     fn with_public_urls(self, _: &dyn MediaStore) -> Self {
         self
     }
@@ -242,57 +239,51 @@ impl<T: PublicUrls> PublicUrls for Option<T> {
     }
 }
 
-impl PublicUrls for crate::Profile {
+impl PublicUrls for Profile {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { photo_url: self.photo_url.map(|u| media.public_url(&u)), ..self }
     }
 }
 
-impl PublicUrls for crate::Me {
+impl PublicUrls for Me {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { profile: self.profile.with_public_urls(media), ..self }
     }
 }
 
-impl PublicUrls for crate::Message {
+impl PublicUrls for Message {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { image: self.image.map(|u| media.public_url(&u)), ..self }
     }
 }
 
-impl<F: PublicUrls, T: PublicUrls> PublicUrls for crate::ConnectionRequest<F, T> {
+impl<F: PublicUrls, T: PublicUrls> PublicUrls for ConnectionRequest<F, T> {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         let (from, to) = (self.from_user_id.with_public_urls(media), self.to_user_id.with_public_urls(media));
         ConnectionRequest { from_user_id: from, to_user_id: to, ..self }
     }
 }
 
-impl PublicUrls for crate::ChatPartner {
+impl PublicUrls for ChatPartner {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         let (profile, last_message) = (self.profile.with_public_urls(media), self.last_message.with_public_urls(media));
         Self { profile, last_message, ..self }
     }
 }
 
-impl PublicUrls for crate::FeedPage {
+impl PublicUrls for FeedPage {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { profiles: self.profiles.with_public_urls(media), ..self }
     }
 }
 
-impl PublicUrls for crate::Authenticated {
-    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
-        Self { user: self.user.with_public_urls(media), ..self }
-    }
-}
-
-impl PublicUrls for crate::Sent {
+impl PublicUrls for Sent {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { message: self.message.with_public_urls(media), ..self }
     }
 }
 
-impl PublicUrls for crate::SyncPage {
+impl PublicUrls for SyncPage {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { messages: self.messages.with_public_urls(media), ..self }
     }
