@@ -14,8 +14,18 @@
 //! - [`bus`]: the event bus between server instances (in-process by default; Redis with
 //!   a bus URL and the `redis` feature).
 //! - [`media`]: image validation/re-encoding and the [`MediaStore`] seam.
-//! - [`store`]: the [`Store`] seam and its backends (embedded SQLite by default).
+//! - [`store`]: the [`Store`] seam and its backends (embedded SQLite by default); the
+//!   service times every call through it ([`telemetry::STORE_DURATION`]).
+//! - [`model`]: the domain types services and stores share (store records such as
+//!   [`model::UserRecord`], [`EngagementDay`], [`Event`], [`Peer`]), below both.
+//! - [`config`]: the plain [`Config`] and [`Settings`] a frontend opens the service with.
 //! - [`error`]: the one [`Error`] type with stable codes.
+//!
+//! Imports inside the crate point down: service modules (`auth`, `profile`, `chat`, …)
+//! use `store`, `media`, `bus`, `limits`, `telemetry`, `config`; `store` uses only
+//! `model`, `error`, `telemetry`'s metric names and the private worker threads; `model`
+//! uses only the wire types of `devconnect-types`. No module imports one that imports
+//! it back (`scripts/check-core-imports.py` checks it).
 //!
 //! ```no_run
 //! # async fn demo() -> devconnect_core::Result<()> {
