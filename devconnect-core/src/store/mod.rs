@@ -18,9 +18,8 @@ use chrono::{DateTime, Utc};
 
 use devconnect_types::{ConnectionRequest, Message, MessageId, Profile, RequestId, RequestStatus, UserId};
 
-pub use crate::model::{
-    AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, ProfileUpdate, UserRecord,
-};
+use crate::model::ProfileUpdate;
+pub use crate::model::{AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, UserRecord};
 use crate::{Error, Result};
 pub(crate) use timed::TimedStore;
 
