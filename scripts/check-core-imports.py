@@ -4,7 +4,9 @@
 Imports in the core point down: service modules -> store, media, bus, model, ... ->
 model -> devconnect_types. A module that imports one that imports it back (directly or
 through others) breaks that. This builds the module graph from `use crate::...` trees
-and `crate::...` paths and exits 1 printing every cycle it finds.
+and `crate::...` paths and, if any, exits 1 naming each group of modules caught in a
+cycle, with one shortest cycle in it and the files that make each of its edges.
+`--graph` prints the whole graph first.
 
 How the graph is built:
 - Every file maps to its top-level module: `src/store/mod.rs`, `src/store/sqlite.rs`
@@ -13,7 +15,9 @@ How the graph is built:
   `mod tests { ... }`) are ignored: doc links and tests are not dependencies.
 - `crate::m::...` is an edge to `m`. `crate::Name` is an edge to the module lib.rs
   re-exports `Name` from (`pub use m::Name`); names lib.rs defines itself (the
-  `DevConnect` handle, `now()`, macros) belong to the root.
+  `DevConnect` handle, `now()`, macros) belong to the root, and names it re-exports
+  from another crate (`devconnect_types`) are no edge.
+- Only `#[cfg(test)]` itself marks test code (not `#[cfg(all(test, ...))]`).
 - The root (lib.rs: the service handle, which assembles every module) is exempt, and
   so is `testkit` (the conformance suite behind the `testkit` feature, above all).
 
@@ -213,7 +217,8 @@ def main(argv: list[str]) -> int:
         firsts = []
         # `super::` of a top-level module (`src/m.rs`, `src/m/mod.rs`) is the root; of a
         # file below (`src/m/x.rs`) it is the module itself.
-        super_is_root = file.parent == src or file.name == "mod.rs"
+        depth = len(file.relative_to(src).parts) - (1 if file.name == "mod.rs" else 0)
+        super_is_root = depth == 1
         for use in USE.finditer(code):
             for path in expand_use_tree(use.group(1)):
                 parts = path.split(" as ")[0].split("::")
