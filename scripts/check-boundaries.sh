@@ -3,7 +3,8 @@
 # - the core knows nothing of serving: no clap, no Prometheus exporter, no tracing
 #   subscriber, no hyper server (hyper comes in only as reqwest's client, for the
 #   `cloudinary` feature); all that is devconnect-server's;
-# - the wire types, the clients and the TUI build no server, no store and no core.
+# - the wire types, the clients and the TUI build no server, no store and no core;
+# - inside the core, no module imports one that imports it back (check-core-imports.py).
 # Prints one line per broken edge; exits 1 if any.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -52,4 +53,5 @@ SERVERS_AND_STORES="devconnect-core devconnect-http devconnect-socketio devconne
 for package in devconnect-types devconnect-client devconnect-tui; do
     forbid "$package" "$SERVERS_AND_STORES"
 done
+python3 scripts/check-core-imports.py || bad=1
 exit $bad
