@@ -127,7 +127,7 @@ impl<T> ListResponse<T> {
     }
 }
 
-/// A feed page. The profiles travel as `request` (the original's name); [`FeedPage`]
+/// A feed page. The profiles travel as `request` (the original's name); `FeedPage`
 /// is the same page with a sensible one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -215,7 +215,7 @@ impl ReadResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
-    /// Always `true` (an unhealthy server answers with an [`ErrorBody`]).
+    /// Always `true` (an unhealthy server answers with an `ErrorBody`).
     pub success: bool,
     /// `ok`, or `degraded` while the event bus between instances is unavailable.
     pub status: String,
@@ -233,7 +233,7 @@ impl HealthResponse {
 
 /// Every REST failure: `{success: false, code, message}`, with the HTTP status telling
 /// the class and `code` the stable reason (rate limits add a `Retry-After` header, not a
-/// field). [`crate::ErrorAck`] is the realtime counterpart.
+/// field). `ErrorAck` is the realtime counterpart.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
