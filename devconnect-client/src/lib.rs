@@ -22,6 +22,10 @@ pub mod realtime;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use devconnect_types::rest::{
+    AuthResponse, DataResponse, ErrorBody, FeedResponse, ListResponse, ReadResponse, SyncResponse, TokenResponse,
+    UserResponse,
+};
 use devconnect_types::{
     ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, RequestStatus, Sent,
     SyncPage, UserId,
@@ -149,47 +153,6 @@ pub struct LoggedIn {
     pub token: String,
 }
 
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    code: String,
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct UserEnvelope {
-    user: Me,
-}
-
-#[derive(Deserialize)]
-struct DataEnvelope<T> {
-    data: T,
-}
-
-#[derive(Deserialize)]
-struct RequestsEnvelope<T> {
-    requests: T,
-}
-
-#[derive(Deserialize)]
-struct TokenEnvelope {
-    token: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FeedEnvelope {
-    request: Vec<Profile>,
-    page: u32,
-    limit: u32,
-    has_more: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ReadEnvelope {
-    up_to: Option<MessageId>,
-}
-
 /// A client of one DevConnect server. Cheap to clone; clones share the token.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -270,7 +233,7 @@ impl Client {
         if status.is_success() {
             return Ok((status, body));
         }
-        Err(match serde_json::from_slice::<ErrorEnvelope>(&body) {
+        Err(match serde_json::from_slice::<ErrorBody>(&body) {
             Ok(e) => ClientError::Api { status: status.as_u16(), code: e.code, message: e.message, retry_after },
             Err(_) => ClientError::Api {
                 status: status.as_u16(),
@@ -307,6 +270,12 @@ impl Client {
         Ok(form.part("image", part))
     }
 
+    /// Keeps the token of a signup or login.
+    fn logged_in(&self, auth: AuthResponse) -> LoggedIn {
+        self.set_token(Some(auth.token.clone()));
+        LoggedIn { user: auth.user, token: auth.token }
+    }
+
     // ---- auth ----
 
     /// `POST /auth/signup`; keeps the returned token.
@@ -316,17 +285,13 @@ impl Client {
             Some(photo) => builder.multipart(Self::form_with_photo(account, photo)?),
             None => builder.json(account),
         };
-        let logged_in: LoggedIn = Self::call(builder).await?;
-        self.set_token(Some(logged_in.token.clone()));
-        Ok(logged_in)
+        Ok(self.logged_in(Self::call(builder).await?))
     }
 
     /// `POST /auth/login`; keeps the returned token.
     pub async fn login(&self, email: &str, password: &str) -> Result<LoggedIn> {
         let builder = self.request(Method::POST, "/auth/login").json(&json!({"emailID": email, "password": password}));
-        let logged_in: LoggedIn = Self::call(builder).await?;
-        self.set_token(Some(logged_in.token.clone()));
-        Ok(logged_in)
+        Ok(self.logged_in(Self::call(builder).await?))
     }
 
     /// `POST /auth/logout`; the token stops working and is forgotten.
@@ -355,14 +320,14 @@ impl Client {
             Some(photo) => builder.multipart(Self::form_with_photo(changes, photo)?),
             None => builder.json(changes),
         };
-        Ok(Self::call::<UserEnvelope>(builder).await?.user)
+        Ok(Self::call::<UserResponse>(builder).await?.user)
     }
 
     /// `PATCH /profile/password`; keeps the new token (all older ones stop working).
     pub async fn change_password(&self, old: &str, new: &str) -> Result<()> {
         let body = json!({"oldPassword": old, "newPassword": new, "confirmPassword": new});
         let builder = self.request(Method::PATCH, "/profile/password").json(&body);
-        let token = Self::call::<TokenEnvelope>(builder).await?.token;
+        let token = Self::call::<TokenResponse>(builder).await?.token;
         self.set_token(Some(token));
         Ok(())
     }
@@ -380,28 +345,28 @@ impl Client {
         if let Some(note) = note {
             builder = builder.json(&json!({ "note": note }));
         }
-        Ok(Self::call::<DataEnvelope<ConnectionRequest>>(builder).await?.data)
+        Ok(Self::call::<DataResponse<ConnectionRequest>>(builder).await?.data)
     }
 
     /// `POST /request/review/:status/:requestId` (`accepted` or `rejected`).
     pub async fn review_request(&self, id: RequestId, status: RequestStatus) -> Result<ConnectionRequest> {
         let builder = self.request(Method::POST, &format!("/request/review/{status}/{id}"));
-        Ok(Self::call::<DataEnvelope<ConnectionRequest>>(builder).await?.data)
+        Ok(Self::call::<DataResponse<ConnectionRequest>>(builder).await?.data)
     }
 
     /// `GET /user/requests/received`: pending requests to me, with the sender's profile.
     pub async fn received_requests(&self) -> Result<Vec<ConnectionRequest<Profile, UserId>>> {
-        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/user/requests/received")).await?.requests)
+        Ok(Self::call::<ListResponse<_>>(self.request(Method::GET, "/user/requests/received")).await?.requests)
     }
 
     /// `GET /user/requests/sent`: my requests, with the receiver's profile.
     pub async fn sent_requests(&self) -> Result<Vec<ConnectionRequest<UserId, Profile>>> {
-        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/user/requests/sent")).await?.requests)
+        Ok(Self::call::<ListResponse<_>>(self.request(Method::GET, "/user/requests/sent")).await?.requests)
     }
 
     /// `GET /user/connections`.
     pub async fn connections(&self) -> Result<Vec<Profile>> {
-        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/user/connections")).await?.requests)
+        Ok(Self::call::<ListResponse<_>>(self.request(Method::GET, "/user/connections")).await?.requests)
     }
 
     /// `DELETE /user/deleteconnection/:userId`.
@@ -417,15 +382,14 @@ impl Client {
         if !skills.is_empty() {
             builder = builder.query(&[("skills", skills.join(","))]);
         }
-        let feed: FeedEnvelope = Self::call(builder).await?;
-        Ok(FeedPage { profiles: feed.request, page: feed.page, limit: feed.limit, has_more: feed.has_more })
+        Ok(Self::call::<FeedResponse>(builder).await?.into())
     }
 
     // ---- messages ----
 
     /// `GET /message/connections`: chat partners, most recent conversation first.
     pub async fn chat_partners(&self) -> Result<Vec<ChatPartner>> {
-        Ok(Self::call::<RequestsEnvelope<_>>(self.request(Method::GET, "/message/connections")).await?.requests)
+        Ok(Self::call::<ListResponse<_>>(self.request(Method::GET, "/message/connections")).await?.requests)
     }
 
     /// `GET /message/:userId?before&limit`: history, oldest first.
@@ -479,12 +443,12 @@ impl Client {
         if let Some(limit) = limit {
             builder = builder.query(&[("limit", limit)]);
         }
-        Self::call(builder).await
+        Ok(Self::call::<SyncResponse>(builder).await?.into())
     }
 
     /// `POST /message/:userId/read`: marks their messages to me as read.
     pub async fn mark_read(&self, other: UserId) -> Result<Option<MessageId>> {
-        Ok(Self::call::<ReadEnvelope>(self.request(Method::POST, &format!("/message/{other}/read"))).await?.up_to)
+        Ok(Self::call::<ReadResponse>(self.request(Method::POST, &format!("/message/{other}/read"))).await?.up_to)
     }
 
     // ---- operations ----

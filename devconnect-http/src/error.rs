@@ -8,9 +8,9 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use devconnect_core::Error;
+pub use devconnect_types::rest::ErrorBody;
 use http::StatusCode;
 use http::header::{HeaderValue, RETRY_AFTER};
-use serde::Serialize;
 use warp::Rejection;
 
 /// An error answered by the HTTP layer: a core error, or one that only exists in HTTP.
@@ -40,17 +40,6 @@ impl From<devconnect_core::Invalid> for ApiError {
 }
 
 impl warp::reject::Reject for ApiError {}
-
-/// The error envelope.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// Always `false`.
-    pub success: bool,
-    /// A stable machine-readable code, e.g. `validation`, `unauthorized`.
-    pub code: &'static str,
-    /// A human explanation.
-    pub message: String,
-}
 
 /// The HTTP status of a core error.
 #[must_use]
@@ -96,8 +85,7 @@ impl ApiError {
         use warp::Reply as _;
         let (status, code, message) = self.parts();
         let mut response =
-            warp::reply::with_status(warp::reply::json(&ErrorBody { success: false, code, message }), status)
-                .into_response();
+            warp::reply::with_status(warp::reply::json(&ErrorBody::new(code, message)), status).into_response();
         if let Some(secs) = self.retry_after() {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
         }

@@ -6,15 +6,21 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use devconnect_core::{DevConnect, Error, FeedQuery, MessageId, Peer, RequestId, RequestStatus, Session, UserId};
+use devconnect_core::{
+    ChatPartner, ConnectionRequest, DevConnect, Error, FeedQuery, Me, Message, MessageId, Peer, Profile, RequestId,
+    RequestStatus, Session, UserId,
+};
+use devconnect_types::rest::{
+    AuthResponse, DataResponse, Done, ErrorBody, FeedResponse, HealthResponse, ListResponse, ReadResponse,
+    SyncResponse, TokenResponse, UserResponse,
+};
 use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
-use serde_json::json;
 use warp::Reply as _;
 use warp::reply::Response;
 
-use crate::error::{ApiError, ErrorBody, invalid};
+use crate::error::{ApiError, invalid};
 use crate::forms::{self, BodyLimits, Fields, RawBody};
 use crate::openapi::schemas;
 
@@ -116,7 +122,7 @@ impl Query {
         (schemas::SignupForm = "multipart/form-data"),
     )),
     responses(
-        (status = 201, description = "Signed up", body = schemas::AuthResponse),
+        (status = 201, description = "Signed up", body = AuthResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 409, description = "Email already registered", body = ErrorBody),
         (status = 413, description = "Upload too large", body = ErrorBody),
@@ -126,16 +132,13 @@ impl Query {
 pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
     let signup = forms::signup(Fields::json_or_multipart(body).await?)?;
     let auth = state.app.signup(signup, peer(addr)).await?;
-    Ok(json_status(
-        StatusCode::CREATED,
-        &json!({"success": true, "message": "signed up", "user": auth.user, "token": auth.token}),
-    ))
+    Ok(json_status(StatusCode::CREATED, &AuthResponse::new("signed up", auth.user, auth.token)))
 }
 
 #[utoipa::path(post, path = "/auth/login", tag = "auth", description = "Log in (alias POST /login).",
     request_body(content((schemas::LoginBody = "application/json"))),
     responses(
-        (status = 200, description = "Logged in", body = schemas::AuthResponse),
+        (status = 200, description = "Logged in", body = AuthResponse),
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 401, description = "Invalid email or password", body = ErrorBody),
         (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody),
@@ -143,21 +146,21 @@ pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Ha
 pub async fn login(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
     let (email, password) = forms::login(Fields::json(&body)?)?;
     let auth = state.app.login(&email, &password, peer(addr)).await?;
-    ok(&json!({"success": true, "message": "logged in", "user": auth.user, "token": auth.token}))
+    ok(&AuthResponse::new("logged in", auth.user, auth.token))
 }
 
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", description = "Revoke this token (alias POST /logout).", security(("bearer" = [])),
-    responses((status = 200, description = "Logged out", body = schemas::Done), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Logged out", body = Done), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn logout(state: State, headers: HeaderMap) -> Handled {
     let session = state.session(&headers).await?;
     state.app.logout(&session).await?;
-    ok(&json!({"success": true, "message": "logged out"}))
+    ok(&Done::new("logged out"))
 }
 
 // ---- profile ----
 
 #[utoipa::path(get, path = "/profile/view", tag = "profile", description = "My profile (alias /profile/veiw).", security(("bearer" = [])),
-    responses((status = 200, description = "Me", body = schemas::Me), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Me", body = Me), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn view_profile(state: State, headers: HeaderMap) -> Handled {
     let me = state.me(&headers).await?;
     ok(&state.app.profile(me).await?)
@@ -165,7 +168,7 @@ pub async fn view_profile(state: State, headers: HeaderMap) -> Handled {
 
 #[utoipa::path(get, path = "/profile/{userId}", tag = "profile", security(("bearer" = [])),
     params(("userId" = String, Path, description = "24-hex user id")),
-    responses((status = 200, description = "Profile", body = schemas::Profile), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+    responses((status = 200, description = "Profile", body = Profile), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody)))]
 pub async fn public_profile(state: State, id: String, headers: HeaderMap) -> Handled {
     state.me(&headers).await?;
@@ -175,24 +178,24 @@ pub async fn public_profile(state: State, id: String, headers: HeaderMap) -> Han
 
 #[utoipa::path(patch, path = "/profile/edit", tag = "profile", security(("bearer" = [])),
     request_body(content((schemas::EditBody = "application/json"), (schemas::EditForm = "multipart/form-data"))),
-    responses((status = 200, description = "Updated", body = schemas::UserResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+    responses((status = 200, description = "Updated", body = UserResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 413, description = "Upload too large", body = ErrorBody),
         (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody)))]
 pub async fn edit_profile(state: State, headers: HeaderMap, body: RawBody) -> Handled {
     let me = state.me(&headers).await?;
     let edit = forms::profile_edit(Fields::json_or_multipart(body).await?)?;
     let user = state.app.edit_profile(me, edit).await?;
-    ok(&json!({"success": true, "message": "profile updated", "user": user}))
+    ok(&UserResponse::new("profile updated", user))
 }
 
 #[utoipa::path(patch, path = "/profile/password", tag = "profile", description = "Change my password; every older token stops working.", security(("bearer" = [])),
     request_body(content((schemas::PasswordBody = "application/json"))),
-    responses((status = 200, description = "Changed; the new token", body = schemas::TokenResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Changed; the new token", body = TokenResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn change_password(state: State, headers: HeaderMap, body: RawBody) -> Handled {
     let session = state.session(&headers).await?;
     let change = forms::password_change(Fields::json(&body)?)?;
     let token = state.app.change_password(&session, change).await?;
-    ok(&json!({"success": true, "message": "password changed; other sessions were logged out", "token": token}))
+    ok(&TokenResponse::new("password changed; other sessions were logged out", token))
 }
 
 // ---- connections ----
@@ -200,7 +203,7 @@ pub async fn change_password(state: State, headers: HeaderMap, body: RawBody) ->
 #[utoipa::path(post, path = "/request/send/{status}/{toUserId}", tag = "connections", security(("bearer" = [])),
     params(("status" = String, Path, description = "`interested` or `ignored`"), ("toUserId" = String, Path)),
     request_body(content((schemas::NoteBody = "application/json"))),
-    responses((status = 201, description = "Sent", body = schemas::RequestResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+    responses((status = 201, description = "Sent", body = DataResponse<ConnectionRequest>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "A request between you already exists", body = ErrorBody),
         (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
@@ -214,12 +217,12 @@ pub async fn send_request(state: State, status: String, to: String, headers: Hea
         RequestStatus::Interested => "connection request sent",
         _ => "profile ignored",
     };
-    Ok(json_status(StatusCode::CREATED, &json!({"success": true, "message": message, "data": request})))
+    Ok(json_status(StatusCode::CREATED, &DataResponse::new(message, request)))
 }
 
 #[utoipa::path(post, path = "/request/review/{status}/{requestId}", tag = "connections", security(("bearer" = [])),
     params(("status" = String, Path, description = "`accepted` or `rejected`"), ("requestId" = String, Path)),
-    responses((status = 200, description = "Reviewed", body = schemas::RequestResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+    responses((status = 200, description = "Reviewed", body = DataResponse<ConnectionRequest>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 403, description = "Only the receiver may review", body = ErrorBody),
         (status = 404, description = "No such request", body = ErrorBody),
         (status = 409, description = "Already reviewed", body = ErrorBody)))]
@@ -228,42 +231,42 @@ pub async fn review_request(state: State, status: String, id: String, headers: H
     let status = RequestStatus::parse_review(&status)?;
     let id = RequestId::parse("requestId", &id)?;
     let request = state.app.review_request(me, id, status).await?;
-    ok(&json!({"success": true, "message": format!("request {status}"), "data": request}))
+    ok(&DataResponse::new(format!("request {status}"), request))
 }
 
 #[utoipa::path(get, path = "/user/requests/received", tag = "connections", security(("bearer" = [])),
-    responses((status = 200, description = "Pending requests to me", body = schemas::ReceivedList), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Pending requests to me", body = ListResponse<ConnectionRequest<Profile, UserId>>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn received_requests(state: State, headers: HeaderMap) -> Handled {
     let me = state.me(&headers).await?;
     let requests = state.app.received_requests(me).await?;
-    ok(&json!({"success": true, "message": "received requests", "requests": requests}))
+    ok(&ListResponse::new("received requests", requests))
 }
 
 #[utoipa::path(get, path = "/user/requests/sent", tag = "connections", security(("bearer" = [])),
-    responses((status = 200, description = "My requests", body = schemas::SentList), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "My requests", body = ListResponse<ConnectionRequest<UserId, Profile>>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn sent_requests(state: State, headers: HeaderMap) -> Handled {
     let me = state.me(&headers).await?;
     let requests = state.app.sent_requests(me).await?;
-    ok(&json!({"success": true, "message": "sent requests", "requests": requests}))
+    ok(&ListResponse::new("sent requests", requests))
 }
 
 #[utoipa::path(get, path = "/user/connections", tag = "connections", security(("bearer" = [])),
-    responses((status = 200, description = "My connections", body = schemas::ProfileList), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "My connections", body = ListResponse<Profile>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn connections(state: State, headers: HeaderMap) -> Handled {
     let me = state.me(&headers).await?;
     let connections = state.app.connections(me).await?;
-    ok(&json!({"success": true, "message": "connections", "requests": connections}))
+    ok(&ListResponse::new("connections", connections))
 }
 
 #[utoipa::path(delete, path = "/user/deleteconnection/{userId}", tag = "connections", security(("bearer" = [])),
     params(("userId" = String, Path)),
-    responses((status = 200, description = "Removed", body = schemas::Done), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+    responses((status = 200, description = "Removed", body = Done), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "Not connected", body = ErrorBody)))]
 pub async fn remove_connection(state: State, other: String, headers: HeaderMap) -> Handled {
     let me = state.me(&headers).await?;
     let other = UserId::parse("userId", &other)?;
     state.app.remove_connection(me, other).await?;
-    ok(&json!({"success": true, "message": "connection removed"}))
+    ok(&Done::new("connection removed"))
 }
 
 // ---- feed ----
@@ -274,47 +277,40 @@ pub async fn remove_connection(state: State, other: String, headers: HeaderMap) 
         ("limit" = Option<u32>, Query, description = "default 10, at most 50"),
         ("skills" = Option<String>, Query, description = "comma-separated filter, e.g. rust,go"),
     ),
-    responses((status = 200, description = "A page", body = schemas::FeedResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "A page", body = FeedResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn feed(state: State, headers: HeaderMap, query: String) -> Handled {
     let me = state.me(&headers).await?;
     let q = Query::parse(&query)?;
     let query = FeedQuery { page: q.number("page")?, limit: q.number("limit")?, skills: q.list("skills") };
     let page = state.app.feed(me, &query).await?;
-    ok(&json!({
-        "success": true,
-        "message": "feed",
-        "request": page.profiles,
-        "page": page.page,
-        "limit": page.limit,
-        "hasMore": page.has_more,
-    }))
+    ok(&FeedResponse::new("feed", page))
 }
 
 // ---- messages ----
 
 #[utoipa::path(get, path = "/message/connections", tag = "messages", security(("bearer" = [])),
-    responses((status = 200, description = "Chat partners, most recent first", body = schemas::PartnerList), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Chat partners, most recent first", body = ListResponse<ChatPartner>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn chat_partners(state: State, headers: HeaderMap) -> Handled {
     let me = state.me(&headers).await?;
     let partners = state.app.chat_partners(me).await?;
-    ok(&json!({"success": true, "message": "chat partners", "requests": partners}))
+    ok(&ListResponse::new("chat partners", partners))
 }
 
 #[utoipa::path(get, path = "/message/sync", tag = "messages", description = "Everything to or from me after a message, across conversations.", security(("bearer" = [])),
     params(("after" = Option<String>, Query, description = "a message id"), ("limit" = Option<u32>, Query, description = "default 100")),
-    responses((status = 200, description = "A page", body = schemas::SyncResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+    responses((status = 200, description = "A page", body = SyncResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "Unknown `after`", body = ErrorBody)))]
 pub async fn sync(state: State, headers: HeaderMap, query: String) -> Handled {
     let me = state.me(&headers).await?;
     let q = Query::parse(&query)?;
     let page = state.app.sync(me, q.message_id("after")?, q.number("limit")?).await?;
-    ok(&json!({"success": true, "messages": page.messages, "hasMore": page.has_more}))
+    ok(&SyncResponse::from(page))
 }
 
 #[utoipa::path(get, path = "/message/{userId}", tag = "messages", description = "History with a user, oldest first.", security(("bearer" = [])),
     params(("userId" = String, Path), ("before" = Option<String>, Query, description = "a message id"),
         ("limit" = Option<u32>, Query, description = "default 50")),
-    responses((status = 200, description = "Messages", body = Vec<schemas::Message>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Messages", body = Vec<Message>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn history(state: State, other: String, headers: HeaderMap, query: String) -> Handled {
     let me = state.me(&headers).await?;
     let other = UserId::parse("userId", &other)?;
@@ -326,8 +322,8 @@ pub async fn history(state: State, other: String, headers: HeaderMap, query: Str
     params(("userId" = String, Path, description = "the receiver")),
     request_body(content((schemas::MessageBody = "application/json"), (schemas::MessageForm = "multipart/form-data"))),
     responses(
-        (status = 201, description = "Stored", body = schemas::Message),
-        (status = 200, description = "Already stored under this clientMsgId", body = schemas::Message),
+        (status = 201, description = "Stored", body = Message),
+        (status = 200, description = "Already stored under this clientMsgId", body = Message),
         (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 403, description = "Not a connection", body = ErrorBody),
         (status = 429, description = "Too many messages (Retry-After)", body = ErrorBody)))]
@@ -342,19 +338,19 @@ pub async fn send_message(state: State, to: String, headers: HeaderMap, body: Ra
 
 #[utoipa::path(post, path = "/message/{userId}/read", tag = "messages", security(("bearer" = [])),
     params(("userId" = String, Path)),
-    responses((status = 200, description = "Marked", body = schemas::ReadResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Marked", body = ReadResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn mark_read(state: State, other: String, headers: HeaderMap) -> Handled {
     let me = state.me(&headers).await?;
     let other = UserId::parse("userId", &other)?;
     let up_to = state.app.mark_read(me, other).await?;
-    ok(&json!({"success": true, "upTo": up_to}))
+    ok(&ReadResponse::new(up_to))
 }
 
 // ---- operations ----
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", description = "Up and store reachable (`?store=false` skips the store). `status` is `degraded` while the event bus between instances (`bus`) is unavailable: this instance still serves its own clients.",
     params(("store" = Option<bool>, Query)),
-    responses((status = 200, body = schemas::HealthResponse), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = HealthResponse), (status = 503, body = ErrorBody)))]
 pub async fn health(state: State, query: String) -> Handled {
     let check_store = Query::parse(&query)?.get("store") != Some("false");
     if check_store && state.app.health().await.is_err() {
@@ -362,12 +358,12 @@ pub async fn health(state: State, query: String) -> Handled {
     }
     let bus = state.app.bus_health();
     let status = if bus.is_degraded() { "degraded" } else { "ok" };
-    ok(&json!({"success": true, "status": status, "bus": bus.code()}))
+    ok(&HealthResponse::new(status, Some(bus.code().to_owned())))
 }
 
-#[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, body = schemas::HealthResponse)))]
+#[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, body = HealthResponse)))]
 pub async fn live() -> Handled {
-    ok(&json!({"success": true, "status": "ok"}))
+    ok(&HealthResponse::new("ok", None))
 }
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]

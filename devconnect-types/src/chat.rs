@@ -7,6 +7,7 @@ use crate::{MessageId, Profile, UserId};
 
 /// A chat message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// The message id (also a history/sync cursor).
@@ -34,6 +35,7 @@ pub struct Message {
 
 /// Someone I chat with: a connection, or anyone I have history with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChatPartner {
     /// Their public profile.
@@ -49,6 +51,7 @@ pub struct ChatPartner {
 
 /// A page of catch-up messages.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncPage {
     /// Messages to or from me, in position order.

@@ -9,6 +9,7 @@ use crate::{Invalid, RequestId, UserId};
 
 /// The state of a connection request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RequestStatus {
     /// Sent, waiting for the receiver's review.
@@ -72,6 +73,7 @@ impl fmt::Display for RequestStatus {
 /// A connection request. `F` and `T` are the sender and receiver: ids, or profiles where
 /// a list embeds the other party (as the original API did).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionRequest<F = UserId, T = UserId> {
     /// The request's id.

@@ -6,6 +6,7 @@ use crate::Profile;
 
 /// One page of the feed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FeedPage {
     /// The profiles on this page, newest account first.

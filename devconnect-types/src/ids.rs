@@ -77,6 +77,17 @@ macro_rules! id_type {
             }
         }
 
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                id_schema(concat!("A ", $what, " id: a MongoDB ObjectId as 24 hex digits."))
+            }
+        }
+
+        // The default name is the type's own (`UserId`, …).
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
@@ -84,6 +95,21 @@ macro_rules! id_type {
             }
         }
     };
+}
+
+/// The pattern every id matches on the wire (parsing also accepts upper-case digits).
+#[cfg(feature = "openapi")]
+pub const ID_PATTERN: &str = "^[0-9a-fA-F]{24}$";
+
+#[cfg(feature = "openapi")]
+fn id_schema(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(ID_PATTERN))
+        .description(Some(description))
+        .examples(["6650c0ffee0000000000abcd"])
+        .into()
 }
 
 id_type!(

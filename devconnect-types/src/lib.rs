@@ -9,6 +9,11 @@
 //!   [`Message`], [`ChatPartner`], [`SyncPage`]; [`FeedPage`].
 //! - [`Invalid`]: a malformed value, naming its field.
 //! - [`ErrorAck`]: how a failure reaches a realtime client.
+//! - [`rest`]: the REST envelopes (`{success, message, data}`, …) and the REST error
+//!   body.
+//!
+//! With the `openapi` feature every public object and envelope also derives
+//! `utoipa::ToSchema`, so a server's OpenAPI document is derived from these types.
 //! - [`socketio`]: Engine.IO v4 / Socket.IO v5 packets.
 
 #![warn(missing_docs)]
@@ -18,6 +23,7 @@ pub mod connection;
 pub mod feed;
 mod ids;
 pub mod profile;
+pub mod rest;
 pub mod socketio;
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +31,8 @@ use serde::{Deserialize, Serialize};
 pub use chat::{ChatPartner, Message, Sent, SyncPage};
 pub use connection::{ConnectionRequest, RequestStatus};
 pub use feed::FeedPage;
+#[cfg(feature = "openapi")]
+pub use ids::ID_PATTERN;
 pub use ids::{MessageId, RequestId, UserId};
 pub use profile::{Gender, Me, Profile};
 
@@ -56,6 +64,7 @@ impl std::error::Error for Invalid {}
 /// The payload of a realtime error acknowledgement (and of a refused handshake), as
 /// API.md describes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorAck {
     /// Always `false`.

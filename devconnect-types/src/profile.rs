@@ -7,6 +7,7 @@ use crate::{Invalid, UserId};
 
 /// Gender, as the original DevConnect recorded it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Gender {
     /// `"male"`
@@ -41,6 +42,7 @@ impl Gender {
 
 /// Anyone's public profile. Never carries the email or any credential.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     /// The user's id.
@@ -69,6 +71,7 @@ pub struct Profile {
 
 /// The caller's own profile: the public one plus the email.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// The public part.
     #[serde(flatten)]

@@ -5,6 +5,7 @@
 mod auth;
 mod cloudinary;
 mod connections;
+mod contract;
 mod edges;
 mod feed;
 mod hardening;
