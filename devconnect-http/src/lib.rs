@@ -12,11 +12,10 @@
 
 pub mod config;
 pub mod error;
-mod filters;
 pub mod forms;
-mod handlers;
 pub mod openapi;
 mod realtime;
+mod routes;
 mod server;
 pub mod stats;
 pub mod telemetry;
@@ -82,7 +81,7 @@ struct Metrics {
 /// Opens the service described by `config` and binds its address. Nothing is served
 /// until [`Built::run`].
 pub async fn build(config: &Config) -> Result<Built, StartError> {
-    if let Some(bad) = config.cors_origins.iter().find(|o| *o != "*" && !filters::valid_origin(o)) {
+    if let Some(bad) = config.cors_origins.iter().find(|o| *o != "*" && !routes::valid_origin(o)) {
         return Err(StartError::Config(format!("CORS origin {bad:?} is not of the form scheme://host[:port]")));
     }
     // Bound first: the media URLs default to the address actually bound (port 0).
@@ -118,7 +117,7 @@ async fn serve_app(
     config: &Config,
     media_dir: Option<PathBuf>,
 ) -> Result<Built, StartError> {
-    let state = handlers::State {
+    let state = routes::State {
         app: app.clone(),
         limits: forms::BodyLimits { json: config.body_limit, multipart: config.max_body() },
         media_dir: media_dir.map(Arc::new),
@@ -134,7 +133,7 @@ async fn serve_app(
         .clone()
         .zip(config.metrics_token.as_ref())
         .map(|(handle, token)| telemetry::route(handle, telemetry::MetricsToken::new(token)));
-    let routes = filters::routes(&state, &config.cors_origins, metrics_route);
+    let routes = routes::routes(&state, &config.cors_origins, metrics_route);
     let shared = Arc::new(server::Shared {
         routes,
         realtime: realtime::Realtime::new(&app, config),

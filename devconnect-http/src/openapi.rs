@@ -15,7 +15,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::handlers;
+use crate::routes;
 
 /// Request schemas (documentation only: the handlers parse bodies with `forms`).
 ///
@@ -335,13 +335,13 @@ fn error_response(description: &str) -> Response {
     info(title = "DevConnect API", description = "REST API of DevConnect. Errors are `{success: false, code, message}`; realtime is Socket.IO v4 at /socket.io/ (WebSocket, or long-polling with upgrade)."),
     modifiers(&BearerAuth, &Rules),
     paths(
-        handlers::signup, handlers::login, handlers::logout,
-        handlers::view_profile, handlers::public_profile, handlers::edit_profile, handlers::change_password,
-        handlers::send_request, handlers::review_request, handlers::received_requests, handlers::sent_requests,
-        handlers::connections, handlers::remove_connection,
-        handlers::feed,
-        handlers::chat_partners, handlers::sync, handlers::history, handlers::send_message, handlers::mark_read,
-        handlers::health, handlers::live, handlers::openapi, handlers::media,
+        routes::auth::signup, routes::auth::login, routes::auth::logout,
+        routes::profile::view_profile, routes::profile::public_profile, routes::profile::edit_profile, routes::profile::change_password,
+        routes::requests::send_request, routes::requests::review_request, routes::requests::received_requests, routes::requests::sent_requests,
+        routes::requests::connections, routes::requests::remove_connection,
+        routes::feed::feed,
+        routes::messages::chat_partners, routes::messages::sync, routes::messages::history, routes::messages::send_message, routes::messages::mark_read,
+        routes::ops::health, routes::ops::live, routes::ops::openapi, routes::ops::media,
     ),
     components(schemas(ErrorBody)),
     tags(

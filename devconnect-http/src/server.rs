@@ -21,8 +21,8 @@ use tower_service::Service as _;
 use warp::filters::BoxedFilter;
 
 use crate::error::ApiError;
-use crate::handlers::ClientAddr;
 use crate::realtime::Realtime;
+use crate::routes::ClientAddr;
 use crate::telemetry::{self, RouteTemplate};
 
 /// The body type of every response.

@@ -1,0 +1,89 @@
+//! `/auth/*` (aliases `/signup`, `/login`, `/logout`): accounts and tokens.
+
+use devconnect_types::rest::{AuthResponse, Done, ErrorBody};
+use http::{HeaderMap, StatusCode};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{ClientAddr, Handled, State, client_addr, headers, json_status, ok, peer, respond, with_state};
+use crate::forms::{self, Fields, RawBody, body};
+use crate::openapi::schemas;
+use crate::telemetry::tag;
+
+/// The account routes.
+pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let s = || with_state(state.clone());
+    let b = || body(state.limits);
+    p!("auth" / "signup")
+        .or(p!("signup"))
+        .unify()
+        .and(warp::post())
+        .and(s())
+        .and(client_addr())
+        .and(b())
+        .then(|st, addr, body| respond(signup(st, addr, body)))
+        .map(tag("/auth/signup"))
+        .or(p!("auth" / "login")
+            .or(p!("login"))
+            .unify()
+            .and(warp::post())
+            .and(s())
+            .and(client_addr())
+            .and(b())
+            .then(|st, addr, body| respond(login(st, addr, body)))
+            .map(tag("/auth/login")))
+        .unify()
+        .or(p!("auth" / "logout")
+            .or(p!("logout"))
+            .unify()
+            .and(warp::post())
+            .and(s())
+            .and(headers())
+            .then(|st, h| respond(logout(st, h)))
+            .map(tag("/auth/logout")))
+        .unify()
+        .boxed()
+}
+
+#[utoipa::path(post, path = "/auth/signup", tag = "auth", description = "Create an account (alias POST /signup). JSON or multipart/form-data with file part `image`.",
+    request_body(content(
+        (schemas::SignupBody = "application/json"),
+        (schemas::SignupForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, description = "Signed up", body = AuthResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 409, description = "Email already registered", body = ErrorBody),
+        (status = 413, description = "Upload too large", body = ErrorBody),
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody),
+        (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody),
+    ))]
+pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
+    let signup = forms::signup(Fields::json_or_multipart(body).await?)?;
+    let auth = state.app.signup(signup, peer(addr)).await?;
+    Ok(json_status(StatusCode::CREATED, &AuthResponse::new("signed up", auth.user, auth.token)))
+}
+
+#[utoipa::path(post, path = "/auth/login", tag = "auth", description = "Log in (alias POST /login).",
+    request_body(content((schemas::LoginBody = "application/json"))),
+    responses(
+        (status = 200, description = "Logged in", body = AuthResponse),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Invalid email or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody),
+    ))]
+pub async fn login(state: State, addr: Option<ClientAddr>, body: RawBody) -> Handled {
+    let (email, password) = forms::login(Fields::json(&body)?)?;
+    let auth = state.app.login(&email, &password, peer(addr)).await?;
+    ok(&AuthResponse::new("logged in", auth.user, auth.token))
+}
+
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", description = "Revoke this token (alias POST /logout).", security(("bearer" = [])),
+    responses((status = 200, description = "Logged out", body = Done), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn logout(state: State, headers: HeaderMap) -> Handled {
+    let session = state.session(&headers).await?;
+    state.app.logout(&session).await?;
+    ok(&Done::new("logged out"))
+}

@@ -1,0 +1,42 @@
+//! `/users/feed` (alias `/feed`): the discovery feed.
+
+use devconnect_core::FeedQuery;
+use devconnect_types::rest::{ErrorBody, FeedResponse};
+use http::HeaderMap;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{Handled, Query, State, headers, ok, query, respond, with_state};
+use crate::telemetry::tag;
+
+/// The feed route.
+pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let s = || with_state(state.clone());
+    p!("users" / "feed")
+        .or(p!("feed"))
+        .unify()
+        .and(warp::get())
+        .and(s())
+        .and(headers())
+        .and(query())
+        .then(|st, h, q| respond(feed(st, h, q)))
+        .map(tag("/users/feed"))
+        .boxed()
+}
+
+#[utoipa::path(get, path = "/users/feed", tag = "feed", description = "Developers I have no request or connection with (alias /feed).", security(("bearer" = [])),
+    params(
+        ("page" = Option<u32>, Query, description = "1-based, default 1"),
+        ("limit" = Option<u32>, Query, description = "default 10, at most 50"),
+        ("skills" = Option<String>, Query, description = "comma-separated filter, e.g. rust,go"),
+    ),
+    responses((status = 200, description = "A page", body = FeedResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn feed(state: State, headers: HeaderMap, query: String) -> Handled {
+    let me = state.me(&headers).await?;
+    let q = Query::parse(&query)?;
+    let query = FeedQuery { page: q.number("page")?, limit: q.number("limit")?, skills: q.list("skills") };
+    let page = state.app.feed(me, &query).await?;
+    ok(&FeedResponse::new("feed", page))
+}

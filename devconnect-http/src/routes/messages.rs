@@ -1,0 +1,116 @@
+//! `/message/*`: chat history, sending, catch-up, read state, chat partners.
+
+use devconnect_core::{ChatPartner, Message, UserId};
+use devconnect_types::rest::{ErrorBody, ListResponse, ReadResponse, SyncResponse};
+use http::{HeaderMap, StatusCode};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{Handled, Query, State, headers, json_status, ok, query, respond, with_state};
+use crate::forms::{self, Fields, RawBody, body};
+use crate::openapi::schemas;
+use crate::telemetry::tag;
+
+/// The message routes (`/message/connections` and `/message/sync` come before `/message/:userId`).
+pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let s = || with_state(state.clone());
+    let b = || body(state.limits);
+    p!("message" / "connections")
+        .and(warp::get())
+        .and(s())
+        .and(headers())
+        .then(|st, h| respond(chat_partners(st, h)))
+        .map(tag("/message/connections"))
+        .or(p!("message" / "sync")
+            .and(warp::get())
+            .and(s())
+            .and(headers())
+            .and(query())
+            .then(|st, h, q| respond(sync(st, h, q)))
+            .map(tag("/message/sync")))
+        .unify()
+        .or(p!("message" / String / "read")
+            .and(warp::post())
+            .and(s())
+            .and(headers())
+            .then(|id, st, h| respond(mark_read(st, id, h)))
+            .map(tag("/message/:userId/read")))
+        .unify()
+        .or(p!("message" / String)
+            .and(warp::get())
+            .and(s())
+            .and(headers())
+            .and(query())
+            .then(|id, st, h, q| respond(history(st, id, h, q)))
+            .map(tag("/message/:userId")))
+        .unify()
+        .or(p!("message" / String)
+            .and(warp::post())
+            .and(s())
+            .and(headers())
+            .and(b())
+            .then(|id, st, h, body| respond(send_message(st, id, h, body)))
+            .map(tag("/message/:userId")))
+        .unify()
+        .boxed()
+}
+
+#[utoipa::path(get, path = "/message/connections", tag = "messages", security(("bearer" = [])),
+    responses((status = 200, description = "Chat partners, most recent first", body = ListResponse<ChatPartner>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn chat_partners(state: State, headers: HeaderMap) -> Handled {
+    let me = state.me(&headers).await?;
+    let partners = state.app.chat_partners(me).await?;
+    ok(&ListResponse::new("chat partners", partners))
+}
+
+#[utoipa::path(get, path = "/message/sync", tag = "messages", description = "Everything to or from me after a message, across conversations.", security(("bearer" = [])),
+    params(("after" = Option<String>, Query, description = "a message id"), ("limit" = Option<u32>, Query, description = "default 100")),
+    responses((status = 200, description = "A page", body = SyncResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 404, description = "Unknown `after`", body = ErrorBody)))]
+pub async fn sync(state: State, headers: HeaderMap, query: String) -> Handled {
+    let me = state.me(&headers).await?;
+    let q = Query::parse(&query)?;
+    let page = state.app.sync(me, q.message_id("after")?, q.number("limit")?).await?;
+    ok(&SyncResponse::from(page))
+}
+
+#[utoipa::path(get, path = "/message/{userId}", tag = "messages", description = "History with a user, oldest first.", security(("bearer" = [])),
+    params(("userId" = String, Path), ("before" = Option<String>, Query, description = "a message id"),
+        ("limit" = Option<u32>, Query, description = "default 50")),
+    responses((status = 200, description = "Messages", body = Vec<Message>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn history(state: State, other: String, headers: HeaderMap, query: String) -> Handled {
+    let me = state.me(&headers).await?;
+    let other = UserId::parse("userId", &other)?;
+    let q = Query::parse(&query)?;
+    ok(&state.app.history(me, other, q.message_id("before")?, q.number("limit")?).await?)
+}
+
+#[utoipa::path(post, path = "/message/{userId}", tag = "messages", description = "Send to a connection (path parameter: the receiver).", security(("bearer" = [])),
+    params(("userId" = String, Path, description = "the receiver")),
+    request_body(content((schemas::MessageBody = "application/json"), (schemas::MessageForm = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "Stored", body = Message),
+        (status = 200, description = "Already stored under this clientMsgId", body = Message),
+        (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "Not a connection", body = ErrorBody),
+        (status = 429, description = "Too many messages (Retry-After)", body = ErrorBody)))]
+pub async fn send_message(state: State, to: String, headers: HeaderMap, body: RawBody) -> Handled {
+    let me = state.me(&headers).await?;
+    let to = UserId::parse("receiverId", &to)?;
+    let message = forms::new_message(Fields::json_or_multipart(body).await?)?;
+    let sent = state.app.send_message(me, to, message).await?;
+    let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(json_status(status, &sent.message))
+}
+
+#[utoipa::path(post, path = "/message/{userId}/read", tag = "messages", security(("bearer" = [])),
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "Marked", body = ReadResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn mark_read(state: State, other: String, headers: HeaderMap) -> Handled {
+    let me = state.me(&headers).await?;
+    let other = UserId::parse("userId", &other)?;
+    let up_to = state.app.mark_read(me, other).await?;
+    ok(&ReadResponse::new(up_to))
+}

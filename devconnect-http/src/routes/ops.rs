@@ -1,0 +1,92 @@
+//! `/healthz`, `/livez`, `/openapi.json`, `/media/:name`: operations and media.
+
+use devconnect_core::Error;
+use devconnect_types::rest::{ErrorBody, HealthResponse};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{Handled, Query, State, ok, query, respond, with_state};
+use crate::error::ApiError;
+use crate::telemetry::tag;
+
+/// The operational routes and media.
+pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let s = || with_state(state.clone());
+    p!("healthz")
+        .and(warp::get())
+        .and(s())
+        .and(query())
+        .then(|st, q| respond(health(st, q)))
+        .map(tag("/healthz"))
+        .or(p!("livez").and(warp::get()).then(|| respond(live())).map(tag("/livez")))
+        .unify()
+        .or(p!("openapi.json").and(warp::get()).and(s()).then(|st| respond(openapi(st))).map(tag("/openapi.json")))
+        .unify()
+        .or(p!("media" / String)
+            .and(warp::get().or(warp::head()).unify())
+            .and(s())
+            .then(|name, st| respond(media(st, name)))
+            .map(tag("/media/:name")))
+        .unify()
+        .boxed()
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", description = "Up and store reachable (`?store=false` skips the store). `status` is `degraded` while the event bus between instances (`bus`) is unavailable: this instance still serves its own clients.",
+    params(("store" = Option<bool>, Query)),
+    responses((status = 200, body = HealthResponse), (status = 503, body = ErrorBody)))]
+pub async fn health(state: State, query: String) -> Handled {
+    let check_store = Query::parse(&query)?.get("store") != Some("false");
+    if check_store && state.app.health().await.is_err() {
+        return Err(ApiError::Unavailable);
+    }
+    let bus = state.app.bus_health();
+    let status = if bus.is_degraded() { "degraded" } else { "ok" };
+    ok(&HealthResponse::new(status, Some(bus.code().to_owned())))
+}
+
+#[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, body = HealthResponse)))]
+pub async fn live() -> Handled {
+    ok(&HealthResponse::new("ok", None))
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]
+pub async fn openapi(state: State) -> Handled {
+    let mut response = Response::new(state.openapi.as_str().to_owned().into());
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// A stored image by name: only names the media store could have produced, so no
+/// listing and no path traversal; the content type comes from the (checked) extension.
+
+#[utoipa::path(get, path = "/media/{name}", tag = "operations", description = "An uploaded image.",
+    params(("name" = String, Path)),
+    responses((status = 200, description = "The image (image/jpeg, image/png or image/webp)"), (status = 404, body = ErrorBody)))]
+pub async fn media(state: State, name: String) -> Handled {
+    let not_found = || ApiError::Core(Error::NotFound("media"));
+    let dir = state.media_dir.as_ref().ok_or_else(not_found)?;
+    if !devconnect_core::media::is_media_name(&name) {
+        return Err(not_found());
+    }
+    let mime = match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("jpg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        _ => return Err(not_found()),
+    };
+    let bytes = match tokio::fs::read(dir.join(&name)).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
+        Err(e) => return Err(Error::internal(e).into()),
+    };
+    let mut response = Response::new(bytes.into());
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
+    // Names are random and never reused: the content at a URL never changes.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    Ok(response)
+}
