@@ -1,12 +1,13 @@
 //! `/auth/*` (aliases `/signup`, `/login`, `/logout`): accounts and tokens.
 
+use devconnect_core::Session;
 use devconnect_types::rest::{AuthResponse, Done, ErrorBody};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{ClientAddr, Handled, State, client_addr, headers, json_status, ok, peer, respond, with_state};
+use super::{Authed, ClientAddr, Handled, State, authed, client_addr, json_status, ok, peer, respond, with_state};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
@@ -39,9 +40,8 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
             .or(p!("logout"))
             .unify()
             .and(warp::post())
-            .and(s())
-            .and(headers())
-            .then(|st, h| respond(logout(st, h)))
+            .and(authed(state))
+            .then(|a: Authed| a.run(logout))
             .map(tag("/auth/logout")))
         .unify()
         .boxed()
@@ -82,8 +82,7 @@ pub async fn login(state: State, addr: Option<ClientAddr>, body: RawBody) -> Han
 
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", description = "Revoke this token (alias POST /logout).", security(("bearer" = [])),
     responses((status = 200, description = "Logged out", body = Done), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
-pub async fn logout(state: State, headers: HeaderMap) -> Handled {
-    let session = state.session(&headers).await?;
+pub async fn logout(state: State, session: Session) -> Handled {
     state.app.logout(&session).await?;
     ok(&Done::new("logged out"))
 }

@@ -1,27 +1,24 @@
 //! `/users/feed` (alias `/feed`): the discovery feed.
 
-use devconnect_core::FeedQuery;
+use devconnect_core::{FeedQuery, Session};
 use devconnect_types::rest::{ErrorBody, FeedResponse};
-use http::HeaderMap;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{Handled, Query, State, headers, ok, query, respond, with_state};
+use super::{Authed, Handled, Query, State, authed, ok, query};
 use crate::telemetry::tag;
 
 /// The feed route.
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
     use warp::path as p;
-    let s = || with_state(state.clone());
     p!("users" / "feed")
         .or(p!("feed"))
         .unify()
         .and(warp::get())
-        .and(s())
-        .and(headers())
+        .and(authed(state))
         .and(query())
-        .then(|st, h, q| respond(feed(st, h, q)))
+        .then(|a: Authed, q| a.run(move |st, session| feed(st, session, q)))
         .map(tag("/users/feed"))
         .boxed()
 }
@@ -33,8 +30,8 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
         ("skills" = Option<String>, Query, description = "comma-separated filter, e.g. rust,go"),
     ),
     responses((status = 200, description = "A page", body = FeedResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
-pub async fn feed(state: State, headers: HeaderMap, query: String) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn feed(state: State, session: Session, query: String) -> Handled {
+    let me = session.user_id;
     let q = Query::parse(&query)?;
     let query = FeedQuery { page: q.number("page")?, limit: q.number("limit")?, skills: q.list("skills") };
     let page = state.app.feed(me, &query).await?;

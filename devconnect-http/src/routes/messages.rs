@@ -1,13 +1,13 @@
 //! `/message/*`: chat history, sending, catch-up, read state, chat partners.
 
-use devconnect_core::{ChatPartner, Message, UserId};
+use devconnect_core::{ChatPartner, Message, Session, UserId};
 use devconnect_types::rest::{ErrorBody, ListResponse, ReadResponse, SyncResponse};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{Handled, Query, State, headers, json_status, ok, query, respond, with_state};
+use super::{Authed, Handled, Query, State, authed, json_status, ok, query};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
@@ -15,43 +15,37 @@ use crate::telemetry::tag;
 /// The message routes (`/message/connections` and `/message/sync` come before `/message/:userId`).
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
     use warp::path as p;
-    let s = || with_state(state.clone());
     let b = || body(state.limits);
     p!("message" / "connections")
         .and(warp::get())
-        .and(s())
-        .and(headers())
-        .then(|st, h| respond(chat_partners(st, h)))
+        .and(authed(state))
+        .then(|a: Authed| a.run(chat_partners))
         .map(tag("/message/connections"))
         .or(p!("message" / "sync")
             .and(warp::get())
-            .and(s())
-            .and(headers())
+            .and(authed(state))
             .and(query())
-            .then(|st, h, q| respond(sync(st, h, q)))
+            .then(|a: Authed, q| a.run(move |st, session| sync(st, session, q)))
             .map(tag("/message/sync")))
         .unify()
         .or(p!("message" / String / "read")
             .and(warp::post())
-            .and(s())
-            .and(headers())
-            .then(|id, st, h| respond(mark_read(st, id, h)))
+            .and(authed(state))
+            .then(|id, a: Authed| a.run(move |st, session| mark_read(st, session, id)))
             .map(tag("/message/:userId/read")))
         .unify()
         .or(p!("message" / String)
             .and(warp::get())
-            .and(s())
-            .and(headers())
+            .and(authed(state))
             .and(query())
-            .then(|id, st, h, q| respond(history(st, id, h, q)))
+            .then(|id, a: Authed, q| a.run(move |st, session| history(st, session, id, q)))
             .map(tag("/message/:userId")))
         .unify()
         .or(p!("message" / String)
             .and(warp::post())
-            .and(s())
-            .and(headers())
+            .and(authed(state))
             .and(b())
-            .then(|id, st, h, body| respond(send_message(st, id, h, body)))
+            .then(|id, a: Authed, body| a.run(move |st, session| send_message(st, session, id, body)))
             .map(tag("/message/:userId")))
         .unify()
         .boxed()
@@ -59,8 +53,8 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
 
 #[utoipa::path(get, path = "/message/connections", tag = "messages", security(("bearer" = [])),
     responses((status = 200, description = "Chat partners, most recent first", body = ListResponse<ChatPartner>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
-pub async fn chat_partners(state: State, headers: HeaderMap) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn chat_partners(state: State, session: Session) -> Handled {
+    let me = session.user_id;
     let partners = state.app.chat_partners(me).await?;
     ok(&ListResponse::new("chat partners", partners))
 }
@@ -69,8 +63,8 @@ pub async fn chat_partners(state: State, headers: HeaderMap) -> Handled {
     params(("after" = Option<String>, Query, description = "a message id"), ("limit" = Option<u32>, Query, description = "default 100")),
     responses((status = 200, description = "A page", body = SyncResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "Unknown `after`", body = ErrorBody)))]
-pub async fn sync(state: State, headers: HeaderMap, query: String) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn sync(state: State, session: Session, query: String) -> Handled {
+    let me = session.user_id;
     let q = Query::parse(&query)?;
     let page = state.app.sync(me, q.message_id("after")?, q.number("limit")?).await?;
     ok(&SyncResponse::from(page))
@@ -80,8 +74,8 @@ pub async fn sync(state: State, headers: HeaderMap, query: String) -> Handled {
     params(("userId" = String, Path), ("before" = Option<String>, Query, description = "a message id"),
         ("limit" = Option<u32>, Query, description = "default 50")),
     responses((status = 200, description = "Messages", body = Vec<Message>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
-pub async fn history(state: State, other: String, headers: HeaderMap, query: String) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn history(state: State, session: Session, other: String, query: String) -> Handled {
+    let me = session.user_id;
     let other = UserId::parse("userId", &other)?;
     let q = Query::parse(&query)?;
     ok(&state.app.history(me, other, q.message_id("before")?, q.number("limit")?).await?)
@@ -96,8 +90,8 @@ pub async fn history(state: State, other: String, headers: HeaderMap, query: Str
         (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 403, description = "Not a connection", body = ErrorBody),
         (status = 429, description = "Too many messages (Retry-After)", body = ErrorBody)))]
-pub async fn send_message(state: State, to: String, headers: HeaderMap, body: RawBody) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn send_message(state: State, session: Session, to: String, body: RawBody) -> Handled {
+    let me = session.user_id;
     let to = UserId::parse("receiverId", &to)?;
     let message = forms::new_message(Fields::json_or_multipart(body).await?)?;
     let sent = state.app.send_message(me, to, message).await?;
@@ -108,8 +102,8 @@ pub async fn send_message(state: State, to: String, headers: HeaderMap, body: Ra
 #[utoipa::path(post, path = "/message/{userId}/read", tag = "messages", security(("bearer" = [])),
     params(("userId" = String, Path)),
     responses((status = 200, description = "Marked", body = ReadResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
-pub async fn mark_read(state: State, other: String, headers: HeaderMap) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn mark_read(state: State, session: Session, other: String) -> Handled {
+    let me = session.user_id;
     let other = UserId::parse("userId", &other)?;
     let up_to = state.app.mark_read(me, other).await?;
     ok(&ReadResponse::new(up_to))

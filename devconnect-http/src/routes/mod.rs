@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use devconnect_core::{DevConnect, Error, MessageId, Peer, Session, UserId};
+use devconnect_core::{DevConnect, Error, MessageId, Peer, Session};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
@@ -80,14 +80,32 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-impl State {
-    async fn session(&self, headers: &HeaderMap) -> Result<Session, ApiError> {
-        Ok(self.app.authenticate(bearer(headers)?).await?)
-    }
+/// What an authenticated route hands its handler: the state and the request's
+/// credentials. [`Authed::run`] authenticates once, before the handler, and gives it
+/// the caller's [`Session`]; a missing, malformed, expired or revoked token is answered
+/// with 401 by the route that matched, without calling the handler.
+struct Authed {
+    state: State,
+    headers: HeaderMap,
+}
 
-    async fn me(&self, headers: &HeaderMap) -> Result<UserId, ApiError> {
-        Ok(self.session(headers).await?.user_id)
+impl Authed {
+    async fn run<F, Fut>(self, handler: F) -> Response
+    where
+        F: FnOnce(State, Session) -> Fut,
+        Fut: std::future::Future<Output = Handled>,
+    {
+        respond(async move {
+            let session = self.state.app.authenticate(bearer(&self.headers)?).await?;
+            handler(self.state, session).await
+        })
+        .await
     }
+}
+
+/// The credentials of a route that needs a caller (see [`Authed`]).
+fn authed(state: &State) -> impl Filter<Extract = (Authed,), Error = Infallible> + Clone + use<> {
+    with_state(state.clone()).and(headers()).map(|state, headers| Authed { state, headers })
 }
 
 /// Parsed query parameters; unknown ones are ignored (clients add cache busters).

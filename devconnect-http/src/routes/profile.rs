@@ -1,13 +1,12 @@
 //! `/profile/*`: my profile, anyone's public profile, password change.
 
-use devconnect_core::{Me, Profile, UserId};
+use devconnect_core::{Me, Profile, Session, UserId};
 use devconnect_types::rest::{ErrorBody, TokenResponse, UserResponse};
-use http::HeaderMap;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{Handled, State, headers, ok, respond, with_state};
+use super::{Authed, Handled, State, authed, ok};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
@@ -15,37 +14,32 @@ use crate::telemetry::tag;
 /// The profile routes.
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
     use warp::path as p;
-    let s = || with_state(state.clone());
     let b = || body(state.limits);
     p!("profile" / "view")
         .or(p!("profile" / "veiw"))
         .unify()
         .and(warp::get())
-        .and(s())
-        .and(headers())
-        .then(|st, h| respond(view_profile(st, h)))
+        .and(authed(state))
+        .then(|a: Authed| a.run(view_profile))
         .map(tag("/profile/view"))
         .or(p!("profile" / "edit")
             .and(warp::patch())
-            .and(s())
-            .and(headers())
+            .and(authed(state))
             .and(b())
-            .then(|st, h, body| respond(edit_profile(st, h, body)))
+            .then(|a: Authed, body| a.run(move |st, session| edit_profile(st, session, body)))
             .map(tag("/profile/edit")))
         .unify()
         .or(p!("profile" / "password")
             .and(warp::patch())
-            .and(s())
-            .and(headers())
+            .and(authed(state))
             .and(b())
-            .then(|st, h, body| respond(change_password(st, h, body)))
+            .then(|a: Authed, body| a.run(move |st, session| change_password(st, session, body)))
             .map(tag("/profile/password")))
         .unify()
         .or(p!("profile" / String)
             .and(warp::get())
-            .and(s())
-            .and(headers())
-            .then(|id, st, h| respond(public_profile(st, id, h)))
+            .and(authed(state))
+            .then(|id, a: Authed| a.run(move |st, session| public_profile(st, session, id)))
             .map(tag("/profile/:userId")))
         .unify()
         .boxed()
@@ -53,8 +47,8 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
 
 #[utoipa::path(get, path = "/profile/view", tag = "profile", description = "My profile (alias /profile/veiw).", security(("bearer" = [])),
     responses((status = 200, description = "Me", body = Me), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
-pub async fn view_profile(state: State, headers: HeaderMap) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn view_profile(state: State, session: Session) -> Handled {
+    let me = session.user_id;
     ok(&state.app.profile(me).await?)
 }
 
@@ -62,8 +56,8 @@ pub async fn view_profile(state: State, headers: HeaderMap) -> Handled {
     params(("userId" = String, Path, description = "24-hex user id")),
     responses((status = 200, description = "Profile", body = Profile), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody)))]
-pub async fn public_profile(state: State, id: String, headers: HeaderMap) -> Handled {
-    state.me(&headers).await?;
+// Profiles are for signed-in users only: the session is required but not used.
+pub async fn public_profile(state: State, _caller: Session, id: String) -> Handled {
     let id = UserId::parse("userId", &id)?;
     ok(&state.app.public_profile(id).await?)
 }
@@ -73,8 +67,8 @@ pub async fn public_profile(state: State, id: String, headers: HeaderMap) -> Han
     responses((status = 200, description = "Updated", body = UserResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 413, description = "Upload too large", body = ErrorBody),
         (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody)))]
-pub async fn edit_profile(state: State, headers: HeaderMap, body: RawBody) -> Handled {
-    let me = state.me(&headers).await?;
+pub async fn edit_profile(state: State, session: Session, body: RawBody) -> Handled {
+    let me = session.user_id;
     let edit = forms::profile_edit(Fields::json_or_multipart(body).await?)?;
     let user = state.app.edit_profile(me, edit).await?;
     ok(&UserResponse::new("profile updated", user))
@@ -83,8 +77,7 @@ pub async fn edit_profile(state: State, headers: HeaderMap, body: RawBody) -> Ha
 #[utoipa::path(patch, path = "/profile/password", tag = "profile", description = "Change my password; every older token stops working.", security(("bearer" = [])),
     request_body(content((schemas::PasswordBody = "application/json"))),
     responses((status = 200, description = "Changed; the new token", body = TokenResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
-pub async fn change_password(state: State, headers: HeaderMap, body: RawBody) -> Handled {
-    let session = state.session(&headers).await?;
+pub async fn change_password(state: State, session: Session, body: RawBody) -> Handled {
     let change = forms::password_change(Fields::json(&body)?)?;
     let token = state.app.change_password(&session, change).await?;
     ok(&TokenResponse::new("password changed; other sessions were logged out", token))
