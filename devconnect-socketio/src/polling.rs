@@ -228,25 +228,11 @@ impl PollSession {
         self.poster.notify_one();
     }
 
-    /// Waits until a `GET` has taken every queued packet, or `deadline`.
-    pub(crate) async fn drained(&self, deadline: Instant) {
-        loop {
-            let notified = self.task.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.state().outbound.is_empty() {
-                return;
-            }
-            if timeout_at(deadline, notified).await.is_err() {
-                return;
-            }
-        }
-    }
-
     /// Waits until a `GET` has taken every queued packet (`None`), or the client has
     /// finished upgrading (`Some`: paused, it polls no more, so what is queued must go
-    /// over the WebSocket), or `deadline` (`None`).
-    pub(crate) async fn drained_or_upgraded(&self, deadline: Instant) -> Option<Box<Ws>> {
+    /// over the WebSocket), or `deadline` (`None`). Once the session is closed no
+    /// upgrade can finish, so this only waits for the queue.
+    pub(crate) async fn drained(&self, deadline: Instant) -> Option<Box<Ws>> {
         loop {
             let notified = self.task.notified();
             tokio::pin!(notified);

@@ -357,7 +357,7 @@ impl Conn<'_> {
             return Err(ErrorAck::new("unauthorized", "a token is required (auth: {token})"));
         };
         let last_message_id = match auth.get("lastMessageId") {
-            Some(Value::String(id)) => Some(MessageId::parse("lastMessageId", id)?),
+            Some(Value::String(id)) => Some(MessageId::parse("lastMessageId", id).map_err(|e| error_ack(&e.into()))?),
             Some(Value::Null) | None => None,
             Some(_) => return Err(ErrorAck::new("validation", "lastMessageId: must be a message id")),
         };
@@ -452,14 +452,14 @@ impl Conn<'_> {
             "typing" => {
                 let input: TypingIn = serde_json::from_value(arg)
                     .map_err(|_| ErrorAck::new("validation", "typing expects {to, typing}"))?;
-                let to = UserId::parse("to", &input.to)?;
+                let to = UserId::parse("to", &input.to).map_err(|e| error_ack(&e.into()))?;
                 Box::pin(app.typing(me, to, input.typing)).await.map_err(|err| error_ack(&err))?;
                 to_value(&Success { success: true })
             }
             "sendMessage" => {
                 let input: SendIn = serde_json::from_value(arg)
                     .map_err(|_| ErrorAck::new("validation", "sendMessage expects {to, text, clientMsgId?}"))?;
-                let to = UserId::parse("to", &input.to)?;
+                let to = UserId::parse("to", &input.to).map_err(|e| error_ack(&e.into()))?;
                 let message = NewMessage { text: input.text, client_msg_id: input.client_msg_id, image: None };
                 let sent = Box::pin(app.send_message(me, to, message)).await.map_err(|err| error_ack(&err))?;
                 to_value(&sent.message)
@@ -549,7 +549,7 @@ impl Conn<'_> {
         };
         if let Transport::Polling(session) = &self.transport {
             let deadline = Instant::now() + CLOSE_GRACE;
-            match session.drained_or_upgraded(deadline).await {
+            match session.drained(deadline).await {
                 // The client finished an upgrade meanwhile and polls no more: what it
                 // has not fetched goes over the WebSocket, which is closed below.
                 Some(ws) => {
@@ -564,7 +564,7 @@ impl Conn<'_> {
                     // dropped.
                     if session.push("1".to_owned(), deadline).await.is_ok() {
                         session.close();
-                        session.drained(deadline).await;
+                        let _closed = session.drained(deadline).await;
                     }
                     return;
                 }

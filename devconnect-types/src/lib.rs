@@ -84,9 +84,3 @@ impl ErrorAck {
         Self { success: false, code: code.into(), message: message.into(), retry_after: None }
     }
 }
-
-impl From<Invalid> for ErrorAck {
-    fn from(invalid: Invalid) -> Self {
-        Self::new("validation", invalid.to_string())
-    }
-}
