@@ -26,6 +26,8 @@ pub const HTTP_DURATION: &str = "devconnect_http_request_duration_seconds";
 /// The `route` label of requests no route answered (unknown paths, 405s, CORS
 /// preflights, bodies refused before a handler): one fixed value, never the raw path.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
+/// The path of the Prometheus text exposition.
+const METRICS_PATH: &str = "/metrics";
 /// The `route` label of the Socket.IO endpoint.
 pub const SOCKET_IO_ROUTE: &str = "/socket.io/";
 
@@ -50,11 +52,12 @@ pub fn prometheus() -> Option<PrometheusHandle> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RouteTemplate(pub(crate) &'static str);
 
-/// Marks a route's responses with its template (`/message/:userId`), the only path
-/// information that reaches the metrics.
+/// Marks a route's responses with its template (given as `/message/{userId}`, labelled
+/// `/message/:userId`), the only path information that reaches the metrics.
 pub(crate) fn tag(template: &'static str) -> impl Fn(Response) -> Response + Clone {
+    let label = crate::routes::template::label(template);
     move |mut response: Response| {
-        response.extensions_mut().insert(RouteTemplate(template));
+        response.extensions_mut().insert(RouteTemplate(label));
         response
     }
 }
@@ -111,7 +114,7 @@ fn bearer(value: &str) -> Option<&str> {
 /// `GET /metrics` for holders of `token`: the Prometheus text exposition of everything
 /// recorded; 401 for anyone else.
 pub(crate) fn route(handle: PrometheusHandle, token: MetricsToken) -> BoxedFilter<(Response,)> {
-    warp::path!("metrics")
+    crate::routes::template::exact(METRICS_PATH)
         .and(warp::get())
         .and(warp::header::headers_cloned())
         .map(move |headers: HeaderMap| {
@@ -128,7 +131,7 @@ pub(crate) fn route(handle: PrometheusHandle, token: MetricsToken) -> BoxedFilte
             );
             response
         })
-        .map(tag("/metrics"))
+        .map(tag(METRICS_PATH))
         .boxed()
 }
 

@@ -7,47 +7,54 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::template::exact;
 use super::{Authed, ClientAddr, Handled, State, authed, client_addr, json_status, ok, peer, respond, with_state};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
 
+const SIGNUP: &str = "/auth/signup";
+const SIGNUP_ALIAS: &str = "/signup";
+const LOGIN: &str = "/auth/login";
+const LOGIN_ALIAS: &str = "/login";
+const LOGOUT: &str = "/auth/logout";
+const LOGOUT_ALIAS: &str = "/logout";
+
 /// The account routes.
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
     let s = || with_state(state.clone());
     let b = || body(state.limits);
-    p!("auth" / "signup")
-        .or(p!("signup"))
+    exact(SIGNUP)
+        .or(exact(SIGNUP_ALIAS))
         .unify()
         .and(warp::post())
         .and(s())
         .and(client_addr())
         .and(b())
         .then(|st, addr, body| respond(signup(st, addr, body)))
-        .map(tag("/auth/signup"))
-        .or(p!("auth" / "login")
-            .or(p!("login"))
+        .map(tag(SIGNUP))
+        .or(exact(LOGIN)
+            .or(exact(LOGIN_ALIAS))
             .unify()
             .and(warp::post())
             .and(s())
             .and(client_addr())
             .and(b())
             .then(|st, addr, body| respond(login(st, addr, body)))
-            .map(tag("/auth/login")))
+            .map(tag(LOGIN)))
         .unify()
-        .or(p!("auth" / "logout")
-            .or(p!("logout"))
+        .or(exact(LOGOUT)
+            .or(exact(LOGOUT_ALIAS))
             .unify()
             .and(warp::post())
             .and(authed(state))
             .then(|a: Authed| a.run(logout))
-            .map(tag("/auth/logout")))
+            .map(tag(LOGOUT)))
         .unify()
         .boxed()
 }
 
-#[utoipa::path(post, path = "/auth/signup", tag = "auth", description = "Create an account (alias POST /signup). JSON or multipart/form-data with file part `image`.",
+#[utoipa::path(post, path = SIGNUP, tag = "auth", description = "Create an account (alias POST /signup). JSON or multipart/form-data with file part `image`.",
     request_body(content(
         (schemas::SignupBody = "application/json"),
         (schemas::SignupForm = "multipart/form-data"),
@@ -66,7 +73,7 @@ pub async fn signup(state: State, addr: Option<ClientAddr>, body: RawBody) -> Ha
     Ok(json_status(StatusCode::CREATED, &AuthResponse::new("signed up", auth.user, auth.token)))
 }
 
-#[utoipa::path(post, path = "/auth/login", tag = "auth", description = "Log in (alias POST /login).",
+#[utoipa::path(post, path = LOGIN, tag = "auth", description = "Log in (alias POST /login).",
     request_body(content((schemas::LoginBody = "application/json"))),
     responses(
         (status = 200, description = "Logged in", body = AuthResponse),
@@ -80,7 +87,7 @@ pub async fn login(state: State, addr: Option<ClientAddr>, body: RawBody) -> Han
     ok(&AuthResponse::new("logged in", auth.user, auth.token))
 }
 
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", description = "Revoke this token (alias POST /logout).", security(("bearer" = [])),
+#[utoipa::path(post, path = LOGOUT, tag = "auth", description = "Revoke this token (alias POST /logout).", security(("bearer" = [])),
     responses((status = 200, description = "Logged out", body = Done), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn logout(state: State, session: Session) -> Handled {
     state.app.logout(&session).await?;

@@ -6,24 +6,27 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::template::exact;
 use super::{Authed, Handled, Query, State, authed, ok, query};
 use crate::telemetry::tag;
 
+const FEED: &str = "/users/feed";
+const FEED_ALIAS: &str = "/feed";
+
 /// The feed route.
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
-    p!("users" / "feed")
-        .or(p!("feed"))
+    exact(FEED)
+        .or(exact(FEED_ALIAS))
         .unify()
         .and(warp::get())
         .and(authed(state))
         .and(query())
         .then(|a: Authed, q| a.run(move |st, session| feed(st, session, q)))
-        .map(tag("/users/feed"))
+        .map(tag(FEED))
         .boxed()
 }
 
-#[utoipa::path(get, path = "/users/feed", tag = "feed", description = "Developers I have no request or connection with (alias /feed).", security(("bearer" = [])),
+#[utoipa::path(get, path = FEED, tag = "feed", description = "Developers I have no request or connection with (alias /feed).", security(("bearer" = [])),
     params(
         ("page" = Option<u32>, Query, description = "1-based, default 1"),
         ("limit" = Option<u32>, Query, description = "default 10, at most 50"),

@@ -7,51 +7,56 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::template::{at1, exact};
 use super::{Authed, Handled, Query, State, authed, json_status, ok, query};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
 
-/// The message routes (`/message/connections` and `/message/sync` come before `/message/:userId`).
+const CHAT_PARTNERS: &str = "/message/connections";
+const SYNC: &str = "/message/sync";
+const CONVERSATION: &str = "/message/{userId}";
+const READ: &str = "/message/{userId}/read";
+
+/// The message routes (`/message/connections` and `/message/sync` come before `/message/{userId}`).
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
     let b = || body(state.limits);
-    p!("message" / "connections")
+    exact(CHAT_PARTNERS)
         .and(warp::get())
         .and(authed(state))
         .then(|a: Authed| a.run(chat_partners))
-        .map(tag("/message/connections"))
-        .or(p!("message" / "sync")
+        .map(tag(CHAT_PARTNERS))
+        .or(exact(SYNC)
             .and(warp::get())
             .and(authed(state))
             .and(query())
             .then(|a: Authed, q| a.run(move |st, session| sync(st, session, q)))
-            .map(tag("/message/sync")))
+            .map(tag(SYNC)))
         .unify()
-        .or(p!("message" / String / "read")
+        .or(at1(READ)
             .and(warp::post())
             .and(authed(state))
             .then(|id, a: Authed| a.run(move |st, session| mark_read(st, session, id)))
-            .map(tag("/message/:userId/read")))
+            .map(tag(READ)))
         .unify()
-        .or(p!("message" / String)
+        .or(at1(CONVERSATION)
             .and(warp::get())
             .and(authed(state))
             .and(query())
             .then(|id, a: Authed, q| a.run(move |st, session| history(st, session, id, q)))
-            .map(tag("/message/:userId")))
+            .map(tag(CONVERSATION)))
         .unify()
-        .or(p!("message" / String)
+        .or(at1(CONVERSATION)
             .and(warp::post())
             .and(authed(state))
             .and(b())
             .then(|id, a: Authed, body| a.run(move |st, session| send_message(st, session, id, body)))
-            .map(tag("/message/:userId")))
+            .map(tag(CONVERSATION)))
         .unify()
         .boxed()
 }
 
-#[utoipa::path(get, path = "/message/connections", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(get, path = CHAT_PARTNERS, tag = "messages", security(("bearer" = [])),
     responses((status = 200, description = "Chat partners, most recent first", body = ListResponse<ChatPartner>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn chat_partners(state: State, session: Session) -> Handled {
     let me = session.user_id;
@@ -59,7 +64,7 @@ pub async fn chat_partners(state: State, session: Session) -> Handled {
     ok(&ListResponse::new("chat partners", partners))
 }
 
-#[utoipa::path(get, path = "/message/sync", tag = "messages", description = "Everything to or from me after a message, across conversations.", security(("bearer" = [])),
+#[utoipa::path(get, path = SYNC, tag = "messages", description = "Everything to or from me after a message, across conversations.", security(("bearer" = [])),
     params(("after" = Option<String>, Query, description = "a message id"), ("limit" = Option<u32>, Query, description = "default 100")),
     responses((status = 200, description = "A page", body = SyncResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "Unknown `after`", body = ErrorBody)))]
@@ -70,7 +75,7 @@ pub async fn sync(state: State, session: Session, query: String) -> Handled {
     ok(&SyncResponse::from(page))
 }
 
-#[utoipa::path(get, path = "/message/{userId}", tag = "messages", description = "History with a user, oldest first.", security(("bearer" = [])),
+#[utoipa::path(get, path = CONVERSATION, tag = "messages", description = "History with a user, oldest first.", security(("bearer" = [])),
     params(("userId" = String, Path), ("before" = Option<String>, Query, description = "a message id"),
         ("limit" = Option<u32>, Query, description = "default 50")),
     responses((status = 200, description = "Messages", body = Vec<Message>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
@@ -81,7 +86,7 @@ pub async fn history(state: State, session: Session, other: String, query: Strin
     ok(&state.app.history(me, other, q.message_id("before")?, q.number("limit")?).await?)
 }
 
-#[utoipa::path(post, path = "/message/{userId}", tag = "messages", description = "Send to a connection (path parameter: the receiver).", security(("bearer" = [])),
+#[utoipa::path(post, path = CONVERSATION, tag = "messages", description = "Send to a connection (path parameter: the receiver).", security(("bearer" = [])),
     params(("userId" = String, Path, description = "the receiver")),
     request_body(content((schemas::MessageBody = "application/json"), (schemas::MessageForm = "multipart/form-data"))),
     responses(
@@ -99,7 +104,7 @@ pub async fn send_message(state: State, session: Session, to: String, body: RawB
     Ok(json_status(status, &sent.message))
 }
 
-#[utoipa::path(post, path = "/message/{userId}/read", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(post, path = READ, tag = "messages", security(("bearer" = [])),
     params(("userId" = String, Path)),
     responses((status = 200, description = "Marked", body = ReadResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn mark_read(state: State, session: Session, other: String) -> Handled {

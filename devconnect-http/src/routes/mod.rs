@@ -5,7 +5,8 @@
 //! method, encode. A handler returns `Result<Response, ApiError>`; [`respond`] turns
 //! the error into the envelope, so a handler's failure never falls through to another
 //! route; only extraction failures (body too large) reach [`recover`]. Each route tags
-//! its responses with its template (`/message/:userId`) for the metrics.
+//! its responses with its template for the metrics; each path is written once
+//! ([`template`]).
 
 pub(crate) mod auth;
 pub(crate) mod feed;
@@ -13,6 +14,7 @@ pub(crate) mod messages;
 pub(crate) mod ops;
 pub(crate) mod profile;
 pub(crate) mod requests;
+pub(crate) mod template;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr};

@@ -7,34 +7,39 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::template::{at1, exact};
 use super::{Handled, Query, State, ok, query, respond, with_state};
 use crate::error::ApiError;
 use crate::telemetry::tag;
 
+const HEALTH: &str = "/healthz";
+const LIVE: &str = "/livez";
+const OPENAPI: &str = "/openapi.json";
+const MEDIA: &str = "/media/{name}";
+
 /// The operational routes and media.
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
     let s = || with_state(state.clone());
-    p!("healthz")
+    exact(HEALTH)
         .and(warp::get())
         .and(s())
         .and(query())
         .then(|st, q| respond(health(st, q)))
-        .map(tag("/healthz"))
-        .or(p!("livez").and(warp::get()).then(|| respond(live())).map(tag("/livez")))
+        .map(tag(HEALTH))
+        .or(exact(LIVE).and(warp::get()).then(|| respond(live())).map(tag(LIVE)))
         .unify()
-        .or(p!("openapi.json").and(warp::get()).and(s()).then(|st| respond(openapi(st))).map(tag("/openapi.json")))
+        .or(exact(OPENAPI).and(warp::get()).and(s()).then(|st| respond(openapi(st))).map(tag(OPENAPI)))
         .unify()
-        .or(p!("media" / String)
+        .or(at1(MEDIA)
             .and(warp::get().or(warp::head()).unify())
             .and(s())
             .then(|name, st| respond(media(st, name)))
-            .map(tag("/media/:name")))
+            .map(tag(MEDIA)))
         .unify()
         .boxed()
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "operations", description = "Up and store reachable (`?store=false` skips the store). `status` is `degraded` while the event bus between instances (`bus`) is unavailable: this instance still serves its own clients.",
+#[utoipa::path(get, path = HEALTH, tag = "operations", description = "Up and store reachable (`?store=false` skips the store). `status` is `degraded` while the event bus between instances (`bus`) is unavailable: this instance still serves its own clients.",
     params(("store" = Option<bool>, Query)),
     responses((status = 200, body = HealthResponse), (status = 503, body = ErrorBody)))]
 pub async fn health(state: State, query: String) -> Handled {
@@ -47,12 +52,12 @@ pub async fn health(state: State, query: String) -> Handled {
     ok(&HealthResponse::new(status, Some(bus.code().to_owned())))
 }
 
-#[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, body = HealthResponse)))]
+#[utoipa::path(get, path = LIVE, tag = "operations", responses((status = 200, body = HealthResponse)))]
 pub async fn live() -> Handled {
     ok(&HealthResponse::new("ok", None))
 }
 
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This document")))]
+#[utoipa::path(get, path = OPENAPI, tag = "operations", responses((status = 200, description = "This document")))]
 pub async fn openapi(state: State) -> Handled {
     let mut response = Response::new(state.openapi.as_str().to_owned().into());
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -62,7 +67,7 @@ pub async fn openapi(state: State) -> Handled {
 /// A stored image by name: only names the media store could have produced, so no
 /// listing and no path traversal; the content type comes from the (checked) extension.
 
-#[utoipa::path(get, path = "/media/{name}", tag = "operations", description = "An uploaded image.",
+#[utoipa::path(get, path = MEDIA, tag = "operations", description = "An uploaded image.",
     params(("name" = String, Path)),
     responses((status = 200, description = "The image (image/jpeg, image/png or image/webp)"), (status = 404, body = ErrorBody)))]
 pub async fn media(state: State, name: String) -> Handled {

@@ -6,53 +6,59 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::template::{at1, exact};
 use super::{Authed, Handled, State, authed, ok};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
 
+const VIEW: &str = "/profile/view";
+const VIEW_ALIAS: &str = "/profile/veiw";
+const EDIT: &str = "/profile/edit";
+const PASSWORD: &str = "/profile/password";
+const PUBLIC: &str = "/profile/{userId}";
+
 /// The profile routes.
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
     let b = || body(state.limits);
-    p!("profile" / "view")
-        .or(p!("profile" / "veiw"))
+    exact(VIEW)
+        .or(exact(VIEW_ALIAS))
         .unify()
         .and(warp::get())
         .and(authed(state))
         .then(|a: Authed| a.run(view_profile))
-        .map(tag("/profile/view"))
-        .or(p!("profile" / "edit")
+        .map(tag(VIEW))
+        .or(exact(EDIT)
             .and(warp::patch())
             .and(authed(state))
             .and(b())
             .then(|a: Authed, body| a.run(move |st, session| edit_profile(st, session, body)))
-            .map(tag("/profile/edit")))
+            .map(tag(EDIT)))
         .unify()
-        .or(p!("profile" / "password")
+        .or(exact(PASSWORD)
             .and(warp::patch())
             .and(authed(state))
             .and(b())
             .then(|a: Authed, body| a.run(move |st, session| change_password(st, session, body)))
-            .map(tag("/profile/password")))
+            .map(tag(PASSWORD)))
         .unify()
-        .or(p!("profile" / String)
+        .or(at1(PUBLIC)
             .and(warp::get())
             .and(authed(state))
             .then(|id, a: Authed| a.run(move |st, session| public_profile(st, session, id)))
-            .map(tag("/profile/:userId")))
+            .map(tag(PUBLIC)))
         .unify()
         .boxed()
 }
 
-#[utoipa::path(get, path = "/profile/view", tag = "profile", description = "My profile (alias /profile/veiw).", security(("bearer" = [])),
+#[utoipa::path(get, path = VIEW, tag = "profile", description = "My profile (alias /profile/veiw).", security(("bearer" = [])),
     responses((status = 200, description = "Me", body = Me), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn view_profile(state: State, session: Session) -> Handled {
     let me = session.user_id;
     ok(&state.app.profile(me).await?)
 }
 
-#[utoipa::path(get, path = "/profile/{userId}", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(get, path = PUBLIC, tag = "profile", security(("bearer" = [])),
     params(("userId" = String, Path, description = "24-hex user id")),
     responses((status = 200, description = "Profile", body = Profile), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody)))]
@@ -62,7 +68,7 @@ pub async fn public_profile(state: State, _caller: Session, id: String) -> Handl
     ok(&state.app.public_profile(id).await?)
 }
 
-#[utoipa::path(patch, path = "/profile/edit", tag = "profile", security(("bearer" = [])),
+#[utoipa::path(patch, path = EDIT, tag = "profile", security(("bearer" = [])),
     request_body(content((schemas::EditBody = "application/json"), (schemas::EditForm = "multipart/form-data"))),
     responses((status = 200, description = "Updated", body = UserResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 413, description = "Upload too large", body = ErrorBody),
@@ -74,7 +80,7 @@ pub async fn edit_profile(state: State, session: Session, body: RawBody) -> Hand
     ok(&UserResponse::new("profile updated", user))
 }
 
-#[utoipa::path(patch, path = "/profile/password", tag = "profile", description = "Change my password; every older token stops working.", security(("bearer" = [])),
+#[utoipa::path(patch, path = PASSWORD, tag = "profile", description = "Change my password; every older token stops working.", security(("bearer" = [])),
     request_body(content((schemas::PasswordBody = "application/json"))),
     responses((status = 200, description = "Changed; the new token", body = TokenResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn change_password(state: State, session: Session, body: RawBody) -> Handled {

@@ -7,55 +7,58 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::template::{at1, at2, exact};
 use super::{Authed, Handled, State, authed, json_status, ok};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
 
+const SEND: &str = "/request/send/{status}/{toUserId}";
+const REVIEW: &str = "/request/review/{status}/{requestId}";
+const RECEIVED: &str = "/user/requests/received";
+const SENT: &str = "/user/requests/sent";
+const CONNECTIONS: &str = "/user/connections";
+const DELETE_CONNECTION: &str = "/user/deleteconnection/{userId}";
+
 /// The connection request routes.
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
     let b = || body(state.limits);
-    p!("request" / "send" / String / String)
+    at2(SEND)
         .and(warp::post())
         .and(authed(state))
         .and(b())
         .then(|status, to, a: Authed, body| a.run(move |st, session| send_request(st, session, status, to, body)))
-        .map(tag("/request/send/:status/:toUserId"))
-        .or(p!("request" / "review" / String / String)
+        .map(tag(SEND))
+        .or(at2(REVIEW)
             .and(warp::post())
             .and(authed(state))
             .then(|status, id, a: Authed| a.run(move |st, session| review_request(st, session, status, id)))
-            .map(tag("/request/review/:status/:requestId")))
+            .map(tag(REVIEW)))
         .unify()
-        .or(p!("user" / "requests" / "received")
+        .or(exact(RECEIVED)
             .and(warp::get())
             .and(authed(state))
             .then(|a: Authed| a.run(received_requests))
-            .map(tag("/user/requests/received")))
+            .map(tag(RECEIVED)))
         .unify()
-        .or(p!("user" / "requests" / "sent")
-            .and(warp::get())
-            .and(authed(state))
-            .then(|a: Authed| a.run(sent_requests))
-            .map(tag("/user/requests/sent")))
+        .or(exact(SENT).and(warp::get()).and(authed(state)).then(|a: Authed| a.run(sent_requests)).map(tag(SENT)))
         .unify()
-        .or(p!("user" / "connections")
+        .or(exact(CONNECTIONS)
             .and(warp::get())
             .and(authed(state))
             .then(|a: Authed| a.run(connections))
-            .map(tag("/user/connections")))
+            .map(tag(CONNECTIONS)))
         .unify()
-        .or(p!("user" / "deleteconnection" / String)
+        .or(at1(DELETE_CONNECTION)
             .and(warp::delete())
             .and(authed(state))
             .then(|id, a: Authed| a.run(move |st, session| remove_connection(st, session, id)))
-            .map(tag("/user/deleteconnection/:userId")))
+            .map(tag(DELETE_CONNECTION)))
         .unify()
         .boxed()
 }
 
-#[utoipa::path(post, path = "/request/send/{status}/{toUserId}", tag = "connections", security(("bearer" = [])),
+#[utoipa::path(post, path = SEND, tag = "connections", security(("bearer" = [])),
     params(("status" = String, Path, description = "`interested` or `ignored`"), ("toUserId" = String, Path)),
     request_body(content((schemas::NoteBody = "application/json"))),
     responses((status = 201, description = "Sent", body = DataResponse<ConnectionRequest>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
@@ -75,7 +78,7 @@ pub async fn send_request(state: State, session: Session, status: String, to: St
     Ok(json_status(StatusCode::CREATED, &DataResponse::new(message, request)))
 }
 
-#[utoipa::path(post, path = "/request/review/{status}/{requestId}", tag = "connections", security(("bearer" = [])),
+#[utoipa::path(post, path = REVIEW, tag = "connections", security(("bearer" = [])),
     params(("status" = String, Path, description = "`accepted` or `rejected`"), ("requestId" = String, Path)),
     responses((status = 200, description = "Reviewed", body = DataResponse<ConnectionRequest>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 403, description = "Only the receiver may review", body = ErrorBody),
@@ -89,7 +92,7 @@ pub async fn review_request(state: State, session: Session, status: String, id: 
     ok(&DataResponse::new(format!("request {status}"), request))
 }
 
-#[utoipa::path(get, path = "/user/requests/received", tag = "connections", security(("bearer" = [])),
+#[utoipa::path(get, path = RECEIVED, tag = "connections", security(("bearer" = [])),
     responses((status = 200, description = "Pending requests to me", body = ListResponse<ConnectionRequest<Profile, UserId>>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn received_requests(state: State, session: Session) -> Handled {
     let me = session.user_id;
@@ -97,7 +100,7 @@ pub async fn received_requests(state: State, session: Session) -> Handled {
     ok(&ListResponse::new("received requests", requests))
 }
 
-#[utoipa::path(get, path = "/user/requests/sent", tag = "connections", security(("bearer" = [])),
+#[utoipa::path(get, path = SENT, tag = "connections", security(("bearer" = [])),
     responses((status = 200, description = "My requests", body = ListResponse<ConnectionRequest<UserId, Profile>>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn sent_requests(state: State, session: Session) -> Handled {
     let me = session.user_id;
@@ -105,7 +108,7 @@ pub async fn sent_requests(state: State, session: Session) -> Handled {
     ok(&ListResponse::new("sent requests", requests))
 }
 
-#[utoipa::path(get, path = "/user/connections", tag = "connections", security(("bearer" = [])),
+#[utoipa::path(get, path = CONNECTIONS, tag = "connections", security(("bearer" = [])),
     responses((status = 200, description = "My connections", body = ListResponse<Profile>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
 pub async fn connections(state: State, session: Session) -> Handled {
     let me = session.user_id;
@@ -113,7 +116,7 @@ pub async fn connections(state: State, session: Session) -> Handled {
     ok(&ListResponse::new("connections", connections))
 }
 
-#[utoipa::path(delete, path = "/user/deleteconnection/{userId}", tag = "connections", security(("bearer" = [])),
+#[utoipa::path(delete, path = DELETE_CONNECTION, tag = "connections", security(("bearer" = [])),
     params(("userId" = String, Path)),
     responses((status = 200, description = "Removed", body = Done), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "Not connected", body = ErrorBody)))]
