@@ -56,25 +56,28 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A bound, not yet serving, gRPC server.
 #[derive(Debug)]
-pub struct Server {
+pub struct Built {
     app: DevConnect,
     listener: TcpListener,
+    addr: SocketAddr,
     limits: Limits,
     metrics: Option<TcpListener>,
     engagement_refresh: Duration,
 }
 
 /// Binds `addr` for a server over `app`. Bind `127.0.0.1:0` and read
-/// [`Server::local_addr`] to get a free port.
-pub async fn build(app: DevConnect, addr: SocketAddr, limits: Limits) -> std::io::Result<Server> {
+/// [`Built::local_addr`] to get a free port.
+pub async fn build(app: DevConnect, addr: SocketAddr, limits: Limits) -> std::io::Result<Built> {
     let listener = TcpListener::bind(addr).await?;
-    Ok(Server { app, listener, limits, metrics: None, engagement_refresh: Duration::from_secs(60) })
+    let addr = listener.local_addr()?;
+    Ok(Built { app, listener, addr, limits, metrics: None, engagement_refresh: Duration::from_secs(60) })
 }
 
-impl Server {
-    /// The address the server is bound to.
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+impl Built {
+    /// The bound address (the real port when port 0 was asked for).
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// Also serves the Prometheus metrics at `http://ADDR/metrics` (bound now).
@@ -83,7 +86,7 @@ impl Server {
         Ok(self)
     }
 
-    /// The bound metrics address, if [`Server::metrics_on`] was called.
+    /// The bound metrics address, if [`Built::metrics_on`] was called.
     #[must_use]
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().and_then(|l| l.local_addr().ok())
@@ -94,6 +97,17 @@ impl Server {
     pub fn engagement_refresh(mut self, every: Duration) -> Self {
         self.engagement_refresh = every;
         self
+    }
+
+    /// Serves on a new task, stopped by [`Running::shutdown`].
+    #[must_use]
+    pub fn spawn(self) -> Running {
+        let (addr, metrics_addr) = (self.addr, self.metrics_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.run(async move {
+            let _ = stopped.await;
+        }));
+        Running { addr, metrics_addr, stop: Some(stop), task }
     }
 
     /// Serves until `shutdown` completes, then ends open `Subscribe` streams (status
@@ -118,8 +132,7 @@ impl Server {
         let api = DevConnectServiceServer::new(Api::new(self.app, stop_rx))
             .max_decoding_message_size(self.limits.max_request_bytes)
             .max_encoding_message_size(self.limits.max_response_bytes);
-        let addr = self.listener.local_addr()?;
-        tracing::info!(%addr, "gRPC server listening");
+        tracing::info!(addr = %self.addr, "gRPC server listening");
         let routes = tonic::service::Routes::new(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -142,18 +155,28 @@ impl Server {
     }
 }
 
-/// A server running in the background (see [`spawn`]).
+/// A server serving on its own task (see [`spawn`] and [`Built::spawn`]).
 #[derive(Debug)]
 pub struct Running {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Where it serves its metrics, if anywhere.
-    pub metrics_addr: Option<SocketAddr>,
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), BoxError>>,
 }
 
 impl Running {
+    /// The bound address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The separate metrics address, if [`Built::metrics_on`] was called.
+    #[must_use]
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
     /// `http://ADDR`, for a client to connect to.
     #[must_use]
     pub fn url(&self) -> String {
@@ -171,18 +194,7 @@ impl Running {
 
 /// Binds a free port on 127.0.0.1 and serves `app` in the background.
 pub async fn spawn(app: DevConnect, limits: Limits) -> std::io::Result<Running> {
-    spawn_server(build(app, SocketAddr::from(([127, 0, 0, 1], 0)), limits).await?)
-}
-
-/// Serves a built server in the background.
-pub fn spawn_server(server: Server) -> std::io::Result<Running> {
-    let addr = server.local_addr()?;
-    let metrics_addr = server.metrics_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server.run(async move {
-        let _ = stopped.await;
-    }));
-    Ok(Running { addr, metrics_addr, stop: Some(stop), task })
+    Ok(build(app, SocketAddr::from(([127, 0, 0, 1], 0)), limits).await?.spawn())
 }
 
 /// The binary: sets up logging, opens the core, serves until SIGINT or SIGTERM, then

@@ -59,8 +59,8 @@ async fn calls_streams_and_core_events_show_on_the_metrics_address() {
     let app = DevConnect::open(config.core()).await.unwrap();
     let server = devconnect_grpc::build(app, "127.0.0.1:0".parse().unwrap(), config.limits()).await.unwrap();
     let server = server.metrics_on("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let running = devconnect_grpc::spawn_server(server).unwrap();
-    let metrics = running.metrics_addr.unwrap();
+    let running = server.spawn();
+    let metrics = running.metrics_addr().unwrap();
     let (status, before) = get(metrics, "/metrics").await;
     assert!(status.contains("200"), "{status}");
     assert!(get(metrics, "/other").await.0.contains("404"));

@@ -181,6 +181,15 @@ impl Built {
         self.serve(rx).await
     }
 
+    /// Serves on a new task, stopped by [`Running::shutdown`].
+    #[must_use]
+    pub fn spawn(self) -> Running {
+        let (stop, rx) = watch::channel(false);
+        let (addr, app, metrics_addr) = (self.addr, self.app.clone(), self.metrics_addr());
+        let task = tokio::spawn(self.serve(rx));
+        Running { addr, metrics_addr, app, stop, task }
+    }
+
     async fn serve(self, rx: watch::Receiver<bool>) -> Result<(), StartError> {
         if let Some(handle) = self.metrics.handle {
             if let Some(listener) = self.metrics.listener {
@@ -195,8 +204,8 @@ impl Built {
     }
 }
 
-/// A running server (see [`spawn`]).
-pub struct Server {
+/// A server serving on its own task (see [`spawn`] and [`Built::spawn`]).
+pub struct Running {
     addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
     app: DevConnect,
@@ -204,7 +213,7 @@ pub struct Server {
     task: tokio::task::JoinHandle<Result<(), StartError>>,
 }
 
-/// Stops a [`Server`] from anywhere (e.g. a signal handler).
+/// Stops a [`Running`] server from anywhere (e.g. a signal handler).
 #[derive(Clone)]
 pub struct ShutdownHandle(watch::Sender<bool>);
 
@@ -216,20 +225,11 @@ impl ShutdownHandle {
 }
 
 /// Builds the server and serves it on a new task. Returns once it is bound.
-pub async fn spawn(config: &Config) -> Result<Server, StartError> {
-    Ok(spawn_built(build(config).await?))
+pub async fn spawn(config: &Config) -> Result<Running, StartError> {
+    Ok(build(config).await?.spawn())
 }
 
-/// Serves an already built server on a new task.
-#[must_use]
-pub fn spawn_built(built: Built) -> Server {
-    let (stop, rx) = watch::channel(false);
-    let (addr, app, metrics_addr) = (built.addr, built.app.clone(), built.metrics_addr());
-    let task = tokio::spawn(built.serve(rx));
-    Server { addr, metrics_addr, app, stop, task }
-}
-
-impl Server {
+impl Running {
     /// The bound address.
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {

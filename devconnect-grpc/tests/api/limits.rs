@@ -33,7 +33,7 @@ async fn spawn() -> TestApp {
 /// Sends `bytes`, then waits for the server to close the connection: how long that
 /// took, or `None` if it stays open far too long.
 async fn closed_after_sending(app: &TestApp, bytes: &[u8]) -> Option<Duration> {
-    let mut stream = TcpStream::connect(app.running.addr).await.unwrap();
+    let mut stream = TcpStream::connect(app.running.local_addr()).await.unwrap();
     stream.write_all(bytes).await.unwrap();
     closed_within(&mut stream, 2 * CLOSED_WITHIN).await
 }
@@ -73,7 +73,7 @@ impl Body for Stalled {
 #[tokio::test]
 async fn a_unary_call_whose_request_never_arrives_whole_gets_deadline_exceeded() {
     let app = spawn().await;
-    let stream = TcpStream::connect(app.running.addr).await.unwrap();
+    let stream = TcpStream::connect(app.running.local_addr()).await.unwrap();
     let (mut sender, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();
     tokio::spawn(conn);

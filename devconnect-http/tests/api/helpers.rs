@@ -4,14 +4,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use devconnect_client::{Client, NewAccount};
 use devconnect_core::{Me, RequestStatus};
-use devconnect_http::{Config, Server};
+use devconnect_http::{Config, Running};
 use secrecy::SecretString;
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 pub const PASSWORD: &str = "Str0ng!pass";
 
 pub struct TestApp {
-    pub server: Server,
+    pub server: Running,
     pub url: String,
     pub http: reqwest::Client,
     config: Config,
