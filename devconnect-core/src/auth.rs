@@ -462,7 +462,7 @@ impl DevConnect {
     /// Revokes this one token; realtime subscriptions opened with it end.
     pub async fn logout(&self, session: &Session) -> Result<()> {
         self.inner.store.revoke_token(session.user_id, &session.token_id, session.expires_at).await?;
-        self.inner.broker.revoke_token(&self.inner.hub, session.user_id, &session.token_id);
+        self.inner.realtime.revoke_token(session.user_id, &session.token_id);
         Ok(())
     }
 
@@ -487,7 +487,7 @@ impl DevConnect {
         }
         let hash = self.inner.credentials.hash(change.new_password).await?;
         let version = self.inner.store.set_password(session.user_id, &hash).await?;
-        self.inner.broker.revoke_older_tokens(&self.inner.hub, session.user_id, version);
+        self.inner.realtime.revoke_older_tokens(session.user_id, version);
         self.inner.credentials.issue(session.user_id, version)
     }
 }

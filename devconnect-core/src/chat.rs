@@ -105,7 +105,7 @@ impl DevConnect {
                 let message = self.publish(message);
                 crate::telemetry::message_sent();
                 let event = Event::NewMessage(Arc::new(message.clone()));
-                self.inner.broker.deliver(&self.inner.hub, &[to, me], &event);
+                self.inner.realtime.deliver(&[to, me], &event);
                 Ok(Sent { message, created: true })
             }
             Ok(Inserted::Existing(message)) => {
@@ -154,7 +154,7 @@ impl DevConnect {
         let partners = self.inner.store.chat_partners(me).await?;
         let connections: HashSet<UserId> = self.inner.store.connection_ids(me).await?.into_iter().collect();
         let ids: Vec<UserId> = partners.iter().map(|p| p.profile.id).filter(|id| connections.contains(id)).collect();
-        let mut online = self.inner.broker.online_among(&self.inner.hub, &ids).await.into_iter();
+        let mut online = self.inner.realtime.online_among(&ids).await.into_iter();
         let partners = partners
             .into_iter()
             .map(|p| ChatPartner {
@@ -179,11 +179,7 @@ impl DevConnect {
         let up_to = self.inner.store.mark_read(me, other, crate::now()).await?;
         let connected = up_to.is_some() && self.are_connected(me, other).await?;
         if let Some(up_to) = up_to.filter(|_| connected) {
-            self.inner.broker.deliver(
-                &self.inner.hub,
-                &[other],
-                &Event::MessagesRead(Box::new(ReadReceipt { user_id: me, up_to })),
-            );
+            self.inner.realtime.deliver(&[other], &Event::MessagesRead(Box::new(ReadReceipt { user_id: me, up_to })));
         }
         Ok(up_to)
     }
@@ -196,14 +192,14 @@ impl DevConnect {
             return Err(Error::Forbidden("you can only message your connections"));
         }
         self.inner.limits.check_typing(me)?;
-        self.inner.broker.deliver(&self.inner.hub, &[to], &Event::Typing { user_id: me, typing });
+        self.inner.realtime.deliver(&[to], &Event::Typing { user_id: me, typing });
         Ok(())
     }
 
     /// Whether `a` and `b` are connected, from the hub when `a` is online here (it
     /// keeps their connections current), else from the store.
     async fn are_connected(&self, a: UserId, b: UserId) -> Result<bool> {
-        Ok(self.inner.hub.knows_connected(a, b) || self.inner.store.are_connected(a, b).await?)
+        Ok(self.inner.realtime.knows_connected(a, b) || self.inner.store.are_connected(a, b).await?)
     }
 }
 

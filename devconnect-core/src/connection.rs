@@ -61,7 +61,7 @@ impl DevConnect {
         crate::telemetry::request_sent(status);
         if status == RequestStatus::Interested {
             let event = Event::ConnectionRequest(request.clone().with_parties(sender, to).into());
-            self.inner.broker.deliver(&self.inner.hub, &[to], &event);
+            self.inner.realtime.deliver(&[to], &event);
         }
         Ok(request)
     }
@@ -93,10 +93,10 @@ impl DevConnect {
         crate::telemetry::request_reviewed(status);
         if status == RequestStatus::Accepted {
             let receiver = self.public_profile(me).await?;
-            self.inner.broker.connected(&self.inner.hub, reviewed.from_user_id, me);
+            self.inner.realtime.connected(reviewed.from_user_id, me);
             let event =
                 Event::ConnectionAccepted(reviewed.clone().with_parties(reviewed.from_user_id, receiver).into());
-            self.inner.broker.deliver(&self.inner.hub, &[reviewed.from_user_id], &event);
+            self.inner.realtime.deliver(&[reviewed.from_user_id], &event);
         }
         Ok(reviewed)
     }
@@ -122,7 +122,7 @@ impl DevConnect {
         if !self.inner.store.delete_connection(me, other).await? {
             return Err(Error::NotFound("connection"));
         }
-        self.inner.broker.disconnected(&self.inner.hub, me, other);
+        self.inner.realtime.disconnected(me, other);
         Ok(())
     }
 }

@@ -10,9 +10,10 @@
 //! - [`connection`]: connection requests and connections.
 //! - [`feed`]: the paginated discovery feed.
 //! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
-//! - [`realtime`]: presence and live [`Event`]s through a [`Subscription`].
-//! - [`bus`]: the event bus between server instances (in-process by default; Redis with
-//!   a bus URL and the `redis` feature).
+//! - [`realtime`]: presence and live [`Event`]s: the session every frontend serves
+//!   ([`DevConnect::live`]), one [`Subscription`] per open stream, and the event bus
+//!   between server instances ([`realtime::bus`]: in-process by default; Redis with a
+//!   bus URL and the `redis` feature).
 //! - [`media`]: image validation/re-encoding and the [`MediaStore`] seam.
 //! - [`store`]: the [`Store`] seam and its backends (embedded SQLite by default); the
 //!   service times every call through it ([`telemetry::STORE_DURATION`]).
@@ -22,7 +23,7 @@
 //! - [`error`]: the one [`Error`] type with stable codes.
 //!
 //! Imports inside the crate point down: service modules (`auth`, `profile`, `chat`, …)
-//! use `store`, `media`, `bus`, `limits`, `telemetry`, `config`; `store` uses only
+//! use `store`, `media`, `realtime`, `limits`, `telemetry`, `config`; `store` uses only
 //! `model`, `error`, `telemetry`'s metric names and the private worker threads; `model`
 //! uses only the wire types of `devconnect-types`. No module imports one that imports
 //! it back (`scripts/check-core-imports.py` checks it).
@@ -40,7 +41,6 @@
 
 pub mod analytics;
 pub mod auth;
-pub mod bus;
 pub mod chat;
 pub mod config;
 pub mod connection;
@@ -64,7 +64,6 @@ use secrecy::SecretString;
 
 pub use analytics::Engagement;
 pub use auth::{Authenticated, PasswordChange, Session, Signup};
-pub use bus::BusHealth;
 pub use chat::NewMessage;
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
@@ -76,17 +75,16 @@ pub use feed::FeedQuery;
 pub use media::{LocalMedia, MediaStore, Upload};
 pub use model::{EngagementDay, Event, Peer, ReadReceipt};
 pub use profile::ProfileEdit;
-pub use realtime::{EndReason, Subscription};
+pub use realtime::{BusHealth, EndReason, Live, LiveItem, Subscription};
 pub use store::Store;
 
 use auth::Credentials;
-use bus::Broker;
 use limits::Limits;
 use model::UserRecord;
-use realtime::Hub;
+use realtime::Realtime;
 
 /// The DevConnect service. Cheap to clone (a pointer): every frontend task holds a
-/// clone, all sharing one store, media store and realtime hub.
+/// clone, all sharing one store, media store and realtime owner.
 #[derive(Clone)]
 pub struct DevConnect {
     inner: Arc<Inner>,
@@ -96,8 +94,7 @@ struct Inner {
     store: Arc<dyn Store>,
     media: Arc<dyn MediaStore>,
     credentials: Arc<Credentials>,
-    hub: Arc<Hub>,
-    broker: Broker,
+    realtime: Realtime,
     limits: Limits,
     decode_budget: media::DecodeBudget,
     settings: Settings,
@@ -131,8 +128,8 @@ impl DevConnect {
                 ));
             }
         };
-        let (hub, broker) = Broker::open(config.bus.as_ref(), &config.settings, &store)?;
-        Self::assemble(store, media, &secret, config.settings, hub, broker)
+        let realtime = Realtime::open(config.bus.as_ref(), &config.settings, &store)?;
+        Self::assemble(store, media, &secret, config.settings, realtime)
     }
 
     /// Assembles the service from its parts (tests, embedding with custom backends).
@@ -142,8 +139,8 @@ impl DevConnect {
         jwt_secret: &SecretString,
         settings: Settings,
     ) -> Result<Self> {
-        let hub = Arc::new(Hub::new(settings.event_queue, settings.max_sessions_per_user));
-        Self::assemble(store, media, jwt_secret, settings, hub, Broker::InProcess)
+        let realtime = Realtime::in_process(&settings);
+        Self::assemble(store, media, jwt_secret, settings, realtime)
     }
 
     fn assemble(
@@ -151,8 +148,7 @@ impl DevConnect {
         media: Arc<dyn MediaStore>,
         jwt_secret: &SecretString,
         settings: Settings,
-        hub: Arc<Hub>,
-        broker: Broker,
+        realtime: Realtime,
     ) -> Result<Self> {
         let credentials = Credentials::new(jwt_secret, settings.token_ttl, settings.hash_concurrency)?;
         Ok(Self {
@@ -161,8 +157,7 @@ impl DevConnect {
                 store: Arc::new(store::TimedStore(store)),
                 media,
                 credentials: Arc::new(credentials),
-                hub,
-                broker,
+                realtime,
                 limits: Limits::new(&settings),
                 decode_budget: media::DecodeBudget::new(settings.image_decode_budget),
                 settings,
@@ -179,13 +174,13 @@ impl DevConnect {
     /// one). A degraded instance still serves its own clients.
     #[must_use]
     pub fn bus_health(&self) -> BusHealth {
-        self.inner.broker.health()
+        self.inner.realtime.health()
     }
 
     /// Leaves the bus (if any) and closes the store. Call once, when the process is
     /// done with the service.
     pub async fn close(&self) -> Result<()> {
-        self.inner.broker.close().await;
+        self.inner.realtime.close().await;
         self.inner.store.close().await
     }
 

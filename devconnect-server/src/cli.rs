@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use devconnect_core::bus::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_SESSION_RECHECK};
 use devconnect_core::config::MIN_JWT_SECRET_BYTES;
+use devconnect_core::config::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_SESSION_RECHECK};
 use devconnect_core::media::{DEFAULT_DECODE_BUDGET, DEFAULT_UPLOAD_LIMIT};
 use devconnect_core::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::{BusConfig, BusHealth};
 use crate::model::Event;
-use crate::realtime::{Hub, LocalPresence};
+use crate::realtime::hub::{Hub, LocalPresence};
 use crate::{Error, Result, Store, UserId};
 
 /// Envelopes waiting to be published; beyond this (Redis too slow or away) new ones are

@@ -1,62 +1,20 @@
-//! Live events and presence.
-//!
-//! The hub keeps, for every online user, their open subscriptions and the ids of
-//! their connections (loaded once when they come online, kept current on accept and
-//! remove). Presence is reference-counted: a user is online while any subscription is
-//! open (several tabs, devices). Presence changes go only to the user's online
-//! connections, never to everyone.
-//!
-//! Each subscription has a bounded queue. A subscriber that falls that far behind is
-//! ended (reason [`EndReason::Lagged`]) rather than buffering without bound or slowing
-//! anyone else; it reconnects and catches up with [`DevConnect::sync`]. The queue is a
-//! `futures-channel` one, which allocates per queued event: an idle subscription costs
-//! a few hundred bytes, where tokio's channel preallocates a 32-event block and a
-//! cache-padded header (about 1.5 KiB), and most of the time the queue is empty.
-//!
-//! With several server instances (a bus URL, see [`crate::bus`]), the hub still holds
-//! only this process's subscriptions; presence is shared through the bus instead: the
-//! hub reports a user's first and last local subscription to the bus, which decides
-//! whether that changed the user's presence cluster-wide and tells their connections.
+//! This process's subscriptions and presence: for every online user, their open
+//! subscriptions and the ids of their connections (loaded once when they come online,
+//! kept current on accept and remove). Presence is reference-counted: a user is online
+//! while any subscription is open (several tabs, devices). Presence changes go only to
+//! the user's online connections, never to everyone; with a bus they go to the bus,
+//! which decides what is a change cluster-wide.
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future as _;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::task::{Context, Poll};
 
-use futures_core::Stream as _;
 use tokio::sync::mpsc;
-use tokio::time::Sleep;
 
+use super::subscription::{EndReason, SubGuard, Subscription};
 use crate::auth::Session;
-use crate::chat::{MAX_SYNC_LIMIT, SyncPage};
-pub use crate::model::{Event, ReadReceipt};
-use crate::{DevConnect, Error, MessageId, Result, UserId};
-
-/// Why a subscription ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EndReason {
-    /// The token it was opened with was logged out or superseded by a password change.
-    Revoked,
-    /// The token it was opened with expired.
-    Expired,
-    /// The subscriber did not keep up; events were dropped. Reconnect and sync.
-    Lagged,
-}
-
-impl EndReason {
-    /// A stable code for clients.
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Revoked => "token_revoked",
-            Self::Expired => "token_expired",
-            Self::Lagged => "lagged",
-        }
-    }
-}
+use crate::model::Event;
+use crate::{Error, Result, UserId};
 
 struct Sub {
     id: u64,
@@ -132,7 +90,7 @@ impl Hub {
         self.users.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn subscribe(
+    pub(super) fn subscribe(
         self: &Arc<Self>,
         user: UserId,
         session: Option<&Session>,
@@ -171,15 +129,7 @@ impl Hub {
             let left = (s.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
             Box::pin(tokio::time::sleep(left))
         });
-        Ok(Subscription {
-            user,
-            rx,
-            deadline,
-            ended,
-            guard: SubGuard { hub: Arc::clone(self), user, id },
-            replayed: None,
-            resume: None,
-        })
+        Ok(Subscription::new(user, rx, deadline, ended, SubGuard { hub: Arc::clone(self), user, id }))
     }
 
     /// Delivers `event` to every subscription of `user` (none if offline).
@@ -247,12 +197,12 @@ impl Hub {
     }
 
     /// The connections of `user`, if `user` is online here (so they are known).
-    fn connections_of(&self, user: UserId) -> Option<Vec<UserId>> {
+    pub(super) fn connections_of(&self, user: UserId) -> Option<Vec<UserId>> {
         self.lock().get(&user).map(|o| o.connections.iter().copied().collect())
     }
 
     /// `user` and their online connections, if `user` is online.
-    fn online_connections(&self, user: UserId) -> Option<Vec<UserId>> {
+    pub(super) fn online_connections(&self, user: UserId) -> Option<Vec<UserId>> {
         let users = self.lock();
         let online = users.get(&user)?;
         let mut ids: Vec<UserId> = online.connections.iter().copied().filter(|c| users.contains_key(c)).collect();
@@ -265,13 +215,13 @@ impl Hub {
     /// before reading its connections from the store and again once registered: if it
     /// moved, a change may have landed in between, missed by both the read and the hub,
     /// and the connections are read again ([`Hub::refresh_connections`]).
-    fn connection_epoch(&self) -> u64 {
+    pub(super) fn connection_epoch(&self) -> u64 {
         self.connection_changes.load(Ordering::SeqCst)
     }
 
     /// Sets `user`'s known connections to `fresh`, applying each difference as a
     /// connection change.
-    fn refresh_connections(&self, user: UserId, fresh: &[UserId]) {
+    pub(super) fn refresh_connections(&self, user: UserId, fresh: &[UserId]) {
         let Some(known) = self.connections_of(user) else { return };
         let fresh_set: HashSet<UserId> = fresh.iter().copied().collect();
         for gone in known.iter().filter(|c| !fresh_set.contains(c)) {
@@ -331,7 +281,7 @@ impl Hub {
         }
     }
 
-    fn unsubscribe(&self, user: UserId, id: u64) {
+    pub(super) fn unsubscribe(&self, user: UserId, id: u64) {
         let mut users = self.lock();
         let Some(online) = users.get_mut(&user) else { return };
         online.subs.retain(|s| s.id != id);
@@ -380,196 +330,5 @@ fn go_offline(users: &mut Users, user: UserId, shared: Option<&mpsc::UnboundedSe
     let event = Event::Presence { user_id: user, online: false };
     for c in &online.connections {
         send_to(users, *c, &event, None);
-    }
-}
-
-/// Removes the subscription from the hub when dropped.
-struct SubGuard {
-    hub: Arc<Hub>,
-    user: UserId,
-    id: u64,
-}
-
-impl Drop for SubGuard {
-    fn drop(&mut self) {
-        self.hub.unsubscribe(self.user, self.id);
-    }
-}
-
-/// A live stream of [`Event`]s for one user. The user is online while any of their
-/// subscriptions exists; dropping the last one makes them offline.
-///
-/// A subscription opened with a token ([`DevConnect::subscribe_session`]) also ends when
-/// that token is logged out, superseded by a password change, or expires;
-/// [`Subscription::end_reason`] then says which.
-pub struct Subscription {
-    user: UserId,
-    rx: futures_channel::mpsc::Receiver<Event>,
-    deadline: Option<Pin<Box<Sleep>>>,
-    ended: Arc<OnceLock<EndReason>>,
-    guard: SubGuard,
-    /// Messages at or before this position were replayed already (see `skip_through`).
-    replayed: Option<i64>,
-    /// Where the catch-up goes on from, while one is due (see [`DevConnect::catch_up`]).
-    resume: Option<MessageId>,
-}
-
-impl Subscription {
-    /// The next event; `None` once the subscription has ended.
-    pub async fn next(&mut self) -> Option<Event> {
-        std::future::poll_fn(|cx| self.poll_event(cx)).await
-    }
-
-    /// The subscribing user.
-    #[must_use]
-    pub fn user_id(&self) -> UserId {
-        self.user
-    }
-
-    /// Why the subscription ended, once it has (`None` while it is live).
-    #[must_use]
-    pub fn end_reason(&self) -> Option<EndReason> {
-        self.ended.get().copied()
-    }
-
-    /// Leaves out the live copies of messages at or before position `seq`: the client
-    /// got them from a catch-up ([`DevConnect::catch_up`]).
-    fn skip_through(&mut self, seq: i64) {
-        self.replayed = Some(self.replayed.map_or(seq, |s| s.max(seq)));
-    }
-
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        if let Some(deadline) = self.deadline.as_mut() {
-            if deadline.as_mut().poll(cx).is_ready() {
-                let _ = self.ended.set(EndReason::Expired);
-                self.rx.close();
-                self.deadline = None;
-                self.guard.hub.unsubscribe(self.user, self.guard.id);
-                return Poll::Ready(None);
-            }
-        }
-        loop {
-            match Pin::new(&mut self.rx).poll_next(cx) {
-                Poll::Ready(Some(Event::NewMessage(m))) if self.replayed.is_some_and(|seq| m.seq <= seq) => {}
-                Poll::Ready(None) => {
-                    let _ = self.ended.set(EndReason::Lagged);
-                    return Poll::Ready(None);
-                }
-                polled => return polled,
-            }
-        }
-    }
-}
-
-impl futures_core::Stream for Subscription {
-    type Item = Event;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.get_mut().poll_event(cx)
-    }
-}
-
-impl std::fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("user", &self.user).field("id", &self.guard.id).finish_non_exhaustive()
-    }
-}
-
-impl DevConnect {
-    /// Opens a live event stream for `user`, making them online until it is dropped.
-    /// Their online connections get a presence event if this is their first one. A user
-    /// holds at most [`Settings::max_sessions_per_user`](crate::Settings) at once
-    /// (`LimitExceeded` beyond).
-    pub async fn subscribe(&self, user: UserId) -> Result<Subscription> {
-        self.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
-        self.register(user, None).await
-    }
-
-    /// Registers a subscription of `user` in the hub with their connections. A
-    /// connection made or removed while they were read is not lost: see
-    /// [`Hub::connection_epoch`].
-    async fn register(&self, user: UserId, session: Option<&Session>) -> Result<Subscription> {
-        let hub = &self.inner.hub;
-        let epoch = hub.connection_epoch();
-        let connections = self.inner.store.connection_ids(user).await?;
-        let subscription = hub.subscribe(user, session, connections)?;
-        if hub.connection_epoch() != epoch {
-            hub.refresh_connections(user, &self.inner.store.connection_ids(user).await?);
-        }
-        Ok(subscription)
-    }
-
-    /// Like [`DevConnect::subscribe`], for an authenticated token: the stream also ends
-    /// when that token is logged out, revoked by a password change, or expires. With
-    /// `resume_after` (the last message the client has), [`DevConnect::catch_up`] then
-    /// pages through what it missed; a message id that is not one of the user's is
-    /// refused here (`Validation` on `lastMessageId`), before anything goes live.
-    ///
-    /// A revocation can land at any point of this call and still end the stream: the
-    /// subscription is registered first (from then on a revocation ends it), and the
-    /// token is then checked again against the store (a revocation stored before the
-    /// registration is seen there). Every frontend gets this by calling it; none can
-    /// open a stream on a revoked token in between.
-    pub async fn subscribe_session(&self, session: &Session, resume_after: Option<MessageId>) -> Result<Subscription> {
-        let user = session.user_id;
-        if let Some(after) = resume_after {
-            if let Err(err) = self.inner.store.sync(user, Some(after), 1).await {
-                return Err(match err {
-                    Error::NotFound(_) => Error::validation("lastMessageId", "is not a message to or from you"),
-                    other => other,
-                });
-            }
-        }
-        let mut subscription = self.register(user, Some(session)).await?;
-        let state = self.inner.store.auth_state(user, &session.token_id).await?;
-        if !state.is_some_and(|s| !s.revoked && s.token_version == session.token_version) {
-            // Dropping it unregisters it.
-            return Err(Error::Unauthorized("token revoked"));
-        }
-        subscription.resume = resume_after;
-        Ok(subscription)
-    }
-
-    /// The next page (at most [`MAX_SYNC_LIMIT`] messages) of what `sub`'s user missed
-    /// since the message it was opened to resume after, in order; `sub` then leaves
-    /// out its live copies of these messages. Call it until `has_more` is false (an
-    /// empty page when no catch-up is due), then read live events: a message stored in
-    /// between shows up in both and reaches the client once, in order.
-    pub async fn catch_up(&self, sub: &mut Subscription) -> Result<SyncPage> {
-        let Some(after) = sub.resume else { return Ok(SyncPage { messages: Vec::new(), has_more: false }) };
-        let page = self.sync(sub.user_id(), Some(after), Some(MAX_SYNC_LIMIT)).await?;
-        // A page is in position order: its last message is its highest.
-        if let Some(last) = page.messages.last() {
-            sub.skip_through(last.seq);
-        }
-        sub.resume = page.messages.last().map(|m| m.id).filter(|_| page.has_more);
-        Ok(page)
-    }
-
-    /// `me` (if online) and those of my connections who are online, `me` first. With
-    /// several instances, "online" means on any of them.
-    pub async fn online_connections(&self, me: UserId) -> Result<Vec<UserId>> {
-        let (hub, broker) = (&self.inner.hub, &self.inner.broker);
-        if broker.is_in_process() {
-            if let Some(ids) = hub.online_connections(me) {
-                return Ok(ids);
-            }
-        }
-        let mut ids = match hub.connections_of(me) {
-            Some(ids) => ids,
-            None => self.inner.store.connection_ids(me).await?,
-        };
-        ids.sort();
-        ids.insert(0, me);
-        let online = broker.online_among(hub, &ids).await;
-        Ok(ids.into_iter().zip(online).filter_map(|(id, on)| on.then_some(id)).collect())
-    }
-
-    /// Whether `user` has a live subscription in this process. With several
-    /// instances, [`DevConnect::online_connections`] and [`DevConnect::chat_partners`]
-    /// say who is online on any of them.
-    #[must_use]
-    pub fn is_online(&self, user: UserId) -> bool {
-        self.inner.hub.is_online(user)
     }
 }
