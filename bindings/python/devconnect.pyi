@@ -187,9 +187,10 @@ class InternalError(DevConnectError):
 class Subscription:
     """A live stream of realtime events for one user, who is online while it is open.
 
-    Iterating yields :class:`Event` dicts; each wait lasts at most ``timeout`` seconds
-    (then ``TimeoutError``) and iteration stops once the subscription has ended. Use it
-    as a context manager, or call :meth:`close`, to go offline promptly.
+    Iterating yields :class:`Event` dicts: when resuming after a message, the messages
+    missed since (as ``newMessage``, in order), then live events. Each wait lasts at most
+    ``timeout`` seconds (then ``TimeoutError``) and iteration stops once the subscription
+    has ended. Use it as a context manager, or call :meth:`close`, to go offline promptly.
     """
 
     @property
@@ -199,8 +200,13 @@ class Subscription:
     def timeout(self) -> float | None:
         """The default wait per event in seconds (``None``: forever)."""
     @property
-    def end_reason(self) -> Literal["closed", "token_revoked", "token_expired", "lagged"] | None:
-        """``None`` while live; once ended, why."""
+    def online(self) -> list[str]:
+        """The user (first) and their online connections, as of the last event read."""
+    @property
+    def end_reason(self) -> str | None:
+        """``None`` while live; once ended, why: ``"closed"``, ``"token_revoked"``,
+        ``"token_expired"``, ``"lagged"``, or the code of the error raised when reading
+        what was missed failed."""
     @property
     def closed(self) -> bool:
         """Whether the subscription has ended."""
@@ -331,5 +337,8 @@ class DevConnect:
         """Whether the user has any open subscription."""
     def subscribe(self, user_id: str, *, timeout: float | None = None) -> Subscription:
         """Opens a realtime event stream for a user."""
-    def subscribe_session(self, token: str, *, timeout: float | None = None) -> Subscription:
-        """Opens a realtime event stream for a token's user; ends with the token."""
+    def subscribe_session(
+        self, token: str, *, last_message_id: str | None = None, timeout: float | None = None
+    ) -> Subscription:
+        """Opens a realtime event stream for a token's user; ends with the token. With
+        ``last_message_id``, the messages missed since come first, in order, once."""

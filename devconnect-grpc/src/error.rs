@@ -31,20 +31,17 @@ pub fn status(err: &Error) -> Status {
     coded(code, err.code(), err)
 }
 
-/// The status that ends a `Subscribe` stream, for the reason the core gave.
+/// The status that ends a `Subscribe` stream, for the reason the core gave: a token
+/// that must log in again is `UNAUTHENTICATED`, a subscriber that fell behind (who
+/// resubscribes with `last_message_id`) `ABORTED`.
 #[must_use]
 pub fn end_status(reason: Option<EndReason>) -> Status {
     match reason {
-        Some(EndReason::Revoked) => {
-            coded(Code::Unauthenticated, EndReason::Revoked.code(), "the token was logged out or its password changed")
+        Some(reason) if reason.may_reconnect() => coded(Code::Aborted, reason.code(), reason.message()),
+        Some(reason @ (EndReason::Revoked | EndReason::Expired)) => {
+            coded(Code::Unauthenticated, reason.code(), reason.message())
         }
-        Some(EndReason::Expired) => coded(Code::Unauthenticated, EndReason::Expired.code(), "the token expired"),
-        Some(EndReason::Lagged) => coded(
-            Code::Aborted,
-            EndReason::Lagged.code(),
-            "events were dropped because the client fell behind; resubscribe with last_message_id",
-        ),
-        Some(other) => coded(Code::Unavailable, other.code(), "the subscription ended"),
+        Some(reason) => coded(Code::Unavailable, reason.code(), reason.message()),
         None => coded(Code::Unavailable, "ended", "the subscription ended"),
     }
 }

@@ -300,10 +300,9 @@ impl DevConnectService for Api {
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {
         let session = self.session(&request).await?;
         let after = message_id("lastMessageId", request.get_ref().last_message_id.as_deref()).or_status()?;
-        let sub = self.app.subscribe_session(&session, after).await.or_status()?;
-        let online = self.app.online_connections(session.user_id).await.or_status()?;
+        let live = self.app.live(&session, after).await.or_status()?;
         tracing::debug!(user = %session.user_id, catch_up = after.is_some(), "subscribed");
-        Ok(Response::new(subscribe::events(self.app.clone(), sub, &online, self.shutdown.clone())))
+        Ok(Response::new(subscribe::events(live, self.shutdown.clone())))
     }
 }
 

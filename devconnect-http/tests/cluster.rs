@@ -515,6 +515,9 @@ struct Poller {
     base: String,
     octet: u8,
     sid: String,
+    /// Packets fetched with one picked by `until` but not yet looked at: one poll may
+    /// carry several.
+    unread: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
 
 impl Poller {
@@ -525,7 +528,8 @@ impl Poller {
         let open = http.get(format!("{base}/socket.io/?EIO=4&transport=polling")).send().await.unwrap();
         assert_eq!(open.status(), 200);
         let open: serde_json::Value = serde_json::from_str(&open.text().await.unwrap()[1..]).unwrap();
-        let poller = Self { http, base: base.to_owned(), octet, sid: open["sid"].as_str().unwrap().to_owned() };
+        let sid = open["sid"].as_str().unwrap().to_owned();
+        let poller = Self { http, base: base.to_owned(), octet, sid, unread: Default::default() };
         assert_eq!(poller.post(&format!("40{}", serde_json::json!({ "token": token }))).await, 200);
         poller.until(|p| p.starts_with("40{")).await;
         poller
@@ -544,14 +548,23 @@ impl Poller {
         self.http.post(self.url()).body(packet.to_owned()).send().await.unwrap().status().as_u16()
     }
 
-    /// Polls until a packet satisfies `pick`; returns it.
+    /// Polls until a packet satisfies `pick`; returns it. Packets before it are
+    /// skipped; those after it in the same poll are kept for the next call.
     async fn until(&self, mut pick: impl FnMut(&str) -> bool) -> String {
         let found = tokio::time::timeout(PROMPT, async {
             loop {
-                let (status, payload) = self.get().await;
-                assert_eq!(status, 200, "{payload}");
-                if let Some(found) = payload.split('\u{1e}').find(|p| pick(p)) {
-                    return found.to_owned();
+                let next = self.unread.lock().unwrap().pop_front();
+                let packet = match next {
+                    Some(packet) => packet,
+                    None => {
+                        let (status, payload) = self.get().await;
+                        assert_eq!(status, 200, "{payload}");
+                        self.unread.lock().unwrap().extend(payload.split('\u{1e}').map(str::to_owned));
+                        continue;
+                    }
+                };
+                if pick(&packet) {
+                    return packet;
                 }
             }
         })

@@ -1,11 +1,12 @@
 //! One task per socket: the Engine.IO handshake, the Socket.IO CONNECT with the token,
-//! catch-up, then core events out and client events in until either side ends it.
+//! then the core's live session ([`devconnect_core::Live`]: online list, catch-up, live
+//! events) out and client events in until either side ends it.
 //!
 //! The task speaks through a [`Transport`]: a WebSocket it owns, or a long-polling
 //! session (`polling`) until the client upgrades it to a WebSocket; the rest of the task
 //! does not know which.
 //!
-//! Nothing is queued here: core events wait in the subscription's bounded queue (the core
+//! Nothing is queued here: core events wait in the session's bounded queue (the core
 //! ends a subscriber that falls too far behind) and are written straight to the socket
 //! (or the polling session's bounded queue); a write that cannot complete within the ping
 //! timeout closes the socket. Calls into the core, and everything only polling needs, are
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use devconnect_core::{EndReason, Event, MessageId, NewMessage, Subscription, UserId};
+use devconnect_core::{EndReason, Event, Live, LiveItem, MessageId, NewMessage, UserId};
 use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
@@ -212,25 +213,22 @@ struct Success {
 }
 
 impl Conn<'_> {
-    /// Everything before the socket is live: OPEN, a valid CONNECT, the online list and
-    /// the catch-up. Returns the user's event stream.
-    async fn open(&mut self, query_token: Option<String>) -> Result<Subscription, End> {
+    /// Everything before the socket is live: OPEN and a valid CONNECT. Returns the
+    /// user's live session.
+    async fn open(&mut self, query_token: Option<String>) -> Result<Live, End> {
         self.send(self.open_packet()).await?;
-        let mut subscription = Box::pin(self.await_join(query_token.as_deref())).await?;
-        let me = subscription.user_id();
-        self.user = Some(me);
+        let live = Box::pin(self.await_join(query_token.as_deref())).await?;
+        self.user = Some(live.user_id());
         self.send(protocol::encode_connect(&serde_json::json!({ "sid": random_id() })).map_err(|e| internal(&e))?)
             .await?;
-        self.send_online(me).await?;
-        Box::pin(self.catch_up(&mut subscription)).await?;
-        Ok(subscription)
+        Ok(live)
     }
 
     /// The live socket: pings, core events out, client events in.
     async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
         // Boxed, so that what only the handshake needs is gone once the socket is live.
-        let mut subscription = Box::pin(self.open(query_token)).await?;
-        let me = subscription.user_id();
+        let mut live = Box::pin(self.open(query_token)).await?;
+        let me = live.user_id();
         let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
         let mut timer = Instant::now() + ping_interval;
         let mut awaiting_pong = false;
@@ -245,10 +243,17 @@ impl Conn<'_> {
                     awaiting_pong = true;
                     timer = Instant::now() + ping_timeout;
                 }
-                event = subscription.next() => match event {
-                    Some(Event::Presence { .. }) => Box::pin(self.send_online(me)).await?,
-                    Some(event) => Box::pin(self.send_event(&event)).await?,
-                    None => return Err(End::Session(subscription.end_reason())),
+                item = live.next() => match item {
+                    Some(Ok(LiveItem::Online(online))) => self.send_online(&online).await?,
+                    // The whole list, as the original frontend expects it.
+                    Some(Ok(LiveItem::Event(Event::Presence { .. }))) => self.send_online(live.online()).await?,
+                    Some(Ok(LiveItem::Event(event))) => Box::pin(self.send_event(&event)).await?,
+                    Some(Ok(_)) => {}
+                    Some(Err(err)) => {
+                        tracing::warn!(%me, code = err.code(), "live session failed");
+                        return Err(End::Internal);
+                    }
+                    None => return Err(End::Session(live.end_reason())),
                 },
                 inbound = self.transport.recv() => {
                     let text = match inbound? {
@@ -298,7 +303,7 @@ impl Conn<'_> {
 
     /// Waits for a CONNECT to the main namespace with a valid token; refusals are
     /// answered with CONNECT_ERROR and the client may try again until the deadline.
-    async fn await_join(&mut self, query_token: Option<&str>) -> Result<Subscription, End> {
+    async fn await_join(&mut self, query_token: Option<&str>) -> Result<Live, End> {
         let deadline = Instant::now() + self.inner.config.connect_timeout;
         loop {
             let inbound = tokio::select! {
@@ -344,9 +349,9 @@ impl Conn<'_> {
         }
     }
 
-    /// Authenticates a CONNECT and opens the user's event stream (which also ends with
+    /// Authenticates a CONNECT and opens the user's live session (which also ends with
     /// their token), resuming after `auth.lastMessageId` if given.
-    async fn join(&mut self, auth: Option<Value>, query_token: Option<&str>) -> Result<Subscription, ErrorAck> {
+    async fn join(&mut self, auth: Option<Value>, query_token: Option<&str>) -> Result<Live, ErrorAck> {
         let auth = auth.unwrap_or(Value::Null);
         let token = match auth.get("token") {
             Some(Value::String(token)) => Some(token.as_str()),
@@ -363,31 +368,10 @@ impl Conn<'_> {
         };
         let app = &self.inner.app;
         let session = Box::pin(app.authenticate(token)).await.map_err(|err| error_ack(&err))?;
-        Box::pin(app.subscribe_session(&session, last_message_id)).await.map_err(|err| error_ack(&err))
+        Box::pin(app.live(&session, last_message_id)).await.map_err(|err| error_ack(&err))
     }
 
-    /// Delivers what the client missed as `newMessage` events, in order (the
-    /// subscription then leaves out its live copies of them).
-    async fn catch_up(&mut self, subscription: &mut Subscription) -> Result<(), End> {
-        loop {
-            let page = Box::pin(self.inner.app.catch_up(subscription)).await.map_err(|err| {
-                tracing::warn!(me = %subscription.user_id(), code = err.code(), "catch-up failed");
-                End::Internal
-            })?;
-            for message in &page.messages {
-                self.send(protocol::encode_event("newMessage", message, None).map_err(|e| internal(&e))?).await?;
-            }
-            if !page.has_more {
-                return Ok(());
-            }
-        }
-    }
-
-    async fn send_online(&mut self, me: UserId) -> Result<(), End> {
-        let online = Box::pin(self.inner.app.online_connections(me)).await.map_err(|err| {
-            tracing::warn!(%me, code = err.code(), "online connections failed");
-            End::Internal
-        })?;
+    async fn send_online(&mut self, online: &[UserId]) -> Result<(), End> {
         self.send(protocol::encode_event("getOnlineUsers", &online, None).map_err(|e| internal(&e))?).await
     }
 
@@ -525,16 +509,10 @@ impl Conn<'_> {
             // No `41`: clients reconnect (to the next server) and catch up.
             End::Shutdown => (CloseCode::Away, "server shutting down"),
             End::Session(reason) => {
-                let (code, message, reconnect) = match reason {
-                    Some(EndReason::Expired) => ("token_expired", "your session expired; log in again", false),
-                    Some(EndReason::Lagged) | None => {
-                        ("lagged", "too many events were pending; reconnect to catch up", true)
-                    }
-                    Some(EndReason::Revoked) => {
-                        ("token_revoked", "your session was logged out or the password changed", false)
-                    }
-                    Some(other) => (other.code(), "your session ended", false),
-                };
+                // No reason: the stream stopped without one, which only a lagging
+                // subscriber's does.
+                let reason = reason.unwrap_or(EndReason::Lagged);
+                let (code, message, reconnect) = (reason.code(), reason.message(), reason.may_reconnect());
                 if let Ok(frame) = protocol::encode_event("sessionEnded", &SessionEnded { code, message }, None) {
                     let _ = self.send(frame).await;
                 }

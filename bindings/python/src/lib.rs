@@ -425,17 +425,27 @@ impl PyDevConnect {
     fn subscribe(&self, py: Python<'_>, user_id: &str, timeout: Option<f64>) -> PyResult<PySubscription> {
         let id = crate::user_id(py, "user_id", user_id)?;
         let timeout = timeout.map(subscription::seconds).transpose()?;
-        let stream = run(py, self.app.subscribe(id))?;
+        let stream = run(py, self.app.live_unauthenticated(id))?;
         Ok(PySubscription::new(stream, timeout))
     }
 
     /// Like `subscribe`, for a token's user; the stream also ends when that token is
-    /// logged out, revoked by a password change, or expires.
-    #[pyo3(signature = (token, *, timeout=None))]
-    fn subscribe_session(&self, py: Python<'_>, token: &str, timeout: Option<f64>) -> PyResult<PySubscription> {
+    /// logged out, revoked by a password change, or expires. With `last_message_id`
+    /// (the newest message the caller has), the messages missed since come first, in
+    /// order, then live events; each message arrives once.
+    #[pyo3(signature = (token, *, last_message_id=None, timeout=None))]
+    fn subscribe_session(
+        &self,
+        py: Python<'_>,
+        token: &str,
+        last_message_id: Option<&str>,
+        timeout: Option<f64>,
+    ) -> PyResult<PySubscription> {
         let timeout = timeout.map(subscription::seconds).transpose()?;
+        let after = last_message_id.map(|id| MessageId::parse("last_message_id", id)).transpose();
+        let after = after.map_err(|e| errors::to_py_err(py, &e.into()))?;
         let app = &self.app;
-        let stream = run(py, async move { app.subscribe_session(&app.authenticate(token).await?, None).await })?;
+        let stream = run(py, async move { app.live(&app.authenticate(token).await?, after).await })?;
         Ok(PySubscription::new(stream, timeout))
     }
 

@@ -1,9 +1,11 @@
-//! A realtime subscription as a blocking Python iterator.
+//! A live session ([`devconnect_core::Live`]) as a blocking Python iterator: its events
+//! (missed messages first, when resuming) are yielded, and who is online is an
+//! attribute kept current.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use devconnect_core::{Error, Event, Subscription};
+use devconnect_core::{Error, Event, Live, LiveItem};
 use pyo3::exceptions::PyTimeoutError;
 use pyo3::prelude::*;
 use tokio::sync::watch;
@@ -21,10 +23,17 @@ enum Next {
     Ended,
 }
 
+/// Presence events also change the `online` attribute.
+fn is_presence(event: &Event) -> bool {
+    matches!(event, Event::Presence { .. })
+}
+
 /// A live stream of realtime events for one user.
 ///
 /// The user is online while any of their subscriptions is open. Iterating yields event
-/// dicts `{"event": name, "data": payload}`; each wait lasts at most the subscription's
+/// dicts `{"event": name, "data": payload}`: when resuming after a message, the ones
+/// missed since, in order, then live events. `online` says who is online (the user
+/// first, then their online connections). Each wait lasts at most the subscription's
 /// `timeout` (then `TimeoutError`), and iteration stops once the subscription has ended
 /// (closed, token revoked or expired, or fallen too far behind). Use it as a context
 /// manager, or call `close()`, to go offline promptly.
@@ -32,7 +41,10 @@ enum Next {
 pub(crate) struct PySubscription {
     user_id: String,
     timeout: Option<Duration>,
-    stream: Mutex<Option<Subscription>>,
+    stream: Mutex<Option<Live>>,
+    /// Who is online, as of the last item read; kept apart from `stream` so that reading
+    /// it never waits for a thread blocked on the next event.
+    online: Mutex<Vec<String>>,
     closing: watch::Sender<bool>,
     end_reason: Mutex<Option<&'static str>>,
 }
@@ -42,10 +54,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl PySubscription {
-    pub(crate) fn new(stream: Subscription, timeout: Option<Duration>) -> Self {
+    pub(crate) fn new(stream: Live, timeout: Option<Duration>) -> Self {
         Self {
             user_id: stream.user_id().to_hex(),
             timeout,
+            online: Mutex::new(hex(stream.online())),
             stream: Mutex::new(Some(stream)),
             closing: watch::Sender::new(false),
             end_reason: Mutex::new(None),
@@ -71,20 +84,38 @@ impl PySubscription {
         let outcome = py.detach(|| -> Result<Next, Error> {
             let mut closing = self.closing.subscribe();
             let mut stream = lock(&self.stream);
-            let Some(sub) = stream.as_mut() else { return Ok(Next::Ended) };
+            let Some(live) = stream.as_mut() else { return Ok(Next::Ended) };
+            let deadline = tokio::time::Instant::now() + slice;
             let next = runtime()?.block_on(async {
-                tokio::select! {
-                    biased;
-                    _ = closing.wait_for(|closed| *closed) => Next::Ended,
-                    next = tokio::time::timeout(slice, sub.next()) => match next {
-                        Ok(Some(event)) => Next::Event(event),
-                        Ok(None) => Next::Ended,
-                        Err(_elapsed) => Next::TimedOut,
-                    },
+                loop {
+                    let item = tokio::select! {
+                        biased;
+                        _ = closing.wait_for(|closed| *closed) => return Ok(Next::Ended),
+                        item = tokio::time::timeout_at(deadline, live.next()) => match item {
+                            Ok(item) => item,
+                            Err(_elapsed) => return Ok(Next::TimedOut),
+                        },
+                    };
+                    match item {
+                        // Kept as the `online` attribute, not yielded.
+                        Some(Ok(LiveItem::Online(online))) => *lock(&self.online) = hex(&online),
+                        Some(Ok(LiveItem::Event(event))) => {
+                            if is_presence(&event) {
+                                *lock(&self.online) = hex(live.online());
+                            }
+                            return Ok(Next::Event(event));
+                        }
+                        Some(Ok(_)) => {}
+                        Some(Err(err)) => {
+                            lock(&self.end_reason).get_or_insert(err.code());
+                            return Err(err);
+                        }
+                        None => return Ok(Next::Ended),
+                    }
                 }
-            });
+            })?;
             if let Next::Ended = next {
-                let reason = sub.end_reason().map_or("closed", |r| r.code());
+                let reason = live.end_reason().map_or("closed", |r| r.code());
                 lock(&self.end_reason).get_or_insert(reason);
                 let _enter = runtime()?.enter();
                 stream.take();
@@ -100,6 +131,10 @@ impl PySubscription {
             Some(secs) => seconds(secs).map(Some),
         }
     }
+}
+
+fn hex(ids: &[devconnect_core::UserId]) -> Vec<String> {
+    ids.iter().map(|id| id.to_hex()).collect()
 }
 
 /// A timeout in seconds as a `Duration`; negative or non-finite values are refused.
@@ -123,10 +158,18 @@ impl PySubscription {
     }
 
     /// `None` while live; once ended, why: `"closed"`, `"token_revoked"`,
-    /// `"token_expired"` or `"lagged"`.
+    /// `"token_expired"` or `"lagged"` (or an error's code, if reading what was missed
+    /// failed: that error was raised).
     #[getter]
     fn end_reason(&self) -> Option<&'static str> {
         *lock(&self.end_reason)
+    }
+
+    /// The user (first) and those of their connections who are online, as 24-hex ids;
+    /// current as of the last event read.
+    #[getter]
+    fn online(&self) -> Vec<String> {
+        lock(&self.online).clone()
     }
 
     /// Whether the subscription has ended.

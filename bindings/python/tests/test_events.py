@@ -171,3 +171,53 @@ def test_ctrl_c_interrupts_a_wait_without_timeout(app: devconnect.DevConnect, ma
             assert not events.closed, "an interrupted wait leaves the subscription usable"
     finally:
         signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
+def test_a_session_resumed_after_a_message_yields_what_was_missed_then_live_events(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    connect(bob, ada)
+    seen = app.send_message(bob.id, ada.id, "seen before going away")
+    missed = [app.send_message(bob.id, ada.id, f"missed {i}") for i in range(3)]
+    with app.subscribe_session(ada.token, last_message_id=seen["_id"], timeout=10) as events:
+        after_opening = app.send_message(bob.id, ada.id, "sent while catching up")
+        got = [next(events) for _ in range(4)]
+        assert [e["event"] for e in got] == ["newMessage"] * 4
+        assert [e["data"] for e in got] == [*missed, after_opening]
+        live = app.send_message(ada.id, bob.id, "live")
+        assert next(events)["data"] == live
+        # Each message came once: nothing else is pending.
+        assert events.next_event(timeout=0.1) is None
+
+
+def test_a_resume_point_that_is_not_the_users_is_refused(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob, cy = make_user("Ada"), make_user("Bob"), make_user("Cy")
+    connect(bob, cy)
+    theirs = app.send_message(bob.id, cy.id, "not for Ada")
+    with pytest.raises(devconnect.ValidationError):
+        app.subscribe_session(ada.token, last_message_id=theirs["_id"])
+    with pytest.raises(devconnect.ValidationError):
+        app.subscribe_session(ada.token, last_message_id="not an id")
+    assert not app.is_online(ada.id)
+
+
+def test_online_lists_the_user_first_then_online_connections_and_follows_presence(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    connect(ada, bob)
+    with app.subscribe_session(bob.token, timeout=10):
+        with app.subscribe_session(ada.token, timeout=10) as events:
+            assert events.online == [ada.id, bob.id]
+        with app.subscribe(ada.id, timeout=10) as events:
+            assert events.online == [ada.id, bob.id]
+    with app.subscribe(ada.id, timeout=10) as events:
+        assert events.online == [ada.id]
+        with app.subscribe(bob.id):
+            wait_for(events, is_event("presence", userId=bob.id, online=True))
+            assert events.online == [ada.id, bob.id]
+        wait_for(events, is_event("presence", userId=bob.id, online=False))
+        assert events.online == [ada.id]
