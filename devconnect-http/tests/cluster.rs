@@ -554,14 +554,11 @@ impl Poller {
         let found = tokio::time::timeout(PROMPT, async {
             loop {
                 let next = self.unread.lock().unwrap().pop_front();
-                let packet = match next {
-                    Some(packet) => packet,
-                    None => {
-                        let (status, payload) = self.get().await;
-                        assert_eq!(status, 200, "{payload}");
-                        self.unread.lock().unwrap().extend(payload.split('\u{1e}').map(str::to_owned));
-                        continue;
-                    }
+                let Some(packet) = next else {
+                    let (status, payload) = self.get().await;
+                    assert_eq!(status, 200, "{payload}");
+                    self.unread.lock().unwrap().extend(payload.split('\u{1e}').map(str::to_owned));
+                    continue;
                 };
                 if pick(&packet) {
                     return packet;
