@@ -661,11 +661,6 @@ impl App {
         (app, vec![Command::CheckHealth])
     }
 
-    /// Draws the state (see [`crate::ui::render`]).
-    pub fn render(&self, frame: &mut ratatui::Frame<'_>) {
-        crate::ui::render(self, frame);
-    }
-
     /// The newest message id seen (where a realtime reconnect catches up from).
     #[must_use]
     pub fn last_message_id(&self) -> Option<MessageId> {
