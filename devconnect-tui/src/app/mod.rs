@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 use devconnect_client::realtime::ServerEvent;
 use devconnect_client::{NewAccount, ProfileChanges};
 use devconnect_types::{ChatPartner, ConnectionRequest, Me, Message, MessageId, Profile, RequestStatus, UserId};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::input::TextInput;
+use keys::{ctrl, edit, plain};
 
 mod command;
+mod keys;
 mod msg;
 
 pub use command::{Command, NewAccountEq, ProfileChangesEq};
@@ -366,14 +368,6 @@ pub struct App {
 pub fn backoff(attempt: u32) -> Duration {
     let secs = 1u64 << attempt.saturating_sub(1).min(4);
     Duration::from_secs(secs.min(15))
-}
-
-fn plain(key: &KeyEvent) -> bool {
-    !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-}
-
-fn ctrl(key: &KeyEvent, c: char) -> bool {
-    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
 }
 
 fn display_name(p: &Profile) -> String {
@@ -1319,22 +1313,5 @@ impl App {
             None => commands.push(Command::LoadPartners),
         }
         commands
-    }
-}
-
-/// Applies an editing key to a text input.
-fn edit(input: &mut TextInput, key: &KeyEvent) {
-    match key.code {
-        KeyCode::Char(c) if plain(key) => input.insert(c.encode_utf8(&mut [0; 4])),
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            input.take();
-        }
-        KeyCode::Backspace => input.backspace(),
-        KeyCode::Delete => input.delete(),
-        KeyCode::Left => input.left(),
-        KeyCode::Right => input.right(),
-        KeyCode::Home => input.home(),
-        KeyCode::End => input.end(),
-        _ => {}
     }
 }
