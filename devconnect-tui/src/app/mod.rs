@@ -8,8 +8,8 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use devconnect_client::ProfileChanges;
 use devconnect_client::realtime::ServerEvent;
-use devconnect_client::{NewAccount, ProfileChanges};
 use devconnect_types::{ChatPartner, ConnectionRequest, Me, Message, MessageId, Profile, RequestStatus, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
@@ -18,9 +18,11 @@ use keys::{ctrl, edit, plain};
 
 mod command;
 mod keys;
+mod login;
 mod msg;
 
 pub use command::{Command, NewAccountEq, ProfileChangesEq};
+pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
 
 /// Messages asked for per history page.
@@ -99,47 +101,6 @@ pub struct Notice {
     pub text: String,
     /// Shown as an error.
     pub error: bool,
-}
-
-/// Log in or sign up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginMode {
-    /// Existing account.
-    Login,
-    /// New account.
-    Signup,
-}
-
-/// The login / signup form. Fields: email, password, first name, last name (the last
-/// two only when signing up).
-#[derive(Clone, Debug)]
-pub struct LoginForm {
-    /// Log in or sign up.
-    pub mode: LoginMode,
-    /// The fields.
-    pub fields: [TextInput; 4],
-    /// The focused field.
-    pub focus: usize,
-    /// Waiting for the server.
-    pub busy: bool,
-}
-
-impl LoginForm {
-    /// The labels of the fields.
-    pub const LABELS: [&'static str; 4] = ["Email", "Password", "First name", "Last name"];
-
-    fn new() -> Self {
-        Self { mode: LoginMode::Login, fields: Default::default(), focus: 0, busy: false }
-    }
-
-    /// How many fields the mode shows.
-    #[must_use]
-    pub fn field_count(&self) -> usize {
-        match self.mode {
-            LoginMode::Login => 2,
-            LoginMode::Signup => 4,
-        }
-    }
 }
 
 /// A message on its way to the server.
@@ -500,69 +461,6 @@ impl App {
             }
             Phase::Login => self.login_key(key),
             Phase::Main => self.main_key(key),
-        }
-    }
-
-    fn login_key(&mut self, key: &KeyEvent) -> Vec<Command> {
-        let count = self.login.field_count();
-        if ctrl(key, 'n') || key.code == KeyCode::F(2) {
-            self.login.mode = match self.login.mode {
-                LoginMode::Login => LoginMode::Signup,
-                LoginMode::Signup => LoginMode::Login,
-            };
-            self.login.focus = self.login.focus.min(self.login.field_count() - 1);
-            return Vec::new();
-        }
-        match key.code {
-            KeyCode::Esc => {
-                self.quit = true;
-                return vec![Command::Quit];
-            }
-            KeyCode::Tab | KeyCode::Down => self.login.focus = (self.login.focus + 1) % count,
-            KeyCode::BackTab | KeyCode::Up => self.login.focus = (self.login.focus + count - 1) % count,
-            KeyCode::Enter => {
-                if self.login.focus + 1 < count && self.login.fields[self.login.focus + 1].is_empty() {
-                    self.login.focus += 1;
-                    return Vec::new();
-                }
-                return self.submit_login();
-            }
-            _ => {
-                if let Some(input) = self.login.fields.get_mut(self.login.focus) {
-                    edit(input, key);
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    fn submit_login(&mut self) -> Vec<Command> {
-        if self.login.busy {
-            return Vec::new();
-        }
-        let email = self.login.fields[0].text().trim().to_owned();
-        let password = self.login.fields[1].text().to_owned();
-        if email.is_empty() || password.is_empty() {
-            self.error("Enter your email and password.");
-            return Vec::new();
-        }
-        self.login.busy = true;
-        match self.login.mode {
-            LoginMode::Login => {
-                self.info("Logging in…");
-                vec![Command::Login { email, password }]
-            }
-            LoginMode::Signup => {
-                self.info("Creating your account…");
-                let account = NewAccount {
-                    first_name: self.login.fields[2].text().trim().to_owned(),
-                    last_name: self.login.fields[3].text().trim().to_owned(),
-                    email,
-                    password,
-                    ..NewAccount::default()
-                };
-                vec![Command::Signup(Box::new(NewAccountEq(account)))]
-            }
         }
     }
 
@@ -972,21 +870,7 @@ impl App {
                 Err(failure) if self.phase == Phase::Starting => self.server_unreachable(&failure),
                 Err(failure) => self.show_failure(&failure),
             },
-            Reply::LoggedIn(result) => {
-                self.login.busy = false;
-                match result {
-                    Ok(logged_in) => {
-                        self.login.fields[1].take();
-                        let mut commands = vec![Command::SaveToken(logged_in.token)];
-                        commands.extend(self.logged_in(logged_in.user));
-                        commands
-                    }
-                    Err(failure) => {
-                        self.error(failure.message);
-                        Vec::new()
-                    }
-                }
-            }
+            Reply::LoggedIn(result) => self.on_logged_in(result),
             Reply::Partners(result) => match result {
                 Ok(partners) => {
                     let selected = self.chats.partners.get(self.chats.selected).map(|p| p.profile.id);
