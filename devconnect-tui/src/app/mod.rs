@@ -6,27 +6,29 @@
 
 use std::time::{Duration, Instant};
 
-use devconnect_client::ProfileChanges;
 use devconnect_client::realtime::ServerEvent;
-use devconnect_types::{ConnectionRequest, Me, MessageId, Profile, RequestStatus, UserId};
+use devconnect_types::{Me, MessageId, Profile, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::input::TextInput;
-use keys::{ctrl, edit, plain};
+use keys::{ctrl, plain};
 
 mod chats;
 mod command;
+mod feed;
 mod keys;
 mod login;
 mod msg;
+mod profile;
+mod requests;
 
 pub use chats::{ChatFocus, ChatsState, Conversation, HISTORY_PAGE, Pending};
 pub use command::{Command, NewAccountEq, ProfileChangesEq};
+pub use feed::{FEED_PAGE, FeedState};
 pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
-
-/// Profiles per feed page.
-pub const FEED_PAGE: u32 = 10;
+pub use profile::ProfileForm;
+pub use requests::{RequestsPane, RequestsState};
 
 /// Where the program is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,72 +95,6 @@ pub struct Notice {
     pub text: String,
     /// Shown as an error.
     pub error: bool,
-}
-
-/// The Feed screen.
-#[derive(Clone, Debug, Default)]
-pub struct FeedState {
-    /// Profiles of the page.
-    pub profiles: Vec<Profile>,
-    /// 1-based page.
-    pub page: u32,
-    /// More pages exist.
-    pub has_more: bool,
-    /// Selected profile.
-    pub selected: usize,
-    /// A page is loading.
-    pub loading: bool,
-}
-
-/// Which list of the Requests screen has focus.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RequestsPane {
-    /// Requests to me.
-    Received,
-    /// Requests from me.
-    Sent,
-}
-
-/// The Requests screen.
-#[derive(Clone, Debug)]
-pub struct RequestsState {
-    /// Pending requests to me.
-    pub received: Vec<ConnectionRequest<Profile, UserId>>,
-    /// My requests.
-    pub sent: Vec<ConnectionRequest<UserId, Profile>>,
-    /// Focused list.
-    pub pane: RequestsPane,
-    /// Selected row of the focused list.
-    pub selected: usize,
-}
-
-/// The profile edit form. Fields: first name, last name, age, gender, about, skills.
-#[derive(Clone, Debug)]
-pub struct ProfileForm {
-    /// The fields.
-    pub fields: [TextInput; 6],
-    /// Focused field.
-    pub focus: usize,
-    /// Waiting for the server.
-    pub saving: bool,
-}
-
-impl ProfileForm {
-    /// The labels.
-    pub const LABELS: [&'static str; 6] = ["First name", "Last name", "Age", "Gender", "About", "Skills"];
-
-    fn from_me(me: &Me) -> Self {
-        let p = &me.profile;
-        let fields = [
-            TextInput::with_text(&p.first_name),
-            TextInput::with_text(&p.last_name),
-            TextInput::with_text(&p.age.map(|a| a.to_string()).unwrap_or_default()),
-            TextInput::with_text(p.gender.map(devconnect_types::Gender::as_str).unwrap_or_default()),
-            TextInput::with_text(&p.about),
-            TextInput::with_text(&p.skills.join(", ")),
-        ];
-        Self { fields, focus: 0, saving: false }
-    }
 }
 
 /// The whole client state.
@@ -433,139 +369,6 @@ impl App {
         }
     }
 
-    fn feed_key(&mut self, key: &KeyEvent) -> Vec<Command> {
-        let count = self.feed.profiles.len();
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.feed.selected = self.feed.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.feed.selected = (self.feed.selected + 1).min(count.saturating_sub(1));
-            }
-            KeyCode::Char('i') | KeyCode::Right => return self.feed_act(RequestStatus::Interested),
-            KeyCode::Char('x') | KeyCode::Left => return self.feed_act(RequestStatus::Ignored),
-            KeyCode::Char('n') | KeyCode::PageDown if !self.feed.loading => {
-                if self.feed.has_more {
-                    self.feed.loading = true;
-                    return vec![Command::LoadFeed { page: self.feed.page + 1 }];
-                }
-                self.info("This is the last page of the feed.");
-            }
-            KeyCode::Char('p') | KeyCode::PageUp if !self.feed.loading => {
-                if self.feed.page > 1 {
-                    self.feed.loading = true;
-                    return vec![Command::LoadFeed { page: self.feed.page - 1 }];
-                }
-                self.info("This is the first page of the feed.");
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn feed_act(&mut self, status: RequestStatus) -> Vec<Command> {
-        match self.feed.profiles.get(self.feed.selected) {
-            Some(profile) => vec![Command::SendRequest { status, to: profile.id }],
-            None => Vec::new(),
-        }
-    }
-
-    fn requests_key(&mut self, key: &KeyEvent) -> Vec<Command> {
-        let count = match self.requests.pane {
-            RequestsPane::Received => self.requests.received.len(),
-            RequestsPane::Sent => self.requests.sent.len(),
-        };
-        match key.code {
-            KeyCode::Left | KeyCode::Right | KeyCode::Char('h' | 'l' | 's') => {
-                self.requests.pane = match self.requests.pane {
-                    RequestsPane::Received => RequestsPane::Sent,
-                    RequestsPane::Sent => RequestsPane::Received,
-                };
-                self.requests.selected = 0;
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.requests.selected = self.requests.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.requests.selected = (self.requests.selected + 1).min(count.saturating_sub(1));
-            }
-            KeyCode::Char('a' | 'r' | 'x') if self.requests.pane == RequestsPane::Received => {
-                let status =
-                    if key.code == KeyCode::Char('a') { RequestStatus::Accepted } else { RequestStatus::Rejected };
-                if let Some(request) = self.requests.received.get(self.requests.selected) {
-                    return vec![Command::Review { id: request.id, status }];
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn profile_key(&mut self, key: &KeyEvent) -> Vec<Command> {
-        if (key.code == KeyCode::Char('e') || key.code == KeyCode::Enter)
-            && let Some(me) = &self.me
-        {
-            self.profile_form = Some(ProfileForm::from_me(me));
-        }
-        Vec::new()
-    }
-
-    fn profile_form_key(&mut self, key: &KeyEvent) -> Vec<Command> {
-        let Some(form) = self.profile_form.as_mut() else {
-            return Vec::new();
-        };
-        let count = form.fields.len();
-        match key.code {
-            KeyCode::Esc => {
-                self.profile_form = None;
-                self.info("Edit cancelled.");
-            }
-            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % count,
-            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + count - 1) % count,
-            KeyCode::Enter => return self.save_profile(),
-            _ => {
-                if let Some(input) = form.fields.get_mut(form.focus) {
-                    edit(input, key);
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    fn save_profile(&mut self) -> Vec<Command> {
-        let (Some(form), Some(me)) = (self.profile_form.as_mut(), self.me.as_ref()) else {
-            return Vec::new();
-        };
-        if form.saving {
-            return Vec::new();
-        }
-        let p = &me.profile;
-        let text = |i: usize| form.fields[i].text().trim().to_owned();
-        let changed = |new: String, old: &str| (new != old).then_some(new);
-        let age = match text(2) {
-            a if a.is_empty() => None,
-            a => match a.parse::<u8>() {
-                Ok(age) if Some(age) != p.age => Some(age),
-                Ok(_) => None,
-                Err(_) => {
-                    self.error("Age must be a whole number.");
-                    return Vec::new();
-                }
-            },
-        };
-        let skills: Vec<String> =
-            text(5).split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-        let changes = ProfileChanges {
-            first_name: changed(text(0), &p.first_name),
-            last_name: changed(text(1), &p.last_name),
-            age,
-            gender: changed(text(3), p.gender.map(devconnect_types::Gender::as_str).unwrap_or_default())
-                .filter(|g| !g.is_empty()),
-            about: changed(text(4), &p.about),
-            skills: (skills != p.skills).then_some(skills),
-            photo: None,
-        };
-        form.saving = true;
-        self.info("Saving…");
-        vec![Command::EditProfile(Box::new(ProfileChangesEq(changes)))]
-    }
-
     // ---------- replies ----------
 
     /// Handles a failure common to all calls: a dead session goes back to login.
@@ -619,87 +422,12 @@ impl App {
             Reply::History { with, before, result } => self.on_history(with, before, result),
             Reply::Sent { to, client_msg_id, result } => self.on_sent(to, &client_msg_id, result),
             Reply::MarkedRead(result) => self.on_marked_read(result),
-            Reply::Feed(result) => {
-                self.feed.loading = false;
-                match result {
-                    Ok(page) => {
-                        self.feed.page = page.page.max(1);
-                        self.feed.has_more = page.has_more;
-                        self.feed.profiles = page.profiles;
-                        self.feed.selected = 0;
-                        Vec::new()
-                    }
-                    Err(failure) => self.show_failure(&failure),
-                }
-            }
-            Reply::RequestSent { to, status, result } => match result {
-                Ok(_) => {
-                    let name = self.feed.profiles.iter().find(|p| p.id == to).map(display_name).unwrap_or_default();
-                    self.feed.profiles.retain(|p| p.id != to);
-                    self.feed.selected = self.feed.selected.min(self.feed.profiles.len().saturating_sub(1));
-                    if status == RequestStatus::Interested {
-                        self.info(format!("Connection request sent to {name}."));
-                    } else {
-                        self.info(format!("Ignored {name}."));
-                    }
-                    let mut commands = vec![Command::LoadSent];
-                    if self.feed.profiles.is_empty() {
-                        self.feed.loading = true;
-                        commands.push(Command::LoadFeed { page: self.feed.page });
-                    }
-                    commands
-                }
-                Err(failure) => self.show_failure(&failure),
-            },
-            Reply::Reviewed { id, status, result } => match result {
-                Ok(_) => {
-                    let name = self
-                        .requests
-                        .received
-                        .iter()
-                        .find(|r| r.id == id)
-                        .map(|r| display_name(&r.from_user_id))
-                        .unwrap_or_default();
-                    self.requests.received.retain(|r| r.id != id);
-                    self.requests.selected = self.requests.selected.min(self.requests.received.len().saturating_sub(1));
-                    if status == RequestStatus::Accepted {
-                        self.info(format!("You are now connected with {name}. Say hi in Chats (1)."));
-                        vec![Command::LoadPartners]
-                    } else {
-                        self.info(format!("Rejected {name}'s request."));
-                        Vec::new()
-                    }
-                }
-                Err(failure) => self.show_failure(&failure),
-            },
-            Reply::Received(result) => match result {
-                Ok(requests) => {
-                    self.requests.received = requests;
-                    Vec::new()
-                }
-                Err(failure) => self.show_failure(&failure),
-            },
-            Reply::SentRequests(result) => match result {
-                Ok(requests) => {
-                    self.requests.sent = requests;
-                    Vec::new()
-                }
-                Err(failure) => self.show_failure(&failure),
-            },
-            Reply::ProfileSaved(result) => match result {
-                Ok(me) => {
-                    self.me = Some(me);
-                    self.profile_form = None;
-                    self.info("Profile saved.");
-                    Vec::new()
-                }
-                Err(failure) => {
-                    if let Some(form) = self.profile_form.as_mut() {
-                        form.saving = false;
-                    }
-                    self.show_failure(&failure)
-                }
-            },
+            Reply::Feed(result) => self.on_feed(result),
+            Reply::RequestSent { to, status, result } => self.on_request_sent(to, status, result),
+            Reply::Reviewed { id, status, result } => self.on_reviewed(id, status, result),
+            Reply::Received(result) => self.on_received(result),
+            Reply::SentRequests(result) => self.on_sent_requests(result),
+            Reply::ProfileSaved(result) => self.on_profile_saved(result),
         }
     }
 
@@ -799,19 +527,8 @@ impl App {
                 self.chats.read_by_them(user_id, up_to);
                 Vec::new()
             }
-            ServerEvent::ConnectionRequest(request) => {
-                let name = display_name(&request.from_user_id);
-                if !self.requests.received.iter().any(|r| r.id == request.id) {
-                    self.requests.received.insert(0, request);
-                }
-                self.info(format!("{name} wants to connect: see Requests (3)."));
-                Vec::new()
-            }
-            ServerEvent::ConnectionAccepted(request) => {
-                let name = display_name(&request.to_user_id);
-                self.info(format!("{name} accepted your request: you can chat now."));
-                vec![Command::LoadPartners, Command::LoadSent]
-            }
+            ServerEvent::ConnectionRequest(request) => self.on_connection_request(request),
+            ServerEvent::ConnectionAccepted(request) => self.on_connection_accepted(&request),
             ServerEvent::SessionEnded { code, message } => {
                 if code == "token_revoked" || code == "token_expired" {
                     let mut commands = vec![Command::StopLive, Command::ForgetToken];
