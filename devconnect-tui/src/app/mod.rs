@@ -4,7 +4,7 @@
 //! carry out. Nothing here touches a terminal, a socket or the clock, so all of it is
 //! tested directly.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use devconnect_client::realtime::ServerEvent;
 use devconnect_types::{Me, MessageId, Profile, UserId};
@@ -21,6 +21,7 @@ mod login;
 mod msg;
 mod profile;
 mod requests;
+mod session;
 
 pub use chats::{ChatFocus, ChatsState, Conversation, HISTORY_PAGE, Pending};
 pub use command::{Command, NewAccountEq, ProfileChangesEq};
@@ -29,6 +30,7 @@ pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
 pub use profile::ProfileForm;
 pub use requests::{RequestsPane, RequestsState};
+pub use session::backoff;
 
 /// Where the program is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,13 +135,6 @@ pub struct App {
     now: Option<Instant>,
     nonce: String,
     sent_count: u64,
-}
-
-/// Delay before the `attempt`-th retry (1-based): 1, 2, 4, 8, 15, 15, … seconds.
-#[must_use]
-pub fn backoff(attempt: u32) -> Duration {
-    let secs = 1u64 << attempt.saturating_sub(1).min(4);
-    Duration::from_secs(secs.min(15))
 }
 
 fn display_name(p: &Profile) -> String {
@@ -343,80 +338,12 @@ impl App {
         }
     }
 
-    fn logout(&mut self, why: &str) -> Vec<Command> {
-        let mut commands = self.chats.stop_typing();
-        commands.extend([Command::StopLive, Command::Logout, Command::ForgetToken]);
-        self.back_to_login(why, false);
-        commands
-    }
-
-    /// Back to the login form, forgetting everything of the session.
-    fn back_to_login(&mut self, why: &str, error: bool) {
-        let server = std::mem::take(&mut self.server);
-        let nonce = std::mem::take(&mut self.nonce);
-        let (fresh, _) = Self::new(&server, false, &nonce);
-        let email = self.me.as_ref().map(|m| m.email.clone());
-        *self = fresh;
-        self.phase = Phase::Login;
-        if let Some(email) = email {
-            self.login.fields[0] = TextInput::with_text(&email);
-            self.login.focus = 1;
-        }
-        if error {
-            self.error(why);
-        } else {
-            self.info(why);
-        }
-    }
-
     // ---------- replies ----------
-
-    /// Handles a failure common to all calls: a dead session goes back to login.
-    /// Returns the commands when it did, `None` when the caller should show it.
-    fn session_failure(&mut self, failure: &Failure) -> Option<Vec<Command>> {
-        if failure.unauthorized() && self.phase == Phase::Main {
-            let mut commands = vec![Command::StopLive, Command::ForgetToken];
-            commands.extend(self.chats.stop_typing());
-            self.back_to_login("Your session has ended; please log in again.", true);
-            return Some(commands);
-        }
-        None
-    }
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Command> {
         match reply {
-            Reply::Health(Ok(())) => {
-                self.server_down = None;
-                self.start_attempts = 0;
-                if self.phase == Phase::Main {
-                    return Vec::new();
-                }
-                if self.has_token {
-                    self.phase = Phase::Starting;
-                    vec![Command::LoadMe]
-                } else {
-                    self.phase = Phase::Login;
-                    Vec::new()
-                }
-            }
-            Reply::Health(Err(failure)) => self.server_unreachable(&failure),
-            Reply::Me(result) => match result {
-                Ok(me) => {
-                    if self.phase == Phase::Main {
-                        self.me = Some(me);
-                        return Vec::new();
-                    }
-                    self.logged_in(me)
-                }
-                Err(failure) if self.phase == Phase::Starting && failure.unauthorized() => {
-                    self.has_token = false;
-                    self.phase = Phase::Login;
-                    self.error("Your saved session has expired; please log in again.");
-                    vec![Command::ForgetToken]
-                }
-                Err(failure) if self.phase == Phase::Starting => self.server_unreachable(&failure),
-                Err(failure) => self.show_failure(&failure),
-            },
+            Reply::Health(result) => self.on_health(result),
+            Reply::Me(result) => self.on_me(result),
             Reply::LoggedIn(result) => self.on_logged_in(result),
             Reply::Partners(result) => self.on_partners(result),
             Reply::History { with, before, result } => self.on_history(with, before, result),
@@ -429,45 +356,6 @@ impl App {
             Reply::SentRequests(result) => self.on_sent_requests(result),
             Reply::ProfileSaved(result) => self.on_profile_saved(result),
         }
-    }
-
-    fn show_failure(&mut self, failure: &Failure) -> Vec<Command> {
-        if let Some(commands) = self.session_failure(failure) {
-            return commands;
-        }
-        self.error(failure.message.clone());
-        Vec::new()
-    }
-
-    fn server_unreachable(&mut self, failure: &Failure) -> Vec<Command> {
-        self.start_attempts += 1;
-        let delay = backoff(self.start_attempts);
-        let what =
-            if failure.unreachable() { failure.message.clone() } else { format!("server error: {}", failure.message) };
-        self.server_down = Some(format!("Cannot reach {}: {what}. Retrying in {} s…", self.server, delay.as_secs()));
-        if !self.has_token && self.phase == Phase::Starting {
-            // Let the user type their credentials meanwhile.
-            self.phase = Phase::Login;
-        }
-        vec![Command::RetryLater(delay)]
-    }
-
-    fn logged_in(&mut self, me: Me) -> Vec<Command> {
-        self.info(format!("Welcome, {}!", me.profile.first_name));
-        self.server_down = None;
-        self.start_attempts = 0;
-        self.me = Some(me);
-        self.phase = Phase::Main;
-        self.has_token = true;
-        self.live = LiveStatus::Connecting;
-        self.feed.loading = true;
-        vec![
-            Command::StartLive,
-            Command::LoadPartners,
-            Command::LoadReceived,
-            Command::LoadSent,
-            Command::LoadFeed { page: self.feed.page },
-        ]
     }
 
     // ---------- realtime ----------
@@ -529,15 +417,7 @@ impl App {
             }
             ServerEvent::ConnectionRequest(request) => self.on_connection_request(request),
             ServerEvent::ConnectionAccepted(request) => self.on_connection_accepted(&request),
-            ServerEvent::SessionEnded { code, message } => {
-                if code == "token_revoked" || code == "token_expired" {
-                    let mut commands = vec![Command::StopLive, Command::ForgetToken];
-                    commands.extend(self.chats.stop_typing());
-                    self.back_to_login(&format!("Session ended: {message}"), true);
-                    return commands;
-                }
-                Vec::new()
-            }
+            ServerEvent::SessionEnded { code, message } => self.on_session_ended(&code, &message),
             _ => Vec::new(),
         }
     }
