@@ -2,7 +2,21 @@
 //! realtime event, a clock tick) is a [`Msg`]; [`App::update`] changes the state and
 //! returns the [`Command`]s (network calls, timers, saving the token) for the runtime to
 //! carry out. Nothing here touches a terminal, a socket or the clock, so all of it is
-//! tested directly.
+//! tested directly; nothing here draws either (`ui` reads this state, never the reverse).
+//!
+//! This file routes: keys to the screen shown, replies and realtime events to the
+//! module they concern, and holds what is no screen's (the phase, the screen switch, the
+//! notice line, the live status). Each screen module owns its state, its keys and its
+//! replies:
+//!
+//! - `login`: the login / signup form and `Reply::LoggedIn`.
+//! - `chats`: partners, the open conversation, typing, scrolling, sending; the message
+//!   replies and events.
+//! - `feed`, `requests`, `profile`: their screens, replies and (for requests) events.
+//! - `session`: start-up checks with [`backoff`], logging in and out, and every way a
+//!   session ends.
+//! - `msg` / `command`: the inputs ([`Msg`], [`Reply`], [`LiveEvent`], [`Failure`]) and
+//!   the outputs ([`Command`]); `keys`: key predicates and line editing.
 
 use std::time::Instant;
 
@@ -137,6 +151,7 @@ pub struct App {
     sent_count: u64,
 }
 
+/// A profile's name as lists and notices show it (no stray space when a part is empty).
 fn display_name(p: &Profile) -> String {
     let name = format!("{} {}", p.first_name, p.last_name);
     name.trim().to_owned()
@@ -243,8 +258,6 @@ impl App {
         self.chats.tick(now)
     }
 
-    // ---------- keys ----------
-
     fn on_key(&mut self, key: &KeyEvent) -> Vec<Command> {
         if ctrl(key, 'c') {
             self.quit = true;
@@ -338,8 +351,7 @@ impl App {
         }
     }
 
-    // ---------- replies ----------
-
+    /// Each reply goes to the module of the screen (or the session) it concerns.
     fn on_reply(&mut self, reply: Reply) -> Vec<Command> {
         match reply {
             Reply::Health(result) => self.on_health(result),
@@ -358,8 +370,8 @@ impl App {
         }
     }
 
-    // ---------- realtime ----------
-
+    /// The live status is shown in the top bar; events from the server go to the
+    /// module they concern.
     fn on_live(&mut self, event: LiveEvent) -> Vec<Command> {
         if self.phase != Phase::Main {
             return Vec::new();

@@ -56,7 +56,7 @@ impl From<ClientError> for Failure {
     }
 }
 
-/// The result of a [`Command`] that called the server.
+/// The result of a [`Command`](super::Command) that called the server.
 #[derive(Debug)]
 pub enum Reply {
     /// `CheckHealth`.
