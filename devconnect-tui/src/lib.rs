@@ -1,7 +1,8 @@
 //! `devconnect-tui`: DevConnect in the terminal.
 //!
 //! - [`app`]: the state and its `update(Msg) -> Vec<Command>`, free of I/O.
-//! - [`ui`]: drawing, a pure function of the state.
+//! - [`ui`]: drawing, a pure function of the state. `ui` reads `app`; `app` never
+//!   names `ui`, so the state logic builds and tests without any drawing.
 //! - [`runtime`]: carries out commands (REST calls, the realtime connection) and
 //!   reports back as messages.
 //! - [`input`]: a Unicode-aware one-line editor.
@@ -90,7 +91,7 @@ async fn main_loop(
 ) -> Result<(), RunError> {
     execute_all(app, runtime, first);
     loop {
-        terminal.draw(|frame| app.render(frame))?;
+        terminal.draw(|frame| ui::render(app, frame))?;
         let Some(msg) = rx.recv().await else { break };
         let commands = app.update(msg);
         execute_all(app, runtime, commands);

@@ -1,0 +1,112 @@
+//! What [`App::update`](super::App::update) asks the runtime to do: every network
+//! call, timer and file write is a [`Command`], so the state logic stays free of I/O and
+//! tests compare the commands it returns.
+
+use std::time::Duration;
+
+use devconnect_client::{NewAccount, ProfileChanges};
+use devconnect_types::{MessageId, RequestId, RequestStatus, UserId};
+
+/// What the runtime should do.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// `GET /healthz`.
+    CheckHealth,
+    /// Log in.
+    Login {
+        /// Email.
+        email: String,
+        /// Password.
+        password: String,
+    },
+    /// Sign up.
+    Signup(Box<NewAccountEq>),
+    /// Log out on the server (best effort).
+    Logout,
+    /// Keep the token for the next start.
+    SaveToken(String),
+    /// Forget the saved token.
+    ForgetToken,
+    /// Load my profile (validates a saved token).
+    LoadMe,
+    /// Load chat partners.
+    LoadPartners,
+    /// Load a page of history.
+    LoadHistory {
+        /// With whom.
+        with: UserId,
+        /// Older than this message; the newest page when `None`.
+        before: Option<MessageId>,
+    },
+    /// Send a message.
+    SendMessage {
+        /// To whom.
+        to: UserId,
+        /// The text.
+        text: String,
+        /// Idempotency key.
+        client_msg_id: String,
+    },
+    /// Mark a partner's messages as read.
+    MarkRead(UserId),
+    /// Load a feed page.
+    LoadFeed {
+        /// 1-based.
+        page: u32,
+    },
+    /// Send a connection request.
+    SendRequest {
+        /// `interested` or `ignored`.
+        status: RequestStatus,
+        /// To whom.
+        to: UserId,
+    },
+    /// Review a received request.
+    Review {
+        /// The request.
+        id: RequestId,
+        /// `accepted` or `rejected`.
+        status: RequestStatus,
+    },
+    /// Load received requests.
+    LoadReceived,
+    /// Load sent requests.
+    LoadSent,
+    /// Save profile changes.
+    EditProfile(Box<ProfileChangesEq>),
+    /// Start (or restart) the realtime connection with the current token.
+    StartLive,
+    /// Stop the realtime connection.
+    StopLive,
+    /// Tell a partner I am (not) typing.
+    Typing {
+        /// To whom.
+        to: UserId,
+        /// Typing or stopped.
+        typing: bool,
+    },
+    /// Deliver `Msg::RetryStart` after a delay.
+    RetryLater(Duration),
+    /// Leave the program.
+    Quit,
+}
+
+/// [`NewAccount`] with equality (for tests of the commands).
+#[derive(Debug)]
+pub struct NewAccountEq(pub NewAccount);
+
+impl PartialEq for NewAccountEq {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(&self.0).ok() == serde_json::to_value(&other.0).ok()
+    }
+}
+
+/// [`ProfileChanges`] with equality (for tests of the commands).
+#[derive(Debug)]
+pub struct ProfileChangesEq(pub ProfileChanges);
+
+impl PartialEq for ProfileChangesEq {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(&self.0).ok() == serde_json::to_value(&other.0).ok()
+    }
+}

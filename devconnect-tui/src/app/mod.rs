@@ -1,0 +1,436 @@
+//! The client's state and its update function: every input (a key, a server reply, a
+//! realtime event, a clock tick) is a [`Msg`]; [`App::update`] changes the state and
+//! returns the [`Command`]s (network calls, timers, saving the token) for the runtime to
+//! carry out. Nothing here touches a terminal, a socket or the clock, so all of it is
+//! tested directly; nothing here draws either (`ui` reads this state, never the reverse).
+//!
+//! This file routes: keys to the screen shown, replies and realtime events to the
+//! module they concern, and holds what is no screen's (the phase, the screen switch, the
+//! notice line, the live status). Each screen module owns its state, its keys and its
+//! replies:
+//!
+//! - `login`: the login / signup form and `Reply::LoggedIn`.
+//! - `chats`: partners, the open conversation, typing, scrolling, sending; the message
+//!   replies and events.
+//! - `feed`, `requests`, `profile`: their screens, replies and (for requests) events.
+//! - `session`: start-up checks with [`backoff`], logging in and out, and every way a
+//!   session ends.
+//! - `msg` / `command`: the inputs ([`Msg`], [`Reply`], [`LiveEvent`], [`Failure`]) and
+//!   the outputs ([`Command`]); `keys`: key predicates and line editing.
+
+use std::time::Instant;
+
+use devconnect_client::realtime::ServerEvent;
+use devconnect_types::{Me, MessageId, Profile, UserId};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use crate::input::TextInput;
+use keys::{ctrl, plain};
+
+mod chats;
+mod command;
+mod feed;
+mod keys;
+mod login;
+mod msg;
+mod profile;
+mod requests;
+mod session;
+
+pub use chats::{ChatFocus, ChatsState, Conversation, HISTORY_PAGE, Pending};
+pub use command::{Command, NewAccountEq, ProfileChangesEq};
+pub use feed::{FEED_PAGE, FeedState};
+pub use login::{LoginForm, LoginMode};
+pub use msg::{Failure, LiveEvent, Msg, Reply};
+pub use profile::ProfileForm;
+pub use requests::{RequestsPane, RequestsState};
+pub use session::backoff;
+
+/// Where the program is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Checking the server and a saved token.
+    Starting,
+    /// The login / signup form.
+    Login,
+    /// Logged in.
+    Main,
+}
+
+/// The screens after login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// Chat partners and the open conversation.
+    Chats,
+    /// Profiles to connect with.
+    Feed,
+    /// Connection requests.
+    Requests,
+    /// My profile.
+    Profile,
+}
+
+impl Screen {
+    /// All, in tab order.
+    pub const ALL: [Self; 4] = [Self::Chats, Self::Feed, Self::Requests, Self::Profile];
+
+    /// The tab title.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Chats => "Chats",
+            Self::Feed => "Feed",
+            Self::Requests => "Requests",
+            Self::Profile => "Profile",
+        }
+    }
+}
+
+/// The state of the realtime connection, as the status bar shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveStatus {
+    /// Not started.
+    Offline,
+    /// First connection under way.
+    Connecting,
+    /// Connected.
+    Connected,
+    /// Lost; retrying.
+    Reconnecting {
+        /// Failed tries so far.
+        attempt: u32,
+        /// Seconds until the next try.
+        retry_in_secs: u64,
+    },
+}
+
+/// A line of feedback under the main area.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// Shown as an error.
+    pub error: bool,
+}
+
+/// The whole client state.
+#[derive(Debug)]
+pub struct App {
+    /// The server's base URL.
+    pub server: String,
+    /// Where the program is.
+    pub phase: Phase,
+    /// The screen shown after login.
+    pub screen: Screen,
+    /// The login form.
+    pub login: LoginForm,
+    /// Chats.
+    pub chats: ChatsState,
+    /// Feed.
+    pub feed: FeedState,
+    /// Requests.
+    pub requests: RequestsState,
+    /// Profile edit form, while editing.
+    pub profile_form: Option<ProfileForm>,
+    /// Me, once known.
+    pub me: Option<Me>,
+    /// Realtime status.
+    pub live: LiveStatus,
+    /// The feedback line.
+    pub notice: Option<Notice>,
+    /// Set while the server cannot be reached at start.
+    pub server_down: Option<String>,
+    /// Set when the program should end.
+    pub quit: bool,
+    has_token: bool,
+    start_attempts: u32,
+    ever_connected: bool,
+    last_message_id: Option<MessageId>,
+    now: Option<Instant>,
+    nonce: String,
+    sent_count: u64,
+}
+
+/// A profile's name as lists and notices show it (no stray space when a part is empty).
+fn display_name(p: &Profile) -> String {
+    let name = format!("{} {}", p.first_name, p.last_name);
+    name.trim().to_owned()
+}
+
+impl App {
+    /// A new client of `server`; `has_token` when a saved session exists. `nonce`
+    /// makes this run's message keys unique. Returns the first commands.
+    pub fn new(server: &str, has_token: bool, nonce: &str) -> (Self, Vec<Command>) {
+        let app = Self {
+            server: server.to_owned(),
+            phase: Phase::Starting,
+            screen: Screen::Chats,
+            login: LoginForm::new(),
+            chats: ChatsState::new(),
+            feed: FeedState { page: 1, ..FeedState::default() },
+            requests: RequestsState {
+                received: Vec::new(),
+                sent: Vec::new(),
+                pane: RequestsPane::Received,
+                selected: 0,
+            },
+            profile_form: None,
+            me: None,
+            live: LiveStatus::Offline,
+            notice: None,
+            server_down: None,
+            quit: false,
+            has_token,
+            start_attempts: 0,
+            ever_connected: false,
+            last_message_id: None,
+            now: None,
+            nonce: nonce.to_owned(),
+            sent_count: 0,
+        };
+        (app, vec![Command::CheckHealth])
+    }
+
+    /// The newest message id seen (where a realtime reconnect catches up from).
+    #[must_use]
+    pub fn last_message_id(&self) -> Option<MessageId> {
+        self.last_message_id
+    }
+
+    /// My user id, once logged in.
+    #[must_use]
+    pub fn my_id(&self) -> Option<UserId> {
+        self.me.as_ref().map(|m| m.profile.id)
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: false });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: true });
+    }
+
+    /// Handles one message.
+    pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        match msg {
+            Msg::Key(key) => self.on_key(&key),
+            Msg::Paste(text) => {
+                if let Some(input) = self.focused_input() {
+                    input.insert(&text);
+                }
+                Vec::new()
+            }
+            Msg::Tick(now) => self.on_tick(now),
+            Msg::Reply(reply) => self.on_reply(reply),
+            Msg::Live(event) => self.on_live(event),
+            Msg::RetryStart => {
+                if self.phase == Phase::Main {
+                    Vec::new()
+                } else {
+                    vec![Command::CheckHealth]
+                }
+            }
+        }
+    }
+
+    fn focused_input(&mut self) -> Option<&mut TextInput> {
+        match self.phase {
+            Phase::Login => {
+                let focus = self.login.focus;
+                self.login.fields.get_mut(focus)
+            }
+            Phase::Main => match self.screen {
+                Screen::Chats if self.chats.focus == ChatFocus::Input => Some(&mut self.chats.input),
+                Screen::Profile => {
+                    let form = self.profile_form.as_mut()?;
+                    let focus = form.focus;
+                    form.fields.get_mut(focus)
+                }
+                _ => None,
+            },
+            Phase::Starting => None,
+        }
+    }
+
+    fn on_tick(&mut self, now: Instant) -> Vec<Command> {
+        self.now = Some(now);
+        self.chats.tick(now)
+    }
+
+    fn on_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if ctrl(key, 'c') {
+            self.quit = true;
+            return vec![Command::Quit];
+        }
+        match self.phase {
+            Phase::Starting => {
+                if key.code == KeyCode::Char('q') || key.code == KeyCode::Esc {
+                    self.quit = true;
+                    return vec![Command::Quit];
+                }
+                Vec::new()
+            }
+            Phase::Login => self.login_key(key),
+            Phase::Main => self.main_key(key),
+        }
+    }
+
+    fn main_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        // Function keys switch screens from anywhere, even while typing.
+        if let KeyCode::F(n @ 1..=4) = key.code {
+            return self.switch(Screen::ALL[usize::from(n - 1)]);
+        }
+        let typing = match self.screen {
+            Screen::Chats => self.chats.focus == ChatFocus::Input,
+            Screen::Profile => self.profile_form.is_some(),
+            _ => false,
+        };
+        if typing {
+            return match self.screen {
+                Screen::Chats => self.chat_input_key(key),
+                _ => self.profile_form_key(key),
+            };
+        }
+        if plain(key) {
+            match key.code {
+                KeyCode::Char(c @ '1'..='4') => {
+                    let index = usize::from(c as u8 - b'1');
+                    return self.switch(Screen::ALL[index]);
+                }
+                KeyCode::Tab => {
+                    let index = Screen::ALL.iter().position(|s| *s == self.screen).unwrap_or(0);
+                    return self.switch(Screen::ALL[(index + 1) % Screen::ALL.len()]);
+                }
+                KeyCode::Char('q') => {
+                    self.quit = true;
+                    return vec![Command::Quit];
+                }
+                KeyCode::Char('L') => return self.logout("Logged out."),
+                KeyCode::Char('r') if self.screen != Screen::Requests => return self.refresh(),
+                KeyCode::Char('R') => return self.refresh(),
+                _ => {}
+            }
+        }
+        match self.screen {
+            Screen::Chats => self.chat_list_key(key),
+            Screen::Feed => self.feed_key(key),
+            Screen::Requests => self.requests_key(key),
+            Screen::Profile => self.profile_key(key),
+        }
+    }
+
+    fn switch(&mut self, screen: Screen) -> Vec<Command> {
+        let mut commands = self.chats.stop_typing();
+        if screen == Screen::Chats && self.screen == Screen::Chats && self.chats.focus == ChatFocus::Input {
+            self.chats.focus = ChatFocus::List;
+        }
+        self.screen = screen;
+        if screen == Screen::Feed && self.feed.profiles.is_empty() && !self.feed.loading {
+            self.feed.loading = true;
+            commands.push(Command::LoadFeed { page: self.feed.page });
+        }
+        commands
+    }
+
+    fn refresh(&mut self) -> Vec<Command> {
+        match self.screen {
+            Screen::Chats => {
+                let mut commands = vec![Command::LoadPartners];
+                if let Some(open) = &self.chats.open {
+                    commands.push(Command::LoadHistory { with: open.with, before: None });
+                }
+                commands
+            }
+            Screen::Feed => {
+                self.feed.loading = true;
+                vec![Command::LoadFeed { page: self.feed.page }]
+            }
+            Screen::Requests => vec![Command::LoadReceived, Command::LoadSent],
+            Screen::Profile => vec![Command::LoadMe],
+        }
+    }
+
+    /// Each reply goes to the module of the screen (or the session) it concerns.
+    fn on_reply(&mut self, reply: Reply) -> Vec<Command> {
+        match reply {
+            Reply::Health(result) => self.on_health(result),
+            Reply::Me(result) => self.on_me(result),
+            Reply::LoggedIn(result) => self.on_logged_in(result),
+            Reply::Partners(result) => self.on_partners(result),
+            Reply::History { with, before, result } => self.on_history(with, before, result),
+            Reply::Sent { to, client_msg_id, result } => self.on_sent(to, &client_msg_id, result),
+            Reply::MarkedRead(result) => self.on_marked_read(result),
+            Reply::Feed(result) => self.on_feed(result),
+            Reply::RequestSent { to, status, result } => self.on_request_sent(to, status, result),
+            Reply::Reviewed { id, status, result } => self.on_reviewed(id, status, result),
+            Reply::Received(result) => self.on_received(result),
+            Reply::SentRequests(result) => self.on_sent_requests(result),
+            Reply::ProfileSaved(result) => self.on_profile_saved(result),
+        }
+    }
+
+    /// The live status is shown in the top bar; events from the server go to the
+    /// module they concern.
+    fn on_live(&mut self, event: LiveEvent) -> Vec<Command> {
+        if self.phase != Phase::Main {
+            return Vec::new();
+        }
+        match event {
+            LiveEvent::Connecting { attempt } => {
+                if !self.ever_connected && attempt <= 1 {
+                    self.live = LiveStatus::Connecting;
+                }
+                Vec::new()
+            }
+            LiveEvent::Connected => {
+                self.live = LiveStatus::Connected;
+                let reconnect = std::mem::replace(&mut self.ever_connected, true);
+                if !reconnect {
+                    return Vec::new();
+                }
+                // Catch up on what changed while offline (messages also come replayed
+                // from the server; both are deduplicated by id).
+                let mut commands = vec![Command::LoadPartners, Command::LoadReceived, Command::LoadSent];
+                if let Some(open) = &self.chats.open {
+                    commands.push(Command::LoadHistory { with: open.with, before: None });
+                }
+                commands
+            }
+            LiveEvent::Waiting { attempt, retry_in, .. } => {
+                self.live = LiveStatus::Reconnecting { attempt, retry_in_secs: retry_in.as_secs().max(1) };
+                Vec::new()
+            }
+            LiveEvent::Refused(failure) => {
+                if failure.unauthorized() {
+                    return self.session_failure(&failure).unwrap_or_default();
+                }
+                self.error(format!("Live updates refused: {}", failure.message));
+                Vec::new()
+            }
+            LiveEvent::Server(event) => self.on_server_event(event),
+        }
+    }
+
+    fn on_server_event(&mut self, event: ServerEvent) -> Vec<Command> {
+        match event {
+            ServerEvent::NewMessage(message) => self.on_message(message, true),
+            ServerEvent::OnlineUsers(ids) => {
+                self.chats.online = Some(ids.into_iter().collect());
+                Vec::new()
+            }
+            ServerEvent::Typing { user_id, typing } => {
+                self.chats.their_typing(user_id, typing, self.now);
+                Vec::new()
+            }
+            ServerEvent::MessagesRead { user_id, up_to } => {
+                self.chats.read_by_them(user_id, up_to);
+                Vec::new()
+            }
+            ServerEvent::ConnectionRequest(request) => self.on_connection_request(request),
+            ServerEvent::ConnectionAccepted(request) => self.on_connection_accepted(&request),
+            ServerEvent::SessionEnded { code, message } => self.on_session_ended(&code, &message),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Drawing: a pure function of the [`App`] state. Text is wrapped by grapheme and display
+//! width (`unicode-width`, as ratatui measures it), so wide CJK and emoji never split or
+//! overflow; every size, down to a single cell, draws without panicking.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr as _;
+
+use crate::app::{App, ChatFocus, LiveStatus, LoginForm, LoginMode, Phase, Screen};
+use crate::input::TextInput;
+
+mod chats;
+mod feed;
+mod profile;
+mod requests;
+mod text;
+
+use chats::render_chats;
+use feed::render_feed;
+use profile::render_profile;
+use requests::render_requests;
+use text::one_line;
+pub use text::wrap;
+
+const ACCENT: Color = Color::Cyan;
+
+/// Draws the whole client.
+pub fn render(app: &App, frame: &mut Frame<'_>) {
+    let area = frame.area();
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let [header, body, notice, help] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
+    render_header(app, frame, header);
+    match app.phase {
+        Phase::Starting => render_starting(app, frame, body),
+        Phase::Login => render_login(app, frame, body),
+        Phase::Main => match app.screen {
+            Screen::Chats => render_chats(app, frame, body),
+            Screen::Feed => render_feed(app, frame, body),
+            Screen::Requests => render_requests(app, frame, body),
+            Screen::Profile => render_profile(app, frame, body),
+        },
+    }
+    render_notice(app, frame, notice);
+    let help_line = Line::from(Span::styled(help_text(app), Style::default().fg(Color::Black).bg(Color::Gray)));
+    frame.render_widget(Paragraph::new(help_line).style(Style::default().bg(Color::Gray)), help);
+}
+
+/// The key help for what has focus.
+#[must_use]
+pub fn help_text(app: &App) -> String {
+    let global = "1-4/F1-F4 screens · r refresh · L logout · q quit";
+    match app.phase {
+        Phase::Starting => "q quit".to_owned(),
+        Phase::Login => match app.login.mode {
+            LoginMode::Login => "Tab next field · Enter log in · Ctrl-N sign up instead · Esc quit".to_owned(),
+            LoginMode::Signup => "Tab next field · Enter sign up · Ctrl-N log in instead · Esc quit".to_owned(),
+        },
+        Phase::Main => match app.screen {
+            Screen::Chats if app.chats.focus == ChatFocus::Input => {
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F4 screens".to_owned()
+            }
+            Screen::Chats => format!("↑↓ select · Enter open chat · {global}"),
+            Screen::Feed => format!("↑↓ select · i interested · x ignore · n/p page · {global}"),
+            Screen::Requests => format!("←→ received/sent · ↑↓ select · a accept · x reject · R refresh · {global}"),
+            Screen::Profile if app.profile_form.is_some() => {
+                "Tab/↑↓ field · Enter save · Esc cancel · F1-F4 screens".to_owned()
+            }
+            Screen::Profile => format!("e edit · {global}"),
+        },
+    }
+}
+
+fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let mut spans = vec![Span::styled(" DevConnect ", Style::default().fg(Color::Black).bg(ACCENT))];
+    if app.phase == Phase::Main {
+        for (i, screen) in Screen::ALL.iter().enumerate() {
+            let mut title = format!(" {} {}", i + 1, screen.title());
+            let count = match screen {
+                Screen::Chats => app.chats.partners.iter().map(|p| p.unread_count).sum::<u64>(),
+                Screen::Requests => app.requests.received.len() as u64,
+                _ => 0,
+            };
+            if count > 0 {
+                title.push_str(&format!(" ({count})"));
+            }
+            title.push(' ');
+            let style = if *screen == app.screen {
+                Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(title, style));
+        }
+    }
+    let (status, color) = match &app.live {
+        LiveStatus::Connected => ("● connected".to_owned(), Color::Green),
+        LiveStatus::Connecting => ("◌ connecting…".to_owned(), Color::Yellow),
+        LiveStatus::Reconnecting { attempt, retry_in_secs } => {
+            (format!("◌ reconnecting (try {attempt}, {retry_in_secs} s)"), Color::Yellow)
+        }
+        LiveStatus::Offline => ("○ offline".to_owned(), Color::DarkGray),
+    };
+    // A narrow terminal keeps only the status symbol.
+    let narrow = area.width < 60;
+    let status = if narrow { status.chars().take(1).collect() } else { status };
+    let width = if narrow { u16::from(app.phase == Phase::Main) } else { status_width(app, &status) };
+    let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    let mut right_spans = vec![Span::styled(status, Style::default().fg(color))];
+    if let (Some(me), false) = (&app.me, narrow) {
+        right_spans.push(Span::raw(format!(" · {} ", one_line(&me.profile.first_name))));
+    }
+    frame.render_widget(Paragraph::new(Line::from(right_spans)).right_aligned(), right);
+}
+
+fn status_width(app: &App, status: &str) -> u16 {
+    if app.phase != Phase::Main {
+        return 0;
+    }
+    let name = app.me.as_ref().map_or(0, |m| m.profile.first_name.width() + 4);
+    u16::try_from(status.width() + name).unwrap_or(u16::MAX)
+}
+
+fn render_notice(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let (text, style) = if let Some(down) = &app.server_down {
+        (down.clone(), Style::default().fg(Color::Red).add_modifier(Modifier::BOLD))
+    } else if let Some(notice) = &app.notice {
+        let style = if notice.error { Style::default().fg(Color::Red) } else { Style::default().fg(Color::Green) };
+        (notice.text.clone(), style)
+    } else {
+        return;
+    };
+    frame.render_widget(Paragraph::new(Line::from(Span::styled(one_line(&text), style))), area);
+}
+
+fn render_starting(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let text = match &app.server_down {
+        Some(_) => format!("Waiting for the server at {}…", app.server),
+        None => format!("Connecting to {}…", app.server),
+    };
+    let lines = wrap(&[(text, Style::default())], area.width);
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height }
+}
+
+fn render_login(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let form: &LoginForm = &app.login;
+    let count = form.field_count();
+    let height = u16::try_from(count).unwrap_or(4) + 4;
+    let boxed = centered(area, 64, height);
+    let title = match form.mode {
+        LoginMode::Login => " Log in ",
+        LoginMode::Signup => " Sign up ",
+    };
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(Style::default().fg(ACCENT));
+    let inner = block.inner(boxed);
+    frame.render_widget(Clear, boxed);
+    frame.render_widget(block, boxed);
+    let mut rows = vec![Constraint::Length(1); count + 2];
+    rows.push(Constraint::Min(0));
+    let areas = Layout::vertical(rows).split(inner);
+    if let Some(server) = areas.first() {
+        let line = Line::from(vec![Span::styled("Server      ", dim()), Span::raw(app.server.clone())]);
+        frame.render_widget(Paragraph::new(line), *server);
+    }
+    for i in 0..count {
+        let Some(row) = areas.get(i + 2) else { break };
+        let mask = (i == 1).then_some('•');
+        field(frame, *row, LoginForm::LABELS[i], &form.fields[i], mask, i == form.focus);
+    }
+}
+
+/// A labelled one-line field; the focused one shows the cursor.
+fn field(frame: &mut Frame<'_>, area: Rect, label: &str, input: &TextInput, mask: Option<char>, focused: bool) {
+    let label_width = 12u16.min(area.width);
+    let [label_area, input_area] =
+        Layout::horizontal([Constraint::Length(label_width), Constraint::Min(0)]).areas(area);
+    let label_style = if focused { Style::default().fg(ACCENT).add_modifier(Modifier::BOLD) } else { dim() };
+    frame.render_widget(Paragraph::new(Span::styled(label.to_owned(), label_style)), label_area);
+    let (shown, col) = input.view(input_area.width, mask);
+    let style = if focused { Style::default().add_modifier(Modifier::UNDERLINED) } else { Style::default() };
+    frame.render_widget(Paragraph::new(Span::styled(shown, style)), input_area);
+    if focused && input_area.width > 0 {
+        frame.set_cursor_position(Position { x: input_area.x + col, y: input_area.y });
+    }
+}
+
+fn dim() -> Style {
+    Style::default().fg(Color::DarkGray)
+}
