@@ -492,8 +492,33 @@ impl DevConnect {
     }
 }
 
+/// The token of an `Authorization` value, `Bearer <token>` (scheme case-insensitive,
+/// surrounding spaces ignored), as HTTP headers and gRPC metadata carry it: the one
+/// reading every frontend uses. A missing or malformed value is `Unauthorized`.
+pub fn bearer_token(authorization: Option<&[u8]>) -> Result<&str> {
+    let value = authorization.ok_or(Error::Unauthorized("missing bearer token"))?;
+    let invalid = || Error::Unauthorized("invalid authorization header");
+    let value = std::str::from_utf8(value).map_err(|_| invalid())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(invalid)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(invalid());
+    }
+    Ok(token)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively_and_garbage_is_refused() {
+        assert_eq!(bearer_token(Some(b"Bearer abc.def")).ok(), Some("abc.def"));
+        assert_eq!(bearer_token(Some(b" bearer  xyz ")).ok(), Some("xyz"));
+        for bad in [&b""[..], b"abc", b"Basic abc", b"Bearer ", b"Bearer", b"Bearer \xff"] {
+            assert_eq!(bearer_token(Some(bad)).err().map(|e| e.code()), Some("unauthorized"), "{bad:?}");
+        }
+        assert_eq!(bearer_token(None).err().map(|e| e.code()), Some("unauthorized"));
+    }
+
     use super::*;
 
     #[test]

@@ -63,7 +63,7 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 use secrecy::SecretString;
 
 pub use analytics::Engagement;
-pub use auth::{Authenticated, PasswordChange, Session, Signup};
+pub use auth::{Authenticated, PasswordChange, Session, Signup, bearer_token};
 pub use chat::NewMessage;
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{

@@ -42,16 +42,9 @@ impl Api {
     }
 }
 
-/// The token of an `authorization: Bearer <token>` header.
+/// The token of an `authorization: Bearer <token>` metadata entry.
 fn bearer<T>(request: &Request<T>) -> devconnect_core::Result<&str> {
-    use devconnect_core::Error::Unauthorized;
-    let value = request.metadata().get("authorization").ok_or(Unauthorized("missing bearer token"))?;
-    let value = value.to_str().map_err(|_| Unauthorized("invalid authorization metadata"))?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(Unauthorized("invalid authorization metadata"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(Unauthorized("invalid authorization metadata"));
-    }
-    Ok(token.trim())
+    devconnect_core::bearer_token(request.metadata().get("authorization").map(tonic::metadata::MetadataValue::as_bytes))
 }
 
 /// Turns a core result into a gRPC one.

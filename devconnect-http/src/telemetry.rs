@@ -94,7 +94,7 @@ impl MetricsToken {
     /// length are compared without an early exit, so the time a guess takes says nothing
     /// about how much of it was right, nor about the token's length.
     fn admits(&self, headers: &HeaderMap) -> bool {
-        let Some(given) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) else {
+        let Ok(given) = devconnect_core::bearer_token(headers.get(AUTHORIZATION).map(HeaderValue::as_bytes)) else {
             return false;
         };
         digest(given).iter().zip(self.0.iter()).fold(0_u8, |diff, (a, b)| diff | (a ^ b)) == 0
@@ -103,12 +103,6 @@ impl MetricsToken {
 
 fn digest(text: &str) -> [u8; 32] {
     sha2::Sha256::digest(text.as_bytes()).into()
-}
-
-/// The token of an `Authorization: Bearer TOKEN` value (scheme case-insensitive).
-fn bearer(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// `GET /metrics` for holders of `token`: the Prometheus text exposition of everything
