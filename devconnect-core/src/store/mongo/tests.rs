@@ -1,10 +1,9 @@
 //! The MongoDB store's own tests (legacy documents, outages, several instances); the
-//! conformance suite runs on it too.
+//! conformance suite (`crate::testkit`) runs on it too.
 
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bson::oid::ObjectId;
@@ -17,74 +16,17 @@ use super::connect::scrub;
 use super::{MESSAGES, MongoStore, REQUESTS, USERS};
 use crate::model::NewMessageRecord;
 use crate::store::prelude::*;
-use crate::testkit::{self, PASSWORD};
+use crate::testkit::{self, PASSWORD, drop_database, fresh_database_name as fresh_name, mongodb_url as test_url};
 use crate::{Error, Result};
 
-/// Names the server the MongoDB tests run against.
-const URL_VAR: &str = "DEVCONNECT_TEST_MONGODB_URL";
 /// Names a replica set, the topology several server instances run on in production.
 const RS_URL_VAR: &str = "DEVCONNECT_TEST_MONGODB_RS_URL";
 /// The jongodb binary, for tests that stop and start a server of their own.
 const BIN_VAR: &str = "DEVCONNECT_TEST_JONGODB_BIN";
-const TEST_DB_PREFIX: &str = "dc_test_";
-
-/// The server URL. Unset is a failure, never a skip: CI must run these tests.
-fn test_url() -> Result<String> {
-    std::env::var(URL_VAR).map_err(|_| {
-        Error::internal(format!(
-            "{URL_VAR} is not set, so the MongoDB tests have no server. Run them with \
-             `scripts/with-jongodb.sh cargo test -p devconnect-core --features mongodb` (starts jongodb), \
-             or set {URL_VAR}=mongodb://HOST:PORT/ to use a real mongod"
-        ))
-    })
-}
 
 async fn raw_client(url: &str) -> Result<Client> {
     Client::with_uri_str(url).await.map_err(Error::internal)
 }
-
-/// Drops test databases left by runs more than an hour old (test databases are not
-/// dropped as each test ends: the conformance macro has no teardown). Once per process.
-async fn drop_stale_databases(url: &str) -> Result<()> {
-    static DONE: AtomicBool = AtomicBool::new(false);
-    if DONE.swap(true, Ordering::SeqCst) {
-        return Ok(());
-    }
-    let client = raw_client(url).await?;
-    let cutoff = Utc::now() - chrono::Duration::hours(1);
-    // jongodb has no listDatabases; its data goes when it stops anyway.
-    let names = client.list_database_names().await.unwrap_or_default();
-    for name in names {
-        let Some(id) = name.strip_prefix(TEST_DB_PREFIX).and_then(|hex| ObjectId::parse_str(hex).ok()) else {
-            continue;
-        };
-        if id.timestamp().to_chrono() < cutoff {
-            drop_database(&client.database(&name)).await;
-        }
-    }
-    client.shutdown().await;
-    Ok(())
-}
-
-/// Drops a test database if the server can (jongodb has no dropDatabase).
-async fn drop_database(db: &Database) {
-    if let Err(e) = db.drop().await {
-        tracing::debug!(error = %e, "test database not dropped");
-    }
-}
-
-fn fresh_name() -> String {
-    format!("{TEST_DB_PREFIX}{}", ObjectId::new().to_hex())
-}
-
-/// A store on a new, uniquely named database.
-async fn fresh() -> Result<MongoStore> {
-    let url = test_url()?;
-    drop_stale_databases(&url).await?;
-    MongoStore::open_database(&url, &fresh_name()).await
-}
-
-crate::conformance_tests!(fresh().await);
 
 /// The replica set URL. Unset is a failure too.
 fn replica_set_url() -> Result<String> {

@@ -1,4 +1,5 @@
-//! The SQLite store's own tests; the conformance suite runs on it too.
+//! The SQLite store's own tests (files, migrations, query plans); the conformance suite
+//! (`crate::testkit`) runs on it in memory and on disk.
 
 use std::path::Path;
 
@@ -9,20 +10,6 @@ use super::users::feed_sql;
 use crate::model::FeedFilter;
 use crate::store::prelude::*;
 use crate::{Error, Result};
-
-crate::conformance_tests!(SqliteStore::open_in_memory().await);
-
-mod on_disk {
-    use super::*;
-
-    crate::conformance_tests!({
-        let dir = tempfile::tempdir().map_err(Error::internal)?;
-        let store = SqliteStore::open(dir.path().join("test.db")).await;
-        // Keep the directory for the life of the test process.
-        std::mem::forget(dir);
-        store
-    });
-}
 
 #[cfg(unix)]
 #[tokio::test]
