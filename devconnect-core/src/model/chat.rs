@@ -22,7 +22,7 @@ pub struct NewMessageRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// Whether [`Store::insert_message`](crate::Store::insert_message) stored a new message
+/// Whether [`ChatStore::insert_message`](crate::store::ChatStore::insert_message) stored a new message
 /// or found the one stored earlier under the same `(sender, receiver, client_msg_id)`.
 #[derive(Clone, Debug)]
 pub enum Inserted {
@@ -32,7 +32,7 @@ pub enum Inserted {
     Existing(Message),
 }
 
-/// One entry of [`Store::chat_partners`](crate::Store::chat_partners).
+/// One entry of [`ChatStore::chat_partners`](crate::store::ChatStore::chat_partners).
 #[derive(Clone, Debug)]
 pub struct PartnerRecord {
     /// The partner's profile.

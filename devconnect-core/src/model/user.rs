@@ -13,7 +13,7 @@ pub struct UserRecord {
     pub token_version: i64,
 }
 
-/// What [`Store::auth_state`](crate::Store::auth_state) reports about a user and one token id.
+/// What [`UserStore::auth_state`](crate::store::UserStore::auth_state) reports about a user and one token id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AuthState {
     /// The user's current token version.

@@ -1,0 +1,101 @@
+//! The MongoDB store, compatible with the database of the original (Node/Mongoose)
+//! DevConnect so an existing deployment can point this server at it.
+//!
+//! Collections and fields are the original's: `users` (`firstName`, `lastName`,
+//! `emailID`, `password`, `age`, `gender`, `photoURL`, `about`, `skills`, `createdAt`,
+//! `updatedAt`), `connectionrequests` (`fromUserId`, `toUserId`, `status`) and `messages`
+//! (`senderId`, `receiverId`, `text`, `image`). Fields of ours are additive and every
+//! reader tolerates their absence (and Mongoose's `__v`):
+//!
+//! - `users.tokenVersion` (missing = 0) and `users.skillKeys` (lower-cased skills for the
+//!   feed filter, backfilled at open);
+//! - `connectionrequests.pairKey` (the unordered pair, unique: one request per pair even
+//!   under concurrent sends; backfilled at open) and `note`;
+//! - `messages.convKey` and `seq` (the conversation and the server-assigned position,
+//!   backfilled at open in `_id` order), `clientMsgId` and `readAt`;
+//! - collections of our own: `conversations`
+//!   (one document per participant and partner, for the chat partner list) and
+//!   `revokedtokens` (logged-out token ids, removed by a TTL index once expired).
+//!
+//! A message's position is one past the highest stored position, and a unique index on
+//! positions refuses a position taken twice (the loser takes the next). So a position
+//! is only ever taken once every lower one is visible, and a `sync` cursor can never
+//! pass a message that appears later — across any number of server instances, on a
+//! standalone server or a replica set, without transactions.
+//!
+//! Writes use `w: majority, j: true` unless the URL sets a write concern, so a write
+//! acknowledged to a client survives a crash. A server that cannot be reached (down,
+//! partitioned, electing) gives [`Error::Unavailable`](crate::Error::Unavailable), any
+//! other driver failure [`Error::Internal`](crate::Error::Internal), both logged; the
+//! driver reconnects by itself when the server comes back, so a store outlives an outage.
+//!
+//! Files: `connect` (URL, client options, opening), `schema` (indexes and backfills, run
+//! at open), `documents` (document mapping), `error` (error mapping), and one per
+//! aggregate of the seam (`users`, `requests`, `chat`, `analytics`).
+
+mod analytics;
+mod chat;
+mod connect;
+mod documents;
+mod error;
+mod requests;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod users;
+
+use async_trait::async_trait;
+use bson::{Document, doc};
+use futures_util::TryStreamExt as _;
+use mongodb::{Client, Collection, Database};
+
+use self::error::db_err;
+use super::Store;
+use crate::Result;
+
+/// The database used when the URL names none.
+pub const DEFAULT_DATABASE: &str = "devconnect";
+
+const USERS: &str = "users";
+const REQUESTS: &str = "connectionrequests";
+const MESSAGES: &str = "messages";
+const CONVERSATIONS: &str = "conversations";
+const REVOKED: &str = "revokedtokens";
+
+/// The MongoDB store. Cheap to share behind the `Arc<dyn Store>` the service holds; the
+/// driver's `Client` pools connections itself.
+pub struct MongoStore {
+    client: Client,
+    db: Database,
+    users: Collection<Document>,
+    requests: Collection<Document>,
+    messages: Collection<Document>,
+    conversations: Collection<Document>,
+    revoked: Collection<Document>,
+    /// Held from taking a message position to storing the message (see `insert_message`).
+    insert_order: tokio::sync::Mutex<()>,
+}
+
+#[async_trait]
+impl Store for MongoStore {
+    async fn ping(&self) -> Result<()> {
+        self.db.run_command(doc! { "ping": 1 }).await.map(drop).map_err(db_err)
+    }
+
+    async fn close(&self) -> Result<()> {
+        // Ends the driver's monitoring tasks and pooled connections; without it the
+        // driver can panic when the runtime shuts down under a live client.
+        self.client.clone().shutdown().await;
+        Ok(())
+    }
+}
+
+/// Every document of `coll` matching `filter`, in `sort` order.
+async fn find_all(coll: &Collection<Document>, filter: Document, sort: Document) -> Result<Vec<Document>> {
+    coll.find(filter).sort(sort).await.map_err(db_err)?.try_collect().await.map_err(db_err)
+}
+
+/// The result of `pipeline` on `coll`, whole.
+async fn aggregate(coll: &Collection<Document>, pipeline: Vec<Document>) -> Result<Vec<Document>> {
+    coll.aggregate(pipeline).await.map_err(db_err)?.try_collect().await.map_err(db_err)
+}

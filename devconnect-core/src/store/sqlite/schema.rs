@@ -1,0 +1,98 @@
+//! The schema, as migrations embedded in the binary and applied at open.
+
+use rusqlite::Connection;
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    r"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    age INTEGER,
+    gender TEXT,
+    photo_url TEXT,
+    about TEXT NOT NULL,
+    skills TEXT NOT NULL,
+    token_version INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Lower-cased skills, for the feed filter.
+CREATE TABLE user_skills (
+    skill TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (skill, user_id)
+) WITHOUT ROWID;
+CREATE INDEX user_skills_user ON user_skills (user_id);
+
+-- pair_key is the same for both directions: one request per unordered pair.
+CREATE TABLE connection_requests (
+    id TEXT PRIMARY KEY,
+    from_id TEXT NOT NULL,
+    to_id TEXT NOT NULL,
+    pair_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    note TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX requests_to_status ON connection_requests (to_id, status);
+CREATE INDEX requests_from_status ON connection_requests (from_id, status);
+
+-- seq is the server-assigned position: AUTOINCREMENT never reuses or reorders.
+CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    conv_key TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    receiver_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    image TEXT,
+    client_msg_id TEXT,
+    created_at INTEGER NOT NULL,
+    read_at INTEGER
+);
+CREATE INDEX messages_conversation ON messages (conv_key, seq);
+CREATE INDEX messages_sender ON messages (sender_id, seq);
+CREATE INDEX messages_receiver ON messages (receiver_id, seq);
+CREATE INDEX messages_unread ON messages (receiver_id, sender_id) WHERE read_at IS NULL;
+CREATE UNIQUE INDEX messages_client_id ON messages (sender_id, receiver_id, client_msg_id)
+    WHERE client_msg_id IS NOT NULL;
+
+-- One row per participant and conversation, for the chat partner list.
+CREATE TABLE conversations (
+    user_id TEXT NOT NULL,
+    partner_id TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    PRIMARY KEY (user_id, partner_id)
+) WITHOUT ROWID;
+CREATE INDEX conversations_recent ON conversations (user_id, last_seq);
+
+CREATE TABLE revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);
+",
+    r"
+-- Engagement analytics: range scans by day (covering, so the tables are not read).
+CREATE INDEX messages_created ON messages (created_at, sender_id);
+CREATE INDEX requests_created ON connection_requests (created_at, from_id);
+CREATE INDEX requests_reviewed ON connection_requests (status, updated_at, to_id, created_at);
+",
+];
+
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in (1i64..).zip(MIGRATIONS).skip_while(|(i, _)| *i <= version) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i)?;
+    }
+    tx.commit()
+}

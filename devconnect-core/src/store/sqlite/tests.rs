@@ -1,0 +1,73 @@
+//! The SQLite store's own tests (files, migrations, query plans); the conformance suite
+//! (`crate::testkit`) runs on it in memory and on disk.
+
+use std::path::Path;
+
+use super::SqliteStore;
+use super::chat::{history_sql, sync_sql};
+use super::error::ResultExt as _;
+use super::users::feed_sql;
+use crate::model::FeedFilter;
+use crate::store::prelude::*;
+use crate::{Error, Result};
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_wal_are_private_to_the_owner() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).ok();
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let path = dir.path().join("private.db");
+    let store = SqliteStore::open(&path).await?;
+    store.insert_user(&crate::testkit::user_record("private@example.com")).await?;
+    assert_eq!(mode(&path), Some(0o600));
+    assert_eq!(mode(&dir.path().join("private.db-wal")), Some(0o600));
+    store.close().await?;
+    drop(store);
+    // A database created readable by others (an older version) is made private.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).map_err(Error::internal)?;
+    let store = SqliteStore::open(&path).await?;
+    assert_eq!(mode(&path), Some(0o600));
+    store.close().await
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_does_not_rerun_migrations() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let path = dir.path().join("x.db");
+    let store = SqliteStore::open(&path).await?;
+    let user = crate::testkit::user_record("reopen@example.com");
+    store.insert_user(&user).await?;
+    store.close().await?;
+    drop(store);
+    let store = SqliteStore::open(&path).await?;
+    let found = store.user_by_email("reopen@example.com").await?;
+    assert_eq!(found.map(|u| u.me), Some(user.me));
+    Ok(())
+}
+
+#[tokio::test]
+async fn paged_queries_are_planned_once_whatever_is_bound() -> Result<()> {
+    let store = SqliteStore::open_in_memory().await?;
+    let (a, b) = (crate::testkit::user_record("a@example.com"), crate::testkit::user_record("b@example.com"));
+    store.insert_user(&a).await?;
+    store.insert_user(&b).await?;
+    let (a, b) = (a.me.profile.id, b.me.profile.id);
+    for (limit, offset) in [(10, 0), (20, 40), (10, 0)] {
+        store.feed(a, &FeedFilter { offset, limit, skills: Vec::new() }).await?;
+        store.feed(a, &FeedFilter { offset, limit, skills: vec!["rust".to_owned()] }).await?;
+        store.history(a, b, None, limit).await?;
+        store.sync(a, None, limit).await?;
+    }
+    // An in-memory store reads on its writer's connection, which caches the statements.
+    let reprepared = store
+        .write(|conn| {
+            [feed_sql(false), feed_sql(true), history_sql(), sync_sql()]
+                .iter()
+                .map(|sql| Ok(conn.prepare_cached(sql).db()?.get_status(rusqlite::StatementStatus::RePrepare)))
+                .collect::<Result<Vec<i32>>>()
+        })
+        .await?;
+    assert_eq!(reprepared, [0, 0, 0, 0]);
+    Ok(())
+}

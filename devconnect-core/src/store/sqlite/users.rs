@@ -1,0 +1,224 @@
+//! The users aggregate on SQLite: accounts, credentials, profiles and the feed.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use devconnect_types::{Gender, Profile, UserId};
+use rusqlite::{Connection, OptionalExtension as _, Row, params};
+
+use super::SqliteStore;
+use super::error::{ResultExt as _, db_err};
+use super::rows::{USER_COLS, collect, conversion, ms, skills_json, user};
+use crate::model::{AuthState, FeedFilter, ProfileUpdate, UserRecord, skill_key};
+use crate::store::UserStore;
+use crate::{Error, Result};
+
+/// The feed: `?1` viewer, `?2` limit, `?3` offset, `?4` skills as a JSON array.
+pub(super) fn feed_sql(with_skills: bool) -> String {
+    let skills = if with_skills {
+        "AND u.id IN (SELECT s.user_id FROM user_skills s WHERE s.skill IN (SELECT value FROM json_each(?4)))"
+    } else {
+        ""
+    };
+    // Each candidate costs one lookup in the unique pair index, however many requests
+    // the viewer has: no list of excluded ids is ever built.
+    format!(
+        "SELECT {USER_COLS} FROM users u \
+         WHERE u.id <> ?1 \
+           AND NOT EXISTS (SELECT 1 FROM connection_requests r WHERE r.pair_key = \
+               CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END) \
+           {skills} \
+         ORDER BY u.id DESC LIMIT ?2 OFFSET ?3"
+    )
+}
+
+pub(super) fn user_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<UserRecord>> {
+    conn.prepare_cached(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"))?.query_row([id], user).optional()
+}
+
+fn set_skills(conn: &Connection, id: &str, skills: &[String]) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM user_skills WHERE user_id = ?1")?.execute([id])?;
+    let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO user_skills (skill, user_id) VALUES (?1, ?2)")?;
+    for skill in skills {
+        insert.execute([skill_key(skill).as_str(), id])?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, u: &UserRecord) -> Result<()> {
+        let u = u.clone();
+        let skills = skills_json(&u.me.profile.skills)?;
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            let p = &u.me.profile;
+            let id = p.id.to_hex();
+            tx.prepare_cached(
+                "INSERT INTO users (id, first_name, last_name, email, password_hash, age, gender, photo_url, \
+                 about, skills, token_version, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    p.first_name,
+                    p.last_name,
+                    u.me.email,
+                    u.password_hash,
+                    p.age,
+                    p.gender.map(Gender::as_str),
+                    p.photo_url,
+                    p.about,
+                    skills,
+                    u.token_version,
+                    ms(p.created_at),
+                    ms(p.updated_at),
+                ])
+            })
+            .map_err(|e| match db_err(e) {
+                Error::Conflict(_) => Error::Conflict("email already registered"),
+                other => other,
+            })?;
+            set_skills(&tx, &id, &p.skills).db()?;
+            tx.commit().db()
+        })
+        .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        self.read(move |conn| user_by_id(conn, &id.to_hex()).db()).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
+        let email = email.to_owned();
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {USER_COLS} FROM users u WHERE u.email = ?1"))
+                .and_then(|mut s| s.query_row([email], user).optional())
+                .db()
+        })
+        .await
+    }
+
+    async fn update_profile(
+        &self,
+        id: UserId,
+        update: &ProfileUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>> {
+        let update = update.clone();
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            let id = id.to_hex();
+            let Some(mut u) = user_by_id(&tx, &id).db()? else { return Ok(None) };
+            let p = &mut u.me.profile;
+            let ProfileUpdate { first_name, last_name, age, gender, about, skills, photo_url } = update;
+            p.first_name = first_name.unwrap_or(std::mem::take(&mut p.first_name));
+            p.last_name = last_name.unwrap_or(std::mem::take(&mut p.last_name));
+            p.age = age.or(p.age);
+            p.gender = gender.or(p.gender);
+            p.about = about.unwrap_or(std::mem::take(&mut p.about));
+            p.photo_url = photo_url.or(p.photo_url.take());
+            if let Some(skills) = skills {
+                set_skills(&tx, &id, &skills).db()?;
+                p.skills = skills;
+            }
+            p.updated_at = now;
+            tx.prepare_cached(
+                "UPDATE users SET first_name = ?2, last_name = ?3, age = ?4, gender = ?5, about = ?6, \
+                 skills = ?7, photo_url = ?8, updated_at = ?9 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    p.first_name,
+                    p.last_name,
+                    p.age,
+                    p.gender.map(Gender::as_str),
+                    p.about,
+                    skills_json(&p.skills).map_err(|e| conversion(7, e))?,
+                    p.photo_url,
+                    ms(now),
+                ])
+            })
+            .db()?;
+            tx.commit().db()?;
+            Ok(Some(u))
+        })
+        .await
+    }
+
+    async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64> {
+        let hash = password_hash.to_owned();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE users SET password_hash = ?2, token_version = token_version + 1 WHERE id = ?1 \
+                 RETURNING token_version",
+            )
+            .and_then(|mut s| s.query_row(params![id.to_hex(), hash], |r| r.get(0)).optional())
+            .db()?
+            .ok_or(Error::NotFound("user"))
+        })
+        .await
+    }
+
+    async fn replace_password_hash(&self, id: UserId, old: &str, new: &str) -> Result<bool> {
+        let (old, new) = (old.to_owned(), new.to_owned());
+        self.write(move |conn| {
+            conn.prepare_cached("UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2")
+                .and_then(|mut s| s.execute(params![id.to_hex(), old, new]))
+                .db()
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>> {
+        let token_id = token_id.to_owned();
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2) FROM users WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id.to_hex(), token_id], |r| {
+                    Ok(AuthState { token_version: r.get(0)?, revoked: r.get(1)? })
+                })
+                .optional()
+            })
+            .db()
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        let token_id = token_id.to_owned();
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            tx.prepare_cached("INSERT OR IGNORE INTO revoked_tokens (jti, user_id, expires_at) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![token_id, id.to_hex(), ms(expires_at)]))
+                .db()?;
+            // Expired tokens are refused anyway; forget their revocations.
+            tx.prepare_cached("DELETE FROM revoked_tokens WHERE expires_at < ?1")
+                .and_then(|mut s| s.execute([ms(Utc::now())]))
+                .db()?;
+            tx.commit().db()
+        })
+        .await
+    }
+
+    async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>> {
+        let filter = filter.clone();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&feed_sql(!filter.skills.is_empty())).db()?;
+            let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
+            let viewer = viewer.to_hex();
+            let map = |row: &Row<'_>| Ok(user(row)?.me.profile);
+            let rows = if filter.skills.is_empty() {
+                stmt.query_map(params![viewer, filter.limit, offset], map)
+            } else {
+                stmt.query_map(params![viewer, filter.limit, offset, skills_json(&filter.skills)?], map)
+            };
+            collect(rows.db()?)
+        })
+        .await
+    }
+}

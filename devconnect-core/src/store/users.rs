@@ -1,0 +1,40 @@
+//! The users aggregate: accounts, credentials and token state, profiles, and the feed
+//! of other users' profiles.
+
+use chrono::{DateTime, Utc};
+use devconnect_types::{Profile, UserId};
+
+use crate::Result;
+use crate::model::{AuthState, FeedFilter, ProfileUpdate, UserRecord};
+
+super::timed::store_aggregate! {
+    /// Users: accounts, passwords, tokens, profiles and the feed.
+    pub trait UserStore {
+        /// Inserts a user; a taken email is `Conflict`.
+        async fn insert_user(&self, user: &UserRecord) -> Result<()>;
+        /// A user by id.
+        async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
+        /// A user by (normalised) email.
+        async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
+        /// Applies a validated profile update; `None` if the user does not exist.
+        async fn update_profile(
+            &self,
+            id: UserId,
+            update: &ProfileUpdate,
+            now: DateTime<Utc>,
+        ) -> Result<Option<UserRecord>>;
+        /// Sets a new password hash and bumps the token version; returns the new version.
+        async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64>;
+        /// Replaces the password hash with `new` if it is still `old` (a re-hash of the same
+        /// password: the token version stays). Returns whether it was replaced.
+        async fn replace_password_hash(&self, id: UserId, old: &str, new: &str) -> Result<bool>;
+        /// The user's token version and whether `token_id` was revoked; `None` if no such user.
+        async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>>;
+        /// Revokes one token until it expires anyway.
+        async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()>;
+
+        /// Profiles `viewer` has no request with either way (and not `viewer`), newest
+        /// account first, by `filter`.
+        async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>>;
+    }
+}

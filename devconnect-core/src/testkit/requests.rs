@@ -1,0 +1,115 @@
+//! Connection requests and connections: the rules, concurrent sends, reviews and lists.
+
+use super::behaviours;
+use super::fixtures::{check, connect, expect_code, say, service, user};
+use crate::connection::RequestStatus;
+use crate::{Error, UserId};
+
+behaviours![
+    pub async fn request_rules_self_unknown_and_duplicates(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let (bob, _) = user(&app, "Bob").await?;
+        expect_code(app.send_request(ada, ada, RequestStatus::Interested, None).await, "validation", "self")?;
+        expect_code(
+            app.send_request(ada, UserId::new(), RequestStatus::Interested, None).await,
+            "not_found",
+            "unknown",
+        )?;
+        expect_code(app.send_request(ada, bob, RequestStatus::Accepted, None).await, "validation", "bad status")?;
+        let long = "n".repeat(301);
+        expect_code(app.send_request(ada, bob, RequestStatus::Interested, Some(&long)).await, "validation", "note")?;
+        let sent = app.send_request(ada, bob, RequestStatus::Interested, Some(" Hi Bob ")).await?;
+        check(sent.note.as_deref() == Some("Hi Bob") && sent.status == RequestStatus::Interested, "request fields")?;
+        expect_code(app.send_request(ada, bob, RequestStatus::Interested, None).await, "conflict", "again")?;
+        expect_code(app.send_request(bob, ada, RequestStatus::Ignored, None).await, "conflict", "reverse")
+    }
+
+    pub async fn concurrent_opposite_requests_create_one(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let (bob, _) = user(&app, "Bob").await?;
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let app = app.clone();
+                let (from, to) = if i % 2 == 0 { (ada, bob) } else { (bob, ada) };
+                tokio::spawn(async move { app.send_request(from, to, RequestStatus::Interested, None).await })
+            })
+            .collect();
+        let mut created = 0;
+        for task in tasks {
+            match task.await.map_err(Error::internal)? {
+                Ok(_) => created += 1,
+                Err(Error::Conflict(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        check(created == 1, &format!("one request, got {created}"))?;
+        let total = app.sent_requests(ada).await?.len() + app.sent_requests(bob).await?.len();
+        check(total == 1, "one stored")
+    }
+
+    pub async fn only_the_receiver_reviews_a_pending_request(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let (bob, _) = user(&app, "Bob").await?;
+        let (eve, _) = user(&app, "Eve").await?;
+        let request = app.send_request(ada, bob, RequestStatus::Interested, None).await?;
+        expect_code(app.review_request(ada, request.id, RequestStatus::Accepted).await, "forbidden", "sender")?;
+        expect_code(app.review_request(eve, request.id, RequestStatus::Accepted).await, "not_found", "stranger")?;
+        expect_code(app.review_request(bob, request.id, RequestStatus::Ignored).await, "validation", "bad status")?;
+        expect_code(
+            app.review_request(bob, crate::RequestId::new(), RequestStatus::Accepted).await,
+            "not_found",
+            "unknown",
+        )?;
+        let accepted = app.review_request(bob, request.id, RequestStatus::Accepted).await?;
+        check(accepted.status == RequestStatus::Accepted && accepted.id == request.id, "accepted")?;
+        expect_code(app.review_request(bob, request.id, RequestStatus::Rejected).await, "conflict", "twice")?;
+        let ignored = app.send_request(eve, bob, RequestStatus::Ignored, None).await?;
+        expect_code(app.review_request(bob, ignored.id, RequestStatus::Accepted).await, "conflict", "ignored")?;
+        check(app.connections(ada).await?.iter().map(|p| p.id).eq([bob]), "connected")
+    }
+
+    pub async fn request_lists_embed_the_other_party(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let (bob, _) = user(&app, "Bob").await?;
+        let (eve, _) = user(&app, "Eve").await?;
+        app.send_request(ada, bob, RequestStatus::Interested, Some("hello")).await?;
+        app.send_request(eve, bob, RequestStatus::Ignored, None).await?;
+        let r = app.send_request(ada, eve, RequestStatus::Interested, None).await?;
+        app.review_request(eve, r.id, RequestStatus::Rejected).await?;
+        let received = app.received_requests(bob).await?;
+        check(received.len() == 1, "only pending interested")?;
+        check(received[0].from_user_id.id == ada && received[0].from_user_id.first_name == "Ada", "sender profile")?;
+        check(received[0].note.as_deref() == Some("hello"), "note")?;
+        let json = serde_json::to_value(&received[0]).map_err(Error::internal)?;
+        check(json["fromUserId"]["firstName"] == "Ada" && json["fromUserId"].get("emailID").is_none(), "json shape")?;
+        let sent = app.sent_requests(ada).await?;
+        check(sent.len() == 2 && sent.iter().all(|r| r.from_user_id == ada), "sent lists")?;
+        check(sent.iter().any(|r| r.to_user_id.id == eve && r.status == RequestStatus::Rejected), "sent shows status")?;
+        check(app.received_requests(ada).await?.is_empty(), "nothing received")
+    }
+
+    pub async fn connections_can_be_listed_and_removed(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let (bob, _) = user(&app, "Bob").await?;
+        let (eve, _) = user(&app, "Eve").await?;
+        connect(&app, ada, bob).await?;
+        connect(&app, eve, ada).await?;
+        let mut ids: Vec<UserId> = app.connections(ada).await?.iter().map(|p| p.id).collect();
+        ids.sort();
+        let mut expected = vec![bob, eve];
+        expected.sort();
+        check(ids == expected, "both directions")?;
+        say(&app, ada, bob, "hi").await?;
+        expect_code(app.remove_connection(bob, eve).await, "not_found", "not connected")?;
+        app.remove_connection(bob, ada).await?;
+        check(app.connections(ada).await?.iter().map(|p| p.id).eq([eve]), "removed")?;
+        expect_code(say(&app, ada, bob, "still there?").await, "forbidden", "no chat after removal")?;
+        check(app.history(bob, ada, None, None).await?.len() == 1, "history stays readable")?;
+        app.send_request(bob, ada, RequestStatus::Interested, None).await.map(drop)
+    }
+];
