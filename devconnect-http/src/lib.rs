@@ -21,7 +21,6 @@ pub mod stats;
 pub mod telemetry;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,16 +89,15 @@ pub async fn build(config: &Config) -> Result<Built, StartError> {
         tracing::warn!(%addr, "bound to every interface without --public-url: image URLs name {addr}, which clients cannot reach; set --public-url");
     }
     let core = config.core_at(addr);
-    let media_dir = core.media_dir();
     let app = DevConnect::open(core).await?;
-    serve_app(listener, addr, app, config, media_dir).await
+    serve_app(listener, addr, app, config).await
 }
 
 /// Like [`build`], around a service the caller opened (embedding, tests with custom
-/// backends). `media_dir` is the local media directory to serve under `/media/`.
-pub async fn build_with(app: DevConnect, config: &Config, media_dir: Option<PathBuf>) -> Result<Built, StartError> {
+/// backends). `/media/` serves what `app`'s media store serves.
+pub async fn build_with(app: DevConnect, config: &Config) -> Result<Built, StartError> {
     let (listener, addr) = bind(config).await?;
-    serve_app(listener, addr, app, config, media_dir).await
+    serve_app(listener, addr, app, config).await
 }
 
 async fn bind(config: &Config) -> Result<(TcpListener, SocketAddr), StartError> {
@@ -115,12 +113,10 @@ async fn serve_app(
     addr: SocketAddr,
     app: DevConnect,
     config: &Config,
-    media_dir: Option<PathBuf>,
 ) -> Result<Built, StartError> {
     let state = routes::State {
         app: app.clone(),
         limits: forms::BodyLimits { json: config.body_limit, multipart: config.max_body() },
-        media_dir: media_dir.map(Arc::new),
         openapi: Arc::new(openapi::document_json()),
     };
     let handle = telemetry::prometheus();

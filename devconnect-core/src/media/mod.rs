@@ -72,6 +72,17 @@ impl ImageKind {
         }
     }
 
+    /// The kind a stored name's extension says (`jpg`, `png`, `webp`).
+    #[must_use]
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext {
+            "jpg" => Some(Self::Jpeg),
+            "png" => Some(Self::Png),
+            "webp" => Some(Self::Webp),
+            _ => None,
+        }
+    }
+
     fn format(self) -> ImageFormat {
         match self {
             Self::Jpeg => ImageFormat::Jpeg,
@@ -210,6 +221,28 @@ pub trait MediaStore: Send + Sync + 'static {
     fn public_url(&self, stored: &str) -> String {
         stored.to_owned()
     }
+    /// The image this store serves itself under `name` (the last segment of its public
+    /// URL); `None` if `name` is not one this store could have made, or it is gone.
+    /// Stores whose images are served elsewhere (Cloudinary) serve none.
+    async fn get(&self, name: &str) -> Result<Option<StoredImage>> {
+        let _ = name;
+        Ok(None)
+    }
+}
+
+/// A stored image, as [`MediaStore::get`] reads it back.
+#[derive(Clone)]
+pub struct StoredImage {
+    /// The kind, which decides the content type.
+    pub kind: ImageKind,
+    /// The bytes as stored.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredImage").field("kind", &self.kind).field("len", &self.bytes.len()).finish()
+    }
 }
 
 /// Values that carry media references (profiles, messages, and what holds them): the
@@ -335,7 +368,7 @@ pub fn is_media_name(name: &str) -> bool {
     let Some((stem, ext)) = name.split_once('.') else { return false };
     stem.len() == 32
         && stem.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        && matches!(ext, "jpg" | "png" | "webp")
+        && ImageKind::from_extension(ext).is_some()
 }
 
 #[async_trait]
@@ -375,9 +408,28 @@ impl MediaStore for LocalMedia {
     fn public_url(&self, stored: &str) -> String {
         local_name(stored).map_or_else(|| stored.to_owned(), |name| format!("{}/{name}", self.base_url))
     }
+
+    async fn get(&self, name: &str) -> Result<Option<StoredImage>> {
+        // Only names this store makes: no listing, no path traversal.
+        let Some(path) = self.path_of(name) else { return Ok(None) };
+        let Some(kind) = name.rsplit_once('.').and_then(|(_, ext)| ImageKind::from_extension(ext)) else {
+            return Ok(None);
+        };
+        match tokio::fs::read(path).await {
+            Ok(bytes) => Ok(Some(StoredImage { kind, bytes })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
 }
 
 impl DevConnect {
+    /// The image served under `name` by this service's media store (local media:
+    /// `/media/<name>`); `NotFound` if there is none.
+    pub async fn media(&self, name: &str) -> Result<StoredImage> {
+        self.inner.media.get(name).await?.ok_or(Error::NotFound("media"))
+    }
+
     /// `value` with absolute media URLs, as the service hands it out.
     pub(crate) fn publish<T: PublicUrls>(&self, value: T) -> T {
         value.with_public_urls(&*self.inner.media)
@@ -496,6 +548,23 @@ mod tests {
         let cloud = "https://res.cloudinary.com/demo/image/upload/v1/x.png";
         assert_eq!(media.public_url(cloud), cloud, "an absolute URL");
         assert_eq!(media.public_url("not-a-media-name"), "not-a-media-name");
+    }
+
+    #[tokio::test]
+    async fn local_media_serves_what_it_stored_by_name_and_nothing_else() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let media = LocalMedia::new(dir.path(), "http://localhost/media")?;
+        let image = process_image(&crate::testkit::png(3, 2), DEFAULT_UPLOAD_LIMIT)?;
+        let name = media.put(&image).await?;
+        let served = media.get(&name).await?.ok_or_else(|| Error::internal("not served"))?;
+        assert_eq!((served.kind, served.bytes), (image.kind, image.bytes));
+        std::fs::write(dir.path().join("secret.txt"), b"x").map_err(Error::internal)?;
+        for other in ["secret.txt", "../secret.txt", "0123456789abcdef0123456789abcdef.png", ""] {
+            assert!(media.get(other).await?.is_none(), "{other}");
+        }
+        media.delete(&name).await?;
+        assert!(media.get(&name).await?.is_none(), "deleted");
+        Ok(())
     }
 
     #[test]

@@ -18,7 +18,6 @@ pub(crate) mod template;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use devconnect_core::{DevConnect, MessageId, Peer, Session, bearer_token};
@@ -40,8 +39,6 @@ pub struct State {
     pub app: DevConnect,
     /// Body limits.
     pub limits: BodyLimits,
-    /// Where local media files are.
-    pub media_dir: Option<Arc<PathBuf>>,
     /// The OpenAPI document, rendered once.
     pub openapi: Arc<String>,
 }

@@ -1,6 +1,5 @@
 //! `/healthz`, `/livez`, `/openapi.json`, `/media/:name`: operations and media.
 
-use devconnect_core::Error;
 use devconnect_types::rest::{ErrorBody, HealthResponse};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use warp::Filter;
@@ -64,29 +63,15 @@ pub async fn openapi(state: State) -> Handled {
     Ok(response)
 }
 
-/// A stored image by name: only names the media store could have produced, so no
-/// listing and no path traversal; the content type comes from the (checked) extension.
-
+/// A stored image by name, as the media store serves it (only names it could have made:
+/// no listing, no path traversal).
 #[utoipa::path(get, path = MEDIA, tag = "operations", description = "An uploaded image.",
     params(("name" = String, Path)),
     responses((status = 200, description = "The image (image/jpeg, image/png or image/webp)"), (status = 404, body = ErrorBody)))]
 pub async fn media(state: State, name: String) -> Handled {
-    let not_found = || ApiError::Core(Error::NotFound("media"));
-    let dir = state.media_dir.as_ref().ok_or_else(not_found)?;
-    if !devconnect_core::media::is_media_name(&name) {
-        return Err(not_found());
-    }
-    let mime = match name.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("jpg") => "image/jpeg",
-        Some("png") => "image/png",
-        Some("webp") => "image/webp",
-        _ => return Err(not_found()),
-    };
-    let bytes = match tokio::fs::read(dir.join(&name)).await {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
-        Err(e) => return Err(Error::internal(e).into()),
-    };
+    let image = state.app.media(&name).await?;
+    let mime = image.kind.mime();
+    let bytes = image.bytes;
     let mut response = Response::new(bytes.into());
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
