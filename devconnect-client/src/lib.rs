@@ -27,8 +27,8 @@ use devconnect_types::rest::{
     UserResponse,
 };
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, RequestStatus, Sent,
-    SyncPage, UserId,
+    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, ReviewStatus, SendStatus,
+    Sent, SyncPage, UserId,
 };
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -335,12 +335,7 @@ impl Client {
     // ---- connections ----
 
     /// `POST /request/send/:status/:toUserId` (`interested` or `ignored`), with an optional note.
-    pub async fn send_request(
-        &self,
-        status: RequestStatus,
-        to: UserId,
-        note: Option<&str>,
-    ) -> Result<ConnectionRequest> {
+    pub async fn send_request(&self, status: SendStatus, to: UserId, note: Option<&str>) -> Result<ConnectionRequest> {
         let mut builder = self.request(Method::POST, &format!("/request/send/{status}/{to}"));
         if let Some(note) = note {
             builder = builder.json(&json!({ "note": note }));
@@ -349,7 +344,7 @@ impl Client {
     }
 
     /// `POST /request/review/:status/:requestId` (`accepted` or `rejected`).
-    pub async fn review_request(&self, id: RequestId, status: RequestStatus) -> Result<ConnectionRequest> {
+    pub async fn review_request(&self, id: RequestId, status: ReviewStatus) -> Result<ConnectionRequest> {
         let builder = self.request(Method::POST, &format!("/request/review/{status}/{id}"));
         Ok(Self::call::<DataResponse<ConnectionRequest>>(builder).await?.data)
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use devconnect_core::store::sqlite::SqliteStore;
 use devconnect_core::testkit::{connect, service, user, user_record};
-use devconnect_core::{DevConnect, FeedQuery, NewMessage, RequestStatus, Result, Store, UserId};
+use devconnect_core::{DevConnect, FeedQuery, NewMessage, Result, SendStatus, Store, UserId};
 use tokio::runtime::Runtime;
 
 const USERS: usize = 100_000;
@@ -33,7 +33,7 @@ async fn seeded(pick: impl Fn(usize) -> usize) -> Result<(DevConnect, UserId)> {
     }
     let (viewer, _) = user(&app, "Viewer").await?;
     for i in 0..REQUESTS {
-        app.send_request(viewer, ids[pick(i)], RequestStatus::Ignored, None).await?;
+        app.send_request(viewer, ids[pick(i)], SendStatus::Ignored, None).await?;
     }
     Ok((app, viewer))
 }

@@ -8,7 +8,9 @@
 
 use std::time::Duration;
 
-use devconnect_core::{Config, DevConnect, Event, NewMessage, Peer, RequestStatus, Result, Signup, Subscription};
+use devconnect_core::{
+    Config, DevConnect, Event, NewMessage, Peer, Result, ReviewStatus, SendStatus, Signup, Subscription,
+};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -29,8 +31,8 @@ async fn main() -> Result<()> {
     let feed = app.feed(ada_id, &Default::default()).await?;
     println!("Ada's feed: {:?}", feed.profiles.iter().map(|p| &p.first_name).collect::<Vec<_>>());
 
-    let request = app.send_request(ada_id, linus_id, RequestStatus::Interested, Some("Loved your talk!")).await?;
-    app.review_request(linus_id, request.id, RequestStatus::Accepted).await?;
+    let request = app.send_request(ada_id, linus_id, SendStatus::Interested, Some("Loved your talk!")).await?;
+    app.review_request(linus_id, request.id, ReviewStatus::Accepted).await?;
     app.send_message(ada_id, linus_id, NewMessage { text: "Hi Linus 👋".into(), ..Default::default() }).await?;
     app.typing(linus_id, ada_id, true).await?;
     app.send_message(linus_id, ada_id, NewMessage { text: "Hello Ada!".into(), ..Default::default() }).await?;

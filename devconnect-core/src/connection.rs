@@ -1,6 +1,6 @@
 //! Connection requests: sending, reviewing, listing, and removing connections.
 
-pub use devconnect_types::connection::{ConnectionRequest, RequestStatus};
+pub use devconnect_types::connection::{ConnectionRequest, RequestStatus, ReviewStatus, SendStatus};
 
 use crate::model::Event;
 use crate::{DevConnect, Error, Profile, RequestId, Result, UserId};
@@ -31,12 +31,10 @@ impl DevConnect {
         &self,
         me: UserId,
         to: UserId,
-        status: RequestStatus,
+        status: SendStatus,
         note: Option<&str>,
     ) -> Result<ConnectionRequest> {
-        if !matches!(status, RequestStatus::Interested | RequestStatus::Ignored) {
-            return Err(Error::validation("status", "must be interested or ignored"));
-        }
+        let status = RequestStatus::from(status);
         if me == to {
             return Err(Error::validation("toUserId", "cannot send a request to yourself"));
         }
@@ -68,10 +66,8 @@ impl DevConnect {
 
     /// Reviews a request: only its receiver, only while it is a pending `interested`
     /// one. Accepting connects the two and notifies the sender.
-    pub async fn review_request(&self, me: UserId, id: RequestId, status: RequestStatus) -> Result<ConnectionRequest> {
-        if !matches!(status, RequestStatus::Accepted | RequestStatus::Rejected) {
-            return Err(Error::validation("status", "must be accepted or rejected"));
-        }
+    pub async fn review_request(&self, me: UserId, id: RequestId, status: ReviewStatus) -> Result<ConnectionRequest> {
+        let status = RequestStatus::from(status);
         let request = self.inner.store.request(id).await?.ok_or(Error::NotFound("request"))?;
         if request.to_user_id != me {
             // Do not reveal someone else's request beyond its existence to its sender.
@@ -133,10 +129,11 @@ mod tests {
 
     #[test]
     fn statuses_parse_only_where_allowed() {
-        assert_eq!(RequestStatus::parse_send("interested").ok(), Some(RequestStatus::Interested));
-        assert!(RequestStatus::parse_send("accepted").is_err());
-        assert_eq!(RequestStatus::parse_review("rejected").ok(), Some(RequestStatus::Rejected));
-        assert!(RequestStatus::parse_review("ignored").is_err());
+        assert_eq!(SendStatus::parse("interested").ok(), Some(SendStatus::Interested));
+        assert!(SendStatus::parse("accepted").is_err());
+        assert_eq!(ReviewStatus::parse("rejected").ok(), Some(ReviewStatus::Rejected));
+        assert!(ReviewStatus::parse("ignored").is_err());
+        assert_eq!(RequestStatus::from(ReviewStatus::Accepted).to_string(), ReviewStatus::Accepted.to_string());
         assert!(RequestStatus::parse("Interested").is_err());
     }
 

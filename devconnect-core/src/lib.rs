@@ -68,7 +68,7 @@ pub use chat::NewMessage;
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
     ChatPartner, ConnectionRequest, FeedPage, Gender, Invalid, Me, Message, MessageId, Profile, RequestId,
-    RequestStatus, Sent, SyncPage, UserId,
+    RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;

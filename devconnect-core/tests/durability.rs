@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use devconnect_core::store::sqlite::SqliteStore;
 use devconnect_core::testkit::{self, connect, service, user};
-use devconnect_core::{Error, NewMessage, RequestStatus, Result, Store, UserId};
+use devconnect_core::{Error, NewMessage, Result, SendStatus, Store, UserId};
 
 const CHILD_ENV: &str = "DEVCONNECT_DURABILITY_CHILD";
 /// Writes acknowledged before the kill; the kill lands while the writer keeps going.
@@ -145,7 +145,7 @@ async fn child(args: &str) -> Result<()> {
         if i % 4 == 0 {
             let stranger = testkit::user_record(&format!("s{i}@example.com"));
             store.insert_user(&stranger).await?;
-            let request = app.send_request(ada, stranger.me.profile.id, RequestStatus::Interested, None).await?;
+            let request = app.send_request(ada, stranger.me.profile.id, SendStatus::Interested, None).await?;
             writeln!(out, "req {}", request.id).map_err(Error::internal)?;
         }
         out.flush().map_err(Error::internal)?;

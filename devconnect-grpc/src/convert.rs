@@ -190,7 +190,7 @@ fn gender_name(g: pb::Gender) -> &'static str {
     }
 }
 
-/// The wire name of a request status, for the core's `parse_send` / `parse_review`.
+/// The wire name of a request status, for `SendStatus::parse` / `ReviewStatus::parse`.
 pub(crate) fn status_text(raw: i32) -> String {
     match pb::RequestStatus::try_from(raw) {
         Ok(pb::RequestStatus::Interested) => RequestStatus::Interested.as_str().to_owned(),
@@ -218,11 +218,11 @@ mod tests {
         assert!(Gender::parse(&edited_gender(pb::Gender::Unspecified.into())).is_err());
         assert!(Gender::parse(&edited_gender(99)).is_err());
         assert_eq!(
-            RequestStatus::parse_send(&status_text(pb::RequestStatus::Ignored.into())).ok(),
-            Some(RequestStatus::Ignored)
+            devconnect_core::SendStatus::parse(&status_text(pb::RequestStatus::Ignored.into())).ok(),
+            Some(devconnect_core::SendStatus::Ignored)
         );
-        assert!(RequestStatus::parse_send(&status_text(pb::RequestStatus::Accepted.into())).is_err());
-        assert!(RequestStatus::parse_review(&status_text(42)).is_err());
+        assert!(devconnect_core::SendStatus::parse(&status_text(pb::RequestStatus::Accepted.into())).is_err());
+        assert!(devconnect_core::ReviewStatus::parse(&status_text(42)).is_err());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use devconnect_core::{
-    DevConnect, FeedQuery, NewMessage, PasswordChange, Peer, ProfileEdit, RequestStatus, Session, Signup, Upload,
+    DevConnect, FeedQuery, NewMessage, PasswordChange, Peer, ProfileEdit, ReviewStatus, SendStatus, Session, Signup,
+    Upload,
 };
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
@@ -151,7 +152,7 @@ impl DevConnectService for Api {
         let session = self.session(&request).await?;
         let r = request.into_inner();
         let to = user_id("toUserId", &r.to_user_id).or_status()?;
-        let status = RequestStatus::parse_send(&status_text(r.status)).or_status()?;
+        let status = SendStatus::parse(&status_text(r.status)).or_status()?;
         ok(self.app.send_request(session.user_id, to, status, r.note.as_deref()).await.or_status()?)
     }
 
@@ -162,7 +163,7 @@ impl DevConnectService for Api {
         let session = self.session(&request).await?;
         let r = request.into_inner();
         let id = request_id("requestId", &r.request_id).or_status()?;
-        let status = RequestStatus::parse_review(&status_text(r.status)).or_status()?;
+        let status = ReviewStatus::parse(&status_text(r.status)).or_status()?;
         ok(self.app.review_request(session.user_id, id, status).await.or_status()?)
     }
 

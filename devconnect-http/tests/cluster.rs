@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use devconnect_client::realtime::{self, ServerEvent};
 use devconnect_client::{Client, NewAccount};
-use devconnect_core::{Me, RequestStatus, UserId};
+use devconnect_core::{Me, ReviewStatus, SendStatus, UserId};
 
 const JWT_SECRET: &str = "cluster-secret-cluster-secret-cluster-secret-01";
 const PASSWORD: &str = "Str0ng!pass";
@@ -233,11 +233,11 @@ async fn connected_across(
     next_matching(&mut ada_socket, online_users_are(&[ada_id])).await;
     next_matching(&mut bob_socket, online_users_are(&[bob_id])).await;
 
-    let request = ada.send_request(RequestStatus::Interested, bob_id, Some("Hi from A")).await.unwrap();
+    let request = ada.send_request(SendStatus::Interested, bob_id, Some("Hi from A")).await.unwrap();
     let received = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::ConnectionRequest(_))).await;
     assert!(matches!(&received, ServerEvent::ConnectionRequest(r) if r.id == request.id), "{received:?}");
 
-    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+    bob.review_request(request.id, ReviewStatus::Accepted).await.unwrap();
     let accepted = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::ConnectionAccepted(_))).await;
     assert!(matches!(&accepted, ServerEvent::ConnectionAccepted(r) if r.id == request.id), "{accepted:?}");
     next_matching(&mut ada_socket, online_users_are(&[ada_id, bob_id])).await;
@@ -409,8 +409,8 @@ async fn without_redis_an_instance_serves_its_own_clients_reports_degraded_and_r
     let a = cluster.start("a").await;
     let (ada, ada_me) = a.user("Ada").await;
     let (bob, bob_me) = a.user("Bob").await;
-    let request = ada.send_request(RequestStatus::Interested, bob_me.profile.id, None).await.unwrap();
-    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+    let request = ada.send_request(SendStatus::Interested, bob_me.profile.id, None).await.unwrap();
+    bob.review_request(request.id, ReviewStatus::Accepted).await.unwrap();
     let mut ada_socket = a.socket(&ada).await;
     let mut bob_socket = a.socket(&bob).await;
     let both = [ada_me.profile.id, bob_me.profile.id];
@@ -656,8 +656,8 @@ async fn long_polling_behind_a_load_balancer_with_client_address_affinity() {
     let (ada, ada_me) = a.user("Ada").await;
     let (bob, bob_me) = b.user("Bob").await;
     let (ada_id, bob_id) = (ada_me.profile.id, bob_me.profile.id);
-    let request = ada.send_request(RequestStatus::Interested, bob_id, None).await.unwrap();
-    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+    let request = ada.send_request(SendStatus::Interested, bob_id, None).await.unwrap();
+    bob.review_request(request.id, ReviewStatus::Accepted).await.unwrap();
 
     // Ada's requests (from .2) all reach instance A, Bob's (from .3) instance B.
     let ada_poll = Poller::join(&balancer, 2, &ada.token().unwrap()).await;

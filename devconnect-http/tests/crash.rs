@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use devconnect_client::{Client, NewAccount, realtime};
-use devconnect_core::{Message, MessageId, RequestStatus, UserId};
+use devconnect_core::{Message, MessageId, ReviewStatus, SendStatus, UserId};
 use tokio::sync::Notify;
 
 const JWT_SECRET: &str = "crash-test-secret-crash-test-secret-0123456789";
@@ -256,10 +256,10 @@ async fn run(name: &str, database: Option<String>, total: usize, random: u64) ->
     for k in 0..SENDERS {
         let (token, id) = signup(&server.url, &format!("Sender{k}")).await?;
         let request = authed(&server.url, &token)?
-            .send_request(RequestStatus::Interested, receiver, None)
+            .send_request(SendStatus::Interested, receiver, None)
             .await
             .context("connection request")?;
-        rex.review_request(request.id, RequestStatus::Accepted).await.context("accept")?;
+        rex.review_request(request.id, ReviewStatus::Accepted).await.context("accept")?;
         let count = total / SENDERS + usize::from(k < total % SENDERS);
         senders.push(Sender { id, token, count });
     }

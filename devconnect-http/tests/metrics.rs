@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use devconnect_client::realtime;
-use devconnect_core::RequestStatus;
+use devconnect_core::{ReviewStatus, SendStatus};
 
 use helpers::{PASSWORD, TestApp, error_of, spawn_app, spawn_app_with};
 
@@ -85,8 +85,8 @@ async fn each_action_moves_its_metric_and_labels_carry_no_ids() {
     assert!(app.client().login(&ada_me.email, "Wr0ng!password").await.is_err());
     app.client().login(&ada_me.email, PASSWORD).await.unwrap();
     // A request sent and accepted, then messages up to the rate limit.
-    let request = ada.send_request(RequestStatus::Interested, bob_me.profile.id, None).await.unwrap();
-    bob.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+    let request = ada.send_request(SendStatus::Interested, bob_me.profile.id, None).await.unwrap();
+    bob.review_request(request.id, ReviewStatus::Accepted).await.unwrap();
     ada.send_message(bob_me.profile.id, "one", None).await.unwrap();
     ada.send_message(bob_me.profile.id, "two", None).await.unwrap();
     assert!(ada.send_message(bob_me.profile.id, "three", None).await.is_err());
@@ -144,7 +144,7 @@ async fn engagement_gauges_are_published_for_today_and_yesterday() {
     let app = spawn_scraped(|_| {}).await;
     let (ada, _) = app.user("Ada").await;
     let (_, bob_me) = app.user("Bob").await;
-    ada.send_request(RequestStatus::Interested, bob_me.profile.id, None).await.unwrap();
+    ada.send_request(SendStatus::Interested, bob_me.profile.id, None).await.unwrap();
     // Published at start-up and every refresh (60 s by default): present from the start.
     let text =
         eventually(&app, |t| sample(t, "devconnect_engagement_active_users", &[("day", "today")]).is_some()).await;

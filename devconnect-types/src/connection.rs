@@ -44,18 +44,47 @@ impl RequestStatus {
             _ => Err(Invalid::new("status", "must be interested, ignored, accepted or rejected")),
         }
     }
+}
 
-    /// Parses a status a sender may choose: `interested` or `ignored`.
-    pub fn parse_send(s: &str) -> Result<Self, Invalid> {
+impl fmt::Display for RequestStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a sender may choose: ask to connect, or pass. Only these two, so a request can
+/// never be sent already accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SendStatus {
+    /// Ask to connect; the receiver is told and reviews it.
+    Interested,
+    /// Pass on the receiver; they are not told.
+    Ignored,
+}
+
+impl SendStatus {
+    /// Parses the path form: `interested` or `ignored`.
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
         match s {
             "interested" => Ok(Self::Interested),
             "ignored" => Ok(Self::Ignored),
             _ => Err(Invalid::new("status", "must be interested or ignored")),
         }
     }
+}
 
-    /// Parses a status a receiver may choose: `accepted` or `rejected`.
-    pub fn parse_review(s: &str) -> Result<Self, Invalid> {
+/// What a receiver may answer a pending request with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReviewStatus {
+    /// Connect.
+    Accepted,
+    /// Decline.
+    Rejected,
+}
+
+impl ReviewStatus {
+    /// Parses the path form: `accepted` or `rejected`.
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
         match s {
             "accepted" => Ok(Self::Accepted),
             "rejected" => Ok(Self::Rejected),
@@ -64,9 +93,33 @@ impl RequestStatus {
     }
 }
 
-impl fmt::Display for RequestStatus {
+impl From<SendStatus> for RequestStatus {
+    fn from(status: SendStatus) -> Self {
+        match status {
+            SendStatus::Interested => Self::Interested,
+            SendStatus::Ignored => Self::Ignored,
+        }
+    }
+}
+
+impl From<ReviewStatus> for RequestStatus {
+    fn from(status: ReviewStatus) -> Self {
+        match status {
+            ReviewStatus::Accepted => Self::Accepted,
+            ReviewStatus::Rejected => Self::Rejected,
+        }
+    }
+}
+
+impl fmt::Display for SendStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        RequestStatus::from(*self).fmt(f)
+    }
+}
+
+impl fmt::Display for ReviewStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        RequestStatus::from(*self).fmt(f)
     }
 }
 

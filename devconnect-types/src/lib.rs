@@ -5,7 +5,8 @@
 //! copy of its own.
 //!
 //! - [`UserId`], [`RequestId`], [`MessageId`]: ObjectIds as 24 hex digits.
-//! - [`Profile`], [`Me`], [`Gender`]; [`ConnectionRequest`], [`RequestStatus`];
+//! - [`Profile`], [`Me`], [`Gender`]; [`ConnectionRequest`], [`RequestStatus`] (and the
+//!   statuses a sender and a receiver may choose: [`SendStatus`], [`ReviewStatus`]);
 //!   [`Message`], [`ChatPartner`], [`SyncPage`]; [`FeedPage`].
 //! - [`Invalid`]: a malformed value, naming its field.
 //! - [`ErrorAck`]: how a failure reaches a realtime client.
@@ -29,7 +30,7 @@ pub mod socketio;
 use serde::{Deserialize, Serialize};
 
 pub use chat::{ChatPartner, Message, Sent, SyncPage};
-pub use connection::{ConnectionRequest, RequestStatus};
+pub use connection::{ConnectionRequest, RequestStatus, ReviewStatus, SendStatus};
 pub use feed::FeedPage;
 #[cfg(feature = "openapi")]
 pub use ids::ID_PATTERN;

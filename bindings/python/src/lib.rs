@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use devconnect_core::{
     Config, DevConnect, Error, FeedQuery, MediaConfig, MessageId, NewMessage, PasswordChange, Peer, ProfileEdit,
-    RequestId, RequestStatus, Signup, Upload, UserId,
+    RequestId, ReviewStatus, SendStatus, Signup, Upload, UserId,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
@@ -268,7 +268,7 @@ impl PyDevConnect {
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
         let to = user_id(py, "to", to)?;
-        let status = RequestStatus::parse_send(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let status = SendStatus::parse(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
         call(py, self.app.send_request(me, to, status, note))
     }
 
@@ -283,7 +283,7 @@ impl PyDevConnect {
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
         let id = RequestId::parse("request_id", request_id).map_err(|e| errors::to_py_err(py, &e.into()))?;
-        let status = RequestStatus::parse_review(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let status = ReviewStatus::parse(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
         call(py, self.app.review_request(me, id, status))
     }
 

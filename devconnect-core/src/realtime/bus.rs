@@ -1,7 +1,7 @@
 //! The event bus between server instances.
 //!
 //! Every realtime event, revocation and connection change goes through the
-//! [`Realtime`](super::Realtime) owner on its way to subscriptions. With one instance
+//! `Realtime` owner on its way to subscriptions. With one instance
 //! (the default) that is the in-process hub alone: direct delivery, nothing else. With a
 //! bus URL (`redis://…`, cargo feature `redis`) it also publishes each of them on one
 //! Redis pub/sub channel, the role the Socket.IO Redis adapter plays for Node: every

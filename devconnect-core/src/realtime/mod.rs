@@ -1,4 +1,5 @@
-//! Live events and presence, owned by one [`Realtime`] per service.
+//! Live events and presence, owned by one `Realtime` per service: every event is
+//! delivered, every presence change counted and every token revoked through it.
 //!
 //! - `hub`: this process's subscriptions and presence.
 //! - [`subscription`]: one user's event stream and why it ends.

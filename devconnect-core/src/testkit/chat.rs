@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::behaviours;
 use super::fixtures::{MEDIA_BASE, check, connect, expect_code, png, say, service, user};
 use crate::chat::NewMessage;
-use crate::connection::RequestStatus;
+use crate::connection::{ReviewStatus, SendStatus};
 use crate::store::NewMessageRecord;
 use crate::{Error, MessageId, UserId};
 
@@ -15,9 +15,9 @@ behaviours![
         let (ada, _) = user(&app, "Ada").await?;
         let (bob, _) = user(&app, "Bob").await?;
         expect_code(say(&app, ada, bob, "hi").await, "forbidden", "not connected")?;
-        let r = app.send_request(ada, bob, RequestStatus::Interested, None).await?;
+        let r = app.send_request(ada, bob, SendStatus::Interested, None).await?;
         expect_code(say(&app, ada, bob, "hi").await, "forbidden", "pending")?;
-        app.review_request(bob, r.id, RequestStatus::Accepted).await?;
+        app.review_request(bob, r.id, ReviewStatus::Accepted).await?;
         expect_code(say(&app, ada, bob, "   ").await, "validation", "empty")?;
         expect_code(say(&app, ada, ada, "me").await, "validation", "self")?;
         expect_code(say(&app, ada, bob, &"x".repeat(5001)).await, "validation", "too long")?;

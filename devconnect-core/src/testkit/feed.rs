@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::behaviours;
 use super::fixtures::{check, connect, expect_code, service, user, user_record};
-use crate::connection::RequestStatus;
+use crate::connection::SendStatus;
 use crate::feed::FeedQuery;
 use crate::profile::ProfileEdit;
 use crate::{Error, UserId};
@@ -17,9 +17,9 @@ behaviours![
         for name in ["Bob", "Cy", "Dee", "Eve", "Fay", "Gus"] {
             others.push(user(&app, name).await?.0);
         }
-        app.send_request(ada, others[0], RequestStatus::Interested, None).await?;
-        app.send_request(ada, others[1], RequestStatus::Ignored, None).await?;
-        app.send_request(others[2], ada, RequestStatus::Interested, None).await?;
+        app.send_request(ada, others[0], SendStatus::Interested, None).await?;
+        app.send_request(ada, others[1], SendStatus::Ignored, None).await?;
+        app.send_request(others[2], ada, SendStatus::Interested, None).await?;
         connect(&app, others[3], ada).await?;
         let feed = app.feed(ada, &FeedQuery::default()).await?;
         let ids: Vec<UserId> = feed.profiles.iter().map(|p| p.id).collect();

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use crate::auth::{Peer, Signup};
 use crate::chat::NewMessage;
-use crate::connection::RequestStatus;
+use crate::connection::{ReviewStatus, SendStatus};
 use crate::media::{Image, LocalMedia, MediaStore, Upload};
 use crate::profile::{Me, Profile};
 use crate::realtime::{Event, Subscription};
@@ -120,8 +120,8 @@ pub async fn user(app: &DevConnect, name: &str) -> Result<(UserId, String)> {
 
 /// Connects `a` and `b` (a sends, b accepts).
 pub async fn connect(app: &DevConnect, a: UserId, b: UserId) -> Result<()> {
-    let request = app.send_request(a, b, RequestStatus::Interested, None).await?;
-    app.review_request(b, request.id, RequestStatus::Accepted).await?;
+    let request = app.send_request(a, b, SendStatus::Interested, None).await?;
+    app.review_request(b, request.id, ReviewStatus::Accepted).await?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use super::fixtures::{
     user_record,
 };
 use crate::auth::{PasswordChange, Peer};
-use crate::connection::RequestStatus;
+use crate::connection::{ReviewStatus, SendStatus};
 use crate::realtime::{EndReason, Event};
 use crate::{Error, MessageId, RateLimit, Settings};
 
@@ -38,9 +38,9 @@ behaviours![
         // A new connection between two online users shows each to the other.
         let mut ada_sub = app.subscribe(ada).await?;
         let _ = next_event(&mut bob_sub).await?;
-        let r = app.send_request(eve, ada, RequestStatus::Interested, None).await?;
+        let r = app.send_request(eve, ada, SendStatus::Interested, None).await?;
         let _ = next_event(&mut ada_sub).await?; // the request itself
-        app.review_request(ada, r.id, RequestStatus::Accepted).await?;
+        app.review_request(ada, r.id, ReviewStatus::Accepted).await?;
         check(next_event(&mut ada_sub).await? == Event::Presence { user_id: eve, online: true }, "Ada sees Eve")?;
         let mut saw_presence = false;
         for _ in 0..2 {
@@ -57,12 +57,12 @@ behaviours![
         let mut eve_sub = app.subscribe(eve).await?;
         let mut ada_sub = app.subscribe(ada).await?;
         let mut bob_sub = app.subscribe(bob).await?;
-        let request = app.send_request(ada, bob, RequestStatus::Interested, Some("hi")).await?;
+        let request = app.send_request(ada, bob, SendStatus::Interested, Some("hi")).await?;
         match next_event(&mut bob_sub).await? {
             Event::ConnectionRequest(r) => check(r.id == request.id && r.from_user_id.id == ada, "request event")?,
             other => return Err(Error::internal(format!("expected a request, got {other:?}"))),
         }
-        app.review_request(bob, request.id, RequestStatus::Accepted).await?;
+        app.review_request(bob, request.id, ReviewStatus::Accepted).await?;
         let mut accepted = false;
         for _ in 0..2 {
             if let Event::ConnectionAccepted(r) = next_event(&mut ada_sub).await? {
@@ -286,13 +286,13 @@ behaviours![
             store.insert_user(&a).await?;
             store.insert_user(&b).await?;
             let (a, b) = (a.me.profile.id, b.me.profile.id);
-            let request = app.send_request(a, b, RequestStatus::Interested, None).await?;
+            let request = app.send_request(a, b, SendStatus::Interested, None).await?;
             let _a_online = app.subscribe(a).await?;
             let subscribing = {
                 let app = app.clone();
                 tokio::spawn(async move { app.subscribe(b).await })
             };
-            app.review_request(b, request.id, RequestStatus::Accepted).await?;
+            app.review_request(b, request.id, ReviewStatus::Accepted).await?;
             let _b_online = subscribing.await.map_err(Error::internal)??;
             check(app.online_connections(b).await? == vec![b, a], &format!("round {round}: b sees a online"))?;
             check(app.online_connections(a).await? == vec![a, b], &format!("round {round}: a sees b online"))?;

@@ -2,7 +2,7 @@
 
 use super::behaviours;
 use super::fixtures::{check, connect, expect_code, say, service, user};
-use crate::connection::RequestStatus;
+use crate::connection::{RequestStatus, ReviewStatus, SendStatus};
 use crate::{Error, UserId};
 
 behaviours![
@@ -10,19 +10,16 @@ behaviours![
         let app = service(store)?;
         let (ada, _) = user(&app, "Ada").await?;
         let (bob, _) = user(&app, "Bob").await?;
-        expect_code(app.send_request(ada, ada, RequestStatus::Interested, None).await, "validation", "self")?;
-        expect_code(
-            app.send_request(ada, UserId::new(), RequestStatus::Interested, None).await,
-            "not_found",
-            "unknown",
-        )?;
-        expect_code(app.send_request(ada, bob, RequestStatus::Accepted, None).await, "validation", "bad status")?;
+        expect_code(app.send_request(ada, ada, SendStatus::Interested, None).await, "validation", "self")?;
+        expect_code(app.send_request(ada, UserId::new(), SendStatus::Interested, None).await, "not_found", "unknown")?;
+        // A sender cannot even name another status: the frontends' parse refuses it.
+        expect_code(SendStatus::parse("accepted").map_err(crate::Error::from), "validation", "bad status")?;
         let long = "n".repeat(301);
-        expect_code(app.send_request(ada, bob, RequestStatus::Interested, Some(&long)).await, "validation", "note")?;
-        let sent = app.send_request(ada, bob, RequestStatus::Interested, Some(" Hi Bob ")).await?;
+        expect_code(app.send_request(ada, bob, SendStatus::Interested, Some(&long)).await, "validation", "note")?;
+        let sent = app.send_request(ada, bob, SendStatus::Interested, Some(" Hi Bob ")).await?;
         check(sent.note.as_deref() == Some("Hi Bob") && sent.status == RequestStatus::Interested, "request fields")?;
-        expect_code(app.send_request(ada, bob, RequestStatus::Interested, None).await, "conflict", "again")?;
-        expect_code(app.send_request(bob, ada, RequestStatus::Ignored, None).await, "conflict", "reverse")
+        expect_code(app.send_request(ada, bob, SendStatus::Interested, None).await, "conflict", "again")?;
+        expect_code(app.send_request(bob, ada, SendStatus::Ignored, None).await, "conflict", "reverse")
     }
 
     pub async fn concurrent_opposite_requests_create_one(store: Arc<dyn Store>) -> Result<()> {
@@ -33,7 +30,7 @@ behaviours![
             .map(|i| {
                 let app = app.clone();
                 let (from, to) = if i % 2 == 0 { (ada, bob) } else { (bob, ada) };
-                tokio::spawn(async move { app.send_request(from, to, RequestStatus::Interested, None).await })
+                tokio::spawn(async move { app.send_request(from, to, SendStatus::Interested, None).await })
             })
             .collect();
         let mut created = 0;
@@ -54,20 +51,20 @@ behaviours![
         let (ada, _) = user(&app, "Ada").await?;
         let (bob, _) = user(&app, "Bob").await?;
         let (eve, _) = user(&app, "Eve").await?;
-        let request = app.send_request(ada, bob, RequestStatus::Interested, None).await?;
-        expect_code(app.review_request(ada, request.id, RequestStatus::Accepted).await, "forbidden", "sender")?;
-        expect_code(app.review_request(eve, request.id, RequestStatus::Accepted).await, "not_found", "stranger")?;
-        expect_code(app.review_request(bob, request.id, RequestStatus::Ignored).await, "validation", "bad status")?;
+        let request = app.send_request(ada, bob, SendStatus::Interested, None).await?;
+        expect_code(app.review_request(ada, request.id, ReviewStatus::Accepted).await, "forbidden", "sender")?;
+        expect_code(app.review_request(eve, request.id, ReviewStatus::Accepted).await, "not_found", "stranger")?;
+        expect_code(ReviewStatus::parse("ignored").map_err(crate::Error::from), "validation", "bad status")?;
         expect_code(
-            app.review_request(bob, crate::RequestId::new(), RequestStatus::Accepted).await,
+            app.review_request(bob, crate::RequestId::new(), ReviewStatus::Accepted).await,
             "not_found",
             "unknown",
         )?;
-        let accepted = app.review_request(bob, request.id, RequestStatus::Accepted).await?;
+        let accepted = app.review_request(bob, request.id, ReviewStatus::Accepted).await?;
         check(accepted.status == RequestStatus::Accepted && accepted.id == request.id, "accepted")?;
-        expect_code(app.review_request(bob, request.id, RequestStatus::Rejected).await, "conflict", "twice")?;
-        let ignored = app.send_request(eve, bob, RequestStatus::Ignored, None).await?;
-        expect_code(app.review_request(bob, ignored.id, RequestStatus::Accepted).await, "conflict", "ignored")?;
+        expect_code(app.review_request(bob, request.id, ReviewStatus::Rejected).await, "conflict", "twice")?;
+        let ignored = app.send_request(eve, bob, SendStatus::Ignored, None).await?;
+        expect_code(app.review_request(bob, ignored.id, ReviewStatus::Accepted).await, "conflict", "ignored")?;
         check(app.connections(ada).await?.iter().map(|p| p.id).eq([bob]), "connected")
     }
 
@@ -76,10 +73,10 @@ behaviours![
         let (ada, _) = user(&app, "Ada").await?;
         let (bob, _) = user(&app, "Bob").await?;
         let (eve, _) = user(&app, "Eve").await?;
-        app.send_request(ada, bob, RequestStatus::Interested, Some("hello")).await?;
-        app.send_request(eve, bob, RequestStatus::Ignored, None).await?;
-        let r = app.send_request(ada, eve, RequestStatus::Interested, None).await?;
-        app.review_request(eve, r.id, RequestStatus::Rejected).await?;
+        app.send_request(ada, bob, SendStatus::Interested, Some("hello")).await?;
+        app.send_request(eve, bob, SendStatus::Ignored, None).await?;
+        let r = app.send_request(ada, eve, SendStatus::Interested, None).await?;
+        app.review_request(eve, r.id, ReviewStatus::Rejected).await?;
         let received = app.received_requests(bob).await?;
         check(received.len() == 1, "only pending interested")?;
         check(received[0].from_user_id.id == ada && received[0].from_user_id.first_name == "Ada", "sender profile")?;
@@ -110,6 +107,6 @@ behaviours![
         check(app.connections(ada).await?.iter().map(|p| p.id).eq([eve]), "removed")?;
         expect_code(say(&app, ada, bob, "still there?").await, "forbidden", "no chat after removal")?;
         check(app.history(bob, ada, None, None).await?.len() == 1, "history stays readable")?;
-        app.send_request(bob, ada, RequestStatus::Interested, None).await.map(drop)
+        app.send_request(bob, ada, SendStatus::Interested, None).await.map(drop)
     }
 ];

@@ -1,6 +1,6 @@
 //! `/request/*` and `/user/*`: connection requests and connections.
 
-use devconnect_core::{ConnectionRequest, Profile, RequestId, RequestStatus, Session, UserId};
+use devconnect_core::{ConnectionRequest, Profile, RequestId, ReviewStatus, SendStatus, Session, UserId};
 use devconnect_types::rest::{DataResponse, Done, ErrorBody, ListResponse};
 use http::StatusCode;
 use warp::Filter;
@@ -67,13 +67,13 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
         (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
 pub async fn send_request(state: State, session: Session, status: String, to: String, body: RawBody) -> Handled {
     let me = session.user_id;
-    let status = RequestStatus::parse_send(&status)?;
+    let status = SendStatus::parse(&status)?;
     let to = UserId::parse("toUserId", &to)?;
     let note = forms::request_note(Fields::json(&body)?)?;
     let request = state.app.send_request(me, to, status, note.as_deref()).await?;
     let message = match status {
-        RequestStatus::Interested => "connection request sent",
-        _ => "profile ignored",
+        SendStatus::Interested => "connection request sent",
+        SendStatus::Ignored => "profile ignored",
     };
     Ok(json_status(StatusCode::CREATED, &DataResponse::new(message, request)))
 }
@@ -86,7 +86,7 @@ pub async fn send_request(state: State, session: Session, status: String, to: St
         (status = 409, description = "Already reviewed", body = ErrorBody)))]
 pub async fn review_request(state: State, session: Session, status: String, id: String) -> Handled {
     let me = session.user_id;
-    let status = RequestStatus::parse_review(&status)?;
+    let status = ReviewStatus::parse(&status)?;
     let id = RequestId::parse("requestId", &id)?;
     let request = state.app.review_request(me, id, status).await?;
     ok(&DataResponse::new(format!("request {status}"), request))

@@ -1,4 +1,4 @@
-use devconnect_core::{RequestId, RequestStatus, UserId};
+use devconnect_core::{RequestId, RequestStatus, ReviewStatus, SendStatus, UserId};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -9,7 +9,7 @@ async fn a_request_accepted_by_its_receiver_connects_both() {
     let app = spawn_app().await;
     let (a, a_me) = app.user("Ada").await;
     let (b, b_me) = app.user("Bob").await;
-    let sent = a.send_request(RequestStatus::Interested, b_me.profile.id, Some("  hi Bob  ")).await.unwrap();
+    let sent = a.send_request(SendStatus::Interested, b_me.profile.id, Some("  hi Bob  ")).await.unwrap();
     assert_eq!(sent.status, RequestStatus::Interested);
     assert_eq!(sent.note.as_deref(), Some("hi Bob"));
 
@@ -27,7 +27,7 @@ async fn a_request_accepted_by_its_receiver_connects_both() {
     assert!(v["message"].is_string());
     assert!(v["requests"][0]["fromUserId"].get("emailID").is_none());
 
-    let reviewed = b.review_request(sent.id, RequestStatus::Accepted).await.unwrap();
+    let reviewed = b.review_request(sent.id, ReviewStatus::Accepted).await.unwrap();
     assert_eq!(reviewed.status, RequestStatus::Accepted);
     assert_eq!(a.connections().await.unwrap(), vec![b_me.profile.clone()]);
     assert_eq!(b.connections().await.unwrap(), vec![a_me.profile.clone()]);
@@ -46,9 +46,9 @@ async fn bad_requests_get_their_documented_errors() {
     let (c, _) = app.user("Cy").await;
     let b_id = b_me.profile.id;
 
-    assert_eq!(code_of(a.send_request(RequestStatus::Interested, a_me.profile.id, None).await), "validation");
-    assert_eq!(code_of(a.send_request(RequestStatus::Interested, UserId::new(), None).await), "not_found");
-    assert_eq!(code_of(a.send_request(RequestStatus::Interested, b_id, Some(&"n".repeat(301))).await), "validation");
+    assert_eq!(code_of(a.send_request(SendStatus::Interested, a_me.profile.id, None).await), "validation");
+    assert_eq!(code_of(a.send_request(SendStatus::Interested, UserId::new(), None).await), "not_found");
+    assert_eq!(code_of(a.send_request(SendStatus::Interested, b_id, Some(&"n".repeat(301))).await), "validation");
     for path in [
         format!("/request/send/accepted/{b_id}"),
         format!("/request/send/love/{b_id}"),
@@ -60,17 +60,17 @@ async fn bad_requests_get_their_documented_errors() {
     let r = app.raw(Method::POST, &format!("/request/send/interested/{b_id}"), &a).json(&json!({"note": 5})).send();
     assert_eq!(error_of(r.await.unwrap()).await.0, 400);
 
-    let request = a.send_request(RequestStatus::Interested, b_id, None).await.unwrap();
-    assert_eq!(code_of(a.send_request(RequestStatus::Interested, b_id, None).await), "conflict");
-    assert_eq!(code_of(b.send_request(RequestStatus::Ignored, a_me.profile.id, None).await), "conflict");
+    let request = a.send_request(SendStatus::Interested, b_id, None).await.unwrap();
+    assert_eq!(code_of(a.send_request(SendStatus::Interested, b_id, None).await), "conflict");
+    assert_eq!(code_of(b.send_request(SendStatus::Ignored, a_me.profile.id, None).await), "conflict");
 
-    assert_eq!(code_of(a.review_request(request.id, RequestStatus::Accepted).await), "forbidden");
-    assert_eq!(code_of(c.review_request(request.id, RequestStatus::Accepted).await), "not_found");
-    assert_eq!(code_of(b.review_request(RequestId::new(), RequestStatus::Accepted).await), "not_found");
+    assert_eq!(code_of(a.review_request(request.id, ReviewStatus::Accepted).await), "forbidden");
+    assert_eq!(code_of(c.review_request(request.id, ReviewStatus::Accepted).await), "not_found");
+    assert_eq!(code_of(b.review_request(RequestId::new(), ReviewStatus::Accepted).await), "not_found");
     let r = app.raw(Method::POST, &format!("/request/review/interested/{}", request.id), &b).send().await.unwrap();
     assert_eq!(error_of(r).await, (400, "validation".to_owned()));
-    b.review_request(request.id, RequestStatus::Rejected).await.unwrap();
-    assert_eq!(code_of(b.review_request(request.id, RequestStatus::Accepted).await), "conflict");
+    b.review_request(request.id, ReviewStatus::Rejected).await.unwrap();
+    assert_eq!(code_of(b.review_request(request.id, ReviewStatus::Accepted).await), "conflict");
     assert!(a.connections().await.unwrap().is_empty());
 
     let r = app.raw(Method::DELETE, "/user/deleteconnection/nope", &a).send().await.unwrap();
@@ -82,8 +82,8 @@ async fn an_ignored_profile_is_not_a_pending_request() {
     let app = spawn_app().await;
     let (a, _) = app.user("Ada").await;
     let (b, b_me) = app.user("Bob").await;
-    let ignored = a.send_request(RequestStatus::Ignored, b_me.profile.id, None).await.unwrap();
+    let ignored = a.send_request(SendStatus::Ignored, b_me.profile.id, None).await.unwrap();
     assert_eq!(ignored.status, RequestStatus::Ignored);
     assert!(b.received_requests().await.unwrap().is_empty());
-    assert_eq!(code_of(b.review_request(ignored.id, RequestStatus::Accepted).await), "conflict");
+    assert_eq!(code_of(b.review_request(ignored.id, ReviewStatus::Accepted).await), "conflict");
 }

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use devconnect_client::NewAccount;
-use devconnect_core::RequestStatus;
+use devconnect_core::SendStatus;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -18,7 +18,7 @@ async fn feed_pages_cover_everyone_else_once_without_overlap() {
         others.push(c.signup(&NewAccount { skills, ..account(&format!("U{i}")) }).await.unwrap().user);
     }
     // Anyone I have a request with, either way, is not in my feed.
-    me.send_request(RequestStatus::Ignored, others[0].profile.id, None).await.unwrap();
+    me.send_request(SendStatus::Ignored, others[0].profile.id, None).await.unwrap();
 
     let mut seen = HashSet::new();
     let mut page = 1;

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use devconnect_client::{Client, NewAccount};
-use devconnect_core::{Me, RequestStatus};
+use devconnect_core::{Me, ReviewStatus, SendStatus};
 use devconnect_http::{Config, Running};
 use secrecy::SecretString;
 
@@ -114,8 +114,8 @@ impl TestApp {
     pub async fn connected_pair(&self) -> ((Client, Me), (Client, Me)) {
         let (a, a_me) = self.user("Ada").await;
         let (b, b_me) = self.user("Bob").await;
-        let request = a.send_request(RequestStatus::Interested, b_me.profile.id, None).await.unwrap();
-        b.review_request(request.id, RequestStatus::Accepted).await.unwrap();
+        let request = a.send_request(SendStatus::Interested, b_me.profile.id, None).await.unwrap();
+        b.review_request(request.id, ReviewStatus::Accepted).await.unwrap();
         ((a, a_me), (b, b_me))
     }
 

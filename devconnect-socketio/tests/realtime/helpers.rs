@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use devconnect_client::realtime::{self as client, Client, ServerEvent};
-use devconnect_core::{Config, DevConnect, RequestStatus, Session, Settings, Signup, UserId};
+use devconnect_core::{Config, DevConnect, ReviewStatus, SendStatus, Session, Settings, Signup, UserId};
 use devconnect_socketio::{SocketIo, SocketIoConfig};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -85,8 +85,8 @@ impl TestApp {
     }
 
     pub async fn connect_users(&self, a: &User, b: &User) {
-        let request = must(self.app.send_request(a.id, b.id, RequestStatus::Interested, None).await, "request");
-        must(self.app.review_request(b.id, request.id, RequestStatus::Accepted).await, "accept");
+        let request = must(self.app.send_request(a.id, b.id, SendStatus::Interested, None).await, "request");
+        must(self.app.review_request(b.id, request.id, ReviewStatus::Accepted).await, "accept");
     }
 
     pub async fn session(&self, user: &User) -> Session {

@@ -169,16 +169,14 @@ async fn requests_accepts_and_read_receipts_are_pushed() {
     let mut a = t.socket(&ada).await;
     let mut b = t.socket(&bob).await;
 
-    let request = must(
-        t.app.send_request(ada.id, bob.id, devconnect_core::RequestStatus::Interested, Some("hi")).await,
-        "request",
-    );
+    let request =
+        must(t.app.send_request(ada.id, bob.id, devconnect_core::SendStatus::Interested, Some("hi")).await, "request");
     let pushed = next_non_presence(&mut b).await;
     assert!(
         matches!(&pushed, ServerEvent::ConnectionRequest(r) if r.id == request.id && r.from_user_id.id == ada.id),
         "{pushed:?}"
     );
-    must(t.app.review_request(bob.id, request.id, devconnect_core::RequestStatus::Accepted).await, "accept");
+    must(t.app.review_request(bob.id, request.id, devconnect_core::ReviewStatus::Accepted).await, "accept");
     let accepted = next_non_presence(&mut a).await;
     assert!(
         matches!(&accepted, ServerEvent::ConnectionAccepted(r) if r.id == request.id && r.to_user_id.id == bob.id),

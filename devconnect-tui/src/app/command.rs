@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use devconnect_client::{NewAccount, ProfileChanges};
-use devconnect_types::{MessageId, RequestId, RequestStatus, UserId};
+use devconnect_types::{MessageId, RequestId, ReviewStatus, SendStatus, UserId};
 
 /// What the runtime should do.
 #[derive(Debug, PartialEq)]
@@ -57,7 +57,7 @@ pub enum Command {
     /// Send a connection request.
     SendRequest {
         /// `interested` or `ignored`.
-        status: RequestStatus,
+        status: SendStatus,
         /// To whom.
         to: UserId,
     },
@@ -66,7 +66,7 @@ pub enum Command {
         /// The request.
         id: RequestId,
         /// `accepted` or `rejected`.
-        status: RequestStatus,
+        status: ReviewStatus,
     },
     /// Load received requests.
     LoadReceived,

@@ -1,7 +1,7 @@
 //! The Feed screen: a page of profiles to connect with, paging, and "interested" /
 //! "ignore" (a profile acted on leaves the page; an emptied page reloads).
 
-use devconnect_types::{ConnectionRequest, FeedPage, Profile, RequestStatus, UserId};
+use devconnect_types::{ConnectionRequest, FeedPage, Profile, SendStatus, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::{App, Command, Failure, display_name};
@@ -32,8 +32,8 @@ impl App {
             KeyCode::Down | KeyCode::Char('j') => {
                 self.feed.selected = (self.feed.selected + 1).min(count.saturating_sub(1));
             }
-            KeyCode::Char('i') | KeyCode::Right => return self.feed_act(RequestStatus::Interested),
-            KeyCode::Char('x') | KeyCode::Left => return self.feed_act(RequestStatus::Ignored),
+            KeyCode::Char('i') | KeyCode::Right => return self.feed_act(SendStatus::Interested),
+            KeyCode::Char('x') | KeyCode::Left => return self.feed_act(SendStatus::Ignored),
             KeyCode::Char('n') | KeyCode::PageDown if !self.feed.loading => {
                 if self.feed.has_more {
                     self.feed.loading = true;
@@ -53,7 +53,7 @@ impl App {
         Vec::new()
     }
 
-    fn feed_act(&mut self, status: RequestStatus) -> Vec<Command> {
+    fn feed_act(&mut self, status: SendStatus) -> Vec<Command> {
         match self.feed.profiles.get(self.feed.selected) {
             Some(profile) => vec![Command::SendRequest { status, to: profile.id }],
             None => Vec::new(),
@@ -79,7 +79,7 @@ impl App {
     pub(super) fn on_request_sent(
         &mut self,
         to: UserId,
-        status: RequestStatus,
+        status: SendStatus,
         result: Result<ConnectionRequest, Failure>,
     ) -> Vec<Command> {
         match result {
@@ -87,7 +87,7 @@ impl App {
                 let name = self.feed.profiles.iter().find(|p| p.id == to).map(display_name).unwrap_or_default();
                 self.feed.profiles.retain(|p| p.id != to);
                 self.feed.selected = self.feed.selected.min(self.feed.profiles.len().saturating_sub(1));
-                if status == RequestStatus::Interested {
+                if status == SendStatus::Interested {
                     self.info(format!("Connection request sent to {name}."));
                 } else {
                     self.info(format!("Ignored {name}."));

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use devconnect_client::realtime::ServerEvent;
 use devconnect_client::{ClientError, LoggedIn};
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId,
+    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, ReviewStatus, SendStatus,
+    UserId,
 };
 use ratatui::crossterm::event::KeyEvent;
 
@@ -94,7 +95,7 @@ pub enum Reply {
         /// The profile acted on.
         to: UserId,
         /// `interested` or `ignored`.
-        status: RequestStatus,
+        status: SendStatus,
         /// The outcome.
         result: Result<ConnectionRequest, Failure>,
     },
@@ -103,7 +104,7 @@ pub enum Reply {
         /// The request.
         id: RequestId,
         /// `accepted` or `rejected`.
-        status: RequestStatus,
+        status: ReviewStatus,
         /// The outcome.
         result: Result<ConnectionRequest, Failure>,
     },

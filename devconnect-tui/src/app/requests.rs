@@ -1,7 +1,7 @@
 //! The Requests screen: connection requests received (to accept or reject) and sent,
 //! kept current by replies and by the realtime request events.
 
-use devconnect_types::{ConnectionRequest, Profile, RequestId, RequestStatus, UserId};
+use devconnect_types::{ConnectionRequest, Profile, RequestId, ReviewStatus, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::{App, Command, Failure, display_name};
@@ -48,7 +48,7 @@ impl App {
             }
             KeyCode::Char('a' | 'r' | 'x') if self.requests.pane == RequestsPane::Received => {
                 let status =
-                    if key.code == KeyCode::Char('a') { RequestStatus::Accepted } else { RequestStatus::Rejected };
+                    if key.code == KeyCode::Char('a') { ReviewStatus::Accepted } else { ReviewStatus::Rejected };
                 if let Some(request) = self.requests.received.get(self.requests.selected) {
                     return vec![Command::Review { id: request.id, status }];
                 }
@@ -62,7 +62,7 @@ impl App {
     pub(super) fn on_reviewed(
         &mut self,
         id: RequestId,
-        status: RequestStatus,
+        status: ReviewStatus,
         result: Result<ConnectionRequest, Failure>,
     ) -> Vec<Command> {
         match result {
@@ -76,7 +76,7 @@ impl App {
                     .unwrap_or_default();
                 self.requests.received.retain(|r| r.id != id);
                 self.requests.selected = self.requests.selected.min(self.requests.received.len().saturating_sub(1));
-                if status == RequestStatus::Accepted {
+                if status == ReviewStatus::Accepted {
                     self.info(format!("You are now connected with {name}. Say hi in Chats (1)."));
                     vec![Command::LoadPartners]
                 } else {

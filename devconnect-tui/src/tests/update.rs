@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use devconnect_client::LoggedIn;
 use devconnect_client::realtime::ServerEvent;
-use devconnect_types::{FeedPage, RequestStatus};
+use devconnect_types::{FeedPage, RequestStatus, ReviewStatus, SendStatus};
 use ratatui::crossterm::event::KeyCode;
 
 use super::fixtures::*;
@@ -322,16 +322,16 @@ fn feed_interested_sends_a_request_and_removes_the_profile() {
     app.update(ch('2'));
     app.update(ch('j'));
     let commands = app.update(ch('i'));
-    assert_eq!(commands, vec![Command::SendRequest { status: RequestStatus::Interested, to: p2.id }]);
+    assert_eq!(commands, vec![Command::SendRequest { status: SendStatus::Interested, to: p2.id }]);
     let request = sent(me.profile.id, &p2).with_parties(me.profile.id, p2.id);
-    app.update(Msg::Reply(Reply::RequestSent { to: p2.id, status: RequestStatus::Interested, result: Ok(request) }));
+    app.update(Msg::Reply(Reply::RequestSent { to: p2.id, status: SendStatus::Interested, result: Ok(request) }));
     assert_eq!(app.feed.profiles, vec![p1.clone()]);
     assert_eq!(app.notice.as_ref().unwrap().text, "Connection request sent to Fay F.");
     let commands = app.update(ch('x'));
-    assert_eq!(commands, vec![Command::SendRequest { status: RequestStatus::Ignored, to: p1.id }]);
+    assert_eq!(commands, vec![Command::SendRequest { status: SendStatus::Ignored, to: p1.id }]);
     let request = sent(me.profile.id, &p1).with_parties(me.profile.id, p1.id);
     let commands =
-        app.update(Msg::Reply(Reply::RequestSent { to: p1.id, status: RequestStatus::Ignored, result: Ok(request) }));
+        app.update(Msg::Reply(Reply::RequestSent { to: p1.id, status: SendStatus::Ignored, result: Ok(request) }));
     assert!(commands.contains(&Command::LoadFeed { page: 1 }), "an emptied page is refilled");
     assert_eq!(app.update(ch('n')), Vec::new(), "no paging while loading");
 }
@@ -342,7 +342,7 @@ fn a_duplicate_request_shows_the_conflict_message() {
     let mut app = logged_in(&me);
     let p = profile("Eve", "E");
     let failure = Failure::new("conflict", "a connection request already exists");
-    app.update(Msg::Reply(Reply::RequestSent { to: p.id, status: RequestStatus::Interested, result: Err(failure) }));
+    app.update(Msg::Reply(Reply::RequestSent { to: p.id, status: SendStatus::Interested, result: Err(failure) }));
     let notice = app.notice.clone().unwrap();
     assert!(notice.error);
     assert_eq!(notice.text, "a connection request already exists");
@@ -360,12 +360,12 @@ fn accepting_a_request_removes_it_and_reloads_the_chats() {
     assert!(app.notice.as_ref().unwrap().text.contains("Bob B wants to connect"));
     app.update(ch('3'));
     let commands = app.update(ch('a'));
-    assert_eq!(commands, vec![Command::Review { id: request.id, status: RequestStatus::Accepted }]);
+    assert_eq!(commands, vec![Command::Review { id: request.id, status: ReviewStatus::Accepted }]);
     let mut accepted = request.clone().with_parties(bob.id, me.profile.id);
     accepted.status = RequestStatus::Accepted;
     let commands = app.update(Msg::Reply(Reply::Reviewed {
         id: request.id,
-        status: RequestStatus::Accepted,
+        status: ReviewStatus::Accepted,
         result: Ok(accepted),
     }));
     assert_eq!(commands, vec![Command::LoadPartners]);

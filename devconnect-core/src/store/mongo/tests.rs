@@ -9,7 +9,7 @@ use std::time::Duration;
 use bson::oid::ObjectId;
 use bson::{Document, doc};
 use chrono::Utc;
-use devconnect_types::{Gender, Message, MessageId, RequestStatus, UserId};
+use devconnect_types::{Gender, Message, MessageId, UserId};
 use mongodb::{Client, Database};
 
 use super::connect::scrub;
@@ -313,9 +313,9 @@ async fn original_devconnect_documents_work_after_backfill() -> Result<()> {
     assert!(store.are_connected(bob, ada).await?);
     let received = app.received_requests(ada).await?;
     assert_eq!(received.iter().map(|r| r.from_user_id.id).collect::<Vec<_>>(), [cy]);
-    let again = app.send_request(bob, ada, RequestStatus::Interested, None).await;
+    let again = app.send_request(bob, ada, crate::SendStatus::Interested, None).await;
     assert_eq!(again.err().map(|e| e.code()), Some("conflict"));
-    let reverse = app.send_request(ada, cy, RequestStatus::Interested, None).await;
+    let reverse = app.send_request(ada, cy, crate::SendStatus::Interested, None).await;
     assert_eq!(reverse.err().map(|e| e.code()), Some("conflict"));
 
     // Feed: skill keys backfilled for the filter; related users excluded.

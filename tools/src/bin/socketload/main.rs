@@ -31,7 +31,7 @@ use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use devconnect_core::Message;
 use devconnect_core::chat::MAX_TEXT_CHARS;
-use devconnect_core::{Config, DevConnect, Peer, RateLimit, RequestStatus, Settings, Signup, UserId};
+use devconnect_core::{Config, DevConnect, Peer, RateLimit, ReviewStatus, SendStatus, Settings, Signup, UserId};
 // The realtime client and its wire protocol, imported here only (polling.rs uses
 // `crate::protocol`), so moving the clients to another crate changes these two lines.
 use devconnect_client::realtime::{self as client, ServerEvent};
@@ -425,8 +425,8 @@ async fn seed(
     }
     for pair in users.chunks(2) {
         if let [(a, _), (b, _)] = pair {
-            let request = app.send_request(*a, *b, RequestStatus::Interested, None).await?;
-            app.review_request(*b, request.id, RequestStatus::Accepted).await?;
+            let request = app.send_request(*a, *b, SendStatus::Interested, None).await?;
+            app.review_request(*b, request.id, ReviewStatus::Accepted).await?;
         }
     }
     app.close().await?;
