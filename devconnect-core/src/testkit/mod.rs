@@ -28,6 +28,8 @@ use crate::Result;
 use crate::store::Store;
 
 mod backends;
+#[cfg(feature = "cloudinary")]
+pub mod cloudinary;
 pub mod fixtures;
 
 pub mod accounts;
