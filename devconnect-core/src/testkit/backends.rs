@@ -20,7 +20,7 @@ pub struct Backend {
 }
 
 /// Every backend built in: SQLite in memory and on disk, and (with the `mongodb`
-/// feature) MongoDB, which needs the server [`mongodb_url`] names.
+/// feature) MongoDB, which needs the server `mongodb_url` names.
 #[must_use]
 pub fn backends() -> Vec<Backend> {
     #[cfg_attr(not(any(feature = "sqlite", feature = "mongodb")), expect(unused_mut, reason = "no backend built"))]
