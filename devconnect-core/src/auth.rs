@@ -205,27 +205,32 @@ pub(crate) struct Credentials {
     decoding: DecodingKey,
     validation: Validation,
     token_ttl: Duration,
+    clock: Arc<dyn crate::Clock>,
     /// A real hash of a random password: logins for unknown emails verify against it so
     /// they take as long as logins with a wrong password.
     dummy_hash: String,
 }
 
 impl Credentials {
-    pub(crate) fn new(secret: &SecretString, token_ttl: Duration, hash_concurrency: usize) -> Result<Self> {
+    pub(crate) fn new(secret: &SecretString, settings: &crate::Settings) -> Result<Self> {
         // OWASP: argon2id, m = 19 MiB, t = 2, p = 1.
         let params = Params::new(19 * 1024, 2, 1, None).map_err(Error::internal)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let key = secret.expose_secret().as_bytes();
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.leeway = 0;
+        // Expiry is checked against the service's clock in `decode`.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         let mut credentials = Self {
             argon2,
-            hashers: crate::workers::spawn("argon2", hash_concurrency, yield_to_requests).map_err(Error::internal)?,
+            hashers: crate::workers::spawn("argon2", settings.hash_concurrency, yield_to_requests)
+                .map_err(Error::internal)?,
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
             validation,
-            token_ttl,
+            token_ttl: settings.token_ttl,
+            clock: Arc::clone(&settings.clock),
             dummy_hash: String::new(),
         };
         credentials.dummy_hash = credentials.hash_now(&hex::encode(crate::random_bytes::<16>()?))?;
@@ -279,7 +284,7 @@ impl Credentials {
     }
 
     pub(crate) fn issue(&self, user: UserId, token_version: i64) -> Result<String> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let ttl = i64::try_from(self.token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
             sub: user.to_hex(),
@@ -301,9 +306,8 @@ impl Credentials {
                 _ => Error::Unauthorized("invalid token"),
             })?;
         let claims = data.claims;
-        // jsonwebtoken accepts a token through the second of its `exp`; realtime
-        // subscriptions end at `exp`, so refuse from that instant on too.
-        if claims.exp <= Utc::now().timestamp() {
+        // Realtime subscriptions end at `exp`: refuse from that instant on too.
+        if claims.exp <= self.clock.now().timestamp() {
             return Err(Error::Unauthorized("token expired"));
         }
         let user_id = UserId::parse("token", &claims.sub).map_err(|_| Error::Unauthorized("invalid token"))?;

@@ -296,6 +296,9 @@ impl RateLimit {
 pub struct Settings {
     /// How long a token is valid. Default 7 days.
     pub token_ttl: Duration,
+    /// Where token issue and expiry read the time. Default: the system clock; tests
+    /// of expiry use a [`ManualClock`](crate::ManualClock).
+    pub clock: std::sync::Arc<dyn crate::Clock>,
     /// Largest accepted image upload in bytes. Default 3 MiB.
     pub upload_limit: usize,
     /// Password hashes computed at once. Default: the number of cores less one (at least 1).
@@ -326,6 +329,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             token_ttl: Duration::from_secs(7 * 24 * 60 * 60),
+            clock: std::sync::Arc::new(crate::SystemClock),
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             // One core fewer than the machine has, so a storm of logins always leaves a
             // core for everything else.

@@ -42,6 +42,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod chat;
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -65,6 +66,7 @@ use secrecy::SecretString;
 pub use analytics::Engagement;
 pub use auth::{Authenticated, PasswordChange, Session, Signup, bearer_token};
 pub use chat::NewMessage;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
     ChatPartner, ConnectionRequest, FeedPage, Gender, Invalid, Me, Message, MessageId, Profile, RequestId,
@@ -150,7 +152,7 @@ impl DevConnect {
         settings: Settings,
         realtime: Realtime,
     ) -> Result<Self> {
-        let credentials = Credentials::new(jwt_secret, settings.token_ttl, settings.hash_concurrency)?;
+        let credentials = Credentials::new(jwt_secret, &settings)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 // Every store call is timed, whatever the backend.

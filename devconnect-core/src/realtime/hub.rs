@@ -95,6 +95,7 @@ impl Hub {
         user: UserId,
         session: Option<&Session>,
         connections: Vec<UserId>,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Subscription> {
         let mut users = self.lock();
         // Checked and counted under one lock: concurrent opens cannot exceed the cap.
@@ -126,7 +127,7 @@ impl Hub {
         }
         drop(users);
         let deadline = session.map(|s| {
-            let left = (s.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+            let left = (s.expires_at - now).to_std().unwrap_or_default();
             Box::pin(tokio::time::sleep(left))
         });
         Ok(Subscription::new(user, rx, deadline, ended, SubGuard { hub: Arc::clone(self), user, id }))

@@ -186,7 +186,7 @@ impl DevConnect {
         let hub = &self.inner.realtime.hub;
         let epoch = hub.connection_epoch();
         let connections = self.inner.store.connection_ids(user).await?;
-        let subscription = hub.subscribe(user, session, connections)?;
+        let subscription = hub.subscribe(user, session, connections, self.inner.settings.clock.now())?;
         if hub.connection_epoch() != epoch {
             hub.refresh_connections(user, &self.inner.store.connection_ids(user).await?);
         }

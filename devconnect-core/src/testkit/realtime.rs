@@ -131,9 +131,18 @@ behaviours![
         let ended = tokio::time::timeout(Duration::from_secs(5), other_sub.next()).await.map_err(Error::internal)?;
         check(ended.is_none() && other_sub.end_reason() == Some(EndReason::Revoked), "password change ends it")?;
         check(!app.is_online(session.user_id), "offline")?;
-        let short = service_with(store, Settings { token_ttl: Duration::from_secs(1), ..Settings::default() })?;
+        // A session opened 50 ms before its token's `exp` (by the service's clock) ends
+        // then, as expired.
+        let clock = Arc::new(crate::ManualClock::new());
+        let settings = Settings { token_ttl: Duration::from_secs(60), clock: clock.clone(), ..Settings::default() };
+        let short = service_with(store, settings)?;
         let token = short.login("ada@example.com", "N3w!passw", Peer::Local).await?.token;
-        let mut sub = short.subscribe_session(&short.authenticate(&token).await?, None).await?;
+        let session = short.authenticate(&token).await?;
+        clock.advance(
+            (session.expires_at - crate::Clock::now(&*clock)).to_std().map_err(Error::internal)?
+                - Duration::from_millis(50),
+        );
+        let mut sub = short.subscribe_session(&session, None).await?;
         let ended = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.map_err(Error::internal)?;
         check(ended.is_none() && sub.end_reason() == Some(EndReason::Expired), "expiry ends it")?;
         check(!short.is_online(session.user_id), "offline after expiry")

@@ -4,10 +4,11 @@ mod helpers;
 mod polling;
 mod raw;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use devconnect_client::realtime::{self as client, ConnectOptions, ServerEvent};
-use devconnect_core::{Message, NewMessage, PasswordChange, Settings};
+use devconnect_core::{Clock as _, ManualClock, Message, NewMessage, PasswordChange, Settings};
 use devconnect_socketio::SocketIoConfig;
 use futures_util::{SinkExt as _, StreamExt as _};
 use helpers::*;
@@ -282,17 +283,19 @@ async fn a_password_change_closes_older_sockets_and_only_the_new_token_connects(
 
 #[tokio::test]
 async fn an_expiring_token_closes_its_socket() {
-    let settings = Settings { token_ttl: Duration::from_secs(2), ..Settings::default() };
+    // The service's clock is moved, not waited for: the token has a second left when
+    // the socket opens.
+    let clock = Arc::new(ManualClock::new());
+    let settings = Settings { token_ttl: Duration::from_secs(3600), clock: clock.clone(), ..Settings::default() };
     let t = spawn_app_with(settings, SocketIoConfig::default()).await;
     let ada = t.user("ada").await;
+    let expires_at = t.session(&ada).await.expires_at;
+    clock.advance((expires_at - clock.now()).to_std().unwrap_or_default() - Duration::from_secs(1));
     let mut a = t.socket(&ada).await;
     next_online(&mut a).await;
 
-    let expires_at = t.session(&ada).await.expires_at;
     expect_session_ended(&mut a, "token_expired").await;
-    // The core's JWT check counts expiry in whole seconds: wait out the last one.
-    let left = (expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
-    tokio::time::sleep(left + Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_secs(2)); // past `exp`
     let again = client::connect(&t.base_url, &ada.token, None).await;
     assert_eq!(again.map(drop).map_err(|e| e.code), Err("unauthorized".to_owned()));
 }
