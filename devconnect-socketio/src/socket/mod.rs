@@ -12,27 +12,28 @@
 //! timeout closes the socket. Calls into the core, and everything only polling needs, are
 //! boxed so the idle WebSocket task stays small.
 
+mod events;
+mod transport;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use devconnect_core::{EndReason, Event, Live, LiveItem, MessageId, NewMessage, UserId};
-use futures_util::{SinkExt as _, StreamExt as _};
+use devconnect_core::{EndReason, Event, Live, LiveItem, MessageId, UserId};
+use futures_util::StreamExt as _;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+pub(crate) use transport::{Inbound, Transport, accept_ws};
 
 use crate::error::error_ack;
 use crate::polling::PollSession;
-use crate::protocol::{self, EnginePacket, Packet, PacketType};
+use crate::protocol::{self, EnginePacket, PacketType};
 use crate::{ErrorAck, Inner};
 
 pub(crate) type Ws = WebSocketStream<TokioIo<Upgraded>>;
@@ -76,53 +77,6 @@ impl Drop for CountGuard<'_> {
         self.0.fetch_sub(1, Ordering::Relaxed);
         metrics::gauge!(crate::SOCKETS_METRIC).decrement(1.0);
     }
-}
-
-/// How the task talks to its client.
-#[expect(clippy::large_enum_variant, reason = "the WebSocket, the common case, stays inline: no extra allocation")]
-pub(crate) enum Transport {
-    Ws(Ws),
-    /// Until the client upgrades it; the session's state lives behind the pointer, so
-    /// an idle WebSocket socket is no larger for it.
-    Polling(Arc<PollSession>),
-}
-
-/// What the client sent.
-#[derive(Debug)]
-pub(crate) enum Inbound {
-    /// An Engine.IO packet.
-    Text(String),
-    /// A control frame: nothing to do.
-    Skip,
-    /// The polling session's client upgraded to this WebSocket (after `5`).
-    Upgrade(Box<Ws>),
-}
-
-impl Transport {
-    /// The next thing the client sent. Cancel-safe.
-    async fn recv(&mut self) -> Result<Inbound, End> {
-        match self {
-            Self::Ws(ws) => Ok(read_text(ws.next().await)?.map_or(Inbound::Skip, Inbound::Text)),
-            // Boxed: the WebSocket task's state is sized by its largest await.
-            Self::Polling(session) => Box::pin(session.next_inbound()).await,
-        }
-    }
-}
-
-/// The WebSocket settings of every socket (memory per idle socket).
-fn ws_config(inner: &Inner) -> WebSocketConfig {
-    let c = &inner.config;
-    WebSocketConfig::default()
-        .read_buffer_size(c.read_buffer_size)
-        .write_buffer_size(0)
-        .max_write_buffer_size(c.max_payload.max(256 * 1024))
-        .max_message_size(Some(c.max_payload))
-        .max_frame_size(Some(c.max_payload))
-}
-
-/// The server side of an upgraded connection.
-pub(crate) async fn accept_ws(inner: &Inner, upgraded: Upgraded) -> Ws {
-    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config(inner))).await
 }
 
 /// Serves one upgraded connection until it ends.
@@ -178,38 +132,10 @@ struct Conn<'a> {
     user: Option<UserId>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TypingIn {
-    to: String,
-    typing: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SendIn {
-    to: String,
-    #[serde(default)]
-    text: String,
-    client_msg_id: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TypingOut {
-    user_id: UserId,
-    typing: bool,
-}
-
 #[derive(Serialize)]
 struct SessionEnded {
     code: &'static str,
     message: &'static str,
-}
-
-#[derive(Serialize)]
-struct Success {
-    success: bool,
 }
 
 impl Conn<'_> {
@@ -371,129 +297,6 @@ impl Conn<'_> {
         Box::pin(app.live(&session, last_message_id)).await.map_err(|err| error_ack(&err))
     }
 
-    async fn send_online(&mut self, online: &[UserId]) -> Result<(), End> {
-        self.send(protocol::encode_event("getOnlineUsers", &online, None).map_err(|e| internal(&e))?).await
-    }
-
-    async fn send_event(&mut self, event: &Event) -> Result<(), End> {
-        let name = event.name();
-        let frame = match event {
-            Event::NewMessage(m) => protocol::encode_event(name, &**m, None),
-            Event::ConnectionRequest(r) => protocol::encode_event(name, &**r, None),
-            Event::ConnectionAccepted(r) => protocol::encode_event(name, &**r, None),
-            Event::Typing { user_id, typing } => {
-                protocol::encode_event(name, &TypingOut { user_id: *user_id, typing: *typing }, None)
-            }
-            Event::MessagesRead(r) => protocol::encode_event(name, &**r, None),
-            Event::Presence { .. } => return Ok(()),
-        };
-        self.send(frame.map_err(|e| internal(&e))?).await
-    }
-
-    async fn on_packet(&mut self, me: UserId, packet: Packet) -> Result<(), End> {
-        if packet.namespace != "/" {
-            if packet.kind == PacketType::Connect {
-                self.send(protocol::encode_namespace_error(&packet.namespace)).await?;
-            }
-            return Ok(());
-        }
-        match packet.kind {
-            PacketType::Event => {
-                let mut args = match packet.data {
-                    Some(Value::Array(args)) => args.into_iter(),
-                    _ => return Err(End::Protocol("an event must be an array")),
-                };
-                let Some(Value::String(name)) = args.next() else {
-                    return Err(End::Protocol("an event needs a name"));
-                };
-                let arg = args.next().unwrap_or(Value::Null);
-                let reply = self.on_event(me, &name, arg).await;
-                match (packet.ack_id, reply) {
-                    (Some(id), reply) => {
-                        let frame = match reply {
-                            Ok(value) => protocol::encode_ack(id, &value),
-                            Err(err) => protocol::encode_ack(id, &err),
-                        };
-                        self.send(frame.map_err(|e| internal(&e))?).await
-                    }
-                    (None, Err(err)) => {
-                        tracing::debug!(event = %name, code = %err.code, "client event failed (no ack requested)");
-                        Ok(())
-                    }
-                    (None, Ok(_)) => Ok(()),
-                }
-            }
-            PacketType::Disconnect => Err(End::PeerClosed),
-            // Acks (we never ask for any), repeated CONNECTs, errors: nothing to do.
-            _ => Ok(()),
-        }
-    }
-
-    /// Runs one client event: decode, one core call, encode the acknowledgement.
-    async fn on_event(&mut self, me: UserId, name: &str, arg: Value) -> Result<Value, ErrorAck> {
-        let app = &self.inner.app;
-        match name {
-            "typing" => {
-                let input: TypingIn = serde_json::from_value(arg)
-                    .map_err(|_| ErrorAck::new("validation", "typing expects {to, typing}"))?;
-                let to = UserId::parse("to", &input.to).map_err(|e| error_ack(&e.into()))?;
-                Box::pin(app.typing(me, to, input.typing)).await.map_err(|err| error_ack(&err))?;
-                to_value(&Success { success: true })
-            }
-            "sendMessage" => {
-                let input: SendIn = serde_json::from_value(arg)
-                    .map_err(|_| ErrorAck::new("validation", "sendMessage expects {to, text, clientMsgId?}"))?;
-                let to = UserId::parse("to", &input.to).map_err(|e| error_ack(&e.into()))?;
-                let message = NewMessage { text: input.text, client_msg_id: input.client_msg_id, image: None };
-                let sent = Box::pin(app.send_message(me, to, message)).await.map_err(|err| error_ack(&err))?;
-                to_value(&sent.message)
-            }
-            _ => Err(ErrorAck::new("validation", format!("unknown event {name:?}"))),
-        }
-    }
-
-    /// Writes one packet (see [`fragments`]; over polling, queues it for the next `GET`),
-    /// giving up (and ending the socket) after the ping timeout.
-    async fn send(&mut self, text: String) -> Result<(), End> {
-        let ws = match &mut self.transport {
-            Transport::Ws(ws) => ws,
-            Transport::Polling(session) => {
-                return match session.try_push(text) {
-                    Ok(()) => Ok(()),
-                    Err(text) => {
-                        let deadline = Instant::now() + self.inner.config.ping_timeout;
-                        Box::pin(session.push(text, deadline)).await
-                    }
-                };
-            }
-        };
-        let write = async move {
-            for frame in fragments(text) {
-                ws.feed(frame).await?;
-            }
-            ws.flush().await
-        };
-        match timeout(self.inner.config.ping_timeout, write).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::PeerClosed),
-            Err(_) => Err(End::WriteStalled),
-        }
-    }
-
-    /// Carries on over the WebSocket a polling client upgraded to: what was still
-    /// queued for polling goes first, in order.
-    async fn upgrade(&mut self, ws: Box<Ws>) -> Result<(), End> {
-        let Transport::Polling(session) = &self.transport else { return Ok(()) };
-        let queued = session.take_for_upgrade();
-        self.inner.forget_session(session);
-        tracing::debug!(user = ?self.user, "upgraded to websocket");
-        self.transport = Transport::Ws(*ws);
-        for text in queued {
-            self.send(text).await?;
-        }
-        Ok(())
-    }
-
     /// Tells the client why (when it should know) and closes the connection.
     async fn finish(&mut self, end: End) {
         let (code, reason): (CloseCode, &str) = match end {
@@ -560,54 +363,6 @@ impl Conn<'_> {
     }
 }
 
-/// Largest frame payload the server writes. The WebSocket's write buffer keeps, for the
-/// socket's whole life, the capacity of the largest frame it ever wrote, so one long
-/// message would otherwise cost its socket that much memory for good.
-const MAX_FRAME: usize = 1024;
-
-/// A text packet as WebSocket frames of at most [`MAX_FRAME`] bytes of payload: one text
-/// frame, then continuation frames (RFC 6455 §5.4: every client reassembles them), cut
-/// between characters so that each frame is valid UTF-8 on its own too.
-fn fragments(text: String) -> impl Iterator<Item = WsMessage> {
-    let bytes = Bytes::from(text);
-    let mut start = 0;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        let mut end = bytes.len().min(start + MAX_FRAME);
-        // Back off UTF-8 continuation bytes (0b10xx_xxxx) to a character's start.
-        while end < bytes.len() && bytes[end] & 0xC0 == 0x80 {
-            end -= 1;
-        }
-        let opcode = OpCode::Data(if start == 0 { Data::Text } else { Data::Continue });
-        done = end == bytes.len();
-        let frame = Frame::message(bytes.slice(start..end), opcode, done);
-        start = end;
-        Some(WsMessage::Frame(frame))
-    })
-}
-
-/// The text of a frame; `None` for control frames.
-fn read_text(frame: Option<Result<WsMessage, WsError>>) -> Result<Option<String>, End> {
-    match frame {
-        Some(Ok(WsMessage::Text(text))) => Ok(Some(text.as_str().to_owned())),
-        Some(Ok(WsMessage::Binary(_))) => Err(End::Protocol("binary frames are not supported")),
-        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => Ok(None),
-        Some(Ok(WsMessage::Close(_))) | None => Err(End::PeerClosed),
-        Some(Err(WsError::Capacity(_))) => Err(End::TooLarge),
-        Some(Err(_)) => Err(End::PeerClosed),
-    }
-}
-
-fn to_value(value: &impl Serialize) -> Result<Value, ErrorAck> {
-    serde_json::to_value(value).map_err(|err| {
-        tracing::error!(%err, "could not encode an acknowledgement");
-        ErrorAck::new("internal", "internal error")
-    })
-}
-
 fn internal(err: &serde_json::Error) -> End {
     tracing::error!(%err, "could not encode a packet");
     End::Internal
@@ -621,52 +376,4 @@ pub(crate) fn random_id() -> String {
         return "00000000000000000000".to_owned();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Each frame's opcode, finality and payload.
-    fn frames_of(text: &str) -> Vec<(OpCode, bool, String)> {
-        fragments(text.to_owned())
-            .map(|m| match m {
-                WsMessage::Frame(f) => {
-                    let (opcode, fin) = (f.header().opcode, f.header().is_final);
-                    (opcode, fin, String::from_utf8(f.into_payload().to_vec()).unwrap_or_else(|_| "<bad utf-8>".into()))
-                }
-                other => (OpCode::Data(Data::Binary), false, format!("not a frame: {other:?}")),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_short_packet_is_one_final_text_frame() {
-        assert_eq!(frames_of("2"), [(OpCode::Data(Data::Text), true, "2".to_owned())]);
-        assert_eq!(frames_of(""), [(OpCode::Data(Data::Text), true, String::new())]);
-        let exact = "x".repeat(MAX_FRAME);
-        assert_eq!(frames_of(&exact), [(OpCode::Data(Data::Text), true, exact.clone())]);
-    }
-
-    #[test]
-    fn a_long_packet_is_cut_between_characters_into_continuation_frames() {
-        // 1, 2, 3 and 4-byte characters, so cuts fall inside characters at every offset.
-        let text: String = ["a", "é", "€", "🦀"].iter().cycle().take(3000).copied().collect();
-        let frames = frames_of(&text);
-        assert!(frames.len() > 1);
-        for (i, (opcode, fin, payload)) in frames.iter().enumerate() {
-            let expected = if i == 0 { Data::Text } else { Data::Continue };
-            assert_eq!(*opcode, OpCode::Data(expected));
-            let last = i == frames.len() - 1;
-            assert_eq!(*fin, last);
-            assert!(
-                payload.len() <= MAX_FRAME && (last || payload.len() > MAX_FRAME - 4),
-                "frame {i}: {}",
-                payload.len()
-            );
-            assert_ne!(payload, "<bad utf-8>");
-        }
-        let joined: String = frames.into_iter().map(|(_, _, p)| p).collect();
-        assert_eq!(joined, text);
-    }
 }
