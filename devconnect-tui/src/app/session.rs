@@ -129,7 +129,11 @@ impl App {
         let nonce = std::mem::take(&mut self.nonce);
         let (fresh, _) = Self::new(&server, false, &nonce);
         let email = self.me.as_ref().map(|m| m.email.clone());
+        // Message ids stay unique for the whole run: the server takes a repeated
+        // `clientMsgId` from the same sender for a resend and stores nothing new.
+        let sent_count = self.sent_count;
         *self = fresh;
+        self.sent_count = sent_count;
         self.phase = Phase::Login;
         if let Some(email) = email {
             self.login.fields[0] = TextInput::with_text(&email);

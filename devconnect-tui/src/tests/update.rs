@@ -423,6 +423,30 @@ fn a_rejected_profile_edit_keeps_the_form_and_shows_why() {
 }
 
 #[test]
+fn messages_after_logging_in_again_get_new_client_message_ids() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let send = |app: &mut App| {
+        app.update(key(KeyCode::Enter));
+        app.update(Msg::Reply(Reply::History { with: bob.id, before: None, result: Ok(vec![]) }));
+        type_text(app, "hi");
+        app.update(key(KeyCode::Enter)).into_iter().find_map(|c| match c {
+            Command::SendMessage { client_msg_id, .. } => Some(client_msg_id),
+            _ => None,
+        })
+    };
+    let mut app = with_partner(&me, &bob);
+    let first = send(&mut app);
+    app.update(key(KeyCode::Esc));
+    app.update(ch('L'));
+    app.update(Msg::Reply(Reply::LoggedIn(Ok(LoggedIn { user: me.clone(), token: "tok2".to_owned() }))));
+    app.update(Msg::Reply(Reply::Partners(Ok(vec![partner(&bob, 0)]))));
+    let second = send(&mut app);
+    assert!(first.is_some() && second.is_some());
+    assert_ne!(first, second, "the server would take the second message for a resend of the first");
+}
+
+#[test]
 fn the_logout_key_forgets_the_token_and_returns_to_the_login() {
     let me = me("Ada");
     let mut app = logged_in(&me);
