@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use devconnect_core::{DevConnect, RateLimit};
+use std::sync::Arc;
+
+use devconnect_core::{Clock, DevConnect, RateLimit, SystemClock};
 use devconnect_grpc::pb::dev_connect_service_client::DevConnectServiceClient;
 use devconnect_grpc::{Limits, Running, pb};
 use tonic::transport::Channel;
@@ -28,6 +30,8 @@ pub struct Options {
     pub auth_rate_per_addr: u32,
     /// Live streams one user may hold at once.
     pub max_sessions_per_user: u32,
+    /// The service's clock (move a `ManualClock` to expire tokens).
+    pub clock: Arc<dyn Clock>,
     pub limits: Limits,
 }
 
@@ -38,6 +42,7 @@ impl Default for Options {
             message_rate: 0,
             auth_rate_per_addr: 0,
             max_sessions_per_user: 32,
+            clock: Arc::new(SystemClock),
             limits: Limits::default(),
         }
     }
@@ -55,6 +60,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     config.service.max_sessions_per_user = options.max_sessions_per_user;
     let mut core = config.core();
     core.settings.message_rate = RateLimit::per_minute(options.message_rate);
+    core.settings.clock = options.clock;
     let app = DevConnect::open(core).await.unwrap();
     let running = devconnect_grpc::spawn(app.clone(), options.limits).await.unwrap();
     TestApp { running, app, _dir: dir }

@@ -1,9 +1,10 @@
 //! Test helpers: a fresh server per test (own temp data dir, port 0), clients, images.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use devconnect_client::{Client, NewAccount};
-use devconnect_core::{Me, ReviewStatus, SendStatus};
+use devconnect_core::{Clock, Me, ReviewStatus, SendStatus};
 use devconnect_http::{Config, Running};
 use secrecy::SecretString;
 
@@ -26,6 +27,16 @@ pub async fn spawn_app() -> TestApp {
 /// configuration (by default the signup/login limits are off: tests sign up many users
 /// from one address).
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(None, tweak).await
+}
+
+/// Like [`spawn_app_with`], with the service reading the time from `clock` (tests of
+/// expiry move a `ManualClock` rather than wait).
+pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(Some(clock), tweak).await
+}
+
+async fn spawn_app_on(clock: Option<Arc<dyn Clock>>, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
     config.bind = "127.0.0.1:0".parse().unwrap();
@@ -36,7 +47,15 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.service.request_rate = 0;
     config.service.database_url = mongodb_database();
     tweak(&mut config);
-    let server = devconnect_http::spawn(&config).await.unwrap();
+    let server = match clock {
+        None => devconnect_http::spawn(&config).await.unwrap(),
+        Some(clock) => {
+            let mut core = config.core();
+            core.settings.clock = clock;
+            let app = devconnect_core::DevConnect::open(core).await.unwrap();
+            devconnect_http::build_with(app, &config).await.unwrap().spawn()
+        }
+    };
     let url = server.url();
     let http = Client::new(&url).unwrap().http().clone();
     TestApp { server, url, http, config, _dir: dir }
