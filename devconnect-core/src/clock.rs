@@ -1,5 +1,5 @@
-//! Where the service reads the time for token issue and expiry, and so for when a live
-//! session's token runs out. Tests that need a token to expire move a [`ManualClock`]
+//! Where the service reads the time for token issue and expiry (and so for when a live
+//! session's token runs out) and for cool-downs such as a rejected request's. Tests that need a token to expire move a [`ManualClock`]
 //! forward instead of sleeping. Record timestamps (`createdAt`, …) stay on the system
 //! clock.
 

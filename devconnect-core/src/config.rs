@@ -299,6 +299,9 @@ pub struct Settings {
     /// Where token issue and expiry read the time. Default: the system clock; tests
     /// of expiry use a [`ManualClock`](crate::ManualClock).
     pub clock: std::sync::Arc<dyn crate::Clock>,
+    /// How long after a rejection its sender may ask the same person again. Default 30
+    /// days, as LinkedIn does with re-invitations.
+    pub request_cooldown: Duration,
     /// Largest accepted image upload in bytes. Default 3 MiB.
     pub upload_limit: usize,
     /// Password hashes computed at once. Default: the number of cores less one (at least 1).
@@ -330,6 +333,7 @@ impl Default for Settings {
         Self {
             token_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             clock: std::sync::Arc::new(crate::SystemClock),
+            request_cooldown: Duration::from_secs(30 * 24 * 60 * 60),
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             // One core fewer than the machine has, so a storm of logins always leaves a
             // core for everything else.

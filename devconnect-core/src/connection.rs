@@ -25,7 +25,9 @@ pub fn parse_note(raw: Option<&str>) -> Result<Option<String>> {
 impl DevConnect {
     /// Sends an `interested` or `ignored` request from `me` to `to`, with an optional
     /// note. Not to oneself, not to an unknown user, and never a second request between
-    /// the same two people in either direction (`Conflict`, enforced by the store).
+    /// the same two people in either direction (`Conflict`, enforced by the store), with
+    /// one exception: the sender of a rejected request may ask again once
+    /// [`Settings::request_cooldown`](crate::Settings) has passed since the rejection.
     /// The receiver of an `interested` request is notified.
     pub async fn send_request(
         &self,
@@ -52,16 +54,43 @@ impl DevConnect {
             created_at: now,
             updated_at: now,
         };
-        self.inner.store.insert_request(&request).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict("a request between you already exists"),
-            other => other,
-        })?;
+        match self.inner.store.insert_request(&request).await {
+            Ok(()) => {}
+            Err(Error::Conflict(_)) => self.renew_rejected(&request).await?,
+            Err(other) => return Err(other),
+        }
         crate::telemetry::request_sent(status);
         if status == RequestStatus::Interested {
             let event = Event::ConnectionRequest(request.clone().with_parties(sender, to).into());
             self.inner.realtime.deliver(&[to], &event);
         }
         Ok(request)
+    }
+
+    /// Puts `request` in the place of the one standing between its two users, if that
+    /// is a rejection of the same sender's request older than the cool-down; anything
+    /// else is the `Conflict` it was.
+    async fn renew_rejected(&self, request: &ConnectionRequest) -> Result<()> {
+        let conflict = Error::Conflict("a request between you already exists");
+        let (me, to) = (request.from_user_id, request.to_user_id);
+        let Some(standing) = self.inner.store.request_between(me, to).await? else { return Err(conflict) };
+        let cooldown =
+            chrono::Duration::from_std(self.inner.settings.request_cooldown).unwrap_or(chrono::TimeDelta::MAX);
+        let renewable = standing.status == RequestStatus::Rejected
+            && standing.from_user_id == me
+            && standing
+                .updated_at
+                .checked_add_signed(cooldown)
+                .is_some_and(|free| free <= self.inner.settings.clock.now());
+        if !renewable {
+            return Err(conflict);
+        }
+        match self.inner.store.renew_rejected_request(standing.id, standing.updated_at, request).await {
+            Ok(true) => Ok(()),
+            // Renewed or reviewed by someone else meanwhile.
+            Ok(false) | Err(Error::Conflict(_)) => Err(conflict),
+            Err(other) => Err(other),
+        }
     }
 
     /// Reviews a request: only its receiver, only while it is a pending `interested`

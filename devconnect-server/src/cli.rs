@@ -45,6 +45,9 @@ pub struct ServiceArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, env = "DEVCONNECT_TOKEN_TTL_SECS", default_value_t = 7 * 24 * 60 * 60)]
     pub token_ttl_secs: u64,
+    /// Days after a rejection before its sender may ask the same person again.
+    #[arg(long, env = "DEVCONNECT_REQUEST_COOLDOWN_DAYS", default_value_t = 30)]
+    pub request_cooldown_days: u32,
     /// Largest accepted image upload, in bytes.
     #[arg(long, env = "DEVCONNECT_UPLOAD_LIMIT", default_value_t = DEFAULT_UPLOAD_LIMIT)]
     pub upload_limit: usize,
@@ -195,6 +198,7 @@ impl ServiceArgs {
             cloudinary_url: None,
             jwt_secret: None,
             token_ttl_secs: 7 * 24 * 60 * 60,
+            request_cooldown_days: 30,
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             message_rate: 120,
             request_rate: 30,
@@ -221,6 +225,7 @@ impl ServiceArgs {
     pub fn config(&self, media_base_url: &str) -> Config {
         let mut settings = Settings {
             token_ttl: Duration::from_secs(self.token_ttl_secs),
+            request_cooldown: Duration::from_secs(u64::from(self.request_cooldown_days) * 24 * 60 * 60),
             upload_limit: self.upload_limit,
             message_rate: RateLimit::per_minute(self.message_rate),
             request_rate: RateLimit::per_minute(self.request_rate),
@@ -265,12 +270,23 @@ mod tests {
 
     #[test]
     fn flags_map_onto_the_core_config() {
-        let cli = Cli::try_parse_from(["x", "--data-dir", "/srv/dc", "--message-rate", "0", "--token-ttl-secs", "60"]);
+        let cli = Cli::try_parse_from([
+            "x",
+            "--data-dir",
+            "/srv/dc",
+            "--message-rate",
+            "0",
+            "--token-ttl-secs",
+            "60",
+            "--request-cooldown-days",
+            "7",
+        ]);
         let Ok(cli) = cli else { return assert!(cli.is_ok()) };
         let config = cli.service.config("/media");
         assert_eq!(config.database_url(), "sqlite:///srv/dc/devconnect.db");
         assert_eq!(config.settings.message_rate, RateLimit::per_minute(0));
         assert_eq!(config.settings.token_ttl, Duration::from_secs(60));
+        assert_eq!(config.settings.request_cooldown, Duration::from_secs(7 * 86_400));
         assert_eq!(config.media_dir(), Some(PathBuf::from("/srv/dc/media")));
     }
 

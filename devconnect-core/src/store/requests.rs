@@ -14,6 +14,19 @@ super::timed::store_aggregate! {
         async fn insert_request(&self, request: &ConnectionRequest) -> Result<()>;
         /// A request by id.
         async fn request(&self, id: RequestId) -> Result<Option<ConnectionRequest>>;
+        /// The request that stands between `a` and `b` (either direction), if any.
+        async fn request_between(&self, a: UserId, b: UserId) -> Result<Option<ConnectionRequest>>;
+        /// Files away the rejected request `old`, if it is still rejected and last changed
+        /// at `rejected_at`, and inserts `request` for the same two users in its place, in
+        /// one step. `false` (nothing changed) if `old` changed meanwhile; `Conflict` if
+        /// another request between them got in first. The filed request keeps its history
+        /// (engagement figures, the sender's list) but no longer stands between them.
+        async fn renew_rejected_request(
+            &self,
+            old: RequestId,
+            rejected_at: DateTime<Utc>,
+            request: &ConnectionRequest,
+        ) -> Result<bool>;
         /// Moves a request from `interested` to `status` if `receiver` is its receiver and it
         /// is still `interested`; `None` when it no longer matches (reviewed concurrently).
         async fn review_request(

@@ -1,9 +1,12 @@
 //! Connection requests and connections: the rules, concurrent sends, reviews and lists.
 
 use super::behaviours;
-use super::fixtures::{check, connect, expect_code, say, service, user};
+use super::fixtures::{check, connect, expect_code, say, service, service_with, user};
 use crate::connection::{RequestStatus, ReviewStatus, SendStatus};
-use crate::{Error, UserId};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Error, ManualClock, Settings, UserId};
 
 behaviours![
     pub async fn request_rules_self_unknown_and_duplicates(store: Arc<dyn Store>) -> Result<()> {
@@ -108,5 +111,53 @@ behaviours![
         expect_code(say(&app, ada, bob, "still there?").await, "forbidden", "no chat after removal")?;
         check(app.history(bob, ada, None, None).await?.len() == 1, "history stays readable")?;
         app.send_request(bob, ada, SendStatus::Interested, None).await.map(drop)
+    }
+
+    pub async fn a_rejected_sender_may_ask_again_after_the_cool_down_and_no_one_else_sooner(
+        store: Arc<dyn Store>,
+    ) -> Result<()> {
+        let clock = Arc::new(ManualClock::new());
+        let settings = Settings {
+            request_cooldown: Duration::from_secs(30 * 86_400),
+            clock: clock.clone(),
+            ..Settings::default()
+        };
+        let app = service_with(store, settings)?;
+        let ((ada, _), (bob, _), (cy, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
+        let first = app.send_request(ada, bob, SendStatus::Interested, Some("first try")).await?;
+        app.review_request(bob, first.id, ReviewStatus::Rejected).await?;
+        app.send_request(cy, ada, SendStatus::Ignored, None).await?;
+        clock.advance(Duration::from_secs(30 * 86_400 - 60));
+        expect_code(
+            app.send_request(ada, bob, SendStatus::Interested, None).await,
+            "conflict",
+            "within the cool-down",
+        )?;
+        clock.advance(Duration::from_secs(120));
+        expect_code(
+            app.send_request(bob, ada, SendStatus::Interested, None).await,
+            "conflict",
+            "the one who rejected",
+        )?;
+        expect_code(app.send_request(ada, cy, SendStatus::Interested, None).await, "conflict", "an ignored pair")?;
+        // Two tabs asking at once: one request stands.
+        let (a, b) = tokio::join!(
+            app.send_request(ada, bob, SendStatus::Interested, Some("again")),
+            app.send_request(ada, bob, SendStatus::Interested, Some("again")),
+        );
+        let again = match (a, b) {
+            (Ok(again), Err(e)) | (Err(e), Ok(again)) if e.code() == "conflict" => again,
+            (a, b) => return Err(Error::internal(format!("one renewal expected: {a:?} / {b:?}"))),
+        };
+        check(again.id != first.id && again.status == RequestStatus::Interested, "a new pending request")?;
+        let received = app.received_requests(bob).await?;
+        check(received.len() == 1 && received[0].id == again.id, "the receiver sees the new one")?;
+        let sent = app.sent_requests(ada).await?;
+        check(sent.len() == 2, "the sender's list keeps the rejected one")?;
+        check(sent.iter().any(|r| r.id == first.id && r.status == RequestStatus::Rejected), "history kept")?;
+        expect_code(app.send_request(ada, bob, SendStatus::Interested, None).await, "conflict", "pending again")?;
+        app.review_request(bob, again.id, ReviewStatus::Accepted).await?;
+        check(app.connections(ada).await?.iter().any(|p| p.id == bob), "connected at last")
     }
 ];

@@ -2,7 +2,7 @@ use devconnect_core::{RequestId, RequestStatus, ReviewStatus, SendStatus, UserId
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{code_of, error_of, spawn_app};
+use crate::helpers::{code_of, error_of, spawn_app, spawn_app_with_clock};
 
 #[tokio::test]
 async fn a_request_accepted_by_its_receiver_connects_both() {
@@ -86,4 +86,23 @@ async fn an_ignored_profile_is_not_a_pending_request() {
     assert_eq!(ignored.status, RequestStatus::Ignored);
     assert!(b.received_requests().await.unwrap().is_empty());
     assert_eq!(code_of(b.review_request(ignored.id, ReviewStatus::Accepted).await), "conflict");
+}
+
+#[tokio::test]
+async fn a_rejected_sender_may_ask_again_after_the_configured_cool_down() {
+    let clock = std::sync::Arc::new(devconnect_core::ManualClock::new());
+    let app = spawn_app_with_clock(clock.clone(), |c| {
+        c.service.request_cooldown_days = 7;
+        c.service.token_ttl_secs = 30 * 86_400; // the tokens outlive the wait
+    })
+    .await;
+    let (a, _) = app.user("Ada").await;
+    let (b, b_me) = app.user("Bob").await;
+    let first = a.send_request(SendStatus::Interested, b_me.profile.id, None).await.unwrap();
+    b.review_request(first.id, ReviewStatus::Rejected).await.unwrap();
+    assert_eq!(code_of(a.send_request(SendStatus::Interested, b_me.profile.id, None).await), "conflict");
+    clock.advance(std::time::Duration::from_secs(7 * 86_400 + 1));
+    let again = a.send_request(SendStatus::Interested, b_me.profile.id, Some("a second try")).await.unwrap();
+    assert_ne!(again.id, first.id);
+    assert_eq!(b.received_requests().await.unwrap().len(), 1);
 }

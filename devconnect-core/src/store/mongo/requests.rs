@@ -34,6 +34,39 @@ impl RequestStore for MongoStore {
         })
     }
 
+    async fn request_between(&self, a: UserId, b: UserId) -> Result<Option<ConnectionRequest>> {
+        let found = self.requests.find_one(doc! { "pairKey": pair_key(a, b) }).await.map_err(db_err)?;
+        found.as_ref().map(request_from_doc).transpose()
+    }
+
+    async fn renew_rejected_request(
+        &self,
+        old: RequestId,
+        rejected_at: DateTime<Utc>,
+        request: &ConnectionRequest,
+    ) -> Result<bool> {
+        // Two single-document writes (no transaction: a standalone server has none).
+        // Filing first frees the pair's key; if the insert then fails, the pair simply
+        // has no request, which is where a renewal was taking it anyway.
+        let filed_key = format!("{}:{}", pair_key(request.from_user_id, request.to_user_id), old.to_hex());
+        let filed = self
+            .requests
+            .update_one(
+                doc! {
+                    "_id": old.object_id(),
+                    "status": RequestStatus::Rejected.as_str(),
+                    "updatedAt": bson_time(rejected_at),
+                },
+                doc! { "$set": { "pairKey": filed_key } },
+            )
+            .await
+            .map_err(db_err)?;
+        if filed.modified_count == 0 {
+            return Ok(false);
+        }
+        self.insert_request(request).await.map(|()| true)
+    }
+
     async fn request(&self, id: RequestId) -> Result<Option<ConnectionRequest>> {
         let found = self.requests.find_one(doc! { "_id": id.object_id() }).await.map_err(db_err)?;
         found.as_ref().map(request_from_doc).transpose()
@@ -87,11 +120,12 @@ impl RequestStore for MongoStore {
             .await?;
         let requests = docs.iter().map(request_from_doc).collect::<Result<Vec<_>>>()?;
         let receivers: Vec<UserId> = requests.iter().map(|r| r.to_user_id).collect();
-        let mut profiles = self.users_by_id(&receivers).await?;
+        let profiles = self.users_by_id(&receivers).await?;
         Ok(requests
             .into_iter()
             .filter_map(|r| {
-                let to = profiles.remove(&r.to_user_id)?;
+                // Cloned, not taken: a filed rejection and its renewal share a receiver.
+                let to = profiles.get(&r.to_user_id)?.clone();
                 let from = r.from_user_id;
                 Some(r.with_parties(from, to))
             })

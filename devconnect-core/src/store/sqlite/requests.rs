@@ -38,6 +38,58 @@ impl RequestStore for SqliteStore {
         .await
     }
 
+    async fn request_between(&self, a: UserId, b: UserId) -> Result<Option<ConnectionRequest>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {REQUEST_COLS} FROM connection_requests r WHERE r.pair_key = ?1"))
+                .and_then(|mut s| s.query_row([pair_key(a, b)], request).optional())
+                .db()
+        })
+        .await
+    }
+
+    async fn renew_rejected_request(
+        &self,
+        old: RequestId,
+        rejected_at: DateTime<Utc>,
+        r: &ConnectionRequest,
+    ) -> Result<bool> {
+        let r = r.clone();
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            // Filed under a key no pair has: `<pair key>:<its own id>`.
+            let filed = tx
+                .prepare_cached(
+                    "UPDATE connection_requests SET pair_key = pair_key || ':' || id \
+                     WHERE id = ?1 AND status = 'rejected' AND updated_at = ?2",
+                )
+                .and_then(|mut s| s.execute(params![old.to_hex(), ms(rejected_at)]))
+                .db()?;
+            if filed == 0 {
+                return Ok(false);
+            }
+            tx.prepare_cached(
+                "INSERT INTO connection_requests (id, from_id, to_id, pair_key, status, note, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    r.id.to_hex(),
+                    r.from_user_id.to_hex(),
+                    r.to_user_id.to_hex(),
+                    pair_key(r.from_user_id, r.to_user_id),
+                    r.status.as_str(),
+                    r.note,
+                    ms(r.created_at),
+                    ms(r.updated_at),
+                ])
+            })
+            .db()?;
+            tx.commit().db()?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn request(&self, id: RequestId) -> Result<Option<ConnectionRequest>> {
         self.read(move |conn| {
             conn.prepare_cached(&format!("SELECT {REQUEST_COLS} FROM connection_requests r WHERE r.id = ?1"))
