@@ -8,7 +8,7 @@ use warp::reply::Response;
 
 use super::template::{at1, exact};
 use super::{Handled, Query, State, ok, query, respond, with_state};
-use crate::error::ApiError;
+use crate::error::{ApiError, invalid};
 use crate::telemetry::tag;
 
 const HEALTH: &str = "/healthz";
@@ -40,9 +40,13 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
 
 #[utoipa::path(get, path = HEALTH, tag = "operations", description = "Up and store reachable (`?store=false` skips the store). `status` is `degraded` while the event bus between instances (`bus`) is unavailable: this instance still serves its own clients.",
     params(("store" = Option<bool>, Query)),
-    responses((status = 200, body = HealthResponse), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = HealthResponse), (status = 400, description = "`store` is not true or false", body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn health(state: State, query: String) -> Handled {
-    let check_store = Query::parse(&query)?.get("store") != Some("false");
+    let check_store = match Query::parse(&query)?.get("store") {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(_) => return Err(invalid("store", "must be true or false")),
+    };
     if check_store && state.app.health().await.is_err() {
         return Err(ApiError::Unavailable);
     }
@@ -65,7 +69,7 @@ pub async fn openapi(state: State) -> Handled {
 
 /// A stored image by name, as the media store serves it (only names it could have made:
 /// no listing, no path traversal).
-#[utoipa::path(get, path = MEDIA, tag = "operations", description = "An uploaded image.",
+#[utoipa::path(method(get, head), path = MEDIA, tag = "operations", description = "An uploaded image (HEAD: its headers only).",
     params(("name" = String, Path)),
     responses((status = 200, description = "The image (image/jpeg, image/png or image/webp)"), (status = 404, body = ErrorBody)))]
 pub async fn media(state: State, name: String) -> Handled {

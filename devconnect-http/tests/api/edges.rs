@@ -124,6 +124,8 @@ async fn health_liveness_and_the_openapi_document() {
         let v: Value = app.http.get(app.at(path)).send().await.unwrap().json().await.unwrap();
         assert_eq!(v["success"], true, "{path}");
     }
+    let banana = app.http.get(app.at("/healthz?store=banana")).send().await.unwrap();
+    assert_eq!(banana.status(), 400, "an unreadable flag is refused, not taken for `true`");
     let doc = client.openapi().await.unwrap();
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
     let paths = doc["paths"].as_object().unwrap();
