@@ -302,6 +302,8 @@ pub struct Settings {
     /// How long after a rejection its sender may ask the same person again. Default 30
     /// days, as LinkedIn does with re-invitations.
     pub request_cooldown: Duration,
+    /// Most members a group may have. Default 1,000.
+    pub group_member_cap: u32,
     /// Largest accepted image upload in bytes. Default 3 MiB.
     pub upload_limit: usize,
     /// Password hashes computed at once. Default: the number of cores less one (at least 1).
@@ -334,6 +336,7 @@ impl Default for Settings {
             token_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             clock: std::sync::Arc::new(crate::SystemClock),
             request_cooldown: Duration::from_secs(30 * 24 * 60 * 60),
+            group_member_cap: 1000,
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             // One core fewer than the machine has, so a storm of logins always leaves a
             // core for everything else.

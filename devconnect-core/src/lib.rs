@@ -9,6 +9,7 @@
 //! - [`profile`]: [`Profile`], [`Me`], validated edits.
 //! - [`connection`]: connection requests and connections.
 //! - [`feed`]: the paginated discovery feed.
+//! - [`groups`]: groups, their members and roles.
 //! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
 //! - [`realtime`]: presence and live [`Event`]s: the session every frontend serves
 //!   ([`DevConnect::live`]), one [`Subscription`] per open stream, and the event bus
@@ -47,6 +48,7 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod feed;
+pub mod groups;
 mod limits;
 pub mod media;
 pub mod model;
@@ -69,11 +71,12 @@ pub use chat::NewMessage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Gender, Invalid, Me, Message, MessageId, Profile, RequestId,
-    RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
+    ChatPartner, ConnectionRequest, FeedPage, Gender, Group, GroupId, GroupMember, GroupRole, Invalid, Me, Message,
+    MessageId, Profile, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;
+pub use groups::{MyGroup, NewGroup};
 pub use media::{LocalMedia, MediaStore, Upload};
 pub use model::{EngagementDay, Event, Peer, ReadReceipt};
 pub use profile::ProfileEdit;

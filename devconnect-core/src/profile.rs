@@ -46,7 +46,7 @@ pub struct ProfileEdit {
     pub photo: Option<Upload>,
 }
 
-fn has_control(s: &str) -> bool {
+pub(crate) fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
@@ -92,20 +92,24 @@ pub fn parse_about(raw: &str) -> Result<String> {
 /// set, so hostile input (thousands of skills) costs one length check, not a scan per
 /// skill of every skill before it.
 pub fn parse_skills(raw: &[String]) -> Result<Vec<String>> {
+    parse_labels("skills", "skill", raw)
+}
+
+/// Skills, or any list of labels like them (a group's tags): counted first, trimmed,
+/// empty ones dropped, de-duplicated case-insensitively, each bounded; errors name
+/// `field` and call one entry a `noun`.
+pub(crate) fn parse_labels(field: &'static str, noun: &str, raw: &[String]) -> Result<Vec<String>> {
     if raw.len() > MAX_SKILLS {
-        return Err(Error::validation("skills", format!("at most {MAX_SKILLS} skills")));
+        return Err(Error::validation(field, format!("at most {MAX_SKILLS} {noun}s")));
     }
     let mut seen = std::collections::HashSet::with_capacity(raw.len());
     let mut skills = Vec::with_capacity(raw.len());
     for skill in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         if skill.chars().count() > MAX_SKILL_CHARS {
-            return Err(Error::validation(
-                "skills",
-                format!("each skill must be at most {MAX_SKILL_CHARS} characters"),
-            ));
+            return Err(Error::validation(field, format!("each {noun} must be at most {MAX_SKILL_CHARS} characters")));
         }
         if has_control(skill) {
-            return Err(Error::validation("skills", "must not contain control characters"));
+            return Err(Error::validation(field, "must not contain control characters"));
         }
         if seen.insert(skill.to_lowercase()) {
             skills.push(skill.to_owned());

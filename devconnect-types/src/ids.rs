@@ -124,6 +124,10 @@ id_type!(
     /// Identifies a chat message; also the cursor for history and sync.
     MessageId, "message"
 );
+id_type!(
+    /// Identifies a group.
+    GroupId, "group"
+);
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,7 @@
 pub mod chat;
 pub mod connection;
 pub mod feed;
+pub mod group;
 mod ids;
 pub mod profile;
 pub mod rest;
@@ -32,9 +33,10 @@ use serde::{Deserialize, Serialize};
 pub use chat::{ChatPartner, Message, Sent, SyncPage};
 pub use connection::{ConnectionRequest, RequestStatus, ReviewStatus, SendStatus};
 pub use feed::FeedPage;
+pub use group::{Group, GroupMember, GroupRole, Visibility};
 #[cfg(feature = "openapi")]
 pub use ids::ID_PATTERN;
-pub use ids::{MessageId, RequestId, UserId};
+pub use ids::{GroupId, MessageId, RequestId, UserId};
 pub use profile::{Gender, Me, Profile};
 
 /// A malformed value: which field, and what is wrong with it. The service turns it

@@ -5,7 +5,8 @@
 //!
 //! The seam is one trait per aggregate — [`UserStore`] (accounts, credentials, profiles,
 //! the feed), [`RequestStore`] (connection requests and connections), [`ChatStore`]
-//! (messages and read state), [`AnalyticsStore`] (engagement) — behind the [`Store`]
+//! (messages and read state), [`GroupStore`] (groups and their members),
+//! [`AnalyticsStore`] (engagement) — behind the [`Store`]
 //! supertrait, which the service holds as `Arc<dyn Store>`. Methods of the aggregate
 //! traits are callable on a `dyn Store` as they are; code calling them on a concrete
 //! backend imports [`prelude`].
@@ -17,6 +18,7 @@
 
 mod analytics;
 mod chat;
+mod groups;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 mod requests;
@@ -35,6 +37,7 @@ pub use crate::model::{AuthState, EngagementDay, FeedFilter, Inserted, NewMessag
 use crate::{Error, Result};
 pub use analytics::AnalyticsStore;
 pub use chat::ChatStore;
+pub use groups::{Added, GroupStore};
 pub use requests::RequestStore;
 pub(crate) use timed::TimedStore;
 pub use users::UserStore;
@@ -42,14 +45,14 @@ pub use users::UserStore;
 /// The store traits, for code that calls store methods on a concrete backend
 /// (`use devconnect_core::store::prelude::*;`). A `dyn Store` needs no import.
 pub mod prelude {
-    pub use super::{AnalyticsStore, ChatStore, RequestStore, Store, UserStore};
+    pub use super::{AnalyticsStore, ChatStore, GroupStore, RequestStore, Store, UserStore};
 }
 
 /// Persistence for DevConnect: every aggregate's store, plus the store's own life cycle.
 /// All methods are cancel-safe from the caller's view: a write either happened durably
 /// before `Ok` is returned or not at all.
 #[async_trait]
-pub trait Store: UserStore + RequestStore + ChatStore + AnalyticsStore + Send + Sync + 'static {
+pub trait Store: UserStore + RequestStore + ChatStore + GroupStore + AnalyticsStore + Send + Sync + 'static {
     /// Checks the store is reachable.
     async fn ping(&self) -> Result<()>;
     /// Flushes and releases resources; the store is not used afterwards.

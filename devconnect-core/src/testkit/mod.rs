@@ -36,6 +36,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod chat;
 pub mod feed;
+pub mod groups;
 pub mod imports;
 pub mod profiles;
 pub mod realtime;
@@ -70,7 +71,7 @@ pub fn all_behaviours() -> impl Iterator<Item = (&'static str, &'static Behaviou
             [$((stringify!($area), $area::BEHAVIOURS)),*]
         };
     }
-    areas![accounts, imports, profiles, feed, requests, chat, realtime, analytics]
+    areas![accounts, imports, profiles, feed, requests, groups, chat, realtime, analytics]
         .into_iter()
         .flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))
 }

@@ -6,7 +6,7 @@ use bson::doc;
 use mongodb::options::{Acknowledgment, ClientOptions, WriteConcern};
 use mongodb::{Client, Database};
 
-use super::{CONVERSATIONS, DEFAULT_DATABASE, MESSAGES, MongoStore, REQUESTS, REVOKED, USERS};
+use super::{CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUPS, MESSAGES, MongoStore, REQUESTS, REVOKED, USERS};
 use crate::{Error, Result};
 
 /// How long an operation (and `open`) waits for a reachable server unless the URL says
@@ -53,6 +53,8 @@ impl MongoStore {
             messages: db.collection(MESSAGES),
             conversations: db.collection(CONVERSATIONS),
             revoked: db.collection(REVOKED),
+            groups: db.collection(GROUPS),
+            group_members: db.collection(GROUP_MEMBERS),
             insert_order: tokio::sync::Mutex::new(()),
             db,
             client,

@@ -15,7 +15,9 @@
 //!   backfilled at open in `_id` order), `clientMsgId` and `readAt`;
 //! - collections of our own: `conversations`
 //!   (one document per participant and partner, for the chat partner list) and
-//!   `revokedtokens` (logged-out token ids, removed by a TTL index once expired).
+//!   `revokedtokens` (logged-out token ids, removed by a TTL index once expired), `groups`
+//!   (with `memberCount`, which reserves a seat before a member is written) and
+//!   `groupmembers` (one document per member, unique per group and user).
 //!
 //! A message's position is one past the highest stored position, and a unique index on
 //! positions refuses a position taken twice (the loser takes the next). So a position
@@ -31,13 +33,14 @@
 //!
 //! Files: `connect` (URL, client options, opening), `schema` (indexes and backfills, run
 //! at open), `documents` (document mapping), `error` (error mapping), and one per
-//! aggregate of the seam (`users`, `requests`, `chat`, `analytics`).
+//! aggregate of the seam (`users`, `requests`, `chat`, `groups`, `analytics`).
 
 mod analytics;
 mod chat;
 mod connect;
 mod documents;
 mod error;
+mod groups;
 mod requests;
 mod schema;
 #[cfg(test)]
@@ -61,6 +64,8 @@ const REQUESTS: &str = "connectionrequests";
 const MESSAGES: &str = "messages";
 const CONVERSATIONS: &str = "conversations";
 const REVOKED: &str = "revokedtokens";
+const GROUPS: &str = "groups";
+const GROUP_MEMBERS: &str = "groupmembers";
 
 /// The MongoDB store. Cheap to share behind the `Arc<dyn Store>` the service holds; the
 /// driver's `Client` pools connections itself.
@@ -72,6 +77,8 @@ pub struct MongoStore {
     messages: Collection<Document>,
     conversations: Collection<Document>,
     revoked: Collection<Document>,
+    groups: Collection<Document>,
+    group_members: Collection<Document>,
     /// Held from taking a message position to storing the message (see `insert_message`).
     insert_order: tokio::sync::Mutex<()>,
 }

@@ -67,6 +67,11 @@ impl MongoStore {
         self.backfill_message_positions().await?;
 
         ensure_index(&self.conversations, doc! { "userId": 1, "lastSeq": -1 }, IndexOptions::default()).await?;
+        // groupmembers: one membership per person and group; a person's groups; seniority.
+        ensure_index(&self.group_members, doc! { "groupId": 1, "userId": 1 }, unique()).await?;
+        ensure_index(&self.group_members, doc! { "userId": 1 }, IndexOptions::default()).await?;
+        ensure_index(&self.group_members, doc! { "groupId": 1, "joinedAt": 1, "userId": 1 }, IndexOptions::default())
+            .await?;
         // Revocations matter only until the token expires anyway; MongoDB deletes them then.
         ensure_index(
             &self.revoked,

@@ -20,6 +20,7 @@
 mod analytics;
 mod chat;
 mod error;
+mod groups;
 mod pool;
 mod requests;
 mod rows;

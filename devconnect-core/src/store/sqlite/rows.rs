@@ -2,7 +2,9 @@
 
 use bson::oid::ObjectId;
 use chrono::{DateTime, Utc};
-use devconnect_types::{ConnectionRequest, Gender, Me, Message, Profile, RequestStatus};
+use devconnect_types::{
+    ConnectionRequest, Gender, Group, GroupMember, GroupRole, Me, Message, Profile, RequestStatus, Visibility,
+};
 use rusqlite::Row;
 
 use super::error::ResultExt as _;
@@ -15,6 +17,11 @@ pub(super) const REQUEST_COLS: &str = "r.id, r.from_id, r.to_id, r.status, r.not
 pub(super) const REQUEST_COL_COUNT: usize = 7;
 pub(super) const MESSAGE_COLS: &str =
     "seq, id, sender_id, receiver_id, text, image, client_msg_id, created_at, read_at";
+
+pub(super) const GROUP_COLS: &str = "g.id, g.name, g.description, g.visibility, g.tags, g.owner_id, g.member_count, \
+                         g.archived, g.created_at, g.updated_at";
+pub(super) const GROUP_COL_COUNT: usize = 10;
+pub(super) const MEMBER_COLS: &str = "m.user_id, m.role, m.joined_at";
 
 pub(super) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -97,6 +104,32 @@ pub(super) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
         client_msg_id: row.get(6)?,
         created_at: time(row, 7)?,
         read_at: opt_time(row, 8)?,
+    })
+}
+
+pub(super) fn group(row: &Row<'_>) -> rusqlite::Result<Group> {
+    let visibility: String = row.get(3)?;
+    let tags: String = row.get(4)?;
+    Ok(Group {
+        id: oid(row, 0)?.into(),
+        name: row.get(1)?,
+        description: row.get(2)?,
+        visibility: Visibility::parse(&visibility).map_err(|e| conversion(3, e))?,
+        tags: serde_json::from_str(&tags).map_err(|e| conversion(4, e))?,
+        owner_id: oid(row, 5)?.into(),
+        member_count: row.get(6)?,
+        archived: row.get(7)?,
+        created_at: time(row, 8)?,
+        updated_at: time(row, 9)?,
+    })
+}
+
+pub(super) fn member_at(row: &Row<'_>, o: usize) -> rusqlite::Result<GroupMember> {
+    let role: String = row.get(o + 1)?;
+    Ok(GroupMember {
+        user_id: oid(row, o)?.into(),
+        role: GroupRole::parse(&role).map_err(|e| conversion(o + 1, e))?,
+        joined_at: time(row, o + 2)?,
     })
 }
 

@@ -85,6 +85,30 @@ CREATE INDEX messages_created ON messages (created_at, sender_id);
 CREATE INDEX requests_created ON connection_requests (created_at, from_id);
 CREATE INDEX requests_reviewed ON connection_requests (status, updated_at, to_id, created_at);
 ",
+    r"
+-- Groups; member_count is kept by the same writes that add and remove members.
+CREATE TABLE groups (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    member_count INTEGER NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE group_members (
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX group_members_user ON group_members (user_id);
+CREATE INDEX group_members_seniority ON group_members (group_id, joined_at, user_id);
+",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

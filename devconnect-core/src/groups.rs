@@ -1,0 +1,252 @@
+//! Groups: communities with a member list and roles (`owner`, `admin`, `member`).
+//!
+//! The creator is the owner. Owners and admins add members, but only their own
+//! connections; anyone may join a public group. Admins remove members, the owner also
+//! admins; nobody removes the owner. The owner promotes and demotes admins and may hand
+//! the group to another member; an owner who leaves hands it to the longest-standing
+//! admin, else member, and the last member leaving archives it. A private group does
+//! not exist for anyone outside it (`NotFound`). The member cap
+//! ([`Settings::group_member_cap`](crate::Settings)) holds under concurrent joins: the
+//! store checks it in the same step as the write.
+
+pub use devconnect_types::group::{Group, GroupMember, GroupRole, Visibility};
+
+use crate::profile::{has_control, parse_labels};
+use crate::store::Added;
+use crate::{DevConnect, Error, GroupId, Result, UserId};
+
+/// A group name may be at most this many characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// A group description may be at most this many characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// A group to create.
+#[derive(Clone, Debug)]
+pub struct NewGroup {
+    /// 1–100 characters (trimmed).
+    pub name: String,
+    /// Up to 1,000 characters (trimmed); empty for none.
+    pub description: String,
+    /// Private (members added by owners and admins) or public (anyone joins).
+    pub visibility: Visibility,
+    /// Topics, like profile skills: at most 20, each at most 40 characters.
+    pub tags: Vec<String>,
+}
+
+/// A group I am a member of, with my role in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MyGroup {
+    /// The group.
+    pub group: Group,
+    /// My role.
+    pub role: GroupRole,
+}
+
+fn parse_group_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(Error::validation("name", format!("must be 1 to {MAX_NAME_CHARS} characters")));
+    }
+    if has_control(name) {
+        return Err(Error::validation("name", "must not contain control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_description(raw: &str) -> Result<String> {
+    let description = raw.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(Error::validation("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
+    }
+    if description.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::validation("description", "must not contain control characters"));
+    }
+    Ok(description.to_owned())
+}
+
+impl DevConnect {
+    /// Creates a group with `me` as its owner and only member.
+    pub async fn create_group(&self, me: UserId, new: NewGroup) -> Result<Group> {
+        let name = parse_group_name(&new.name)?;
+        let description = parse_description(&new.description)?;
+        let tags = parse_labels("tags", "tag", &new.tags)?;
+        self.user_record(me).await?;
+        let now = crate::now();
+        let group = Group {
+            id: GroupId::new(),
+            name,
+            description,
+            visibility: new.visibility,
+            tags,
+            owner_id: me,
+            member_count: 1,
+            archived: false,
+            created_at: now,
+            updated_at: now,
+        };
+        self.inner.store.insert_group(&group).await?;
+        Ok(group)
+    }
+
+    /// A group as `me` may see it: any public group, a private one only as a member.
+    pub async fn group(&self, me: UserId, id: GroupId) -> Result<Group> {
+        let (group, _) = self.visible_group(me, id).await?;
+        Ok(group)
+    }
+
+    /// The members of a group `me` may see, longest-standing first.
+    pub async fn group_members(&self, me: UserId, id: GroupId) -> Result<Vec<GroupMember>> {
+        self.visible_group(me, id).await?;
+        self.inner.store.members(id).await
+    }
+
+    /// The groups `me` is a member of, most recently changed first.
+    pub async fn my_groups(&self, me: UserId) -> Result<Vec<MyGroup>> {
+        let groups = self.inner.store.groups_of(me).await?;
+        Ok(groups.into_iter().map(|(group, role)| MyGroup { group, role }).collect())
+    }
+
+    /// Adds `user`, one of `me`'s connections, to a group `me` owns or administers.
+    pub async fn add_group_member(&self, me: UserId, id: GroupId, user: UserId) -> Result<GroupMember> {
+        let (_, my_role) = self.visible_group(me, id).await?;
+        if !my_role.is_some_and(GroupRole::manages_members) {
+            return Err(Error::Forbidden("only the owner and admins add members"));
+        }
+        if user == me {
+            return Err(Error::Conflict("already a member"));
+        }
+        self.user_record(user).await?;
+        if !self.inner.store.are_connected(me, user).await? {
+            return Err(Error::Forbidden("you can add only your connections"));
+        }
+        self.enter(id, user).await
+    }
+
+    /// Joins a public group.
+    pub async fn join_group(&self, me: UserId, id: GroupId) -> Result<GroupMember> {
+        let (group, _) = self.visible_group(me, id).await?;
+        if group.visibility != Visibility::Public {
+            // A member of a private group asking to join it: they are in already.
+            return Err(Error::Conflict("already a member"));
+        }
+        self.enter(id, me).await
+    }
+
+    /// Leaves a group. An owner hands it on first (to the longest-standing admin, else
+    /// member); the last member leaving archives it.
+    pub async fn leave_group(&self, me: UserId, id: GroupId) -> Result<()> {
+        let role = self.role_in(id, me).await?.ok_or(Error::NotFound("group"))?;
+        if role == GroupRole::Owner {
+            self.hand_on(id, me).await?;
+        }
+        self.inner.store.remove_member(id, me, crate::now()).await?;
+        Ok(())
+    }
+
+    /// Removes `user` from a group: admins remove members, the owner also admins;
+    /// nobody removes the owner.
+    pub async fn remove_group_member(&self, me: UserId, id: GroupId, user: UserId) -> Result<()> {
+        let (_, my_role) = self.visible_group(me, id).await?;
+        let my_role = my_role
+            .filter(|r| r.manages_members())
+            .ok_or(Error::Forbidden("only the owner and admins remove members"))?;
+        if user == me {
+            return Err(Error::validation("userId", "leave the group instead"));
+        }
+        let their_role = self.role_in(id, user).await?.ok_or(Error::NotFound("member"))?;
+        match (my_role, their_role) {
+            (_, GroupRole::Owner) => return Err(Error::Forbidden("the owner cannot be removed")),
+            (GroupRole::Admin, GroupRole::Admin) => return Err(Error::Forbidden("only the owner removes admins")),
+            _ => {}
+        }
+        self.inner.store.remove_member(id, user, crate::now()).await?.ok_or(Error::NotFound("member"))?;
+        Ok(())
+    }
+
+    /// Makes a member an admin or an admin a member again (the owner only; the owner's
+    /// own role changes by [`DevConnect::transfer_group`]).
+    pub async fn set_group_role(&self, me: UserId, id: GroupId, user: UserId, role: GroupRole) -> Result<GroupMember> {
+        if role == GroupRole::Owner {
+            return Err(Error::validation("role", "must be admin or member; hand the group on to make an owner"));
+        }
+        self.require_owner(me, id).await?;
+        if user == me {
+            return Err(Error::validation("userId", "the owner's role changes only by handing the group on"));
+        }
+        let member = self.inner.store.member(id, user).await?.ok_or(Error::NotFound("member"))?;
+        if member.role != role && !self.inner.store.set_role(id, user, member.role, role, crate::now()).await? {
+            return Err(Error::Conflict("the member changed meanwhile; try again"));
+        }
+        Ok(GroupMember { role, ..member })
+    }
+
+    /// Hands a group `me` owns to another member; `me` stays on as an admin.
+    pub async fn transfer_group(&self, me: UserId, id: GroupId, to: UserId) -> Result<()> {
+        self.require_owner(me, id).await?;
+        if to == me {
+            return Err(Error::validation("userId", "you own it already"));
+        }
+        let heir = self.inner.store.member(id, to).await?.ok_or(Error::NotFound("member"))?;
+        self.crown(id, me, heir).await
+    }
+
+    /// The group and `me`'s role in it, if `me` may see it.
+    async fn visible_group(&self, me: UserId, id: GroupId) -> Result<(Group, Option<GroupRole>)> {
+        let group = self.inner.store.group(id).await?.ok_or(Error::NotFound("group"))?;
+        let role = self.role_in(id, me).await?;
+        if group.visibility == Visibility::Private && role.is_none() {
+            return Err(Error::NotFound("group"));
+        }
+        Ok((group, role))
+    }
+
+    async fn role_in(&self, id: GroupId, user: UserId) -> Result<Option<GroupRole>> {
+        Ok(self.inner.store.member(id, user).await?.map(|m| m.role))
+    }
+
+    async fn require_owner(&self, me: UserId, id: GroupId) -> Result<()> {
+        match self.visible_group(me, id).await? {
+            (_, Some(GroupRole::Owner)) => Ok(()),
+            _ => Err(Error::Forbidden("only the owner may do that")),
+        }
+    }
+
+    /// Adds `user` as a member, within the cap.
+    async fn enter(&self, id: GroupId, user: UserId) -> Result<GroupMember> {
+        let now = crate::now();
+        let member = GroupMember { user_id: user, role: GroupRole::Member, joined_at: now };
+        match self.inner.store.add_member(id, &member, self.inner.settings.group_member_cap, now).await? {
+            Added::Added => Ok(member),
+            Added::AlreadyMember => Err(Error::Conflict("already a member")),
+            Added::Full => Err(Error::LimitExceeded("the group is full")),
+            Added::Closed => Err(Error::NotFound("group")),
+        }
+    }
+
+    /// Before the owner `me` leaves: makes the longest-standing admin (else member) the
+    /// owner. Retried if that member changes meanwhile; with nobody else, nothing to do.
+    async fn hand_on(&self, id: GroupId, me: UserId) -> Result<()> {
+        for _ in 0..3 {
+            let members = self.inner.store.members(id).await?;
+            let others = || members.iter().filter(|m| m.user_id != me);
+            let heir = others().find(|m| m.role == GroupRole::Admin).or_else(|| others().next());
+            let Some(heir) = heir.copied() else { return Ok(()) };
+            match self.crown(id, me, heir).await {
+                Err(Error::Conflict(_)) => continue,
+                done => return done,
+            }
+        }
+        Err(Error::Conflict("the group's members kept changing; try again"))
+    }
+
+    /// Makes `heir` the owner and the owner `me` an admin.
+    async fn crown(&self, id: GroupId, me: UserId, heir: GroupMember) -> Result<()> {
+        let now = crate::now();
+        if !self.inner.store.set_role(id, heir.user_id, heir.role, GroupRole::Owner, now).await? {
+            return Err(Error::Conflict("the member changed meanwhile; try again"));
+        }
+        self.inner.store.set_role(id, me, GroupRole::Owner, GroupRole::Admin, now).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! The groups aggregate on SQLite: groups and members. Every write runs on the one
+//! writer thread, so checking the cap and adding a member in one savepoint is exact.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use devconnect_types::{Group, GroupId, GroupMember, GroupRole, UserId};
+use rusqlite::{OptionalExtension as _, params};
+
+use super::SqliteStore;
+use super::error::ResultExt as _;
+use super::rows::{GROUP_COL_COUNT, GROUP_COLS, MEMBER_COLS, collect, group, member_at, ms, skills_json};
+use crate::Result;
+use crate::store::{Added, GroupStore};
+
+#[async_trait]
+impl GroupStore for SqliteStore {
+    async fn insert_group(&self, g: &Group) -> Result<()> {
+        let g = g.clone();
+        let tags = skills_json(&g.tags)?;
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            tx.prepare_cached(
+                "INSERT INTO groups (id, name, description, visibility, tags, owner_id, member_count, archived, \
+                 created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    g.id.to_hex(),
+                    g.name,
+                    g.description,
+                    g.visibility.as_str(),
+                    tags,
+                    g.owner_id.to_hex(),
+                    ms(g.created_at),
+                    ms(g.updated_at),
+                ])
+            })
+            .db()?;
+            tx.prepare_cached("INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)")
+                .and_then(|mut s| {
+                    s.execute(params![g.id.to_hex(), g.owner_id.to_hex(), GroupRole::Owner.as_str(), ms(g.created_at)])
+                })
+                .db()?;
+            tx.commit().db()
+        })
+        .await
+    }
+
+    async fn group(&self, id: GroupId) -> Result<Option<Group>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {GROUP_COLS} FROM groups g WHERE g.id = ?1"))
+                .and_then(|mut s| s.query_row([id.to_hex()], group).optional())
+                .db()
+        })
+        .await
+    }
+
+    async fn member(&self, group: GroupId, user: UserId) -> Result<Option<GroupMember>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {MEMBER_COLS} FROM group_members m WHERE m.group_id = ?1 AND m.user_id = ?2"
+            ))
+            .and_then(|mut s| s.query_row([group.to_hex(), user.to_hex()], |r| member_at(r, 0)).optional())
+            .db()
+        })
+        .await
+    }
+
+    async fn members(&self, group: GroupId) -> Result<Vec<GroupMember>> {
+        self.read(move |conn| {
+            let mut s = conn
+                .prepare_cached(&format!(
+                    "SELECT {MEMBER_COLS} FROM group_members m WHERE m.group_id = ?1 ORDER BY m.joined_at, m.user_id"
+                ))
+                .db()?;
+            collect(s.query_map([group.to_hex()], |r| member_at(r, 0)).db()?)
+        })
+        .await
+    }
+
+    async fn groups_of(&self, user: UserId) -> Result<Vec<(Group, GroupRole)>> {
+        self.read(move |conn| {
+            let mut s = conn
+                .prepare_cached(&format!(
+                    "SELECT {GROUP_COLS}, {MEMBER_COLS} FROM group_members m JOIN groups g ON g.id = m.group_id \
+                     WHERE m.user_id = ?1 ORDER BY g.updated_at DESC, g.id DESC"
+                ))
+                .db()?;
+            collect(s.query_map([user.to_hex()], |r| Ok((group(r)?, member_at(r, GROUP_COL_COUNT)?.role))).db()?)
+        })
+        .await
+    }
+
+    async fn add_member(&self, group: GroupId, member: &GroupMember, cap: u32, now: DateTime<Utc>) -> Result<Added> {
+        let member = *member;
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            let id = group.to_hex();
+            let state: Option<(u32, bool)> = tx
+                .prepare_cached("SELECT member_count, archived FROM groups WHERE id = ?1")
+                .and_then(|mut s| s.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .db()?;
+            let count = match state {
+                None | Some((_, true)) => return Ok(Added::Closed),
+                Some((count, false)) => count,
+            };
+            let user = member.user_id.to_hex();
+            let already: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2)")
+                .and_then(|mut s| s.query_row([&id, &user], |r| r.get(0)))
+                .db()?;
+            if already {
+                return Ok(Added::AlreadyMember);
+            }
+            if count >= cap {
+                return Ok(Added::Full);
+            }
+            tx.prepare_cached("INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)")
+                .and_then(|mut s| s.execute(params![id, user, member.role.as_str(), ms(member.joined_at)]))
+                .db()?;
+            tx.prepare_cached("UPDATE groups SET member_count = member_count + 1, updated_at = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![id, ms(now)]))
+                .db()?;
+            tx.commit().db()?;
+            Ok(Added::Added)
+        })
+        .await
+    }
+
+    async fn remove_member(&self, group: GroupId, user: UserId, now: DateTime<Utc>) -> Result<Option<GroupRole>> {
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            let id = group.to_hex();
+            let role: Option<String> = tx
+                .prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2 RETURNING role")
+                .and_then(|mut s| s.query_row([&id, &user.to_hex()], |r| r.get(0)).optional())
+                .db()?;
+            let Some(role) = role else { return Ok(None) };
+            tx.prepare_cached(
+                "UPDATE groups SET member_count = member_count - 1, archived = (member_count <= 1), updated_at = ?2 \
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![id, ms(now)]))
+            .db()?;
+            tx.commit().db()?;
+            Ok(Some(GroupRole::parse(&role).map_err(crate::Error::internal)?))
+        })
+        .await
+    }
+
+    async fn set_role(
+        &self,
+        group: GroupId,
+        user: UserId,
+        from: GroupRole,
+        to: GroupRole,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            let (id, user) = (group.to_hex(), user.to_hex());
+            let changed = tx
+                .prepare_cached("UPDATE group_members SET role = ?4 WHERE group_id = ?1 AND user_id = ?2 AND role = ?3")
+                .and_then(|mut s| s.execute(params![id, user, from.as_str(), to.as_str()]))
+                .db()?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            let owner = if to == GroupRole::Owner { Some(user) } else { None };
+            tx.prepare_cached("UPDATE groups SET owner_id = COALESCE(?3, owner_id), updated_at = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![id, ms(now), owner]))
+                .db()?;
+            tx.commit().db()?;
+            Ok(true)
+        })
+        .await
+    }
+}

@@ -1,0 +1,159 @@
+//! Groups: creation, who sees what, adding and joining within the cap, roles, leaving.
+
+use super::behaviours;
+use super::fixtures::{check, connect, expect_code, service, service_with, user};
+use crate::groups::{GroupRole, NewGroup, Visibility};
+use crate::{Error, Settings};
+
+fn new_group(name: &str, visibility: Visibility) -> NewGroup {
+    NewGroup {
+        name: name.to_owned(),
+        description: "Rustaceans in Berlin".to_owned(),
+        visibility,
+        tags: vec!["Rust".to_owned(), "rust".to_owned(), " Berlin ".to_owned()],
+    }
+}
+
+behaviours![
+    pub async fn a_group_is_created_with_its_creator_as_owner_and_checked_input(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let group = app.create_group(ada, new_group("  Rust Berlin  ", Visibility::Private)).await?;
+        check(group.name == "Rust Berlin" && group.owner_id == ada && group.member_count == 1, "fields")?;
+        check(group.tags == ["Rust", "Berlin"], "tags trimmed and de-duplicated")?;
+        check(app.group(ada, group.id).await? == group, "read back as created")?;
+        let members = app.group_members(ada, group.id).await?;
+        check(members.len() == 1 && members[0].user_id == ada && members[0].role == GroupRole::Owner, "owner")?;
+        let mine = app.my_groups(ada).await?;
+        check(mine.len() == 1 && mine[0].group.id == group.id && mine[0].role == GroupRole::Owner, "my groups")?;
+        for (bad, field) in [("", "empty"), (&"n".repeat(101), "long"), ("a\u{7}b", "control")] {
+            expect_code(app.create_group(ada, new_group(bad, Visibility::Public)).await, "validation", field)?;
+        }
+        let mut long = new_group("ok", Visibility::Public);
+        long.description = "d".repeat(1001);
+        expect_code(app.create_group(ada, long).await, "validation", "description")?;
+        let mut tags = new_group("ok", Visibility::Public);
+        tags.tags = vec!["t".repeat(crate::profile::MAX_SKILL_CHARS + 1)];
+        expect_code(app.create_group(ada, tags).await, "validation", "tag")?;
+        expect_code(app.group(ada, crate::GroupId::new()).await, "not_found", "unknown group")
+    }
+
+    pub async fn a_private_group_is_hidden_from_outsiders_and_grows_only_by_connections(
+        store: Arc<dyn Store>,
+    ) -> Result<()> {
+        let app = service(store)?;
+        let ((ada, _), (bob, _), (cy, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
+        connect(&app, ada, bob).await?;
+        let group = app.create_group(ada, new_group("Core team", Visibility::Private)).await?;
+        expect_code(app.group(bob, group.id).await, "not_found", "hidden from outsiders")?;
+        expect_code(app.group_members(cy, group.id).await, "not_found", "members hidden")?;
+        expect_code(app.join_group(bob, group.id).await, "not_found", "no joining a private group")?;
+        expect_code(app.add_group_member(ada, group.id, cy).await, "forbidden", "not a connection")?;
+        expect_code(app.add_group_member(ada, group.id, crate::UserId::new()).await, "not_found", "unknown user")?;
+        let added = app.add_group_member(ada, group.id, bob).await?;
+        check(added.user_id == bob && added.role == GroupRole::Member, "added as member")?;
+        expect_code(app.add_group_member(ada, group.id, bob).await, "conflict", "twice")?;
+        check(app.group(bob, group.id).await?.member_count == 2, "visible to the new member, counted")?;
+        connect(&app, bob, cy).await?;
+        expect_code(app.add_group_member(bob, group.id, cy).await, "forbidden", "members do not add")?;
+        app.set_group_role(ada, group.id, bob, GroupRole::Admin).await?;
+        app.add_group_member(bob, group.id, cy).await?;
+        let roles: Vec<_> = app.group_members(cy, group.id).await?.iter().map(|m| (m.user_id, m.role)).collect();
+        check(roles == [(ada, GroupRole::Owner), (bob, GroupRole::Admin), (cy, GroupRole::Member)], "seniority order")
+    }
+
+    pub async fn anyone_joins_a_public_group_and_the_cap_holds_under_concurrent_joins(
+        store: Arc<dyn Store>,
+    ) -> Result<()> {
+        let app = service_with(store, Settings { group_member_cap: 5, ..Settings::default() })?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let group = app.create_group(ada, new_group("Open source", Visibility::Public)).await?;
+        let mut people = Vec::new();
+        for i in 0..12 {
+            people.push(user(&app, &format!("Dev{i}")).await?.0);
+        }
+        check(app.group(people[0], group.id).await?.name == "Open source", "public: visible to anyone")?;
+        let mut racing = tokio::task::JoinSet::new();
+        for p in people.clone() {
+            let app = app.clone();
+            racing.spawn(async move { app.join_group(p, group.id).await });
+        }
+        let joins = racing.join_all().await;
+        let joined = joins.iter().filter(|r| r.is_ok()).count();
+        let full = joins.iter().filter(|r| r.as_ref().err().map(Error::code) == Some("limit_exceeded")).count();
+        check(joined == 4 && full == 8, &format!("exactly the cap: {joined} joined, {full} refused"))?;
+        check(app.group_members(ada, group.id).await?.len() == 5, "five members")?;
+        check(app.group(ada, group.id).await?.member_count == 5, "counted")?;
+        let member = joins.iter().find_map(|r| r.as_ref().ok()).map(|m| m.user_id);
+        let member = member.ok_or_else(|| Error::internal("nobody joined"))?;
+        expect_code(app.join_group(member, group.id).await, "conflict", "joined twice")?;
+        app.leave_group(member, group.id).await?;
+        let outsider = people.iter().copied().find(|p| *p != member).ok_or_else(|| Error::internal("nobody"))?;
+        let retry = app.join_group(outsider, group.id).await;
+        let seat = match retry {
+            Ok(_) => true,
+            Err(e) if e.code() == "conflict" => {
+                // Already a member: any of the others takes the freed seat.
+                let mut taken = false;
+                for p in &people {
+                    if app.join_group(*p, group.id).await.is_ok() {
+                        taken = true;
+                        break;
+                    }
+                }
+                taken
+            }
+            Err(e) => return Err(e),
+        };
+        check(seat && app.group(ada, group.id).await?.member_count == 5, "a seat freed by leaving is taken again")
+    }
+
+    pub async fn roles_change_by_the_owner_only_and_nobody_removes_the_owner(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let ((ada, _), (bob, _), (cy, _), (dee, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?, user(&app, "Dee").await?);
+        let group = app.create_group(ada, new_group("Maintainers", Visibility::Public)).await?;
+        for p in [bob, cy, dee] {
+            app.join_group(p, group.id).await?;
+        }
+        expect_code(app.set_group_role(bob, group.id, cy, GroupRole::Admin).await, "forbidden", "a member promotes")?;
+        expect_code(app.set_group_role(ada, group.id, bob, GroupRole::Owner).await, "validation", "owner by role")?;
+        expect_code(app.set_group_role(ada, group.id, ada, GroupRole::Member).await, "validation", "own role")?;
+        app.set_group_role(ada, group.id, bob, GroupRole::Admin).await?;
+        app.set_group_role(ada, group.id, cy, GroupRole::Admin).await?;
+        expect_code(app.remove_group_member(bob, group.id, ada).await, "forbidden", "removing the owner")?;
+        expect_code(app.remove_group_member(bob, group.id, cy).await, "forbidden", "an admin removes an admin")?;
+        expect_code(app.remove_group_member(dee, group.id, bob).await, "forbidden", "a member removes")?;
+        expect_code(app.remove_group_member(bob, group.id, bob).await, "validation", "removing oneself")?;
+        app.remove_group_member(bob, group.id, dee).await?;
+        expect_code(app.remove_group_member(bob, group.id, dee).await, "not_found", "removed twice")?;
+        check(app.my_groups(dee).await?.is_empty(), "the removed member's list")?;
+        app.set_group_role(ada, group.id, cy, GroupRole::Member).await?;
+        app.remove_group_member(ada, group.id, cy).await?;
+        app.transfer_group(ada, group.id, bob).await?;
+        let roles: Vec<_> = app.group_members(ada, group.id).await?.iter().map(|m| (m.user_id, m.role)).collect();
+        check(roles == [(ada, GroupRole::Admin), (bob, GroupRole::Owner)], "handed on; the old owner is an admin")?;
+        check(app.group(ada, group.id).await?.owner_id == bob, "the group names its new owner")?;
+        expect_code(app.transfer_group(ada, group.id, ada).await, "forbidden", "no longer the owner")
+    }
+
+    pub async fn an_owner_leaving_hands_the_group_on_and_the_last_member_archives_it(
+        store: Arc<dyn Store>,
+    ) -> Result<()> {
+        let app = service(store)?;
+        let ((ada, _), (bob, _), (cy, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
+        let group = app.create_group(ada, new_group("Meetup", Visibility::Public)).await?;
+        app.join_group(bob, group.id).await?;
+        app.join_group(cy, group.id).await?;
+        app.set_group_role(ada, group.id, cy, GroupRole::Admin).await?;
+        app.leave_group(ada, group.id).await?;
+        check(app.group(bob, group.id).await?.owner_id == cy, "the admin before the older member")?;
+        app.leave_group(cy, group.id).await?;
+        check(app.group(bob, group.id).await?.owner_id == bob, "then the longest-standing member")?;
+        expect_code(app.leave_group(cy, group.id).await, "not_found", "left twice")?;
+        app.leave_group(bob, group.id).await?;
+        let archived = app.group(ada, group.id).await?;
+        check(archived.archived && archived.member_count == 0, "the last one out archives it")?;
+        expect_code(app.join_group(ada, group.id).await, "not_found", "nobody joins an archived group")
+    }
+];
