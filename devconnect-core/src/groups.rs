@@ -9,7 +9,7 @@
 //! ([`Settings::group_member_cap`](crate::Settings)) holds under concurrent joins: the
 //! store checks it in the same step as the write.
 
-pub use devconnect_types::group::{Group, GroupMember, GroupRole, Visibility};
+pub use devconnect_types::group::{Group, GroupMember, GroupRole, MyGroup, Visibility};
 
 use crate::profile::{has_control, parse_labels};
 use crate::store::Added;
@@ -31,15 +31,6 @@ pub struct NewGroup {
     pub visibility: Visibility,
     /// Topics, like profile skills: at most 20, each at most 40 characters.
     pub tags: Vec<String>,
-}
-
-/// A group I am a member of, with my role in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MyGroup {
-    /// The group.
-    pub group: Group,
-    /// My role.
-    pub role: GroupRole,
 }
 
 fn parse_group_name(raw: &str) -> Result<String> {

@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry as Slot;
 
 use bytes::{Bytes, BytesMut};
-use devconnect_core::{Error, NewMessage, PasswordChange, ProfileEdit, Signup, Upload};
+use devconnect_core::{
+    Error, GroupRole, NewGroup, NewMessage, PasswordChange, ProfileEdit, Signup, Upload, Visibility,
+};
 use futures_util::{Stream, StreamExt as _};
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -331,6 +333,30 @@ pub fn request_note(mut f: Fields) -> Result<Option<String>, ApiError> {
     let note = f.string("note")?;
     f.finish()?;
     Ok(note)
+}
+
+/// `POST /groups`: a name, and optionally a description, `visibility` (default
+/// `private`) and tags.
+pub fn new_group(mut f: Fields) -> Result<NewGroup, ApiError> {
+    let visibility = match f.string("visibility")? {
+        None => Visibility::Private,
+        Some(v) => Visibility::parse(&v)?,
+    };
+    let group = NewGroup {
+        name: f.required_string("name")?,
+        description: f.string("description")?.unwrap_or_default(),
+        visibility,
+        tags: f.list("tags")?.unwrap_or_default(),
+    };
+    f.finish()?;
+    Ok(group)
+}
+
+/// `PATCH /groups/:groupId/members/:userId`: the new `role`.
+pub fn group_role(mut f: Fields) -> Result<GroupRole, ApiError> {
+    let role = GroupRole::parse(&f.required_string("role")?)?;
+    f.finish()?;
+    Ok(role)
 }
 
 /// `POST /message/:receiverId`.

@@ -198,6 +198,35 @@ pub mod schemas {
         pub note: Option<String>,
     }
 
+    /// A new group.
+    #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct NewGroupBody {
+        /// 1–100 characters (trimmed), not blank.
+        #[schema(
+            max_length = 100,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )]
+        pub name: String,
+        /// At most 1,000 characters (trimmed); newlines allowed.
+        #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+        pub description: Option<String>,
+        /// `private` (default: members are added by the owner and admins) or `public`.
+        pub visibility: Option<devconnect_types::Visibility>,
+        /// At most 20 topics, like skills.
+        #[schema(max_items = 20)]
+        pub tags: Option<Vec<Skill>>,
+    }
+
+    /// A member's new role.
+    #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RoleBody {
+        /// `admin` or `member` (an owner is made by handing the group on).
+        #[schema(pattern = "^(admin|member)$")]
+        pub role: String,
+    }
+
     /// A message.
     #[derive(Serialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -306,7 +335,9 @@ fn apply_rules(path: &str, operation: &mut Operation) {
 /// attribute says less than the server checks.
 fn parameter_schema(path: &str, name: &str) -> Option<Schema> {
     let schema = match name {
-        "userId" | "toUserId" | "requestId" => ObjectBuilder::new().schema_type(Type::String).pattern(Some(ID_PATTERN)),
+        "userId" | "toUserId" | "requestId" | "groupId" => {
+            ObjectBuilder::new().schema_type(Type::String).pattern(Some(ID_PATTERN))
+        }
         // Empty means not given.
         "before" | "after" => ObjectBuilder::new().schema_type(Type::String).pattern(Some("^([0-9a-fA-F]{24})?$")),
         "status" if path.starts_with("/request/send/") => {
@@ -341,12 +372,15 @@ fn error_response(description: &str) -> Response {
         routes::requests::connections, routes::requests::remove_connection,
         routes::feed::feed,
         routes::messages::chat_partners, routes::messages::sync, routes::messages::history, routes::messages::send_message, routes::messages::mark_read,
+        routes::groups::create_group, routes::groups::my_groups, routes::groups::group, routes::groups::members,
+        routes::groups::add_member, routes::groups::set_role, routes::groups::remove_member, routes::groups::join,
+        routes::groups::leave, routes::groups::transfer,
         routes::ops::health, routes::ops::live, routes::ops::openapi, routes::ops::media,
     ),
     components(schemas(ErrorBody)),
     tags(
         (name = "auth"), (name = "profile"), (name = "connections"), (name = "feed"), (name = "messages"),
-        (name = "operations"),
+        (name = "groups"), (name = "operations"),
     ),
 )]
 struct ApiDoc;
@@ -533,7 +567,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(bodies, 6, "signup, login, profile edit, password, send request, send message");
+        assert_eq!(bodies, 8, "signup, login, profile edit, password, send request, send message, new group, role");
     }
 
     #[test]

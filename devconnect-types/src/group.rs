@@ -125,3 +125,14 @@ pub struct GroupMember {
     /// When they joined (or were added): they see the group's messages from then on.
     pub joined_at: DateTime<Utc>,
 }
+
+/// A group I am a member of, with my role in it: the group's fields and `role`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyGroup {
+    /// The group.
+    #[serde(flatten)]
+    pub group: Group,
+    /// My role in it.
+    pub role: GroupRole,
+}

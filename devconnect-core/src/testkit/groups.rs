@@ -42,7 +42,8 @@ behaviours![
         store: Arc<dyn Store>,
     ) -> Result<()> {
         let app = service(store)?;
-        let ((ada, _), (bob, _), (cy, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
+        let ((ada, _), (bob, _), (cy, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
         connect(&app, ada, bob).await?;
         let group = app.create_group(ada, new_group("Core team", Visibility::Private)).await?;
         expect_code(app.group(bob, group.id).await, "not_found", "hidden from outsiders")?;
@@ -141,7 +142,8 @@ behaviours![
         store: Arc<dyn Store>,
     ) -> Result<()> {
         let app = service(store)?;
-        let ((ada, _), (bob, _), (cy, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
+        let ((ada, _), (bob, _), (cy, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
         let group = app.create_group(ada, new_group("Meetup", Visibility::Public)).await?;
         app.join_group(bob, group.id).await?;
         app.join_group(cy, group.id).await?;

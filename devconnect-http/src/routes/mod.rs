@@ -10,6 +10,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod feed;
+pub(crate) mod groups;
 pub(crate) mod messages;
 pub(crate) mod ops;
 pub(crate) mod profile;
@@ -159,6 +160,8 @@ pub fn routes(
         .or(feed::routes(state))
         .unify()
         .or(messages::routes(state))
+        .unify()
+        .or(groups::routes(state))
         .unify()
         .or(ops::routes(state))
         .unify();

@@ -335,6 +335,43 @@ async fn every_response_validates_against_the_openapi_document() {
     let read = c.expect(200, "POST", route, c.req(Method::POST, &format!("/message/{ada}/read"), b)).await;
     assert!(read["upTo"].is_null(), "{read}");
 
+    // ---- groups ----
+    let new = json!({"name": "Rust Berlin", "visibility": "public", "tags": ["rust"]});
+    let created = c.expect(201, "POST", "/groups", c.req(Method::POST, "/groups", a).json(&new)).await;
+    let g = created["data"]["_id"].as_str().unwrap().to_owned();
+    c.expect(400, "POST", "/groups", c.req(Method::POST, "/groups", a).json(&json!({"name": " "}))).await;
+    let mine = c.expect(200, "GET", "/groups/mine", c.req(Method::GET, "/groups/mine", a)).await;
+    assert_eq!(mine["data"][0]["role"], "owner", "{mine}");
+    c.expect(200, "GET", "/groups/{groupId}", c.req(Method::GET, &format!("/groups/{g}"), b)).await;
+    let unknown_group = "/groups/0123456789abcdef01234567";
+    c.expect(404, "GET", "/groups/{groupId}", c.req(Method::GET, unknown_group, b)).await;
+    c.expect(400, "GET", "/groups/{groupId}", c.req(Method::GET, "/groups/nope", b)).await;
+    let route = "/groups/{groupId}/members/{userId}";
+    c.expect(201, "POST", route, c.req(Method::POST, &format!("/groups/{g}/members/{bob}"), a)).await;
+    c.expect(409, "POST", route, c.req(Method::POST, &format!("/groups/{g}/members/{bob}"), a)).await;
+    c.expect(403, "POST", route, c.req(Method::POST, &format!("/groups/{g}/members/{dee}"), a)).await;
+    let admin = json!({"role": "admin"});
+    c.expect(200, "PATCH", route, c.req(Method::PATCH, &format!("/groups/{g}/members/{bob}"), a).json(&admin)).await;
+    c.expect(403, "PATCH", route, c.req(Method::PATCH, &format!("/groups/{g}/members/{ada}"), b).json(&admin)).await;
+    let owner = json!({"role": "owner"});
+    c.expect(400, "PATCH", route, c.req(Method::PATCH, &format!("/groups/{g}/members/{bob}"), a).json(&owner)).await;
+    let route_join = "/groups/{groupId}/join";
+    c.expect(201, "POST", route_join, c.req(Method::POST, &format!("/groups/{g}/join"), Some(&dee_t))).await;
+    c.expect(409, "POST", route_join, c.req(Method::POST, &format!("/groups/{g}/join"), Some(&dee_t))).await;
+    c.expect(404, "POST", route_join, c.req(Method::POST, &format!("{unknown_group}/join"), Some(&dee_t))).await;
+    let members =
+        c.expect(200, "GET", "/groups/{groupId}/members", c.req(Method::GET, &format!("/groups/{g}/members"), a)).await;
+    assert_eq!(members["data"].as_array().map(Vec::len), Some(3), "{members}");
+    c.expect(403, "DELETE", route, c.req(Method::DELETE, &format!("/groups/{g}/members/{ada}"), b)).await;
+    c.expect(200, "DELETE", route, c.req(Method::DELETE, &format!("/groups/{g}/members/{dee}"), b)).await;
+    c.expect(404, "DELETE", route, c.req(Method::DELETE, &format!("/groups/{g}/members/{dee}"), b)).await;
+    let route = "/groups/{groupId}/transfer/{userId}";
+    c.expect(200, "POST", route, c.req(Method::POST, &format!("/groups/{g}/transfer/{bob}"), a)).await;
+    c.expect(403, "POST", route, c.req(Method::POST, &format!("/groups/{g}/transfer/{bob}"), a)).await;
+    let route = "/groups/{groupId}/leave";
+    c.expect(200, "POST", route, c.req(Method::POST, &format!("/groups/{g}/leave"), a)).await;
+    c.expect(404, "POST", route, c.req(Method::POST, &format!("/groups/{g}/leave"), a)).await;
+
     // ---- ending ----
     let route = "/user/deleteconnection/{userId}";
     c.expect(200, "DELETE", route, c.req(Method::DELETE, &format!("/user/deleteconnection/{bob}"), a)).await;
