@@ -27,8 +27,8 @@ use devconnect_types::rest::{
     UserResponse,
 };
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, ReviewStatus, SendStatus,
-    Sent, SyncPage, UserId,
+    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupRole, Me, Message, MessageId, MyGroup,
+    Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -367,6 +367,69 @@ impl Client {
     /// `DELETE /user/deleteconnection/:userId`.
     pub async fn remove_connection(&self, other: UserId) -> Result<()> {
         Self::send(self.request(Method::DELETE, &format!("/user/deleteconnection/{other}"))).await.map(drop)
+    }
+
+    // ---- groups ----
+
+    /// `POST /groups`: a new group, which I own.
+    pub async fn create_group(
+        &self,
+        name: &str,
+        description: &str,
+        visibility: Visibility,
+        tags: &[String],
+    ) -> Result<Group> {
+        let body = json!({"name": name, "description": description, "visibility": visibility, "tags": tags});
+        Ok(Self::call::<DataResponse<Group>>(self.request(Method::POST, "/groups").json(&body)).await?.data)
+    }
+
+    /// `GET /groups/mine`: my groups, with my role in each.
+    pub async fn my_groups(&self) -> Result<Vec<MyGroup>> {
+        Ok(Self::call::<DataResponse<Vec<MyGroup>>>(self.request(Method::GET, "/groups/mine")).await?.data)
+    }
+
+    /// `GET /groups/:groupId`.
+    pub async fn group(&self, id: GroupId) -> Result<Group> {
+        Ok(Self::call::<DataResponse<Group>>(self.request(Method::GET, &format!("/groups/{id}"))).await?.data)
+    }
+
+    /// `GET /groups/:groupId/members`: longest-standing first.
+    pub async fn group_members(&self, id: GroupId) -> Result<Vec<GroupMember>> {
+        let builder = self.request(Method::GET, &format!("/groups/{id}/members"));
+        Ok(Self::call::<DataResponse<Vec<GroupMember>>>(builder).await?.data)
+    }
+
+    /// `POST /groups/:groupId/members/:userId`: adds one of my connections.
+    pub async fn add_group_member(&self, id: GroupId, user: UserId) -> Result<GroupMember> {
+        let builder = self.request(Method::POST, &format!("/groups/{id}/members/{user}"));
+        Ok(Self::call::<DataResponse<GroupMember>>(builder).await?.data)
+    }
+
+    /// `PATCH /groups/:groupId/members/:userId`: `admin` or `member`.
+    pub async fn set_group_role(&self, id: GroupId, user: UserId, role: GroupRole) -> Result<GroupMember> {
+        let builder = self.request(Method::PATCH, &format!("/groups/{id}/members/{user}")).json(&json!({"role": role}));
+        Ok(Self::call::<DataResponse<GroupMember>>(builder).await?.data)
+    }
+
+    /// `DELETE /groups/:groupId/members/:userId`.
+    pub async fn remove_group_member(&self, id: GroupId, user: UserId) -> Result<()> {
+        Self::send(self.request(Method::DELETE, &format!("/groups/{id}/members/{user}"))).await.map(drop)
+    }
+
+    /// `POST /groups/:groupId/join`: joins a public group.
+    pub async fn join_group(&self, id: GroupId) -> Result<GroupMember> {
+        let builder = self.request(Method::POST, &format!("/groups/{id}/join"));
+        Ok(Self::call::<DataResponse<GroupMember>>(builder).await?.data)
+    }
+
+    /// `POST /groups/:groupId/leave`.
+    pub async fn leave_group(&self, id: GroupId) -> Result<()> {
+        Self::send(self.request(Method::POST, &format!("/groups/{id}/leave"))).await.map(drop)
+    }
+
+    /// `POST /groups/:groupId/transfer/:userId`: hands a group I own on.
+    pub async fn transfer_group(&self, id: GroupId, to: UserId) -> Result<()> {
+        Self::send(self.request(Method::POST, &format!("/groups/{id}/transfer/{to}"))).await.map(drop)
     }
 
     // ---- feed ----

@@ -48,6 +48,10 @@ pub struct ServiceArgs {
     /// Days after a rejection before its sender may ask the same person again.
     #[arg(long, env = "DEVCONNECT_REQUEST_COOLDOWN_DAYS", default_value_t = 30)]
     pub request_cooldown_days: u32,
+    /// Most members a group may have.
+    #[arg(long, env = "DEVCONNECT_GROUP_MEMBER_CAP", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub group_member_cap: u32,
     /// Largest accepted image upload, in bytes.
     #[arg(long, env = "DEVCONNECT_UPLOAD_LIMIT", default_value_t = DEFAULT_UPLOAD_LIMIT)]
     pub upload_limit: usize,
@@ -199,6 +203,7 @@ impl ServiceArgs {
             jwt_secret: None,
             token_ttl_secs: 7 * 24 * 60 * 60,
             request_cooldown_days: 30,
+            group_member_cap: 1000,
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             message_rate: 120,
             request_rate: 30,
@@ -226,6 +231,7 @@ impl ServiceArgs {
         let mut settings = Settings {
             token_ttl: Duration::from_secs(self.token_ttl_secs),
             request_cooldown: Duration::from_secs(u64::from(self.request_cooldown_days) * 24 * 60 * 60),
+            group_member_cap: self.group_member_cap,
             upload_limit: self.upload_limit,
             message_rate: RateLimit::per_minute(self.message_rate),
             request_rate: RateLimit::per_minute(self.request_rate),

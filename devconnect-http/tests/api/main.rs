@@ -8,6 +8,7 @@ mod connections;
 mod contract;
 mod edges;
 mod feed;
+mod groups;
 mod hardening;
 mod helpers;
 mod idle;
