@@ -61,6 +61,34 @@ class Session(TypedDict):
     tokenId: str
     expiresAt: datetime
 
+GroupRole = Literal["owner", "admin", "member"]
+
+class Group(TypedDict):
+    """A group: any public one, or a private one I am a member of."""
+
+    _id: str
+    name: str
+    description: str
+    visibility: Literal["private", "public"]
+    tags: list[str]
+    ownerId: str
+    memberCount: int
+    archived: bool
+    createdAt: datetime
+    updatedAt: datetime
+
+class MyGroup(Group):
+    """A group I am a member of, with my role in it."""
+
+    role: GroupRole
+
+class GroupMember(TypedDict):
+    """One member of a group."""
+
+    userId: str
+    role: GroupRole
+    joinedAt: datetime
+
 RequestStatus = Literal["interested", "ignored", "accepted", "rejected"]
 
 class ConnectionRequest(TypedDict):
@@ -315,6 +343,34 @@ class DevConnect:
         """The caller's connections."""
     def remove_connection(self, me: str, other: str) -> None:
         """Removes a connection."""
+    def create_group(
+        self,
+        me: str,
+        name: str,
+        *,
+        description: str = "",
+        visibility: Literal["private", "public"] = "private",
+        tags: list[str] = ...,
+    ) -> Group:
+        """Creates a group the caller owns."""
+    def group(self, me: str, group_id: str) -> Group:
+        """A group the caller may see (any public one; a private one as a member)."""
+    def group_members(self, me: str, group_id: str) -> list[GroupMember]:
+        """A group's members, longest-standing first."""
+    def my_groups(self, me: str) -> list[MyGroup]:
+        """The caller's groups, each with the caller's role."""
+    def add_group_member(self, me: str, group_id: str, user: str) -> GroupMember:
+        """Adds one of the caller's connections to a group the caller owns or administers."""
+    def set_group_role(self, me: str, group_id: str, user: str, role: Literal["admin", "member"]) -> GroupMember:
+        """Makes a member an admin or an admin a member (the owner only)."""
+    def remove_group_member(self, me: str, group_id: str, user: str) -> None:
+        """Removes a member (admins remove members, the owner also admins)."""
+    def join_group(self, me: str, group_id: str) -> GroupMember:
+        """Joins a public group."""
+    def leave_group(self, me: str, group_id: str) -> None:
+        """Leaves a group; an owner hands it on first, the last member archives it."""
+    def transfer_group(self, me: str, group_id: str, to: str) -> None:
+        """Hands a group the caller owns to another member."""
     def feed(self, me: str, *, page: int | None = None, limit: int | None = None, skills: list[str] = ...) -> FeedPage:
         """A page of developers the caller has no request or connection with."""
     def chat_partners(self, me: str) -> list[ChatPartner]:

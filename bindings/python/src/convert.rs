@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use devconnect_core::{
-    Authenticated, ChatPartner, ConnectionRequest, Event, FeedPage, Me, Message, MessageId, Profile, RequestId,
-    Session, SyncPage, UserId,
+    Authenticated, ChatPartner, ConnectionRequest, Event, FeedPage, Group, GroupId, GroupMember, Me, Message,
+    MessageId, MyGroup, Profile, RequestId, Session, SyncPage, UserId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -27,7 +27,7 @@ macro_rules! hex_id {
         }
     )*};
 }
-hex_id!(UserId, RequestId, MessageId);
+hex_id!(UserId, RequestId, MessageId, GroupId);
 
 impl ToPy for () {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -110,6 +110,51 @@ impl<F: ToPy, T: ToPy> ToPy for ConnectionRequest<F, T> {
         dict.set_item("note", note)?;
         dict.set_item("createdAt", created_at)?;
         dict.set_item("updatedAt", updated_at)?;
+        Ok(dict.into_any())
+    }
+}
+
+fn set_group(dict: &Bound<'_, PyDict>, group: &Group) -> PyResult<()> {
+    let Group { id, name, description, visibility, tags, owner_id, member_count, archived, created_at, updated_at } =
+        group;
+    dict.set_item("_id", id.to_hex())?;
+    dict.set_item("name", name)?;
+    dict.set_item("description", description)?;
+    dict.set_item("visibility", visibility.as_str())?;
+    dict.set_item("tags", tags)?;
+    dict.set_item("ownerId", owner_id.to_hex())?;
+    dict.set_item("memberCount", member_count)?;
+    dict.set_item("archived", archived)?;
+    dict.set_item("createdAt", created_at)?;
+    dict.set_item("updatedAt", updated_at)?;
+    Ok(())
+}
+
+impl ToPy for Group {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let dict = PyDict::new(py);
+        set_group(&dict, self)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for MyGroup {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let MyGroup { group, role } = self;
+        let dict = PyDict::new(py);
+        set_group(&dict, group)?;
+        dict.set_item("role", role.as_str())?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for GroupMember {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let GroupMember { user_id, role, joined_at } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("userId", user_id.to_hex())?;
+        dict.set_item("role", role.as_str())?;
+        dict.set_item("joinedAt", joined_at)?;
         Ok(dict.into_any())
     }
 }

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use devconnect_core::{
-    Config, DevConnect, Error, FeedQuery, MediaConfig, MessageId, NewMessage, PasswordChange, Peer, ProfileEdit,
-    RequestId, ReviewStatus, SendStatus, Signup, Upload, UserId,
+    Config, DevConnect, Error, FeedQuery, GroupId, GroupRole, MediaConfig, MessageId, NewGroup, NewMessage,
+    PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, UserId, Visibility,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
@@ -64,6 +64,11 @@ where
 
 fn user_id(py: Python<'_>, field: &'static str, raw: &str) -> PyResult<UserId> {
     UserId::parse(field, raw).map_err(|e| errors::to_py_err(py, &e.into()))
+}
+
+/// A group id argument, naming `group_id` in the error if it is malformed.
+fn group_id_of(py: Python<'_>, raw: &str) -> PyResult<GroupId> {
+    GroupId::parse("group_id", raw).map_err(|e| errors::to_py_err(py, &e.into()))
 }
 
 /// A Python int as a `u32` page number or size: negative becomes 0 and too large
@@ -411,6 +416,91 @@ impl PyDevConnect {
     fn online_connections<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
         call(py, self.app.online_connections(me))
+    }
+
+    /// Creates a group the caller owns (`visibility` `"private"` or `"public"`).
+    #[pyo3(signature = (me, name, *, description="", visibility="private", tags=Vec::new()))]
+    fn create_group<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        name: String,
+        description: &str,
+        visibility: &str,
+        tags: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let visibility = Visibility::parse(visibility).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let new = NewGroup { name, description: description.to_owned(), visibility, tags };
+        call(py, self.app.create_group(me, new))
+    }
+
+    /// A group the caller may see (any public one; a private one as a member).
+    fn group<'py>(&self, py: Python<'py>, me: &str, group_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        call(py, self.app.group(me, id))
+    }
+
+    /// A group's members, longest-standing first.
+    fn group_members<'py>(&self, py: Python<'py>, me: &str, group_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        call(py, self.app.group_members(me, id))
+    }
+
+    /// The caller's groups, each with the caller's `role`.
+    fn my_groups<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.my_groups(me))
+    }
+
+    /// Adds one of the caller's connections to a group the caller owns or administers.
+    fn add_group_member<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        group_id: &str,
+        user: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id, user) = (user_id(py, "me", me)?, group_id_of(py, group_id)?, user_id(py, "user", user)?);
+        call(py, self.app.add_group_member(me, id, user))
+    }
+
+    /// Makes a member an admin or an admin a member (`role` `"admin"` or `"member"`).
+    fn set_group_role<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        group_id: &str,
+        user: &str,
+        role: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id, user) = (user_id(py, "me", me)?, group_id_of(py, group_id)?, user_id(py, "user", user)?);
+        let role = GroupRole::parse(role).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        call(py, self.app.set_group_role(me, id, user, role))
+    }
+
+    /// Removes a member (admins remove members, the owner also admins).
+    fn remove_group_member(&self, py: Python<'_>, me: &str, group_id: &str, user: &str) -> PyResult<()> {
+        let (me, id, user) = (user_id(py, "me", me)?, group_id_of(py, group_id)?, user_id(py, "user", user)?);
+        run(py, self.app.remove_group_member(me, id, user))
+    }
+
+    /// Joins a public group.
+    fn join_group<'py>(&self, py: Python<'py>, me: &str, group_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        call(py, self.app.join_group(me, id))
+    }
+
+    /// Leaves a group (an owner hands it on first; the last member archives it).
+    fn leave_group(&self, py: Python<'_>, me: &str, group_id: &str) -> PyResult<()> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        run(py, self.app.leave_group(me, id))
+    }
+
+    /// Hands a group the caller owns to another member.
+    fn transfer_group(&self, py: Python<'_>, me: &str, group_id: &str, to: &str) -> PyResult<()> {
+        let (me, id, to) = (user_id(py, "me", me)?, group_id_of(py, group_id)?, user_id(py, "to", to)?);
+        run(py, self.app.transfer_group(me, id, to))
     }
 
     /// Whether the user has any open subscription.
