@@ -4,7 +4,8 @@
 use devconnect_core::chat::ChatPartner;
 use devconnect_core::realtime::Event;
 use devconnect_core::{
-    ConnectionRequest, Gender, Me, Message, MessageId, Profile, RequestId, RequestStatus, Result, UserId,
+    ConnectionRequest, Gender, Group, GroupId, GroupMember, GroupRole, Me, Message, MessageId, MyGroup, Profile,
+    RequestId, RequestStatus, Result, UserId, Visibility,
 };
 
 use crate::pb;
@@ -50,6 +51,81 @@ impl From<Profile> for pb::Profile {
             updated_at: Some(timestamp(p.updated_at)),
         }
     }
+}
+
+impl From<GroupRole> for pb::GroupRole {
+    fn from(r: GroupRole) -> Self {
+        match r {
+            GroupRole::Owner => Self::Owner,
+            GroupRole::Admin => Self::Admin,
+            GroupRole::Member => Self::Member,
+        }
+    }
+}
+
+impl From<Group> for pb::Group {
+    fn from(g: Group) -> Self {
+        let visibility = match g.visibility {
+            Visibility::Private => pb::Visibility::Private,
+            Visibility::Public => pb::Visibility::Public,
+        };
+        Self {
+            id: g.id.to_hex(),
+            name: g.name,
+            description: g.description,
+            visibility: visibility.into(),
+            tags: g.tags,
+            owner_id: g.owner_id.to_hex(),
+            member_count: g.member_count,
+            archived: g.archived,
+            created_at: Some(timestamp(g.created_at)),
+            updated_at: Some(timestamp(g.updated_at)),
+        }
+    }
+}
+
+impl From<GroupMember> for pb::GroupMember {
+    fn from(m: GroupMember) -> Self {
+        Self {
+            user_id: m.user_id.to_hex(),
+            role: pb::GroupRole::from(m.role).into(),
+            joined_at: Some(timestamp(m.joined_at)),
+        }
+    }
+}
+
+impl From<MyGroup> for pb::MyGroup {
+    fn from(m: MyGroup) -> Self {
+        Self { group: Some(m.group.into()), role: pb::GroupRole::from(m.role).into() }
+    }
+}
+
+/// A group id from a request field.
+pub(crate) fn group_id(field: &'static str, raw: &str) -> Result<GroupId> {
+    Ok(GroupId::parse(field, raw)?)
+}
+
+/// A group's visibility; unspecified is private, an unknown number is passed on as text
+/// for the core to refuse.
+pub(crate) fn visibility(raw: i32) -> Result<Visibility> {
+    let text = match pb::Visibility::try_from(raw) {
+        Ok(pb::Visibility::Unspecified | pb::Visibility::Private) => Visibility::Private.as_str().to_owned(),
+        Ok(pb::Visibility::Public) => Visibility::Public.as_str().to_owned(),
+        Err(_) => raw.to_string(),
+    };
+    Ok(Visibility::parse(&text)?)
+}
+
+/// A member's role from a request; unspecified or unknown is refused by the parse.
+pub(crate) fn group_role(raw: i32) -> Result<GroupRole> {
+    let text = match pb::GroupRole::try_from(raw) {
+        Ok(pb::GroupRole::Owner) => GroupRole::Owner.as_str().to_owned(),
+        Ok(pb::GroupRole::Admin) => GroupRole::Admin.as_str().to_owned(),
+        Ok(pb::GroupRole::Member) => GroupRole::Member.as_str().to_owned(),
+        Ok(pb::GroupRole::Unspecified) => "unspecified".to_owned(),
+        Err(_) => raw.to_string(),
+    };
+    Ok(GroupRole::parse(&text)?)
 }
 
 impl From<Me> for pb::Me {

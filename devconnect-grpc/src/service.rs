@@ -4,13 +4,16 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use devconnect_core::{
-    DevConnect, FeedQuery, NewMessage, PasswordChange, Peer, ProfileEdit, ReviewStatus, SendStatus, Session, Signup,
-    Upload,
+    DevConnect, FeedQuery, NewGroup, NewMessage, PasswordChange, Peer, ProfileEdit, ReviewStatus, SendStatus, Session,
+    Signup, Upload,
 };
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-use crate::convert::{age, edited_gender, gender_text, hex_ids, message_id, request_id, status_text, user_id};
+use crate::convert::{
+    age, edited_gender, gender_text, group_id, group_role, hex_ids, message_id, request_id, status_text, user_id,
+    visibility,
+};
 use crate::error::status;
 use crate::pb;
 use crate::pb::dev_connect_service_server::DevConnectService;
@@ -289,6 +292,102 @@ impl DevConnectService for Api {
         let session = self.session(&request).await?;
         let ids = self.app.online_connections(session.user_id).await.or_status()?;
         ok(pb::ListOnlineConnectionsResponse { user_ids: hex_ids(&ids) })
+    }
+
+    async fn create_group(&self, request: Request<pb::CreateGroupRequest>) -> Result<Response<pb::Group>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let new = NewGroup {
+            name: r.name,
+            description: r.description,
+            visibility: visibility(r.visibility).or_status()?,
+            tags: r.tags,
+        };
+        ok(self.app.create_group(session.user_id, new).await.or_status()?)
+    }
+
+    async fn get_group(&self, request: Request<pb::GetGroupRequest>) -> Result<Response<pb::Group>, Status> {
+        let session = self.session(&request).await?;
+        let id = group_id("groupId", &request.get_ref().group_id).or_status()?;
+        ok(self.app.group(session.user_id, id).await.or_status()?)
+    }
+
+    async fn list_group_members(
+        &self,
+        request: Request<pb::ListGroupMembersRequest>,
+    ) -> Result<Response<pb::ListGroupMembersResponse>, Status> {
+        let session = self.session(&request).await?;
+        let id = group_id("groupId", &request.get_ref().group_id).or_status()?;
+        let members = self.app.group_members(session.user_id, id).await.or_status()?;
+        ok(pb::ListGroupMembersResponse { members: members.into_iter().map(Into::into).collect() })
+    }
+
+    async fn list_my_groups(
+        &self,
+        request: Request<pb::ListMyGroupsRequest>,
+    ) -> Result<Response<pb::ListMyGroupsResponse>, Status> {
+        let session = self.session(&request).await?;
+        let groups = self.app.my_groups(session.user_id).await.or_status()?;
+        ok(pb::ListMyGroupsResponse { groups: groups.into_iter().map(Into::into).collect() })
+    }
+
+    async fn add_group_member(
+        &self,
+        request: Request<pb::GroupMemberRequest>,
+    ) -> Result<Response<pb::GroupMember>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.get_ref();
+        let (id, user) = (group_id("groupId", &r.group_id).or_status()?, user_id("userId", &r.user_id).or_status()?);
+        ok(self.app.add_group_member(session.user_id, id, user).await.or_status()?)
+    }
+
+    async fn set_group_role(
+        &self,
+        request: Request<pb::SetGroupRoleRequest>,
+    ) -> Result<Response<pb::GroupMember>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.get_ref();
+        let (id, user) = (group_id("groupId", &r.group_id).or_status()?, user_id("userId", &r.user_id).or_status()?);
+        let role = group_role(r.role).or_status()?;
+        ok(self.app.set_group_role(session.user_id, id, user, role).await.or_status()?)
+    }
+
+    async fn remove_group_member(
+        &self,
+        request: Request<pb::GroupMemberRequest>,
+    ) -> Result<Response<pb::RemoveGroupMemberResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.get_ref();
+        let (id, user) = (group_id("groupId", &r.group_id).or_status()?, user_id("userId", &r.user_id).or_status()?);
+        self.app.remove_group_member(session.user_id, id, user).await.or_status()?;
+        ok(pb::RemoveGroupMemberResponse {})
+    }
+
+    async fn join_group(&self, request: Request<pb::JoinGroupRequest>) -> Result<Response<pb::GroupMember>, Status> {
+        let session = self.session(&request).await?;
+        let id = group_id("groupId", &request.get_ref().group_id).or_status()?;
+        ok(self.app.join_group(session.user_id, id).await.or_status()?)
+    }
+
+    async fn leave_group(
+        &self,
+        request: Request<pb::LeaveGroupRequest>,
+    ) -> Result<Response<pb::LeaveGroupResponse>, Status> {
+        let session = self.session(&request).await?;
+        let id = group_id("groupId", &request.get_ref().group_id).or_status()?;
+        self.app.leave_group(session.user_id, id).await.or_status()?;
+        ok(pb::LeaveGroupResponse {})
+    }
+
+    async fn transfer_group(
+        &self,
+        request: Request<pb::GroupMemberRequest>,
+    ) -> Result<Response<pb::TransferGroupResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.get_ref();
+        let (id, to) = (group_id("groupId", &r.group_id).or_status()?, user_id("userId", &r.user_id).or_status()?);
+        self.app.transfer_group(session.user_id, id, to).await.or_status()?;
+        ok(pb::TransferGroupResponse {})
     }
 
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {

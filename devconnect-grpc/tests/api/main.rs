@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod chat;
 mod connections;
+mod groups;
 mod hardening;
 mod limits;
 mod profile;

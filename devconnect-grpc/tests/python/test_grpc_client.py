@@ -135,3 +135,30 @@ def test_errors_carry_grpc_codes_and_stable_codes(stub, new_user):
     me = ada.call("EditProfile", pb.EditProfileRequest(about="from Python", skills=pb.SkillList(skills=["rust"])))
     assert me.profile.about == "from Python" and list(me.profile.skills) == ["rust"]
     assert me.email_id == ada.email
+
+
+def test_a_public_group_from_grpcio(new_user):
+    ada, bob, cy = new_user("Ada"), new_user("Bob"), new_user("Cy")
+    group = ada.call(
+        "CreateGroup", pb.CreateGroupRequest(name="Open source", visibility=pb.VISIBILITY_PUBLIC, tags=["rust"])
+    )
+    assert (group.name, group.visibility, group.member_count, group.owner_id) == (
+        "Open source",
+        pb.VISIBILITY_PUBLIC,
+        1,
+        ada.id,
+    )
+    joined = bob.call("JoinGroup", pb.JoinGroupRequest(group_id=group.id))
+    assert (joined.user_id, joined.role) == (bob.id, pb.GROUP_ROLE_MEMBER)
+    with pytest.raises(grpc.RpcError) as err:
+        bob.call("JoinGroup", pb.JoinGroupRequest(group_id=group.id))
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS and error_code(err.value) == "conflict"
+    with pytest.raises(grpc.RpcError) as err:
+        ada.call("AddGroupMember", pb.GroupMemberRequest(group_id=group.id, user_id=cy.id))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and error_code(err.value) == "forbidden"
+    ada.call("SetGroupRole", pb.SetGroupRoleRequest(group_id=group.id, user_id=bob.id, role=pb.GROUP_ROLE_ADMIN))
+    members = ada.call("ListGroupMembers", pb.ListGroupMembersRequest(group_id=group.id)).members
+    assert [(m.user_id, m.role) for m in members] == [(ada.id, pb.GROUP_ROLE_OWNER), (bob.id, pb.GROUP_ROLE_ADMIN)]
+    ada.call("LeaveGroup", pb.LeaveGroupRequest(group_id=group.id))
+    mine = bob.call("ListMyGroups", pb.ListMyGroupsRequest()).groups
+    assert [(g.group.id, g.group.owner_id, g.role) for g in mine] == [(group.id, bob.id, pb.GROUP_ROLE_OWNER)]
