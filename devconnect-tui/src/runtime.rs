@@ -133,6 +133,21 @@ impl Runtime {
                     async move { Reply::ProfileSaved(c.edit_profile(&changes.0).await.map_err(Failure::from)) },
                 );
             }
+            Command::LoadMyGroups => {
+                self.spawn_call(async move { Reply::MyGroups(c.my_groups().await.map_err(Failure::from)) });
+            }
+            Command::LoadGroupMembers(id) => self.spawn_call(async move {
+                Reply::GroupMembers { id, result: c.group_members(id).await.map_err(Failure::from) }
+            }),
+            Command::CreateGroup { name, visibility } => self.spawn_call(async move {
+                Reply::GroupCreated(c.create_group(&name, "", visibility, &[]).await.map_err(Failure::from))
+            }),
+            Command::JoinGroup(id) => {
+                self.spawn_call(async move { Reply::GroupJoined(c.join_group(id).await.map_err(Failure::from)) });
+            }
+            Command::LeaveGroup(id) => self.spawn_call(async move {
+                Reply::GroupLeft { id, result: c.leave_group(id).await.map_err(Failure::from) }
+            }),
             Command::StartLive => self.start_live(),
             Command::StopLive => self.stop_live(),
             Command::Typing { to, typing } => {

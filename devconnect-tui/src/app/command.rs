@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use devconnect_client::{NewAccount, ProfileChanges};
-use devconnect_types::{MessageId, RequestId, ReviewStatus, SendStatus, UserId};
+use devconnect_types::{GroupId, MessageId, RequestId, ReviewStatus, SendStatus, UserId, Visibility};
 
 /// What the runtime should do.
 #[derive(Debug, PartialEq)]
@@ -74,6 +74,21 @@ pub enum Command {
     LoadSent,
     /// Save profile changes.
     EditProfile(Box<ProfileChangesEq>),
+    /// Load my groups.
+    LoadMyGroups,
+    /// Load a group's members.
+    LoadGroupMembers(GroupId),
+    /// Create a group (no description, no tags), which I own.
+    CreateGroup {
+        /// Its name.
+        name: String,
+        /// Public or private.
+        visibility: Visibility,
+    },
+    /// Join a public group.
+    JoinGroup(GroupId),
+    /// Leave a group.
+    LeaveGroup(GroupId),
     /// Start (or restart) the realtime connection with the current token.
     StartLive,
     /// Stop the realtime connection.

@@ -13,6 +13,7 @@
 //! - `chats`: partners, the open conversation, typing, scrolling, sending; the message
 //!   replies and events.
 //! - `feed`, `requests`, `profile`: their screens, replies and (for requests) events.
+//! - `groups`: my groups, a group's members, creating, joining and leaving.
 //! - `session`: start-up checks with [`backoff`], logging in and out, and every way a
 //!   session ends.
 //! - `msg` / `command`: the inputs ([`Msg`], [`Reply`], [`LiveEvent`], [`Failure`]) and
@@ -30,6 +31,7 @@ use keys::{ctrl, plain};
 mod chats;
 mod command;
 mod feed;
+mod groups;
 mod keys;
 mod login;
 mod msg;
@@ -40,6 +42,7 @@ mod session;
 pub use chats::{ChatFocus, ChatsState, Conversation, HISTORY_PAGE, Pending};
 pub use command::{Command, NewAccountEq, ProfileChangesEq};
 pub use feed::{FEED_PAGE, FeedState};
+pub use groups::{GroupField, GroupForm, GroupsState, JoinInput, OpenGroup};
 pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
 pub use profile::ProfileForm;
@@ -68,11 +71,13 @@ pub enum Screen {
     Requests,
     /// My profile.
     Profile,
+    /// My groups.
+    Groups,
 }
 
 impl Screen {
     /// All, in tab order.
-    pub const ALL: [Self; 4] = [Self::Chats, Self::Feed, Self::Requests, Self::Profile];
+    pub const ALL: [Self; 5] = [Self::Chats, Self::Feed, Self::Requests, Self::Profile, Self::Groups];
 
     /// The tab title.
     #[must_use]
@@ -82,6 +87,7 @@ impl Screen {
             Self::Feed => "Feed",
             Self::Requests => "Requests",
             Self::Profile => "Profile",
+            Self::Groups => "Groups",
         }
     }
 }
@@ -132,6 +138,8 @@ pub struct App {
     pub requests: RequestsState,
     /// Profile edit form, while editing.
     pub profile_form: Option<ProfileForm>,
+    /// Groups.
+    pub groups: GroupsState,
     /// Me, once known.
     pub me: Option<Me>,
     /// Realtime status.
@@ -175,6 +183,7 @@ impl App {
                 selected: 0,
             },
             profile_form: None,
+            groups: GroupsState::default(),
             me: None,
             live: LiveStatus::Offline,
             notice: None,
@@ -247,6 +256,7 @@ impl App {
                     let focus = form.focus;
                     form.fields.get_mut(focus)
                 }
+                Screen::Groups => self.groups.focused_input(),
                 _ => None,
             },
             Phase::Starting => None,
@@ -278,23 +288,25 @@ impl App {
 
     fn main_key(&mut self, key: &KeyEvent) -> Vec<Command> {
         // Function keys switch screens from anywhere, even while typing.
-        if let KeyCode::F(n @ 1..=4) = key.code {
+        if let KeyCode::F(n @ 1..=5) = key.code {
             return self.switch(Screen::ALL[usize::from(n - 1)]);
         }
         let typing = match self.screen {
             Screen::Chats => self.chats.focus == ChatFocus::Input,
             Screen::Profile => self.profile_form.is_some(),
+            Screen::Groups => self.groups.typing(),
             _ => false,
         };
         if typing {
             return match self.screen {
                 Screen::Chats => self.chat_input_key(key),
+                Screen::Groups => self.groups_input_key(key),
                 _ => self.profile_form_key(key),
             };
         }
         if plain(key) {
             match key.code {
-                KeyCode::Char(c @ '1'..='4') => {
+                KeyCode::Char(c @ '1'..='5') => {
                     let index = usize::from(c as u8 - b'1');
                     return self.switch(Screen::ALL[index]);
                 }
@@ -317,6 +329,7 @@ impl App {
             Screen::Feed => self.feed_key(key),
             Screen::Requests => self.requests_key(key),
             Screen::Profile => self.profile_key(key),
+            Screen::Groups => self.groups_key(key),
         }
     }
 
@@ -329,6 +342,9 @@ impl App {
         if screen == Screen::Feed && self.feed.profiles.is_empty() && !self.feed.loading {
             self.feed.loading = true;
             commands.push(Command::LoadFeed { page: self.feed.page });
+        }
+        if screen == Screen::Groups {
+            commands.extend(self.groups_opened());
         }
         commands
     }
@@ -348,6 +364,7 @@ impl App {
             }
             Screen::Requests => vec![Command::LoadReceived, Command::LoadSent],
             Screen::Profile => vec![Command::LoadMe],
+            Screen::Groups => self.groups_refresh(),
         }
     }
 
@@ -367,6 +384,11 @@ impl App {
             Reply::Received(result) => self.on_received(result),
             Reply::SentRequests(result) => self.on_sent_requests(result),
             Reply::ProfileSaved(result) => self.on_profile_saved(result),
+            Reply::MyGroups(result) => self.on_my_groups(result),
+            Reply::GroupMembers { id, result } => self.on_group_members(id, result),
+            Reply::GroupCreated(result) => self.on_group_created(result),
+            Reply::GroupJoined(result) => self.on_group_joined(result),
+            Reply::GroupLeft { id, result } => self.on_group_left(id, result),
         }
     }
 

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use devconnect_client::realtime::ServerEvent;
 use devconnect_client::{ClientError, LoggedIn};
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Me, Message, MessageId, Profile, RequestId, ReviewStatus, SendStatus,
-    UserId,
+    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, Me, Message, MessageId, MyGroup, Profile,
+    RequestId, ReviewStatus, SendStatus, UserId,
 };
 use ratatui::crossterm::event::KeyEvent;
 
@@ -114,6 +114,26 @@ pub enum Reply {
     SentRequests(Result<Vec<ConnectionRequest<UserId, Profile>>, Failure>),
     /// `EditProfile`.
     ProfileSaved(Result<Me, Failure>),
+    /// `LoadMyGroups`.
+    MyGroups(Result<Vec<MyGroup>, Failure>),
+    /// `LoadGroupMembers`.
+    GroupMembers {
+        /// The group.
+        id: GroupId,
+        /// Its members, longest-standing first.
+        result: Result<Vec<GroupMember>, Failure>,
+    },
+    /// `CreateGroup`.
+    GroupCreated(Result<Group, Failure>),
+    /// `JoinGroup`.
+    GroupJoined(Result<GroupMember, Failure>),
+    /// `LeaveGroup`.
+    GroupLeft {
+        /// The group.
+        id: GroupId,
+        /// The outcome.
+        result: Result<(), Failure>,
+    },
 }
 
 /// News from the realtime connection task.

@@ -231,7 +231,7 @@ fn a_tiny_terminal_draws_every_screen() {
     let me = me("Ada");
     let bob = profile("Bob", "B");
     let mut app = with_partner(&me, &bob);
-    for screen in ['1', '2', '3', '4'] {
+    for screen in ['1', '2', '3', '4', '5'] {
         app.update(ch(screen));
         let rows = draw(&app, 10, 3);
         assert_eq!(rows.len(), 3);

@@ -305,7 +305,11 @@ fn the_number_keys_switch_screens_and_the_feed_loads_once() {
     app.update(key(KeyCode::F(4)));
     assert_eq!(app.screen, Screen::Profile);
     app.update(key(KeyCode::Tab));
+    assert_eq!(app.screen, Screen::Groups);
+    app.update(key(KeyCode::Tab));
     assert_eq!(app.screen, Screen::Chats);
+    app.update(key(KeyCode::F(5)));
+    assert_eq!(app.screen, Screen::Groups);
 }
 
 #[test]

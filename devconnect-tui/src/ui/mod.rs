@@ -14,12 +14,14 @@ use crate::input::TextInput;
 
 mod chats;
 mod feed;
+mod groups;
 mod profile;
 mod requests;
 mod text;
 
 use chats::render_chats;
 use feed::render_feed;
+use groups::render_groups;
 use profile::render_profile;
 use requests::render_requests;
 use text::one_line;
@@ -45,6 +47,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             Screen::Feed => render_feed(app, frame, body),
             Screen::Requests => render_requests(app, frame, body),
             Screen::Profile => render_profile(app, frame, body),
+            Screen::Groups => render_groups(app, frame, body),
         },
     }
     render_notice(app, frame, notice);
@@ -55,7 +58,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 /// The key help for what has focus.
 #[must_use]
 pub fn help_text(app: &App) -> String {
-    let global = "1-4/F1-F4 screens · r refresh · L logout · q quit";
+    let global = "1-5/F1-F5 screens · r refresh · L logout · q quit";
     match app.phase {
         Phase::Starting => "q quit".to_owned(),
         Phase::Login => match app.login.mode {
@@ -64,15 +67,25 @@ pub fn help_text(app: &App) -> String {
         },
         Phase::Main => match app.screen {
             Screen::Chats if app.chats.focus == ChatFocus::Input => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F4 screens".to_owned()
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F5 screens".to_owned()
             }
             Screen::Chats => format!("↑↓ select · Enter open chat · {global}"),
             Screen::Feed => format!("↑↓ select · i interested · x ignore · n/p page · {global}"),
             Screen::Requests => format!("←→ received/sent · ↑↓ select · a accept · x reject · R refresh · {global}"),
             Screen::Profile if app.profile_form.is_some() => {
-                "Tab/↑↓ field · Enter save · Esc cancel · F1-F4 screens".to_owned()
+                "Tab/↑↓ field · Enter save · Esc cancel · F1-F5 screens".to_owned()
             }
             Screen::Profile => format!("e edit · {global}"),
+            Screen::Groups if app.groups.form.is_some() => {
+                "Tab name/visibility · ←→ public/private · Enter create · Esc cancel · F1-F5 screens".to_owned()
+            }
+            Screen::Groups if app.groups.join.is_some() => {
+                "paste a group id · Enter join · Esc cancel · F1-F5 screens".to_owned()
+            }
+            Screen::Groups if app.groups.open.is_some() => {
+                format!("Esc back to list · l leave · n new group · j join by id · {global}")
+            }
+            Screen::Groups => format!("↑↓ select · Enter members · n new group · j join by id · l leave · {global}"),
         },
     }
 }

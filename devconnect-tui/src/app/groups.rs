@@ -1,0 +1,328 @@
+//! The Groups screen: my groups (loaded when the screen is first opened and again after
+//! every change), the member list of the one opened, and the small inputs to create a
+//! group and to join a public one by its id. Group messages do not exist yet.
+
+use devconnect_types::{Group, GroupId, GroupMember, GroupRole, MyGroup, UserId, Visibility};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use super::keys::edit;
+use super::{App, Command, Failure, display_name};
+use crate::input::TextInput;
+
+/// The field of the create form that has focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupField {
+    /// The name.
+    Name,
+    /// Public or private.
+    Visibility,
+}
+
+/// The create-a-group form: a name, then public or private.
+#[derive(Clone, Debug)]
+pub struct GroupForm {
+    /// The name.
+    pub name: TextInput,
+    /// Who may find and join it.
+    pub visibility: Visibility,
+    /// Focused field.
+    pub focus: GroupField,
+    /// Waiting for the server.
+    pub saving: bool,
+}
+
+/// The one-line input where a public group's id is pasted.
+#[derive(Clone, Debug, Default)]
+pub struct JoinInput {
+    /// The id as typed.
+    pub id: TextInput,
+    /// Waiting for the server.
+    pub busy: bool,
+}
+
+/// The group whose members are shown.
+#[derive(Clone, Debug)]
+pub struct OpenGroup {
+    /// Which.
+    pub id: GroupId,
+    /// Longest-standing first.
+    pub members: Vec<GroupMember>,
+    /// The member list is loading.
+    pub loading: bool,
+}
+
+/// The Groups screen.
+#[derive(Clone, Debug, Default)]
+pub struct GroupsState {
+    /// My groups, with my role in each.
+    pub groups: Vec<MyGroup>,
+    /// The selected group.
+    pub selected: usize,
+    /// My groups have been asked for at least once.
+    pub requested: bool,
+    /// My groups are loading.
+    pub loading: bool,
+    /// The group whose members are shown.
+    pub open: Option<OpenGroup>,
+    /// The create form, while open.
+    pub form: Option<GroupForm>,
+    /// The join input, while open.
+    pub join: Option<JoinInput>,
+}
+
+impl GroupsState {
+    /// The selected group.
+    #[must_use]
+    pub fn selected_group(&self) -> Option<&MyGroup> {
+        self.groups.get(self.selected)
+    }
+
+    /// The group whose members are shown, if it is (still) one of mine.
+    #[must_use]
+    pub fn open_group(&self) -> Option<&MyGroup> {
+        let id = self.open.as_ref()?.id;
+        self.groups.iter().find(|g| g.group.id == id)
+    }
+
+    /// Whether keys go to a text input (the create form or the join input).
+    #[must_use]
+    pub fn typing(&self) -> bool {
+        self.form.is_some() || self.join.is_some()
+    }
+
+    /// The focused text input, if any.
+    pub(super) fn focused_input(&mut self) -> Option<&mut TextInput> {
+        if let Some(join) = self.join.as_mut() {
+            return Some(&mut join.id);
+        }
+        self.form.as_mut().filter(|f| f.focus == GroupField::Name).map(|f| &mut f.name)
+    }
+
+    /// Asks for my groups (again even while an answer is on the way: that one may
+    /// predate a change).
+    pub(super) fn load(&mut self) -> Vec<Command> {
+        self.requested = true;
+        self.loading = true;
+        vec![Command::LoadMyGroups]
+    }
+}
+
+impl App {
+    /// A user's name as the member list shows it, when known from my chat partners
+    /// (which include all my connections), or "you".
+    #[must_use]
+    pub fn known_name(&self, id: UserId) -> Option<String> {
+        if self.my_id() == Some(id) {
+            return Some("you".to_owned());
+        }
+        self.chats.partners.iter().find(|p| p.profile.id == id).map(|p| display_name(&p.profile))
+    }
+
+    /// Opening the screen loads my groups the first time.
+    pub(super) fn groups_opened(&mut self) -> Vec<Command> {
+        if self.groups.requested { Vec::new() } else { self.groups.load() }
+    }
+
+    /// `r`: my groups again, and the open member list.
+    pub(super) fn groups_refresh(&mut self) -> Vec<Command> {
+        let mut commands = self.groups.load();
+        if let Some(open) = self.groups.open.as_mut() {
+            open.loading = true;
+            commands.push(Command::LoadGroupMembers(open.id));
+        }
+        commands
+    }
+
+    pub(super) fn groups_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let count = self.groups.groups.len();
+        match key.code {
+            KeyCode::Up if self.groups.open.is_none() => self.groups.selected = self.groups.selected.saturating_sub(1),
+            KeyCode::Down if self.groups.open.is_none() => {
+                self.groups.selected = (self.groups.selected + 1).min(count.saturating_sub(1));
+            }
+            KeyCode::Enter if self.groups.open.is_none() => {
+                let Some(id) = self.groups.selected_group().map(|g| g.group.id) else {
+                    self.info("No groups yet: n creates one, j joins a public one by its id.");
+                    return Vec::new();
+                };
+                self.groups.open = Some(OpenGroup { id, members: Vec::new(), loading: true });
+                return vec![Command::LoadGroupMembers(id)];
+            }
+            KeyCode::Esc => self.groups.open = None,
+            KeyCode::Char('n') => {
+                self.groups.form = Some(GroupForm {
+                    name: TextInput::default(),
+                    visibility: Visibility::Public,
+                    focus: GroupField::Name,
+                    saving: false,
+                });
+            }
+            KeyCode::Char('j') => self.groups.join = Some(JoinInput::default()),
+            KeyCode::Char('l') => {
+                let group = match &self.groups.open {
+                    Some(open) => self.groups.groups.iter().find(|g| g.group.id == open.id),
+                    None => self.groups.selected_group(),
+                };
+                if let Some(group) = group {
+                    return vec![Command::LeaveGroup(group.group.id)];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Keys while the create form or the join input is open.
+    pub(super) fn groups_input_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if self.groups.join.is_some() {
+            return self.join_key(key);
+        }
+        let Some(form) = self.groups.form.as_mut() else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.groups.form = None;
+                self.info("New group cancelled.");
+            }
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+                form.focus = match form.focus {
+                    GroupField::Name => GroupField::Visibility,
+                    GroupField::Visibility => GroupField::Name,
+                };
+            }
+            KeyCode::Enter => {
+                if form.saving {
+                    return Vec::new();
+                }
+                form.saving = true;
+                let command =
+                    Command::CreateGroup { name: form.name.text().trim().to_owned(), visibility: form.visibility };
+                self.info("Creating…");
+                return vec![command];
+            }
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if form.focus == GroupField::Visibility => {
+                form.visibility = match form.visibility {
+                    Visibility::Public => Visibility::Private,
+                    Visibility::Private => Visibility::Public,
+                };
+            }
+            _ if form.focus == GroupField::Name => edit(&mut form.name, key),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn join_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let Some(join) = self.groups.join.as_mut() else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => self.groups.join = None,
+            KeyCode::Enter if !join.busy => match GroupId::parse("groupId", join.id.text().trim()) {
+                Ok(id) => {
+                    join.busy = true;
+                    return vec![Command::JoinGroup(id)];
+                }
+                Err(_) => self.error("That is not a group id: paste the 24-character id of a public group."),
+            },
+            _ => edit(&mut join.id, key),
+        }
+        Vec::new()
+    }
+
+    /// `Reply::MyGroups`: the list keeps its selection; an open group I no longer
+    /// belong to closes.
+    pub(super) fn on_my_groups(&mut self, result: Result<Vec<MyGroup>, Failure>) -> Vec<Command> {
+        self.groups.loading = false;
+        match result {
+            Ok(groups) => {
+                let selected = self.groups.selected_group().map(|g| g.group.id);
+                self.groups.groups = groups;
+                self.groups.selected =
+                    selected.and_then(|id| self.groups.groups.iter().position(|g| g.group.id == id)).unwrap_or(0);
+                if self.groups.open.is_some() && self.groups.open_group().is_none() {
+                    self.groups.open = None;
+                }
+                Vec::new()
+            }
+            Err(failure) => self.show_failure(&failure),
+        }
+    }
+
+    /// `Reply::GroupMembers`: for the open group (a late answer for another is dropped).
+    pub(super) fn on_group_members(&mut self, id: GroupId, result: Result<Vec<GroupMember>, Failure>) -> Vec<Command> {
+        let Some(open) = self.groups.open.as_mut().filter(|o| o.id == id) else {
+            return Vec::new();
+        };
+        open.loading = false;
+        match result {
+            Ok(members) => {
+                open.members = members;
+                Vec::new()
+            }
+            Err(failure) => self.show_failure(&failure),
+        }
+    }
+
+    /// `Reply::GroupCreated`: the form closes and the group is listed, selected, at once.
+    pub(super) fn on_group_created(&mut self, result: Result<Group, Failure>) -> Vec<Command> {
+        match result {
+            Ok(group) => {
+                self.groups.form = None;
+                self.info(format!(
+                    "Created {} ({}). Others join it with its id {}.",
+                    group.name,
+                    group.visibility.as_str(),
+                    group.id
+                ));
+                let id = group.id;
+                if !self.groups.groups.iter().any(|g| g.group.id == id) {
+                    self.groups.groups.push(MyGroup { group, role: GroupRole::Owner });
+                }
+                self.groups.selected = self.groups.groups.iter().position(|g| g.group.id == id).unwrap_or(0);
+                self.groups.load()
+            }
+            Err(failure) => {
+                if let Some(form) = self.groups.form.as_mut() {
+                    form.saving = false;
+                }
+                self.show_failure(&failure)
+            }
+        }
+    }
+
+    /// `Reply::GroupJoined`: the input closes and my groups reload.
+    pub(super) fn on_group_joined(&mut self, result: Result<GroupMember, Failure>) -> Vec<Command> {
+        match result {
+            Ok(_) => {
+                self.groups.join = None;
+                self.info("Joined the group.");
+                self.groups.load()
+            }
+            Err(failure) => {
+                if let Some(join) = self.groups.join.as_mut() {
+                    join.busy = false;
+                }
+                self.show_failure(&failure)
+            }
+        }
+    }
+
+    /// `Reply::GroupLeft`: say so, close its member list, and reload my groups.
+    pub(super) fn on_group_left(&mut self, id: GroupId, result: Result<(), Failure>) -> Vec<Command> {
+        match result {
+            Ok(()) => {
+                let name = self.groups.groups.iter().find(|g| g.group.id == id).map(|g| g.group.name.clone());
+                self.info(format!("You left {}.", name.as_deref().unwrap_or("the group")));
+                if self.groups.open.as_ref().is_some_and(|o| o.id == id) {
+                    self.groups.open = None;
+                }
+                self.groups.groups.retain(|g| g.group.id != id);
+                self.groups.selected = self.groups.selected.min(self.groups.groups.len().saturating_sub(1));
+                self.groups.load()
+            }
+            Err(failure) => self.show_failure(&failure),
+        }
+    }
+}
