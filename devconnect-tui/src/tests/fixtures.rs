@@ -3,7 +3,8 @@ use std::time::Instant;
 use chrono::Utc;
 use devconnect_client::LoggedIn;
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, Me, Message, MessageId, Profile, RequestId, RequestStatus, UserId,
+    ChatPartner, ConnectionRequest, Group, GroupId, GroupMember, GroupRole, Me, Message, MessageId, MyGroup, Profile,
+    RequestId, RequestStatus, UserId, Visibility,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -68,6 +69,29 @@ pub fn sent(from: UserId, to: &Profile) -> ConnectionRequest<UserId, Profile> {
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
+}
+
+pub fn group(name: &str, visibility: Visibility, owner: UserId, member_count: u32) -> Group {
+    Group {
+        id: GroupId::new(),
+        name: name.to_owned(),
+        description: String::new(),
+        visibility,
+        tags: Vec::new(),
+        owner_id: owner,
+        member_count,
+        archived: false,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+pub fn my_group(group: &Group, role: GroupRole) -> MyGroup {
+    MyGroup { group: group.clone(), role }
+}
+
+pub fn member(user_id: UserId, role: GroupRole) -> GroupMember {
+    GroupMember { user_id, role, joined_at: Utc::now() }
 }
 
 pub fn key(code: KeyCode) -> Msg {

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use devconnect_client::realtime::ServerEvent;
-use devconnect_types::FeedPage;
+use devconnect_types::{FeedPage, GroupRole, Visibility};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
@@ -237,6 +237,88 @@ fn a_tiny_terminal_draws_every_screen() {
         assert_eq!(rows.len(), 3);
         assert!(rows[0].contains("DevConn"), "{rows:?}");
     }
+}
+
+#[test]
+fn the_groups_screen_shows_my_groups_and_the_members_by_name_when_known() {
+    let me = me("Ada");
+    let bob = profile("Bob", "Builder");
+    let mut app = with_partner(&me, &bob);
+    let rust = group("Rustaceans 🦀", Visibility::Public, me.profile.id, 3);
+    let secret = group("Secret", Visibility::Private, bob.id, 1);
+    app.update(ch('5'));
+    let rows = draw(&app, 120, 20);
+    assert_shows(&rows, "5 Groups");
+    assert_shows(&rows, "Loading…");
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![
+        my_group(&rust, GroupRole::Owner),
+        my_group(&secret, GroupRole::Member),
+    ]))));
+    let rows = draw(&app, 120, 20);
+    assert_shows(&rows, "My groups (2)");
+    assert_shows(&rows, "Rustaceans 🦀 · owner · 3 members · public");
+    assert_shows(&rows, "Secret · member · 1 member · private");
+    assert_shows(&rows, "n new group · j join by id · l leave");
+    draw_at_all_sizes(&app);
+
+    app.update(key(KeyCode::Enter));
+    let stranger = devconnect_types::UserId::new();
+    app.update(Msg::Reply(Reply::GroupMembers {
+        id: rust.id,
+        result: Ok(vec![
+            member(me.profile.id, GroupRole::Owner),
+            member(bob.id, GroupRole::Admin),
+            member(stranger, GroupRole::Member),
+        ]),
+    }));
+    let rows = draw(&app, 120, 20);
+    assert_shows(&rows, "Rustaceans 🦀 · members (3)");
+    assert_shows(&rows, &format!("id {}", rust.id));
+    assert_shows(&rows, "you · owner");
+    assert_shows(&rows, "Bob Builder · admin");
+    assert_shows(&rows, &format!("{stranger} · member"));
+    assert_shows(&rows, "Esc back to list");
+    draw_at_all_sizes(&app);
+    // Narrow: the members replace the list.
+    let rows = draw(&app, 50, 12);
+    assert_shows(&rows, "Bob Builder · admin");
+    assert!(!screen(&rows).contains("My groups"));
+}
+
+#[test]
+fn the_groups_screen_shows_the_create_form_the_join_input_and_a_new_group() {
+    let me = me("Ada");
+    let mut app = logged_in(&me);
+    app.update(ch('5'));
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![]))));
+    assert_shows(&draw(&app, 100, 20), "You are in no group yet. Press n to create one");
+    app.update(ch('n'));
+    type_text(&mut app, "Rustaceans");
+    app.update(key(KeyCode::Tab));
+    app.update(ch(' '));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "New group");
+    assert_shows(&rows, "Name        Rustaceans");
+    assert_shows(&rows, "Visibility  ( ) public  (•) private");
+    assert_shows(&rows, "Enter create · Esc cancel");
+    draw_at_all_sizes(&app);
+    app.update(key(KeyCode::Enter));
+    let created = group("Rustaceans", Visibility::Private, me.profile.id, 1);
+    app.update(Msg::Reply(Reply::GroupCreated(Ok(created.clone()))));
+    let rows = draw(&app, 140, 20);
+    assert_shows(&rows, "Rustaceans · owner · 1 member · private");
+    assert_shows(&rows, &format!("Others join it with its id {}", created.id));
+    assert!(!screen(&rows).contains("New group"), "the form closed");
+
+    app.update(ch('j'));
+    app.update(Msg::Paste("65f0c0ffee".to_owned()));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "Join a public group");
+    assert_shows(&rows, "Group id    65f0c0ffee");
+    assert_shows(&rows, "Enter join");
+    draw_at_all_sizes(&app);
+    app.update(Msg::Reply(Reply::GroupJoined(Err(Failure::new("not_found", "group not found")))));
+    assert_shows(&draw(&app, 100, 20), "group not found");
 }
 
 #[test]

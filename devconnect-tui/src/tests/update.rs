@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use devconnect_client::LoggedIn;
 use devconnect_client::realtime::ServerEvent;
-use devconnect_types::{FeedPage, RequestStatus, ReviewStatus, SendStatus};
+use devconnect_types::{FeedPage, GroupRole, RequestStatus, ReviewStatus, SendStatus, Visibility};
 use ratatui::crossterm::event::KeyCode;
 
 use super::fixtures::*;
@@ -550,4 +550,144 @@ fn logging_in_once_the_server_is_back_clears_the_unreachable_banner() {
     app.update(Msg::Reply(Reply::LoggedIn(Ok(LoggedIn { user: me, token: "t".to_owned() }))));
     assert_eq!(app.server_down, None);
     assert!(app.update(Msg::RetryStart).is_empty(), "no more health checks once logged in");
+}
+
+/// Logged in as `me`, on the Groups screen, with `groups` loaded.
+fn on_groups(me: &devconnect_types::Me, groups: Vec<devconnect_types::MyGroup>) -> App {
+    let mut app = logged_in(me);
+    app.update(ch('5'));
+    app.update(Msg::Reply(Reply::MyGroups(Ok(groups))));
+    app
+}
+
+#[test]
+fn opening_the_groups_screen_loads_my_groups_once() {
+    let me = me("Ada");
+    let mut app = logged_in(&me);
+    assert_eq!(app.update(ch('5')), vec![Command::LoadMyGroups]);
+    assert_eq!(app.screen, Screen::Groups);
+    let rust = group("Rustaceans", Visibility::Public, me.profile.id, 3);
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![my_group(&rust, GroupRole::Owner)]))));
+    app.update(ch('1'));
+    assert!(app.update(ch('5')).is_empty(), "not reloaded on every visit");
+    assert_eq!(app.update(ch('r')), vec![Command::LoadMyGroups], "but on refresh");
+}
+
+#[test]
+fn creating_a_group_sends_its_name_and_visibility_and_the_reply_lists_it() {
+    let me = me("Ada");
+    let mut app = on_groups(&me, vec![]);
+    assert!(app.update(ch('n')).is_empty());
+    // Keys that switch screens or quit elsewhere are typed into the name.
+    type_text(&mut app, "Rust q1 🦀");
+    assert_eq!(app.screen, Screen::Groups);
+    assert!(!app.quit);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Right));
+    let commands = app.update(key(KeyCode::Enter));
+    assert_eq!(commands, vec![Command::CreateGroup { name: "Rust q1 🦀".to_owned(), visibility: Visibility::Private }]);
+    assert!(app.update(key(KeyCode::Enter)).is_empty(), "one create while waiting");
+
+    let created = group("Rust q1 🦀", Visibility::Private, me.profile.id, 1);
+    let commands = app.update(Msg::Reply(Reply::GroupCreated(Ok(created.clone()))));
+    assert_eq!(commands, vec![Command::LoadMyGroups]);
+    assert_eq!(app.groups.groups, vec![my_group(&created, GroupRole::Owner)]);
+    assert!(app.groups.form.is_none());
+    let notice = app.notice.clone().unwrap();
+    assert!(!notice.error);
+    assert!(notice.text.contains("Created Rust q1 🦀 (private)"), "{}", notice.text);
+    assert!(notice.text.contains(&created.id.to_string()), "the id to share: {}", notice.text);
+}
+
+#[test]
+fn enter_on_a_group_loads_its_members_and_esc_goes_back() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let rust = group("Rustaceans", Visibility::Public, me.profile.id, 2);
+    let go = group("Gophers", Visibility::Public, bob.id, 5);
+    let mut app = on_groups(&me, vec![my_group(&rust, GroupRole::Owner), my_group(&go, GroupRole::Member)]);
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadGroupMembers(go.id)]);
+    let members = vec![member(bob.id, GroupRole::Owner), member(me.profile.id, GroupRole::Member)];
+    // A late answer about another group is not shown.
+    app.update(Msg::Reply(Reply::GroupMembers { id: rust.id, result: Ok(vec![]) }));
+    app.update(Msg::Reply(Reply::GroupMembers { id: go.id, result: Ok(members.clone()) }));
+    assert_eq!(app.groups.open.as_ref().unwrap().members, members);
+    app.update(key(KeyCode::Esc));
+    assert!(app.groups.open.is_none());
+    assert_eq!(app.update(key(KeyCode::Up)), vec![]);
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadGroupMembers(rust.id)]);
+}
+
+#[test]
+fn leaving_sends_the_command_shows_the_answer_and_reloads() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let go = group("Gophers", Visibility::Public, bob.id, 5);
+    let mut app = on_groups(&me, vec![my_group(&go, GroupRole::Member)]);
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.update(ch('l')), vec![Command::LeaveGroup(go.id)]);
+    let commands = app.update(Msg::Reply(Reply::GroupLeft { id: go.id, result: Ok(()) }));
+    assert_eq!(commands, vec![Command::LoadMyGroups]);
+    assert_eq!(app.notice.as_ref().unwrap().text, "You left Gophers.");
+    assert!(app.groups.open.is_none(), "its member list closes");
+    assert!(app.groups.groups.is_empty());
+    assert!(app.update(ch('l')).is_empty(), "nothing left to leave");
+}
+
+#[test]
+fn a_pasted_group_id_joins_and_reloads_my_groups() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let go = group("Gophers", Visibility::Public, bob.id, 5);
+    let mut app = on_groups(&me, vec![]);
+    app.update(ch('j'));
+    app.update(Msg::Paste(format!(" {}\n", go.id)));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::JoinGroup(go.id)]);
+    let commands = app.update(Msg::Reply(Reply::GroupJoined(Ok(member(me.profile.id, GroupRole::Member)))));
+    assert_eq!(commands, vec![Command::LoadMyGroups]);
+    assert!(app.groups.join.is_none());
+    assert_eq!(app.notice.as_ref().unwrap().text, "Joined the group.");
+}
+
+#[test]
+fn server_errors_on_groups_show_a_notice_and_keep_the_input() {
+    let me = me("Ada");
+    let mut app = on_groups(&me, vec![]);
+    app.update(ch('j'));
+    type_text(&mut app, "not-an-id");
+    assert!(app.update(key(KeyCode::Enter)).is_empty(), "nothing sent for a malformed id");
+    assert!(app.notice.as_ref().unwrap().error);
+    app.update(ctrl('u'));
+    let id = devconnect_types::GroupId::new();
+    type_text(&mut app, &id.to_string());
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::JoinGroup(id)]);
+    let failure = Failure::new("forbidden", "this group is private: ask its owner or an admin to add you");
+    assert!(app.update(Msg::Reply(Reply::GroupJoined(Err(failure.clone())))).is_empty());
+    let notice = app.notice.clone().unwrap();
+    assert!(notice.error);
+    assert_eq!(notice.text, failure.message);
+    assert_eq!(app.groups.join.as_ref().map(|j| (j.id.text().to_owned(), j.busy)), Some((id.to_string(), false)));
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::JoinGroup(id)], "can try again");
+
+    app.update(key(KeyCode::Esc));
+    app.update(ch('n'));
+    app.update(key(KeyCode::Enter));
+    let failure = Failure::new("validation", "name: must be 1 to 100 characters");
+    app.update(Msg::Reply(Reply::GroupCreated(Err(failure))));
+    assert_eq!(app.notice.as_ref().unwrap().text, "name: must be 1 to 100 characters");
+    assert!(app.groups.form.as_ref().is_some_and(|f| !f.saving), "the form stays to be corrected");
+    assert_eq!(app.phase, Phase::Main);
+}
+
+#[test]
+fn a_refused_leave_is_shown_and_the_group_kept() {
+    let me = me("Ada");
+    let rust = group("Rustaceans", Visibility::Public, me.profile.id, 1);
+    let mut app = on_groups(&me, vec![my_group(&rust, GroupRole::Owner)]);
+    app.update(ch('l'));
+    let failure = Failure::new("conflict", "the group is archived");
+    assert!(app.update(Msg::Reply(Reply::GroupLeft { id: rust.id, result: Err(failure) })).is_empty());
+    assert_eq!(app.notice.as_ref().unwrap().text, "the group is archived");
+    assert_eq!(app.groups.groups.len(), 1);
 }
