@@ -322,6 +322,20 @@ fn the_groups_screen_shows_the_create_form_the_join_input_and_a_new_group() {
 }
 
 #[test]
+fn an_80_column_header_keeps_every_tab_and_the_status() {
+    let me = me("Ada");
+    let bob = profile("Bob", "B");
+    let mut app = with_partner(&me, &bob);
+    app.update(Msg::Reply(Reply::Partners(Ok(vec![partner(&bob, 2)]))));
+    app.update(ch('5'));
+    let header = &draw(&app, 80, 10)[0];
+    assert!(header.contains(" 1 (2)   2   3   4   5 Groups "), "{header}");
+    assert!(header.contains("● connected · Ada"), "{header}");
+    app.update(ch('1'));
+    assert!(draw(&app, 120, 10)[0].contains("1 Chats (2)   2 Feed   3 Requests   4 Profile   5 Groups"));
+}
+
+#[test]
 fn wrapping_never_splits_a_wide_character_or_exceeds_the_width() {
     let style = ratatui::style::Style::default();
     let text = |lines: Vec<ratatui::text::Line<'_>>| lines.iter().map(ToString::to_string).collect::<Vec<_>>();

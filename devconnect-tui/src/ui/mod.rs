@@ -91,28 +91,6 @@ pub fn help_text(app: &App) -> String {
 }
 
 fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
-    let mut spans = vec![Span::styled(" DevConnect ", Style::default().fg(Color::Black).bg(ACCENT))];
-    if app.phase == Phase::Main {
-        for (i, screen) in Screen::ALL.iter().enumerate() {
-            let mut title = format!(" {} {}", i + 1, screen.title());
-            let count = match screen {
-                Screen::Chats => app.chats.partners.iter().map(|p| p.unread_count).sum::<u64>(),
-                Screen::Requests => app.requests.received.len() as u64,
-                _ => 0,
-            };
-            if count > 0 {
-                title.push_str(&format!(" ({count})"));
-            }
-            title.push(' ');
-            let style = if *screen == app.screen {
-                Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
-            } else {
-                Style::default()
-            };
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(title, style));
-        }
-    }
     let (status, color) = match &app.live {
         LiveStatus::Connected => ("● connected".to_owned(), Color::Green),
         LiveStatus::Connecting => ("◌ connecting…".to_owned(), Color::Yellow),
@@ -126,12 +104,46 @@ fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let status = if narrow { status.chars().take(1).collect() } else { status };
     let width = if narrow { u16::from(app.phase == Phase::Main) } else { status_width(app, &status) };
     let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
+    let mut spans = header_spans(app, false);
+    // When the titles do not all fit, the screens not shown keep only their number.
+    if Line::from(spans.clone()).width() > usize::from(left.width) {
+        spans = header_spans(app, true);
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), left);
     let mut right_spans = vec![Span::styled(status, Style::default().fg(color))];
     if let (Some(me), false) = (&app.me, narrow) {
         right_spans.push(Span::raw(format!(" · {} ", one_line(&me.profile.first_name))));
     }
     frame.render_widget(Paragraph::new(Line::from(right_spans)).right_aligned(), right);
+}
+
+/// The brand and the screen tabs with their counts; `compact` titles only the screen shown.
+fn header_spans(app: &App, compact: bool) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled(" DevConnect ", Style::default().fg(Color::Black).bg(ACCENT))];
+    if app.phase == Phase::Main {
+        for (i, screen) in Screen::ALL.iter().enumerate() {
+            let shown = *screen == app.screen;
+            let mut title =
+                if compact && !shown { format!(" {}", i + 1) } else { format!(" {} {}", i + 1, screen.title()) };
+            let count = match screen {
+                Screen::Chats => app.chats.partners.iter().map(|p| p.unread_count).sum::<u64>(),
+                Screen::Requests => app.requests.received.len() as u64,
+                _ => 0,
+            };
+            if count > 0 {
+                title.push_str(&format!(" ({count})"));
+            }
+            title.push(' ');
+            let style = if shown {
+                Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(title, style));
+        }
+    }
+    spans
 }
 
 fn status_width(app: &App, status: &str) -> u16 {
