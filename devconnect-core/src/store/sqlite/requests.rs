@@ -11,31 +11,33 @@ use super::rows::{REQUEST_COL_COUNT, REQUEST_COLS, USER_COLS, collect, ms, oid, 
 use crate::Result;
 use crate::store::{RequestStore, pair_key};
 
+/// Writes `r` as a new row under its pair's key (the unique index refuses a second).
+fn insert_row(conn: &rusqlite::Connection, r: &ConnectionRequest) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO connection_requests (id, from_id, to_id, pair_key, status, note, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            r.id.to_hex(),
+            r.from_user_id.to_hex(),
+            r.to_user_id.to_hex(),
+            pair_key(r.from_user_id, r.to_user_id),
+            r.status.as_str(),
+            r.note,
+            ms(r.created_at),
+            ms(r.updated_at),
+        ])
+    })
+    .db()
+    .map(drop)
+}
+
 #[async_trait]
 impl RequestStore for SqliteStore {
     async fn insert_request(&self, r: &ConnectionRequest) -> Result<()> {
         let r = r.clone();
-        self.write(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO connection_requests (id, from_id, to_id, pair_key, status, note, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    r.id.to_hex(),
-                    r.from_user_id.to_hex(),
-                    r.to_user_id.to_hex(),
-                    pair_key(r.from_user_id, r.to_user_id),
-                    r.status.as_str(),
-                    r.note,
-                    ms(r.created_at),
-                    ms(r.updated_at),
-                ])
-            })
-            .db()
-            .map(drop)
-        })
-        .await
+        self.write(move |conn| insert_row(conn, &r)).await
     }
 
     async fn request_between(&self, a: UserId, b: UserId) -> Result<Option<ConnectionRequest>> {
@@ -67,23 +69,7 @@ impl RequestStore for SqliteStore {
             if filed == 0 {
                 return Ok(false);
             }
-            tx.prepare_cached(
-                "INSERT INTO connection_requests (id, from_id, to_id, pair_key, status, note, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    r.id.to_hex(),
-                    r.from_user_id.to_hex(),
-                    r.to_user_id.to_hex(),
-                    pair_key(r.from_user_id, r.to_user_id),
-                    r.status.as_str(),
-                    r.note,
-                    ms(r.created_at),
-                    ms(r.updated_at),
-                ])
-            })
-            .db()?;
+            insert_row(&tx, &r)?;
             tx.commit().db()?;
             Ok(true)
         })
