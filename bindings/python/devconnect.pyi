@@ -159,9 +159,11 @@ class SyncPage(TypedDict):
 
 class Event(TypedDict):
     """A realtime event: ``event`` is one of ``newMessage``, ``presence``,
-    ``connectionRequest``, ``connectionAccepted``, ``typing``, ``messagesRead``;
-    ``data`` is its payload (a Message, ``{userId, online}``, a ReceivedRequest, a
-    SentRequest, ``{userId, typing}``, ``{userId, upTo}``)."""
+    ``connectionRequest``, ``connectionAccepted``, ``typing``, ``messagesRead``,
+    ``groupMemberAdded``, ``groupMemberRemoved``, ``groupUpdated``; ``data`` is its
+    payload (a Message, ``{userId, online}``, a ReceivedRequest, a SentRequest,
+    ``{userId, typing}``, ``{userId, upTo}``, ``{groupId, member}``, ``{groupId, userId}``,
+    a Group)."""
 
     event: str
     data: dict[str, Any]

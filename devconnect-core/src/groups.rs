@@ -8,9 +8,14 @@
 //! not exist for anyone outside it (`NotFound`). The member cap
 //! ([`Settings::group_member_cap`](crate::Settings)) holds under concurrent joins: the
 //! store checks it in the same step as the write.
+//!
+//! Every change is told to the group's members live: `groupMemberAdded`,
+//! `groupMemberRemoved` (also to whoever left or was removed) and `groupUpdated` (a new
+//! owner, a role, an archived group).
 
 pub use devconnect_types::group::{Group, GroupMember, GroupRole, MyGroup, Visibility};
 
+use crate::model::{Event, GroupMemberAdded, GroupMemberRemoved};
 use crate::profile::{has_control, parse_labels};
 use crate::store::Added;
 use crate::{DevConnect, Error, GroupId, Result, UserId};
@@ -131,7 +136,9 @@ impl DevConnect {
         if role == GroupRole::Owner {
             self.hand_on(id, me).await?;
         }
-        self.inner.store.remove_member(id, me, crate::now()).await?;
+        if self.inner.store.remove_member(id, me, crate::now()).await?.is_some() {
+            self.tell_removed(id, me).await?;
+        }
         Ok(())
     }
 
@@ -152,7 +159,7 @@ impl DevConnect {
             _ => {}
         }
         self.inner.store.remove_member(id, user, crate::now()).await?.ok_or(Error::NotFound("member"))?;
-        Ok(())
+        self.tell_removed(id, user).await
     }
 
     /// Makes a member an admin or an admin a member again (the owner only; the owner's
@@ -166,8 +173,11 @@ impl DevConnect {
             return Err(Error::validation("userId", "the owner's role changes only by handing the group on"));
         }
         let member = self.inner.store.member(id, user).await?.ok_or(Error::NotFound("member"))?;
-        if member.role != role && !self.inner.store.set_role(id, user, member.role, role, crate::now()).await? {
-            return Err(Error::Conflict("the member changed meanwhile; try again"));
+        if member.role != role {
+            if !self.inner.store.set_role(id, user, member.role, role, crate::now()).await? {
+                return Err(Error::Conflict("the member changed meanwhile; try again"));
+            }
+            self.tell_updated(id).await?;
         }
         Ok(GroupMember { role, ..member })
     }
@@ -179,7 +189,8 @@ impl DevConnect {
             return Err(Error::validation("userId", "you own it already"));
         }
         let heir = self.inner.store.member(id, to).await?.ok_or(Error::NotFound("member"))?;
-        self.crown(id, me, heir).await
+        self.crown(id, me, heir).await?;
+        self.tell_updated(id).await
     }
 
     /// The group and `me`'s role in it, if `me` may see it.
@@ -208,7 +219,11 @@ impl DevConnect {
         let now = crate::now();
         let member = GroupMember { user_id: user, role: GroupRole::Member, joined_at: now };
         match self.inner.store.add_member(id, &member, self.inner.settings.group_member_cap, now).await? {
-            Added::Added => Ok(member),
+            Added::Added => {
+                let event = Event::GroupMemberAdded(Box::new(GroupMemberAdded { group_id: id, member }));
+                self.tell_members(id, &[], &event).await?;
+                Ok(member)
+            }
             Added::AlreadyMember => Err(Error::Conflict("already a member")),
             Added::Full => Err(Error::LimitExceeded("the group is full")),
             Added::Closed => Err(Error::NotFound("group")),
@@ -225,10 +240,40 @@ impl DevConnect {
             let Some(heir) = heir.copied() else { return Ok(()) };
             match self.crown(id, me, heir).await {
                 Err(Error::Conflict(_)) => continue,
-                done => return done,
+                Ok(()) => return self.tell_updated(id).await,
+                Err(other) => return Err(other),
             }
         }
         Err(Error::Conflict("the group's members kept changing; try again"))
+    }
+
+    /// Sends `event` to every member of the group and to `also` (one delivery, which a
+    /// bus publishes once for all of them).
+    async fn tell_members(&self, id: GroupId, also: &[UserId], event: &Event) -> Result<()> {
+        let mut to: Vec<UserId> = self.inner.store.members(id).await?.iter().map(|m| m.user_id).collect();
+        to.extend_from_slice(also);
+        self.inner.realtime.deliver(&to, event);
+        Ok(())
+    }
+
+    /// Tells the members, and `user`, that `user` is no longer one; and, if that
+    /// archived the group, that it is.
+    async fn tell_removed(&self, id: GroupId, user: UserId) -> Result<()> {
+        let event = Event::GroupMemberRemoved(Box::new(GroupMemberRemoved { group_id: id, user_id: user }));
+        self.tell_members(id, &[user], &event).await?;
+        match self.inner.store.group(id).await? {
+            Some(group) if group.archived => {
+                self.inner.realtime.deliver(&[user], &Event::GroupUpdated(Box::new(group)));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Tells the members the group as it is now.
+    async fn tell_updated(&self, id: GroupId) -> Result<()> {
+        let Some(group) = self.inner.store.group(id).await? else { return Ok(()) };
+        self.tell_members(id, &[], &Event::GroupUpdated(Box::new(group))).await
     }
 
     /// Makes `heir` the owner and the owner `me` an admin.

@@ -207,6 +207,15 @@ impl From<Event> for pb::Event {
             Event::MessagesRead(r) => {
                 Kind::MessagesRead(pb::MessagesRead { user_id: r.user_id.to_hex(), up_to: r.up_to.to_hex() })
             }
+            Event::GroupMemberAdded(added) => Kind::GroupMemberAdded(pb::GroupMemberAdded {
+                group_id: added.group_id.to_hex(),
+                member: Some(added.member.into()),
+            }),
+            Event::GroupMemberRemoved(removed) => Kind::GroupMemberRemoved(pb::GroupMemberRemoved {
+                group_id: removed.group_id.to_hex(),
+                user_id: removed.user_id.to_hex(),
+            }),
+            Event::GroupUpdated(group) => Kind::GroupUpdated((*group).into()),
         };
         Self { kind: Some(kind) }
     }

@@ -257,6 +257,19 @@ impl ToPy for Event {
                 dict.set_item("upTo", read.up_to.to_hex())?;
                 dict.into_any()
             }
+            Self::GroupMemberAdded(added) => {
+                let dict = PyDict::new(py);
+                dict.set_item("groupId", added.group_id.to_hex())?;
+                dict.set_item("member", added.member.to_py(py)?)?;
+                dict.into_any()
+            }
+            Self::GroupMemberRemoved(removed) => {
+                let dict = PyDict::new(py);
+                dict.set_item("groupId", removed.group_id.to_hex())?;
+                dict.set_item("userId", removed.user_id.to_hex())?;
+                dict.into_any()
+            }
+            Self::GroupUpdated(group) => group.to_py(py)?,
         };
         let dict = PyDict::new(py);
         dict.set_item("event", self.name())?;

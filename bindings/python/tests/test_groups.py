@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from conftest import User
+from conftest import User, is_event, wait_for
 
 import devconnect
 
@@ -58,3 +58,14 @@ def test_roles_hand_over_and_the_last_member_archives_a_public_group(
     assert closed["archived"] and closed["memberCount"] == 0
     with pytest.raises(devconnect.NotFoundError):
         app.join_group(ada.id, group["_id"])
+
+
+def test_members_hear_of_joins_and_departures(app: devconnect.DevConnect, make_user: Callable[..., User]) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    group = app.create_group(ada.id, "Live", visibility="public")
+    with app.subscribe(ada.id, timeout=10) as events:
+        app.join_group(bob.id, group["_id"])
+        added = wait_for(events, is_event("groupMemberAdded", groupId=group["_id"]))
+        assert added["data"]["member"]["userId"] == bob.id and added["data"]["member"]["role"] == "member"
+        app.leave_group(bob.id, group["_id"])
+        wait_for(events, is_event("groupMemberRemoved", groupId=group["_id"], userId=bob.id))

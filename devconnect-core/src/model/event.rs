@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use devconnect_types::{ConnectionRequest, Message, MessageId, Profile, UserId};
+use devconnect_types::{ConnectionRequest, Group, GroupId, GroupMember, Message, MessageId, Profile, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A realtime event for one user.
@@ -34,6 +34,12 @@ pub enum Event {
     /// A connection read my messages. Boxed so that every [`Event`] is 16 bytes: an
     /// event is cloned into the queue of each of its recipients' subscriptions.
     MessagesRead(Box<ReadReceipt>),
+    /// Someone joined or was added to a group I am in (I too, when it is me).
+    GroupMemberAdded(Box<GroupMemberAdded>),
+    /// Someone left or was removed from a group I am in (I too, when it is me).
+    GroupMemberRemoved(Box<GroupMemberRemoved>),
+    /// A group I am in changed: its owner, a member's role, or it was archived.
+    GroupUpdated(Box<Group>),
 }
 
 // Keep it small: see `MessagesRead`.
@@ -49,6 +55,26 @@ pub struct ReadReceipt {
     pub up_to: MessageId,
 }
 
+/// What [`Event::GroupMemberAdded`] carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMemberAdded {
+    /// The group.
+    pub group_id: GroupId,
+    /// The new member.
+    pub member: GroupMember,
+}
+
+/// What [`Event::GroupMemberRemoved`] carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMemberRemoved {
+    /// The group.
+    pub group_id: GroupId,
+    /// Who is no longer a member.
+    pub user_id: UserId,
+}
+
 impl Event {
     /// The event's name in the Socket.IO protocol of the original DevConnect.
     #[must_use]
@@ -60,6 +86,9 @@ impl Event {
             Self::ConnectionAccepted(_) => "connectionAccepted",
             Self::Typing { .. } => "typing",
             Self::MessagesRead(_) => "messagesRead",
+            Self::GroupMemberAdded(_) => "groupMemberAdded",
+            Self::GroupMemberRemoved(_) => "groupMemberRemoved",
+            Self::GroupUpdated(_) => "groupUpdated",
         }
     }
 }

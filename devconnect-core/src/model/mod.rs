@@ -20,7 +20,7 @@ pub use analytics::EngagementDay;
 #[cfg(feature = "mongodb")]
 pub(crate) use analytics::median;
 pub use chat::{Inserted, NewMessageRecord, PartnerRecord};
-pub use event::{Event, ReadReceipt};
+pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, ReadReceipt};
 pub use feed::FeedFilter;
 pub use peer::Peer;
 pub use user::{AuthState, ProfileUpdate, UserRecord, skill_key};

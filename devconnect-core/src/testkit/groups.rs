@@ -1,8 +1,9 @@
 //! Groups: creation, who sees what, adding and joining within the cap, roles, leaving.
 
 use super::behaviours;
-use super::fixtures::{check, connect, expect_code, service, service_with, user};
+use super::fixtures::{assert_quiet, check, connect, expect_code, next_event, service, service_with, user};
 use crate::groups::{GroupRole, NewGroup, Visibility};
+use crate::model::{Event, GroupMemberAdded, GroupMemberRemoved};
 use crate::{Error, Settings};
 
 fn new_group(name: &str, visibility: Visibility) -> NewGroup {
@@ -157,5 +158,31 @@ behaviours![
         let archived = app.group(ada, group.id).await?;
         check(archived.archived && archived.member_count == 0, "the last one out archives it")?;
         expect_code(app.join_group(ada, group.id).await, "not_found", "nobody joins an archived group")
+    }
+
+    pub async fn members_hear_of_joins_role_changes_and_departures_live(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let ((ada, _), (bob, _), (cy, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
+        let group = app.create_group(ada, new_group("Live", Visibility::Public)).await?;
+        let (mut ada_events, mut bob_events, mut cy_events) =
+            (app.subscribe(ada).await?, app.subscribe(bob).await?, app.subscribe(cy).await?);
+        let joined = app.join_group(bob, group.id).await?;
+        let added = Event::GroupMemberAdded(Box::new(GroupMemberAdded { group_id: group.id, member: joined }));
+        check(next_event(&mut ada_events).await? == added, "the owner hears of the join")?;
+        check(next_event(&mut bob_events).await? == added, "so does the new member")?;
+        app.set_group_role(ada, group.id, bob, GroupRole::Admin).await?;
+        for events in [&mut ada_events, &mut bob_events] {
+            match next_event(events).await? {
+                Event::GroupUpdated(g) => check(g.id == group.id, "the group")?,
+                other => return Err(Error::internal(format!("expected groupUpdated, got {other:?}"))),
+            }
+        }
+        app.leave_group(bob, group.id).await?;
+        let gone = Event::GroupMemberRemoved(Box::new(GroupMemberRemoved { group_id: group.id, user_id: bob }));
+        check(next_event(&mut ada_events).await? == gone, "the owner hears who left")?;
+        check(next_event(&mut bob_events).await? == gone, "the one who left hears it too")?;
+        assert_quiet(&mut cy_events).await?;
+        assert_quiet(&mut bob_events).await
     }
 ];

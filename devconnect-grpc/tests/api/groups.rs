@@ -1,7 +1,7 @@
 use devconnect_grpc::pb;
 use tonic::Code;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, next, spawn_app};
 
 fn member(group: &str, user: &str) -> pb::GroupMemberRequest {
     pb::GroupMemberRequest { group_id: group.to_owned(), user_id: user.to_owned() }
@@ -53,4 +53,34 @@ async fn a_private_group_grows_by_connections_and_changes_hands() {
     assert_error(ada.client.get_group(ada.req(get)).await, Code::NotFound, "not_found");
     let bad = pb::GetGroupRequest { group_id: "nope".to_owned() };
     assert_error(ada.client.get_group(ada.req(bad)).await, Code::InvalidArgument, "validation");
+}
+
+#[tokio::test]
+async fn subscribers_hear_of_group_membership_changes() {
+    let app = spawn_app().await;
+    let mut ada = app.user("Ada").await;
+    let mut bob = app.user("Bob").await;
+    let new = pb::CreateGroupRequest {
+        name: "Live".to_owned(),
+        description: String::new(),
+        visibility: pb::Visibility::Public.into(),
+        tags: Vec::new(),
+    };
+    let group = ada.client.create_group(ada.req(new)).await.unwrap().into_inner();
+    let mut events = ada.subscribe(None).await;
+    bob.client.join_group(bob.req(pb::JoinGroupRequest { group_id: group.id.clone() })).await.unwrap();
+    match next(&mut events).await {
+        pb::event::Kind::GroupMemberAdded(added) => {
+            assert_eq!(added.group_id, group.id);
+            assert_eq!(added.member.map(|m| m.user_id), Some(bob.id.clone()));
+        }
+        other => panic!("expected group_member_added, got {other:?}"),
+    }
+    bob.client.leave_group(bob.req(pb::LeaveGroupRequest { group_id: group.id.clone() })).await.unwrap();
+    match next(&mut events).await {
+        pb::event::Kind::GroupMemberRemoved(removed) => {
+            assert_eq!((removed.group_id, removed.user_id), (group.id, bob.id));
+        }
+        other => panic!("expected group_member_removed, got {other:?}"),
+    }
 }

@@ -53,6 +53,9 @@ impl Conn<'_> {
                 protocol::encode_event(name, &TypingOut { user_id: *user_id, typing: *typing }, None)
             }
             Event::MessagesRead(r) => protocol::encode_event(name, &**r, None),
+            Event::GroupMemberAdded(added) => protocol::encode_event(name, &**added, None),
+            Event::GroupMemberRemoved(removed) => protocol::encode_event(name, &**removed, None),
+            Event::GroupUpdated(group) => protocol::encode_event(name, &**group, None),
             Event::Presence { .. } => return Ok(()),
         };
         self.send(frame.map_err(|e| internal(&e))?).await

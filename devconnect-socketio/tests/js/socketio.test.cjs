@@ -230,6 +230,23 @@ test('a reconnect with lastMessageId first delivers what was missed, in order', 
   socket.disconnect();
 });
 
+test('group members hear of joins and departures', async () => {
+  const owner = await signup('gia');
+  const joiner = await signup('hal');
+  const created = await api('POST', '/groups', { name: `Live ${MODE}`, visibility: 'public' }, owner.token);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const group = created.body.data._id;
+  const { socket } = await online(owner);
+  const added = next(socket, 'groupMemberAdded', (d) => d.groupId === group);
+  assert.equal((await api('POST', `/groups/${group}/join`, undefined, joiner.token)).status, 201);
+  const member = (await added).member;
+  assert.equal(member.userId, joiner.id);
+  assert.equal(member.role, 'member');
+  const removed = next(socket, 'groupMemberRemoved', (d) => d.groupId === group);
+  assert.equal((await api('POST', `/groups/${group}/leave`, undefined, joiner.token)).status, 200);
+  assert.equal((await removed).userId, joiner.id);
+});
+
 test('logout disconnects the socket with a reason and the token cannot reconnect', async () => {
   const user = await signup('dee');
   const { socket } = await online(user);
