@@ -23,11 +23,6 @@ enum Next {
     Ended,
 }
 
-/// Presence events also change the `online` attribute.
-fn is_presence(event: &Event) -> bool {
-    matches!(event, Event::Presence { .. })
-}
-
 /// A live stream of realtime events for one user.
 ///
 /// The user is online while any of their subscriptions is open. Iterating yields event
@@ -100,7 +95,8 @@ impl PySubscription {
                         // Kept as the `online` attribute, not yielded.
                         Some(Ok(LiveItem::Online(online))) => *lock(&self.online) = hex(&online),
                         Some(Ok(LiveItem::Event(event))) => {
-                            if is_presence(&event) {
+                            // Presence changes the `online` attribute too.
+                            if matches!(event, Event::Presence { .. }) {
                                 *lock(&self.online) = hex(live.online());
                             }
                             return Ok(Next::Event(event));

@@ -87,15 +87,16 @@ impl Live {
     /// The next item; `None` once the session has ended ([`Live::end_reason`] says why).
     pub async fn next(&mut self) -> Option<Result<LiveItem>> {
         loop {
+            // What a catch-up page holds goes out before anything that follows it.
+            if let Some(message) = self.missed.pop_front() {
+                return Some(Ok(LiveItem::Event(Event::NewMessage(Arc::new(message)))));
+            }
             match self.stage {
                 Stage::Start => {
                     self.stage = Stage::CatchingUp;
                     return Some(Ok(LiveItem::Online(self.online.clone())));
                 }
                 Stage::CatchingUp => {
-                    if let Some(message) = self.missed.pop_front() {
-                        return Some(Ok(LiveItem::Event(Event::NewMessage(Arc::new(message)))));
-                    }
                     // Boxed: the catch-up runs once, and its future would otherwise
                     // grow every caller's state for the session's whole life. Nothing
                     // below the await can be interrupted, so cancelling loses nothing.
@@ -113,10 +114,6 @@ impl Live {
                     }
                 }
                 Stage::Live => {
-                    // The queue is emptied before going live.
-                    if let Some(message) = self.missed.pop_front() {
-                        return Some(Ok(LiveItem::Event(Event::NewMessage(Arc::new(message)))));
-                    }
                     let event = self.subscription.next().await?;
                     if let Event::Presence { user_id, online } = event {
                         self.track(user_id, online);
