@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-pub use devconnect_types::chat::{ChatPartner, Message, Sent, SyncPage};
+pub use devconnect_types::chat::{AnyMessage, ChatPartner, Message, Sent, SyncPage};
 
 use crate::media::Upload;
 use crate::model::{Event, Inserted, NewMessageRecord, ReadReceipt};
@@ -53,7 +53,7 @@ pub fn parse_client_msg_id(raw: &str) -> Result<String> {
     }
 }
 
-fn parse_text(raw: &str, has_image: bool) -> Result<String> {
+pub(crate) fn parse_text(raw: &str, has_image: bool) -> Result<String> {
     if raw.trim().is_empty() && !has_image {
         return Err(Error::validation("text", "a message needs text or an image"));
     }
@@ -66,7 +66,7 @@ fn parse_text(raw: &str, has_image: bool) -> Result<String> {
     Ok(raw.to_owned())
 }
 
-fn page_limit(field: &'static str, limit: Option<u32>, default: u32, max: u32) -> Result<u32> {
+pub(crate) fn page_limit(field: &'static str, limit: Option<u32>, default: u32, max: u32) -> Result<u32> {
     match limit.unwrap_or(default) {
         0 => Err(Error::validation(field, "must be at least 1")),
         n => Ok(n.min(max)),
@@ -87,40 +87,52 @@ impl DevConnect {
             return Err(Error::Forbidden("you can only message your connections"));
         }
         self.inner.limits.check_message(me)?;
-        let image = match message.image {
-            Some(upload) => Some(self.store_image(upload).await?),
-            None => None,
-        };
-        let record = NewMessageRecord {
-            id: MessageId::new(),
-            sender: me,
-            receiver: to,
-            text,
-            image,
-            client_msg_id,
-            created_at: crate::now(),
-        };
-        match self.inner.store.insert_message(&record).await {
-            Ok(Inserted::New(message)) => {
+        let inserted = self
+            .store_message(message.image, |image| async move {
+                let record = NewMessageRecord {
+                    id: MessageId::new(),
+                    sender: me,
+                    receiver: to,
+                    text,
+                    image,
+                    client_msg_id,
+                    created_at: crate::now(),
+                };
+                self.inner.store.insert_message(&record).await
+            })
+            .await?;
+        Ok(match inserted {
+            Inserted::New(message) => {
                 let message = self.publish(message);
                 crate::telemetry::message_sent();
                 let event = Event::NewMessage(Arc::new(message.clone()));
                 self.inner.realtime.deliver(&[to, me], &event);
-                Ok(Sent { message, created: true })
+                Sent { message, created: true }
             }
-            Ok(Inserted::Existing(message)) => {
-                if let Some(url) = record.image.as_deref() {
-                    self.delete_image(url).await;
-                }
-                Ok(Sent { message: self.publish(message), created: false })
-            }
-            Err(err) => {
-                if let Some(url) = record.image.as_deref() {
-                    self.delete_image(url).await;
-                }
-                Err(err)
-            }
+            Inserted::Existing(message) => Sent { message: self.publish(message), created: false },
+        })
+    }
+
+    /// Stores a message's image, if it has one, then the message by `insert` (given the
+    /// image's URL). When nothing new was stored (an error, or a resend under the same
+    /// client message id), the image is deleted again.
+    pub(crate) async fn store_message<M, F>(
+        &self,
+        image: Option<Upload>,
+        insert: impl FnOnce(Option<String>) -> F,
+    ) -> Result<Inserted<M>>
+    where
+        F: Future<Output = Result<Inserted<M>>>,
+    {
+        let url = match image {
+            Some(upload) => Some(self.store_image(upload).await?),
+            None => None,
+        };
+        let inserted = insert(url.clone()).await;
+        if let (Some(url), Ok(Inserted::Existing(_)) | Err(_)) = (url.as_deref(), &inserted) {
+            self.delete_image(url).await;
         }
+        inserted
     }
 
     /// Messages between `me` and `other`, oldest first: the newest page, or the page

@@ -11,9 +11,10 @@
 //!
 //! Every change is told to the group's members live: `groupMemberAdded`,
 //! `groupMemberRemoved` (also to whoever left or was removed) and `groupUpdated` (a new
-//! owner, a role, an archived group).
+//! owner, a role, an archived group). Each is also a system message in the group's
+//! history ([`GroupChange`]), so clients can render "Ada added Bob".
 
-pub use devconnect_types::group::{Group, GroupMember, GroupRole, MyGroup, Visibility};
+pub use devconnect_types::group::{Group, GroupChange, GroupMember, GroupRole, MyGroup, Visibility};
 
 use crate::model::{Event, GroupMemberAdded, GroupMemberRemoved};
 use crate::profile::{has_control, parse_labels};
@@ -82,6 +83,7 @@ impl DevConnect {
             updated_at: now,
         };
         self.inner.store.insert_group(&group).await?;
+        self.record_change(group.id, me, GroupChange::Created).await?;
         Ok(group)
     }
 
@@ -116,7 +118,7 @@ impl DevConnect {
         if !self.inner.store.are_connected(me, user).await? {
             return Err(Error::Forbidden("you can add only your connections"));
         }
-        self.enter(id, user).await
+        self.enter(id, me, user).await
     }
 
     /// Joins a public group.
@@ -126,7 +128,7 @@ impl DevConnect {
             // A member of a private group asking to join it: they are in already.
             return Err(Error::Conflict("already a member"));
         }
-        self.enter(id, me).await
+        self.enter(id, me, me).await
     }
 
     /// Leaves a group. An owner hands it on first (to the longest-standing admin, else
@@ -138,6 +140,7 @@ impl DevConnect {
         }
         if self.inner.store.remove_member(id, me, crate::now()).await?.is_some() {
             self.tell_removed(id, me).await?;
+            self.record_change(id, me, GroupChange::Left).await?;
         }
         Ok(())
     }
@@ -159,7 +162,8 @@ impl DevConnect {
             _ => {}
         }
         self.inner.store.remove_member(id, user, crate::now()).await?.ok_or(Error::NotFound("member"))?;
-        self.tell_removed(id, user).await
+        self.tell_removed(id, user).await?;
+        self.record_change(id, me, GroupChange::Removed { user_id: user }).await
     }
 
     /// Makes a member an admin or an admin a member again (the owner only; the owner's
@@ -178,6 +182,7 @@ impl DevConnect {
                 return Err(Error::Conflict("the member changed meanwhile; try again"));
             }
             self.tell_updated(id).await?;
+            self.record_change(id, me, GroupChange::RoleChanged { user_id: user, role }).await?;
         }
         Ok(GroupMember { role, ..member })
     }
@@ -214,14 +219,16 @@ impl DevConnect {
         }
     }
 
-    /// Adds `user` as a member, within the cap.
-    async fn enter(&self, id: GroupId, user: UserId) -> Result<GroupMember> {
+    /// Adds `user` as a member, within the cap; `actor` added them (or is them, joining).
+    async fn enter(&self, id: GroupId, actor: UserId, user: UserId) -> Result<GroupMember> {
         let now = crate::now();
         let member = GroupMember { user_id: user, role: GroupRole::Member, joined_at: now };
         match self.inner.store.add_member(id, &member, self.inner.settings.group_member_cap, now).await? {
             Added::Added => {
                 let event = Event::GroupMemberAdded(Box::new(GroupMemberAdded { group_id: id, member }));
                 self.tell_members(id, &[], &event).await?;
+                let change = if actor == user { GroupChange::Joined } else { GroupChange::Added { user_id: user } };
+                self.record_change(id, actor, change).await?;
                 Ok(member)
             }
             Added::AlreadyMember => Err(Error::Conflict("already a member")),
@@ -283,6 +290,6 @@ impl DevConnect {
             return Err(Error::Conflict("the member changed meanwhile; try again"));
         }
         self.inner.store.set_role(id, me, GroupRole::Owner, GroupRole::Admin, now).await?;
-        Ok(())
+        self.record_change(id, me, GroupChange::RoleChanged { user_id: heir.user_id, role: GroupRole::Owner }).await
     }
 }

@@ -48,6 +48,7 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod feed;
+mod group_chat;
 pub mod groups;
 mod limits;
 pub mod media;
@@ -71,14 +72,15 @@ pub use chat::NewMessage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Gender, Group, GroupId, GroupMember, GroupRole, Invalid, Me, Message,
-    MessageId, Profile, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    AnyMessage, ChatPartner, ConnectionRequest, FeedPage, Gender, Group, GroupChange, GroupId, GroupMember,
+    GroupMessage, GroupRead, GroupRole, Invalid, Me, Message, MessageId, Profile, RequestId, RequestStatus,
+    ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;
 pub use groups::{MyGroup, NewGroup};
 pub use media::{LocalMedia, MediaStore, Upload};
-pub use model::{EngagementDay, Event, Peer, ReadReceipt};
+pub use model::{EngagementDay, Event, GroupTyping, Peer, ReadReceipt};
 pub use profile::ProfileEdit;
 pub use realtime::{BusHealth, EndReason, Live, LiveItem, Subscription};
 pub use store::Store;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use devconnect_core::store::sqlite::SqliteStore;
 use devconnect_core::testkit::{self, connect, service, user};
-use devconnect_core::{Error, NewMessage, Result, SendStatus, Store, UserId};
+use devconnect_core::{AnyMessage, Error, NewMessage, Result, SendStatus, Store, UserId};
 
 const CHILD_ENV: &str = "DEVCONNECT_DURABILITY_CHILD";
 /// Writes acknowledged before the kill; the kill lands while the writer keeps going.
@@ -89,8 +89,12 @@ async fn parent() -> Result<()> {
     let mut after = None;
     loop {
         let page = app.sync(ada, after, Some(500)).await?;
-        after = page.messages.last().map(|m| m.id).or(after);
-        stored.extend(page.messages);
+        after = page.messages.last().map(AnyMessage::id).or(after);
+        // Only 1:1 messages are sent here.
+        stored.extend(page.messages.into_iter().filter_map(|m| match m {
+            AnyMessage::Direct(m) => Some(m),
+            AnyMessage::Group(_) => None,
+        }));
         if !page.has_more {
             break;
         }

@@ -262,7 +262,14 @@ impl DevConnectService for Api {
         let after = message_id("after", r.after.as_deref()).or_status()?;
         let page = self.app.sync(session.user_id, after, r.limit).await.or_status()?;
         ok(pb::SyncMessagesResponse {
-            messages: page.messages.into_iter().map(Into::into).collect(),
+            messages: page
+                .messages
+                .into_iter()
+                .filter_map(|m| match m {
+                    devconnect_core::AnyMessage::Direct(m) => Some(m.into()),
+                    devconnect_core::AnyMessage::Group(_) => None,
+                })
+                .collect(),
             has_more: page.has_more,
         })
     }

@@ -338,7 +338,7 @@ async fn a_killed_instances_users_go_offline_and_a_restart_leaves_no_ghost() {
     let bob = b.client().with_token(bob.token());
     let mut bob_socket = b.socket(&bob).await;
     let missed = bob.sync(None, None).await.unwrap().messages;
-    assert_eq!(missed, vec![sent]);
+    assert_eq!(missed, vec![sent.into()]);
     next_matching(&mut ada_socket, online_users_are(&[ada_id, bob_id])).await;
     next_matching(&mut bob_socket, online_users_are(&[ada_id, bob_id])).await;
     bob_socket.close().await;

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use devconnect_client::{Client, NewAccount, realtime};
-use devconnect_core::{Message, MessageId, ReviewStatus, SendStatus, UserId};
+use devconnect_core::{AnyMessage, Message, MessageId, ReviewStatus, SendStatus, UserId};
 use tokio::sync::Notify;
 
 const JWT_SECRET: &str = "crash-test-secret-crash-test-secret-0123456789";
@@ -459,7 +459,11 @@ async fn all_messages(client: &Client) -> Outcome<Vec<Message>> {
     let mut all: Vec<Message> = Vec::new();
     loop {
         let page = client.sync(all.last().map(|m| m.id), Some(500)).await.context("sync")?;
-        all.extend(page.messages);
+        // Only 1:1 messages are sent here.
+        all.extend(page.messages.into_iter().filter_map(|m| match m {
+            AnyMessage::Direct(m) => Some(m),
+            AnyMessage::Group(_) => None,
+        }));
         if !page.has_more {
             return Ok(all);
         }

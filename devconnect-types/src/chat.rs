@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{MessageId, Profile, UserId};
+use crate::{GroupMessage, MessageId, Profile, UserId};
 
 /// A chat message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,13 +49,57 @@ pub struct ChatPartner {
     pub unread_count: u64,
 }
 
+/// Any message I may receive: 1:1, or in one of my groups (it has a `groupId`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum AnyMessage {
+    /// A 1:1 message (it has a `receiverId`).
+    Direct(Message),
+    /// A message in a group (it has a `groupId`).
+    Group(GroupMessage),
+}
+
+impl From<Message> for AnyMessage {
+    fn from(m: Message) -> Self {
+        Self::Direct(m)
+    }
+}
+
+impl From<GroupMessage> for AnyMessage {
+    fn from(m: GroupMessage) -> Self {
+        Self::Group(m)
+    }
+}
+
+impl AnyMessage {
+    /// The message id.
+    #[must_use]
+    pub fn id(&self) -> MessageId {
+        match self {
+            Self::Direct(m) => m.id,
+            Self::Group(m) => m.id,
+        }
+    }
+
+    /// The server-assigned position, shared by both kinds.
+    #[must_use]
+    pub fn seq(&self) -> i64 {
+        match self {
+            Self::Direct(m) => m.seq,
+            Self::Group(m) => m.seq,
+        }
+    }
+}
+
 /// A page of catch-up messages.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncPage {
-    /// Messages to or from me, in position order.
-    pub messages: Vec<Message>,
+    /// Messages to or from me and messages in my groups (from when I joined), in
+    /// position order.
+    pub messages: Vec<AnyMessage>,
     /// Whether more follow the last one.
     pub has_more: bool,
 }
@@ -63,9 +107,9 @@ pub struct SyncPage {
 /// The result of a send: the message, and whether this call stored it or a previous
 /// call with the same client message id did.
 #[derive(Clone, Debug)]
-pub struct Sent {
-    /// The stored message.
-    pub message: Message,
+pub struct Sent<M = Message> {
+    /// The stored message (a [`Message`], or a [`GroupMessage`] in a group).
+    pub message: M,
     /// `false` when the client message id repeated and nothing new was stored.
     pub created: bool,
 }

@@ -136,3 +136,79 @@ pub struct MyGroup {
     /// My role in it.
     pub role: GroupRole,
 }
+
+/// What a system message in a group's history records: a change of its membership,
+/// made by the message's sender, so that clients can render "Ada added Bob".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum GroupChange {
+    /// The sender created the group.
+    Created,
+    /// The sender joined the (public) group.
+    Joined,
+    /// The sender added `user_id`.
+    #[serde(rename_all = "camelCase")]
+    Added {
+        /// Who was added.
+        user_id: UserId,
+    },
+    /// The sender left.
+    Left,
+    /// The sender removed `user_id`.
+    #[serde(rename_all = "camelCase")]
+    Removed {
+        /// Who was removed.
+        user_id: UserId,
+    },
+    /// The sender gave `user_id` the role `role` (`owner` when handing the group on).
+    #[serde(rename_all = "camelCase")]
+    RoleChanged {
+        /// Whose role changed.
+        user_id: UserId,
+        /// Their role now.
+        role: GroupRole,
+    },
+}
+
+/// A message in a group: what a member wrote, or a system message recording a change
+/// of the group (`change` set, `text` empty).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMessage {
+    /// The message id (also a history/sync cursor).
+    #[serde(rename = "_id")]
+    pub id: crate::MessageId,
+    /// The group it was sent to.
+    pub group_id: GroupId,
+    /// Who sent it (for a system message: who made the change).
+    pub sender_id: UserId,
+    /// The text; empty when the message is only an image, or a system message.
+    pub text: String,
+    /// URL of the attached image, if any.
+    pub image: Option<String>,
+    /// The sender's idempotency key, if one was given.
+    pub client_msg_id: Option<String>,
+    /// When the server stored it.
+    pub created_at: DateTime<Utc>,
+    /// Set on a system message: the change it records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<GroupChange>,
+    /// The server-assigned position, shared with 1:1 messages (see [`crate::Message::seq`]).
+    #[serde(skip)]
+    pub seq: i64,
+}
+
+/// A member's read position in a group, as the other members are told it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRead {
+    /// The group.
+    pub group_id: GroupId,
+    /// Who read.
+    pub user_id: UserId,
+    /// The newest message they have read (and every one before it).
+    pub up_to: crate::MessageId,
+}

@@ -30,10 +30,10 @@ pub mod socketio;
 
 use serde::{Deserialize, Serialize};
 
-pub use chat::{ChatPartner, Message, Sent, SyncPage};
+pub use chat::{AnyMessage, ChatPartner, Message, Sent, SyncPage};
 pub use connection::{ConnectionRequest, RequestStatus, ReviewStatus, SendStatus};
 pub use feed::FeedPage;
-pub use group::{Group, GroupMember, GroupRole, MyGroup, Visibility};
+pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupRead, GroupRole, MyGroup, Visibility};
 #[cfg(feature = "openapi")]
 pub use ids::ID_PATTERN;
 pub use ids::{GroupId, MessageId, RequestId, UserId};

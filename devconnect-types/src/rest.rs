@@ -174,8 +174,8 @@ impl From<FeedResponse> for FeedPage {
 pub struct SyncResponse {
     /// Always `true`.
     pub success: bool,
-    /// Messages to or from me, in position order.
-    pub messages: Vec<crate::Message>,
+    /// Messages to or from me and in my groups, in position order.
+    pub messages: Vec<crate::AnyMessage>,
     /// Whether more follow the last one.
     pub has_more: bool,
 }

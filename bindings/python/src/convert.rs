@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use devconnect_core::{
-    Authenticated, ChatPartner, ConnectionRequest, Event, FeedPage, Group, GroupId, GroupMember, Me, Message,
-    MessageId, MyGroup, Profile, RequestId, Session, SyncPage, UserId,
+    AnyMessage, Authenticated, ChatPartner, ConnectionRequest, Event, FeedPage, Group, GroupChange, GroupId,
+    GroupMember, GroupMessage, Me, Message, MessageId, MyGroup, Profile, RequestId, Session, SyncPage, UserId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -176,6 +176,59 @@ impl ToPy for Message {
     }
 }
 
+impl ToPy for GroupChange {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let dict = PyDict::new(py);
+        let kind = match self {
+            Self::Created => "created",
+            Self::Joined => "joined",
+            Self::Left => "left",
+            Self::Added { user_id } => {
+                dict.set_item("userId", user_id.to_hex())?;
+                "added"
+            }
+            Self::Removed { user_id } => {
+                dict.set_item("userId", user_id.to_hex())?;
+                "removed"
+            }
+            Self::RoleChanged { user_id, role } => {
+                dict.set_item("userId", user_id.to_hex())?;
+                dict.set_item("role", role.as_str())?;
+                "roleChanged"
+            }
+        };
+        dict.set_item("kind", kind)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for GroupMessage {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let GroupMessage { id, group_id, sender_id, text, image, client_msg_id, created_at, change, seq: _ } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("_id", id.to_hex())?;
+        dict.set_item("groupId", group_id.to_hex())?;
+        dict.set_item("senderId", sender_id.to_hex())?;
+        dict.set_item("text", text)?;
+        dict.set_item("image", image)?;
+        dict.set_item("clientMsgId", client_msg_id)?;
+        dict.set_item("createdAt", created_at)?;
+        if let Some(change) = change {
+            dict.set_item("change", change.to_py(py)?)?;
+        }
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for AnyMessage {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Self::Direct(m) => m.to_py(py),
+            Self::Group(m) => m.to_py(py),
+        }
+    }
+}
+
 impl ToPy for ChatPartner {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let ChatPartner { profile, online, last_message, unread_count } = self;
@@ -270,6 +323,21 @@ impl ToPy for Event {
                 dict.into_any()
             }
             Self::GroupUpdated(group) => group.to_py(py)?,
+            Self::GroupMessage(message) => message.to_py(py)?,
+            Self::GroupTyping(typing) => {
+                let dict = PyDict::new(py);
+                dict.set_item("groupId", typing.group_id.to_hex())?;
+                dict.set_item("userId", typing.user_id.to_hex())?;
+                dict.set_item("typing", typing.typing)?;
+                dict.into_any()
+            }
+            Self::GroupRead(read) => {
+                let dict = PyDict::new(py);
+                dict.set_item("groupId", read.group_id.to_hex())?;
+                dict.set_item("userId", read.user_id.to_hex())?;
+                dict.set_item("upTo", read.up_to.to_hex())?;
+                dict.into_any()
+            }
         };
         let dict = PyDict::new(py);
         dict.set_item("event", self.name())?;

@@ -5,7 +5,9 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use devconnect_types::{ChatPartner, ConnectionRequest, FeedPage, Me, Message, Profile, Sent, SyncPage, UserId};
+use devconnect_types::{
+    AnyMessage, ChatPartner, ConnectionRequest, FeedPage, GroupMessage, Me, Message, Profile, Sent, SyncPage, UserId,
+};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 pub use crate::config::{DEFAULT_DECODE_BUDGET, DEFAULT_UPLOAD_LIMIT};
@@ -290,6 +292,21 @@ impl PublicUrls for Message {
     }
 }
 
+impl PublicUrls for GroupMessage {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { image: self.image.map(|u| media.public_url(&u)), ..self }
+    }
+}
+
+impl PublicUrls for AnyMessage {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        match self {
+            Self::Direct(m) => Self::Direct(m.with_public_urls(media)),
+            Self::Group(m) => Self::Group(m.with_public_urls(media)),
+        }
+    }
+}
+
 impl<F: PublicUrls, T: PublicUrls> PublicUrls for ConnectionRequest<F, T> {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         let (from, to) = (self.from_user_id.with_public_urls(media), self.to_user_id.with_public_urls(media));
@@ -310,7 +327,7 @@ impl PublicUrls for FeedPage {
     }
 }
 
-impl PublicUrls for Sent {
+impl<M: PublicUrls> PublicUrls for Sent<M> {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { message: self.message.with_public_urls(media), ..self }
     }

@@ -1,7 +1,7 @@
 //! Chat messages as handed to and returned by a store.
 
 use chrono::{DateTime, Utc};
-use devconnect_types::{Message, MessageId, Profile, UserId};
+use devconnect_types::{GroupChange, GroupId, Message, MessageId, Profile, UserId};
 
 /// A message to store. The store assigns its position.
 #[derive(Clone, Debug)]
@@ -22,14 +22,55 @@ pub struct NewMessageRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// Whether [`ChatStore::insert_message`](crate::store::ChatStore::insert_message) stored a new message
-/// or found the one stored earlier under the same `(sender, receiver, client_msg_id)`.
+/// A message to store in a group. The store assigns its position.
 #[derive(Clone, Debug)]
-pub enum Inserted {
+pub struct NewGroupMessageRecord {
+    /// A fresh id.
+    pub id: MessageId,
+    /// The group.
+    pub group: GroupId,
+    /// The sender (for a system message: who made the change).
+    pub sender: UserId,
+    /// The text (empty for a system message, and may be when there is an image).
+    pub text: String,
+    /// The image URL, if any.
+    pub image: Option<String>,
+    /// The sender's idempotency key, if any.
+    pub client_msg_id: Option<String>,
+    /// Set for a system message: the change it records.
+    pub change: Option<GroupChange>,
+    /// When the server received it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether a store stored a new message or found the one stored earlier under the
+/// same sender, receiver (person or group) and client message id.
+#[derive(Clone, Debug)]
+pub enum Inserted<M = Message> {
     /// Stored now.
-    New(Message),
+    New(M),
     /// Stored before; nothing was written.
-    Existing(Message),
+    Existing(M),
+}
+
+/// A member's window on a group's history: they see the messages after position
+/// `from` and up to `to` (while still a member, `to` is `None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// The highest position when they joined; they see what came after.
+    pub from: i64,
+    /// The highest position when they left, or `None` while a member.
+    pub to: Option<i64>,
+    /// Their read position: the newest message they marked read (0 for none).
+    pub read: i64,
+}
+
+impl Window {
+    /// Whether the message at `seq` is inside the window.
+    #[must_use]
+    pub fn contains(&self, seq: i64) -> bool {
+        seq > self.from && self.to.is_none_or(|to| seq <= to)
+    }
 }
 
 /// One entry of [`ChatStore::chat_partners`](crate::store::ChatStore::chat_partners).

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use devconnect_types::{ConnectionRequest, Group, GroupId, GroupMember, Message, MessageId, Profile, UserId};
+use devconnect_types::{
+    ConnectionRequest, Group, GroupId, GroupMember, GroupMessage, GroupRead, Message, MessageId, Profile, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// A realtime event for one user.
@@ -40,6 +42,13 @@ pub enum Event {
     GroupMemberRemoved(Box<GroupMemberRemoved>),
     /// A group I am in changed: its owner, a member's role, or it was archived.
     GroupUpdated(Box<Group>),
+    /// A message in a group I am in (mine too). Never sent as `NewMessage`, so that
+    /// clients that know only 1:1 chat stay correct.
+    GroupMessage(Arc<GroupMessage>),
+    /// Another member started or stopped typing in a group I am in.
+    GroupTyping(Box<GroupTyping>),
+    /// Another member of a group I am in moved their read position.
+    GroupRead(Box<GroupRead>),
 }
 
 // Keep it small: see `MessagesRead`.
@@ -75,7 +84,39 @@ pub struct GroupMemberRemoved {
     pub user_id: UserId,
 }
 
+/// What [`Event::GroupTyping`] carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupTyping {
+    /// The group.
+    pub group_id: GroupId,
+    /// Who is typing.
+    pub user_id: UserId,
+    /// Whether they are typing now.
+    pub typing: bool,
+}
+
 impl Event {
+    /// The position of the message this event carries (1:1 or group), if it carries one.
+    #[must_use]
+    pub fn message_seq(&self) -> Option<i64> {
+        match self {
+            Self::NewMessage(m) => Some(m.seq),
+            Self::GroupMessage(m) => Some(m.seq),
+            _ => None,
+        }
+    }
+
+    /// Gives the message this event carries its position back (a wire form leaves it
+    /// out).
+    pub fn set_message_seq(&mut self, seq: i64) {
+        match self {
+            Self::NewMessage(m) => Arc::make_mut(m).seq = seq,
+            Self::GroupMessage(m) => Arc::make_mut(m).seq = seq,
+            _ => {}
+        }
+    }
+
     /// The event's name in the Socket.IO protocol of the original DevConnect.
     #[must_use]
     pub fn name(&self) -> &'static str {
@@ -89,6 +130,9 @@ impl Event {
             Self::GroupMemberAdded(_) => "groupMemberAdded",
             Self::GroupMemberRemoved(_) => "groupMemberRemoved",
             Self::GroupUpdated(_) => "groupUpdated",
+            Self::GroupMessage(_) => "groupMessage",
+            Self::GroupTyping(_) => "groupTyping",
+            Self::GroupRead(_) => "groupRead",
         }
     }
 }

@@ -19,8 +19,8 @@ mod user;
 pub use analytics::EngagementDay;
 #[cfg(feature = "mongodb")]
 pub(crate) use analytics::median;
-pub use chat::{Inserted, NewMessageRecord, PartnerRecord};
-pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, ReadReceipt};
+pub use chat::{Inserted, NewGroupMessageRecord, NewMessageRecord, PartnerRecord, Window};
+pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, GroupTyping, ReadReceipt};
 pub use feed::FeedFilter;
 pub use peer::Peer;
 pub use user::{AuthState, ProfileUpdate, UserRecord, skill_key};

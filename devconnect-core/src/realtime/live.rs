@@ -4,7 +4,8 @@
 //! [`DevConnect::live`] opens it; [`Live::next`] then yields, in this order:
 //! 1. [`LiveItem::Online`]: me and my online connections, me first;
 //! 2. the messages missed since `resume_after`, oldest first, as
-//!    [`Event::NewMessage`] (paged from the store, one page at a time);
+//!    [`Event::NewMessage`] or, in my groups, [`Event::GroupMessage`] (paged from the
+//!    store, one page at a time);
 //! 3. live events as they happen. [`Live::online`] stays current with the presence
 //!    events among them, so nobody asks the store or the bus for the list again.
 //!
@@ -21,8 +22,9 @@ use std::sync::Arc;
 
 use super::subscription::{EndReason, Subscription};
 use crate::auth::Session;
+use crate::chat::AnyMessage;
 use crate::model::Event;
-use crate::{DevConnect, Message, MessageId, Result, UserId};
+use crate::{DevConnect, MessageId, Result, UserId};
 
 /// One item of a [`Live`] session.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +45,7 @@ pub struct Live {
     online: Vec<UserId>,
     stage: Stage,
     /// The current catch-up page, not yet yielded.
-    missed: VecDeque<Message>,
+    missed: VecDeque<AnyMessage>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +91,10 @@ impl Live {
         loop {
             // What a catch-up page holds goes out before anything that follows it.
             if let Some(message) = self.missed.pop_front() {
-                return Some(Ok(LiveItem::Event(Event::NewMessage(Arc::new(message)))));
+                return Some(Ok(LiveItem::Event(match message {
+                    AnyMessage::Direct(m) => Event::NewMessage(Arc::new(m)),
+                    AnyMessage::Group(m) => Event::GroupMessage(Arc::new(m)),
+                })));
             }
             match self.stage {
                 Stage::Start => {

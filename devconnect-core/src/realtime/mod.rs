@@ -32,7 +32,7 @@ pub use live::{Live, LiveItem};
 pub use subscription::{EndReason, Subscription};
 
 use crate::auth::Session;
-use crate::chat::{MAX_SYNC_LIMIT, SyncPage};
+use crate::chat::{AnyMessage, MAX_SYNC_LIMIT, SyncPage};
 use crate::config::{BusConfig, Settings};
 pub use crate::model::{Event, ReadReceipt};
 use crate::{DevConnect, Error, MessageId, Result, Store, UserId};
@@ -234,9 +234,9 @@ impl DevConnect {
         let page = self.sync(sub.user_id(), Some(after), Some(MAX_SYNC_LIMIT)).await?;
         // A page is in position order: its last message is its highest.
         if let Some(last) = page.messages.last() {
-            sub.skip_through(last.seq);
+            sub.skip_through(last.seq());
         }
-        sub.resume = page.messages.last().map(|m| m.id).filter(|_| page.has_more);
+        sub.resume = page.messages.last().map(AnyMessage::id).filter(|_| page.has_more);
         Ok(page)
     }
 

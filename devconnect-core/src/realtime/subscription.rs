@@ -130,7 +130,8 @@ impl Subscription {
         }
         loop {
             match Pin::new(&mut self.rx).poll_next(cx) {
-                Poll::Ready(Some(Event::NewMessage(m))) if self.replayed.is_some_and(|seq| m.seq <= seq) => {}
+                Poll::Ready(Some(event))
+                    if event.message_seq().zip(self.replayed).is_some_and(|(seq, replayed)| seq <= replayed) => {}
                 Poll::Ready(None) => {
                     let _ = self.ended.set(EndReason::Lagged);
                     return Poll::Ready(None);

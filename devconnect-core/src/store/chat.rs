@@ -2,7 +2,7 @@
 //! position, chat partners and read state.
 
 use chrono::{DateTime, Utc};
-use devconnect_types::{Message, MessageId, UserId};
+use devconnect_types::{AnyMessage, Message, MessageId, UserId};
 
 use crate::Result;
 use crate::model::{Inserted, NewMessageRecord, PartnerRecord};
@@ -16,9 +16,10 @@ super::timed::store_aggregate! {
         /// Up to `limit` messages between `a` and `b` before `before` (or the newest),
         /// oldest first. An unknown `before` is `NotFound`.
         async fn history(&self, a: UserId, b: UserId, before: Option<MessageId>, limit: u32) -> Result<Vec<Message>>;
-        /// Up to `limit` messages to or from `me` after `after` (or from the start), in
-        /// position order. An unknown `after` is `NotFound`.
-        async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<Message>>;
+        /// Up to `limit` messages to or from `me`, and messages of groups inside `me`'s
+        /// windows on them, after `after` (or from the start), in position order. An
+        /// `after` that is none of these is `NotFound`.
+        async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<AnyMessage>>;
         /// Everyone `me` is connected with or has history with, most recent conversation
         /// first, then connections without messages.
         async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>>;

@@ -1,11 +1,17 @@
-//! The groups aggregate: groups and their members. The member cap and "one membership
-//! per person and group" hold under concurrency because the store enforces them in the
-//! same step as the write.
+//! The groups aggregate: groups, their members and their messages. The member cap and
+//! "one membership per person and group" hold under concurrency because the store
+//! enforces them in the same step as the write.
+//!
+//! Group messages share the positions of 1:1 messages (one sequence), so one `sync`
+//! cursor covers both. Each member has a [`Window`] on a group's history, opened at the
+//! highest position when they join and closed at the highest when they leave: they see
+//! what was sent in between (Matrix's "joined" history visibility).
 
 use chrono::{DateTime, Utc};
-use devconnect_types::{Group, GroupId, GroupMember, GroupRole, UserId};
+use devconnect_types::{Group, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId};
 
 use crate::Result;
+use crate::model::{Inserted, NewGroupMessageRecord, Window};
 
 /// What [`GroupStore::add_member`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +30,7 @@ super::timed::store_aggregate! {
     /// Groups and their members.
     pub trait GroupStore {
         /// Inserts a new group with its owner as its one member (`group.owner_id`,
-        /// joined at `group.created_at`).
+        /// joined at `group.created_at`), opening the owner's window.
         async fn insert_group(&self, group: &Group) -> Result<()>;
         /// A group by id (archived ones too).
         async fn group(&self, id: GroupId) -> Result<Option<Group>>;
@@ -36,10 +42,10 @@ super::timed::store_aggregate! {
         async fn groups_of(&self, user: UserId) -> Result<Vec<(Group, GroupRole)>>;
         /// Adds `member` to `group` unless it is archived, they are a member already, or
         /// it has `cap` members: checked and written in one step, so concurrent adds never
-        /// pass the cap.
+        /// pass the cap. Opens (or, for a returning member, reopens) their window.
         async fn add_member(&self, group: GroupId, member: &GroupMember, cap: u32, now: DateTime<Utc>) -> Result<Added>;
-        /// Removes `user` from `group`; the role they had, or `None` if they were not a
-        /// member. The last member leaving archives the group.
+        /// Removes `user` from `group`, closing their window; the role they had, or `None`
+        /// if they were not a member. The last member leaving archives the group.
         async fn remove_member(&self, group: GroupId, user: UserId, now: DateTime<Utc>) -> Result<Option<GroupRole>>;
         /// Changes `user`'s role from `from` to `to` if it is still `from`; whether it did.
         /// Making someone `owner` also makes them the group's owner.
@@ -51,5 +57,23 @@ super::timed::store_aggregate! {
             to: GroupRole,
             now: DateTime<Utc>,
         ) -> Result<bool>;
+        /// Stores a group message with the next position, or returns the one stored
+        /// earlier under the same sender, group and client message id.
+        async fn insert_group_message(&self, message: &NewGroupMessageRecord) -> Result<Inserted<GroupMessage>>;
+        /// `user`'s window on `group`'s history, as a member or a former one.
+        async fn window(&self, group: GroupId, user: UserId) -> Result<Option<Window>>;
+        /// Up to `limit` messages of `group` inside `window`, before `before` (or the
+        /// newest), oldest first. A `before` that is not one of them is `NotFound`.
+        async fn group_history(
+            &self,
+            group: GroupId,
+            window: Window,
+            before: Option<MessageId>,
+            limit: u32,
+        ) -> Result<Vec<GroupMessage>>;
+        /// Moves `user`'s read position in `group` up to the message `up_to`, which must be
+        /// a message of the group inside their window (`NotFound` otherwise); never back.
+        /// Whether it moved.
+        async fn mark_group_read(&self, group: GroupId, user: UserId, up_to: MessageId) -> Result<bool>;
     }
 }

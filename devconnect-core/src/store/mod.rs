@@ -33,7 +33,10 @@ use async_trait::async_trait;
 
 use devconnect_types::UserId;
 
-pub use crate::model::{AuthState, EngagementDay, FeedFilter, Inserted, NewMessageRecord, PartnerRecord, UserRecord};
+pub use crate::model::{
+    AuthState, EngagementDay, FeedFilter, Inserted, NewGroupMessageRecord, NewMessageRecord, PartnerRecord, UserRecord,
+    Window,
+};
 use crate::{Error, Result};
 pub use analytics::AnalyticsStore;
 pub use chat::ChatStore;

@@ -7,7 +7,7 @@ use super::fixtures::{MEDIA_BASE, check, connect, expect_code, png, say, service
 use crate::chat::NewMessage;
 use crate::connection::{ReviewStatus, SendStatus};
 use crate::store::NewMessageRecord;
-use crate::{Error, MessageId, UserId};
+use crate::{AnyMessage, Error, MessageId, UserId};
 
 behaviours![
     pub async fn messages_go_only_to_connections(store: Arc<dyn Store>) -> Result<()> {
@@ -128,11 +128,14 @@ behaviours![
             mine.push(m.id);
         }
         let all = app.sync(ada, None, None).await?;
-        check(all.messages.iter().map(|m| m.id).eq(mine.iter().copied()) && !all.has_more, "all mine, in order")?;
+        check(all.messages.iter().map(AnyMessage::id).eq(mine.iter().copied()) && !all.has_more, "all mine, in order")?;
         let page = app.sync(ada, Some(mine[1]), Some(2)).await?;
-        check(page.messages.iter().map(|m| m.id).eq(mine[2..4].iter().copied()) && page.has_more, "after, bounded")?;
+        check(
+            page.messages.iter().map(AnyMessage::id).eq(mine[2..4].iter().copied()) && page.has_more,
+            "after, bounded",
+        )?;
         let rest = app.sync(ada, Some(mine[3]), Some(100)).await?;
-        check(rest.messages.iter().map(|m| m.id).eq(mine[4..].iter().copied()) && !rest.has_more, "rest")?;
+        check(rest.messages.iter().map(AnyMessage::id).eq(mine[4..].iter().copied()) && !rest.has_more, "rest")?;
         let foreign = app.history(bob, eve, None, Some(1)).await?;
         expect_code(app.sync(ada, Some(foreign[0].id), None).await, "not_found", "someone else's message")
     }
@@ -167,8 +170,8 @@ behaviours![
         loop {
             let finished = writers.iter().all(tokio::task::JoinHandle::is_finished);
             let page = store.sync(ada, cursor, 100).await?;
-            cursor = page.last().map(|m| m.id).or(cursor);
-            seen.extend(page.iter().map(|m| m.seq));
+            cursor = page.last().map(AnyMessage::id).or(cursor);
+            seen.extend(page.iter().map(AnyMessage::seq));
             if finished && page.is_empty() {
                 break;
             }

@@ -2,9 +2,9 @@
 
 use super::behaviours;
 use super::fixtures::{assert_quiet, check, connect, expect_code, next_event, service, service_with, user};
-use crate::groups::{GroupRole, NewGroup, Visibility};
+use crate::groups::{GroupChange, GroupRole, NewGroup, Visibility};
 use crate::model::{Event, GroupMemberAdded, GroupMemberRemoved};
-use crate::{Error, Settings};
+use crate::{Error, Result, Settings};
 
 fn new_group(name: &str, visibility: Visibility) -> NewGroup {
     NewGroup {
@@ -12,6 +12,14 @@ fn new_group(name: &str, visibility: Visibility) -> NewGroup {
         description: "Rustaceans in Berlin".to_owned(),
         visibility,
         tags: vec!["Rust".to_owned(), "rust".to_owned(), " Berlin ".to_owned()],
+    }
+}
+
+/// Expects the system message recording `change` next on `events`.
+async fn expect_change(events: &mut crate::Subscription, change: GroupChange) -> Result<()> {
+    match next_event(events).await? {
+        Event::GroupMessage(m) => check(m.change == Some(change), &format!("expected {change:?}, got {m:?}")),
+        other => Err(Error::internal(format!("expected the system message {change:?}, got {other:?}"))),
     }
 }
 
@@ -171,17 +179,22 @@ behaviours![
         let added = Event::GroupMemberAdded(Box::new(GroupMemberAdded { group_id: group.id, member: joined }));
         check(next_event(&mut ada_events).await? == added, "the owner hears of the join")?;
         check(next_event(&mut bob_events).await? == added, "so does the new member")?;
+        for events in [&mut ada_events, &mut bob_events] {
+            expect_change(events, GroupChange::Joined).await?;
+        }
         app.set_group_role(ada, group.id, bob, GroupRole::Admin).await?;
         for events in [&mut ada_events, &mut bob_events] {
             match next_event(events).await? {
                 Event::GroupUpdated(g) => check(g.id == group.id, "the group")?,
                 other => return Err(Error::internal(format!("expected groupUpdated, got {other:?}"))),
             }
+            expect_change(events, GroupChange::RoleChanged { user_id: bob, role: GroupRole::Admin }).await?;
         }
         app.leave_group(bob, group.id).await?;
         let gone = Event::GroupMemberRemoved(Box::new(GroupMemberRemoved { group_id: group.id, user_id: bob }));
         check(next_event(&mut ada_events).await? == gone, "the owner hears who left")?;
         check(next_event(&mut bob_events).await? == gone, "the one who left hears it too")?;
+        expect_change(&mut ada_events, GroupChange::Left).await?;
         assert_quiet(&mut cy_events).await?;
         assert_quiet(&mut bob_events).await
     }

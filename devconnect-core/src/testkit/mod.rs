@@ -36,6 +36,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod chat;
 pub mod feed;
+pub mod group_chat;
 pub mod groups;
 pub mod imports;
 pub mod profiles;
@@ -71,7 +72,7 @@ pub fn all_behaviours() -> impl Iterator<Item = (&'static str, &'static Behaviou
             [$((stringify!($area), $area::BEHAVIOURS)),*]
         };
     }
-    areas![accounts, imports, profiles, feed, requests, groups, chat, realtime, analytics]
+    areas![accounts, imports, profiles, feed, requests, groups, group_chat, chat, realtime, analytics]
         .into_iter()
         .flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))
 }

@@ -1,4 +1,4 @@
-use devconnect_core::MessageId;
+use devconnect_core::{AnyMessage, MessageId};
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -72,7 +72,7 @@ async fn a_storm_of_16_concurrent_sends_with_one_client_msg_id_stores_one_messag
     assert_eq!(stored.client_msg_id.as_deref(), Some("storm-1"));
     assert_eq!(a.history(b_id, None, None).await.unwrap(), vec![stored.clone()]);
     let synced = b.sync(None, None).await.unwrap();
-    assert_eq!(synced.messages, vec![stored.clone()]);
+    assert_eq!(synced.messages, vec![stored.clone().into()]);
 }
 
 #[tokio::test]
@@ -104,10 +104,10 @@ async fn sync_returns_everything_after_a_message_and_is_not_a_user_id() {
         ids.push(a.send_message(b_me.profile.id, &format!("m{i}"), None).await.unwrap().message.id);
     }
     let all = b.sync(None, None).await.unwrap();
-    assert_eq!(all.messages.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
+    assert_eq!(all.messages.iter().map(AnyMessage::id).collect::<Vec<_>>(), ids);
     assert!(!all.has_more);
     let page = b.sync(Some(ids[1]), Some(2)).await.unwrap();
-    assert_eq!(page.messages.iter().map(|m| m.id).collect::<Vec<_>>(), ids[2..4].to_vec());
+    assert_eq!(page.messages.iter().map(AnyMessage::id).collect::<Vec<_>>(), ids[2..4].to_vec());
     assert!(page.has_more);
     assert_eq!(code_of(b.sync(Some(MessageId::new()), None).await), "not_found");
     let r = app.raw(Method::GET, "/message/sync?after=garbage", &b).send().await.unwrap();

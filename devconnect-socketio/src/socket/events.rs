@@ -1,7 +1,8 @@
 //! Events between the client and the core: the live session's items out, the client's
-//! events (`typing`, `sendMessage`) in, each one core call answered with an ack.
+//! events (`typing`, `sendMessage`, `groupTyping`, `sendGroupMessage`) in, each one
+//! core call answered with an ack.
 
-use devconnect_core::{Event, NewMessage, UserId};
+use devconnect_core::{Event, GroupId, NewMessage, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -21,6 +22,22 @@ struct TypingIn {
 #[serde(rename_all = "camelCase")]
 struct SendIn {
     to: String,
+    #[serde(default)]
+    text: String,
+    client_msg_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupTypingIn {
+    group_id: String,
+    typing: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupSendIn {
+    group_id: String,
     #[serde(default)]
     text: String,
     client_msg_id: Option<String>,
@@ -56,6 +73,9 @@ impl Conn<'_> {
             Event::GroupMemberAdded(added) => protocol::encode_event(name, &**added, None),
             Event::GroupMemberRemoved(removed) => protocol::encode_event(name, &**removed, None),
             Event::GroupUpdated(group) => protocol::encode_event(name, &**group, None),
+            Event::GroupMessage(m) => protocol::encode_event(name, &**m, None),
+            Event::GroupTyping(t) => protocol::encode_event(name, &**t, None),
+            Event::GroupRead(r) => protocol::encode_event(name, &**r, None),
             Event::Presence { .. } => return Ok(()),
         };
         self.send(frame.map_err(|e| internal(&e))?).await
@@ -117,6 +137,22 @@ impl Conn<'_> {
                 let to = UserId::parse("to", &input.to).map_err(|e| error_ack(&e.into()))?;
                 let message = NewMessage { text: input.text, client_msg_id: input.client_msg_id, image: None };
                 let sent = Box::pin(app.send_message(me, to, message)).await.map_err(|err| error_ack(&err))?;
+                to_value(&sent.message)
+            }
+            "groupTyping" => {
+                let input: GroupTypingIn = serde_json::from_value(arg)
+                    .map_err(|_| ErrorAck::new("validation", "groupTyping expects {groupId, typing}"))?;
+                let group = GroupId::parse("groupId", &input.group_id).map_err(|e| error_ack(&e.into()))?;
+                Box::pin(app.group_typing(me, group, input.typing)).await.map_err(|err| error_ack(&err))?;
+                to_value(&Success { success: true })
+            }
+            "sendGroupMessage" => {
+                let input: GroupSendIn = serde_json::from_value(arg).map_err(|_| {
+                    ErrorAck::new("validation", "sendGroupMessage expects {groupId, text, clientMsgId?}")
+                })?;
+                let group = GroupId::parse("groupId", &input.group_id).map_err(|e| error_ack(&e.into()))?;
+                let message = NewMessage { text: input.text, client_msg_id: input.client_msg_id, image: None };
+                let sent = Box::pin(app.send_group_message(me, group, message)).await.map_err(|err| error_ack(&err))?;
                 to_value(&sent.message)
             }
             _ => Err(ErrorAck::new("validation", format!("unknown event {name:?}"))),

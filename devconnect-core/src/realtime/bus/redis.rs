@@ -193,6 +193,7 @@ impl RedisBus {
     pub(crate) fn publish_event(&self, users: &[UserId], event: &Event) {
         let seq = match event {
             Event::NewMessage(m) => Some(m.seq),
+            Event::GroupMessage(m) => Some(m.seq),
             _ => None,
         };
         self.publish(Body::Event { to: users.to_vec(), event: event.clone(), seq });
@@ -425,8 +426,8 @@ impl Shared {
 /// Decodes an envelope, giving a message back the position its JSON form leaves out.
 fn decode(payload: &[u8]) -> serde_json::Result<Envelope> {
     let mut envelope: Envelope = serde_json::from_slice(payload)?;
-    if let Body::Event { event: Event::NewMessage(message), seq: Some(seq), .. } = &mut envelope.body {
-        Arc::make_mut(message).seq = *seq;
+    if let Body::Event { event, seq: Some(seq), .. } = &mut envelope.body {
+        event.set_message_seq(*seq);
     }
     Ok(envelope)
 }

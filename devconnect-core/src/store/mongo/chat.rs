@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
-use devconnect_types::{Message, MessageId, UserId};
+use devconnect_types::{AnyMessage, Message, MessageId, UserId};
 use futures_util::TryStreamExt as _;
 
-use super::documents::{bson_time, int, message_from_doc, messages_from, oid, request_from_doc};
+use super::documents::{any_message_from_doc, bson_time, int, message_from_doc, messages_from, oid, request_from_doc};
 use super::error::{db_err, is_duplicate_key, is_position_taken};
 use super::requests::{accepted_with, other_party};
 use super::{MongoStore, find_all};
@@ -33,7 +33,7 @@ impl MongoStore {
     /// visible, across any number of instances and without transactions (which a
     /// standalone server lacks). The in-process lock keeps this instance's own senders
     /// from racing each other for the same position.
-    async fn insert_at_next_position(&self, mut message: Document) -> mongodb::error::Result<i64> {
+    pub(super) async fn insert_at_next_position(&self, mut message: Document) -> mongodb::error::Result<i64> {
         let _ordered = self.insert_order.lock().await;
         let mut attempts = 0;
         loop {
@@ -89,7 +89,21 @@ impl MongoStore {
         Ok(())
     }
 
-    async fn message_seq(&self, id: MessageId, scope: Document) -> Result<i64> {
+    /// The position of message `id` if `me` may read it: a 1:1 message to or from them,
+    /// or a group message inside their window on its group.
+    async fn readable_seq(&self, id: MessageId, me: UserId) -> Result<i64> {
+        let found = self.messages.find_one(doc! { "_id": id.object_id() }).await.map_err(db_err)?;
+        let readable = match found.as_ref().map(any_message_from_doc).transpose()? {
+            Some(AnyMessage::Direct(m)) if m.sender_id == me || m.receiver_id == me => Some(m.seq),
+            Some(AnyMessage::Group(m)) => {
+                self.window_of(m.group_id, me).await?.filter(|w| w.contains(m.seq)).map(|_| m.seq)
+            }
+            _ => None,
+        };
+        readable.ok_or(Error::NotFound("message"))
+    }
+
+    pub(super) async fn message_seq(&self, id: MessageId, scope: Document) -> Result<i64> {
         let mut filter = doc! { "_id": id.object_id() };
         filter.extend(scope);
         let found = self.messages.find_one(filter).await.map_err(db_err)?.ok_or(Error::NotFound("message"))?;
@@ -185,19 +199,32 @@ impl ChatStore for MongoStore {
         Ok(messages)
     }
 
-    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<Message>> {
+    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<AnyMessage>> {
         let who = me.object_id();
         let after = match after {
-            Some(id) => self.message_seq(id, doc! { "$or": [{ "senderId": who }, { "receiverId": who }] }).await?,
+            Some(id) => self.readable_seq(id, me).await?,
             None => 0,
         };
-        // Two index ranges (sender+seq, receiver+seq) merged in seq order by the server.
+        // Index ranges (sender+seq, receiver+seq, and one conversation+seq per group
+        // window), merged in seq order by the server. My own group messages come with
+        // their group, not as sent by me.
+        let mut ranges = vec![
+            doc! { "senderId": who, "groupId": { "$exists": false }, "seq": { "$gt": after } },
+            doc! { "receiverId": who, "seq": { "$gt": after } },
+        ];
+        for (group, window) in self.windows_of(me).await? {
+            if window.to.is_some_and(|to| to <= after) {
+                continue;
+            }
+            let mut seq = doc! { "$gt": after.max(window.from) };
+            if let Some(to) = window.to {
+                seq.insert("$lte", to);
+            }
+            ranges.push(doc! { "convKey": group.to_hex(), "seq": seq });
+        }
         let docs: Vec<Document> = self
             .messages
-            .find(doc! { "$or": [
-                { "senderId": who, "seq": { "$gt": after } },
-                { "receiverId": who, "seq": { "$gt": after } },
-            ] })
+            .find(doc! { "$or": ranges })
             .sort(doc! { "seq": 1 })
             .limit(limit_of(limit))
             .await
@@ -205,7 +232,7 @@ impl ChatStore for MongoStore {
             .try_collect()
             .await
             .map_err(db_err)?;
-        messages_from(&docs)
+        docs.iter().map(any_message_from_doc).collect()
     }
 
     async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>> {

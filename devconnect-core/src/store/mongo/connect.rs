@@ -6,7 +6,10 @@ use bson::doc;
 use mongodb::options::{Acknowledgment, ClientOptions, WriteConcern};
 use mongodb::{Client, Database};
 
-use super::{CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUPS, MESSAGES, MongoStore, REQUESTS, REVOKED, USERS};
+use super::{
+    CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUP_WINDOWS, GROUPS, MESSAGES, MongoStore, REQUESTS, REVOKED,
+    USERS,
+};
 use crate::{Error, Result};
 
 /// How long an operation (and `open`) waits for a reachable server unless the URL says
@@ -55,6 +58,7 @@ impl MongoStore {
             revoked: db.collection(REVOKED),
             groups: db.collection(GROUPS),
             group_members: db.collection(GROUP_MEMBERS),
+            group_windows: db.collection(GROUP_WINDOWS),
             insert_order: tokio::sync::Mutex::new(()),
             db,
             client,

@@ -3,7 +3,7 @@
 use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
-use devconnect_types::{ConnectionRequest, Gender, Me, Message, Profile, RequestStatus};
+use devconnect_types::{AnyMessage, ConnectionRequest, Gender, GroupMessage, Me, Message, Profile, RequestStatus};
 
 use crate::model::{UserRecord, skill_key};
 use crate::store::pair_key;
@@ -181,4 +181,33 @@ pub(super) fn message_from_doc(d: &Document) -> Result<Message> {
 
 pub(super) fn messages_from(docs: &[Document]) -> Result<Vec<Message>> {
     docs.iter().map(message_from_doc).collect()
+}
+
+/// A group message document (it has `groupId`).
+pub(super) fn group_message_from_doc(d: &Document) -> Result<GroupMessage> {
+    let id = oid(d, "_id")?;
+    let change = match d.get("change") {
+        Some(change) => Some(bson::from_bson(change.clone()).map_err(Error::internal)?),
+        None => None,
+    };
+    Ok(GroupMessage {
+        id: id.into(),
+        group_id: oid(d, "groupId")?.into(),
+        sender_id: oid(d, "senderId")?.into(),
+        text: string(d, "text").unwrap_or_default(),
+        image: string(d, "image").filter(|u| !u.is_empty()),
+        client_msg_id: string(d, "clientMsgId"),
+        created_at: created_at(d, id),
+        change,
+        seq: int(d, "seq").unwrap_or(0),
+    })
+}
+
+/// A 1:1 or group message document.
+pub(super) fn any_message_from_doc(d: &Document) -> Result<AnyMessage> {
+    if d.contains_key("groupId") {
+        group_message_from_doc(d).map(AnyMessage::Group)
+    } else {
+        message_from_doc(d).map(AnyMessage::Direct)
+    }
 }

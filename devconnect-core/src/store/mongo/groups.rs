@@ -2,16 +2,21 @@
 //! the member cap is kept by reserving a seat: `memberCount` is raised only while it is
 //! below the cap, in one conditional update, before the member document is written; a
 //! write that then fails gives the seat back. So concurrent joins never pass the cap.
+//!
+//! A window opens at the highest position read just after the member is written and
+//! closes at the highest read just after they are removed: a message stored
+//! concurrently with either may fall on either side, never outside both.
 
 use async_trait::async_trait;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
-use devconnect_types::{Group, GroupId, GroupMember, GroupRole, UserId, Visibility};
+use devconnect_types::{Group, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId, Visibility};
 use futures_util::TryStreamExt as _;
 
-use super::documents::{bson_time, int, oid, string, strings, time};
-use super::error::db_err;
+use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
+use super::error::{db_err, is_duplicate_key};
 use super::{MongoStore, find_all};
+use crate::model::{Inserted, NewGroupMessageRecord, Window};
 use crate::store::{Added, GroupStore};
 use crate::{Error, Result};
 
@@ -68,7 +73,58 @@ fn member_from_doc(d: &Document) -> Result<GroupMember> {
     })
 }
 
+fn window_key(group: GroupId, user: UserId) -> String {
+    format!("{user}{group}")
+}
+
+fn window_from_doc(d: &Document) -> Window {
+    Window { from: int(d, "fromSeq").unwrap_or(0), to: int(d, "toSeq"), read: int(d, "readSeq").unwrap_or(0) }
+}
+
 impl MongoStore {
+    /// `user`'s window on `group`, if they are or were a member.
+    pub(super) async fn window_of(&self, group: GroupId, user: UserId) -> Result<Option<Window>> {
+        let found = self.group_windows.find_one(doc! { "_id": window_key(group, user) }).await.map_err(db_err)?;
+        Ok(found.as_ref().map(window_from_doc))
+    }
+
+    /// Every window of `user`, with its group.
+    pub(super) async fn windows_of(&self, user: UserId) -> Result<Vec<(GroupId, Window)>> {
+        let docs = find_all(&self.group_windows, doc! { "userId": user.object_id() }, doc! { "_id": 1 }).await?;
+        docs.iter().map(|d| Ok((GroupId::from(oid(d, "groupId")?), window_from_doc(d)))).collect()
+    }
+
+    /// Opens `user`'s window on `group` at the highest position (reopening a former
+    /// member's, who then sees from their return on).
+    async fn open_window(&self, group: GroupId, user: UserId) -> Result<()> {
+        let from = self.highest_position().await.map_err(db_err)?;
+        self.group_windows
+            .update_one(
+                doc! { "_id": window_key(group, user) },
+                doc! { "$set": {
+                    "userId": user.object_id(),
+                    "groupId": group.object_id(),
+                    "fromSeq": from,
+                    "toSeq": Bson::Null,
+                    "readSeq": 0_i64,
+                } },
+            )
+            .upsert(true)
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    /// Closes `user`'s window on `group` at the highest position.
+    async fn close_window(&self, group: GroupId, user: UserId) -> Result<()> {
+        let to = self.highest_position().await.map_err(db_err)?;
+        self.group_windows
+            .update_one(doc! { "_id": window_key(group, user) }, doc! { "$set": { "toSeq": to } })
+            .await
+            .map(drop)
+            .map_err(db_err)
+    }
+
     /// Gives back a seat reserved by `add_member` whose member was not written.
     async fn release_seat(&self, group: GroupId) -> Result<()> {
         self.groups
@@ -91,7 +147,7 @@ impl GroupStore for MongoStore {
             let _ = self.groups.delete_one(doc! { "_id": g.id.object_id() }).await;
             return Err(db_err(err));
         }
-        Ok(())
+        self.open_window(g.id, g.owner_id).await
     }
 
     async fn group(&self, id: GroupId) -> Result<Option<Group>> {
@@ -159,7 +215,10 @@ impl GroupStore for MongoStore {
             });
         }
         match self.group_members.insert_one(member_doc(group, member)).await.map_err(db_err) {
-            Ok(_) => Ok(Added::Added),
+            Ok(_) => {
+                self.open_window(group, member.user_id).await?;
+                Ok(Added::Added)
+            }
             Err(err) => {
                 self.release_seat(group).await?;
                 match err {
@@ -179,6 +238,7 @@ impl GroupStore for MongoStore {
             .map_err(db_err)?;
         let Some(removed) = removed else { return Ok(None) };
         let role = member_from_doc(&removed)?.role;
+        self.close_window(group, user).await?;
         // The last member archives the group in the same update that counts them out.
         for _ in 0..COUNT_RETRIES {
             let last = self
@@ -232,5 +292,120 @@ impl GroupStore for MongoStore {
         }
         self.groups.update_one(doc! { "_id": group.object_id() }, doc! { "$set": set }).await.map_err(db_err)?;
         Ok(true)
+    }
+
+    async fn insert_group_message(&self, m: &NewGroupMessageRecord) -> Result<Inserted<GroupMessage>> {
+        let (sender, group) = (m.sender.object_id(), m.group.object_id());
+        let existing = |cid: &str| doc! { "senderId": sender, "receiverId": group, "clientMsgId": cid };
+        if let Some(cid) = &m.client_msg_id {
+            // A retry: answer without taking a position.
+            if let Some(found) = self.messages.find_one(existing(cid)).await.map_err(db_err)? {
+                return Ok(Inserted::Existing(group_message_from_doc(&found)?));
+            }
+        }
+        let mut d = doc! {
+            "_id": m.id.object_id(),
+            "senderId": sender,
+            "receiverId": group,
+            "groupId": group,
+            "convKey": m.group.to_hex(),
+            "text": &m.text,
+            "createdAt": bson_time(m.created_at),
+            "updatedAt": bson_time(m.created_at),
+        };
+        if let Some(image) = &m.image {
+            d.insert("image", image);
+        }
+        if let Some(cid) = &m.client_msg_id {
+            d.insert("clientMsgId", cid);
+        }
+        if let Some(change) = &m.change {
+            d.insert("change", bson::to_bson(change).map_err(Error::internal)?);
+        }
+        let seq = match self.insert_at_next_position(d).await {
+            Ok(seq) => seq,
+            Err(e) if is_duplicate_key(&e) => {
+                // A concurrent send with the same client id won (see `insert_message`).
+                let cid = m.client_msg_id.as_deref().ok_or_else(|| db_err(e))?;
+                let found = self
+                    .messages
+                    .find_one(existing(cid))
+                    .await
+                    .map_err(db_err)?
+                    .ok_or(Error::Conflict("message already exists"))?;
+                return Ok(Inserted::Existing(group_message_from_doc(&found)?));
+            }
+            Err(e) => return Err(db_err(e)),
+        };
+        Ok(Inserted::New(GroupMessage {
+            id: m.id,
+            group_id: m.group,
+            sender_id: m.sender,
+            text: m.text.clone(),
+            image: m.image.clone(),
+            client_msg_id: m.client_msg_id.clone(),
+            created_at: m.created_at,
+            change: m.change,
+            seq,
+        }))
+    }
+
+    async fn window(&self, group: GroupId, user: UserId) -> Result<Option<Window>> {
+        self.window_of(group, user).await
+    }
+
+    async fn group_history(
+        &self,
+        group: GroupId,
+        window: Window,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<GroupMessage>> {
+        let key = group.to_hex();
+        let mut seq = doc! { "$gt": window.from };
+        match before {
+            Some(before) => {
+                let at = self.message_seq(before, doc! { "convKey": &key }).await?;
+                if !window.contains(at) {
+                    return Err(Error::NotFound("message"));
+                }
+                seq.insert("$lt", at);
+            }
+            None => {
+                if let Some(to) = window.to {
+                    seq.insert("$lte", to);
+                }
+            }
+        }
+        let docs: Vec<Document> = self
+            .messages
+            .find(doc! { "convKey": &key, "seq": seq })
+            .sort(doc! { "seq": -1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        let mut messages = docs.iter().map(group_message_from_doc).collect::<Result<Vec<_>>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    async fn mark_group_read(&self, group: GroupId, user: UserId, up_to: MessageId) -> Result<bool> {
+        let seq = self.message_seq(up_to, doc! { "convKey": group.to_hex() }).await?;
+        let window = self.window_of(group, user).await?.filter(|w| w.contains(seq));
+        if window.is_none() {
+            return Err(Error::NotFound("message"));
+        }
+        let moved = self
+            .group_windows
+            .update_one(
+                doc! { "_id": window_key(group, user), "readSeq": { "$lt": seq } },
+                doc! { "$set": { "readSeq": seq } },
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(moved.modified_count > 0)
     }
 }

@@ -16,8 +16,13 @@
 //! - collections of our own: `conversations`
 //!   (one document per participant and partner, for the chat partner list) and
 //!   `revokedtokens` (logged-out token ids, removed by a TTL index once expired), `groups`
-//!   (with `memberCount`, which reserves a seat before a member is written) and
-//!   `groupmembers` (one document per member, unique per group and user).
+//!   (with `memberCount`, which reserves a seat before a member is written),
+//!   `groupmembers` (one document per member, unique per group and user) and
+//!   `groupwindows` (each member's window on a group's history and read position, kept
+//!   after they leave; `_id` is the user's and the group's ids);
+//! - group messages are in `messages` too, so they share its positions: `receiverId`
+//!   and `convKey` are the group's id, `groupId` marks them, `change` holds a system
+//!   message's change.
 //!
 //! A message's position is one past the highest stored position, and a unique index on
 //! positions refuses a position taken twice (the loser takes the next). So a position
@@ -66,6 +71,7 @@ const CONVERSATIONS: &str = "conversations";
 const REVOKED: &str = "revokedtokens";
 const GROUPS: &str = "groups";
 const GROUP_MEMBERS: &str = "groupmembers";
+const GROUP_WINDOWS: &str = "groupwindows";
 
 /// The MongoDB store. Cheap to share behind the `Arc<dyn Store>` the service holds; the
 /// driver's `Client` pools connections itself.
@@ -79,6 +85,7 @@ pub struct MongoStore {
     revoked: Collection<Document>,
     groups: Collection<Document>,
     group_members: Collection<Document>,
+    group_windows: Collection<Document>,
     /// Held from taking a message position to storing the message (see `insert_message`).
     insert_order: tokio::sync::Mutex<()>,
 }

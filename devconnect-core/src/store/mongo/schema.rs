@@ -72,6 +72,8 @@ impl MongoStore {
         ensure_index(&self.group_members, doc! { "userId": 1 }, IndexOptions::default()).await?;
         ensure_index(&self.group_members, doc! { "groupId": 1, "joinedAt": 1, "userId": 1 }, IndexOptions::default())
             .await?;
+        // groupwindows: a person's windows, for catch-up.
+        ensure_index(&self.group_windows, doc! { "userId": 1 }, IndexOptions::default()).await?;
         // Revocations matter only until the token expires anyway; MongoDB deletes them then.
         ensure_index(
             &self.revoked,

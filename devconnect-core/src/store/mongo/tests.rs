@@ -17,7 +17,7 @@ use super::{MESSAGES, MongoStore, REQUESTS, USERS};
 use crate::model::NewMessageRecord;
 use crate::store::prelude::*;
 use crate::testkit::{self, PASSWORD, drop_database, fresh_database_name as fresh_name, mongodb_url as test_url};
-use crate::{Error, Result};
+use crate::{AnyMessage, Error, Result};
 
 /// Names a replica set, the topology several server instances run on in production.
 const RS_URL_VAR: &str = "DEVCONNECT_TEST_MONGODB_RS_URL";
@@ -96,12 +96,12 @@ async fn sync_never_skips_a_message_sent_through_two_instances(url: &str) -> Res
     while seen.len() < total {
         let page = follow(cursor).await?;
         for m in &page {
-            assert!(m.seq > last_seq, "positions increase along the cursor");
-            last_seq = m.seq;
-            assert!(seen.insert(m.id), "seen once");
+            assert!(m.seq() > last_seq, "positions increase along the cursor");
+            last_seq = m.seq();
+            assert!(seen.insert(m.id()), "seen once");
         }
         if let Some(m) = page.last() {
-            cursor = Some(m.id);
+            cursor = Some(m.id());
         } else if senders.is_empty() {
             break;
         }
@@ -336,7 +336,7 @@ async fn original_devconnect_documents_work_after_backfill() -> Result<()> {
     let new = testkit::say(&app, bob, ada, "from the new server").await?;
     assert!(new.seq > history[2].seq);
     let synced = app.sync(ada, Some(legacy[0]), None).await?;
-    assert_eq!(synced.messages.iter().map(|m| m.id).collect::<Vec<_>>(), [legacy[1], legacy[2], new.id]);
+    assert_eq!(synced.messages.iter().map(AnyMessage::id).collect::<Vec<_>>(), [legacy[1], legacy[2], new.id]);
 
     // Opening again finds nothing to backfill and keeps every position.
     let before = store.history(ada, bob, None, 10).await?;

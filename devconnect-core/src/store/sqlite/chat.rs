@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use devconnect_types::{Message, MessageId, UserId};
+use devconnect_types::{AnyMessage, Message, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::SqliteStore;
 use super::error::ResultExt as _;
-use super::rows::{MESSAGE_COLS, collect, message, ms, oid};
+use super::rows::{ANY_MESSAGE_COLS, MESSAGE_COLS, any_message, collect, message, ms, oid};
 use super::users::user_by_id;
 use crate::model::{Inserted, NewMessageRecord, PartnerRecord};
 use crate::store::{ChatStore, pair_key};
@@ -18,13 +18,22 @@ pub(super) fn history_sql() -> String {
     format!("SELECT {MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")
 }
 
-/// Everything to or from `?1` after position `?2`, `?3` at most.
+/// Every 1:1 message to or from `?1` after position `?2`, `?3` at most. (Group messages
+/// have the group as receiver; those I sent are left out here and come with the group.)
 pub(super) fn sync_sql() -> String {
     format!(
-        "SELECT * FROM (SELECT {MESSAGE_COLS} FROM messages WHERE sender_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) \
+        "SELECT * FROM (SELECT {ANY_MESSAGE_COLS} FROM messages WHERE sender_id = ?1 AND seq > ?2 \
+           AND group_id IS NULL ORDER BY seq LIMIT ?3) \
          UNION ALL \
-         SELECT * FROM (SELECT {MESSAGE_COLS} FROM messages WHERE receiver_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) \
+         SELECT * FROM (SELECT {ANY_MESSAGE_COLS} FROM messages WHERE receiver_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) \
          ORDER BY seq LIMIT ?3"
+    )
+}
+
+/// A group's messages after position `?2` up to `?3`, `?4` at most.
+pub(super) fn group_range_sql() -> String {
+    format!(
+        "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4"
     )
 }
 
@@ -35,6 +44,76 @@ pub(super) fn message_seq(conn: &Connection, id: MessageId, filter: &str, a: &st
         .ok_or(Error::NotFound("message"))
 }
 
+/// The position of message `id` if `?2` may read it: a 1:1 message to or from them, or
+/// a group message inside their window on its group.
+fn readable_seq(conn: &Connection, id: MessageId, me: &str) -> Result<i64> {
+    message_seq(
+        conn,
+        id,
+        "(CASE WHEN group_id IS NULL THEN sender_id = ?2 OR receiver_id = ?2 ELSE EXISTS ( \
+           SELECT 1 FROM group_windows w WHERE w.user_id = ?2 AND w.group_id = messages.group_id \
+             AND seq > w.from_seq AND (w.to_seq IS NULL OR seq <= w.to_seq)) END)",
+        me,
+    )
+}
+
+/// A message row to insert: 1:1, or in a group (then the group is its receiver and its
+/// conversation).
+pub(super) struct NewRow<'a> {
+    pub id: MessageId,
+    pub conv_key: String,
+    pub sender: String,
+    pub receiver: String,
+    pub text: &'a str,
+    pub image: Option<&'a str>,
+    pub client_msg_id: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub group_id: Option<String>,
+    pub change: Option<String>,
+}
+
+/// Inserts `row` at the next position: that position, or, when its sender already used
+/// its client message id with this receiver, the message stored then.
+pub(super) fn insert_row(conn: &Connection, row: &NewRow<'_>) -> Result<std::result::Result<i64, AnyMessage>> {
+    let inserted: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO messages (id, conv_key, sender_id, receiver_id, text, image, client_msg_id, created_at, \
+               group_id, group_change) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+             ON CONFLICT (sender_id, receiver_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING \
+             RETURNING seq",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![
+                    row.id.to_hex(),
+                    row.conv_key,
+                    row.sender,
+                    row.receiver,
+                    row.text,
+                    row.image,
+                    row.client_msg_id,
+                    ms(row.created_at),
+                    row.group_id,
+                    row.change,
+                ],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .db()?;
+    match inserted {
+        Some(seq) => Ok(Ok(seq)),
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE sender_id = ?1 AND receiver_id = ?2 AND client_msg_id = ?3"
+            ))
+            .and_then(|mut s| s.query_row(params![row.sender, row.receiver, row.client_msg_id], any_message))
+            .db()
+            .map(Err),
+    }
+}
+
 #[async_trait]
 impl ChatStore for SqliteStore {
     async fn insert_message(&self, m: &NewMessageRecord) -> Result<Inserted> {
@@ -42,38 +121,22 @@ impl ChatStore for SqliteStore {
         self.write(move |conn| {
             let tx = conn.savepoint().db()?;
             let (sender, receiver) = (m.sender.to_hex(), m.receiver.to_hex());
-            let inserted: Option<i64> = tx
-                .prepare_cached(
-                    "INSERT INTO messages (id, conv_key, sender_id, receiver_id, text, image, client_msg_id, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                     ON CONFLICT (sender_id, receiver_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING \
-                     RETURNING seq",
-                )
-                .and_then(|mut s| {
-                    s.query_row(
-                        params![
-                            m.id.to_hex(),
-                            pair_key(m.sender, m.receiver),
-                            sender,
-                            receiver,
-                            m.text,
-                            m.image,
-                            m.client_msg_id,
-                            ms(m.created_at)
-                        ],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                })
-                .db()?;
-            let Some(seq) = inserted else {
-                let existing = tx
-                    .prepare_cached(&format!(
-                        "SELECT {MESSAGE_COLS} FROM messages WHERE sender_id = ?1 AND receiver_id = ?2 AND client_msg_id = ?3"
-                    ))
-                    .and_then(|mut s| s.query_row(params![sender, receiver, m.client_msg_id], message))
-                    .db()?;
-                return Ok(Inserted::Existing(existing));
+            let row = NewRow {
+                id: m.id,
+                conv_key: pair_key(m.sender, m.receiver),
+                sender: sender.clone(),
+                receiver: receiver.clone(),
+                text: &m.text,
+                image: m.image.as_deref(),
+                client_msg_id: m.client_msg_id.as_deref(),
+                created_at: m.created_at,
+                group_id: None,
+                change: None,
+            };
+            let seq = match insert_row(&tx, &row)? {
+                Ok(seq) => seq,
+                Err(AnyMessage::Direct(existing)) => return Ok(Inserted::Existing(existing)),
+                Err(AnyMessage::Group(_)) => return Err(Error::internal("a 1:1 client id named a group message")),
             };
             tx.prepare_cached(
                 "INSERT INTO conversations (user_id, partner_id, last_seq) VALUES (?1, ?2, ?3), (?2, ?1, ?3) \
@@ -112,15 +175,37 @@ impl ChatStore for SqliteStore {
         .await
     }
 
-    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<Message>> {
+    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<AnyMessage>> {
         self.read(move |conn| {
             let me = me.to_hex();
             let after = match after {
-                Some(id) => message_seq(conn, id, "(sender_id = ?2 OR receiver_id = ?2)", &me)?,
+                Some(id) => readable_seq(conn, id, &me)?,
                 None => 0,
             };
             let mut stmt = conn.prepare_cached(&sync_sql()).db()?;
-            collect(stmt.query_map(params![me, after, limit], message).db()?)
+            let mut messages = collect(stmt.query_map(params![me, after, limit], any_message).db()?)?;
+            // Then each group's range inside my window: one index range each, merged here.
+            let mut windows = conn
+                .prepare_cached(
+                    "SELECT group_id, from_seq, to_seq FROM group_windows \
+                     WHERE user_id = ?1 AND (to_seq IS NULL OR to_seq > ?2)",
+                )
+                .db()?;
+            let windows = collect(
+                windows
+                    .query_map(params![me, after], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
+                    })
+                    .db()?,
+            )?;
+            let mut range = conn.prepare_cached(&group_range_sql()).db()?;
+            for (group, from, to) in windows {
+                let rows = range.query_map(params![group, after.max(from), to.unwrap_or(i64::MAX), limit], any_message);
+                messages.extend(collect(rows.db()?)?);
+            }
+            messages.sort_unstable_by_key(AnyMessage::seq);
+            messages.truncate(limit as usize);
+            Ok(messages)
         })
         .await
     }

@@ -1,16 +1,43 @@
-//! The groups aggregate on SQLite: groups and members. Every write runs on the one
-//! writer thread, so checking the cap and adding a member in one savepoint is exact.
+//! The groups aggregate on SQLite: groups, members, windows and group messages. Every
+//! write runs on the one writer thread, so checking the cap and adding a member in one
+//! savepoint is exact, and a window opens or closes at exactly the highest position.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use devconnect_types::{Group, GroupId, GroupMember, GroupRole, UserId};
-use rusqlite::{OptionalExtension as _, params};
+use devconnect_types::{AnyMessage, Group, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId};
+use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::SqliteStore;
+use super::chat::{NewRow, insert_row, message_seq};
 use super::error::ResultExt as _;
-use super::rows::{GROUP_COL_COUNT, GROUP_COLS, MEMBER_COLS, collect, group, member_at, ms, skills_json};
-use crate::Result;
+use super::rows::{
+    ANY_MESSAGE_COLS, GROUP_COL_COUNT, GROUP_COLS, MEMBER_COLS, collect, group, group_message, member_at, ms,
+    skills_json,
+};
+use crate::model::{Inserted, NewGroupMessageRecord, Window};
 use crate::store::{Added, GroupStore};
+use crate::{Error, Result};
+
+/// Opens `user`'s window on `group` at the highest position (reopening a former
+/// member's, who then sees from their return on).
+fn open_window(conn: &Connection, group: &str, user: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO group_windows (user_id, group_id, from_seq) \
+         VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) FROM messages)) \
+         ON CONFLICT (user_id, group_id) DO UPDATE SET from_seq = excluded.from_seq, to_seq = NULL, read_seq = 0",
+    )
+    .and_then(|mut s| s.execute([user, group]))
+    .db()
+    .map(drop)
+}
+
+fn window_of(conn: &Connection, group: &str, user: &str) -> Result<Option<Window>> {
+    conn.prepare_cached("SELECT from_seq, to_seq, read_seq FROM group_windows WHERE user_id = ?1 AND group_id = ?2")
+        .and_then(|mut s| {
+            s.query_row([user, group], |r| Ok(Window { from: r.get(0)?, to: r.get(1)?, read: r.get(2)? })).optional()
+        })
+        .db()
+}
 
 #[async_trait]
 impl GroupStore for SqliteStore {
@@ -41,6 +68,7 @@ impl GroupStore for SqliteStore {
                     s.execute(params![g.id.to_hex(), g.owner_id.to_hex(), GroupRole::Owner.as_str(), ms(g.created_at)])
                 })
                 .db()?;
+            open_window(&tx, &g.id.to_hex(), &g.owner_id.to_hex())?;
             tx.commit().db()
         })
         .await
@@ -121,6 +149,7 @@ impl GroupStore for SqliteStore {
             tx.prepare_cached("UPDATE groups SET member_count = member_count + 1, updated_at = ?2 WHERE id = ?1")
                 .and_then(|mut s| s.execute(params![id, ms(now)]))
                 .db()?;
+            open_window(&tx, &id, &user)?;
             tx.commit().db()?;
             Ok(Added::Added)
         })
@@ -136,6 +165,12 @@ impl GroupStore for SqliteStore {
                 .and_then(|mut s| s.query_row([&id, &user.to_hex()], |r| r.get(0)).optional())
                 .db()?;
             let Some(role) = role else { return Ok(None) };
+            tx.prepare_cached(
+                "UPDATE group_windows SET to_seq = (SELECT COALESCE(MAX(seq), 0) FROM messages) \
+                 WHERE user_id = ?1 AND group_id = ?2",
+            )
+            .and_then(|mut s| s.execute([&user.to_hex(), &id]))
+            .db()?;
             tx.prepare_cached(
                 "UPDATE groups SET member_count = member_count - 1, archived = (member_count <= 1), updated_at = ?2 \
                  WHERE id = ?1",
@@ -172,6 +207,93 @@ impl GroupStore for SqliteStore {
                 .db()?;
             tx.commit().db()?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn insert_group_message(&self, m: &NewGroupMessageRecord) -> Result<Inserted<GroupMessage>> {
+        let m = m.clone();
+        let change = m.change.map(|c| serde_json::to_string(&c)).transpose().map_err(Error::internal)?;
+        self.write(move |conn| {
+            let group = m.group.to_hex();
+            let row = NewRow {
+                id: m.id,
+                conv_key: group.clone(),
+                sender: m.sender.to_hex(),
+                receiver: group.clone(),
+                text: &m.text,
+                image: m.image.as_deref(),
+                client_msg_id: m.client_msg_id.as_deref(),
+                created_at: m.created_at,
+                group_id: Some(group),
+                change,
+            };
+            match insert_row(conn, &row)? {
+                Ok(seq) => Ok(Inserted::New(GroupMessage {
+                    id: m.id,
+                    group_id: m.group,
+                    sender_id: m.sender,
+                    text: m.text,
+                    image: m.image,
+                    client_msg_id: m.client_msg_id,
+                    created_at: m.created_at,
+                    change: m.change,
+                    seq,
+                })),
+                Err(AnyMessage::Group(existing)) => Ok(Inserted::Existing(existing)),
+                Err(AnyMessage::Direct(_)) => Err(Error::internal("a group's client id named a 1:1 message")),
+            }
+        })
+        .await
+    }
+
+    async fn window(&self, group: GroupId, user: UserId) -> Result<Option<Window>> {
+        self.read(move |conn| window_of(conn, &group.to_hex(), &user.to_hex())).await
+    }
+
+    async fn group_history(
+        &self,
+        group: GroupId,
+        window: Window,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<GroupMessage>> {
+        self.read(move |conn| {
+            let key = group.to_hex();
+            let end = match before {
+                Some(id) => Some(message_seq(conn, id, "conv_key = ?2", &key)?)
+                    .filter(|seq| window.contains(*seq))
+                    .ok_or(Error::NotFound("message"))?,
+                None => window.to.map_or(i64::MAX, |to| to + 1),
+            };
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq > ?2 AND seq < ?3 \
+                     ORDER BY seq DESC LIMIT ?4"
+                ))
+                .db()?;
+            let mut messages = collect(stmt.query_map(params![key, window.from, end, limit], group_message).db()?)?;
+            messages.reverse();
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn mark_group_read(&self, group: GroupId, user: UserId, up_to: MessageId) -> Result<bool> {
+        self.write(move |conn| {
+            let (group, user) = (group.to_hex(), user.to_hex());
+            let seq = message_seq(conn, up_to, "conv_key = ?2", &group)?;
+            let window =
+                window_of(conn, &group, &user)?.filter(|w| w.contains(seq)).ok_or(Error::NotFound("message"))?;
+            if seq <= window.read {
+                return Ok(false);
+            }
+            conn.prepare_cached(
+                "UPDATE group_windows SET read_seq = ?3 WHERE user_id = ?1 AND group_id = ?2 AND read_seq < ?3",
+            )
+            .and_then(|mut s| s.execute(params![user, group, seq]))
+            .db()
+            .map(|n| n > 0)
         })
         .await
     }

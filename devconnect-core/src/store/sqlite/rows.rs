@@ -3,7 +3,8 @@
 use bson::oid::ObjectId;
 use chrono::{DateTime, Utc};
 use devconnect_types::{
-    ConnectionRequest, Gender, Group, GroupMember, GroupRole, Me, Message, Profile, RequestStatus, Visibility,
+    AnyMessage, ConnectionRequest, Gender, Group, GroupMember, GroupMessage, GroupRole, Me, Message, Profile,
+    RequestStatus, Visibility,
 };
 use rusqlite::Row;
 
@@ -17,6 +18,9 @@ pub(super) const REQUEST_COLS: &str = "r.id, r.from_id, r.to_id, r.status, r.not
 pub(super) const REQUEST_COL_COUNT: usize = 7;
 pub(super) const MESSAGE_COLS: &str =
     "seq, id, sender_id, receiver_id, text, image, client_msg_id, created_at, read_at";
+/// [`MESSAGE_COLS`] and what a group message adds: read by [`any_message`].
+pub(super) const ANY_MESSAGE_COLS: &str =
+    "seq, id, sender_id, receiver_id, text, image, client_msg_id, created_at, read_at, group_id, group_change";
 
 pub(super) const GROUP_COLS: &str = "g.id, g.name, g.description, g.visibility, g.tags, g.owner_id, g.member_count, \
                          g.archived, g.created_at, g.updated_at";
@@ -104,6 +108,30 @@ pub(super) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
         client_msg_id: row.get(6)?,
         created_at: time(row, 7)?,
         read_at: opt_time(row, 8)?,
+    })
+}
+
+/// A row of [`ANY_MESSAGE_COLS`]: a group message when it has a group.
+pub(super) fn any_message(row: &Row<'_>) -> rusqlite::Result<AnyMessage> {
+    if row.get::<_, Option<String>>(9)?.is_none() {
+        return message(row).map(AnyMessage::Direct);
+    }
+    group_message(row).map(AnyMessage::Group)
+}
+
+/// A group message from a row of [`ANY_MESSAGE_COLS`].
+pub(super) fn group_message(row: &Row<'_>) -> rusqlite::Result<GroupMessage> {
+    let change: Option<String> = row.get(10)?;
+    Ok(GroupMessage {
+        seq: row.get(0)?,
+        id: oid(row, 1)?.into(),
+        sender_id: oid(row, 2)?.into(),
+        group_id: oid(row, 9)?.into(),
+        text: row.get(4)?,
+        image: row.get(5)?,
+        client_msg_id: row.get(6)?,
+        created_at: time(row, 7)?,
+        change: change.map(|c| serde_json::from_str(&c)).transpose().map_err(|e| conversion(10, e))?,
     })
 }
 

@@ -109,6 +109,29 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_user ON group_members (user_id);
 CREATE INDEX group_members_seniority ON group_members (group_id, joined_at, user_id);
 ",
+    r"
+-- Group messages live beside 1:1 messages, so both share one sequence of positions:
+-- receiver_id and conv_key are the group's id, group_id marks them, group_change holds
+-- a system message's change (JSON).
+ALTER TABLE messages ADD COLUMN group_id TEXT;
+ALTER TABLE messages ADD COLUMN group_change TEXT;
+-- My 1:1 messages for catch-up, without my group messages (those come per group).
+DROP INDEX messages_sender;
+CREATE INDEX messages_sender ON messages (sender_id, seq) WHERE group_id IS NULL;
+
+-- Each member's window on a group's history (positions after from_seq, up to to_seq
+-- once they left) and read position. Kept after they leave: they keep what they saw.
+CREATE TABLE group_windows (
+    user_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    from_seq INTEGER NOT NULL,
+    to_seq INTEGER,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, group_id)
+) WITHOUT ROWID;
+INSERT INTO group_windows (user_id, group_id, from_seq)
+    SELECT user_id, group_id, (SELECT COALESCE(MAX(seq), 0) FROM messages) FROM group_members;
+",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
