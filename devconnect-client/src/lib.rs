@@ -27,8 +27,8 @@ use devconnect_types::rest::{
     UserResponse,
 };
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupRole, Me, Message, MessageId, MyGroup,
-    Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupMessage, GroupRole, Me, Message,
+    MessageId, MyGroup, Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -432,6 +432,41 @@ impl Client {
         Self::send(self.request(Method::POST, &format!("/groups/{id}/transfer/{to}"))).await.map(drop)
     }
 
+    /// `GET /groups/:groupId/messages?before&limit`: a group's messages I may read,
+    /// oldest first.
+    pub async fn group_history(
+        &self,
+        id: GroupId,
+        before: Option<MessageId>,
+        limit: Option<u32>,
+    ) -> Result<Vec<GroupMessage>> {
+        let builder = self.request(Method::GET, &format!("/groups/{id}/messages"));
+        Ok(Self::call::<DataResponse<_>>(paged(builder, ("before", before), limit)).await?.data)
+    }
+
+    /// `POST /groups/:groupId/messages` with text and an optional idempotency key.
+    pub async fn send_group_message(
+        &self,
+        id: GroupId,
+        text: &str,
+        client_msg_id: Option<&str>,
+    ) -> Result<Sent<GroupMessage>> {
+        let builder = self
+            .request(Method::POST, &format!("/groups/{id}/messages"))
+            .json(&json!({"text": text, "clientMsgId": client_msg_id}));
+        let (status, body) = Self::send(builder).await?;
+        let sent: DataResponse<GroupMessage> =
+            serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok(Sent { message: sent.data, created: status == StatusCode::CREATED })
+    }
+
+    /// `POST /groups/:groupId/read`: moves my read position up to `up_to`; the message
+    /// marked, or `None` when the position did not move.
+    pub async fn mark_group_read(&self, id: GroupId, up_to: MessageId) -> Result<Option<MessageId>> {
+        let builder = self.request(Method::POST, &format!("/groups/{id}/read")).json(&json!({"messageId": up_to}));
+        Ok(Self::call::<ReadResponse>(builder).await?.up_to)
+    }
+
     // ---- feed ----
 
     /// `GET /users/feed?page&limit&skills`.
@@ -452,14 +487,8 @@ impl Client {
 
     /// `GET /message/:userId?before&limit`: history, oldest first.
     pub async fn history(&self, other: UserId, before: Option<MessageId>, limit: Option<u32>) -> Result<Vec<Message>> {
-        let mut builder = self.request(Method::GET, &format!("/message/{other}"));
-        if let Some(before) = before {
-            builder = builder.query(&[("before", before.to_hex())]);
-        }
-        if let Some(limit) = limit {
-            builder = builder.query(&[("limit", limit)]);
-        }
-        Self::call(builder).await
+        let builder = self.request(Method::GET, &format!("/message/{other}"));
+        Self::call(paged(builder, ("before", before), limit)).await
     }
 
     /// `POST /message/:receiverId` with text and an optional idempotency key.
@@ -494,14 +523,8 @@ impl Client {
 
     /// `GET /message/sync?after&limit`: everything to or from me after a message.
     pub async fn sync(&self, after: Option<MessageId>, limit: Option<u32>) -> Result<SyncPage> {
-        let mut builder = self.request(Method::GET, "/message/sync");
-        if let Some(after) = after {
-            builder = builder.query(&[("after", after.to_hex())]);
-        }
-        if let Some(limit) = limit {
-            builder = builder.query(&[("limit", limit)]);
-        }
-        Ok(Self::call::<SyncResponse>(builder).await?.into())
+        let builder = self.request(Method::GET, "/message/sync");
+        Ok(Self::call::<SyncResponse>(paged(builder, ("after", after), limit)).await?.into())
     }
 
     /// `POST /message/:userId/read`: marks their messages to me as read.
@@ -540,4 +563,15 @@ impl Client {
         }
         Ok((bytes.to_vec(), content_type))
     }
+}
+
+/// `builder` with a page's cursor (named as its route names it) and limit, when given.
+fn paged(mut builder: RequestBuilder, (name, cursor): (&str, Option<MessageId>), limit: Option<u32>) -> RequestBuilder {
+    if let Some(cursor) = cursor {
+        builder = builder.query(&[(name, cursor.to_hex())]);
+    }
+    if let Some(limit) = limit {
+        builder = builder.query(&[("limit", limit)]);
+    }
+    builder
 }

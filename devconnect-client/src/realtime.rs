@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use devconnect_types::socketio::{self as protocol, EnginePacket, PacketType};
-use devconnect_types::{ConnectionRequest, ErrorAck, Message, MessageId, Profile, UserId};
+use devconnect_types::{ConnectionRequest, ErrorAck, GroupId, GroupMessage, Message, MessageId, Profile, UserId};
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -95,6 +95,26 @@ pub enum ServerEvent {
         /// Who read them.
         user_id: UserId,
         /// The newest message read.
+        up_to: MessageId,
+    },
+    /// `groupMessage`: a message in one of my groups (mine too; also the catch-up).
+    GroupMessage(GroupMessage),
+    /// `groupTyping`: another member started or stopped typing in a group.
+    GroupTyping {
+        /// The group.
+        group_id: GroupId,
+        /// Who.
+        user_id: UserId,
+        /// Whether they are typing now.
+        typing: bool,
+    },
+    /// `groupRead`: another member read a group up to this message.
+    GroupRead {
+        /// The group.
+        group_id: GroupId,
+        /// Who read.
+        user_id: UserId,
+        /// The newest message they read.
         up_to: MessageId,
     },
     /// `sessionEnded`: the server is about to disconnect because the token was logged
@@ -289,13 +309,37 @@ impl Emitter {
         client_msg_id: Option<&str>,
     ) -> Result<Message, ClientError> {
         let data = json!({ "to": to, "text": text, "clientMsgId": client_msg_id });
-        let reply = self.emit_with_ack("sendMessage", data).await?;
+        self.call("sendMessage", data).await
+    }
+
+    /// Tells the other members of a group that I am (or stopped) typing; waits for the
+    /// acknowledgement (`forbidden` when I am not a member).
+    pub async fn group_typing(&self, group: GroupId, typing: bool) -> Result<(), ClientError> {
+        let data = json!({ "groupId": group, "typing": typing });
+        self.call::<Value>("groupTyping", data).await.map(drop)
+    }
+
+    /// Sends a message to a group and waits for the acknowledgement: the stored
+    /// message, or the error.
+    pub async fn send_group_message(
+        &self,
+        group: GroupId,
+        text: &str,
+        client_msg_id: Option<&str>,
+    ) -> Result<GroupMessage, ClientError> {
+        let data = json!({ "groupId": group, "text": text, "clientMsgId": client_msg_id });
+        self.call("sendGroupMessage", data).await
+    }
+
+    /// Emits `name` and decodes its acknowledgement: an error ack is the error.
+    async fn call<T: serde::de::DeserializeOwned>(&self, name: &'static str, data: Value) -> Result<T, ClientError> {
+        let reply = self.emit_with_ack(name, data).await?;
         if reply.get("success").and_then(Value::as_bool) == Some(false) {
             let ack: ErrorAck =
                 serde_json::from_value(reply).map_err(|_| ClientError::new("protocol", "bad error ack"))?;
             return Err(ack.into());
         }
-        serde_json::from_value(reply).map_err(|_| ClientError::new("protocol", "bad message in ack"))
+        serde_json::from_value(reply).map_err(|_| ClientError::new("protocol", "bad acknowledgement"))
     }
 
     /// Emits `name` with `data` and waits for the first argument of the acknowledgement.
@@ -420,6 +464,17 @@ fn decode_event(data: Option<Value>) -> Option<ServerEvent> {
         },
         "messagesRead" => match (parse(&get("userId")), parse(&get("upTo"))) {
             (Some(user_id), Some(up_to)) => Some(ServerEvent::MessagesRead { user_id, up_to }),
+            _ => None,
+        },
+        "groupMessage" => parse(&data).map(ServerEvent::GroupMessage),
+        "groupTyping" => match (parse(&get("groupId")), parse(&get("userId")), get("typing").as_bool()) {
+            (Some(group_id), Some(user_id), Some(typing)) => {
+                Some(ServerEvent::GroupTyping { group_id, user_id, typing })
+            }
+            _ => None,
+        },
+        "groupRead" => match (parse(&get("groupId")), parse(&get("userId")), parse(&get("upTo"))) {
+            (Some(group_id), Some(user_id), Some(up_to)) => Some(ServerEvent::GroupRead { group_id, user_id, up_to }),
             _ => None,
         },
         "sessionEnded" => {

@@ -12,7 +12,7 @@ use std::collections::hash_map::Entry as Slot;
 
 use bytes::{Bytes, BytesMut};
 use devconnect_core::{
-    Error, GroupRole, NewGroup, NewMessage, PasswordChange, ProfileEdit, Signup, Upload, Visibility,
+    Error, GroupRole, MessageId, NewGroup, NewMessage, PasswordChange, ProfileEdit, Signup, Upload, Visibility,
 };
 use futures_util::{Stream, StreamExt as _};
 use http::HeaderMap;
@@ -359,7 +359,14 @@ pub fn group_role(mut f: Fields) -> Result<GroupRole, ApiError> {
     Ok(role)
 }
 
-/// `POST /message/:receiverId`.
+/// `POST /groups/:groupId/read`: the message to mark read up to.
+pub fn group_read(mut f: Fields) -> Result<MessageId, ApiError> {
+    let id = MessageId::parse("messageId", &f.required_string("messageId")?)?;
+    f.finish()?;
+    Ok(id)
+}
+
+/// `POST /message/:receiverId` and `POST /groups/:groupId/messages`.
 pub fn new_message(mut f: Fields) -> Result<NewMessage, ApiError> {
     let message = NewMessage {
         text: f.string("text")?.unwrap_or_default(),

@@ -227,6 +227,16 @@ pub mod schemas {
         pub role: String,
     }
 
+    /// Up to which message I have read a group.
+    #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct GroupReadBody {
+        /// A message of the group.
+        #[serde(rename = "messageId")]
+        #[schema(pattern = "^[0-9a-fA-F]{24}$")]
+        pub message_id: String,
+    }
+
     /// A message.
     #[derive(Serialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -374,7 +384,8 @@ fn error_response(description: &str) -> Response {
         routes::messages::chat_partners, routes::messages::sync, routes::messages::history, routes::messages::send_message, routes::messages::mark_read,
         routes::groups::create_group, routes::groups::my_groups, routes::groups::group, routes::groups::members,
         routes::groups::add_member, routes::groups::set_role, routes::groups::remove_member, routes::groups::join,
-        routes::groups::leave, routes::groups::transfer,
+        routes::groups::leave, routes::groups::transfer, routes::groups::history, routes::groups::send,
+        routes::groups::mark_read,
         routes::ops::health, routes::ops::live, routes::ops::openapi, routes::ops::media,
     ),
     components(schemas(ErrorBody)),
@@ -567,7 +578,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(bodies, 8, "signup, login, profile edit, password, send request, send message, new group, role");
+        assert_eq!(
+            bodies, 10,
+            "signup, login, profile edit, password, send request, send message, new group, role, group message, group read"
+        );
     }
 
     #[test]

@@ -1,14 +1,14 @@
-//! `/groups/*`: groups, their members and roles.
+//! `/groups/*`: groups, their members and roles, and their messages.
 
-use devconnect_core::{Group, GroupId, GroupMember, MyGroup, Session, UserId};
-use devconnect_types::rest::{DataResponse, Done, ErrorBody};
+use devconnect_core::{Group, GroupId, GroupMember, GroupMessage, MyGroup, Session, UserId};
+use devconnect_types::rest::{DataResponse, Done, ErrorBody, ReadResponse};
 use http::StatusCode;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::template::{at1, at2, exact};
-use super::{Authed, Handled, State, authed, json_status, ok};
+use super::{Authed, Handled, Query, State, authed, json_status, ok, query};
 use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
@@ -21,6 +21,8 @@ const MEMBER: &str = "/groups/{groupId}/members/{userId}";
 const JOIN: &str = "/groups/{groupId}/join";
 const LEAVE: &str = "/groups/{groupId}/leave";
 const TRANSFER: &str = "/groups/{groupId}/transfer/{userId}";
+const MESSAGES: &str = "/groups/{groupId}/messages";
+const READ: &str = "/groups/{groupId}/read";
 
 /// The group routes (`/groups/mine` before `/groups/{groupId}`).
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -81,6 +83,27 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
             .and(authed(state))
             .then(|id, user, a: Authed| a.run(move |st, session| transfer(st, session, id, user)))
             .map(tag(TRANSFER)))
+        .unify()
+        .or(at1(MESSAGES)
+            .and(warp::get())
+            .and(authed(state))
+            .and(query())
+            .then(|id, a: Authed, q| a.run(move |st, session| history(st, session, id, q)))
+            .map(tag(MESSAGES)))
+        .unify()
+        .or(at1(MESSAGES)
+            .and(warp::post())
+            .and(authed(state))
+            .and(b())
+            .then(|id, a: Authed, body| a.run(move |st, session| send(st, session, id, body)))
+            .map(tag(MESSAGES)))
+        .unify()
+        .or(at1(READ)
+            .and(warp::post())
+            .and(authed(state))
+            .and(b())
+            .then(|id, a: Authed, body| a.run(move |st, session| mark_read(st, session, id, body)))
+            .map(tag(READ)))
         .unify()
         .boxed()
 }
@@ -185,4 +208,47 @@ pub async fn transfer(state: State, session: Session, id: String, user: String) 
     let (id, user) = (GroupId::parse("groupId", &id)?, UserId::parse("userId", &user)?);
     state.app.transfer_group(session.user_id, id, user).await?;
     ok(&Done::new("group handed on"))
+}
+
+#[utoipa::path(get, path = MESSAGES, tag = "groups", description = "A group's messages as I may read them, oldest first: from when I joined (and, once I left, up to then). System messages (`change`) record every change of the group.", security(("bearer" = [])),
+    params(("groupId" = String, Path), ("before" = Option<String>, Query, description = "a message id"),
+        ("limit" = Option<u32>, Query, description = "default 50, at most 200")),
+    responses((status = 200, description = "Messages", body = DataResponse<Vec<GroupMessage>>), (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody), (status = 403, description = "Never a member of this public group", body = ErrorBody),
+        (status = 404, description = "No such group (or a private one I was never in), or `before` is not a message I can read", body = ErrorBody)))]
+pub async fn history(state: State, session: Session, id: String, query: String) -> Handled {
+    let id = GroupId::parse("groupId", &id)?;
+    let q = Query::parse(&query)?;
+    let messages = state.app.group_history(session.user_id, id, q.message_id("before")?, q.number("limit")?).await?;
+    ok(&DataResponse::new("messages", messages))
+}
+
+#[utoipa::path(post, path = MESSAGES, tag = "groups", description = "Send to a group I am a member of; every member gets `groupMessage`.", security(("bearer" = [])),
+    params(("groupId" = String, Path)),
+    request_body(content((schemas::MessageBody = "application/json"), (schemas::MessageForm = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "Stored", body = DataResponse<GroupMessage>),
+        (status = 200, description = "Already stored under this clientMsgId", body = DataResponse<GroupMessage>),
+        (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "Not a member", body = ErrorBody), (status = 404, description = "No such group (or a private one I was never in)", body = ErrorBody),
+        (status = 429, description = "Too many messages (Retry-After)", body = ErrorBody)))]
+pub async fn send(state: State, session: Session, id: String, body: RawBody) -> Handled {
+    let id = GroupId::parse("groupId", &id)?;
+    let message = forms::new_message(Fields::json_or_multipart(body).await?)?;
+    let sent = state.app.send_group_message(session.user_id, id, message).await?;
+    let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(json_status(status, &DataResponse::new("message sent", sent.message)))
+}
+
+#[utoipa::path(post, path = READ, tag = "groups", description = "Move my read position up to a message (never back); the other members get `groupRead`. `upTo` is null when it did not move.", security(("bearer" = [])),
+    params(("groupId" = String, Path)),
+    request_body(content((schemas::GroupReadBody = "application/json"))),
+    responses((status = 200, description = "Marked", body = ReadResponse), (status = 400, description = "Invalid input, or not a message of this group I can read", body = ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody), (status = 403, description = "Never a member of this public group", body = ErrorBody),
+        (status = 404, description = "No such group (or a private one I was never in)", body = ErrorBody)))]
+pub async fn mark_read(state: State, session: Session, id: String, body: RawBody) -> Handled {
+    let id = GroupId::parse("groupId", &id)?;
+    let up_to = forms::group_read(Fields::json(&body)?)?;
+    let moved = state.app.mark_group_read(session.user_id, id, up_to).await?;
+    ok(&ReadResponse::new(moved.then_some(up_to)))
 }

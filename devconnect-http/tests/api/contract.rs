@@ -362,6 +362,27 @@ async fn every_response_validates_against_the_openapi_document() {
     let members =
         c.expect(200, "GET", "/groups/{groupId}/members", c.req(Method::GET, &format!("/groups/{g}/members"), a)).await;
     assert_eq!(members["data"].as_array().map(Vec::len), Some(3), "{members}");
+    let route_messages = "/groups/{groupId}/messages";
+    let (messages, unknown_messages) = (format!("/groups/{g}/messages"), format!("{unknown_group}/messages"));
+    let hello = json!({"text": "hello group", "clientMsgId": "g-1"});
+    let said = c.expect(201, "POST", route_messages, c.req(Method::POST, &messages, a).json(&hello)).await;
+    c.expect(200, "POST", route_messages, c.req(Method::POST, &messages, a).json(&hello)).await;
+    c.expect(400, "POST", route_messages, c.req(Method::POST, &messages, a).json(&json!({"text": " "}))).await;
+    c.expect(403, "POST", route_messages, c.req(Method::POST, &messages, Some(&cy_t)).json(&hello)).await;
+    c.expect(404, "POST", route_messages, c.req(Method::POST, &unknown_messages, a).json(&hello)).await;
+    let history = c.expect(200, "GET", route_messages, c.req(Method::GET, &messages, b)).await;
+    let last = history["data"].as_array().and_then(|m| m.last()).map(|m| &m["_id"]);
+    assert_eq!(last, Some(&said["data"]["_id"]), "{history}");
+    c.expect(400, "GET", route_messages, c.req(Method::GET, &format!("{messages}?limit=0"), b)).await;
+    c.expect(403, "GET", route_messages, c.req(Method::GET, &messages, Some(&cy_t))).await;
+    c.expect(404, "GET", route_messages, c.req(Method::GET, &unknown_messages, b)).await;
+    let route_read = "/groups/{groupId}/read";
+    let (read, up_to) = (format!("/groups/{g}/read"), json!({"messageId": said["data"]["_id"]}));
+    let marked = c.expect(200, "POST", route_read, c.req(Method::POST, &read, b).json(&up_to)).await;
+    assert_eq!(marked["upTo"], said["data"]["_id"], "{marked}");
+    c.expect(400, "POST", route_read, c.req(Method::POST, &read, b).json(&json!({}))).await;
+    c.expect(403, "POST", route_read, c.req(Method::POST, &read, Some(&cy_t)).json(&up_to)).await;
+    c.expect(404, "POST", route_read, c.req(Method::POST, &format!("{unknown_group}/read"), b).json(&up_to)).await;
     c.expect(403, "DELETE", route, c.req(Method::DELETE, &format!("/groups/{g}/members/{ada}"), b)).await;
     c.expect(200, "DELETE", route, c.req(Method::DELETE, &format!("/groups/{g}/members/{dee}"), b)).await;
     c.expect(404, "DELETE", route, c.req(Method::DELETE, &format!("/groups/{g}/members/{dee}"), b)).await;

@@ -161,6 +161,23 @@ pub async fn error_of(response: reqwest::Response) -> (u16, String) {
     (status, body["code"].as_str().unwrap().to_owned())
 }
 
+/// The next event on `client` that `pick` accepts (others are skipped), within 5 s.
+pub async fn next_matching(
+    client: &mut devconnect_client::realtime::Client,
+    mut pick: impl FnMut(&devconnect_client::realtime::ServerEvent) -> bool,
+) -> devconnect_client::realtime::ServerEvent {
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let event = client.next_event().await.unwrap();
+            if pick(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .unwrap()
+}
+
 pub fn code_of<T: std::fmt::Debug>(result: Result<T, devconnect_client::ClientError>) -> String {
     result.err().map(|e| e.code().to_owned()).unwrap_or_else(|| "ok".to_owned())
 }

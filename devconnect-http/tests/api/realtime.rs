@@ -5,20 +5,7 @@ use std::time::Duration;
 
 use devconnect_client::realtime::{self, ServerEvent};
 
-use crate::helpers::{PASSWORD, spawn_app, spawn_app_with_clock};
-
-async fn next_matching(client: &mut realtime::Client, mut pick: impl FnMut(&ServerEvent) -> bool) -> ServerEvent {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let event = client.next_event().await.unwrap();
-            if pick(&event) {
-                return event;
-            }
-        }
-    })
-    .await
-    .unwrap()
-}
+use crate::helpers::{PASSWORD, next_matching, spawn_app, spawn_app_with_clock};
 
 #[tokio::test]
 async fn a_rest_message_reaches_the_receivers_socket_and_tokenless_sockets_are_refused() {

@@ -247,6 +247,52 @@ test('group members hear of joins and departures', async () => {
   assert.equal((await removed).userId, joiner.id);
 });
 
+test('group members talk with sendGroupMessage, groupTyping and groupRead, and catch up as groupMessage', async () => {
+  const owner = await signup('ivy');
+  const member = await signup('jo');
+  const created = await api('POST', '/groups', { name: `Talk ${MODE}`, visibility: 'public' }, owner.token);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const group = created.body.data._id;
+  assert.equal((await api('POST', `/groups/${group}/join`, undefined, member.token)).status, 201);
+  const o = await online(owner);
+  const m = await online(member);
+  // Group messages never arrive as newMessage: a client that knows only 1:1 chat stays correct.
+  let leaked = 0;
+  m.socket.on('newMessage', () => { leaked += 1; });
+
+  const mGets = next(m.socket, 'groupMessage', (x) => x.text === 'hello group');
+  const ack = await o.socket.timeout(WAIT_MS).emitWithAck('sendGroupMessage', { groupId: group, text: 'hello group', clientMsgId: `g-${run}` });
+  assert.equal(ack.groupId, group);
+  assert.equal(ack.senderId, owner.id);
+  assert.equal(ack.clientMsgId, `g-${run}`);
+  assert.equal((await mGets)._id, ack._id);
+
+  const typing = next(m.socket, 'groupTyping', (x) => x.groupId === group);
+  const typed = await o.socket.timeout(WAIT_MS).emitWithAck('groupTyping', { groupId: group, typing: true });
+  assert.equal(typed.success, true);
+  assert.deepEqual(await typing, { groupId: group, userId: owner.id, typing: true });
+
+  const read = next(o.socket, 'groupRead', (x) => x.groupId === group);
+  const marked = await api('POST', `/groups/${group}/read`, { messageId: ack._id }, member.token);
+  assert.equal(marked.status, 200, JSON.stringify(marked.body));
+  assert.deepEqual(await read, { groupId: group, userId: member.id, upTo: ack._id });
+
+  const outsider = await online(await signup('kim'));
+  const refused = await outsider.socket.timeout(WAIT_MS).emitWithAck('sendGroupMessage', { groupId: group, text: 'let me in' });
+  assert.deepEqual({ success: refused.success, code: refused.code }, { success: false, code: 'forbidden' });
+  const malformed = await outsider.socket.timeout(WAIT_MS).emitWithAck('sendGroupMessage', { groupId: 'nope', text: 'x' });
+  assert.equal(malformed.code, 'validation');
+
+  // Away while the owner writes; reconnecting after the last message seen replays it.
+  m.socket.disconnect();
+  const missed = await api('POST', `/groups/${group}/messages`, { text: 'while you were away' }, owner.token);
+  assert.equal(missed.status, 201, JSON.stringify(missed.body));
+  const again = open({ token: member.token, lastMessageId: ack._id });
+  assert.equal((await next(again, 'groupMessage'))._id, missed.body.data._id);
+  assert.equal(leaked, 0);
+  for (const s of [o.socket, outsider.socket, again]) s.disconnect();
+});
+
 test('logout disconnects the socket with a reason and the token cannot reconnect', async () => {
   const user = await signup('dee');
   const { socket } = await online(user);
