@@ -27,8 +27,8 @@ use devconnect_types::rest::{
     UserResponse,
 };
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupMessage, GroupRole, Me, Message,
-    MessageId, MyGroup, Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember, GroupMessage, GroupRole, Me,
+    Message, MessageId, MyGroup, Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -483,6 +483,11 @@ impl Client {
     /// `GET /message/connections`: chat partners, most recent conversation first.
     pub async fn chat_partners(&self) -> Result<Vec<ChatPartner>> {
         Ok(Self::call::<ListResponse<_>>(self.request(Method::GET, "/message/connections")).await?.requests)
+    }
+
+    /// `GET /conversations`: my 1:1 and group conversations, most recent first.
+    pub async fn conversations(&self) -> Result<Vec<Conversation>> {
+        Ok(Self::call::<DataResponse<_>>(self.request(Method::GET, "/conversations")).await?.data)
     }
 
     /// `GET /message/:userId?before&limit`: history, oldest first.

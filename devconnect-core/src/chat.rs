@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-pub use devconnect_types::chat::{AnyMessage, ChatPartner, Message, Sent, SyncPage};
+pub use devconnect_types::chat::{
+    AnyMessage, ChatPartner, Conversation, DirectConversation, GroupConversation, Message, Sent, SyncPage,
+};
 
 use crate::media::Upload;
 use crate::model::{Event, Inserted, NewMessageRecord, ReadReceipt};
@@ -178,6 +180,28 @@ impl DevConnect {
             })
             .collect();
         Ok(self.publish(partners))
+    }
+
+    /// My conversations, 1:1 and in my groups together, most recent first (by their
+    /// last message; then connections I never wrote with, then quiet groups), each with
+    /// its last message and unread count. [`DevConnect::chat_partners`] stays as the
+    /// original frontend knows it.
+    pub async fn conversations(&self, me: UserId) -> Result<Vec<Conversation>> {
+        let partners = self.chat_partners(me).await?;
+        let mut groups = self.inner.store.group_conversations(me).await?;
+        groups.sort_by_key(|g| std::cmp::Reverse(g.group.updated_at));
+        let direct = partners.into_iter().map(|p| {
+            Conversation::Direct(DirectConversation {
+                user: p.profile,
+                online: p.online,
+                last_message: p.last_message,
+                unread_count: p.unread_count,
+            })
+        });
+        let mut all: Vec<Conversation> = direct.chain(groups.into_iter().map(Conversation::Group)).collect();
+        // Stable: those without messages keep the order above.
+        all.sort_by_key(|c| std::cmp::Reverse(c.last_seq()));
+        Ok(self.publish(all))
     }
 
     /// Marks everything `other` sent to `me` as read and tells `other` up to which

@@ -72,9 +72,9 @@ pub use chat::NewMessage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
-    AnyMessage, ChatPartner, ConnectionRequest, FeedPage, Gender, Group, GroupChange, GroupId, GroupMember,
-    GroupMessage, GroupRead, GroupRole, Invalid, Me, Message, MessageId, Profile, RequestId, RequestStatus,
-    ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Gender, Group, GroupChange,
+    GroupConversation, GroupId, GroupMember, GroupMessage, GroupRead, GroupRole, Invalid, Me, Message, MessageId,
+    Profile, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;

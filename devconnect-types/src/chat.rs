@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{GroupMessage, MessageId, Profile, UserId};
+use crate::{Group, GroupMessage, MessageId, Profile, UserId};
 
 /// A chat message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +90,57 @@ impl AnyMessage {
             Self::Group(m) => m.seq,
         }
     }
+}
+
+/// One entry of my conversation list: a 1:1 conversation or a group, with its last
+/// message and how many messages in it I have not read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Conversation {
+    /// With one person (`kind: "direct"`).
+    Direct(DirectConversation),
+    /// In a group I am a member of (`kind: "group"`).
+    Group(GroupConversation),
+}
+
+impl Conversation {
+    /// The position of its last message, if it has one: conversations are listed by it.
+    #[must_use]
+    pub fn last_seq(&self) -> Option<i64> {
+        match self {
+            Self::Direct(c) => c.last_message.as_ref().map(|m| m.seq),
+            Self::Group(c) => c.last_message.as_ref().map(|m| m.seq),
+        }
+    }
+}
+
+/// A 1:1 conversation in my conversation list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DirectConversation {
+    /// The other person.
+    pub user: Profile,
+    /// Whether they are online now (connections only).
+    pub online: bool,
+    /// The latest message between us.
+    pub last_message: Option<Message>,
+    /// Messages from them I have not read.
+    pub unread_count: u64,
+}
+
+/// A group in my conversation list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GroupConversation {
+    /// The group.
+    pub group: Group,
+    /// The latest message I can see in it.
+    pub last_message: Option<GroupMessage>,
+    /// Messages from others after my read position.
+    pub unread_count: u64,
 }
 
 /// A page of catch-up messages.

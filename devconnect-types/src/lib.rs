@@ -30,7 +30,7 @@ pub mod socketio;
 
 use serde::{Deserialize, Serialize};
 
-pub use chat::{AnyMessage, ChatPartner, Message, Sent, SyncPage};
+pub use chat::{AnyMessage, ChatPartner, Conversation, DirectConversation, GroupConversation, Message, Sent, SyncPage};
 pub use connection::{ConnectionRequest, RequestStatus, ReviewStatus, SendStatus};
 pub use feed::FeedPage;
 pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupRead, GroupRole, MyGroup, Visibility};

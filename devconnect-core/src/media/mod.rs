@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use devconnect_types::{
-    AnyMessage, ChatPartner, ConnectionRequest, FeedPage, GroupMessage, Me, Message, Profile, Sent, SyncPage, UserId,
+    AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, GroupConversation,
+    GroupMessage, Me, Message, Profile, Sent, SyncPage, UserId,
 };
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -295,6 +296,21 @@ impl PublicUrls for Message {
 impl PublicUrls for GroupMessage {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { image: self.image.map(|u| media.public_url(&u)), ..self }
+    }
+}
+
+impl PublicUrls for Conversation {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        match self {
+            Self::Direct(c) => Self::Direct(DirectConversation {
+                user: c.user.with_public_urls(media),
+                last_message: c.last_message.with_public_urls(media),
+                ..c
+            }),
+            Self::Group(c) => {
+                Self::Group(GroupConversation { last_message: c.last_message.with_public_urls(media), ..c })
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 //! what was sent in between (Matrix's "joined" history visibility).
 
 use chrono::{DateTime, Utc};
-use devconnect_types::{Group, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId};
+use devconnect_types::{Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId};
 
 use crate::Result;
 use crate::model::{Inserted, NewGroupMessageRecord, Window};
@@ -75,5 +75,9 @@ super::timed::store_aggregate! {
         /// a message of the group inside their window (`NotFound` otherwise); never back.
         /// Whether it moved.
         async fn mark_group_read(&self, group: GroupId, user: UserId, up_to: MessageId) -> Result<bool>;
+        /// The groups `user` is a member of, each with the last message inside their
+        /// window and how many messages from others (not system messages) follow their
+        /// read position.
+        async fn group_conversations(&self, user: UserId) -> Result<Vec<GroupConversation>>;
     }
 }

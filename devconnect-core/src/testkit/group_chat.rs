@@ -7,7 +7,9 @@ use crate::auth::Peer;
 use crate::chat::NewMessage;
 use crate::groups::{GroupRole, NewGroup, Visibility};
 use crate::model::Event;
-use crate::{AnyMessage, DevConnect, Error, GroupChange, GroupId, GroupMessage, MessageId, Result, UserId};
+use crate::{
+    AnyMessage, Conversation, DevConnect, Error, GroupChange, GroupId, GroupMessage, MessageId, Result, UserId,
+};
 
 fn group_of(name: &str, visibility: Visibility) -> NewGroup {
     NewGroup { name: name.to_owned(), description: String::new(), visibility, tags: Vec::new() }
@@ -206,5 +208,52 @@ behaviours![
         let change = next_group_message(&mut bob_events).await?.change;
         check(change == Some(GroupChange::RoleChanged { user_id: bob, role: GroupRole::Admin }), "a role change")?;
         assert_quiet(&mut cy_events).await
+    }
+
+    pub async fn the_conversation_list_mixes_people_and_groups_by_their_latest_message(
+        store: Arc<dyn Store>,
+    ) -> Result<()> {
+        let app = service(store)?;
+        let ((ada, _), (bob, _), (cy, _), (dee, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?, user(&app, "Dee").await?);
+        connect(&app, ada, bob).await?;
+        connect(&app, ada, cy).await?;
+        connect(&app, ada, dee).await?;
+        let group = app.create_group(ada, group_of("Rust", Visibility::Public)).await?.id;
+        let left = app.create_group(ada, group_of("Gone", Visibility::Public)).await?.id;
+        app.join_group(bob, group).await?;
+        say(&app, ada, bob, "one").await?;
+        let two = post(&app, bob, group, "two").await?;
+        post(&app, bob, group, "three").await?;
+        say(&app, cy, ada, "four").await?;
+        app.join_group(bob, left).await?;
+        app.leave_group(ada, left).await?;
+        let list = app.conversations(ada).await?;
+        let shape: Vec<(String, Option<String>, u64)> = list
+            .iter()
+            .map(|c| match c {
+                Conversation::Direct(d) => {
+                    (d.user.first_name.clone(), d.last_message.as_ref().map(|m| m.text.clone()), d.unread_count)
+                }
+                Conversation::Group(g) => {
+                    (g.group.name.clone(), g.last_message.as_ref().map(|m| m.text.clone()), g.unread_count)
+                }
+            })
+            .collect();
+        let expected = [
+            ("Cy".to_owned(), Some("four".to_owned()), 1),
+            ("Rust".to_owned(), Some("three".to_owned()), 2),
+            ("Bob".to_owned(), Some("one".to_owned()), 0),
+            ("Dee".to_owned(), None, 0),
+        ];
+        check(shape == expected, &format!("latest first, system messages not unread, groups left out: {shape:?}"))?;
+        app.mark_group_read(ada, group, two.id).await?;
+        let unread = app.conversations(ada).await?.iter().find_map(|c| match c {
+            Conversation::Group(g) => Some(g.unread_count),
+            Conversation::Direct(_) => None,
+        });
+        check(unread == Some(1), "unread after the read position")?;
+        let bobs = app.conversations(bob).await?;
+        check(bobs.len() == 3, "Bob: Ada, and both groups he is in")
     }
 ];

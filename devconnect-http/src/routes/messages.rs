@@ -1,7 +1,8 @@
-//! `/message/*`: chat history, sending, catch-up, read state, chat partners.
+//! `/message/*`: chat history, sending, catch-up, read state, chat partners; and
+//! `/conversations`, 1:1 and group conversations together.
 
-use devconnect_core::{ChatPartner, Message, Session, UserId};
-use devconnect_types::rest::{ErrorBody, ListResponse, ReadResponse, SyncResponse};
+use devconnect_core::{ChatPartner, Conversation, Message, Session, UserId};
+use devconnect_types::rest::{DataResponse, ErrorBody, ListResponse, ReadResponse, SyncResponse};
 use http::StatusCode;
 use warp::Filter;
 use warp::filters::BoxedFilter;
@@ -17,6 +18,7 @@ const CHAT_PARTNERS: &str = "/message/connections";
 const SYNC: &str = "/message/sync";
 const CONVERSATION: &str = "/message/{userId}";
 const READ: &str = "/message/{userId}/read";
+const CONVERSATIONS: &str = "/conversations";
 
 /// The message routes (`/message/connections` and `/message/sync` come before `/message/{userId}`).
 pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
@@ -26,6 +28,12 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .and(authed(state))
         .then(|a: Authed| a.run(chat_partners))
         .map(tag(CHAT_PARTNERS))
+        .or(exact(CONVERSATIONS)
+            .and(warp::get())
+            .and(authed(state))
+            .then(|a: Authed| a.run(conversations))
+            .map(tag(CONVERSATIONS)))
+        .unify()
         .or(exact(SYNC)
             .and(warp::get())
             .and(authed(state))
@@ -62,6 +70,12 @@ pub async fn chat_partners(state: State, session: Session) -> Handled {
     let me = session.user_id;
     let partners = state.app.chat_partners(me).await?;
     ok(&ListResponse::new("chat partners", partners))
+}
+
+#[utoipa::path(get, path = CONVERSATIONS, tag = "messages", description = "My 1:1 and group conversations together, most recent first, each with its last message and unread count (`kind`: `direct` or `group`).", security(("bearer" = [])),
+    responses((status = 200, description = "Conversations, most recent first", body = DataResponse<Vec<Conversation>>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn conversations(state: State, session: Session) -> Handled {
+    ok(&DataResponse::new("conversations", state.app.conversations(session.user_id).await?))
 }
 
 #[utoipa::path(get, path = SYNC, tag = "messages", description = "Everything to or from me after a message, across conversations.", security(("bearer" = [])),

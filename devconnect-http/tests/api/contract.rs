@@ -376,6 +376,8 @@ async fn every_response_validates_against_the_openapi_document() {
     c.expect(400, "GET", route_messages, c.req(Method::GET, &format!("{messages}?limit=0"), b)).await;
     c.expect(403, "GET", route_messages, c.req(Method::GET, &messages, Some(&cy_t))).await;
     c.expect(404, "GET", route_messages, c.req(Method::GET, &unknown_messages, b)).await;
+    let listed = c.expect(200, "GET", "/conversations", c.req(Method::GET, "/conversations", b)).await;
+    assert_eq!(listed["data"][0]["kind"], "group", "the group's message is the latest: {listed}");
     let route_read = "/groups/{groupId}/read";
     let (read, up_to) = (format!("/groups/{g}/read"), json!({"messageId": said["data"]["_id"]}));
     let marked = c.expect(200, "POST", route_read, c.req(Method::POST, &read, b).json(&up_to)).await;

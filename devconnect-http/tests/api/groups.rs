@@ -2,7 +2,7 @@
 //! closes; the answers the original frontend's users would see.
 
 use devconnect_client::realtime::{self, ServerEvent};
-use devconnect_core::{AnyMessage, GroupChange, GroupId, GroupRole, Visibility};
+use devconnect_core::{AnyMessage, Conversation, GroupChange, GroupId, GroupRole, Visibility};
 use reqwest::Method;
 use serde_json::json;
 
@@ -92,6 +92,9 @@ async fn members_talk_in_a_group_over_rest_and_sockets_and_catch_up_after_a_reco
     let mut bob_socket = realtime::connect(&app.url, &bob.token().unwrap(), Some(over_socket.id)).await.unwrap();
     let replayed = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::GroupMessage(_))).await;
     assert_eq!(replayed, ServerEvent::GroupMessage(missed.clone()));
+    let listed = bob.conversations().await.unwrap();
+    let Some(Conversation::Group(latest)) = listed.first() else { panic!("the group first: {listed:?}") };
+    assert_eq!((latest.last_message.as_ref(), latest.unread_count), (Some(&missed), 2), "Ada's two since Bob's read");
     let synced = bob.sync(Some(over_socket.id), None).await.unwrap();
     assert_eq!(synced.messages, vec![AnyMessage::Group(missed)]);
 }

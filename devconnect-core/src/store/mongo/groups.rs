@@ -10,7 +10,9 @@
 use async_trait::async_trait;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
-use devconnect_types::{Group, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId, Visibility};
+use devconnect_types::{
+    Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId, Visibility,
+};
 use futures_util::TryStreamExt as _;
 
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
@@ -407,5 +409,38 @@ impl GroupStore for MongoStore {
             .await
             .map_err(db_err)?;
         Ok(moved.modified_count > 0)
+    }
+
+    async fn group_conversations(&self, user: UserId) -> Result<Vec<GroupConversation>> {
+        let mut out = Vec::new();
+        for (id, window) in self.windows_of(user).await? {
+            if window.to.is_some() {
+                continue;
+            }
+            let Some(group) = self.group(id).await? else { continue };
+            let key = id.to_hex();
+            let last = self
+                .messages
+                .find_one(doc! { "convKey": &key, "seq": { "$gt": window.from } })
+                .sort(doc! { "seq": -1 })
+                .await
+                .map_err(db_err)?;
+            let unread = self
+                .messages
+                .count_documents(doc! {
+                    "convKey": &key,
+                    "seq": { "$gt": window.from.max(window.read) },
+                    "senderId": { "$ne": user.object_id() },
+                    "change": { "$exists": false },
+                })
+                .await
+                .map_err(db_err)?;
+            out.push(GroupConversation {
+                group,
+                last_message: last.as_ref().map(group_message_from_doc).transpose()?,
+                unread_count: unread,
+            });
+        }
+        Ok(out)
     }
 }

@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use devconnect_types::{AnyMessage, Group, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId};
+use devconnect_types::{
+    AnyMessage, Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId,
+};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::SqliteStore;
@@ -294,6 +296,39 @@ impl GroupStore for SqliteStore {
             .and_then(|mut s| s.execute(params![user, group, seq]))
             .db()
             .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn group_conversations(&self, user: UserId) -> Result<Vec<GroupConversation>> {
+        self.read(move |conn| {
+            let me = user.to_hex();
+            let mut groups = conn
+                .prepare_cached(&format!(
+                    "SELECT {GROUP_COLS}, w.from_seq, w.read_seq FROM group_windows w JOIN groups g ON g.id = w.group_id \
+                     WHERE w.user_id = ?1 AND w.to_seq IS NULL"
+                ))
+                .db()?;
+            let groups = collect(
+                groups.query_map([&me], |r| Ok((group(r)?, r.get::<_, i64>(GROUP_COL_COUNT)?, r.get::<_, i64>(GROUP_COL_COUNT + 1)?))).db()?,
+            )?;
+            let mut last = conn
+                .prepare_cached(&format!(
+                    "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq > ?2 ORDER BY seq DESC LIMIT 1"
+                ))
+                .db()?;
+            let mut unread = conn
+                .prepare_cached("SELECT COUNT(*) FROM messages WHERE conv_key = ?1 AND seq > ?2 AND sender_id != ?3 \
+                     AND group_change IS NULL")
+                .db()?;
+            let mut out = Vec::with_capacity(groups.len());
+            for (group, from, read) in groups {
+                let key = group.id.to_hex();
+                let last_message = last.query_row(params![key, from], group_message).optional().db()?;
+                let unread_count: i64 = unread.query_row(params![key, from.max(read), me], |r| r.get(0)).db()?;
+                out.push(GroupConversation { group, last_message, unread_count: u64::try_from(unread_count).unwrap_or(0) });
+            }
+            Ok(out)
         })
         .await
     }
