@@ -27,8 +27,9 @@ use devconnect_types::rest::{
     UserResponse,
 };
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember, GroupMessage, GroupRole, Me,
-    Message, MessageId, MyGroup, Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember, GroupMessage, GroupPage,
+    GroupRole, Me, Message, MessageId, MyGroup, Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
+    Visibility,
 };
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -430,6 +431,18 @@ impl Client {
     /// `POST /groups/:groupId/transfer/:userId`: hands a group I own on.
     pub async fn transfer_group(&self, id: GroupId, to: UserId) -> Result<()> {
         Self::send(self.request(Method::POST, &format!("/groups/{id}/transfer/{to}"))).await.map(drop)
+    }
+
+    /// `GET /groups?q&skills&page&limit`: public groups, most recently active first.
+    pub async fn discover_groups(&self, q: &str, tags: &[&str], page: u32, limit: u32) -> Result<GroupPage> {
+        let mut builder = self.request(Method::GET, "/groups").query(&[("page", page), ("limit", limit)]);
+        if !q.is_empty() {
+            builder = builder.query(&[("q", q)]);
+        }
+        if !tags.is_empty() {
+            builder = builder.query(&[("skills", tags.join(","))]);
+        }
+        Ok(Self::call::<DataResponse<_>>(builder).await?.data)
     }
 
     /// `GET /groups/:groupId/messages?before&limit`: a group's messages I may read,

@@ -27,24 +27,35 @@ pub struct FeedQuery {
     pub skills: Vec<String>,
 }
 
+/// A page number and size as asked (defaults 1 and 10), checked: the page within 1 and
+/// [`MAX_FEED_PAGE`], the size at least 1 and capped at [`MAX_FEED_LIMIT`].
+pub(crate) fn page_and_limit(page: Option<u32>, limit: Option<u32>) -> Result<(u32, u32)> {
+    let page = page.unwrap_or(1);
+    if !(1..=MAX_FEED_PAGE).contains(&page) {
+        return Err(Error::validation("page", format!("must be between 1 and {MAX_FEED_PAGE}")));
+    }
+    match limit.unwrap_or(DEFAULT_FEED_LIMIT) {
+        0 => Err(Error::validation("limit", "must be at least 1")),
+        limit => Ok((page, limit.min(MAX_FEED_LIMIT))),
+    }
+}
+
+/// Skill (or tag) filters as given, lower-cased and de-duplicated; at most
+/// [`MAX_SKILLS`], counted before any per-skill work.
+pub(crate) fn skill_filter(field: &'static str, given: &[String]) -> Result<Vec<String>> {
+    if given.len() > MAX_SKILLS {
+        return Err(Error::validation(field, format!("filter by at most {MAX_SKILLS}")));
+    }
+    let mut keys: Vec<String> = given.iter().map(|s| skill_key(s)).filter(|s| !s.is_empty()).collect();
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
+
 impl FeedQuery {
     fn validate(&self) -> Result<(u32, u32, Vec<String>)> {
-        let page = self.page.unwrap_or(1);
-        if !(1..=MAX_FEED_PAGE).contains(&page) {
-            return Err(Error::validation("page", format!("must be between 1 and {MAX_FEED_PAGE}")));
-        }
-        let limit = self.limit.unwrap_or(DEFAULT_FEED_LIMIT);
-        if limit == 0 {
-            return Err(Error::validation("limit", "must be at least 1"));
-        }
-        // Counted as given, before any per-skill work.
-        if self.skills.len() > MAX_SKILLS {
-            return Err(Error::validation("skills", format!("filter by at most {MAX_SKILLS} skills")));
-        }
-        let mut skills: Vec<String> = self.skills.iter().map(|s| skill_key(s)).filter(|s| !s.is_empty()).collect();
-        skills.sort();
-        skills.dedup();
-        Ok((page, limit.min(MAX_FEED_LIMIT), skills))
+        let (page, limit) = page_and_limit(self.page, self.limit)?;
+        Ok((page, limit, skill_filter("skills", &self.skills)?))
     }
 }
 

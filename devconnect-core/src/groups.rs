@@ -14,9 +14,10 @@
 //! owner, a role, an archived group). Each is also a system message in the group's
 //! history ([`GroupChange`]), so clients can render "Ada added Bob".
 
-pub use devconnect_types::group::{Group, GroupChange, GroupMember, GroupRole, MyGroup, Visibility};
+pub use devconnect_types::group::{Group, GroupChange, GroupMember, GroupPage, GroupRole, MyGroup, Visibility};
 
-use crate::model::{Event, GroupMemberAdded, GroupMemberRemoved};
+use crate::feed::{page_and_limit, skill_filter};
+use crate::model::{Event, GroupFilter, GroupMemberAdded, GroupMemberRemoved, name_words};
 use crate::profile::{has_control, parse_labels};
 use crate::store::Added;
 use crate::{DevConnect, Error, GroupId, Result, UserId};
@@ -25,6 +26,48 @@ use crate::{DevConnect, Error, GroupId, Result, UserId};
 pub const MAX_NAME_CHARS: usize = 100;
 /// A group description may be at most this many characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// A discovery query may be at most this many characters.
+pub const MAX_QUERY_CHARS: usize = 100;
+/// A discovery query may have at most this many words.
+pub const MAX_QUERY_WORDS: usize = 5;
+
+/// What public groups to find: all when empty.
+#[derive(Clone, Debug, Default)]
+pub struct GroupQuery {
+    /// Words of the name: each must be a whole word of it, except the last, which may
+    /// be the start of one (search as you type). Case-insensitive.
+    pub q: Option<String>,
+    /// Tags the group must all have (case-insensitive).
+    pub tags: Vec<String>,
+    /// 1-based page number; default 1.
+    pub page: Option<u32>,
+    /// Page size; default 10, at most 50.
+    pub limit: Option<u32>,
+}
+
+impl GroupQuery {
+    /// The store's filter, with the page and size it asks for.
+    fn filter(&self) -> Result<(u32, u32, GroupFilter)> {
+        let (page, limit) = page_and_limit(self.page, self.limit)?;
+        let q = self.q.as_deref().unwrap_or_default();
+        // Measured before any per-word work.
+        if q.chars().count() > MAX_QUERY_CHARS {
+            return Err(Error::validation("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+        }
+        let mut words: Vec<String> = name_words(q).collect();
+        if words.len() > MAX_QUERY_WORDS {
+            return Err(Error::validation("q", format!("must have at most {MAX_QUERY_WORDS} words")));
+        }
+        let prefix = words.pop().map(|w| format!("w:{w}"));
+        let mut keys: Vec<String> = words.into_iter().map(|w| format!("w:{w}")).collect();
+        keys.extend(skill_filter("skills", &self.tags)?.into_iter().map(|t| format!("t:{t}")));
+        keys.sort();
+        keys.dedup();
+        let filter = GroupFilter { keys, prefix, offset: u64::from(page - 1) * u64::from(limit), limit: limit + 1 };
+        Ok((page, limit, filter))
+    }
+}
 
 /// A group to create.
 #[derive(Clone, Debug)]
@@ -97,6 +140,16 @@ impl DevConnect {
     pub async fn group_members(&self, me: UserId, id: GroupId) -> Result<Vec<GroupMember>> {
         self.visible_group(me, id).await?;
         self.inner.store.members(id).await
+    }
+
+    /// Public groups, most recently active first (by their latest message, system
+    /// messages included), found by name words and tags; paged like the feed.
+    pub async fn discover_groups(&self, query: &GroupQuery) -> Result<GroupPage> {
+        let (page, limit, filter) = query.filter()?;
+        let mut groups = self.inner.store.discover_groups(&filter).await?;
+        let has_more = groups.len() > limit as usize;
+        groups.truncate(limit as usize);
+        Ok(GroupPage { groups, page, limit, has_more })
     }
 
     /// The groups `me` is a member of, most recently changed first.

@@ -73,12 +73,12 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
     AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Gender, Group, GroupChange,
-    GroupConversation, GroupId, GroupMember, GroupMessage, GroupRead, GroupRole, Invalid, Me, Message, MessageId,
-    Profile, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, Invalid, Me, Message,
+    MessageId, Profile, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;
-pub use groups::{MyGroup, NewGroup};
+pub use groups::{GroupQuery, MyGroup, NewGroup};
 pub use media::{LocalMedia, MediaStore, Upload};
 pub use model::{EngagementDay, Event, GroupTyping, Peer, ReadReceipt};
 pub use profile::ProfileEdit;

@@ -382,7 +382,7 @@ fn error_response(description: &str) -> Response {
         routes::requests::connections, routes::requests::remove_connection,
         routes::feed::feed,
         routes::messages::chat_partners, routes::messages::conversations, routes::messages::sync, routes::messages::history, routes::messages::send_message, routes::messages::mark_read,
-        routes::groups::create_group, routes::groups::my_groups, routes::groups::group, routes::groups::members,
+        routes::groups::create_group, routes::groups::discover, routes::groups::my_groups, routes::groups::group, routes::groups::members,
         routes::groups::add_member, routes::groups::set_role, routes::groups::remove_member, routes::groups::join,
         routes::groups::leave, routes::groups::transfer, routes::groups::history, routes::groups::send,
         routes::groups::mark_read,

@@ -212,3 +212,18 @@ pub struct GroupRead {
     /// The newest message they have read (and every one before it).
     pub up_to: crate::MessageId,
 }
+
+/// One page of public groups, most recently active first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPage {
+    /// The groups on this page.
+    pub groups: Vec<Group>,
+    /// The page number.
+    pub page: u32,
+    /// The page size.
+    pub limit: u32,
+    /// Whether a next page has groups.
+    pub has_more: bool,
+}

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 pub use chat::{AnyMessage, ChatPartner, Conversation, DirectConversation, GroupConversation, Message, Sent, SyncPage};
 pub use connection::{ConnectionRequest, RequestStatus, ReviewStatus, SendStatus};
 pub use feed::FeedPage;
-pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupRead, GroupRole, MyGroup, Visibility};
+pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, MyGroup, Visibility};
 #[cfg(feature = "openapi")]
 pub use ids::ID_PATTERN;
 pub use ids::{GroupId, MessageId, RequestId, UserId};

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use devconnect_types::{Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId};
 
 use crate::Result;
-use crate::model::{Inserted, NewGroupMessageRecord, Window};
+use crate::model::{GroupFilter, Inserted, NewGroupMessageRecord, Window};
 
 /// What [`GroupStore::add_member`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,5 +79,9 @@ super::timed::store_aggregate! {
         /// window and how many messages from others (not system messages) follow their
         /// read position.
         async fn group_conversations(&self, user: UserId) -> Result<Vec<GroupConversation>>;
+        /// Public, unarchived groups having every key of `filter` (and one starting with
+        /// its prefix), most recently active first (by their latest message, then newest
+        /// id), the page `filter` asks for.
+        async fn discover_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>>;
     }
 }

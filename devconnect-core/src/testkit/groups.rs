@@ -2,7 +2,7 @@
 
 use super::behaviours;
 use super::fixtures::{assert_quiet, check, connect, expect_code, next_event, service, service_with, user};
-use crate::groups::{GroupChange, GroupRole, NewGroup, Visibility};
+use crate::groups::{GroupChange, GroupPage, GroupQuery, GroupRole, NewGroup, Visibility};
 use crate::model::{Event, GroupMemberAdded, GroupMemberRemoved};
 use crate::{Error, Result, Settings};
 
@@ -197,5 +197,54 @@ behaviours![
         expect_change(&mut ada_events, GroupChange::Left).await?;
         assert_quiet(&mut cy_events).await?;
         assert_quiet(&mut bob_events).await
+    }
+
+    pub async fn public_groups_are_found_by_name_words_and_tags_most_active_first(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let make = |name: &str, tags: &[&str], visibility| NewGroup {
+            name: name.to_owned(),
+            description: String::new(),
+            visibility,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        let berlin = app.create_group(ada, make("Rust Berlin", &["Rust", "meetup"], Visibility::Public)).await?;
+        let paris = app.create_group(ada, make("Rust Paris", &["rust"], Visibility::Public)).await?;
+        let go = app.create_group(ada, make("Go Berlin", &["go"], Visibility::Public)).await?;
+        app.create_group(ada, make("Secret Rust", &["rust"], Visibility::Private)).await?;
+        let old = app.create_group(ada, make("Old Rust", &["rust"], Visibility::Public)).await?;
+        app.leave_group(ada, old.id).await?;
+        let hello = crate::chat::NewMessage { text: "hello".to_owned(), ..crate::chat::NewMessage::default() };
+        app.send_group_message(ada, paris.id, hello).await?;
+        let find = |q: &str, tags: &[&str], page: u32, limit: u32| GroupQuery {
+            q: Some(q.to_owned()),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            page: Some(page),
+            limit: Some(limit),
+        };
+        let names = |page: &GroupPage| page.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>();
+        let all = app.discover_groups(&GroupQuery::default()).await?;
+        check(names(&all) == ["Rust Paris", "Go Berlin", "Rust Berlin"], "public, open, most active first")?;
+        let rust = app.discover_groups(&find("RUST", &[], 1, 10)).await?;
+        check(names(&rust) == ["Rust Paris", "Rust Berlin"], "a name word, any case")?;
+        let typed = app.discover_groups(&find("ber", &[], 1, 10)).await?;
+        check(names(&typed) == ["Go Berlin", "Rust Berlin"], "the last word as a prefix")?;
+        check(names(&app.discover_groups(&find("rust ber", &[], 1, 10)).await?) == ["Rust Berlin"], "all words")?;
+        check(
+            app.discover_groups(&find("ru berlin", &[], 1, 10)).await?.groups.is_empty(),
+            "only the last is a prefix",
+        )?;
+        let tagged = app.discover_groups(&find("", &["RUST ", "Meetup"], 1, 10)).await?;
+        check(names(&tagged) == ["Rust Berlin"], "every tag, any case")?;
+        let first = app.discover_groups(&find(" ", &[], 1, 2)).await?;
+        let second = app.discover_groups(&find(" ", &[], 2, 2)).await?;
+        check(first.has_more && !second.has_more && names(&second) == ["Rust Berlin"], "paged")?;
+        check(go.id != berlin.id, "distinct groups")?;
+        expect_code(app.discover_groups(&find(&"x".repeat(101), &[], 1, 10)).await, "validation", "long q")?;
+        expect_code(app.discover_groups(&find("a b c d e f", &[], 1, 10)).await, "validation", "many words")?;
+        expect_code(app.discover_groups(&find("", &[], 0, 10)).await, "validation", "page 0")?;
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        let many = GroupQuery { tags: many, ..GroupQuery::default() };
+        expect_code(app.discover_groups(&many).await, "validation", "too many tags")
     }
 ];

@@ -1,6 +1,6 @@
 //! `/groups/*`: groups, their members and roles, and their messages.
 
-use devconnect_core::{Group, GroupId, GroupMember, GroupMessage, MyGroup, Session, UserId};
+use devconnect_core::{Group, GroupId, GroupMember, GroupMessage, GroupPage, GroupQuery, MyGroup, Session, UserId};
 use devconnect_types::rest::{DataResponse, Done, ErrorBody, ReadResponse};
 use http::StatusCode;
 use warp::Filter;
@@ -33,6 +33,13 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
         .and(b())
         .then(|a: Authed, body| a.run(move |st, session| create_group(st, session, body)))
         .map(tag(GROUPS))
+        .or(exact(GROUPS)
+            .and(warp::get())
+            .and(authed(state))
+            .and(query())
+            .then(|a: Authed, q| a.run(move |st, session| discover(st, session, q)))
+            .map(tag(GROUPS)))
+        .unify()
         .or(exact(MINE).and(warp::get()).and(authed(state)).then(|a: Authed| a.run(my_groups)).map(tag(MINE)))
         .unify()
         .or(at1(GROUP)
@@ -116,6 +123,22 @@ pub async fn create_group(state: State, session: Session, body: RawBody) -> Hand
     let new = forms::new_group(Fields::json(&body)?)?;
     let group = state.app.create_group(session.user_id, new).await?;
     Ok(json_status(StatusCode::CREATED, &DataResponse::new("group created", group)))
+}
+
+#[utoipa::path(get, path = GROUPS, tag = "groups", description = "Public groups, most recently active first, found by name words (the last may be the start of a word, for search as you type) and tags; paged like the feed.", security(("bearer" = [])),
+    params(
+        ("q" = Option<String>, Query, description = "words of the name, at most 100 characters and 5 words"),
+        ("skills" = Option<String>, Query, description = "comma-separated tags the group must all have, e.g. rust,berlin"),
+        ("page" = Option<u32>, Query, description = "1-based, default 1"),
+        ("limit" = Option<u32>, Query, description = "default 10, at most 50"),
+    ),
+    responses((status = 200, description = "A page", body = DataResponse<GroupPage>), (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn discover(state: State, _session: Session, query: String) -> Handled {
+    let q = Query::parse(&query)?;
+    let query =
+        GroupQuery { q: q.text("q"), tags: q.list("skills"), page: q.number("page")?, limit: q.number("limit")? };
+    ok(&DataResponse::new("groups", state.app.discover_groups(&query).await?))
 }
 
 #[utoipa::path(get, path = MINE, tag = "groups", description = "The groups I am a member of, with my role, most recently changed first.", security(("bearer" = [])),

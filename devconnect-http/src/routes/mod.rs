@@ -114,6 +114,10 @@ impl Query {
         self.get(name).map(|v| v.parse().map_err(|_| invalid(name, "must be a positive whole number"))).transpose()
     }
 
+    fn text(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
     fn message_id(&self, name: &'static str) -> Result<Option<MessageId>, ApiError> {
         Ok(self.get(name).map(|v| MessageId::parse(name, v)).transpose()?)
     }

@@ -340,6 +340,9 @@ async fn every_response_validates_against_the_openapi_document() {
     let created = c.expect(201, "POST", "/groups", c.req(Method::POST, "/groups", a).json(&new)).await;
     let g = created["data"]["_id"].as_str().unwrap().to_owned();
     c.expect(400, "POST", "/groups", c.req(Method::POST, "/groups", a).json(&json!({"name": " "}))).await;
+    let found = c.expect(200, "GET", "/groups", c.req(Method::GET, "/groups?q=rust%20ber&skills=Rust", b)).await;
+    assert_eq!(found["data"]["groups"][0]["_id"], created["data"]["_id"], "{found}");
+    c.expect(400, "GET", "/groups", c.req(Method::GET, "/groups?page=0", b)).await;
     let mine = c.expect(200, "GET", "/groups/mine", c.req(Method::GET, "/groups/mine", a)).await;
     assert_eq!(mine["data"][0]["role"], "owner", "{mine}");
     c.expect(200, "GET", "/groups/{groupId}", c.req(Method::GET, &format!("/groups/{g}"), b)).await;

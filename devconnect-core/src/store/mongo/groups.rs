@@ -18,7 +18,7 @@ use futures_util::TryStreamExt as _;
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
 use super::error::{db_err, is_duplicate_key};
 use super::{MongoStore, find_all};
-use crate::model::{Inserted, NewGroupMessageRecord, Window};
+use crate::model::{GroupFilter, Inserted, NewGroupMessageRecord, Window, group_keys};
 use crate::store::{Added, GroupStore};
 use crate::{Error, Result};
 
@@ -37,6 +37,8 @@ fn group_doc(g: &Group) -> Document {
         "archived": g.archived,
         "createdAt": bson_time(g.created_at),
         "updatedAt": bson_time(g.updated_at),
+        "keys": group_keys(&g.name, &g.tags),
+        "lastSeq": 0_i64,
     }
 }
 
@@ -339,6 +341,13 @@ impl GroupStore for MongoStore {
             }
             Err(e) => return Err(db_err(e)),
         };
+        // Its latest activity, for discovery. Never back: a later message may be recorded
+        // first. (A conditional `$set` rather than `$max`, which jongodb lacks.)
+        let older = doc! { "$or": [{ "lastSeq": { "$lt": seq } }, { "lastSeq": { "$exists": false } }] };
+        self.groups
+            .update_one(doc! { "_id": group, "$and": [older] }, doc! { "$set": { "lastSeq": seq } })
+            .await
+            .map_err(db_err)?;
         Ok(Inserted::New(GroupMessage {
             id: m.id,
             group_id: m.group,
@@ -442,5 +451,28 @@ impl GroupStore for MongoStore {
             });
         }
         Ok(out)
+    }
+
+    async fn discover_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>> {
+        let mut conditions = vec![doc! { "visibility": Visibility::Public.as_str(), "archived": false }];
+        if !filter.keys.is_empty() {
+            conditions.push(doc! { "keys": { "$all": &filter.keys } });
+        }
+        if let Some(prefix) = &filter.prefix {
+            // Keys are `w:` and letters or digits only: nothing to escape.
+            conditions.push(doc! { "keys": { "$regex": format!("^{prefix}") } });
+        }
+        let docs: Vec<Document> = self
+            .groups
+            .find(doc! { "$and": conditions })
+            .sort(doc! { "lastSeq": -1, "_id": -1 })
+            .skip(filter.offset)
+            .limit(i64::from(filter.limit))
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        docs.iter().map(group_from_doc).collect()
     }
 }

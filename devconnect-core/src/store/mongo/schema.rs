@@ -10,7 +10,7 @@ use futures_util::TryStreamExt as _;
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 
-use super::documents::{legacy_oid, oid, skill_keys, strings};
+use super::documents::{legacy_oid, oid, skill_keys, string, strings};
 use super::error::{db_err, error_code, is_duplicate_key};
 use super::{MESSAGES, MongoStore, REQUESTS};
 use crate::store::pair_key;
@@ -72,6 +72,18 @@ impl MongoStore {
         ensure_index(&self.group_members, doc! { "userId": 1 }, IndexOptions::default()).await?;
         ensure_index(&self.group_members, doc! { "groupId": 1, "joinedAt": 1, "userId": 1 }, IndexOptions::default())
             .await?;
+        // groups: public ones by latest activity; by keys (name words, tags).
+        ensure_index(
+            &self.groups,
+            doc! { "visibility": 1, "archived": 1, "lastSeq": -1, "_id": -1 },
+            IndexOptions::default(),
+        )
+        .await?;
+        ensure_index(&self.groups, doc! { "keys": 1 }, IndexOptions::default()).await?;
+        backfill(&self.groups, "keys", "keys of groups", |group| {
+            Ok(crate::model::group_keys(&string(group, "name").unwrap_or_default(), &strings(group, "tags")).into())
+        })
+        .await?;
         // groupwindows: a person's windows, for catch-up.
         ensure_index(&self.group_windows, doc! { "userId": 1 }, IndexOptions::default()).await?;
         // Revocations matter only until the token expires anyway; MongoDB deletes them then.

@@ -16,7 +16,8 @@ use super::rows::{
     ANY_MESSAGE_COLS, GROUP_COL_COUNT, GROUP_COLS, MEMBER_COLS, collect, group, group_message, member_at, ms,
     skills_json,
 };
-use crate::model::{Inserted, NewGroupMessageRecord, Window};
+use super::schema::insert_group_keys;
+use crate::model::{GroupFilter, Inserted, NewGroupMessageRecord, Window, group_keys};
 use crate::store::{Added, GroupStore};
 use crate::{Error, Result};
 
@@ -71,6 +72,7 @@ impl GroupStore for SqliteStore {
                 })
                 .db()?;
             open_window(&tx, &g.id.to_hex(), &g.owner_id.to_hex())?;
+            insert_group_keys(&tx, &g.id.to_hex(), &group_keys(&g.name, &g.tags)).db()?;
             tx.commit().db()
         })
         .await
@@ -217,6 +219,7 @@ impl GroupStore for SqliteStore {
         let m = m.clone();
         let change = m.change.map(|c| serde_json::to_string(&c)).transpose().map_err(Error::internal)?;
         self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
             let group = m.group.to_hex();
             let row = NewRow {
                 id: m.id,
@@ -230,21 +233,28 @@ impl GroupStore for SqliteStore {
                 group_id: Some(group),
                 change,
             };
-            match insert_row(conn, &row)? {
-                Ok(seq) => Ok(Inserted::New(GroupMessage {
-                    id: m.id,
-                    group_id: m.group,
-                    sender_id: m.sender,
-                    text: m.text,
-                    image: m.image,
-                    client_msg_id: m.client_msg_id,
-                    created_at: m.created_at,
-                    change: m.change,
-                    seq,
-                })),
-                Err(AnyMessage::Group(existing)) => Ok(Inserted::Existing(existing)),
-                Err(AnyMessage::Direct(_)) => Err(Error::internal("a group's client id named a 1:1 message")),
-            }
+            let inserted = match insert_row(&tx, &row)? {
+                Ok(seq) => {
+                    tx.prepare_cached("UPDATE groups SET last_seq = ?2 WHERE id = ?1")
+                        .and_then(|mut s| s.execute(params![m.group.to_hex(), seq]))
+                        .db()?;
+                    Inserted::New(GroupMessage {
+                        id: m.id,
+                        group_id: m.group,
+                        sender_id: m.sender,
+                        text: m.text,
+                        image: m.image,
+                        client_msg_id: m.client_msg_id,
+                        created_at: m.created_at,
+                        change: m.change,
+                        seq,
+                    })
+                }
+                Err(AnyMessage::Group(existing)) => Inserted::Existing(existing),
+                Err(AnyMessage::Direct(_)) => return Err(Error::internal("a group's client id named a 1:1 message")),
+            };
+            tx.commit().db()?;
+            Ok(inserted)
         })
         .await
     }
@@ -329,6 +339,30 @@ impl GroupStore for SqliteStore {
                 out.push(GroupConversation { group, last_message, unread_count: u64::try_from(unread_count).unwrap_or(0) });
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn discover_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>> {
+        let filter = filter.clone();
+        let keys = serde_json::to_string(&filter.keys).map_err(Error::internal)?;
+        // Just past every key starting with the prefix.
+        let end = filter.prefix.as_ref().map(|p| format!("{p}\u{10ffff}"));
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {GROUP_COLS} FROM groups g WHERE g.visibility = 'public' AND g.archived = 0 \
+                     AND (?2 = 0 OR g.id IN (SELECT group_id FROM group_keys \
+                       WHERE key IN (SELECT value FROM json_each(?1)) GROUP BY group_id HAVING COUNT(*) = ?2)) \
+                     AND (?3 IS NULL OR EXISTS (SELECT 1 FROM group_keys k \
+                       WHERE k.group_id = g.id AND k.key >= ?3 AND k.key < ?4)) \
+                     ORDER BY g.last_seq DESC, g.id DESC LIMIT ?5 OFFSET ?6"
+                ))
+                .db()?;
+            let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
+            let wanted = i64::try_from(filter.keys.len()).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![keys, wanted, filter.prefix, end, filter.limit, offset], group);
+            collect(rows.db()?)
         })
         .await
     }

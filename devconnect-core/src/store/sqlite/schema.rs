@@ -132,14 +132,55 @@ CREATE TABLE group_windows (
 INSERT INTO group_windows (user_id, group_id, from_seq)
     SELECT user_id, group_id, (SELECT COALESCE(MAX(seq), 0) FROM messages) FROM group_members;
 ",
+    r"
+-- Discovery: public groups by their latest activity, found by keys (name words, tags;
+-- written by `backfill_group_keys` for groups older than this).
+ALTER TABLE groups ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE groups SET last_seq = COALESCE((SELECT MAX(seq) FROM messages WHERE conv_key = groups.id), 0);
+CREATE INDEX groups_listed ON groups (last_seq DESC, id DESC) WHERE visibility = 'public' AND archived = 0;
+CREATE TABLE group_keys (
+    key TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    PRIMARY KEY (key, group_id)
+) WITHOUT ROWID;
+CREATE INDEX group_keys_group ON group_keys (group_id, key);
+",
 ];
+
+/// The migration that added `group_keys`: groups created before it get their keys
+/// when it runs (tokenizing names is not SQL's job).
+const GROUP_KEYS_MIGRATION: i64 = 5;
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in (1i64..).zip(MIGRATIONS).skip_while(|(i, _)| *i <= version) {
         tx.execute_batch(sql)?;
+        if i == GROUP_KEYS_MIGRATION {
+            backfill_group_keys(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i)?;
     }
     tx.commit()
+}
+
+fn backfill_group_keys(conn: &Connection) -> rusqlite::Result<()> {
+    let groups: Vec<(String, String, String)> = conn
+        .prepare("SELECT id, name, tags FROM groups")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, name, tags) in groups {
+        let tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+        insert_group_keys(conn, &id, &crate::model::group_keys(&name, &tags))?;
+    }
+    Ok(())
+}
+
+/// Records the keys a group is found by.
+pub(super) fn insert_group_keys(conn: &Connection, group: &str, keys: &[String]) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO group_keys (key, group_id) VALUES (?1, ?2)")?;
+    for key in keys {
+        insert.execute([key.as_str(), group])?;
+    }
+    Ok(())
 }
