@@ -162,7 +162,7 @@ impl From<GroupChange> for pb::GroupChange {
         };
         Self {
             kind: kind.into(),
-            user_id: user_id.map(|id| id.to_hex()),
+            user_id: user_id.map(UserId::to_hex),
             role: role.map_or(pb::GroupRole::Unspecified, pb::GroupRole::from).into(),
         }
     }
