@@ -8,7 +8,7 @@ raise subclasses of :class:`DevConnectError`. Every call releases the GIL; one
 
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final, Literal, TypedDict, final
+from typing import Any, Final, Literal, NotRequired, TypedDict, final
 
 __version__: Final[str]
 __all__ = [
@@ -136,6 +136,27 @@ class Message(TypedDict):
     createdAt: datetime
     readAt: datetime | None
 
+class GroupChange(TypedDict):
+    """What a system message records, made by its sender: ``userId`` is set for
+    ``added``, ``removed`` and ``roleChanged``, ``role`` (the new one) for ``roleChanged``."""
+
+    kind: Literal["created", "joined", "added", "left", "removed", "roleChanged"]
+    userId: NotRequired[str]
+    role: NotRequired[GroupRole]
+
+class GroupMessage(TypedDict):
+    """A message in a group, or a system message recording a change of the group
+    (``change`` present, ``text`` empty)."""
+
+    _id: str
+    groupId: str
+    senderId: str
+    text: str
+    image: str | None
+    clientMsgId: str | None
+    createdAt: datetime
+    change: NotRequired[GroupChange]
+
 class ChatPartner(Profile):
     """Someone I chat with."""
 
@@ -152,18 +173,19 @@ class FeedPage(TypedDict):
     hasMore: bool
 
 class SyncPage(TypedDict):
-    """A page of catch-up messages."""
+    """A page of catch-up messages: 1:1 ones and, with ``groupId``, group ones."""
 
-    messages: list[Message]
+    messages: list[Message | GroupMessage]
     hasMore: bool
 
 class Event(TypedDict):
     """A realtime event: ``event`` is one of ``newMessage``, ``presence``,
     ``connectionRequest``, ``connectionAccepted``, ``typing``, ``messagesRead``,
-    ``groupMemberAdded``, ``groupMemberRemoved``, ``groupUpdated``; ``data`` is its
-    payload (a Message, ``{userId, online}``, a ReceivedRequest, a SentRequest,
-    ``{userId, typing}``, ``{userId, upTo}``, ``{groupId, member}``, ``{groupId, userId}``,
-    a Group)."""
+    ``groupMemberAdded``, ``groupMemberRemoved``, ``groupUpdated``, ``groupMessage``,
+    ``groupTyping``, ``groupRead``; ``data`` is its payload (a Message, ``{userId, online}``,
+    a ReceivedRequest, a SentRequest, ``{userId, typing}``, ``{userId, upTo}``,
+    ``{groupId, member}``, ``{groupId, userId}``, a Group, a GroupMessage,
+    ``{groupId, userId, typing}``, ``{groupId, userId, upTo}``)."""
 
     event: str
     data: dict[str, Any]
@@ -218,7 +240,7 @@ class Subscription:
     """A live stream of realtime events for one user, who is online while it is open.
 
     Iterating yields :class:`Event` dicts: when resuming after a message, the messages
-    missed since (as ``newMessage``, in order), then live events. Each wait lasts at most
+    missed since (as ``newMessage`` or ``groupMessage``, in order), then live events. Each wait lasts at most
     ``timeout`` seconds (then ``TimeoutError``) and iteration stops once the subscription
     has ended. Use it as a context manager, or call :meth:`close`, to go offline promptly.
     """
@@ -373,6 +395,18 @@ class DevConnect:
         """Leaves a group; an owner hands it on first, the last member archives it."""
     def transfer_group(self, me: str, group_id: str, to: str) -> None:
         """Hands a group the caller owns to another member."""
+    def send_group_message(
+        self, me: str, group_id: str, text: str = ..., *, client_msg_id: str | None = None, image: bytes | None = None
+    ) -> GroupMessage:
+        """Sends a message to a group the caller is a member of; every member gets ``groupMessage``."""
+    def group_history(
+        self, me: str, group_id: str, *, before: str | None = None, limit: int | None = None
+    ) -> list[GroupMessage]:
+        """A group's messages the caller may read (from their join; after leaving, up to then), oldest first."""
+    def mark_group_read(self, me: str, group_id: str, up_to: str) -> bool:
+        """Moves the caller's read position in a group up to ``up_to``; returns whether it moved."""
+    def group_typing(self, me: str, group_id: str, typing: bool = True) -> None:
+        """Tells the other members of a group that the caller is (or stopped) typing."""
     def feed(self, me: str, *, page: int | None = None, limit: int | None = None, skills: list[str] = ...) -> FeedPage:
         """A page of developers the caller has no request or connection with."""
     def chat_partners(self, me: str) -> list[ChatPartner]:
@@ -384,7 +418,7 @@ class DevConnect:
     ) -> Message:
         """Sends a message to a connection."""
     def sync(self, me: str, *, after: str | None = None, limit: int | None = None) -> SyncPage:
-        """Everything to or from the caller after message ``after``."""
+        """Everything to or from the caller after message ``after``, group messages included."""
     def mark_read(self, me: str, other: str) -> str | None:
         """Marks messages from ``other`` as read; returns the newest id marked."""
     def typing(self, me: str, to: str, typing: bool = True) -> None:

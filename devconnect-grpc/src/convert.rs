@@ -4,8 +4,8 @@
 use devconnect_core::chat::ChatPartner;
 use devconnect_core::realtime::Event;
 use devconnect_core::{
-    ConnectionRequest, Gender, Group, GroupId, GroupMember, GroupRole, Me, Message, MessageId, MyGroup, Profile,
-    RequestId, RequestStatus, Result, UserId, Visibility,
+    AnyMessage, ConnectionRequest, Gender, Group, GroupChange, GroupId, GroupMember, GroupMessage, GroupRole, Me,
+    Message, MessageId, MyGroup, Profile, RequestId, RequestStatus, Result, SyncPage, UserId, Visibility,
 };
 
 use crate::pb;
@@ -149,6 +149,58 @@ impl From<Message> for pb::Message {
     }
 }
 
+impl From<GroupChange> for pb::GroupChange {
+    fn from(change: GroupChange) -> Self {
+        use pb::GroupChangeKind as Kind;
+        let (kind, user_id, role) = match change {
+            GroupChange::Created => (Kind::Created, None, None),
+            GroupChange::Joined => (Kind::Joined, None, None),
+            GroupChange::Added { user_id } => (Kind::Added, Some(user_id), None),
+            GroupChange::Left => (Kind::Left, None, None),
+            GroupChange::Removed { user_id } => (Kind::Removed, Some(user_id), None),
+            GroupChange::RoleChanged { user_id, role } => (Kind::RoleChanged, Some(user_id), Some(role)),
+        };
+        Self {
+            kind: kind.into(),
+            user_id: user_id.map(UserId::to_hex),
+            role: role.map_or(pb::GroupRole::Unspecified, pb::GroupRole::from).into(),
+        }
+    }
+}
+
+impl From<GroupMessage> for pb::GroupMessage {
+    fn from(m: GroupMessage) -> Self {
+        // `seq` is the server's internal position; the API does not show it.
+        let GroupMessage { id, group_id, sender_id, text, image, client_msg_id, created_at, change, seq: _ } = m;
+        Self {
+            id: id.to_hex(),
+            group_id: group_id.to_hex(),
+            sender_id: sender_id.to_hex(),
+            text,
+            image,
+            client_msg_id,
+            created_at: Some(timestamp(created_at)),
+            change: change.map(Into::into),
+        }
+    }
+}
+
+/// A sync page split by kind; `last_message_id` keeps the cursor a page of group
+/// messages only would otherwise lose.
+impl From<SyncPage> for pb::SyncMessagesResponse {
+    fn from(page: SyncPage) -> Self {
+        let last_message_id = page.messages.last().map(|m| m.id().to_hex());
+        let (mut messages, mut group_messages) = (Vec::new(), Vec::new());
+        for message in page.messages {
+            match message {
+                AnyMessage::Direct(m) => messages.push(m.into()),
+                AnyMessage::Group(m) => group_messages.push(m.into()),
+            }
+        }
+        Self { messages, has_more: page.has_more, group_messages, last_message_id }
+    }
+}
+
 impl From<ChatPartner> for pb::ChatPartner {
     fn from(p: ChatPartner) -> Self {
         Self {
@@ -216,8 +268,17 @@ impl From<Event> for pb::Event {
                 user_id: removed.user_id.to_hex(),
             }),
             Event::GroupUpdated(group) => Kind::GroupUpdated((*group).into()),
-            // Not on gRPC yet (group chat is being added frontend by frontend).
-            Event::GroupMessage(_) | Event::GroupTyping(_) | Event::GroupRead(_) => return Self { kind: None },
+            Event::GroupMessage(m) => Kind::GroupMessage(unshare(m).into()),
+            Event::GroupTyping(t) => Kind::GroupTyping(pb::GroupTyping {
+                group_id: t.group_id.to_hex(),
+                user_id: t.user_id.to_hex(),
+                typing: t.typing,
+            }),
+            Event::GroupRead(r) => Kind::GroupRead(pb::GroupRead {
+                group_id: r.group_id.to_hex(),
+                user_id: r.user_id.to_hex(),
+                up_to: r.up_to.to_hex(),
+            }),
         };
         Self { kind: Some(kind) }
     }
@@ -245,6 +306,11 @@ pub(crate) fn user_id(field: &'static str, raw: &str) -> Result<UserId> {
 /// A request id from a request field.
 pub(crate) fn request_id(field: &'static str, raw: &str) -> Result<RequestId> {
     Ok(RequestId::parse(field, raw)?)
+}
+
+/// A message id from a required request field.
+pub(crate) fn required_message_id(field: &'static str, raw: &str) -> Result<MessageId> {
+    Ok(MessageId::parse(field, raw)?)
 }
 
 /// An optional message id (a cursor) from a request field.
@@ -310,6 +376,65 @@ mod tests {
         );
         assert!(devconnect_core::SendStatus::parse(&status_text(pb::RequestStatus::Accepted.into())).is_err());
         assert!(devconnect_core::ReviewStatus::parse(&status_text(42)).is_err());
+    }
+
+    #[test]
+    fn every_group_change_keeps_whom_it_is_about_and_the_role() {
+        use pb::GroupChangeKind as Kind;
+        let ada = UserId::new();
+        let cases = [
+            (GroupChange::Created, Kind::Created, None, pb::GroupRole::Unspecified),
+            (GroupChange::Joined, Kind::Joined, None, pb::GroupRole::Unspecified),
+            (GroupChange::Added { user_id: ada }, Kind::Added, Some(ada.to_hex()), pb::GroupRole::Unspecified),
+            (GroupChange::Left, Kind::Left, None, pb::GroupRole::Unspecified),
+            (GroupChange::Removed { user_id: ada }, Kind::Removed, Some(ada.to_hex()), pb::GroupRole::Unspecified),
+            (
+                GroupChange::RoleChanged { user_id: ada, role: GroupRole::Owner },
+                Kind::RoleChanged,
+                Some(ada.to_hex()),
+                pb::GroupRole::Owner,
+            ),
+        ];
+        for (change, kind, user_id, role) in cases {
+            assert_eq!(
+                pb::GroupChange::from(change),
+                pb::GroupChange { kind: kind.into(), user_id, role: role.into() }
+            );
+        }
+    }
+
+    #[test]
+    fn a_sync_page_splits_by_kind_and_its_cursor_is_the_last_of_either() {
+        let at = chrono::Utc::now();
+        let direct = Message {
+            id: MessageId::new(),
+            sender_id: UserId::new(),
+            receiver_id: UserId::new(),
+            text: "hi".to_owned(),
+            image: None,
+            client_msg_id: None,
+            created_at: at,
+            read_at: None,
+            seq: 1,
+        };
+        let group = GroupMessage {
+            id: MessageId::new(),
+            group_id: GroupId::new(),
+            sender_id: UserId::new(),
+            text: String::new(),
+            image: None,
+            client_msg_id: None,
+            created_at: at,
+            change: Some(GroupChange::Joined),
+            seq: 2,
+        };
+        let page = SyncPage { messages: vec![direct.clone().into(), group.clone().into()], has_more: true };
+        let wire = pb::SyncMessagesResponse::from(page);
+        assert_eq!(wire.messages, [pb::Message::from(direct)]);
+        assert_eq!(wire.group_messages, [pb::GroupMessage::from(group.clone())]);
+        assert_eq!((wire.last_message_id, wire.has_more), (Some(group.id.to_hex()), true));
+        let empty = pb::SyncMessagesResponse::from(SyncPage { messages: Vec::new(), has_more: false });
+        assert_eq!(empty.last_message_id, None);
     }
 
     #[test]

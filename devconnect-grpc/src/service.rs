@@ -11,8 +11,8 @@ use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use crate::convert::{
-    age, edited_gender, gender_text, group_id, group_role, hex_ids, message_id, request_id, status_text, user_id,
-    visibility,
+    age, edited_gender, gender_text, group_id, group_role, hex_ids, message_id, request_id, required_message_id,
+    status_text, user_id, visibility,
 };
 use crate::error::status;
 use crate::pb;
@@ -260,18 +260,7 @@ impl DevConnectService for Api {
         let session = self.session(&request).await?;
         let r = request.into_inner();
         let after = message_id("after", r.after.as_deref()).or_status()?;
-        let page = self.app.sync(session.user_id, after, r.limit).await.or_status()?;
-        ok(pb::SyncMessagesResponse {
-            messages: page
-                .messages
-                .into_iter()
-                .filter_map(|m| match m {
-                    devconnect_core::AnyMessage::Direct(m) => Some(m.into()),
-                    devconnect_core::AnyMessage::Group(_) => None,
-                })
-                .collect(),
-            has_more: page.has_more,
-        })
+        ok(self.app.sync(session.user_id, after, r.limit).await.or_status()?)
     }
 
     async fn mark_read(&self, request: Request<pb::MarkReadRequest>) -> Result<Response<pb::MarkReadResponse>, Status> {
@@ -395,6 +384,53 @@ impl DevConnectService for Api {
         let (id, to) = (group_id("groupId", &r.group_id).or_status()?, user_id("userId", &r.user_id).or_status()?);
         self.app.transfer_group(session.user_id, id, to).await.or_status()?;
         ok(pb::TransferGroupResponse {})
+    }
+
+    async fn send_group_message(
+        &self,
+        request: Request<pb::SendGroupMessageRequest>,
+    ) -> Result<Response<pb::SendGroupMessageResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let id = group_id("groupId", &r.group_id).or_status()?;
+        let message = NewMessage { text: r.text, client_msg_id: r.client_msg_id, image: r.image.map(Upload) };
+        let sent = self.app.send_group_message(session.user_id, id, message).await.or_status()?;
+        ok(pb::SendGroupMessageResponse { message: Some(sent.message.into()), created: sent.created })
+    }
+
+    async fn group_history(
+        &self,
+        request: Request<pb::GroupHistoryRequest>,
+    ) -> Result<Response<pb::GroupHistoryResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let id = group_id("groupId", &r.group_id).or_status()?;
+        let before = message_id("before", r.before.as_deref()).or_status()?;
+        let messages = self.app.group_history(session.user_id, id, before, r.limit).await.or_status()?;
+        ok(pb::GroupHistoryResponse { messages: messages.into_iter().map(Into::into).collect() })
+    }
+
+    async fn mark_group_read(
+        &self,
+        request: Request<pb::MarkGroupReadRequest>,
+    ) -> Result<Response<pb::MarkGroupReadResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.get_ref();
+        let id = group_id("groupId", &r.group_id).or_status()?;
+        let up_to = required_message_id("upTo", &r.up_to).or_status()?;
+        let moved = self.app.mark_group_read(session.user_id, id, up_to).await.or_status()?;
+        ok(pb::MarkGroupReadResponse { moved })
+    }
+
+    async fn group_typing(
+        &self,
+        request: Request<pb::GroupTypingRequest>,
+    ) -> Result<Response<pb::GroupTypingResponse>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.get_ref();
+        let id = group_id("groupId", &r.group_id).or_status()?;
+        self.app.group_typing(session.user_id, id, r.typing).await.or_status()?;
+        ok(pb::GroupTypingResponse {})
     }
 
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {

@@ -381,7 +381,8 @@ impl PyDevConnect {
     }
 
     /// Everything to or from the caller after message `after` (or from the start), in
-    /// order: `{"messages", "hasMore"}`. `limit` defaults to 100 (at most 500).
+    /// order, messages in the caller's groups (with `groupId`) among them:
+    /// `{"messages", "hasMore"}`. `limit` defaults to 100 (at most 500).
     #[pyo3(signature = (me, *, after=None, limit=None))]
     fn sync<'py>(
         &self,
@@ -501,6 +502,62 @@ impl PyDevConnect {
     fn transfer_group(&self, py: Python<'_>, me: &str, group_id: &str, to: &str) -> PyResult<()> {
         let (me, id, to) = (user_id(py, "me", me)?, group_id_of(py, group_id)?, user_id(py, "to", to)?);
         run(py, self.app.transfer_group(me, id, to))
+    }
+
+    /// Sends a message to a group the caller is a member of (`ForbiddenError` otherwise;
+    /// `NotFoundError` for a private group they were never in); every member, the caller
+    /// too, gets a `groupMessage` event. `text` may be empty when `image` (bytes) is
+    /// given. With `client_msg_id`, a resend returns the message stored the first time.
+    /// Returns the message (with `groupId`).
+    #[pyo3(signature = (me, group_id, text=String::new(), *, client_msg_id=None, image=None))]
+    fn send_group_message<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        group_id: &str,
+        text: String,
+        client_msg_id: Option<String>,
+        image: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        let message = NewMessage { text, client_msg_id, image: image.map(Upload::from) };
+        let app = &self.app;
+        call(py, async move { app.send_group_message(me, id, message).await.map(|sent| sent.message) })
+    }
+
+    /// A group's messages the caller may read, oldest first: the newest page, or the
+    /// page before message `before`. A member reads from when they joined, and after
+    /// leaving still up to then; system messages (`change` set) record each change of
+    /// the group. `limit` defaults to 50 (at most 200).
+    #[pyo3(signature = (me, group_id, *, before=None, limit=None))]
+    fn group_history<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        group_id: &str,
+        before: Option<&str>,
+        limit: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        let before =
+            before.map(|b| MessageId::parse("before", b)).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
+        call(py, self.app.group_history(me, id, before, limit.map(page_number)))
+    }
+
+    /// Moves the caller's read position in a group up to message `up_to` (never back)
+    /// and, when it moved, tells the other members (`groupRead`). Returns whether it
+    /// moved.
+    fn mark_group_read(&self, py: Python<'_>, me: &str, group_id: &str, up_to: &str) -> PyResult<bool> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        let up_to = MessageId::parse("up_to", up_to).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        run(py, self.app.mark_group_read(me, id, up_to))
+    }
+
+    /// Tells the other members of a group that the caller is (or stopped) typing.
+    #[pyo3(signature = (me, group_id, typing=true))]
+    fn group_typing(&self, py: Python<'_>, me: &str, group_id: &str, typing: bool) -> PyResult<()> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        run(py, self.app.group_typing(me, id, typing))
     }
 
     /// Whether the user has any open subscription.

@@ -1,4 +1,4 @@
-"""Groups: creation, who sees what, membership within the cap, roles, leaving."""
+"""Groups: creation, who sees what, membership within the cap, roles, leaving, chat."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from conftest import User, is_event, wait_for
+from conftest import User, is_event, media_name, png, wait_for
 
 import devconnect
 
 GROUP_KEYS = {
     "_id", "name", "description", "visibility", "tags", "ownerId", "memberCount", "archived", "createdAt", "updatedAt",
 }
+GROUP_MESSAGE_KEYS = {"_id", "groupId", "senderId", "text", "image", "clientMsgId", "createdAt"}
 
 
 def test_a_private_group_grows_by_connections_and_is_hidden_from_outsiders(
@@ -69,3 +70,137 @@ def test_members_hear_of_joins_and_departures(app: devconnect.DevConnect, make_u
         assert added["data"]["member"]["userId"] == bob.id and added["data"]["member"]["role"] == "member"
         app.leave_group(bob.id, group["_id"])
         wait_for(events, is_event("groupMemberRemoved", groupId=group["_id"], userId=bob.id))
+
+
+def public_group_of_two(app: devconnect.DevConnect, ada: User, bob: User) -> devconnect.Group:
+    """Ada's public group, which Bob joined."""
+    group = app.create_group(ada.id, "Rustaceans", visibility="public")
+    app.join_group(bob.id, group["_id"])
+    return group
+
+
+def test_members_chat_in_order_and_read_from_when_they_joined(
+    app: devconnect.DevConnect, make_user: Callable[..., User]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    group = public_group_of_two(app, ada, bob)
+    hello = app.send_group_message(ada.id, group["_id"], "welcome Bob")
+    assert set(hello) == GROUP_MESSAGE_KEYS
+    assert (hello["groupId"], hello["senderId"], hello["text"]) == (group["_id"], ada.id, "welcome Bob")
+    assert hello["image"] is None and hello["clientMsgId"] is None and isinstance(hello["createdAt"], datetime)
+    reply = app.send_group_message(bob.id, group["_id"], "thanks")
+
+    joined, *chat = app.group_history(bob.id, group["_id"])
+    assert joined.get("change") == {"kind": "joined"} and (joined["senderId"], joined["text"]) == (bob.id, "")
+    assert chat == [hello, reply]
+    created, *rest = app.group_history(ada.id, group["_id"])
+    assert created.get("change") == {"kind": "created"} and rest == [joined, hello, reply]
+    assert app.group_history(bob.id, group["_id"], before=reply["_id"], limit=1) == [hello]
+
+    assert app.mark_group_read(bob.id, group["_id"], reply["_id"]) is True
+    assert app.mark_group_read(bob.id, group["_id"], hello["_id"]) is False, "a read position never moves back"
+
+
+def test_a_group_resend_with_the_same_client_msg_id_returns_the_stored_message(
+    app: devconnect.DevConnect, make_user: Callable[..., User]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    group = public_group_of_two(app, ada, bob)
+    first = app.send_group_message(ada.id, group["_id"], "once", client_msg_id="g-1")
+    again = app.send_group_message(ada.id, group["_id"], "once", client_msg_id="g-1")
+    assert again == first and first["clientMsgId"] == "g-1"
+    assert [m["text"] for m in app.group_history(bob.id, group["_id"])] == ["", "once"]
+    picture = app.send_group_message(ada.id, group["_id"], image=png())
+    assert picture["text"] == "" and media_name(picture["image"])
+
+
+def test_a_removed_member_keeps_the_history_they_saw_but_cannot_send(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    connect(ada, bob)
+    group = app.create_group(ada.id, "Core team")
+    app.add_group_member(ada.id, group["_id"], bob.id)
+    seen = app.send_group_message(ada.id, group["_id"], "while Bob is here")
+    app.remove_group_member(ada.id, group["_id"], bob.id)
+    app.send_group_message(ada.id, group["_id"], "after Bob left")
+
+    # Bob's window ends at his removal; the others see it recorded.
+    kept = app.group_history(bob.id, group["_id"])
+    assert [m.get("change") for m in kept] == [{"kind": "added", "userId": bob.id}, None]
+    assert kept[1] == seen
+    removal = {"kind": "removed", "userId": bob.id}
+    assert any(m.get("change") == removal and m["senderId"] == ada.id for m in app.group_history(ada.id, group["_id"]))
+    with pytest.raises(devconnect.ForbiddenError):
+        app.send_group_message(bob.id, group["_id"], "still here?")
+    with pytest.raises(devconnect.ForbiddenError):
+        app.group_typing(bob.id, group["_id"])
+
+
+def test_sync_includes_group_messages_with_their_group_id(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    connect(ada, bob)
+    group = app.create_group(ada.id, "Core team")
+    added = app.add_group_member(ada.id, group["_id"], bob.id)
+    assert added["userId"] == bob.id
+    start = app.group_history(bob.id, group["_id"])[-1]
+    direct = app.send_message(ada.id, bob.id, "direct")
+    in_group = app.send_group_message(ada.id, group["_id"], "in the group")
+    page = app.sync(bob.id, after=start["_id"])
+    assert page == {"messages": [direct, in_group], "hasMore": False}
+    assert [m.get("groupId") for m in page["messages"]] == [None, group["_id"]]
+
+
+def test_group_messages_typing_and_reads_arrive_on_a_session_subscription(
+    app: devconnect.DevConnect, make_user: Callable[..., User]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    group = public_group_of_two(app, ada, bob)
+    last_seen = app.group_history(bob.id, group["_id"])[-1]
+    missed = app.send_group_message(ada.id, group["_id"], "while Bob was away")
+    with app.subscribe_session(bob.token, last_message_id=last_seen["_id"], timeout=10) as bob_events:
+        caught_up = wait_for(bob_events, is_event("groupMessage"))
+        assert caught_up["data"] == missed
+        with app.subscribe_session(ada.token, timeout=10) as ada_events:
+            sent = app.send_group_message(ada.id, group["_id"], "hello group")
+            for events in (ada_events, bob_events):
+                assert wait_for(events, is_event("groupMessage", _id=sent["_id"]))["data"] == sent
+            app.group_typing(bob.id, group["_id"])
+            wait_for(ada_events, is_event("groupTyping", groupId=group["_id"], userId=bob.id, typing=True))
+            app.mark_group_read(bob.id, group["_id"], sent["_id"])
+            wait_for(ada_events, is_event("groupRead", groupId=group["_id"], userId=bob.id, upTo=sent["_id"]))
+
+
+def test_group_chat_refuses_outsiders_and_malformed_input(
+    app: devconnect.DevConnect, make_user: Callable[..., User]
+) -> None:
+    ada, bob, eve = make_user("Ada"), make_user("Bob"), make_user("Eve")
+    group = public_group_of_two(app, ada, bob)
+    private = app.create_group(ada.id, "Secret")
+    for hidden in ("f" * 24, private["_id"]):
+        with pytest.raises(devconnect.NotFoundError):
+            app.send_group_message(eve.id, hidden, "hi")
+        with pytest.raises(devconnect.NotFoundError):
+            app.group_history(eve.id, hidden)
+    with pytest.raises(devconnect.ForbiddenError) as forbidden:
+        app.send_group_message(eve.id, group["_id"], "hi")
+    assert forbidden.value.code == "forbidden"
+    with pytest.raises(devconnect.ForbiddenError):
+        app.group_history(eve.id, group["_id"])
+    with pytest.raises(devconnect.ForbiddenError):
+        app.group_typing(eve.id, group["_id"])
+
+    cases: list[tuple[str, Callable[[], object]]] = [
+        ("group_id", lambda: app.send_group_message(ada.id, "nope", "hi")),
+        ("text", lambda: app.send_group_message(ada.id, group["_id"], "   ")),
+        ("before", lambda: app.group_history(ada.id, group["_id"], before="zz")),
+        ("limit", lambda: app.group_history(ada.id, group["_id"], limit=0)),
+        ("up_to", lambda: app.mark_group_read(ada.id, group["_id"], "zz")),
+        ("group_id", lambda: app.group_typing(ada.id, "nope")),
+    ]
+    for field, bad in cases:
+        with pytest.raises(devconnect.ValidationError) as err:
+            bad()
+        assert err.value.field == field

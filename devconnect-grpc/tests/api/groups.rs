@@ -76,11 +76,25 @@ async fn subscribers_hear_of_group_membership_changes() {
         }
         other => panic!("expected group_member_added, got {other:?}"),
     }
+    assert_system_message(next(&mut events).await, &bob.id, pb::GroupChangeKind::Joined);
     bob.client.leave_group(bob.req(pb::LeaveGroupRequest { group_id: group.id.clone() })).await.unwrap();
     match next(&mut events).await {
         pb::event::Kind::GroupMemberRemoved(removed) => {
-            assert_eq!((removed.group_id, removed.user_id), (group.id, bob.id));
+            assert_eq!((removed.group_id, removed.user_id), (group.id, bob.id.clone()));
         }
         other => panic!("expected group_member_removed, got {other:?}"),
+    }
+    assert_system_message(next(&mut events).await, &bob.id, pb::GroupChangeKind::Left);
+}
+
+/// Each membership event is followed by the system message recording it in the history.
+#[track_caller]
+fn assert_system_message(event: pb::event::Kind, sender: &str, kind: pb::GroupChangeKind) {
+    match event {
+        pb::event::Kind::GroupMessage(m) => {
+            assert_eq!(m.sender_id, sender);
+            assert_eq!(m.change.map(|c| c.kind), Some(kind.into()));
+        }
+        other => panic!("expected group_message, got {other:?}"),
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod chat;
 mod connections;
+mod group_chat;
 mod groups;
 mod hardening;
 mod limits;

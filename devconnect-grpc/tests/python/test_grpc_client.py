@@ -162,3 +162,83 @@ def test_a_public_group_from_grpcio(new_user):
     ada.call("LeaveGroup", pb.LeaveGroupRequest(group_id=group.id))
     mine = bob.call("ListMyGroups", pb.ListMyGroupsRequest()).groups
     assert [(g.group.id, g.group.owner_id, g.role) for g in mine] == [(group.id, bob.id, pb.GROUP_ROLE_OWNER)]
+
+
+def test_group_chat_from_grpcio(new_user):
+    ada, bob, eve = new_user("Ada"), new_user("Bob"), new_user("Eve")
+    group = ada.call("CreateGroup", pb.CreateGroupRequest(name="Pythonistas", visibility=pb.VISIBILITY_PUBLIC))
+    bob.call("JoinGroup", pb.JoinGroupRequest(group_id=group.id))
+    ada_events, bob_events = ada.subscribe(), bob.subscribe()
+    ada_events.next("online_users")
+    bob_events.next("online_users")
+
+    reply = ada.call(
+        "SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text="hello group", client_msg_id="g-1")
+    )
+    assert reply.created
+    message = reply.message
+    assert (message.group_id, message.sender_id, message.text) == (group.id, ada.id, "hello group")
+    assert not message.HasField("change")
+    assert bob_events.next("group_message").group_message == message
+    assert ada_events.next("group_message").group_message == message
+    again = ada.call(
+        "SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text="hello group", client_msg_id="g-1")
+    )
+    assert not again.created and again.message == message
+
+    bob.call("GroupTyping", pb.GroupTypingRequest(group_id=group.id, typing=True))
+    typing = ada_events.next("group_typing").group_typing
+    assert (typing.group_id, typing.user_id, typing.typing) == (group.id, bob.id, True)
+    assert bob.call("MarkGroupRead", pb.MarkGroupReadRequest(group_id=group.id, up_to=message.id)).moved
+    read = ada_events.next("group_read").group_read
+    assert (read.group_id, read.user_id, read.up_to) == (group.id, bob.id, message.id)
+
+    history = bob.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages
+    assert [m.change.kind for m in history] == [pb.GROUP_CHANGE_KIND_JOINED, pb.GROUP_CHANGE_KIND_UNSPECIFIED]
+    assert history[0].sender_id == bob.id and history[1] == message
+    kinds = [m.change.kind for m in ada.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages]
+    assert kinds[:2] == [pb.GROUP_CHANGE_KIND_CREATED, pb.GROUP_CHANGE_KIND_JOINED]
+
+    page = bob.call("SyncMessages", pb.SyncMessagesRequest(after=history[0].id))
+    assert list(page.group_messages) == [message] and not page.messages
+    assert page.last_message_id == message.id and not page.has_more
+
+    ada.call("RemoveGroupMember", pb.GroupMemberRequest(group_id=group.id, user_id=bob.id))
+    # Bob keeps what he saw, up to his removal; Ada sees it recorded.
+    assert bob.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages == history
+    removal = ada.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages[-1].change
+    assert (removal.kind, removal.user_id) == (pb.GROUP_CHANGE_KIND_REMOVED, bob.id)
+    with pytest.raises(grpc.RpcError) as err:
+        bob.call("SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text="let me in"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and error_code(err.value) == "forbidden"
+    ada_events.close()
+    bob_events.close()
+
+    with pytest.raises(grpc.RpcError) as err:
+        eve.call("SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text="hi"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and error_code(err.value) == "forbidden"
+    with pytest.raises(grpc.RpcError) as err:
+        eve.call("GroupHistory", pb.GroupHistoryRequest(group_id="f" * 24))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND and error_code(err.value) == "not_found"
+    with pytest.raises(grpc.RpcError) as err:
+        ada.call("GroupTyping", pb.GroupTypingRequest(group_id="not-an-id", typing=True))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_code(err.value) == "validation"
+    with pytest.raises(grpc.RpcError) as err:
+        ada.call("MarkGroupRead", pb.MarkGroupReadRequest(group_id=group.id, up_to="zz"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_code(err.value) == "validation"
+
+
+def test_resubscribing_catches_up_on_missed_group_messages(new_user):
+    ada, bob = new_user("Ada"), new_user("Bob")
+    group = ada.call("CreateGroup", pb.CreateGroupRequest(name="Catch-up", visibility=pb.VISIBILITY_PUBLIC))
+    joined = bob.call("JoinGroup", pb.JoinGroupRequest(group_id=group.id))
+    assert joined.user_id == bob.id
+    last_seen = bob.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages[-1]
+    missed = [
+        ada.call("SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text=f"missed {i}")).message.id
+        for i in range(3)
+    ]
+    events = bob.subscribe(last_message_id=last_seen.id)
+    assert events.next().WhichOneof("kind") == "online_users"
+    assert [events.next("group_message").group_message.id for _ in missed] == missed
+    events.close()
