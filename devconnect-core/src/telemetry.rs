@@ -31,6 +31,10 @@ pub const RATE_LIMITED: &str = "devconnect_rate_limited_total";
 pub const STORE_DURATION: &str = "devconnect_store_operation_duration_seconds";
 /// Counter: realtime subscriptions ended because their queue was full (`lagged`).
 pub const REALTIME_QUEUE_DROPS: &str = "devconnect_realtime_queue_drops_total";
+/// Counter: envelopes this instance published to the event bus between instances,
+/// label `kind` = `event` | `revocation` | `connection`. A message is one event
+/// envelope, however many recipients (a group's members) it has.
+pub const BUS_PUBLISHED: &str = "devconnect_bus_published_total";
 /// Gauge: users with at least one live subscription in this process.
 pub const ONLINE_USERS: &str = "devconnect_online_users";
 /// Gauge: [`Engagement`](crate::Engagement) of one UTC day, label `day` = `today` |
@@ -49,6 +53,7 @@ pub const CORE_METRICS: &[&str] = &[
     RATE_LIMITED,
     STORE_DURATION,
     REALTIME_QUEUE_DROPS,
+    BUS_PUBLISHED,
     ONLINE_USERS,
     "devconnect_engagement_active_users",
     "devconnect_engagement_messages",
@@ -89,6 +94,10 @@ pub fn register() {
     }
     metrics::counter!(MESSAGES_SENT).increment(0);
     metrics::counter!(REALTIME_QUEUE_DROPS).increment(0);
+    metrics::describe_counter!(BUS_PUBLISHED, "Envelopes published to the event bus between instances, by kind");
+    for kind in ["event", "revocation", "connection"] {
+        metrics::counter!(BUS_PUBLISHED, "kind" => kind).increment(0);
+    }
     metrics::gauge!(ONLINE_USERS).increment(0.0);
 }
 
@@ -115,6 +124,10 @@ pub(crate) fn request_reviewed(status: RequestStatus) {
 
 pub(crate) fn rate_limited(limit: &'static str) {
     metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
+}
+
+pub(crate) fn bus_published(kind: &'static str) {
+    metrics::counter!(BUS_PUBLISHED, "kind" => kind).increment(1);
 }
 
 pub(crate) fn queue_drops(count: usize) {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use devconnect_client::realtime::{self, ServerEvent};
 use devconnect_client::{Client, NewAccount};
-use devconnect_core::{Me, ReviewStatus, SendStatus, UserId};
+use devconnect_core::{Me, ReviewStatus, SendStatus, UserId, Visibility};
 
 const JWT_SECRET: &str = "cluster-secret-cluster-secret-cluster-secret-01";
 const PASSWORD: &str = "Str0ng!pass";
@@ -287,6 +287,58 @@ async fn users_on_two_instances_see_requests_presence_messages_and_typing() {
     bob_socket.close().await;
     next_matching(&mut ada_socket, online_users_are(&[ada_id])).await;
     assert!(ada.chat_partners().await.unwrap().iter().all(|p| !p.online));
+}
+
+/// The scrape token instances get when a test reads their metrics.
+const METRICS_TOKEN: &str = "cluster-metrics-token-0123456789";
+
+/// The value of the counter `name{labels}` in an instance's `/metrics`.
+async fn counter(instance: &Instance, name_and_labels: &str) -> f64 {
+    let http = instance.client().http().clone();
+    let text = http
+        .get(format!("{}/metrics", instance.url))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name_and_labels} in {text}"))
+}
+
+#[tokio::test]
+async fn a_group_message_is_one_bus_publish_delivered_to_members_on_both_instances() {
+    let cluster = Cluster::new();
+    let a = cluster.start_with("a", &["--metrics-token", METRICS_TOKEN]).await;
+    let b = cluster.start("b").await;
+    let ((ada, _), (dee, _)) = (a.user("Ada").await, a.user("Dee").await);
+    let ((bob, _), (cy, _)) = (b.user("Bob").await, b.user("Cy").await);
+    let group = ada.create_group("Across", "", Visibility::Public, &[]).await.unwrap();
+    for member in [&dee, &bob, &cy] {
+        member.join_group(group.id).await.unwrap();
+    }
+    let mut sockets = [a.socket(&ada).await, a.socket(&dee).await, b.socket(&bob).await, b.socket(&cy).await];
+    // Settled: every socket has its presence list before anything is counted.
+    for socket in &mut sockets {
+        next_matching(socket, |e| matches!(e, ServerEvent::OnlineUsers(_))).await;
+    }
+    let events = "devconnect_bus_published_total{kind=\"event\"}";
+    let before = counter(&a, events).await;
+    let sent = ada.send_group_message(group.id, "to everyone, wherever they are", None).await.unwrap().message;
+    for socket in &mut sockets {
+        let got = next_matching(socket, |e| matches!(e, ServerEvent::GroupMessage(_))).await;
+        assert_eq!(got, ServerEvent::GroupMessage(sent.clone()));
+    }
+    assert_eq!(counter(&a, events).await - before, 1.0, "one publish for four members on two instances");
+    // Exactly once each: a second copy would be the next group message.
+    let last = bob.send_group_message(group.id, "and back", None).await.unwrap().message;
+    for socket in &mut sockets {
+        let got = next_matching(socket, |e| matches!(e, ServerEvent::GroupMessage(_))).await;
+        assert_eq!(got, ServerEvent::GroupMessage(last.clone()));
+    }
 }
 
 #[tokio::test]

@@ -263,11 +263,18 @@ impl Drop for RedisBus {
 }
 
 fn enqueue(shared: &Shared, outbox: &mpsc::Sender<Vec<u8>>, body: Body) {
+    let kind = match &body {
+        Body::Event { .. } => "event",
+        Body::RevokeToken { .. } | Body::RevokeOlder { .. } => "revocation",
+        Body::Connection { .. } => "connection",
+    };
     let envelope = Envelope { from: shared.id.clone(), body };
     match serde_json::to_vec(&envelope) {
         Ok(bytes) => {
             if outbox.try_send(bytes).is_err() {
                 tracing::debug!("event bus: outbox full, dropped an envelope");
+            } else {
+                crate::telemetry::bus_published(kind);
             }
         }
         Err(err) => tracing::error!(%err, "event bus: could not encode an envelope"),
