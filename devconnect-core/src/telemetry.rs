@@ -126,6 +126,7 @@ pub(crate) fn rate_limited(limit: &'static str) {
     metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
 }
 
+#[cfg(feature = "redis")]
 pub(crate) fn bus_published(kind: &'static str) {
     metrics::counter!(BUS_PUBLISHED, "kind" => kind).increment(1);
 }

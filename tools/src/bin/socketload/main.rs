@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! socketload --server-bin target/release/devconnect-http [--sockets 1000] [--rate 1000]
-//!            [--seconds 10] [--text-chars 0] [--warm] [--transport websocket|polling]
+//!            [--seconds 10] [--text-chars 0] [--warm] [--transport websocket|polling] [--group]
 //!            [--instances N --database-url mongodb://… --bus-url redis://…] [-- extra server flags]
 //! ```
 //! With `--instances N` it starts N servers sharing the database and the bus and spreads
@@ -18,6 +18,11 @@
 //! With `--transport polling` each socket is an Engine.IO long-polling session (never
 //! upgraded) that always holds one `GET`, as an idle browser's would; messages are posted
 //! without an acknowledgement.
+//! With `--group` every user is a member of one public group and the messages go to
+//! the group (`sendGroupMessage`, round robin over the members): each is timed to every
+//! member's `groupMessage`, and the report adds the time to the last member. Both modes
+//! report the server's CPU time per message, so a group message's fan-out can be
+//! compared with as many 1:1 sends.
 
 mod polling;
 
@@ -31,7 +36,10 @@ use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use devconnect_core::Message;
 use devconnect_core::chat::MAX_TEXT_CHARS;
-use devconnect_core::{Config, DevConnect, Peer, RateLimit, ReviewStatus, SendStatus, Settings, Signup, UserId};
+use devconnect_core::{
+    Config, DevConnect, GroupId, NewGroup, Peer, RateLimit, ReviewStatus, SendStatus, Settings, Signup, UserId,
+    Visibility,
+};
 // The realtime client and its wire protocol, imported here only (polling.rs uses
 // `crate::protocol`), so moving the clients to another crate changes these two lines.
 use devconnect_client::realtime::{self as client, ServerEvent};
@@ -80,6 +88,9 @@ struct Args {
     /// The transport of every socket.
     #[arg(long, value_enum, default_value_t = Transport::Websocket)]
     transport: Transport,
+    /// Put every user in one public group and send to the group (WebSocket only).
+    #[arg(long)]
+    group: bool,
     /// Extra flags for the server, after `--`.
     #[arg(last = true)]
     server_args: Vec<String>,
@@ -106,6 +117,13 @@ impl Emitter {
             Self::Polling(poster) => poster.send_message(&to.to_string(), text).await,
         }
     }
+
+    async fn send_group_message(&self, group: GroupId, text: &str) -> Result<(), BoxError> {
+        match self {
+            Self::Ws(emitter) => emitter.send_group_message(group, text, None).await.map(drop).map_err(Into::into),
+            Self::Polling(_) => Err("--group needs --transport websocket".into()),
+        }
+    }
 }
 
 /// A connected socket of either transport.
@@ -129,16 +147,20 @@ impl Socket {
         }
     }
 
-    /// Reads the socket until it ends; sends each received `newMessage` to `messages`.
-    fn spawn_reader(self, messages: mpsc::UnboundedSender<Message>) -> Emitter {
+    /// Reads the socket until it ends; sends the text of each message delivered to `me`
+    /// (a `newMessage` for them, or any `groupMessage`) to `messages`.
+    fn spawn_reader(self, me: UserId, messages: mpsc::UnboundedSender<String>) -> Emitter {
         match self {
             Self::Ws(mut live) => {
                 let emitter = Emitter::Ws(live.emitter());
                 tokio::spawn(async move {
                     while let Some(event) = live.next_event().await {
-                        if let ServerEvent::NewMessage(m) = event {
-                            let _ = messages.send(m);
-                        }
+                        let text = match event {
+                            ServerEvent::NewMessage(m) if m.receiver_id == me => m.text,
+                            ServerEvent::GroupMessage(m) => m.text,
+                            _ => continue,
+                        };
+                        let _ = messages.send(text);
                     }
                 });
                 emitter
@@ -150,7 +172,9 @@ impl Socket {
                 tokio::spawn(async move {
                     while let Some(json) = json_rx.recv().await {
                         if let Ok(m) = serde_json::from_value::<Message>(json) {
-                            let _ = messages.send(m);
+                            if m.receiver_id == me {
+                                let _ = messages.send(m.text);
+                            }
                         }
                     }
                 });
@@ -176,6 +200,9 @@ fn main() -> Result<(), BoxError> {
     if args.instances > 1 && (args.database_url.is_none() || args.bus_url.is_none()) {
         return Err("--instances above 1 needs a shared --database-url and --bus-url".into());
     }
+    if args.group && args.transport != Transport::Websocket {
+        return Err("--group needs --transport websocket".into());
+    }
     args.sockets = args.sockets / 2 * 2;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(args))
@@ -188,7 +215,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let secret = format!("socketload-secret-{:032}", std::process::id());
 
     let started = Instant::now();
-    let users = seed(&data_dir, &secret, args.sockets, args.database_url.as_deref()).await?;
+    let (users, group) = seed(&data_dir, &secret, args.sockets, args.group, args.database_url.as_deref()).await?;
     println!("seeded {} users in {:.1} s", users.len(), started.elapsed().as_secs_f64());
 
     let mut servers = Vec::with_capacity(args.instances);
@@ -235,7 +262,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
 
     // Connect every socket; each reader task reports received messages' latency.
     let epoch = Instant::now();
-    let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<u64>();
+    // (when it was sent, how long it took), one per delivery.
+    let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<(u64, u64)>();
     let mut emitters = Vec::with_capacity(users.len());
     let connect_started = Instant::now();
     for (c, chunk) in users.chunks(50).enumerate() {
@@ -248,18 +276,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
         for handle in pending {
             let (me, connected) = handle.await?;
             let socket = connected.map_err(|e| format!("connect: {e}"))?;
-            let (messages, mut received) = mpsc::unbounded_channel::<Message>();
-            emitters.push((me, socket.spawn_reader(messages)));
+            let (messages, mut received) = mpsc::unbounded_channel::<String>();
+            emitters.push((me, socket.spawn_reader(me, messages)));
             let tx = latency_tx.clone();
             tokio::spawn(async move {
-                while let Some(m) = received.recv().await {
-                    if m.receiver_id == me {
-                        if let Some(sent_at) =
-                            m.text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok())
-                        {
-                            let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
-                            let _ = tx.send(now.saturating_sub(sent_at));
-                        }
+                while let Some(text) = received.recv().await {
+                    if let Some(sent_at) =
+                        text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok())
+                    {
+                        let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        let _ = tx.send((sent_at, now.saturating_sub(sent_at)));
                     }
                 }
             });
@@ -324,17 +350,30 @@ async fn run(args: Args) -> Result<(), BoxError> {
         })
         .collect();
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // Each message reaches one receiver, or every member of the group.
+    let per_message = if group.is_some() { sockets as u64 } else { 1 };
+    let cpu_before = cpu_ticks(&pids)?;
     let send_started = Instant::now();
     for i in 0..total {
         ticker.tick().await;
-        let Some((to, from)) = usize::try_from(i).ok().and_then(|i| pairs.get(i % pairs.len())) else { break };
-        let (to, from, errors) = (*to, from.clone(), Arc::clone(&errors));
+        let Some(index) = usize::try_from(i).ok() else { break };
         let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let mut text = format!("t:{now} ");
+        text.extend(std::iter::repeat_n('x', text_chars.saturating_sub(text.len())));
+        let errors = Arc::clone(&errors);
+        let sending = match group {
+            Some(group) => {
+                let from = emitters[index % sockets].1.clone();
+                tokio::spawn(async move { from.send_group_message(group, &text).await })
+            }
+            None => {
+                let Some((to, from)) = pairs.get(index % pairs.len()) else { break };
+                let (to, from) = (*to, from.clone());
+                tokio::spawn(async move { from.send_message(to, &text).await })
+            }
+        };
         tokio::spawn(async move {
-            let mut text = format!("t:{now} ");
-            let pad = text_chars.saturating_sub(text.len());
-            text.extend(std::iter::repeat_n('x', pad));
-            if let Err(err) = from.send_message(to, &text).await {
+            if let Ok(Err(err)) = sending.await {
                 if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
                     eprintln!("send failed: {err}");
                 }
@@ -342,38 +381,53 @@ async fn run(args: Args) -> Result<(), BoxError> {
         });
     }
     let send_secs = send_started.elapsed().as_secs_f64();
-    let mut latencies = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut deliveries = Vec::with_capacity(usize::try_from(total * per_message).unwrap_or(0));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while (latencies.len() as u64) < total {
+    while (deliveries.len() as u64) < total * per_message {
         match tokio::time::timeout_at(deadline, latency_rx.recv()).await {
-            Ok(Some(l)) => latencies.push(l),
+            Ok(Some(d)) => deliveries.push(d),
             _ => break,
         }
     }
+    let cpu_ms = cpu_ticks(&pids)?.saturating_sub(cpu_before) * 1000 / CLOCK_TICKS_PER_SEC;
+    let mut latencies: Vec<u64> = deliveries.iter().map(|(_, l)| *l).collect();
     latencies.sort_unstable();
-    let pct = |p: f64| {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "an index"
-        )]
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).map_or(f64::NAN, |us| *us as f64 / 1000.0)
-    };
     #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
     let achieved = total as f64 / send_secs;
     println!(
-        "messages: {total} sent at {achieved:.0}/s over {sockets} sockets, {} delivered, {} send errors",
+        "messages: {total} sent at {achieved:.0}/s over {sockets} sockets, {} of {} deliveries, {} send errors",
         latencies.len(),
+        total * per_message,
         errors.load(std::sync::atomic::Ordering::Relaxed)
     );
+    let (p50, p90, p99, max) =
+        (pct(&latencies, 0.5), pct(&latencies, 0.9), pct(&latencies, 0.99), pct(&latencies, 1.0));
     println!(
-        "delivery latency (send -> newMessage at receiver): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        pct(0.50),
-        pct(0.90),
-        pct(0.99),
-        pct(1.0)
+        "delivery latency (send -> message at each receiver): p50 {p50:.2} ms, p90 {p90:.2} ms, p99 {p99:.2} ms, \
+         max {max:.2} ms"
+    );
+    if group.is_some() {
+        // Per message, the delivery to its last member.
+        let mut last: std::collections::HashMap<u64, (u64, u64)> = std::collections::HashMap::new();
+        for (sent_at, latency) in &deliveries {
+            let entry = last.entry(*sent_at).or_default();
+            *entry = (entry.0 + 1, entry.1.max(*latency));
+        }
+        let mut to_last: Vec<u64> = last.values().filter(|(n, _)| *n == per_message).map(|(_, l)| *l).collect();
+        to_last.sort_unstable();
+        println!(
+            "to the last of {per_message} members ({} messages reached all): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            to_last.len(),
+            pct(&to_last, 0.5),
+            pct(&to_last, 0.99),
+            pct(&to_last, 1.0)
+        );
+    }
+    #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
+    let (per_msg, per_delivery) =
+        (cpu_ms as f64 / total as f64, cpu_ms as f64 * 1000.0 / (total * per_message).max(1) as f64);
+    println!(
+        "server CPU: {cpu_ms} ms for the messages: {per_msg:.3} ms per message, {per_delivery:.1} µs per delivery"
     );
     let after_messages = memory()?;
     println!(
@@ -386,6 +440,34 @@ async fn run(args: Args) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Clock ticks per second of `/proc/PID/stat`'s times (`USER_HZ`, 100 on Linux).
+const CLOCK_TICKS_PER_SEC: u64 = 100;
+
+/// User and system CPU time (clock ticks) the servers have used, from `/proc/PID/stat`.
+fn cpu_ticks(pids: &[u32]) -> Result<u64, BoxError> {
+    pids.iter().try_fold(0, |sum, pid| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // Fields after the command name (which may hold spaces, in parentheses).
+        let fields: Vec<&str> = stat.rsplit_once(')').ok_or("bad stat")?.1.split_whitespace().collect();
+        let ticks = |i: usize| -> Result<u64, BoxError> { Ok(fields.get(i).ok_or("short stat")?.parse::<u64>()?) };
+        // utime and stime: fields 14 and 15, 12 and 13 after the name and state.
+        Ok(sum + ticks(11)? + ticks(12)?)
+    })
+}
+
+/// The `p` quantile of sorted microseconds, in milliseconds.
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "an index and figures"
+    )]
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    #[allow(clippy::cast_precision_loss, reason = "figures")]
+    sorted.get(i).map_or(f64::NAN, |us| *us as f64 / 1000.0)
+}
+
 fn transport_name(transport: Transport) -> &'static str {
     match transport {
         Transport::Websocket => "websocket",
@@ -394,17 +476,19 @@ fn transport_name(transport: Transport) -> &'static str {
 }
 
 /// Creates `n` users through the core, pairs (0,1), (2,3), … as connections, and returns
-/// each user's id and token.
+/// each user's id and token; with `group`, also a public group of all of them.
 async fn seed(
     data_dir: &Path,
     secret: &str,
     n: usize,
+    group: bool,
     database_url: Option<&str>,
-) -> Result<Vec<(UserId, String)>, BoxError> {
+) -> Result<(Vec<(UserId, String)>, Option<GroupId>), BoxError> {
     let mut config = Config::new(data_dir);
     config.database_url = database_url.map(str::to_owned);
     config.jwt_secret = Some(SecretString::from(secret.to_owned()));
-    config.settings = Settings { request_rate: RateLimit::per_minute(0), ..Settings::default() };
+    let group_member_cap = u32::try_from(n).unwrap_or(u32::MAX);
+    config.settings = Settings { request_rate: RateLimit::per_minute(0), group_member_cap, ..Settings::default() };
     let app = DevConnect::open(config).await?;
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
@@ -429,8 +513,24 @@ async fn seed(
             app.review_request(*b, request.id, ReviewStatus::Accepted).await?;
         }
     }
+    let group = match (group, users.first()) {
+        (true, Some((owner, _))) => {
+            let new = NewGroup {
+                name: "Load".to_owned(),
+                description: String::new(),
+                visibility: Visibility::Public,
+                tags: Vec::new(),
+            };
+            let group = app.create_group(*owner, new).await?.id;
+            for (member, _) in &users[1..] {
+                app.join_group(*member, group).await?;
+            }
+            Some(group)
+        }
+        _ => None,
+    };
     app.close().await?;
-    Ok(users)
+    Ok((users, group))
 }
 
 async fn wait_healthy(bind: &str) -> Result<(), BoxError> {
