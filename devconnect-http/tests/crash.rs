@@ -3,11 +3,12 @@
 //! server binary is killed with SIGKILL at a random moment. After a restart on the same
 //! store every acknowledged message must be stored exactly once, in each sender's order;
 //! the clients then resend what was not acknowledged (same client ids) and the store
-//! must end with every message exactly once.
+//! must end with every message exactly once. The same again with the four sending to a
+//! group the receiver owns (`POST /groups/:id/messages`, `sendGroupMessage`).
 //!
-//! Runs once on the embedded SQLite store and once on MongoDB (a fresh database on the
-//! server at `DEVCONNECT_TEST_MONGODB_URL`, which `scripts/with-jongodb.sh` sets; the
-//! MongoDB run fails, never skips, without it). `harness = false`: it prints
+//! Runs on the embedded SQLite store and on MongoDB (a fresh database on the server at
+//! `DEVCONNECT_TEST_MONGODB_URL`, which `scripts/with-jongodb.sh` sets; the MongoDB runs
+//! fail, never skip, without it). `harness = false`: it prints
 //! `crash: N passed, M failed`, the line `scripts/test.sh` counts. The kill moment comes
 //! from a seed it prints; `DEVCONNECT_CRASH_SEED=<seed>` repeats a run.
 
@@ -20,7 +21,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use devconnect_client::{Client, NewAccount, realtime};
-use devconnect_core::{AnyMessage, Message, MessageId, ReviewStatus, SendStatus, UserId};
+use devconnect_core::{
+    AnyMessage, GroupId, GroupMessage, Message, MessageId, ReviewStatus, SendStatus, UserId, Visibility,
+};
 use tokio::sync::Notify;
 
 const JWT_SECRET: &str = "crash-test-secret-crash-test-secret-0123456789";
@@ -39,6 +42,9 @@ const MESSAGES_SQLITE: usize = 10_000;
 /// would take hours. No query shape or index of ours changes that; with 1,000 the
 /// MongoDB run takes seconds.
 const MESSAGES_MONGODB: usize = 1_000;
+/// Messages in total to a group (fewer: the 1:1 runs cover volume; these, the other path).
+const GROUP_MESSAGES_SQLITE: usize = 4_000;
+const GROUP_MESSAGES_MONGODB: usize = 500;
 /// A failure guard for anything that should happen promptly (not a timing assertion).
 const GUARD: Duration = Duration::from_secs(120);
 
@@ -63,18 +69,22 @@ fn main() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("crash: no runtime: {err}");
-            println!("crash: 0 passed, 2 failed");
+            println!("crash: 0 passed, 4 failed");
             std::process::exit(1);
         }
     };
     let mut passed = 0;
     let mut failed = 0;
-    let variants: [(&str, usize, Outcome<Option<String>>); 2] =
-        [("sqlite", MESSAGES_SQLITE, Ok(None)), ("mongodb", mongodb_messages(), mongodb_database().map(Some))];
-    for (index, (name, total, database)) in variants.into_iter().enumerate() {
+    let variants: [(&str, Kind, usize, Outcome<Option<String>>); 4] = [
+        ("sqlite", Kind::Direct, MESSAGES_SQLITE, Ok(None)),
+        ("mongodb", Kind::Direct, mongodb_messages(), mongodb_database().map(Some)),
+        ("sqlite-group", Kind::Group, GROUP_MESSAGES_SQLITE, Ok(None)),
+        ("mongodb-group", Kind::Group, GROUP_MESSAGES_MONGODB, mongodb_database().map(Some)),
+    ];
+    for (index, (name, kind, total, database)) in variants.into_iter().enumerate() {
         let started = Instant::now();
         let outcome = match database {
-            Ok(database) => runtime.block_on(run(name, database, total, mix(seed, index as u64))),
+            Ok(database) => runtime.block_on(run(name, kind, database, total, mix(seed, index as u64))),
             Err(err) => Err(err),
         };
         match outcome {
@@ -246,20 +256,81 @@ fn authed(url: &str, token: &str) -> Outcome<Client> {
     Ok(client)
 }
 
-async fn run(name: &str, database: Option<String>, total: usize, random: u64) -> Outcome<()> {
+/// Where the senders send: to one person, or to a group.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Direct,
+    Group,
+}
+
+/// The receiver of every message: a person, or a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum To {
+    Person(UserId),
+    Group(GroupId),
+}
+
+/// What the test checks of a stored message, of either kind.
+#[derive(Clone, Debug)]
+struct Record {
+    id: MessageId,
+    sender_id: UserId,
+    to: To,
+    client_msg_id: Option<String>,
+    text: String,
+}
+
+impl From<Message> for Record {
+    fn from(m: Message) -> Self {
+        Self {
+            id: m.id,
+            sender_id: m.sender_id,
+            to: To::Person(m.receiver_id),
+            client_msg_id: m.client_msg_id,
+            text: m.text,
+        }
+    }
+}
+
+impl From<GroupMessage> for Record {
+    fn from(m: GroupMessage) -> Self {
+        Self {
+            id: m.id,
+            sender_id: m.sender_id,
+            to: To::Group(m.group_id),
+            client_msg_id: m.client_msg_id,
+            text: m.text,
+        }
+    }
+}
+
+async fn run(name: &str, kind: Kind, database: Option<String>, total: usize, random: u64) -> Outcome<()> {
     let dir = tempfile::tempdir().context("temp dir")?;
     let server = ServerProcess::start(dir.path(), database.as_deref()).await?;
 
     let (receiver_token, receiver) = signup(&server.url, "Rex").await?;
     let rex = authed(&server.url, &receiver_token)?;
+    let to = match kind {
+        Kind::Direct => To::Person(receiver),
+        Kind::Group => {
+            let group = rex.create_group("Crash", "", Visibility::Public, &[]).await.context("create group")?;
+            To::Group(group.id)
+        }
+    };
     let mut senders = Vec::new();
     for k in 0..SENDERS {
         let (token, id) = signup(&server.url, &format!("Sender{k}")).await?;
-        let request = authed(&server.url, &token)?
-            .send_request(SendStatus::Interested, receiver, None)
-            .await
-            .context("connection request")?;
-        rex.review_request(request.id, ReviewStatus::Accepted).await.context("accept")?;
+        let client = authed(&server.url, &token)?;
+        match to {
+            To::Person(receiver) => {
+                let request =
+                    client.send_request(SendStatus::Interested, receiver, None).await.context("connection request")?;
+                rex.review_request(request.id, ReviewStatus::Accepted).await.context("accept")?;
+            }
+            To::Group(group) => {
+                client.join_group(group).await.context("join")?;
+            }
+        }
         let count = total / SENDERS + usize::from(k < total % SENDERS);
         senders.push(Sender { id, token, count });
     }
@@ -277,9 +348,9 @@ async fn run(name: &str, database: Option<String>, total: usize, random: u64) ->
         let (url, token, count) = (server.url.clone(), sender.token.clone(), sender.count);
         tasks.push(tokio::spawn(async move {
             if k < REST_SENDERS {
-                send_rest(&url, &token, receiver, k, 0..count, shared).await
+                send_rest(&url, &token, to, k, 0..count, shared).await
             } else {
-                send_socket(&url, &token, receiver, k, 0..count, shared).await
+                send_socket(&url, &token, to, k, 0..count, shared).await
             }
         }));
     }
@@ -301,7 +372,7 @@ async fn run(name: &str, database: Option<String>, total: usize, random: u64) ->
     let server = ServerProcess::start(dir.path(), database.as_deref()).await?;
     let rex = authed(&server.url, &receiver_token)?;
     let stored = all_messages(&rex).await?;
-    let by_key = check_stored(&stored, &senders, receiver)?;
+    let by_key = check_stored(&stored, &senders, to)?;
     // Every acknowledged message is there, with the id it was acknowledged with; the only
     // other stored one a sender may have is the one in flight at the kill.
     for (k, acked) in before_crash.iter().enumerate() {
@@ -331,9 +402,9 @@ async fn run(name: &str, database: Option<String>, total: usize, random: u64) ->
         let (url, token, shared) = (server.url.clone(), sender.token.clone(), shared.clone());
         tasks.push(tokio::spawn(async move {
             if k < REST_SENDERS {
-                send_rest(&url, &token, receiver, k, range, shared).await
+                send_rest(&url, &token, to, k, range, shared).await
             } else {
-                send_socket(&url, &token, receiver, k, range, shared).await
+                send_socket(&url, &token, to, k, range, shared).await
             }
         }));
     }
@@ -351,7 +422,7 @@ async fn run(name: &str, database: Option<String>, total: usize, random: u64) ->
     }
 
     let stored = all_messages(&rex).await?;
-    let by_key = check_stored(&stored, &senders, receiver)?;
+    let by_key = check_stored(&stored, &senders, to)?;
     if stored.len() != total {
         return Err(format!("{} messages stored in the end, expected {total}", stored.len()));
     }
@@ -362,9 +433,10 @@ async fn run(name: &str, database: Option<String>, total: usize, random: u64) ->
             }
         }
         // Each sender's own history agrees with the receiver's sync.
-        let history = full_history(&authed(&server.url, &sender.token)?, receiver).await?;
+        let history = full_history(&authed(&server.url, &sender.token)?, to).await?;
         let from_sync: Vec<MessageId> = stored.iter().filter(|m| m.sender_id == sender.id).map(|m| m.id).collect();
-        if history.iter().map(|m| m.id).collect::<Vec<_>>() != from_sync {
+        let own: Vec<MessageId> = history.iter().filter(|m| m.sender_id == sender.id).map(|m| m.id).collect();
+        if own != from_sync {
             return Err(format!("sender {k}'s history differs from the receiver's sync"));
         }
     }
@@ -388,7 +460,7 @@ fn failed_send(shared: &Shared, k: usize, i: usize, err: &dyn std::fmt::Display)
     if shared.1.load(Ordering::SeqCst) { Ok(()) } else { Err(format!("sender {k}: message {i} failed: {err}")) }
 }
 
-fn check_ack(message: &Message, k: usize, i: usize) -> Outcome<()> {
+fn check_ack(message: &Record, k: usize, i: usize) -> Outcome<()> {
     if message.client_msg_id.as_deref() != Some(client_msg_id(k, i).as_str()) || message.text != text_of(k, i) {
         return Err(format!("sender {k}: the acknowledgement of {i} is another message: {message:?}"));
     }
@@ -400,18 +472,23 @@ fn check_ack(message: &Message, k: usize, i: usize) -> Outcome<()> {
 async fn send_rest(
     url: &str,
     token: &str,
-    to: UserId,
+    to: To,
     k: usize,
     range: std::ops::Range<usize>,
     shared: Shared,
-) -> Outcome<Vec<Message>> {
+) -> Outcome<Vec<Record>> {
     let client = authed(url, token)?;
     let mut acked = Vec::new();
     for i in range {
-        match client.send_message(to, &text_of(k, i), Some(&client_msg_id(k, i))).await {
-            Ok(sent) => {
-                check_ack(&sent.message, k, i)?;
-                acked.push(sent.message);
+        let (text, id) = (text_of(k, i), client_msg_id(k, i));
+        let sent = match to {
+            To::Person(to) => client.send_message(to, &text, Some(&id)).await.map(|s| Record::from(s.message)),
+            To::Group(group) => client.send_group_message(group, &text, Some(&id)).await.map(|s| s.message.into()),
+        };
+        match sent {
+            Ok(message) => {
+                check_ack(&message, k, i)?;
+                acked.push(message);
                 acknowledged(&shared);
             }
             Err(err) => {
@@ -428,17 +505,22 @@ async fn send_rest(
 async fn send_socket(
     url: &str,
     token: &str,
-    to: UserId,
+    to: To,
     k: usize,
     range: std::ops::Range<usize>,
     shared: Shared,
-) -> Outcome<Vec<Message>> {
+) -> Outcome<Vec<Record>> {
     let mut socket = realtime::connect(url, token, None).await.context("socket connect")?;
     let emitter = socket.emitter();
     let drain = tokio::spawn(async move { while socket.next_event().await.is_some() {} });
     let mut acked = Vec::new();
     for i in range {
-        match emitter.send_message(to, &text_of(k, i), Some(&client_msg_id(k, i))).await {
+        let (text, id) = (text_of(k, i), client_msg_id(k, i));
+        let sent = match to {
+            To::Person(to) => emitter.send_message(to, &text, Some(&id)).await.map(Record::from),
+            To::Group(group) => emitter.send_group_message(group, &text, Some(&id)).await.map(Record::from),
+        };
+        match sent {
             Ok(message) => {
                 check_ack(&message, k, i)?;
                 acked.push(message);
@@ -454,14 +536,17 @@ async fn send_socket(
     Ok(acked)
 }
 
-/// Everything the receiver has, through `GET /message/sync` pages.
-async fn all_messages(client: &Client) -> Outcome<Vec<Message>> {
-    let mut all: Vec<Message> = Vec::new();
+/// Everything the receiver has, through `GET /message/sync` pages, but a group's
+/// system messages (its creation, the senders joining).
+async fn all_messages(client: &Client) -> Outcome<Vec<Record>> {
+    let mut all: Vec<Record> = Vec::new();
+    let mut after = None;
     loop {
-        let page = client.sync(all.last().map(|m| m.id), Some(500)).await.context("sync")?;
-        // Only 1:1 messages are sent here.
+        let page = client.sync(after, Some(500)).await.context("sync")?;
+        after = page.messages.last().map(AnyMessage::id).or(after);
         all.extend(page.messages.into_iter().filter_map(|m| match m {
-            AnyMessage::Direct(m) => Some(m),
+            AnyMessage::Direct(m) => Some(m.into()),
+            AnyMessage::Group(m) if m.change.is_none() => Some(m.into()),
             AnyMessage::Group(_) => None,
         }));
         if !page.has_more {
@@ -470,12 +555,24 @@ async fn all_messages(client: &Client) -> Outcome<Vec<Message>> {
     }
 }
 
-/// A conversation's whole history through `GET /message/:userId?before=` pages, oldest first.
-async fn full_history(client: &Client, other: UserId) -> Outcome<Vec<Message>> {
-    let mut pages = Vec::new();
+/// A conversation's whole history through `before=` pages, oldest first.
+async fn full_history(client: &Client, to: To) -> Outcome<Vec<Record>> {
+    let mut pages: Vec<Vec<Record>> = Vec::new();
     let mut before = None;
     loop {
-        let page = client.history(other, before, Some(200)).await.context("history")?;
+        let page: Vec<Record> = match to {
+            To::Person(other) => {
+                client.history(other, before, Some(200)).await.context("history")?.into_iter().map(Into::into).collect()
+            }
+            To::Group(group) => client
+                .group_history(group, before, Some(200))
+                .await
+                .context("group history")?
+                .into_iter()
+                .filter(|m| m.change.is_none())
+                .map(Into::into)
+                .collect(),
+        };
         let Some(first) = page.first() else { break };
         before = Some(first.id);
         pages.push(page);
@@ -485,11 +582,7 @@ async fn full_history(client: &Client, other: UserId) -> Outcome<Vec<Message>> {
 
 /// Checks the receiver's messages: each one of ours, at most once, each sender's in
 /// their send order. Returns the stored id of each `(sender, index)`.
-fn check_stored(
-    stored: &[Message],
-    senders: &[Sender],
-    receiver: UserId,
-) -> Outcome<HashMap<(usize, usize), MessageId>> {
+fn check_stored(stored: &[Record], senders: &[Sender], to: To) -> Outcome<HashMap<(usize, usize), MessageId>> {
     let ids: HashSet<MessageId> = stored.iter().map(|m| m.id).collect();
     if ids.len() != stored.len() {
         return Err("sync returned a message twice".to_owned());
@@ -500,7 +593,7 @@ fn check_stored(
         let key = message.client_msg_id.as_deref().and_then(parse_client_msg_id);
         let Some((k, i)) = key else { return Err(format!("a stored message has no client id of ours: {message:?}")) };
         let Some(sender) = senders.get(k) else { return Err(format!("unknown sender in {message:?}")) };
-        if message.sender_id != sender.id || message.receiver_id != receiver || message.text != text_of(k, i) {
+        if message.sender_id != sender.id || message.to != to || message.text != text_of(k, i) {
             return Err(format!("stored message {k}/{i} does not match what was sent: {message:?}"));
         }
         if by_key.insert((k, i), message.id).is_some() {
