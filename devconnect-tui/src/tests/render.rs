@@ -276,12 +276,13 @@ fn the_groups_screen_shows_my_groups_and_the_members_by_name_when_known() {
     assert_shows(&rows, &format!("id {}", rust.id));
     assert_shows(&rows, "you · owner");
     assert_shows(&rows, "Bob Builder · admin");
-    assert_shows(&rows, &format!("{stranger} · member"));
+    let hex = stranger.to_hex();
+    assert_shows(&rows, &format!("user {} · member", &hex[18..]));
     assert_shows(&rows, "Esc back to list");
     draw_at_all_sizes(&app);
-    // Narrow: the members replace the list.
+    // Narrow: the conversation replaces the list while writing.
     let rows = draw(&app, 50, 12);
-    assert_shows(&rows, "Bob Builder · admin");
+    assert_shows(&rows, "Rustaceans 🦀");
     assert!(!screen(&rows).contains("My groups"));
 }
 
