@@ -415,17 +415,18 @@ impl App {
         if self.groups.requested && ((about_me && incoming) || (unknown && !self.groups.loading)) {
             commands.extend(self.groups.load());
         }
+        let (id, system) = (message.id, message.change.is_some());
         let mut new = true;
         if let Some(open) = self.groups.open.as_mut().filter(|o| o.id == group) {
-            new = open.merge([message.clone()]) > 0;
-            if new && live && message.change.is_some() {
+            new = open.merge([message]) > 0;
+            if new && live && system {
                 open.loading = true;
                 commands.push(Command::LoadGroupMembers(group));
             }
         }
         // System messages are news in the conversation, not something to read.
-        if new && incoming && message.change.is_none() && self.viewing_group() != Some(group) {
-            self.groups.unread.entry(group).or_default().insert(message.id);
+        if new && incoming && !system && self.viewing_group() != Some(group) {
+            self.groups.unread.entry(group).or_default().insert(id);
         }
         commands.extend(self.mark_group_read());
         commands
