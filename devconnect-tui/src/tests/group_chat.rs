@@ -282,23 +282,32 @@ fn a_refused_group_send_stays_visible_and_the_notice_gives_the_code() {
 }
 
 #[test]
-fn being_removed_live_is_told_and_my_groups_and_its_members_reload() {
+fn being_added_or_promoted_is_told_and_my_groups_reload() {
     let me = me("Dee");
     let ada = profile("Ada", "A");
+    let cy = UserId::new();
     let rust = GroupId::new();
     let mut app = in_group(&me, &[&ada], &[(rust, "Rustaceans")]);
-    let removed = group_change(rust, ada.id, GroupChange::Removed { user_id: me.profile.id });
-    let commands = app.update(live(ServerEvent::GroupMessage(removed.clone())));
-    assert!(commands.contains(&Command::LoadMyGroups), "{commands:?}");
+    // Someone added to the open group: its members reload, the newcomer's name is asked for.
+    let commands =
+        app.update(live(ServerEvent::GroupMessage(group_change(rust, ada.id, GroupChange::Added { user_id: cy }))));
     assert!(commands.contains(&Command::LoadGroupMembers(rust)), "{commands:?}");
-    assert_eq!(app.notice.clone().unwrap().text, "Rustaceans: Ada removed you.");
-    assert_eq!(open_messages(&app), vec![removed]);
-    // A message from a group not in my list (I was just added): the list reloads.
+    assert!(commands.contains(&Command::LoadProfile(cy)), "{commands:?}");
+    assert!(!commands.contains(&Command::LoadMyGroups), "{commands:?}");
+    // My role changed: the list (which shows it) reloads.
+    let promoted = GroupChange::RoleChanged { user_id: me.profile.id, role: GroupRole::Admin };
+    let commands = app.update(live(ServerEvent::GroupMessage(group_change(rust, ada.id, promoted))));
+    assert!(commands.contains(&Command::LoadMyGroups), "{commands:?}");
+    assert_eq!(app.notice.clone().unwrap().text, "Rustaceans: Ada made you an admin.");
+    // Added to a group not in my list yet.
     app.update(Msg::Reply(Reply::MyGroups(Ok(vec![]))));
-    assert!(app.groups.open.is_none(), "a group I left closes once my groups say so");
+    assert!(app.groups.open.is_none(), "a group I am no longer in closes once my groups say so");
     let new_group = GroupId::new();
-    let commands = app.update(live(ServerEvent::GroupMessage(group_message(new_group, ada.id, "welcome"))));
-    assert_eq!(commands, vec![Command::LoadMyGroups]);
+    let added = group_change(new_group, ada.id, GroupChange::Added { user_id: me.profile.id });
+    assert_eq!(app.update(live(ServerEvent::GroupMessage(added))), vec![Command::LoadMyGroups]);
+    assert_eq!(app.notice.clone().unwrap().text, "Ada added you to a group.");
+    // While that answer is on its way, another message there asks for nothing more.
+    assert!(app.update(live(ServerEvent::GroupMessage(group_message(new_group, ada.id, "welcome")))).is_empty());
 }
 
 #[test]
