@@ -409,10 +409,12 @@ impl App {
                 });
             }
         }
-        // My groups changed (my role, or I was added or removed), or a group I do not
-        // know yet wrote: the list is out of date.
+        // The list is out of date: my role changed or I was added (asked for even while
+        // an answer is on the way, which may predate it), a member count changed, or a
+        // group I do not know yet wrote.
         let unknown = !self.groups.groups.iter().any(|g| g.group.id == group);
-        if self.groups.requested && ((about_me && incoming) || (unknown && !self.groups.loading)) {
+        let changed = live && message.change.is_some();
+        if self.groups.requested && ((about_me && incoming) || ((changed || unknown) && !self.groups.loading)) {
             commands.extend(self.groups.load());
         }
         let (id, system) = (message.id, message.change.is_some());

@@ -288,13 +288,14 @@ fn being_added_or_promoted_is_told_and_my_groups_reload() {
     let cy = UserId::new();
     let rust = GroupId::new();
     let mut app = in_group(&me, &[&ada], &[(rust, "Rustaceans")]);
-    // Someone added to the open group: its members reload, the newcomer's name is asked for.
+    // Someone added to the open group: its members and my groups (its member count)
+    // reload, and the newcomer's name is asked for.
     let commands =
         app.update(live(ServerEvent::GroupMessage(group_change(rust, ada.id, GroupChange::Added { user_id: cy }))));
     assert!(commands.contains(&Command::LoadGroupMembers(rust)), "{commands:?}");
     assert!(commands.contains(&Command::LoadProfile(cy)), "{commands:?}");
-    assert!(!commands.contains(&Command::LoadMyGroups), "{commands:?}");
-    // My role changed: the list (which shows it) reloads.
+    assert!(commands.contains(&Command::LoadMyGroups), "{commands:?}");
+    // My role changed: the list (which shows it) reloads, though an answer is on its way.
     let promoted = GroupChange::RoleChanged { user_id: me.profile.id, role: GroupRole::Admin };
     let commands = app.update(live(ServerEvent::GroupMessage(group_change(rust, ada.id, promoted))));
     assert!(commands.contains(&Command::LoadMyGroups), "{commands:?}");
