@@ -148,6 +148,28 @@ impl Runtime {
             Command::LeaveGroup(id) => self.spawn_call(async move {
                 Reply::GroupLeft { id, result: c.leave_group(id).await.map_err(Failure::from) }
             }),
+            Command::LoadGroupHistory { group, before } => self.spawn_call(async move {
+                let result =
+                    c.group_history(group, before, Some(crate::app::HISTORY_PAGE)).await.map_err(Failure::from);
+                Reply::GroupHistory { group, before, result }
+            }),
+            Command::SendGroupMessage { group, text, client_msg_id } => self.spawn_call(async move {
+                // As for 1:1: REST with an idempotency key, one retry on a lost connection.
+                let mut result = c.send_group_message(group, &text, Some(&client_msg_id)).await;
+                if matches!(&result, Err(e) if e.code() == "transport") {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    result = c.send_group_message(group, &text, Some(&client_msg_id)).await;
+                }
+                Reply::GroupSent { group, client_msg_id, result: result.map(|s| s.message).map_err(Failure::from) }
+            }),
+            Command::MarkGroupRead { group, up_to } => self.spawn_call(async move {
+                Reply::GroupMarkedRead(c.mark_group_read(group, up_to).await.map(drop).map_err(Failure::from))
+            }),
+            Command::LoadProfile(id) => {
+                self.spawn_call(
+                    async move { Reply::Profile { id, result: c.profile(id).await.map_err(Failure::from) } },
+                );
+            }
             Command::StartLive => self.start_live(),
             Command::StopLive => self.stop_live(),
             Command::Typing { to, typing } => {
@@ -155,6 +177,14 @@ impl Runtime {
                 if let Some(emitter) = emitter {
                     tokio::spawn(async move {
                         let _ = emitter.typing(to, typing).await;
+                    });
+                }
+            }
+            Command::GroupTyping { group, typing } => {
+                let emitter = self.emitter.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                if let Some(emitter) = emitter {
+                    tokio::spawn(async move {
+                        let _ = emitter.group_typing(group, typing).await;
                     });
                 }
             }

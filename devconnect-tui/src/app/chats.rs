@@ -4,23 +4,19 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use devconnect_types::{ChatPartner, Message, MessageId, UserId};
+use chrono::{DateTime, Utc};
+use devconnect_types::{ChatPartner, GroupMessage, Message, MessageId, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::keys::edit;
+use super::typing::{self, Announcer};
 use super::{App, Command, Failure};
 use crate::input::TextInput;
 
-/// Messages asked for per history page.
+/// Messages asked for per history page (1:1 and group).
 pub const HISTORY_PAGE: u32 = 50;
-/// After this long without a keystroke, "typing" is withdrawn.
-const TYPING_IDLE: Duration = Duration::from_secs(4);
-/// "Typing" is re-announced at most this often while typing.
-const TYPING_REPEAT: Duration = Duration::from_secs(3);
-/// A partner's typing indicator disappears after this long without news.
-const TYPING_SHOWN: Duration = Duration::from_secs(6);
 
 /// A message on its way to the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,24 +51,65 @@ impl Conversation {
         Self { with, messages: Vec::new(), pending: Vec::new(), loading: true, has_older: false, scroll: 0 }
     }
 
-    /// Adds messages not already present, keeping the server's order; returns how many were new.
     fn merge(&mut self, messages: impl IntoIterator<Item = Message>) -> usize {
-        let mut known: HashSet<MessageId> = self.messages.iter().map(|m| m.id).collect();
-        let mut added = 0;
-        for message in messages {
-            if known.insert(message.id) {
-                if let Some(key) = &message.client_msg_id {
-                    self.pending.retain(|p| &p.client_msg_id != key);
-                }
-                self.messages.push(message);
-                added += 1;
-            }
-        }
-        if added > 0 {
-            self.messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-        }
-        added
+        merge(&mut self.messages, &mut self.pending, messages)
     }
+}
+
+/// A stored message of either kind, as a conversation keeps it.
+pub(super) trait Stored {
+    fn id(&self) -> MessageId;
+    fn client_msg_id(&self) -> Option<&str>;
+    fn created_at(&self) -> DateTime<Utc>;
+}
+
+impl Stored for Message {
+    fn id(&self) -> MessageId {
+        self.id
+    }
+    fn client_msg_id(&self) -> Option<&str> {
+        self.client_msg_id.as_deref()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+impl Stored for GroupMessage {
+    fn id(&self) -> MessageId {
+        self.id
+    }
+    fn client_msg_id(&self) -> Option<&str> {
+        self.client_msg_id.as_deref()
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Adds messages not already present (live, replayed and paged copies are the same
+/// message), keeping the server's order; a stored one replaces my pending copy. Returns
+/// how many were new.
+pub(super) fn merge<M: Stored>(
+    messages: &mut Vec<M>,
+    pending: &mut Vec<Pending>,
+    new: impl IntoIterator<Item = M>,
+) -> usize {
+    let mut known: HashSet<MessageId> = messages.iter().map(Stored::id).collect();
+    let mut added = 0;
+    for message in new {
+        if known.insert(message.id()) {
+            if let Some(key) = message.client_msg_id() {
+                pending.retain(|p| p.client_msg_id != key);
+            }
+            messages.push(message);
+            added += 1;
+        }
+    }
+    if added > 0 {
+        messages.sort_by(|a, b| a.created_at().cmp(&b.created_at()).then(a.id().cmp(&b.id())));
+    }
+    added
 }
 
 /// Where keys go on the Chats screen.
@@ -101,8 +138,8 @@ pub struct ChatsState {
     pub online: Option<HashSet<UserId>>,
     /// Partners typing to me, until when to show it.
     pub typing: HashMap<UserId, Instant>,
-    /// When I last announced typing, and my last keystroke.
-    typing_sent: Option<(UserId, Instant, Instant)>,
+    /// Whether I told a partner I am typing.
+    typing_sent: Announcer<UserId>,
     /// The most scroll the conversation view allows (written by drawing).
     pub max_scroll: Cell<usize>,
 }
@@ -117,7 +154,7 @@ impl ChatsState {
             input: TextInput::default(),
             online: None,
             typing: HashMap::new(),
-            typing_sent: None,
+            typing_sent: Announcer::default(),
             max_scroll: Cell::new(usize::MAX),
         }
     }
@@ -140,46 +177,18 @@ impl ChatsState {
 
     /// Tells the partner I stopped typing, if I had said I was.
     pub(super) fn stop_typing(&mut self) -> Vec<Command> {
-        match self.typing_sent.take() {
-            Some((to, _, _)) => vec![Command::Typing { to, typing: false }],
-            None => Vec::new(),
-        }
+        self.typing_sent.stop().map(|to| Command::Typing { to, typing: false }).into_iter().collect()
     }
 
     /// The clock: their typing indicators expire, and mine is withdrawn when idle.
     pub(super) fn tick(&mut self, now: Instant) -> Vec<Command> {
         self.typing.retain(|_, until| *until > now);
-        match self.typing_sent {
-            Some((to, _, last_key)) if now.duration_since(last_key) >= TYPING_IDLE => {
-                self.typing_sent = None;
-                vec![Command::Typing { to, typing: false }]
-            }
-            _ => Vec::new(),
-        }
+        self.typing_sent.tick(now).map(|to| Command::Typing { to, typing: false }).into_iter().collect()
     }
 
-    /// A keystroke in the input to `to` at `now`: announce typing, at most every
-    /// [`TYPING_REPEAT`] (nothing before the first tick says what time it is).
+    /// A keystroke in the input to `to` at `now`: announce typing now and then.
     fn note_typing(&mut self, to: UserId, now: Option<Instant>) -> Vec<Command> {
-        let Some(now) = now else {
-            return Vec::new();
-        };
-        match &mut self.typing_sent {
-            Some((who, announced, last_key)) if *who == to => {
-                *last_key = now;
-                if now.duration_since(*announced) >= TYPING_REPEAT {
-                    *announced = now;
-                    return vec![Command::Typing { to, typing: true }];
-                }
-                Vec::new()
-            }
-            _ => {
-                let mut commands = self.stop_typing();
-                self.typing_sent = Some((to, now, now));
-                commands.push(Command::Typing { to, typing: true });
-                commands
-            }
-        }
+        self.typing_sent.keystroke(to, now).into_iter().map(|(to, typing)| Command::Typing { to, typing }).collect()
     }
 
     /// Scrolls the conversation up; past the oldest loaded message, loads older history.
@@ -206,17 +215,9 @@ impl ChatsState {
         }
     }
 
-    /// `ServerEvent::Typing`: show theirs for [`TYPING_SHOWN`] from `now`.
+    /// `ServerEvent::Typing`: show theirs for a few seconds from `now`.
     pub(super) fn their_typing(&mut self, user_id: UserId, typing: bool, now: Option<Instant>) {
-        match (typing, now) {
-            (true, Some(now)) => {
-                self.typing.insert(user_id, now + TYPING_SHOWN);
-            }
-            (true, None) => {}
-            (false, _) => {
-                self.typing.remove(&user_id);
-            }
-        }
+        typing::their_typing(&mut self.typing, user_id, typing, now);
     }
 
     /// `ServerEvent::MessagesRead`: my messages to `user_id` up to `up_to` are read.

@@ -89,6 +89,31 @@ pub enum Command {
     JoinGroup(GroupId),
     /// Leave a group.
     LeaveGroup(GroupId),
+    /// Load a page of a group's messages.
+    LoadGroupHistory {
+        /// The group.
+        group: GroupId,
+        /// Older than this message; the newest page when `None`.
+        before: Option<MessageId>,
+    },
+    /// Send a message to a group.
+    SendGroupMessage {
+        /// The group.
+        group: GroupId,
+        /// The text.
+        text: String,
+        /// Idempotency key.
+        client_msg_id: String,
+    },
+    /// Move my read position in a group.
+    MarkGroupRead {
+        /// The group.
+        group: GroupId,
+        /// The newest message read.
+        up_to: MessageId,
+    },
+    /// Load someone's public profile (a group member's name).
+    LoadProfile(UserId),
     /// Start (or restart) the realtime connection with the current token.
     StartLive,
     /// Stop the realtime connection.
@@ -97,6 +122,13 @@ pub enum Command {
     Typing {
         /// To whom.
         to: UserId,
+        /// Typing or stopped.
+        typing: bool,
+    },
+    /// Tell a group's members I am (not) typing.
+    GroupTyping {
+        /// The group.
+        group: GroupId,
         /// Typing or stopped.
         typing: bool,
     },

@@ -1,13 +1,30 @@
 //! The Groups screen: my groups (loaded when the screen is first opened and again after
-//! every change), the member list of the one opened, and the small inputs to create a
-//! group and to join a public one by its id. Group messages do not exist yet.
+//! every change), the one opened (its members here, its conversation in `group_chat`),
+//! and the small inputs to create a group and to join a public one by its id.
 
-use devconnect_types::{Group, GroupId, GroupMember, GroupRole, MyGroup, UserId, Visibility};
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use devconnect_types::{
+    Group, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, MyGroup, Profile, UserId, Visibility,
+};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use super::chats::Pending;
 use super::keys::edit;
+use super::typing::Announcer;
 use super::{App, Command, Failure, display_name};
 use crate::input::TextInput;
+
+/// Where keys go on the Groups screen (when no form is open).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupFocus {
+    /// The list of my groups.
+    List,
+    /// The input line of the open group's conversation.
+    Input,
+}
 
 /// The field of the create form that has focus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +57,7 @@ pub struct JoinInput {
     pub busy: bool,
 }
 
-/// The group whose members are shown.
+/// The open group: its members and its conversation.
 #[derive(Clone, Debug)]
 pub struct OpenGroup {
     /// Which.
@@ -49,10 +66,22 @@ pub struct OpenGroup {
     pub members: Vec<GroupMember>,
     /// The member list is loading.
     pub loading: bool,
+    /// Messages, in order.
+    pub messages: Vec<GroupMessage>,
+    /// My messages not yet stored.
+    pub pending: Vec<Pending>,
+    /// A history page is loading.
+    pub history_loading: bool,
+    /// Older messages may exist.
+    pub has_older: bool,
+    /// Lines scrolled up from the bottom.
+    pub scroll: usize,
+    /// The newest message my read position was moved to.
+    pub(super) read_up_to: Option<MessageId>,
 }
 
 /// The Groups screen.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct GroupsState {
     /// My groups, with my role in each.
     pub groups: Vec<MyGroup>,
@@ -62,12 +91,50 @@ pub struct GroupsState {
     pub requested: bool,
     /// My groups are loading.
     pub loading: bool,
-    /// The group whose members are shown.
+    /// The open group.
     pub open: Option<OpenGroup>,
     /// The create form, while open.
     pub form: Option<GroupForm>,
     /// The join input, while open.
     pub join: Option<JoinInput>,
+    /// Where keys go.
+    pub focus: GroupFocus,
+    /// The message being written to the open group.
+    pub input: TextInput,
+    /// Per group, the messages from others that arrived while it was not on screen.
+    pub unread: HashMap<GroupId, HashSet<MessageId>>,
+    /// Members typing in a group, until when to show it.
+    pub typing: HashMap<(GroupId, UserId), Instant>,
+    /// Whether I told a group I am typing.
+    pub(super) typing_sent: Announcer<GroupId>,
+    /// Public profiles of people in my groups who are not my chat partners.
+    pub profiles: HashMap<UserId, Profile>,
+    /// Whose profiles were asked for.
+    pub(super) asked: HashSet<UserId>,
+    /// The most scroll the conversation view allows (written by drawing).
+    pub max_scroll: Cell<usize>,
+}
+
+impl Default for GroupsState {
+    fn default() -> Self {
+        Self {
+            groups: Vec::new(),
+            selected: 0,
+            requested: false,
+            loading: false,
+            open: None,
+            form: None,
+            join: None,
+            focus: GroupFocus::List,
+            input: TextInput::default(),
+            unread: HashMap::new(),
+            typing: HashMap::new(),
+            typing_sent: Announcer::default(),
+            profiles: HashMap::new(),
+            asked: HashSet::new(),
+            max_scroll: Cell::new(usize::MAX),
+        }
+    }
 }
 
 impl GroupsState {
@@ -84,18 +151,34 @@ impl GroupsState {
         self.groups.iter().find(|g| g.group.id == id)
     }
 
-    /// Whether keys go to a text input (the create form or the join input).
+    /// Whether the open group's input has focus.
+    #[must_use]
+    pub fn writing(&self) -> bool {
+        self.focus == GroupFocus::Input && self.open.is_some()
+    }
+
+    /// Whether keys go to a text input (the create form, the join input or the open
+    /// group's input).
     #[must_use]
     pub fn typing(&self) -> bool {
-        self.form.is_some() || self.join.is_some()
+        self.form.is_some() || self.join.is_some() || self.writing()
     }
 
     /// The focused text input, if any.
     pub(super) fn focused_input(&mut self) -> Option<&mut TextInput> {
-        if let Some(join) = self.join.as_mut() {
-            return Some(&mut join.id);
+        let writing = self.writing();
+        match (self.join.as_mut(), self.form.as_mut()) {
+            (Some(join), _) => Some(&mut join.id),
+            (None, Some(form)) => (form.focus == GroupField::Name).then_some(&mut form.name),
+            (None, None) => writing.then_some(&mut self.input),
         }
-        self.form.as_mut().filter(|f| f.focus == GroupField::Name).map(|f| &mut f.name)
+    }
+
+    /// Closes the open group, telling it I stopped typing.
+    fn close(&mut self) -> Vec<Command> {
+        self.open = None;
+        self.focus = GroupFocus::List;
+        self.stop_typing()
     }
 
     /// Asks for my groups (again even while an answer is on the way: that one may
@@ -109,13 +192,13 @@ impl GroupsState {
 
 impl App {
     /// A user's name as the member list shows it, when known from my chat partners
-    /// (which include all my connections), or "you".
+    /// (which include all my connections) or a loaded profile, or "you".
     #[must_use]
     pub fn known_name(&self, id: UserId) -> Option<String> {
         if self.my_id() == Some(id) {
             return Some("you".to_owned());
         }
-        self.chats.partners.iter().find(|p| p.profile.id == id).map(|p| display_name(&p.profile))
+        self.known_profile(id).map(display_name)
     }
 
     /// Opening the screen loads my groups the first time.
@@ -123,32 +206,33 @@ impl App {
         if self.groups.requested { Vec::new() } else { self.groups.load() }
     }
 
-    /// `r`: my groups again, and the open member list.
+    /// `r`: my groups again, and the open group's members and newest messages.
     pub(super) fn groups_refresh(&mut self) -> Vec<Command> {
         let mut commands = self.groups.load();
         if let Some(open) = self.groups.open.as_mut() {
             open.loading = true;
             commands.push(Command::LoadGroupMembers(open.id));
+            commands.push(Command::LoadGroupHistory { group: open.id, before: None });
         }
         commands
     }
 
+    /// Keys on the list of my groups.
     pub(super) fn groups_key(&mut self, key: &KeyEvent) -> Vec<Command> {
         let count = self.groups.groups.len();
         match key.code {
-            KeyCode::Up if self.groups.open.is_none() => self.groups.selected = self.groups.selected.saturating_sub(1),
-            KeyCode::Down if self.groups.open.is_none() => {
+            KeyCode::Up => self.groups.selected = self.groups.selected.saturating_sub(1),
+            KeyCode::Down => {
                 self.groups.selected = (self.groups.selected + 1).min(count.saturating_sub(1));
             }
-            KeyCode::Enter if self.groups.open.is_none() => {
+            KeyCode::Enter | KeyCode::Right => {
                 let Some(id) = self.groups.selected_group().map(|g| g.group.id) else {
                     self.info("No groups yet: n creates one, j joins a public one by its id.");
                     return Vec::new();
                 };
-                self.groups.open = Some(OpenGroup { id, members: Vec::new(), loading: true });
-                return vec![Command::LoadGroupMembers(id)];
+                return self.open_group_chat(id);
             }
-            KeyCode::Esc => self.groups.open = None,
+            KeyCode::Esc => return self.groups.close(),
             KeyCode::Char('n') => {
                 self.groups.form = Some(GroupForm {
                     name: TextInput::default(),
@@ -159,11 +243,7 @@ impl App {
             }
             KeyCode::Char('j') => self.groups.join = Some(JoinInput::default()),
             KeyCode::Char('l') => {
-                let group = match &self.groups.open {
-                    Some(open) => self.groups.groups.iter().find(|g| g.group.id == open.id),
-                    None => self.groups.selected_group(),
-                };
-                if let Some(group) = group {
+                if let Some(group) = self.groups.selected_group() {
                     return vec![Command::LeaveGroup(group.group.id)];
                 }
             }
@@ -172,13 +252,13 @@ impl App {
         Vec::new()
     }
 
-    /// Keys while the create form or the join input is open.
+    /// Keys while the create form, the join input or the open group's input has focus.
     pub(super) fn groups_input_key(&mut self, key: &KeyEvent) -> Vec<Command> {
         if self.groups.join.is_some() {
             return self.join_key(key);
         }
         let Some(form) = self.groups.form.as_mut() else {
-            return Vec::new();
+            return self.group_input_key(key);
         };
         match key.code {
             KeyCode::Esc => {
@@ -242,7 +322,7 @@ impl App {
                 self.groups.selected =
                     selected.and_then(|id| self.groups.groups.iter().position(|g| g.group.id == id)).unwrap_or(0);
                 if self.groups.open.is_some() && self.groups.open_group().is_none() {
-                    self.groups.open = None;
+                    return self.groups.close();
                 }
                 Vec::new()
             }
@@ -258,8 +338,9 @@ impl App {
         open.loading = false;
         match result {
             Ok(members) => {
+                let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
                 open.members = members;
-                Vec::new()
+                self.ask_member_names(&ids)
             }
             Err(failure) => self.show_failure(&failure),
         }
@@ -315,12 +396,15 @@ impl App {
             Ok(()) => {
                 let name = self.groups.groups.iter().find(|g| g.group.id == id).map(|g| g.group.name.clone());
                 self.info(format!("You left {}.", name.as_deref().unwrap_or("the group")));
+                let mut commands = Vec::new();
                 if self.groups.open.as_ref().is_some_and(|o| o.id == id) {
-                    self.groups.open = None;
+                    commands = self.groups.close();
                 }
                 self.groups.groups.retain(|g| g.group.id != id);
+                self.groups.unread.remove(&id);
                 self.groups.selected = self.groups.selected.min(self.groups.groups.len().saturating_sub(1));
-                self.groups.load()
+                commands.extend(self.groups.load());
+                commands
             }
             Err(failure) => self.show_failure(&failure),
         }

@@ -13,7 +13,9 @@
 //! - `chats`: partners, the open conversation, typing, scrolling, sending; the message
 //!   replies and events.
 //! - `feed`, `requests`, `profile`: their screens, replies and (for requests) events.
-//! - `groups`: my groups, a group's members, creating, joining and leaving.
+//! - `groups`: my groups, a group's members, creating, joining and leaving;
+//!   `group_chat`: the open group's conversation and the group message events.
+//! - `typing`: typing indicators both ways, for partners and groups.
 //! - `session`: start-up checks with [`backoff`], logging in and out, and every way a
 //!   session ends.
 //! - `msg` / `command`: the inputs ([`Msg`], [`Reply`], [`LiveEvent`], [`Failure`]) and
@@ -31,6 +33,7 @@ use keys::{ctrl, plain};
 mod chats;
 mod command;
 mod feed;
+mod group_chat;
 mod groups;
 mod keys;
 mod login;
@@ -38,11 +41,12 @@ mod msg;
 mod profile;
 mod requests;
 mod session;
+mod typing;
 
 pub use chats::{ChatFocus, ChatsState, Conversation, HISTORY_PAGE, Pending};
 pub use command::{Command, NewAccountEq, ProfileChangesEq};
 pub use feed::{FEED_PAGE, FeedState};
-pub use groups::{GroupField, GroupForm, GroupsState, JoinInput, OpenGroup};
+pub use groups::{GroupField, GroupFocus, GroupForm, GroupsState, JoinInput, OpenGroup};
 pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
 pub use profile::ProfileForm;
@@ -265,7 +269,16 @@ impl App {
 
     fn on_tick(&mut self, now: Instant) -> Vec<Command> {
         self.now = Some(now);
-        self.chats.tick(now)
+        let mut commands = self.chats.tick(now);
+        commands.extend(self.groups.tick(now));
+        commands
+    }
+
+    /// Tells whoever I said I was typing to (a partner, a group) that I stopped.
+    fn stop_typing(&mut self) -> Vec<Command> {
+        let mut commands = self.chats.stop_typing();
+        commands.extend(self.groups.stop_typing());
+        commands
     }
 
     fn on_key(&mut self, key: &KeyEvent) -> Vec<Command> {
@@ -334,7 +347,7 @@ impl App {
     }
 
     fn switch(&mut self, screen: Screen) -> Vec<Command> {
-        let mut commands = self.chats.stop_typing();
+        let mut commands = self.stop_typing();
         if screen == Screen::Chats && self.screen == Screen::Chats && self.chats.focus == ChatFocus::Input {
             self.chats.focus = ChatFocus::List;
         }
@@ -345,6 +358,7 @@ impl App {
         }
         if screen == Screen::Groups {
             commands.extend(self.groups_opened());
+            commands.extend(self.groups_shown());
         }
         commands
     }
@@ -389,6 +403,10 @@ impl App {
             Reply::GroupCreated(result) => self.on_group_created(result),
             Reply::GroupJoined(result) => self.on_group_joined(result),
             Reply::GroupLeft { id, result } => self.on_group_left(id, result),
+            Reply::GroupHistory { group, before, result } => self.on_group_history(group, before, result),
+            Reply::GroupSent { group, client_msg_id, result } => self.on_group_sent(group, &client_msg_id, result),
+            Reply::GroupMarkedRead(result) => self.on_group_marked_read(result),
+            Reply::Profile { id, result } => self.on_profile(id, result),
         }
     }
 
@@ -416,6 +434,9 @@ impl App {
                 let mut commands = vec![Command::LoadPartners, Command::LoadReceived, Command::LoadSent];
                 if let Some(open) = &self.chats.open {
                     commands.push(Command::LoadHistory { with: open.with, before: None });
+                }
+                if let Some(open) = &self.groups.open {
+                    commands.push(Command::LoadGroupHistory { group: open.id, before: None });
                 }
                 commands
             }
@@ -452,6 +473,11 @@ impl App {
             ServerEvent::ConnectionRequest(request) => self.on_connection_request(request),
             ServerEvent::ConnectionAccepted(request) => self.on_connection_accepted(&request),
             ServerEvent::SessionEnded { code, message } => self.on_session_ended(&code, &message),
+            // Group messages (live and caught up) never count as 1:1 ones.
+            ServerEvent::GroupMessage(message) => self.on_group_message(message, true),
+            ServerEvent::GroupTyping { group_id, user_id, typing } => self.on_group_typing(group_id, user_id, typing),
+            // Other members' read positions are not shown.
+            ServerEvent::GroupRead { .. } => Vec::new(),
             _ => Vec::new(),
         }
     }

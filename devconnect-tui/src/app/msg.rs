@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use devconnect_client::realtime::ServerEvent;
 use devconnect_client::{ClientError, LoggedIn};
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, Me, Message, MessageId, MyGroup, Profile,
-    RequestId, ReviewStatus, SendStatus, UserId,
+    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupMessage, Me, Message, MessageId,
+    MyGroup, Profile, RequestId, ReviewStatus, SendStatus, UserId,
 };
 use ratatui::crossterm::event::KeyEvent;
 
@@ -133,6 +133,33 @@ pub enum Reply {
         id: GroupId,
         /// The outcome.
         result: Result<(), Failure>,
+    },
+    /// `LoadGroupHistory`.
+    GroupHistory {
+        /// The group.
+        group: GroupId,
+        /// The cursor asked for.
+        before: Option<MessageId>,
+        /// Messages, oldest first.
+        result: Result<Vec<GroupMessage>, Failure>,
+    },
+    /// `SendGroupMessage`.
+    GroupSent {
+        /// The group.
+        group: GroupId,
+        /// The idempotency key.
+        client_msg_id: String,
+        /// The stored message.
+        result: Result<GroupMessage, Failure>,
+    },
+    /// `MarkGroupRead` (only failures matter).
+    GroupMarkedRead(Result<(), Failure>),
+    /// `LoadProfile`.
+    Profile {
+        /// Whose.
+        id: UserId,
+        /// Their public profile.
+        result: Result<Profile, Failure>,
     },
 }
 

@@ -108,7 +108,7 @@ impl App {
     pub(super) fn session_failure(&mut self, failure: &Failure) -> Option<Vec<Command>> {
         if failure.unauthorized() && self.phase == Phase::Main {
             let mut commands = vec![Command::StopLive, Command::ForgetToken];
-            commands.extend(self.chats.stop_typing());
+            commands.extend(self.stop_typing());
             self.back_to_login("Your session has ended; please log in again.", true);
             return Some(commands);
         }
@@ -117,7 +117,7 @@ impl App {
 
     /// The logout key: revoke the token on the server and forget it here.
     pub(super) fn logout(&mut self, why: &str) -> Vec<Command> {
-        let mut commands = self.chats.stop_typing();
+        let mut commands = self.stop_typing();
         commands.extend([Command::StopLive, Command::Logout, Command::ForgetToken]);
         self.back_to_login(why, false);
         commands
@@ -150,7 +150,7 @@ impl App {
     pub(super) fn on_session_ended(&mut self, code: &str, message: &str) -> Vec<Command> {
         if code == "token_revoked" || code == "token_expired" {
             let mut commands = vec![Command::StopLive, Command::ForgetToken];
-            commands.extend(self.chats.stop_typing());
+            commands.extend(self.stop_typing());
             self.back_to_login(&format!("Session ended: {message}"), true);
             return commands;
         }

@@ -3,8 +3,8 @@ use std::time::Instant;
 use chrono::Utc;
 use devconnect_client::LoggedIn;
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, Group, GroupId, GroupMember, GroupRole, Me, Message, MessageId, MyGroup, Profile,
-    RequestId, RequestStatus, UserId, Visibility,
+    ChatPartner, ConnectionRequest, Group, GroupChange, GroupId, GroupMember, GroupMessage, GroupRole, Me, Message,
+    MessageId, MyGroup, Profile, RequestId, RequestStatus, UserId, Visibility,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -92,6 +92,25 @@ pub fn my_group(group: &Group, role: GroupRole) -> MyGroup {
 
 pub fn member(user_id: UserId, role: GroupRole) -> GroupMember {
     GroupMember { user_id, role, joined_at: Utc::now() }
+}
+
+pub fn group_message(group: GroupId, from: UserId, text: &str) -> GroupMessage {
+    GroupMessage {
+        id: MessageId::new(),
+        group_id: group,
+        sender_id: from,
+        text: text.to_owned(),
+        image: None,
+        client_msg_id: None,
+        created_at: Utc::now(),
+        change: None,
+        seq: 0,
+    }
+}
+
+/// A system message: `by` made `change`.
+pub fn group_change(group: GroupId, by: UserId, change: GroupChange) -> GroupMessage {
+    GroupMessage { change: Some(change), ..group_message(group, by, "") }
 }
 
 pub fn key(code: KeyCode) -> Msg {

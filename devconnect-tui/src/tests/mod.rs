@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
 mod fixtures;
+mod group_chat;
 mod render;
 mod update;

@@ -276,12 +276,13 @@ fn the_groups_screen_shows_my_groups_and_the_members_by_name_when_known() {
     assert_shows(&rows, &format!("id {}", rust.id));
     assert_shows(&rows, "you · owner");
     assert_shows(&rows, "Bob Builder · admin");
-    assert_shows(&rows, &format!("{stranger} · member"));
+    let hex = stranger.to_hex();
+    assert_shows(&rows, &format!("user {} · member", &hex[18..]));
     assert_shows(&rows, "Esc back to list");
     draw_at_all_sizes(&app);
-    // Narrow: the members replace the list.
+    // Narrow: the conversation replaces the list while writing.
     let rows = draw(&app, 50, 12);
-    assert_shows(&rows, "Bob Builder · admin");
+    assert_shows(&rows, "Rustaceans 🦀");
     assert!(!screen(&rows).contains("My groups"));
 }
 
@@ -353,4 +354,73 @@ fn wrapping_never_splits_a_wide_character_or_exceeds_the_width() {
     let lines = ui::wrap(&[("你".to_owned(), style)], 1);
     assert_eq!(lines.iter().map(ToString::to_string).collect::<Vec<_>>(), vec!["?"]);
     assert!(ui::wrap(&[("x".to_owned(), style)], 0).is_empty());
+}
+
+#[test]
+fn a_group_conversation_shows_names_system_sentences_typing_and_unread_counts() {
+    use devconnect_types::GroupChange;
+    let me = me("Dee");
+    let ada = profile("Ada", "Lovelace");
+    let bob = profile("Bob", "Builder");
+    let mut app = with_partner(&me, &ada);
+    let (rust, go) =
+        (group("Rustaceans", Visibility::Public, ada.id, 3), group("Gophers", Visibility::Public, ada.id, 2));
+    app.update(ch('5'));
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![
+        my_group(&rust, GroupRole::Member),
+        my_group(&go, GroupRole::Member),
+    ]))));
+    app.update(key(KeyCode::Enter));
+    let rows = draw(&app, 120, 20);
+    assert_shows(&rows, "Loading…");
+    app.update(Msg::Reply(Reply::GroupHistory {
+        group: rust.id,
+        before: None,
+        result: Ok(vec![
+            group_change(rust.id, ada.id, GroupChange::Created),
+            group_change(rust.id, ada.id, GroupChange::Added { user_id: bob.id }),
+            group_change(rust.id, ada.id, GroupChange::RoleChanged { user_id: bob.id, role: GroupRole::Admin }),
+            group_message(rust.id, bob.id, "hello 世界"),
+            group_message(rust.id, me.profile.id, "hi Bob"),
+        ]),
+    }));
+    // Bob is no chat partner: a short id until his profile arrives.
+    let short = format!("user {}", &bob.id.to_hex()[18..]);
+    assert_shows(&draw(&app, 120, 20), &format!("{short}: hello 世界"));
+    app.update(Msg::Reply(Reply::Profile { id: bob.id, result: Ok(bob.clone()) }));
+    app.update(Msg::Live(LiveEvent::Server(ServerEvent::GroupMessage(group_message(go.id, ada.id, "psst")))));
+    app.update(Msg::Live(LiveEvent::Server(ServerEvent::GroupTyping {
+        group_id: rust.id,
+        user_id: bob.id,
+        typing: true,
+    })));
+    type_text(&mut app, "draft");
+    let rows = draw(&app, 120, 20);
+    assert!(rows[0].contains("5 Groups (1)"), "{}", rows[0]);
+    assert_shows(&rows, "Gophers (1)");
+    assert_shows(&rows, "· Ada created the group");
+    assert_shows(&rows, "· Ada added Bob");
+    assert_shows(&rows, "· Ada made Bob an admin");
+    assert_shows(&rows, "Bob: hello 世界");
+    assert_shows(&rows, "You: hi Bob");
+    assert_shows(&rows, "Bob is typing…");
+    assert_shows(&rows, "> draft");
+    assert_shows(&rows, "Rustaceans · members (0)");
+    assert_shows(&rows, "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list");
+    draw_at_all_sizes(&app);
+    // A refused message stays, with why.
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Reply(Reply::GroupSent {
+        group: rust.id,
+        client_msg_id: "tui-test-1".to_owned(),
+        result: Err(Failure::new("forbidden", "you are not a member of this group")),
+    }));
+    let rows = draw(&app, 120, 20);
+    assert_shows(&rows, "You: draft (not sent: you are not a member");
+    assert_shows(&rows, "of this group (forbidden))");
+    // On a narrow terminal the conversation takes the screen while writing, the list after Esc.
+    assert_shows(&draw(&app, 50, 14), "Bob: hello 世界");
+    app.update(key(KeyCode::Esc));
+    let rows = draw(&app, 50, 14);
+    assert_shows(&rows, "My groups (2)");
 }

@@ -607,16 +607,26 @@ fn enter_on_a_group_loads_its_members_and_esc_goes_back() {
     let go = group("Gophers", Visibility::Public, bob.id, 5);
     let mut app = on_groups(&me, vec![my_group(&rust, GroupRole::Owner), my_group(&go, GroupRole::Member)]);
     app.update(key(KeyCode::Down));
-    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadGroupMembers(go.id)]);
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::LoadGroupMembers(go.id), Command::LoadGroupHistory { group: go.id, before: None }]
+    );
     let members = vec![member(bob.id, GroupRole::Owner), member(me.profile.id, GroupRole::Member)];
     // A late answer about another group is not shown.
     app.update(Msg::Reply(Reply::GroupMembers { id: rust.id, result: Ok(vec![]) }));
-    app.update(Msg::Reply(Reply::GroupMembers { id: go.id, result: Ok(members.clone()) }));
+    let commands = app.update(Msg::Reply(Reply::GroupMembers { id: go.id, result: Ok(members.clone()) }));
+    assert_eq!(commands, vec![Command::LoadProfile(bob.id)], "a member who is no chat partner is asked for by name");
     assert_eq!(app.groups.open.as_ref().unwrap().members, members);
+    // Esc leaves the input for the list, a second Esc closes the group.
+    app.update(key(KeyCode::Esc));
+    assert!(app.groups.open.is_some());
     app.update(key(KeyCode::Esc));
     assert!(app.groups.open.is_none());
     assert_eq!(app.update(key(KeyCode::Up)), vec![]);
-    assert_eq!(app.update(key(KeyCode::Enter)), vec![Command::LoadGroupMembers(rust.id)]);
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        vec![Command::LoadGroupMembers(rust.id), Command::LoadGroupHistory { group: rust.id, before: None }]
+    );
 }
 
 #[test]
@@ -626,6 +636,7 @@ fn leaving_sends_the_command_shows_the_answer_and_reloads() {
     let go = group("Gophers", Visibility::Public, bob.id, 5);
     let mut app = on_groups(&me, vec![my_group(&go, GroupRole::Member)]);
     app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::Esc));
     assert_eq!(app.update(ch('l')), vec![Command::LeaveGroup(go.id)]);
     let commands = app.update(Msg::Reply(Reply::GroupLeft { id: go.id, result: Ok(()) }));
     assert_eq!(commands, vec![Command::LoadMyGroups]);

@@ -1,13 +1,15 @@
-//! The Groups screen: my groups beside the opened group's members (one or the other on
-//! a narrow terminal), and under them the create form or the join input while open.
+//! The Groups screen: my groups beside the open group's conversation and, when there is
+//! room, its members (on a narrow terminal the list or, while writing, the
+//! conversation), and under them the create form or the join input while open.
 
 use devconnect_types::{MyGroup, Visibility};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::group_chat::render_group_chat;
 use super::text::{one_line, wrap};
 use super::{ACCENT, dim, field};
 use crate::app::{App, GroupField, GroupForm, JoinInput};
@@ -20,12 +22,24 @@ pub(super) fn render_groups(app: &App, frame: &mut Frame<'_>, area: Rect) {
         (None, None) => 0,
     };
     let [main, input] = Layout::vertical([Constraint::Min(0), Constraint::Length(input_height)]).areas(area);
-    if main.width >= 60 {
+    if main.width >= 60 && groups.open.is_some() {
+        let list_width = (main.width / 3).clamp(24, 40);
+        let [list, right] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(0)]).areas(main);
+        render_list(app, frame, list);
+        if right.width >= 80 {
+            // 30 columns: the group's id (24) fits on one line, to be copied.
+            let [chat, members] = Layout::horizontal([Constraint::Min(0), Constraint::Length(30)]).areas(right);
+            render_group_chat(app, frame, chat);
+            render_members(app, frame, members);
+        } else {
+            render_group_chat(app, frame, right);
+        }
+    } else if main.width >= 60 {
         let [list, members] = Layout::horizontal([Constraint::Percentage(50), Constraint::Min(0)]).areas(main);
         render_list(app, frame, list);
         render_members(app, frame, members);
-    } else if groups.open.is_some() {
-        render_members(app, frame, main);
+    } else if groups.writing() {
+        render_group_chat(app, frame, main);
     } else {
         render_list(app, frame, main);
     }
@@ -48,7 +62,7 @@ fn group_line(g: &MyGroup) -> Vec<Span<'static>> {
 
 fn render_list(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let groups = &app.groups;
-    let focused = groups.open.is_none() && !groups.typing();
+    let focused = !groups.typing();
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" My groups ({}) ", groups.groups.len()))
@@ -78,6 +92,18 @@ fn render_list(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 let modifier = if focused { Modifier::REVERSED } else { Modifier::BOLD };
                 spans[0] = spans[0].clone().style(Style::default().add_modifier(modifier));
             }
+            let mut marks = Vec::new();
+            if groups.someone_typing(g.group.id) {
+                marks.push(Span::styled(" ✎", Style::default().fg(Color::Yellow)));
+            }
+            let unread = groups.unread_count(g.group.id);
+            if unread > 0 {
+                marks.push(Span::styled(
+                    format!(" ({unread})"),
+                    Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ));
+            }
+            spans.splice(1..1, marks);
             Line::from(spans)
         })
         .collect();
@@ -90,7 +116,7 @@ fn render_members(app: &App, frame: &mut Frame<'_>, area: Rect) {
         let block = Block::default().borders(Borders::ALL).title(" Members ").border_style(dim());
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let text = "Select a group and press Enter to see its members.";
+        let text = "Select a group and press Enter to open its conversation.";
         frame.render_widget(Paragraph::new(wrap(&[(text.to_owned(), dim())], inner.width)), inner);
         return;
     };
@@ -98,7 +124,7 @@ fn render_members(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" {name} · members ({}) ", open.members.len()))
-        .border_style(Style::default().fg(ACCENT));
+        .border_style(dim());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = wrap(&[("id ".to_owned(), dim()), (open.id.to_string(), Style::default())], inner.width);
@@ -107,7 +133,7 @@ fn render_members(app: &App, frame: &mut Frame<'_>, area: Rect) {
         lines.extend(wrap(&[(text.to_owned(), dim())], inner.width));
     }
     for member in &open.members {
-        let who = app.known_name(member.user_id).map_or_else(|| member.user_id.to_string(), |n| one_line(&n));
+        let who = one_line(&app.known_name(member.user_id).unwrap_or_else(|| app.member_label(member.user_id)));
         lines.extend(wrap(&[(who, Style::default()), (format!(" · {}", member.role), dim())], inner.width));
     }
     let visible: Vec<Line<'static>> = lines.into_iter().take(usize::from(inner.height)).collect();

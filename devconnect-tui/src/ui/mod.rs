@@ -14,6 +14,7 @@ use crate::input::TextInput;
 
 mod chats;
 mod feed;
+mod group_chat;
 mod groups;
 mod profile;
 mod requests;
@@ -82,10 +83,15 @@ pub fn help_text(app: &App) -> String {
             Screen::Groups if app.groups.join.is_some() => {
                 "paste a group id · Enter join · Esc cancel · F1-F5 screens".to_owned()
             }
-            Screen::Groups if app.groups.open.is_some() => {
-                format!("Esc back to list · l leave · n new group · j join by id · {global}")
+            Screen::Groups if app.groups.writing() => {
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F5 screens".to_owned()
             }
-            Screen::Groups => format!("↑↓ select · Enter members · n new group · j join by id · l leave · {global}"),
+            Screen::Groups if app.groups.open.is_some() => {
+                format!(
+                    "↑↓ select · Enter open chat · Esc close chat · n new group · j join by id · l leave · {global}"
+                )
+            }
+            Screen::Groups => format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · {global}"),
         },
     }
 }
@@ -128,6 +134,7 @@ fn header_spans(app: &App, compact: bool) -> Vec<Span<'static>> {
             let count = match screen {
                 Screen::Chats => app.chats.partners.iter().map(|p| p.unread_count).sum::<u64>(),
                 Screen::Requests => app.requests.received.len() as u64,
+                Screen::Groups => app.groups.unread.values().map(|ids| ids.len() as u64).sum::<u64>(),
                 _ => 0,
             };
             if count > 0 {
