@@ -6,7 +6,8 @@
 # Ada and Bob sign up over REST, log in through the TUI; Ada finds Bob in the feed and
 # sends a request; Bob accepts; they chat both ways (CJK and emoji included), each
 # seeing the other's messages and typing; the server restarts and a message sent while
-# Ada is disconnected appears once after she reconnects; the token is kept (0600) so a
+# Ada is disconnected appears once after she reconnects; Bob joins Ada's group by its id
+# and they talk there (typing, unread count, refused once removed); the token is kept (0600) so a
 # restart skips the login; the logout key forgets it; a client started against a dead
 # server says so.
 # Last line: `tui: N passed, M failed`; exits non-zero on any failure.
@@ -206,6 +207,50 @@ sleep 1
 verdict "the caught-up message shows exactly once" count_away
 check "bob reconnects" bob "● connected" 40
 check "bob's own message shows on his screen" bob "You: sent while you were away"
+
+# A group: Ada's (made over REST), joined by Bob by its id; they talk in it, Bob's message
+# counts as unread on Ada's list while she is elsewhere, and once removed Bob is told why
+# his message is refused. F5: both are typing in their 1:1 conversation.
+GROUP_ID="$(curl -fsS -X POST "$URL/groups" -H "authorization: Bearer $ADA_TOKEN" -H 'content-type: application/json' \
+  -d '{"name":"Rust 🦀","description":"","visibility":"public","tags":[]}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["_id"])')" || GROUP_ID=unknown
+BOB_ID="$(curl -fsS "$URL/profile/view" -H "authorization: Bearer $BOB_TOKEN" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["_id"])')" || BOB_ID=unknown
+keys bob F5
+check "bob's groups screen opens" bob "My groups (0)"
+keys bob j
+typed bob "$GROUP_ID"
+keys bob Enter
+check "bob joins ada's group by its id" bob "Rust 🦀 · member"
+keys ada F5
+check "ada's groups list it" ada "Rust 🦀 · owner · 2 members"
+keys ada Enter
+check "ada's group says she created it" ada "· You created the group"
+check "and that bob joined" ada "· Bob joined"
+keys bob Enter
+check "bob's group history starts at his joining" bob "· You joined"
+typed bob "hello group 你好 👋"
+check "ada sees bob typing in the group" ada "Bob is typing…" 15
+keys bob Enter
+check "ada sees bob's group message live" ada "Bob: hello group 你好 👋"
+typed ada "welcome Bob 🎉"
+keys ada Enter
+check "bob sees ada's group message" bob "Ada: welcome Bob 🎉"
+keys ada Escape
+sleep 0.3 # two lone Escapes, not Alt-Escape
+keys ada Escape
+sleep 0.3
+typed bob "second one"
+keys bob Enter
+check "ada's list counts bob's group message as unread" ada "Rust 🦀 (1)"
+keys ada Enter
+check "opening the group shows it" ada "Bob: second one"
+curl -fsS -X DELETE "$URL/groups/$GROUP_ID/members/$BOB_ID" -H "authorization: Bearer $ADA_TOKEN" >/dev/null ||
+  echo "removing bob from the group failed" >&2
+check "ada sees that she removed bob" ada "· You removed Bob"
+typed bob "am I still in?"
+keys bob Enter
+check "bob's refused group message gives the code" bob "(forbidden)"
 
 # A restart skips the login (the saved token) and the logout key forgets it.
 keys ada Escape
