@@ -22,7 +22,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use devconnect_types::socketio::{self as protocol, EnginePacket, PacketType};
-use devconnect_types::{ConnectionRequest, ErrorAck, GroupId, GroupMessage, Message, MessageId, Profile, UserId};
+use devconnect_types::{
+    ConnectionRequest, ErrorAck, Group, GroupId, GroupMember, GroupMessage, Message, MessageId, Profile, UserId,
+};
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -97,6 +99,23 @@ pub enum ServerEvent {
         /// The newest message read.
         up_to: MessageId,
     },
+    /// `groupMemberAdded`: someone joined or was added to one of my groups (me too).
+    GroupMemberAdded {
+        /// The group.
+        group_id: GroupId,
+        /// The new member.
+        member: GroupMember,
+    },
+    /// `groupMemberRemoved`: someone left or was removed from one of my groups (me too:
+    /// then I get nothing more of it).
+    GroupMemberRemoved {
+        /// The group.
+        group_id: GroupId,
+        /// Who is no longer a member.
+        user_id: UserId,
+    },
+    /// `groupUpdated`: one of my groups changed owner or a role, or was archived.
+    GroupUpdated(Group),
     /// `groupMessage`: a message in one of my groups (mine too; also the catch-up).
     GroupMessage(GroupMessage),
     /// `groupTyping`: another member started or stopped typing in a group.
@@ -466,6 +485,15 @@ fn decode_event(data: Option<Value>) -> Option<ServerEvent> {
             (Some(user_id), Some(up_to)) => Some(ServerEvent::MessagesRead { user_id, up_to }),
             _ => None,
         },
+        "groupMemberAdded" => match (parse(&get("groupId")), parse(&get("member"))) {
+            (Some(group_id), Some(member)) => Some(ServerEvent::GroupMemberAdded { group_id, member }),
+            _ => None,
+        },
+        "groupMemberRemoved" => match (parse(&get("groupId")), parse(&get("userId"))) {
+            (Some(group_id), Some(user_id)) => Some(ServerEvent::GroupMemberRemoved { group_id, user_id }),
+            _ => None,
+        },
+        "groupUpdated" => parse(&data).map(ServerEvent::GroupUpdated),
         "groupMessage" => parse(&data).map(ServerEvent::GroupMessage),
         "groupTyping" => match (parse(&get("groupId")), parse(&get("userId")), get("typing").as_bool()) {
             (Some(group_id), Some(user_id), Some(typing)) => {

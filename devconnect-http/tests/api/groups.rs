@@ -60,7 +60,7 @@ async fn members_talk_in_a_group_over_rest_and_sockets_and_catch_up_after_a_reco
     let group = ada.create_group("Rustaceans", "", Visibility::Private, &[]).await.unwrap();
     ada.add_group_member(group.id, bob_me.profile.id).await.unwrap();
     let mut bob_socket = realtime::connect(&app.url, &bob.token().unwrap(), None).await.unwrap();
-    let ada_socket = realtime::connect(&app.url, &ada.token().unwrap(), None).await.unwrap();
+    let mut ada_socket = realtime::connect(&app.url, &ada.token().unwrap(), None).await.unwrap();
 
     let sent = ada.send_group_message(group.id, "hello group", Some("g-1")).await.unwrap();
     assert!(sent.created);
@@ -97,6 +97,16 @@ async fn members_talk_in_a_group_over_rest_and_sockets_and_catch_up_after_a_reco
     assert_eq!((latest.last_message.as_ref(), latest.unread_count), (Some(&missed), 2), "Ada's two since Bob's read");
     let synced = bob.sync(Some(over_socket.id), None).await.unwrap();
     assert_eq!(synced.messages, vec![AnyMessage::Group(missed)]);
+
+    // Membership changes reach the client as typed events.
+    ada.set_group_role(group.id, bob_me.profile.id, GroupRole::Admin).await.unwrap();
+    let updated = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::GroupUpdated(_))).await;
+    assert!(matches!(updated, ServerEvent::GroupUpdated(g) if g.id == group.id));
+    bob.leave_group(group.id).await.unwrap();
+    let removed = next_matching(&mut bob_socket, |e| matches!(e, ServerEvent::GroupMemberRemoved { .. })).await;
+    assert_eq!(removed, ServerEvent::GroupMemberRemoved { group_id: group.id, user_id: bob_me.profile.id });
+    let gone = next_matching(&mut ada_socket, |e| matches!(e, ServerEvent::GroupMemberRemoved { .. })).await;
+    assert_eq!(gone, removed);
 }
 
 #[tokio::test]

@@ -433,4 +433,15 @@ impl App {
         commands.extend(self.mark_group_read());
         commands
     }
+
+    /// `ServerEvent::GroupMemberRemoved` about me: I left or was removed. Nothing more
+    /// of the group reaches me; the list is reloaded, which closes it if it is open.
+    pub(super) fn on_no_longer_member(&mut self, group: GroupId) -> Vec<Command> {
+        let name = self.groups.groups.iter().find(|g| g.group.id == group).map(|g| g.group.name.clone());
+        if let Some(name) = name {
+            self.info(format!("You are no longer a member of {name}."));
+        }
+        self.groups.unread.remove(&group);
+        if self.groups.requested { self.groups.load() } else { Vec::new() }
+    }
 }

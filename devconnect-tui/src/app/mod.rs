@@ -478,6 +478,9 @@ impl App {
             ServerEvent::GroupTyping { group_id, user_id, typing } => self.on_group_typing(group_id, user_id, typing),
             // Other members' read positions are not shown.
             ServerEvent::GroupRead { .. } => Vec::new(),
+            ServerEvent::GroupMemberRemoved { group_id, user_id } if Some(user_id) == self.my_id() => {
+                self.on_no_longer_member(group_id)
+            }
             _ => Vec::new(),
         }
     }

@@ -383,3 +383,20 @@ fn a_reconnect_reloads_the_open_groups_newest_messages() {
     let commands = app.update(Msg::Live(LiveEvent::Connected));
     assert!(commands.contains(&Command::LoadGroupHistory { group: rust, before: None }), "{commands:?}");
 }
+
+#[test]
+fn being_removed_is_told_and_the_open_group_closes() {
+    let me = me("Dee");
+    let ada = profile("Ada", "A");
+    let rust = GroupId::new();
+    let mut app = in_group(&me, &[&ada], &[(rust, "Rustaceans")]);
+    // Someone else leaving is only news in the conversation.
+    let other = ServerEvent::GroupMemberRemoved { group_id: rust, user_id: ada.id };
+    assert!(app.update(live(other)).is_empty());
+    assert!(app.groups.open.is_some());
+    let removed = ServerEvent::GroupMemberRemoved { group_id: rust, user_id: me.profile.id };
+    assert_eq!(app.update(live(removed)), vec![Command::LoadMyGroups]);
+    assert_eq!(app.notice.clone().unwrap().text, "You are no longer a member of Rustaceans.");
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![]))));
+    assert!(app.groups.open.is_none(), "the conversation closes once my groups no longer list it");
+}
