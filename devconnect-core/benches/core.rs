@@ -2,16 +2,21 @@
 //! - `feed`: one page for a viewer with 5,000 requests among 100,000 users, both with
 //!   the requests spread over everyone and with them covering the 5,000 newest accounts
 //!   (the worst case for a newest-first feed: the page must skip all of them);
-//! - `send_message`: a durable send (fsync per commit) between two connections.
+//! - `send_message`: a durable send (fsync per commit) between two connections;
+//! - `group_history`: a group's newest page, a page deep in its history, and a member's
+//!   catch-up page, with 1,000 and with 1,000,000 messages in the group (they should
+//!   cost the same: every query is an index range).
 //!
 //! Run with `cargo bench -p devconnect-core`.
 
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use devconnect_core::groups::{NewGroup, Visibility};
+use devconnect_core::store::NewGroupMessageRecord;
 use devconnect_core::store::sqlite::SqliteStore;
 use devconnect_core::testkit::{connect, service, user, user_record};
-use devconnect_core::{DevConnect, FeedQuery, NewMessage, Result, SendStatus, Store, UserId};
+use devconnect_core::{DevConnect, FeedQuery, GroupId, MessageId, NewMessage, Result, SendStatus, Store, UserId};
 use tokio::runtime::Runtime;
 
 const USERS: usize = 100_000;
@@ -82,9 +87,67 @@ fn send_message(c: &mut Criterion) {
     });
 }
 
+/// An in-memory store with a public group of two members, Ada (who sent everything)
+/// and Bob, and `messages` messages in it; the id of the middle one.
+async fn group_with(messages: usize) -> Result<(DevConnect, UserId, GroupId, MessageId)> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().await?);
+    let app = service(Arc::clone(&store))?;
+    let ((ada, _), (bob, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?);
+    let new = NewGroup { name: "Big".into(), description: String::new(), visibility: Visibility::Public, tags: vec![] };
+    let group = app.create_group(ada, new).await?.id;
+    app.join_group(bob, group).await?;
+    let mut middle = None;
+    // Stored straight through the store, a thousand at a time (the writer commits them
+    // together): the service would also deliver each one.
+    for batch in 0..messages.div_ceil(1000) {
+        let mut writes = tokio::task::JoinSet::new();
+        for i in batch * 1000..messages.min((batch + 1) * 1000) {
+            let record = NewGroupMessageRecord {
+                id: MessageId::new(),
+                group,
+                sender: ada,
+                text: format!("message {i}"),
+                image: None,
+                client_msg_id: None,
+                change: None,
+                created_at: chrono::Utc::now(),
+            };
+            if i == messages / 2 {
+                middle = Some(record.id);
+            }
+            let store = Arc::clone(&store);
+            writes.spawn(async move { store.insert_group_message(&record).await.map(drop) });
+        }
+        for written in writes.join_all().await {
+            written?;
+        }
+    }
+    let middle = middle.ok_or_else(|| devconnect_core::Error::internal("no messages"))?;
+    Ok((app, bob, group, middle))
+}
+
+fn group_history(c: &mut Criterion) {
+    let Ok(rt) = Runtime::new() else { return };
+    let mut bench = c.benchmark_group("group_history");
+    for (name, messages) in [("1k", 1_000), ("1m", 1_000_000)] {
+        let Ok((app, bob, group, middle)) = rt.block_on(group_with(messages)) else { return };
+        bench.bench_function(format!("{name}/newest_page"), |b| {
+            b.to_async(&rt).iter(|| async { app.group_history(bob, group, None, Some(50)).await.map(|p| p.len()) });
+        });
+        bench.bench_function(format!("{name}/page_before_the_middle"), |b| {
+            b.to_async(&rt)
+                .iter(|| async { app.group_history(bob, group, Some(middle), Some(50)).await.map(|p| p.len()) });
+        });
+        bench.bench_function(format!("{name}/sync_page_after_the_middle"), |b| {
+            b.to_async(&rt).iter(|| async { app.sync(bob, Some(middle), Some(100)).await.map(|p| p.messages.len()) });
+        });
+    }
+    bench.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30);
-    targets = feed, send_message
+    targets = feed, send_message, group_history
 }
 criterion_main!(benches);
