@@ -172,6 +172,34 @@ class FeedPage(TypedDict):
     limit: int
     hasMore: bool
 
+class GroupPage(TypedDict):
+    """One page of public groups, most recently active first."""
+
+    groups: list[Group]
+    page: int
+    limit: int
+    hasMore: bool
+
+class DirectConversation(TypedDict):
+    """A 1:1 conversation in my conversation list."""
+
+    kind: Literal["direct"]
+    user: Profile
+    online: bool
+    lastMessage: Message | None
+    unreadCount: int
+
+class GroupConversation(TypedDict):
+    """A group I am a member of in my conversation list; ``lastMessage`` may be a
+    system message."""
+
+    kind: Literal["group"]
+    group: Group
+    lastMessage: GroupMessage | None
+    unreadCount: int
+
+Conversation = DirectConversation | GroupConversation
+
 class SyncPage(TypedDict):
     """A page of catch-up messages: 1:1 ones and, with ``groupId``, group ones."""
 
@@ -395,6 +423,15 @@ class DevConnect:
         """Leaves a group; an owner hands it on first, the last member archives it."""
     def transfer_group(self, me: str, group_id: str, to: str) -> None:
         """Hands a group the caller owns to another member."""
+    def discover_groups(
+        self,
+        q: str | None = None,
+        *,
+        tags: list[str] | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> GroupPage:
+        """Public groups, most recently active first, by name words (the last may be a prefix) and tags."""
     def send_group_message(
         self, me: str, group_id: str, text: str = ..., *, client_msg_id: str | None = None, image: bytes | None = None
     ) -> GroupMessage:
@@ -411,6 +448,8 @@ class DevConnect:
         """A page of developers the caller has no request or connection with."""
     def chat_partners(self, me: str) -> list[ChatPartner]:
         """Connections and anyone the caller has history with."""
+    def conversations(self, me: str) -> list[Conversation]:
+        """1:1 conversations and groups together, most recent first, with unread counts."""
     def history(self, me: str, other: str, *, before: str | None = None, limit: int | None = None) -> list[Message]:
         """Messages between the caller and ``other``, oldest first."""
     def send_message(

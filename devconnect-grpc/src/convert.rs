@@ -4,8 +4,9 @@
 use devconnect_core::chat::ChatPartner;
 use devconnect_core::realtime::Event;
 use devconnect_core::{
-    AnyMessage, ConnectionRequest, Gender, Group, GroupChange, GroupId, GroupMember, GroupMessage, GroupRole, Me,
-    Message, MessageId, MyGroup, Profile, RequestId, RequestStatus, Result, SyncPage, UserId, Visibility,
+    AnyMessage, ConnectionRequest, Conversation, DirectConversation, Gender, Group, GroupChange, GroupConversation,
+    GroupId, GroupMember, GroupMessage, GroupPage, GroupRole, Me, Message, MessageId, MyGroup, Profile, RequestId,
+    RequestStatus, Result, SyncPage, UserId, Visibility,
 };
 
 use crate::pb;
@@ -97,6 +98,13 @@ impl From<GroupMember> for pb::GroupMember {
 impl From<MyGroup> for pb::MyGroup {
     fn from(m: MyGroup) -> Self {
         Self { group: Some(m.group.into()), role: pb::GroupRole::from(m.role).into() }
+    }
+}
+
+impl From<GroupPage> for pb::DiscoverGroupsResponse {
+    fn from(page: GroupPage) -> Self {
+        let GroupPage { groups, page, limit, has_more } = page;
+        Self { groups: groups.into_iter().map(Into::into).collect(), page, limit, has_more }
     }
 }
 
@@ -209,6 +217,30 @@ impl From<ChatPartner> for pb::ChatPartner {
             last_message: p.last_message.map(Into::into),
             unread_count: p.unread_count,
         }
+    }
+}
+
+impl From<Conversation> for pb::Conversation {
+    fn from(c: Conversation) -> Self {
+        use pb::conversation::Kind;
+        let kind = match c {
+            Conversation::Direct(DirectConversation { user, online, last_message, unread_count }) => {
+                Kind::Direct(pb::DirectConversation {
+                    user: Some(user.into()),
+                    online,
+                    last_message: last_message.map(Into::into),
+                    unread_count,
+                })
+            }
+            Conversation::Group(GroupConversation { group, last_message, unread_count }) => {
+                Kind::Group(pb::GroupConversation {
+                    group: Some(group.into()),
+                    last_message: last_message.map(Into::into),
+                    unread_count,
+                })
+            }
+        };
+        Self { kind: Some(kind) }
     }
 }
 

@@ -4,8 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use devconnect_core::{
-    DevConnect, FeedQuery, NewGroup, NewMessage, PasswordChange, Peer, ProfileEdit, ReviewStatus, SendStatus, Session,
-    Signup, Upload,
+    DevConnect, FeedQuery, GroupQuery, NewGroup, NewMessage, PasswordChange, Peer, ProfileEdit, ReviewStatus,
+    SendStatus, Session, Signup, Upload,
 };
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
@@ -229,6 +229,15 @@ impl DevConnectService for Api {
         ok(pb::ListChatPartnersResponse { partners: partners.into_iter().map(Into::into).collect() })
     }
 
+    async fn list_conversations(
+        &self,
+        request: Request<pb::ListConversationsRequest>,
+    ) -> Result<Response<pb::ListConversationsResponse>, Status> {
+        let session = self.session(&request).await?;
+        let conversations = self.app.conversations(session.user_id).await.or_status()?;
+        ok(pb::ListConversationsResponse { conversations: conversations.into_iter().map(Into::into).collect() })
+    }
+
     async fn get_history(
         &self,
         request: Request<pb::GetHistoryRequest>,
@@ -384,6 +393,17 @@ impl DevConnectService for Api {
         let (id, to) = (group_id("groupId", &r.group_id).or_status()?, user_id("userId", &r.user_id).or_status()?);
         self.app.transfer_group(session.user_id, id, to).await.or_status()?;
         ok(pb::TransferGroupResponse {})
+    }
+
+    async fn discover_groups(
+        &self,
+        request: Request<pb::DiscoverGroupsRequest>,
+    ) -> Result<Response<pb::DiscoverGroupsResponse>, Status> {
+        // Any signed-in user may look; which groups are found does not depend on who.
+        self.session(&request).await?;
+        let r = request.into_inner();
+        let query = GroupQuery { q: r.q, tags: r.tags, page: r.page, limit: r.limit };
+        ok(self.app.discover_groups(&query).await.or_status()?)
     }
 
     async fn send_group_message(

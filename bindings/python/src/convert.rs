@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use devconnect_core::{
-    AnyMessage, Authenticated, ChatPartner, ConnectionRequest, Event, FeedPage, Group, GroupChange, GroupId,
-    GroupMember, GroupMessage, Me, Message, MessageId, MyGroup, Profile, RequestId, Session, SyncPage, UserId,
+    AnyMessage, Authenticated, ChatPartner, ConnectionRequest, Conversation, DirectConversation, Event, FeedPage,
+    Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, Me, Message, MessageId,
+    MyGroup, Profile, RequestId, Session, SyncPage, UserId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -249,6 +250,41 @@ impl ToPy for FeedPage {
         dict.set_item("page", page)?;
         dict.set_item("limit", limit)?;
         dict.set_item("hasMore", has_more)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for GroupPage {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let GroupPage { groups, page, limit, has_more } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("groups", groups.to_py(py)?)?;
+        dict.set_item("page", page)?;
+        dict.set_item("limit", limit)?;
+        dict.set_item("hasMore", has_more)?;
+        Ok(dict.into_any())
+    }
+}
+
+/// A conversation as the REST API writes it: `kind` beside the fields of its kind.
+impl ToPy for Conversation {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let dict = PyDict::new(py);
+        match self {
+            Self::Direct(DirectConversation { user, online, last_message, unread_count }) => {
+                dict.set_item("kind", "direct")?;
+                dict.set_item("user", user.to_py(py)?)?;
+                dict.set_item("online", online)?;
+                dict.set_item("lastMessage", last_message.to_py(py)?)?;
+                dict.set_item("unreadCount", unread_count)?;
+            }
+            Self::Group(GroupConversation { group, last_message, unread_count }) => {
+                dict.set_item("kind", "group")?;
+                dict.set_item("group", group.to_py(py)?)?;
+                dict.set_item("lastMessage", last_message.to_py(py)?)?;
+                dict.set_item("unreadCount", unread_count)?;
+            }
+        }
         Ok(dict.into_any())
     }
 }

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use devconnect_core::{
-    Config, DevConnect, Error, FeedQuery, GroupId, GroupRole, MediaConfig, MessageId, NewGroup, NewMessage,
+    Config, DevConnect, Error, FeedQuery, GroupId, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup, NewMessage,
     PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, UserId, Visibility,
 };
 use pyo3::prelude::*;
@@ -342,6 +342,16 @@ impl PyDevConnect {
         call(py, self.app.chat_partners(me))
     }
 
+    /// The caller's 1:1 conversations and groups together, most recent first (by their
+    /// last message; then connections never written with, then quiet groups), as the
+    /// REST API's `GET /conversations` lists them: dicts with `kind` `"direct"` (`user`,
+    /// `online`, `lastMessage`, `unreadCount`) or `"group"` (`group`, `lastMessage`,
+    /// `unreadCount`). System messages and the caller's own are never unread.
+    fn conversations<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.conversations(me))
+    }
+
     /// Messages between the caller and `other`, oldest first: the newest page, or the
     /// page before message `before`. `limit` defaults to 50 (at most 200).
     #[pyo3(signature = (me, other, *, before=None, limit=None))]
@@ -502,6 +512,31 @@ impl PyDevConnect {
     fn transfer_group(&self, py: Python<'_>, me: &str, group_id: &str, to: &str) -> PyResult<()> {
         let (me, id, to) = (user_id(py, "me", me)?, group_id_of(py, group_id)?, user_id(py, "to", to)?);
         run(py, self.app.transfer_group(me, id, to))
+    }
+
+    /// A page of public, unarchived groups, most recently active first (by their latest
+    /// message, system messages included): `{"groups", "page", "limit", "hasMore"}`.
+    /// `q` is words of the name, each a whole word of it except the last, which may be
+    /// the start of one (at most 100 characters and 5 words); `tags` must all be present
+    /// (at most 20); both case-insensitive. `page` defaults to 1, `limit` to 10 (at
+    /// most 50).
+    #[pyo3(signature = (q=None, *, tags=None, page=None, limit=None))]
+    fn discover_groups<'py>(
+        &self,
+        py: Python<'py>,
+        q: Option<String>,
+        tags: Option<Vec<String>>,
+        page: Option<i64>,
+        limit: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let query = GroupQuery {
+            q,
+            tags: tags.unwrap_or_default(),
+            page: page.map(page_number),
+            limit: limit.map(page_number),
+        };
+        let app = &self.app;
+        call(py, async move { app.discover_groups(&query).await })
     }
 
     /// Sends a message to a group the caller is a member of (`ForbiddenError` otherwise;

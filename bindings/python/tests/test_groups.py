@@ -204,3 +204,84 @@ def test_group_chat_refuses_outsiders_and_malformed_input(
         with pytest.raises(devconnect.ValidationError) as err:
             bad()
         assert err.value.field == field
+
+
+def test_public_groups_are_discovered_by_name_words_prefix_and_tags_most_active_first(
+    app: devconnect.DevConnect, make_user: Callable[..., User]
+) -> None:
+    ada = make_user("Ada")
+    app.create_group(ada.id, "Rust Berlin", visibility="public", tags=["Rust", "meetup"])
+    paris = app.create_group(ada.id, "Rust Paris", visibility="public", tags=["rust"])
+    app.create_group(ada.id, "Go Berlin", visibility="public", tags=["go"])
+    app.create_group(ada.id, "Secret Rust", tags=["rust"])
+    app.send_group_message(ada.id, paris["_id"], "hello")
+
+    def names(page: devconnect.GroupPage) -> list[str]:
+        return [g["name"] for g in page["groups"]]
+
+    everything = app.discover_groups()
+    assert names(everything) == ["Rust Paris", "Go Berlin", "Rust Berlin"], "public only, latest message first"
+    assert set(everything) == {"groups", "page", "limit", "hasMore"}
+    assert (everything["page"], everything["limit"], everything["hasMore"]) == (1, 10, False)
+    assert set(everything["groups"][0]) == GROUP_KEYS
+    assert names(app.discover_groups("RUST")) == ["Rust Paris", "Rust Berlin"]
+    assert names(app.discover_groups("ber")) == ["Go Berlin", "Rust Berlin"], "the last word as a prefix"
+    assert names(app.discover_groups("rust ber")) == ["Rust Berlin"]
+    assert names(app.discover_groups("ru berlin")) == [], "only the last word is a prefix"
+    assert names(app.discover_groups(tags=["RUST ", "Meetup"])) == ["Rust Berlin"], "every tag, any case"
+
+    first, second = app.discover_groups(limit=2), app.discover_groups(page=2, limit=2)
+    assert (names(first), first["hasMore"]) == (["Rust Paris", "Go Berlin"], True)
+    assert (names(second), second["page"], second["limit"], second["hasMore"]) == (["Rust Berlin"], 2, 2, False)
+
+
+def test_bad_discovery_queries_raise_validation_errors(app: devconnect.DevConnect) -> None:
+    cases: list[tuple[str, Callable[[], object]]] = [
+        ("q", lambda: app.discover_groups("x" * 101)),
+        ("q", lambda: app.discover_groups("a b c d e f")),
+        ("page", lambda: app.discover_groups(page=0)),
+        ("page", lambda: app.discover_groups(page=-1)),
+        ("page", lambda: app.discover_groups(page=10_001)),
+        ("limit", lambda: app.discover_groups(limit=0)),
+    ]
+    for field, bad in cases:
+        with pytest.raises(devconnect.ValidationError) as err:
+            bad()
+        assert err.value.field == field
+    with pytest.raises(devconnect.ValidationError) as err:
+        app.discover_groups(tags=[f"t{i}" for i in range(21)])
+    assert err.value.code == "validation"
+
+
+def test_conversations_list_a_busy_group_before_an_older_chat_with_unread_counts(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob, cy = make_user("Ada"), make_user("Bob"), make_user("Cy")
+    connect(ada, bob)
+    connect(ada, cy)
+    group = public_group_of_two(app, ada, bob)
+    app.send_message(ada.id, bob.id, "one")
+    hi = app.send_message(bob.id, ada.id, "hi Ada")
+    two = app.send_group_message(bob.id, group["_id"], "two")
+    app.send_group_message(bob.id, group["_id"], "three")
+    mine = app.send_group_message(ada.id, group["_id"], "mine")
+
+    in_group, with_bob, with_cy = app.conversations(ada.id)
+    assert in_group["kind"] == "group" and set(in_group) == {"kind", "group", "lastMessage", "unreadCount"}
+    assert in_group["group"]["_id"] == group["_id"] and set(in_group["group"]) == GROUP_KEYS
+    # Bob's join (a system message) and Ada's own "mine" are not unread.
+    assert (in_group["lastMessage"], in_group["unreadCount"]) == (mine, 2)
+    assert with_bob["kind"] == "direct" and set(with_bob) == {"kind", "user", "online", "lastMessage", "unreadCount"}
+    assert (with_bob["user"]["_id"], with_bob["online"]) == (bob.id, False)
+    assert (with_bob["lastMessage"], with_bob["unreadCount"]) == (hi, 1)
+    assert with_cy["kind"] == "direct" and with_cy["user"]["_id"] == cy.id
+    assert (with_cy["lastMessage"], with_cy["unreadCount"]) == (None, 0), "connections never written with come after"
+
+    app.mark_group_read(ada.id, group["_id"], two["_id"])
+    app.mark_read(ada.id, bob.id)
+    assert [c["unreadCount"] for c in app.conversations(ada.id)] == [1, 0, 0]
+    # Bob's side: Ada's group message and her first 1:1 message.
+    assert [(c["kind"], c["unreadCount"]) for c in app.conversations(bob.id)] == [("group", 1), ("direct", 1)]
+    with pytest.raises(devconnect.ValidationError) as err:
+        app.conversations("not an id")
+    assert err.value.field == "me"

@@ -227,3 +227,73 @@ async fn a_resubscribe_catches_up_on_missed_group_messages_in_order() {
     let live = post(&mut ada, &group.id, "live").await;
     assert_eq!(next(&mut events).await, Kind::GroupMessage(live));
 }
+
+/// A conversation's name, last text and unread count, to compare lists at a glance.
+fn shape(list: &[pb::Conversation]) -> Vec<(String, Option<String>, u64)> {
+    use pb::conversation::Kind;
+    list.iter()
+        .map(|c| match c.kind.as_ref().expect("a conversation has a kind") {
+            Kind::Direct(d) => (
+                d.user.as_ref().unwrap().first_name.clone(),
+                d.last_message.as_ref().map(|m| m.text.clone()),
+                d.unread_count,
+            ),
+            Kind::Group(g) => (
+                g.group.as_ref().unwrap().name.clone(),
+                g.last_message.as_ref().map(|m| m.text.clone()),
+                g.unread_count,
+            ),
+        })
+        .collect()
+}
+
+async fn conversations_of(user: &mut User) -> Vec<pb::Conversation> {
+    user.client.list_conversations(user.req(pb::ListConversationsRequest {})).await.unwrap().into_inner().conversations
+}
+
+fn entry(name: &str, last: Option<&str>, unread: u64) -> (String, Option<String>, u64) {
+    (name.to_owned(), last.map(str::to_owned), unread)
+}
+
+#[tokio::test]
+async fn conversations_list_groups_and_people_by_their_latest_message_with_unread_counts() {
+    let app = spawn_app().await;
+    let (mut ada, mut bob) = app.connected_pair("Ada", "Bob").await;
+    let mut cy = app.user("Cy").await;
+    crate::helpers::connect(&mut ada, &mut cy).await;
+    let group = create_group(&mut ada, "Rustaceans", pb::Visibility::Public).await;
+    bob.client.join_group(bob.req(pb::JoinGroupRequest { group_id: group.id.clone() })).await.unwrap();
+    ada.send(&bob.id, "one").await;
+    bob.send(&ada.id, "hi Ada").await;
+    let two = post(&mut bob, &group.id, "two").await;
+    post(&mut bob, &group.id, "three").await;
+    post(&mut ada, &group.id, "mine").await;
+
+    // Bob's join is a system message and "mine" is Ada's own: neither is unread.
+    let list = conversations_of(&mut ada).await;
+    let expected = [entry("Rustaceans", Some("mine"), 2), entry("Bob", Some("hi Ada"), 1), entry("Cy", None, 0)];
+    assert_eq!(shape(&list), expected);
+    match &list[0].kind {
+        Some(pb::conversation::Kind::Group(g)) => {
+            let last = g.last_message.as_ref().unwrap();
+            assert_eq!(
+                (g.group.as_ref().unwrap().id.as_str(), last.sender_id.as_str()),
+                (group.id.as_str(), ada.id.as_str())
+            );
+        }
+        other => panic!("expected the group first, got {other:?}"),
+    }
+
+    let read = pb::MarkGroupReadRequest { group_id: group.id.clone(), up_to: two.id };
+    ada.client.mark_group_read(ada.req(read)).await.unwrap();
+    ada.client.mark_read(ada.req(pb::MarkReadRequest { user_id: bob.id.clone() })).await.unwrap();
+    let expected = [entry("Rustaceans", Some("mine"), 1), entry("Bob", Some("hi Ada"), 0), entry("Cy", None, 0)];
+    assert_eq!(shape(&conversations_of(&mut ada).await), expected);
+
+    // Bob's side: Ada's group message and her first 1:1 message are unread for him.
+    let expected = [entry("Rustaceans", Some("mine"), 1), entry("Ada", Some("hi Ada"), 1)];
+    assert_eq!(shape(&conversations_of(&mut bob).await), expected);
+
+    let anonymous = tonic::Request::new(pb::ListConversationsRequest {});
+    assert_error(ada.client.list_conversations(anonymous).await, Code::Unauthenticated, "unauthorized");
+}

@@ -1,7 +1,7 @@
 use devconnect_grpc::pb;
 use tonic::Code;
 
-use crate::helpers::{assert_error, next, spawn_app};
+use crate::helpers::{User, assert_error, next, spawn_app};
 
 fn member(group: &str, user: &str) -> pb::GroupMemberRequest {
     pb::GroupMemberRequest { group_id: group.to_owned(), user_id: user.to_owned() }
@@ -97,4 +97,83 @@ fn assert_system_message(event: pb::event::Kind, sender: &str, kind: pb::GroupCh
         }
         other => panic!("expected group_message, got {other:?}"),
     }
+}
+
+fn discover(q: &str, tags: &[&str], page: u32, limit: u32) -> pb::DiscoverGroupsRequest {
+    pb::DiscoverGroupsRequest {
+        q: Some(q.to_owned()),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        page: Some(page),
+        limit: Some(limit),
+    }
+}
+
+fn names(page: &pb::DiscoverGroupsResponse) -> Vec<&str> {
+    page.groups.iter().map(|g| g.name.as_str()).collect()
+}
+
+async fn find(user: &mut User, request: pb::DiscoverGroupsRequest) -> pb::DiscoverGroupsResponse {
+    user.client.discover_groups(user.req(request)).await.unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn public_groups_are_discovered_by_name_words_prefix_and_tags_most_active_first() {
+    let app = spawn_app().await;
+    let mut ada = app.user("Ada").await;
+    let mut bob = app.user("Bob").await;
+    let mut ids = Vec::new();
+    for (name, tags, visibility) in [
+        ("Rust Berlin", &["Rust", "meetup"][..], pb::Visibility::Public),
+        ("Rust Paris", &["rust"][..], pb::Visibility::Public),
+        ("Go Berlin", &["go"][..], pb::Visibility::Public),
+        ("Secret Rust", &["rust"][..], pb::Visibility::Private),
+    ] {
+        let new = pb::CreateGroupRequest {
+            name: name.to_owned(),
+            description: String::new(),
+            visibility: visibility.into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        ids.push(ada.client.create_group(ada.req(new)).await.unwrap().into_inner().id);
+    }
+    let hello =
+        pb::SendGroupMessageRequest { group_id: ids[1].clone(), text: "hello".to_owned(), ..Default::default() };
+    ada.client.send_group_message(ada.req(hello)).await.unwrap();
+
+    let all = find(&mut bob, pb::DiscoverGroupsRequest::default()).await;
+    assert_eq!(names(&all), ["Rust Paris", "Go Berlin", "Rust Berlin"], "public only, latest message first");
+    assert_eq!((all.page, all.limit, all.has_more), (1, 10, false));
+    assert_eq!(names(&find(&mut bob, discover("RUST", &[], 1, 10)).await), ["Rust Paris", "Rust Berlin"]);
+    let typed = find(&mut bob, discover("ber", &[], 1, 10)).await;
+    assert_eq!(names(&typed), ["Go Berlin", "Rust Berlin"], "the last word as a prefix");
+    assert_eq!(names(&find(&mut bob, discover("rust ber", &[], 1, 10)).await), ["Rust Berlin"]);
+    let inner = find(&mut bob, discover("ru berlin", &[], 1, 10)).await;
+    assert!(inner.groups.is_empty(), "only the last word is a prefix");
+    let tagged = find(&mut bob, discover("", &["RUST ", "Meetup"], 1, 10)).await;
+    assert_eq!(names(&tagged), ["Rust Berlin"], "every tag, any case");
+
+    let first = find(&mut bob, discover("", &[], 1, 2)).await;
+    let second = find(&mut bob, discover("", &[], 2, 2)).await;
+    assert_eq!((names(&first), first.has_more), (vec!["Rust Paris", "Go Berlin"], true));
+    assert_eq!((names(&second), second.page, second.limit, second.has_more), (vec!["Rust Berlin"], 2, 2, false));
+}
+
+#[tokio::test]
+async fn bad_discovery_queries_are_invalid_arguments() {
+    let app = spawn_app().await;
+    let mut ada = app.user("Ada").await;
+    let many_tags: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+    let long = "x".repeat(101);
+    for bad in [
+        discover(&long, &[], 1, 10),
+        discover("a b c d e f", &[], 1, 10),
+        discover("", &[], 0, 10),
+        discover("", &[], 10_001, 10),
+        discover("", &[], 1, 0),
+        pb::DiscoverGroupsRequest { tags: many_tags, ..Default::default() },
+    ] {
+        assert_error(ada.client.discover_groups(ada.req(bad)).await, Code::InvalidArgument, "validation");
+    }
+    let anonymous = tonic::Request::new(pb::DiscoverGroupsRequest::default());
+    assert_error(ada.client.discover_groups(anonymous).await, Code::Unauthenticated, "unauthorized");
 }
