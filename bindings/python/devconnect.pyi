@@ -71,6 +71,7 @@ class Group(TypedDict):
     description: str
     visibility: Literal["private", "public"]
     tags: list[str]
+    photoURL: str | None
     ownerId: str
     memberCount: int
     archived: bool
@@ -140,7 +141,7 @@ class GroupChange(TypedDict):
     """What a system message records, made by its sender: ``userId`` is set for
     ``added``, ``removed`` and ``roleChanged``, ``role`` (the new one) for ``roleChanged``."""
 
-    kind: Literal["created", "joined", "added", "left", "removed", "roleChanged"]
+    kind: Literal["created", "joined", "added", "left", "edited", "removed", "roleChanged"]
     userId: NotRequired[str]
     role: NotRequired[GroupRole]
 

@@ -433,6 +433,20 @@ impl Client {
         Self::send(self.request(Method::POST, &format!("/groups/{id}/transfer/{to}"))).await.map(drop)
     }
 
+    /// `PATCH /groups/:groupId`: changes a group's details (JSON).
+    pub async fn edit_group(&self, id: GroupId, changes: &serde_json::Value) -> Result<Group> {
+        let builder = self.request(Method::PATCH, &format!("/groups/{id}")).json(changes);
+        Ok(Self::call::<DataResponse<Group>>(builder).await?.data)
+    }
+
+    /// `PATCH /groups/:groupId` as a multipart form with a new photo.
+    pub async fn set_group_photo(&self, id: GroupId, image: (Vec<u8>, String)) -> Result<Group> {
+        let form =
+            reqwest::multipart::Form::new().part("image", reqwest::multipart::Part::bytes(image.0).file_name(image.1));
+        let builder = self.request(Method::PATCH, &format!("/groups/{id}")).multipart(form);
+        Ok(Self::call::<DataResponse<Group>>(builder).await?.data)
+    }
+
     /// `GET /groups?q&skills&page&limit`: public groups, most recently active first.
     pub async fn discover_groups(&self, q: &str, tags: &[&str], page: u32, limit: u32) -> Result<GroupPage> {
         let mut builder = self.request(Method::GET, "/groups").query(&[("page", page), ("limit", limit)]);

@@ -17,7 +17,8 @@
 pub use devconnect_types::group::{Group, GroupChange, GroupMember, GroupPage, GroupRole, MyGroup, Visibility};
 
 use crate::feed::{page_and_limit, skill_filter};
-use crate::model::{Event, GroupFilter, GroupMemberAdded, GroupMemberRemoved, name_words};
+use crate::media::Upload;
+use crate::model::{Event, GroupFilter, GroupMemberAdded, GroupMemberRemoved, GroupUpdate, name_words};
 use crate::profile::{has_control, parse_labels};
 use crate::store::Added;
 use crate::{DevConnect, Error, GroupId, Result, UserId};
@@ -67,6 +68,21 @@ impl GroupQuery {
         let filter = GroupFilter { keys, prefix, offset: u64::from(page - 1) * u64::from(limit), limit: limit + 1 };
         Ok((page, limit, filter))
     }
+}
+
+/// Changes to a group's details; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct GroupEdit {
+    /// A new name: 1–100 characters (trimmed).
+    pub name: Option<String>,
+    /// A new description: up to 1,000 characters (trimmed); empty for none.
+    pub description: Option<String>,
+    /// A new visibility.
+    pub visibility: Option<Visibility>,
+    /// New tags (all of them): at most 20, each at most 40 characters.
+    pub tags: Option<Vec<String>>,
+    /// A new photo (JPEG, PNG or WebP bytes; the rules of profile photos).
+    pub photo: Option<Upload>,
 }
 
 /// A group to create.
@@ -119,6 +135,7 @@ impl DevConnect {
             description,
             visibility: new.visibility,
             tags,
+            photo_url: None,
             owner_id: me,
             member_count: 1,
             archived: false,
@@ -133,13 +150,42 @@ impl DevConnect {
     /// A group as `me` may see it: any public group, a private one only as a member.
     pub async fn group(&self, me: UserId, id: GroupId) -> Result<Group> {
         let (group, _) = self.visible_group(me, id).await?;
-        Ok(group)
+        Ok(self.publish(group))
     }
 
     /// The members of a group `me` may see, longest-standing first.
     pub async fn group_members(&self, me: UserId, id: GroupId) -> Result<Vec<GroupMember>> {
         self.visible_group(me, id).await?;
         self.inner.store.members(id).await
+    }
+
+    /// Changes a group's details; its owner and admins may. Every given field is
+    /// validated first, nothing changes unless all are valid; a new photo replaces the
+    /// old one, which is then deleted. The members get `groupUpdated` and a system
+    /// message.
+    pub async fn edit_group(&self, me: UserId, id: GroupId, edit: GroupEdit) -> Result<Group> {
+        let mut update = GroupUpdate {
+            name: edit.name.as_deref().map(parse_group_name).transpose()?,
+            description: edit.description.as_deref().map(parse_description).transpose()?,
+            visibility: edit.visibility,
+            tags: edit.tags.as_deref().map(|t| parse_labels("tags", "tag", t)).transpose()?,
+            photo_url: None,
+        };
+        let (_, my_role) = self.visible_group(me, id).await?;
+        if !my_role.is_some_and(GroupRole::manages_members) {
+            return Err(Error::Forbidden("only the owner and admins edit a group"));
+        }
+        if let Some(photo) = edit.photo {
+            update.photo_url = Some(self.store_image(photo).await?);
+        }
+        let updated = self.inner.store.update_group(id, &update, crate::now()).await;
+        let old_photo = updated.as_ref().ok().and_then(|u| u.as_ref()).and_then(|(old, _)| old.photo_url.clone());
+        let stored = matches!(updated, Ok(Some(_)));
+        self.finish_photo_change(old_photo.as_deref(), update.photo_url.as_deref(), stored).await;
+        let (_, group) = updated?.ok_or(Error::NotFound("group"))?;
+        self.tell_updated(id).await?;
+        self.record_change(id, me, GroupChange::Edited).await?;
+        Ok(self.publish(group))
     }
 
     /// Public groups, most recently active first (by their latest message, system
@@ -149,13 +195,13 @@ impl DevConnect {
         let mut groups = self.inner.store.discover_groups(&filter).await?;
         let has_more = groups.len() > limit as usize;
         groups.truncate(limit as usize);
-        Ok(GroupPage { groups, page, limit, has_more })
+        Ok(self.publish(GroupPage { groups, page, limit, has_more }))
     }
 
     /// The groups `me` is a member of, most recently changed first.
     pub async fn my_groups(&self, me: UserId) -> Result<Vec<MyGroup>> {
         let groups = self.inner.store.groups_of(me).await?;
-        Ok(groups.into_iter().map(|(group, role)| MyGroup { group, role }).collect())
+        Ok(self.publish(groups.into_iter().map(|(group, role)| MyGroup { group, role }).collect::<Vec<_>>()))
     }
 
     /// Adds `user`, one of `me`'s connections, to a group `me` owns or administers.
@@ -323,7 +369,7 @@ impl DevConnect {
         self.tell_members(id, &[user], &event).await?;
         match self.inner.store.group(id).await? {
             Some(group) if group.archived => {
-                self.inner.realtime.deliver(&[user], &Event::GroupUpdated(Box::new(group)));
+                self.inner.realtime.deliver(&[user], &Event::GroupUpdated(Box::new(self.publish(group))));
                 Ok(())
             }
             _ => Ok(()),
@@ -333,7 +379,7 @@ impl DevConnect {
     /// Tells the members the group as it is now.
     async fn tell_updated(&self, id: GroupId) -> Result<()> {
         let Some(group) = self.inner.store.group(id).await? else { return Ok(()) };
-        self.tell_members(id, &[], &Event::GroupUpdated(Box::new(group))).await
+        self.tell_members(id, &[], &Event::GroupUpdated(Box::new(self.publish(group)))).await
     }
 
     /// Makes `heir` the owner and the owner `me` an admin.

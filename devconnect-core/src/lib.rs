@@ -78,7 +78,7 @@ pub use devconnect_types::{
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;
-pub use groups::{GroupQuery, MyGroup, NewGroup};
+pub use groups::{GroupEdit, GroupQuery, MyGroup, NewGroup};
 pub use media::{LocalMedia, MediaStore, Upload};
 pub use model::{EngagementDay, Event, GroupTyping, Peer, ReadReceipt};
 pub use profile::ProfileEdit;

@@ -158,7 +158,7 @@ impl DevConnect {
 
     /// After a photo change, deletes whichever image is no longer referenced: the old
     /// one when the update was stored, the new one when it was not.
-    async fn finish_photo_change(&self, old: Option<&str>, new: Option<&str>, stored: bool) {
+    pub(crate) async fn finish_photo_change(&self, old: Option<&str>, new: Option<&str>, stored: bool) {
         let orphan = if stored { new.and(old) } else { new };
         if let Some(url) = orphan {
             self.delete_image(url).await;

@@ -81,6 +81,7 @@ impl From<Group> for pb::Group {
             archived: g.archived,
             created_at: Some(timestamp(g.created_at)),
             updated_at: Some(timestamp(g.updated_at)),
+            photo_url: g.photo_url,
         }
     }
 }
@@ -165,6 +166,7 @@ impl From<GroupChange> for pb::GroupChange {
             GroupChange::Joined => (Kind::Joined, None, None),
             GroupChange::Added { user_id } => (Kind::Added, Some(user_id), None),
             GroupChange::Left => (Kind::Left, None, None),
+            GroupChange::Edited => (Kind::Edited, None, None),
             GroupChange::Removed { user_id } => (Kind::Removed, Some(user_id), None),
             GroupChange::RoleChanged { user_id, role } => (Kind::RoleChanged, Some(user_id), Some(role)),
         };
@@ -419,6 +421,7 @@ mod tests {
             (GroupChange::Joined, Kind::Joined, None, pb::GroupRole::Unspecified),
             (GroupChange::Added { user_id: ada }, Kind::Added, Some(ada.to_hex()), pb::GroupRole::Unspecified),
             (GroupChange::Left, Kind::Left, None, pb::GroupRole::Unspecified),
+            (GroupChange::Edited, Kind::Edited, None, pb::GroupRole::Unspecified),
             (GroupChange::Removed { user_id: ada }, Kind::Removed, Some(ada.to_hex()), pb::GroupRole::Unspecified),
             (
                 GroupChange::RoleChanged { user_id: ada, role: GroupRole::Owner },

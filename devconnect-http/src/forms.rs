@@ -12,7 +12,8 @@ use std::collections::hash_map::Entry as Slot;
 
 use bytes::{Bytes, BytesMut};
 use devconnect_core::{
-    Error, GroupRole, MessageId, NewGroup, NewMessage, PasswordChange, ProfileEdit, Signup, Upload, Visibility,
+    Error, GroupEdit, GroupRole, MessageId, NewGroup, NewMessage, PasswordChange, ProfileEdit, Signup, Upload,
+    Visibility,
 };
 use futures_util::{Stream, StreamExt as _};
 use http::HeaderMap;
@@ -350,6 +351,19 @@ pub fn new_group(mut f: Fields) -> Result<NewGroup, ApiError> {
     };
     f.finish()?;
     Ok(group)
+}
+
+/// `PATCH /groups/:groupId`: new details, JSON or multipart (with an `image`).
+pub fn group_edit(mut f: Fields) -> Result<GroupEdit, ApiError> {
+    let edit = GroupEdit {
+        name: f.string("name")?,
+        description: f.string("description")?,
+        visibility: f.string("visibility")?.as_deref().map(Visibility::parse).transpose()?,
+        tags: f.list("tags")?,
+        photo: f.image(),
+    };
+    f.finish()?;
+    Ok(edit)
 }
 
 /// `PATCH /groups/:groupId/members/:userId`: the new `role`.

@@ -218,6 +218,47 @@ pub mod schemas {
         pub tags: Option<Vec<Skill>>,
     }
 
+    /// A group's new details: any of these (unknown fields are refused).
+    #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct GroupEditBody {
+        /// 1–100 characters (trimmed), not blank.
+        #[schema(
+            max_length = 100,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )]
+        pub name: Option<String>,
+        /// At most 1,000 characters (trimmed); newlines allowed.
+        #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+        pub description: Option<String>,
+        pub visibility: Option<devconnect_types::Visibility>,
+        /// All the tags (replacing the old ones): at most 20.
+        #[schema(max_items = 20)]
+        pub tags: Option<Vec<Skill>>,
+    }
+
+    /// A group's new details as a multipart form, with a photo.
+    #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct GroupEditForm {
+        #[schema(
+            nullable = false,
+            max_length = 100,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )]
+        pub name: Option<String>,
+        #[schema(nullable = false, max_length = 1000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+        pub description: Option<String>,
+        #[schema(nullable = false)]
+        pub visibility: Option<devconnect_types::Visibility>,
+        /// Repeated parts, each split on commas.
+        #[schema(nullable = false, max_items = 20)]
+        pub tags: Option<Vec<Skill>>,
+        /// JPEG, PNG or WebP, at most the upload limit.
+        #[schema(nullable = false, value_type = Option<String>, format = Binary)]
+        pub image: Option<Vec<u8>>,
+    }
+
     /// A member's new role.
     #[derive(Serialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -382,7 +423,7 @@ fn error_response(description: &str) -> Response {
         routes::requests::connections, routes::requests::remove_connection,
         routes::feed::feed,
         routes::messages::chat_partners, routes::messages::conversations, routes::messages::sync, routes::messages::history, routes::messages::send_message, routes::messages::mark_read,
-        routes::groups::create_group, routes::groups::discover, routes::groups::my_groups, routes::groups::group, routes::groups::members,
+        routes::groups::create_group, routes::groups::discover, routes::groups::my_groups, routes::groups::edit, routes::groups::group, routes::groups::members,
         routes::groups::add_member, routes::groups::set_role, routes::groups::remove_member, routes::groups::join,
         routes::groups::leave, routes::groups::transfer, routes::groups::history, routes::groups::send,
         routes::groups::mark_read,
@@ -579,8 +620,9 @@ mod tests {
             }
         }
         assert_eq!(
-            bodies, 10,
-            "signup, login, profile edit, password, send request, send message, new group, role, group message, group read"
+            bodies, 11,
+            "signup, login, profile edit, password, send request, send message, new group, group edit, role, group \
+             message, group read"
         );
     }
 

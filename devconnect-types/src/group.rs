@@ -101,6 +101,9 @@ pub struct Group {
     pub visibility: Visibility,
     /// Topics (like profile skills), for discovery.
     pub tags: Vec<String>,
+    /// URL of its photo, if it has one (same rules as profile photos).
+    #[serde(rename = "photoURL", default)]
+    pub photo_url: Option<String>,
     /// The owner.
     pub owner_id: UserId,
     /// How many members it has.
@@ -109,7 +112,7 @@ pub struct Group {
     pub archived: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
-    /// When its name, description, visibility, tags, owner or members last changed.
+    /// When its name, description, visibility, tags, photo, owner or members last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -155,6 +158,8 @@ pub enum GroupChange {
     },
     /// The sender left.
     Left,
+    /// The sender changed the group's name, description, visibility, tags or photo.
+    Edited,
     /// The sender removed `user_id`.
     #[serde(rename_all = "camelCase")]
     Removed {

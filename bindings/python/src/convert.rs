@@ -116,13 +116,25 @@ impl<F: ToPy, T: ToPy> ToPy for ConnectionRequest<F, T> {
 }
 
 fn set_group(dict: &Bound<'_, PyDict>, group: &Group) -> PyResult<()> {
-    let Group { id, name, description, visibility, tags, owner_id, member_count, archived, created_at, updated_at } =
-        group;
+    let Group {
+        id,
+        name,
+        description,
+        visibility,
+        tags,
+        photo_url,
+        owner_id,
+        member_count,
+        archived,
+        created_at,
+        updated_at,
+    } = group;
     dict.set_item("_id", id.to_hex())?;
     dict.set_item("name", name)?;
     dict.set_item("description", description)?;
     dict.set_item("visibility", visibility.as_str())?;
     dict.set_item("tags", tags)?;
+    dict.set_item("photoURL", photo_url)?;
     dict.set_item("ownerId", owner_id.to_hex())?;
     dict.set_item("memberCount", member_count)?;
     dict.set_item("archived", archived)?;
@@ -184,6 +196,7 @@ impl ToPy for GroupChange {
             Self::Created => "created",
             Self::Joined => "joined",
             Self::Left => "left",
+            Self::Edited => "edited",
             Self::Added { user_id } => {
                 dict.set_item("userId", user_id.to_hex())?;
                 "added"

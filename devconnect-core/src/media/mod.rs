@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use devconnect_types::{
-    AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, GroupConversation,
-    GroupMessage, Me, Message, Profile, Sent, SyncPage, UserId,
+    AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Group, GroupConversation,
+    GroupMessage, GroupPage, Me, Message, MyGroup, Profile, Sent, SyncPage, UserId,
 };
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -281,6 +281,24 @@ impl PublicUrls for Profile {
     }
 }
 
+impl PublicUrls for Group {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { photo_url: self.photo_url.map(|u| media.public_url(&u)), ..self }
+    }
+}
+
+impl PublicUrls for MyGroup {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { group: self.group.with_public_urls(media), ..self }
+    }
+}
+
+impl PublicUrls for GroupPage {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { groups: self.groups.with_public_urls(media), ..self }
+    }
+}
+
 impl PublicUrls for Me {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { profile: self.profile.with_public_urls(media), ..self }
@@ -307,9 +325,11 @@ impl PublicUrls for Conversation {
                 last_message: c.last_message.with_public_urls(media),
                 ..c
             }),
-            Self::Group(c) => {
-                Self::Group(GroupConversation { last_message: c.last_message.with_public_urls(media), ..c })
-            }
+            Self::Group(c) => Self::Group(GroupConversation {
+                group: c.group.with_public_urls(media),
+                last_message: c.last_message.with_public_urls(media),
+                ..c
+            }),
         }
     }
 }

@@ -40,3 +40,47 @@ pub fn group_keys(name: &str, tags: &[String]) -> Vec<String> {
 pub fn name_words(name: &str) -> impl Iterator<Item = String> + '_ {
     name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase)
 }
+
+/// Changes to a group's details, validated; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct GroupUpdate {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// A new visibility.
+    pub visibility: Option<devconnect_types::Visibility>,
+    /// New tags.
+    pub tags: Option<Vec<String>>,
+    /// A new photo's stored reference.
+    pub photo_url: Option<String>,
+}
+
+impl GroupUpdate {
+    /// `group` with this update applied at `now`.
+    #[must_use]
+    pub fn apply(
+        &self,
+        group: &devconnect_types::Group,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> devconnect_types::Group {
+        let mut group = group.clone();
+        if let Some(name) = &self.name {
+            group.name.clone_from(name);
+        }
+        if let Some(description) = &self.description {
+            group.description.clone_from(description);
+        }
+        if let Some(visibility) = self.visibility {
+            group.visibility = visibility;
+        }
+        if let Some(tags) = &self.tags {
+            group.tags.clone_from(tags);
+        }
+        if let Some(photo) = &self.photo_url {
+            group.photo_url = Some(photo.clone());
+        }
+        group.updated_at = now;
+        group
+    }
+}

@@ -21,6 +21,6 @@ pub use analytics::EngagementDay;
 pub(crate) use analytics::median;
 pub use chat::{Inserted, NewGroupMessageRecord, NewMessageRecord, PartnerRecord, Window};
 pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, GroupTyping, ReadReceipt};
-pub use feed::{FeedFilter, GroupFilter, group_keys, name_words};
+pub use feed::{FeedFilter, GroupFilter, GroupUpdate, group_keys, name_words};
 pub use peer::Peer;
 pub use user::{AuthState, ProfileUpdate, UserRecord, skill_key};

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use devconnect_types::{Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId};
 
 use crate::Result;
-use crate::model::{GroupFilter, Inserted, NewGroupMessageRecord, Window};
+use crate::model::{GroupFilter, GroupUpdate, Inserted, NewGroupMessageRecord, Window};
 
 /// What [`GroupStore::add_member`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,15 @@ super::timed::store_aggregate! {
             to: GroupRole,
             now: DateTime<Utc>,
         ) -> Result<bool>;
+        /// Applies `update` to an unarchived group (and the keys it is found by); the
+        /// group as it was before and as it is now, or `None` if there is no such
+        /// unarchived group.
+        async fn update_group(
+            &self,
+            id: GroupId,
+            update: &GroupUpdate,
+            now: DateTime<Utc>,
+        ) -> Result<Option<(Group, Group)>>;
         /// Stores a group message with the next position, or returns the one stored
         /// earlier under the same sender, group and client message id.
         async fn insert_group_message(&self, message: &NewGroupMessageRecord) -> Result<Inserted<GroupMessage>>;

@@ -1,8 +1,10 @@
 //! Groups: creation, who sees what, adding and joining within the cap, roles, leaving.
 
 use super::behaviours;
-use super::fixtures::{assert_quiet, check, connect, expect_code, next_event, service, service_with, user};
-use crate::groups::{GroupChange, GroupPage, GroupQuery, GroupRole, NewGroup, Visibility};
+use super::fixtures::{
+    MEDIA_BASE, SECRET, assert_quiet, check, connect, expect_code, next_event, png, service, service_with, user,
+};
+use crate::groups::{GroupChange, GroupEdit, GroupPage, GroupQuery, GroupRole, NewGroup, Visibility};
 use crate::model::{Event, GroupMemberAdded, GroupMemberRemoved};
 use crate::{Error, Result, Settings};
 
@@ -246,5 +248,63 @@ behaviours![
         let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
         let many = GroupQuery { tags: many, ..GroupQuery::default() };
         expect_code(app.discover_groups(&many).await, "validation", "too many tags")
+    }
+
+    pub async fn owners_and_admins_edit_a_group_and_a_new_photo_replaces_the_old(store: Arc<dyn Store>) -> Result<()> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let media = std::sync::Arc::new(crate::LocalMedia::new(dir.path(), MEDIA_BASE)?);
+        let settings = Settings { message_rate: crate::RateLimit::per_minute(0), ..Settings::default() };
+        let secret = secrecy::SecretString::from(SECRET.to_owned());
+        let app = crate::DevConnect::new(store, media, &secret, settings)?;
+        let file = |url: &str| dir.path().join(url.trim_start_matches(&format!("{MEDIA_BASE}/")));
+        let ((ada, _), (bob, _), (cy, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Cy").await?);
+        let group = app.create_group(ada, new_group("Rust", Visibility::Public)).await?;
+        app.join_group(bob, group.id).await?;
+        let mut bob_events = app.subscribe(bob).await?;
+        let rename = || GroupEdit { name: Some("Rust Berlin".to_owned()), ..GroupEdit::default() };
+        expect_code(app.edit_group(bob, group.id, rename()).await, "forbidden", "a member edits")?;
+        expect_code(app.edit_group(cy, group.id, rename()).await, "forbidden", "an outsider edits")?;
+        expect_code(app.edit_group(ada, crate::GroupId::new(), rename()).await, "not_found", "an unknown group")?;
+        let bad = GroupEdit { name: Some(" ".to_owned()), photo: Some(png(4, 4)), ..GroupEdit::default() };
+        expect_code(app.edit_group(ada, group.id, bad).await, "validation", "a blank name")?;
+        check(std::fs::read_dir(dir.path()).map_err(Error::internal)?.next().is_none(), "nothing stored on error")?;
+
+        let edit = GroupEdit {
+            name: Some("Rust Berlin".to_owned()),
+            tags: Some(vec!["meetup".to_owned()]),
+            visibility: Some(Visibility::Private),
+            photo: Some(png(8, 8)),
+            ..GroupEdit::default()
+        };
+        let edited = app.edit_group(ada, group.id, edit).await?;
+        let first = edited.photo_url.clone().unwrap_or_default();
+        check(first.starts_with(&format!("{MEDIA_BASE}/")) && file(&first).exists(), "the photo stored")?;
+        check(
+            edited.name == "Rust Berlin" && edited.tags == ["meetup"] && edited.description == group.description,
+            "fields",
+        )?;
+        check(app.group(bob, group.id).await? == edited, "read back as edited")?;
+        match next_event(&mut bob_events).await? {
+            Event::GroupUpdated(g) => check(*g == edited, "members hear of the edit")?,
+            other => return Err(Error::internal(format!("expected groupUpdated, got {other:?}"))),
+        }
+        expect_change(&mut bob_events, GroupChange::Edited).await?;
+        expect_code(app.group(cy, group.id).await, "not_found", "private now")?;
+        app.edit_group(ada, group.id, GroupEdit { visibility: Some(Visibility::Public), ..GroupEdit::default() })
+            .await?;
+        let by_tag = GroupQuery { tags: vec!["meetup".to_owned()], ..GroupQuery::default() };
+        check(app.discover_groups(&by_tag).await?.groups.len() == 1, "found by its new tag")?;
+        let old_tag =
+            GroupQuery { q: Some("rust berlin".to_owned()), tags: vec!["rust".to_owned()], ..GroupQuery::default() };
+        check(app.discover_groups(&old_tag).await?.groups.is_empty(), "no longer by its old tag")?;
+
+        app.set_group_role(ada, group.id, bob, GroupRole::Admin).await?;
+        let photo = GroupEdit { photo: Some(png(4, 4)), ..GroupEdit::default() };
+        let second = app.edit_group(bob, group.id, photo).await?.photo_url.unwrap_or_default();
+        check(second != first && file(&second).exists() && !file(&first).exists(), "an admin replaces the photo")?;
+        let not_an_image = GroupEdit { photo: Some(crate::Upload(b"%PDF-1.4".to_vec())), ..GroupEdit::default() };
+        expect_code(app.edit_group(ada, group.id, not_an_image).await, "unsupported_media_type", "not an image")?;
+        check(app.group(ada, group.id).await?.photo_url == Some(second), "the photo unchanged on error")
     }
 ];

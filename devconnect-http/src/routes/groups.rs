@@ -48,6 +48,13 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
             .then(|id, a: Authed| a.run(move |st, session| group(st, session, id)))
             .map(tag(GROUP)))
         .unify()
+        .or(at1(GROUP)
+            .and(warp::patch())
+            .and(authed(state))
+            .and(b())
+            .then(|id, a: Authed, body| a.run(move |st, session| edit(st, session, id, body)))
+            .map(tag(GROUP)))
+        .unify()
         .or(at1(MEMBERS)
             .and(warp::get())
             .and(authed(state))
@@ -155,6 +162,20 @@ pub async fn my_groups(state: State, session: Session) -> Handled {
 pub async fn group(state: State, session: Session, id: String) -> Handled {
     let id = GroupId::parse("groupId", &id)?;
     ok(&DataResponse::new("group", state.app.group(session.user_id, id).await?))
+}
+
+#[utoipa::path(patch, path = GROUP, tag = "groups", description = "Change a group's name, description, visibility, tags or photo (the owner and admins); members get `groupUpdated` and a system message. A new photo replaces the old one.", security(("bearer" = [])),
+    params(("groupId" = String, Path)),
+    request_body(content((schemas::GroupEditBody = "application/json"), (schemas::GroupEditForm = "multipart/form-data"))),
+    responses((status = 200, description = "Changed", body = DataResponse<Group>), (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody), (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such group (or a private one I am not in)", body = ErrorBody),
+        (status = 413, description = "Upload too large", body = ErrorBody),
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody)))]
+pub async fn edit(state: State, session: Session, id: String, body: RawBody) -> Handled {
+    let id = GroupId::parse("groupId", &id)?;
+    let edit = forms::group_edit(Fields::json_or_multipart(body).await?)?;
+    ok(&DataResponse::new("group changed", state.app.edit_group(session.user_id, id, edit).await?))
 }
 
 #[utoipa::path(get, path = MEMBERS, tag = "groups", description = "A group's members, longest-standing first.", security(("bearer" = [])),

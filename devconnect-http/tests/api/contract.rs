@@ -340,6 +340,24 @@ async fn every_response_validates_against_the_openapi_document() {
     let created = c.expect(201, "POST", "/groups", c.req(Method::POST, "/groups", a).json(&new)).await;
     let g = created["data"]["_id"].as_str().unwrap().to_owned();
     c.expect(400, "POST", "/groups", c.req(Method::POST, "/groups", a).json(&json!({"name": " "}))).await;
+    let group_path = format!("/groups/{g}");
+    let described = json!({"description": "Rustaceans in Berlin", "tags": ["rust", "berlin"]});
+    let edited =
+        c.expect(200, "PATCH", "/groups/{groupId}", c.req(Method::PATCH, &group_path, a).json(&described)).await;
+    assert_eq!(edited["data"]["description"], "Rustaceans in Berlin", "{edited}");
+    let photo = Form::new().part("image", Part::bytes(png(4, 4)).file_name("g.png"));
+    let pictured =
+        c.expect(200, "PATCH", "/groups/{groupId}", c.req(Method::PATCH, &group_path, a).multipart(photo)).await;
+    assert!(pictured["data"]["photoURL"].is_string(), "{pictured}");
+    c.expect(403, "PATCH", "/groups/{groupId}", c.req(Method::PATCH, &group_path, b).json(&described)).await;
+    c.expect(400, "PATCH", "/groups/{groupId}", c.req(Method::PATCH, &group_path, a).json(&json!({"name": ""}))).await;
+    c.expect(
+        404,
+        "PATCH",
+        "/groups/{groupId}",
+        c.req(Method::PATCH, "/groups/0123456789abcdef01234567", a).json(&described),
+    )
+    .await;
     let found = c.expect(200, "GET", "/groups", c.req(Method::GET, "/groups?q=rust%20ber&skills=Rust", b)).await;
     assert_eq!(found["data"]["groups"][0]["_id"], created["data"]["_id"], "{found}");
     c.expect(400, "GET", "/groups", c.req(Method::GET, "/groups?page=0", b)).await;

@@ -147,6 +147,7 @@ impl App {
             GroupChange::Created => format!("{actor} created the group"),
             GroupChange::Joined => format!("{actor} joined"),
             GroupChange::Left => format!("{actor} left"),
+            GroupChange::Edited => format!("{actor} edited the group"),
             GroupChange::Added { user_id } => format!("{actor} added {}", object(user_id)),
             GroupChange::Removed { user_id } => format!("{actor} removed {}", object(user_id)),
             GroupChange::RoleChanged { user_id, role: new } if user_id == message.sender_id => {

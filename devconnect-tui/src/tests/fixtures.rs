@@ -78,6 +78,7 @@ pub fn group(name: &str, visibility: Visibility, owner: UserId, member_count: u3
         description: String::new(),
         visibility,
         tags: Vec::new(),
+        photo_url: None,
         owner_id: owner,
         member_count,
         archived: false,

@@ -18,7 +18,7 @@ use futures_util::TryStreamExt as _;
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
 use super::error::{db_err, is_duplicate_key};
 use super::{MongoStore, find_all};
-use crate::model::{GroupFilter, Inserted, NewGroupMessageRecord, Window, group_keys};
+use crate::model::{GroupFilter, GroupUpdate, Inserted, NewGroupMessageRecord, Window, group_keys};
 use crate::store::{Added, GroupStore};
 use crate::{Error, Result};
 
@@ -26,7 +26,7 @@ use crate::{Error, Result};
 const COUNT_RETRIES: usize = 16;
 
 fn group_doc(g: &Group) -> Document {
-    doc! {
+    let mut d = doc! {
         "_id": g.id.object_id(),
         "name": &g.name,
         "description": &g.description,
@@ -39,7 +39,11 @@ fn group_doc(g: &Group) -> Document {
         "updatedAt": bson_time(g.updated_at),
         "keys": group_keys(&g.name, &g.tags),
         "lastSeq": 0_i64,
+    };
+    if let Some(photo) = &g.photo_url {
+        d.insert("photoURL", photo);
     }
+    d
 }
 
 fn group_from_doc(d: &Document) -> Result<Group> {
@@ -56,6 +60,7 @@ fn group_from_doc(d: &Document) -> Result<Group> {
         archived: matches!(d.get("archived"), Some(Bson::Boolean(true))),
         created_at: time(d, "createdAt").ok_or_else(|| missing("createdAt"))?,
         updated_at: time(d, "updatedAt").ok_or_else(|| missing("updatedAt"))?,
+        photo_url: string(d, "photoURL").filter(|u| !u.is_empty()),
     })
 }
 
@@ -296,6 +301,43 @@ impl GroupStore for MongoStore {
         }
         self.groups.update_one(doc! { "_id": group.object_id() }, doc! { "$set": set }).await.map_err(db_err)?;
         Ok(true)
+    }
+
+    async fn update_group(
+        &self,
+        id: GroupId,
+        update: &GroupUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Group, Group)>> {
+        let Some(old) = self.group(id).await?.filter(|g| !g.archived) else { return Ok(None) };
+        let new = update.apply(&old, now);
+        // Only the fields asked for, so concurrent edits of different fields both stand
+        // (without transactions, the keys follow the last edit of the name or the tags).
+        let mut set = doc! { "updatedAt": bson_time(now) };
+        if update.name.is_some() || update.tags.is_some() {
+            set.insert("keys", group_keys(&new.name, &new.tags));
+        }
+        if let Some(name) = &update.name {
+            set.insert("name", name);
+        }
+        if let Some(description) = &update.description {
+            set.insert("description", description);
+        }
+        if let Some(visibility) = update.visibility {
+            set.insert("visibility", visibility.as_str());
+        }
+        if let Some(tags) = &update.tags {
+            set.insert("tags", tags);
+        }
+        if let Some(photo) = &update.photo_url {
+            set.insert("photoURL", photo);
+        }
+        let updated = self
+            .groups
+            .update_one(doc! { "_id": id.object_id(), "archived": false }, doc! { "$set": set })
+            .await
+            .map_err(db_err)?;
+        Ok((updated.matched_count > 0).then_some((old, new)))
     }
 
     async fn insert_group_message(&self, m: &NewGroupMessageRecord) -> Result<Inserted<GroupMessage>> {

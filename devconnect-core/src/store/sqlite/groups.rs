@@ -17,7 +17,7 @@ use super::rows::{
     skills_json,
 };
 use super::schema::insert_group_keys;
-use crate::model::{GroupFilter, Inserted, NewGroupMessageRecord, Window, group_keys};
+use crate::model::{GroupFilter, GroupUpdate, Inserted, NewGroupMessageRecord, Window, group_keys};
 use crate::store::{Added, GroupStore};
 use crate::{Error, Result};
 
@@ -51,7 +51,7 @@ impl GroupStore for SqliteStore {
             let tx = conn.savepoint().db()?;
             tx.prepare_cached(
                 "INSERT INTO groups (id, name, description, visibility, tags, owner_id, member_count, archived, \
-                 created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8)",
+                 created_at, updated_at, photo_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8, ?9)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -63,6 +63,7 @@ impl GroupStore for SqliteStore {
                     g.owner_id.to_hex(),
                     ms(g.created_at),
                     ms(g.updated_at),
+                    g.photo_url,
                 ])
             })
             .db()?;
@@ -211,6 +212,46 @@ impl GroupStore for SqliteStore {
                 .db()?;
             tx.commit().db()?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn update_group(
+        &self,
+        id: GroupId,
+        update: &GroupUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Group, Group)>> {
+        let update = update.clone();
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            let key = id.to_hex();
+            let old = tx
+                .prepare_cached(&format!("SELECT {GROUP_COLS} FROM groups g WHERE g.id = ?1 AND g.archived = 0"))
+                .and_then(|mut s| s.query_row([&key], group).optional())
+                .db()?;
+            let Some(old) = old else { return Ok(None) };
+            let new = update.apply(&old, now);
+            tx.prepare_cached(
+                "UPDATE groups SET name = ?2, description = ?3, visibility = ?4, tags = ?5, photo_url = ?6, \
+                 updated_at = ?7 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    key,
+                    new.name,
+                    new.description,
+                    new.visibility.as_str(),
+                    skills_json(&new.tags).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+                    new.photo_url,
+                    ms(now)
+                ])
+            })
+            .db()?;
+            tx.prepare_cached("DELETE FROM group_keys WHERE group_id = ?1").and_then(|mut s| s.execute([&key])).db()?;
+            insert_group_keys(&tx, &key, &group_keys(&new.name, &new.tags)).db()?;
+            tx.commit().db()?;
+            Ok(Some((old, new)))
         })
         .await
     }

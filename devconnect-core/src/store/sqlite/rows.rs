@@ -23,8 +23,8 @@ pub(super) const ANY_MESSAGE_COLS: &str =
     "seq, id, sender_id, receiver_id, text, image, client_msg_id, created_at, read_at, group_id, group_change";
 
 pub(super) const GROUP_COLS: &str = "g.id, g.name, g.description, g.visibility, g.tags, g.owner_id, g.member_count, \
-                         g.archived, g.created_at, g.updated_at";
-pub(super) const GROUP_COL_COUNT: usize = 10;
+                         g.archived, g.created_at, g.updated_at, g.photo_url";
+pub(super) const GROUP_COL_COUNT: usize = 11;
 pub(super) const MEMBER_COLS: &str = "m.user_id, m.role, m.joined_at";
 
 pub(super) fn ms(t: DateTime<Utc>) -> i64 {
@@ -149,6 +149,7 @@ pub(super) fn group(row: &Row<'_>) -> rusqlite::Result<Group> {
         archived: row.get(7)?,
         created_at: time(row, 8)?,
         updated_at: time(row, 9)?,
+        photo_url: row.get(10)?,
     })
 }
 

@@ -145,6 +145,9 @@ CREATE TABLE group_keys (
 ) WITHOUT ROWID;
 CREATE INDEX group_keys_group ON group_keys (group_id, key);
 ",
+    r"
+ALTER TABLE groups ADD COLUMN photo_url TEXT;
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys
