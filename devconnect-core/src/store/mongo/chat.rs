@@ -33,7 +33,7 @@ impl MongoStore {
     /// visible, across any number of instances and without transactions (which a
     /// standalone server lacks). The in-process lock keeps this instance's own senders
     /// from racing each other for the same position.
-    pub(super) async fn insert_at_next_position(&self, mut message: Document) -> mongodb::error::Result<i64> {
+    async fn insert_at_next_position(&self, mut message: Document) -> mongodb::error::Result<i64> {
         let _ordered = self.insert_order.lock().await;
         let mut attempts = 0;
         loop {
@@ -103,6 +103,43 @@ impl MongoStore {
         readable.ok_or(Error::NotFound("message"))
     }
 
+    /// Stores `message` (with its `senderId` and `receiverId`, a person or a group) at
+    /// the next position: `Ok` with the position, or `Err` with the message its sender
+    /// stored earlier under the same receiver and `client_msg_id` (then nothing new is
+    /// stored, whether the earlier one is found first or wins a concurrent race).
+    pub(super) async fn insert_once(
+        &self,
+        mut message: Document,
+        client_msg_id: Option<&str>,
+    ) -> Result<std::result::Result<i64, Document>> {
+        let existing = match client_msg_id {
+            Some(cid) => {
+                message.insert("clientMsgId", cid);
+                let mut filter = doc! { "clientMsgId": cid };
+                for key in ["senderId", "receiverId"] {
+                    filter.insert(key, message.get(key).cloned().unwrap_or(Bson::Null));
+                }
+                // A retry: answer without taking a position.
+                if let Some(found) = self.messages.find_one(filter.clone()).await.map_err(db_err)? {
+                    return Ok(Err(found));
+                }
+                Some(filter)
+            }
+            None => None,
+        };
+        match self.insert_at_next_position(message).await {
+            Ok(seq) => Ok(Ok(seq)),
+            Err(e) if is_duplicate_key(&e) => {
+                // A concurrent send with the same client id won; its position stands,
+                // ours is skipped (positions increase, they need not be dense).
+                let filter = existing.ok_or_else(|| db_err(e))?;
+                let found = self.messages.find_one(filter).await.map_err(db_err)?;
+                found.map(Err).ok_or(Error::Conflict("message already exists"))
+            }
+            Err(e) => Err(db_err(e)),
+        }
+    }
+
     pub(super) async fn message_seq(&self, id: MessageId, scope: Document) -> Result<i64> {
         let mut filter = doc! { "_id": id.object_id() };
         filter.extend(scope);
@@ -119,15 +156,6 @@ fn limit_of(limit: u32) -> i64 {
 impl ChatStore for MongoStore {
     async fn insert_message(&self, m: &NewMessageRecord) -> Result<Inserted> {
         let (sender, receiver) = (m.sender.object_id(), m.receiver.object_id());
-        let existing = |cid: &str| doc! { "senderId": sender, "receiverId": receiver, "clientMsgId": cid };
-        if let Some(cid) = &m.client_msg_id {
-            // A retry: answer without taking a position.
-            if let Some(found) = self.messages.find_one(existing(cid)).await.map_err(db_err)? {
-                let found = message_from_doc(&found)?;
-                self.record_conversation(m.sender, m.receiver, found.seq, found.id.object_id()).await?;
-                return Ok(Inserted::Existing(found));
-            }
-        }
         let mut d = doc! {
             "_id": m.id.object_id(),
             "senderId": sender,
@@ -140,29 +168,16 @@ impl ChatStore for MongoStore {
         if let Some(image) = &m.image {
             d.insert("image", image);
         }
-        if let Some(cid) = &m.client_msg_id {
-            d.insert("clientMsgId", cid);
-        }
-        let seq = match self.insert_at_next_position(d).await {
+        let seq = match self.insert_once(d, m.client_msg_id.as_deref()).await? {
             Ok(seq) => seq,
-            Err(e) if is_duplicate_key(&e) => {
-                // A concurrent send with the same client id won; its position stands,
-                // ours is skipped (positions increase, they need not be dense).
-                let cid = m.client_msg_id.as_deref().ok_or_else(|| db_err(e))?;
-                let found = self
-                    .messages
-                    .find_one(existing(cid))
-                    .await
-                    .map_err(db_err)?
-                    .ok_or(Error::Conflict("message already exists"))?;
+            Err(found) => {
                 let found = message_from_doc(&found)?;
                 self.record_conversation(m.sender, m.receiver, found.seq, found.id.object_id()).await?;
                 return Ok(Inserted::Existing(found));
             }
-            Err(e) => return Err(db_err(e)),
         };
         // If this fails after the insert, the caller's retry (same client id) records
-        // it again: the Existing paths above call it too.
+        // it again: the Existing path above calls it too.
         self.record_conversation(m.sender, m.receiver, seq, m.id.object_id()).await?;
         Ok(Inserted::New(Message {
             id: m.id,

@@ -16,7 +16,7 @@ use devconnect_types::{
 use futures_util::TryStreamExt as _;
 
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
-use super::error::{db_err, is_duplicate_key};
+use super::error::db_err;
 use super::{MongoStore, find_all};
 use crate::model::{GroupFilter, GroupUpdate, Inserted, NewGroupMessageRecord, Window, group_keys};
 use crate::store::{Added, GroupStore};
@@ -341,17 +341,10 @@ impl GroupStore for MongoStore {
     }
 
     async fn insert_group_message(&self, m: &NewGroupMessageRecord) -> Result<Inserted<GroupMessage>> {
-        let (sender, group) = (m.sender.object_id(), m.group.object_id());
-        let existing = |cid: &str| doc! { "senderId": sender, "receiverId": group, "clientMsgId": cid };
-        if let Some(cid) = &m.client_msg_id {
-            // A retry: answer without taking a position.
-            if let Some(found) = self.messages.find_one(existing(cid)).await.map_err(db_err)? {
-                return Ok(Inserted::Existing(group_message_from_doc(&found)?));
-            }
-        }
+        let group = m.group.object_id();
         let mut d = doc! {
             "_id": m.id.object_id(),
-            "senderId": sender,
+            "senderId": m.sender.object_id(),
             "receiverId": group,
             "groupId": group,
             "convKey": m.group.to_hex(),
@@ -362,26 +355,12 @@ impl GroupStore for MongoStore {
         if let Some(image) = &m.image {
             d.insert("image", image);
         }
-        if let Some(cid) = &m.client_msg_id {
-            d.insert("clientMsgId", cid);
-        }
         if let Some(change) = &m.change {
             d.insert("change", bson::to_bson(change).map_err(Error::internal)?);
         }
-        let seq = match self.insert_at_next_position(d).await {
+        let seq = match self.insert_once(d, m.client_msg_id.as_deref()).await? {
             Ok(seq) => seq,
-            Err(e) if is_duplicate_key(&e) => {
-                // A concurrent send with the same client id won (see `insert_message`).
-                let cid = m.client_msg_id.as_deref().ok_or_else(|| db_err(e))?;
-                let found = self
-                    .messages
-                    .find_one(existing(cid))
-                    .await
-                    .map_err(db_err)?
-                    .ok_or(Error::Conflict("message already exists"))?;
-                return Ok(Inserted::Existing(group_message_from_doc(&found)?));
-            }
-            Err(e) => return Err(db_err(e)),
+            Err(found) => return Ok(Inserted::Existing(group_message_from_doc(&found)?)),
         };
         // Its latest activity, for discovery. Never back: a later message may be recorded
         // first. (A conditional `$set` rather than `$max`, which jongodb lacks.)
