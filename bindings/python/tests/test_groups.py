@@ -11,7 +11,8 @@ from conftest import User, is_event, media_name, png, wait_for
 import devconnect
 
 GROUP_KEYS = {
-    "_id", "name", "description", "visibility", "tags", "ownerId", "memberCount", "archived", "createdAt", "updatedAt",
+    "_id", "name", "description", "visibility", "tags", "photoURL", "ownerId", "memberCount", "archived", "createdAt",
+    "updatedAt",
 }
 GROUP_MESSAGE_KEYS = {"_id", "groupId", "senderId", "text", "image", "clientMsgId", "createdAt"}
 
