@@ -408,6 +408,18 @@ class DevConnect:
         """Creates a group the caller owns."""
     def group(self, me: str, group_id: str) -> Group:
         """A group the caller may see (any public one; a private one as a member)."""
+    def edit_group(
+        self,
+        me: str,
+        group_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        visibility: Literal["private", "public"] | None = None,
+        tags: list[str] | None = None,
+        photo: bytes | None = None,
+    ) -> Group:
+        """Edits the given fields of a group the caller owns or administers; members get ``groupUpdated``."""
     def group_members(self, me: str, group_id: str) -> list[GroupMember]:
         """A group's members, longest-standing first."""
     def my_groups(self, me: str) -> list[MyGroup]:

@@ -125,6 +125,11 @@ pub(crate) fn visibility(raw: i32) -> Result<Visibility> {
     Ok(Visibility::parse(&text)?)
 }
 
+/// A visibility to change to: unspecified (like absent) leaves it as it is.
+pub(crate) fn edited_visibility(raw: Option<i32>) -> Result<Option<Visibility>> {
+    raw.filter(|&v| v != i32::from(pb::Visibility::Unspecified)).map(visibility).transpose()
+}
+
 /// A member's role from a request; unspecified or unknown is refused by the parse.
 pub(crate) fn group_role(raw: i32) -> Result<GroupRole> {
     let text = match pb::GroupRole::try_from(raw) {
@@ -410,6 +415,15 @@ mod tests {
         );
         assert!(devconnect_core::SendStatus::parse(&status_text(pb::RequestStatus::Accepted.into())).is_err());
         assert!(devconnect_core::ReviewStatus::parse(&status_text(42)).is_err());
+    }
+
+    #[test]
+    fn an_unspecified_visibility_leaves_a_group_as_it_is_and_an_unknown_one_is_refused() {
+        assert_eq!(edited_visibility(None).ok(), Some(None));
+        assert_eq!(edited_visibility(Some(pb::Visibility::Unspecified.into())).ok(), Some(None));
+        assert_eq!(edited_visibility(Some(pb::Visibility::Private.into())).ok(), Some(Some(Visibility::Private)));
+        assert_eq!(edited_visibility(Some(pb::Visibility::Public.into())).ok(), Some(Some(Visibility::Public)));
+        assert!(edited_visibility(Some(7)).is_err());
     }
 
     #[test]

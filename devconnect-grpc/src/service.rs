@@ -4,15 +4,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use devconnect_core::{
-    DevConnect, FeedQuery, GroupQuery, NewGroup, NewMessage, PasswordChange, Peer, ProfileEdit, ReviewStatus,
-    SendStatus, Session, Signup, Upload,
+    DevConnect, FeedQuery, GroupEdit, GroupQuery, NewGroup, NewMessage, PasswordChange, Peer, ProfileEdit,
+    ReviewStatus, SendStatus, Session, Signup, Upload,
 };
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use crate::convert::{
-    age, edited_gender, gender_text, group_id, group_role, hex_ids, message_id, request_id, required_message_id,
-    status_text, user_id, visibility,
+    age, edited_gender, edited_visibility, gender_text, group_id, group_role, hex_ids, message_id, request_id,
+    required_message_id, status_text, user_id, visibility,
 };
 use crate::error::status;
 use crate::pb;
@@ -315,6 +315,20 @@ impl DevConnectService for Api {
         let session = self.session(&request).await?;
         let id = group_id("groupId", &request.get_ref().group_id).or_status()?;
         ok(self.app.group(session.user_id, id).await.or_status()?)
+    }
+
+    async fn edit_group(&self, request: Request<pb::EditGroupRequest>) -> Result<Response<pb::Group>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let id = group_id("groupId", &r.group_id).or_status()?;
+        let edit = GroupEdit {
+            name: r.name,
+            description: r.description,
+            visibility: edited_visibility(r.visibility).or_status()?,
+            tags: r.tags.map(|t| t.tags),
+            photo: r.photo.map(Upload),
+        };
+        ok(self.app.edit_group(session.user_id, id, edit).await.or_status()?)
     }
 
     async fn list_group_members(

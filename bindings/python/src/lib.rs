@@ -18,8 +18,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use devconnect_core::{
-    Config, DevConnect, Error, FeedQuery, GroupId, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup, NewMessage,
-    PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, UserId, Visibility,
+    Config, DevConnect, Error, FeedQuery, GroupEdit, GroupId, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup,
+    NewMessage, PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, UserId,
+    Visibility,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
@@ -450,6 +451,30 @@ impl PyDevConnect {
     fn group<'py>(&self, py: Python<'py>, me: &str, group_id: &str) -> PyResult<Bound<'py, PyAny>> {
         let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
         call(py, self.app.group(me, id))
+    }
+
+    /// Edits a group the caller owns or administers (`ForbiddenError` otherwise); only
+    /// the given fields change, and nothing changes unless all are valid. `tags`
+    /// replaces the list (`[]` clears it); `photo` is image bytes and replaces the old
+    /// one. The members get `groupUpdated` and a system message (`edited`). Returns the
+    /// group.
+    #[pyo3(signature = (me, group_id, *, name=None, description=None, visibility=None, tags=None, photo=None))]
+    #[expect(clippy::too_many_arguments, reason = "mirrors the group form's fields as keyword arguments")]
+    fn edit_group<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        group_id: &str,
+        name: Option<String>,
+        description: Option<String>,
+        visibility: Option<&str>,
+        tags: Option<Vec<String>>,
+        photo: Option<Vec<u8>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
+        let visibility = visibility.map(Visibility::parse).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let edit = GroupEdit { name, description, visibility, tags, photo: photo.map(Upload::from) };
+        call(py, self.app.edit_group(me, id, edit))
     }
 
     /// A group's members, longest-standing first.

@@ -1,9 +1,10 @@
-"""Groups: creation, who sees what, membership within the cap, roles, leaving, chat."""
+"""Groups: creation, who sees what, membership within the cap, roles, editing, leaving, chat."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from conftest import User, is_event, media_name, png, wait_for
@@ -11,7 +12,8 @@ from conftest import User, is_event, media_name, png, wait_for
 import devconnect
 
 GROUP_KEYS = {
-    "_id", "name", "description", "visibility", "tags", "ownerId", "memberCount", "archived", "createdAt", "updatedAt",
+    "_id", "name", "description", "visibility", "tags", "photoURL", "ownerId", "memberCount", "archived", "createdAt",
+    "updatedAt",
 }
 GROUP_MESSAGE_KEYS = {"_id", "groupId", "senderId", "text", "image", "clientMsgId", "createdAt"}
 
@@ -77,6 +79,72 @@ def public_group_of_two(app: devconnect.DevConnect, ada: User, bob: User) -> dev
     group = app.create_group(ada.id, "Rustaceans", visibility="public")
     app.join_group(bob.id, group["_id"])
     return group
+
+
+def test_the_owner_and_admins_edit_a_group_and_members_may_not(
+    app: devconnect.DevConnect, make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    ada, bob, cy, eve = make_user("Ada"), make_user("Bob"), make_user("Cy"), make_user("Eve")
+    group = public_group_of_two(app, ada, bob)
+    app.join_group(cy.id, group["_id"])
+    edited = app.edit_group(ada.id, group["_id"], name=" Rust team ", visibility="private", tags=["Rust", "wasm"])
+    assert set(edited) == GROUP_KEYS
+    assert (edited["name"], edited["visibility"], edited["tags"]) == ("Rust team", "private", ["Rust", "wasm"])
+    assert (edited["description"], edited["photoURL"]) == ("", None), "fields not given stay as they are"
+    assert app.group(cy.id, group["_id"]) == edited
+
+    first = app.edit_group(ada.id, group["_id"], photo=png())["photoURL"]
+    assert (tmp_path / "media" / media_name(first)).is_file()
+    app.set_group_role(ada.id, group["_id"], bob.id, "admin")
+    by_admin = app.edit_group(bob.id, group["_id"], photo=png(8, 8), tags=[])
+    second = by_admin["photoURL"]
+    assert media_name(second) != media_name(first) and (tmp_path / "media" / media_name(second)).is_file()
+    assert not (tmp_path / "media" / media_name(first)).exists(), "the old photo is deleted"
+    assert (by_admin["name"], by_admin["tags"], by_admin["visibility"]) == ("Rust team", [], "private")
+
+    with pytest.raises(devconnect.ForbiddenError) as forbidden:
+        app.edit_group(cy.id, group["_id"], name="Mine now")
+    assert forbidden.value.code == "forbidden"
+    for outsider, hidden in ((eve.id, group["_id"]), (ada.id, "f" * 24)):
+        with pytest.raises(devconnect.NotFoundError):
+            app.edit_group(outsider, hidden, name="Mine now")
+    assert app.group(ada.id, group["_id"]) == by_admin
+
+
+def test_bad_group_edits_raise_and_change_nothing(app: devconnect.DevConnect, make_user: Callable[..., User]) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    group_id = public_group_of_two(app, ada, bob)["_id"]
+    before = app.group(ada.id, group_id)
+    cases: list[tuple[str, Callable[[], object]]] = [
+        ("name", lambda: app.edit_group(ada.id, group_id, name="   ")),
+        ("name", lambda: app.edit_group(ada.id, group_id, name="x" * 101)),
+        ("description", lambda: app.edit_group(ada.id, group_id, description="x" * 1001)),
+        ("tags", lambda: app.edit_group(ada.id, group_id, tags=[f"t{i}" for i in range(21)])),
+        ("visibility", lambda: app.edit_group(ada.id, group_id, visibility="secret")),  # type: ignore[arg-type]
+        ("group_id", lambda: app.edit_group(ada.id, "nope", name="Renamed")),
+    ]
+    for field, bad in cases:
+        with pytest.raises(devconnect.ValidationError) as err:
+            bad()
+        assert err.value.field == field
+    with pytest.raises(devconnect.UnsupportedMediaTypeError):
+        app.edit_group(ada.id, group_id, name="Renamed", photo=b"GIF89a" + b"\x00" * 32)
+    with pytest.raises(devconnect.PayloadTooLargeError):
+        app.edit_group(ada.id, group_id, photo=png() + b"\x00" * (3 * 1024 * 1024))
+    assert app.group(ada.id, group_id) == before
+
+
+def test_members_hear_of_a_group_edit_and_see_it_recorded(
+    app: devconnect.DevConnect, make_user: Callable[..., User]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    group_id = public_group_of_two(app, ada, bob)["_id"]
+    with app.subscribe(bob.id, timeout=10) as events:
+        edited = app.edit_group(ada.id, group_id, description="All things Rust")
+        assert wait_for(events, is_event("groupUpdated", _id=group_id))["data"] == edited
+        recorded = wait_for(events, is_event("groupMessage", groupId=group_id))["data"]
+    assert (recorded.get("change"), recorded["senderId"], recorded["text"]) == ({"kind": "edited"}, ada.id, "")
+    assert app.group_history(bob.id, group_id)[-1] == recorded
 
 
 def test_members_chat_in_order_and_read_from_when_they_joined(

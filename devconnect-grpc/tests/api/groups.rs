@@ -1,7 +1,7 @@
 use devconnect_grpc::pb;
 use tonic::Code;
 
-use crate::helpers::{User, assert_error, next, spawn_app};
+use crate::helpers::{User, assert_error, next, png, spawn_app};
 
 fn member(group: &str, user: &str) -> pb::GroupMemberRequest {
     pb::GroupMemberRequest { group_id: group.to_owned(), user_id: user.to_owned() }
@@ -97,6 +97,137 @@ fn assert_system_message(event: pb::event::Kind, sender: &str, kind: pb::GroupCh
         }
         other => panic!("expected group_message, got {other:?}"),
     }
+}
+
+fn edit(group: &str) -> pb::EditGroupRequest {
+    pb::EditGroupRequest { group_id: group.to_owned(), ..Default::default() }
+}
+
+fn tags(tags: &[&str]) -> Option<pb::TagList> {
+    Some(pb::TagList { tags: tags.iter().map(|t| (*t).to_owned()).collect() })
+}
+
+async fn private_group_of_three(app: &crate::helpers::TestApp) -> (User, User, User, pb::Group) {
+    let (mut ada, bob) = app.connected_pair("Ada", "Bob").await;
+    let mut cy = app.user("Cy").await;
+    crate::helpers::connect(&mut ada, &mut cy).await;
+    let new = pb::CreateGroupRequest {
+        name: "Core team".to_owned(),
+        description: "Compilers".to_owned(),
+        visibility: pb::Visibility::Private.into(),
+        tags: vec!["rust".to_owned()],
+    };
+    let group = ada.client.create_group(ada.req(new)).await.unwrap().into_inner();
+    for user in [&bob, &cy] {
+        ada.client.add_group_member(ada.req(member(&group.id, &user.id))).await.unwrap();
+    }
+    let group = ada.client.get_group(ada.req(pb::GetGroupRequest { group_id: group.id })).await.unwrap().into_inner();
+    (ada, bob, cy, group)
+}
+
+#[tokio::test]
+async fn the_owner_and_admins_edit_a_group_and_members_may_not() {
+    let app = spawn_app().await;
+    let (mut ada, mut bob, mut cy, group) = private_group_of_three(&app).await;
+    let mut eve = app.user("Eve").await;
+
+    let renamed = pb::EditGroupRequest {
+        name: Some(" Rust team ".to_owned()),
+        visibility: Some(pb::Visibility::Public.into()),
+        tags: tags(&["Rust", "wasm"]),
+        ..edit(&group.id)
+    };
+    let edited = ada.client.edit_group(ada.req(renamed)).await.unwrap().into_inner();
+    assert_eq!((edited.name.as_str(), edited.visibility), ("Rust team", i32::from(pb::Visibility::Public)));
+    assert_eq!(edited.tags, ["Rust", "wasm"]);
+    assert_eq!((edited.description.as_str(), edited.photo_url.as_deref()), ("Compilers", None), "absent: unchanged");
+    let get = pb::GetGroupRequest { group_id: group.id.clone() };
+    assert_eq!(eve.client.get_group(eve.req(get.clone())).await.unwrap().into_inner(), edited, "now public");
+
+    let photo = pb::EditGroupRequest { photo: Some(png()), ..edit(&group.id) };
+    let first = ada.client.edit_group(ada.req(photo.clone())).await.unwrap().into_inner().photo_url.unwrap();
+    assert!(first.starts_with("http://127.0.0.1:3000/media/"), "{first}");
+    let second = ada.client.edit_group(ada.req(photo)).await.unwrap().into_inner().photo_url.unwrap();
+    assert_ne!(first, second, "a new photo replaces the old one");
+
+    // An admin may; VISIBILITY_UNSPECIFIED and an empty tag list are a change of nothing
+    // and of every tag.
+    let admin = pb::SetGroupRoleRequest {
+        group_id: group.id.clone(),
+        user_id: bob.id.clone(),
+        role: pb::GroupRole::Admin.into(),
+    };
+    ada.client.set_group_role(ada.req(admin)).await.unwrap();
+    let cleared = pb::EditGroupRequest {
+        description: Some(String::new()),
+        visibility: Some(pb::Visibility::Unspecified.into()),
+        tags: tags(&[]),
+        ..edit(&group.id)
+    };
+    let by_admin = bob.client.edit_group(bob.req(cleared)).await.unwrap().into_inner();
+    assert_eq!((by_admin.description.as_str(), by_admin.tags.len()), ("", 0));
+    assert_eq!((by_admin.visibility, by_admin.photo_url), (i32::from(pb::Visibility::Public), Some(second)));
+
+    let by_member = pb::EditGroupRequest { name: Some("Mine now".to_owned()), ..edit(&group.id) };
+    assert_error(cy.client.edit_group(cy.req(by_member.clone())).await, Code::PermissionDenied, "forbidden");
+    assert_error(eve.client.edit_group(eve.req(by_member.clone())).await, Code::PermissionDenied, "forbidden");
+    let private = pb::EditGroupRequest { visibility: Some(pb::Visibility::Private.into()), ..edit(&group.id) };
+    ada.client.edit_group(ada.req(private)).await.unwrap();
+    assert_error(eve.client.edit_group(eve.req(by_member.clone())).await, Code::NotFound, "not_found");
+    let unknown = pb::EditGroupRequest { group_id: "f".repeat(24), ..by_member };
+    assert_error(ada.client.edit_group(ada.req(unknown)).await, Code::NotFound, "not_found");
+    assert_eq!(ada.client.get_group(ada.req(get)).await.unwrap().into_inner().name, "Rust team");
+}
+
+#[tokio::test]
+async fn bad_group_edits_are_invalid_arguments_and_change_nothing() {
+    let app = spawn_app().await;
+    let (mut ada, _, _, group) = private_group_of_three(&app).await;
+    let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+    for (bad, stable) in [
+        (pb::EditGroupRequest { name: Some("   ".to_owned()), ..edit(&group.id) }, "validation"),
+        (pb::EditGroupRequest { name: Some("x".repeat(101)), ..edit(&group.id) }, "validation"),
+        (pb::EditGroupRequest { description: Some("x".repeat(1001)), ..edit(&group.id) }, "validation"),
+        (pb::EditGroupRequest { tags: Some(pb::TagList { tags: many }), ..edit(&group.id) }, "validation"),
+        (pb::EditGroupRequest { visibility: Some(7), ..edit(&group.id) }, "validation"),
+        (pb::EditGroupRequest { group_id: "nope".to_owned(), ..edit(&group.id) }, "validation"),
+        (
+            pb::EditGroupRequest {
+                name: Some("Renamed".to_owned()),
+                photo: Some(b"GIF89a....".to_vec()),
+                ..edit(&group.id)
+            },
+            "unsupported_media_type",
+        ),
+        (
+            // Past the upload limit (3 MiB), within the gRPC message limit.
+            pb::EditGroupRequest { photo: Some([png(), vec![0; 3 * 1024 * 1024]].concat()), ..edit(&group.id) },
+            "payload_too_large",
+        ),
+    ] {
+        assert_error(ada.client.edit_group(ada.req(bad)).await, Code::InvalidArgument, stable);
+    }
+    let get = pb::GetGroupRequest { group_id: group.id.clone() };
+    assert_eq!(ada.client.get_group(ada.req(get)).await.unwrap().into_inner(), group);
+    let anonymous = tonic::Request::new(edit(&group.id));
+    assert_error(ada.client.edit_group(anonymous).await, Code::Unauthenticated, "unauthorized");
+}
+
+#[tokio::test]
+async fn members_hear_of_a_group_edit_and_see_it_recorded() {
+    let app = spawn_app().await;
+    let (mut ada, _, mut cy, group) = private_group_of_three(&app).await;
+    let mut events = cy.subscribe(None).await;
+    let renamed = pb::EditGroupRequest { name: Some("Renamed".to_owned()), ..edit(&group.id) };
+    let edited = ada.client.edit_group(ada.req(renamed)).await.unwrap().into_inner();
+    match next(&mut events).await {
+        pb::event::Kind::GroupUpdated(updated) => assert_eq!(updated, edited),
+        other => panic!("expected group_updated, got {other:?}"),
+    }
+    assert_system_message(next(&mut events).await, &ada.id, pb::GroupChangeKind::Edited);
+    let history = pb::GroupHistoryRequest { group_id: group.id, ..Default::default() };
+    let last = cy.client.group_history(cy.req(history)).await.unwrap().into_inner().messages.pop().unwrap();
+    assert_eq!((last.sender_id, last.change.map(|c| c.kind)), (ada.id, Some(pb::GroupChangeKind::Edited.into())));
 }
 
 fn discover(q: &str, tags: &[&str], page: u32, limit: u32) -> pb::DiscoverGroupsRequest {

@@ -7,8 +7,10 @@ devconnect-grpc/proto/devconnect/v1/devconnect.proto on PYTHONPATH.
 
 import os
 import queue
+import struct
 import threading
 import uuid
+import zlib
 
 import grpc
 import pytest
@@ -133,3 +135,14 @@ def error_code(err):
         if key == "devconnect-error-code":
             return value
     return None
+
+
+def png(width=4, height=3):
+    """A small valid RGB PNG."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\xff\x80\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")

@@ -6,7 +6,7 @@ import uuid
 import grpc
 import pytest
 
-from conftest import connect, error_code
+from conftest import connect, error_code, png
 from devconnect.v1 import devconnect_pb2 as pb
 
 
@@ -163,6 +163,52 @@ def test_a_public_group_from_grpcio(new_user):
     ada.call("LeaveGroup", pb.LeaveGroupRequest(group_id=group.id))
     mine = bob.call("ListMyGroups", pb.ListMyGroupsRequest()).groups
     assert [(g.group.id, g.group.owner_id, g.role) for g in mine] == [(group.id, bob.id, pb.GROUP_ROLE_OWNER)]
+
+
+def test_editing_a_group_from_grpcio(new_user):
+    ada, bob, cy = new_user("Ada"), new_user("Bob"), new_user("Cy")
+    group = ada.call(
+        "CreateGroup", pb.CreateGroupRequest(name="Edit me", visibility=pb.VISIBILITY_PUBLIC, tags=["rust"])
+    )
+    for user in (bob, cy):
+        user.call("JoinGroup", pb.JoinGroupRequest(group_id=group.id))
+    ada.call("SetGroupRole", pb.SetGroupRoleRequest(group_id=group.id, user_id=bob.id, role=pb.GROUP_ROLE_ADMIN))
+    cy_events = cy.subscribe()
+    cy_events.next("online_users")
+
+    edited = ada.call(
+        "EditGroup",
+        pb.EditGroupRequest(
+            group_id=group.id, name="Edited", visibility=pb.VISIBILITY_PRIVATE, tags=pb.TagList(tags=["Python", "gRPC"])
+        ),
+    )
+    assert (edited.name, edited.visibility, list(edited.tags)) == ("Edited", pb.VISIBILITY_PRIVATE, ["Python", "gRPC"])
+    assert not edited.HasField("photo_url")
+    assert cy_events.next("group_updated").group_updated == edited
+    recorded = cy_events.next("group_message").group_message
+    assert (recorded.sender_id, recorded.change.kind) == (ada.id, pb.GROUP_CHANGE_KIND_EDITED)
+    cy_events.close()
+
+    first = ada.call("EditGroup", pb.EditGroupRequest(group_id=group.id, photo=png())).photo_url
+    # An admin may; an empty TagList clears the tags, absent fields stay.
+    second = bob.call("EditGroup", pb.EditGroupRequest(group_id=group.id, photo=png(8, 8), tags=pb.TagList()))
+    assert first and second.photo_url and second.photo_url != first
+    assert (second.name, list(second.tags), second.visibility) == ("Edited", [], pb.VISIBILITY_PRIVATE)
+
+    with pytest.raises(grpc.RpcError) as err:
+        cy.call("EditGroup", pb.EditGroupRequest(group_id=group.id, name="Mine now"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and error_code(err.value) == "forbidden"
+    for bad, code in [
+        (pb.EditGroupRequest(group_id=group.id, name="   "), "validation"),
+        (pb.EditGroupRequest(group_id=group.id, description="x" * 1001), "validation"),
+        (pb.EditGroupRequest(group_id=group.id, tags=pb.TagList(tags=[f"t{i}" for i in range(21)])), "validation"),
+        (pb.EditGroupRequest(group_id=group.id, photo=b"GIF89a...."), "unsupported_media_type"),
+        (pb.EditGroupRequest(group_id=group.id, photo=png() + bytes(3 * 1024 * 1024)), "payload_too_large"),
+    ]:
+        with pytest.raises(grpc.RpcError) as err:
+            ada.call("EditGroup", bad)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_code(err.value) == code
+    assert ada.call("GetGroup", pb.GetGroupRequest(group_id=group.id)) == second
 
 
 def test_group_chat_from_grpcio(new_user):
