@@ -209,7 +209,8 @@ check "bob reconnects" bob "● connected" 40
 check "bob's own message shows on his screen" bob "You: sent while you were away"
 
 # A group: Ada's (made over REST), joined by Bob by its id; they talk in it, Bob's message
-# counts as unread on Ada's list while she is elsewhere, and once removed Bob is told so. F5: both are typing in their 1:1 conversation.
+# counts as unread on Ada's list while she is elsewhere, and once removed Bob is told so.
+# F5: both are typing in their 1:1 conversation.
 GROUP_ID="$(curl -fsS -X POST "$URL/groups" -H "authorization: Bearer $ADA_TOKEN" -H 'content-type: application/json' \
   -d '{"name":"Rust 🦀","description":"","visibility":"public","tags":[]}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["_id"])')" || GROUP_ID=unknown

@@ -162,7 +162,7 @@ impl DevConnect {
     /// Changes a group's details; its owner and admins may. Every given field is
     /// validated first, nothing changes unless all are valid; a new photo replaces the
     /// old one, which is then deleted. The members get `groupUpdated` and a system
-    /// message.
+    /// message. An edit that gives no field changes nothing and tells nobody.
     pub async fn edit_group(&self, me: UserId, id: GroupId, edit: GroupEdit) -> Result<Group> {
         let mut update = GroupUpdate {
             name: edit.name.as_deref().map(parse_group_name).transpose()?,
@@ -171,9 +171,13 @@ impl DevConnect {
             tags: edit.tags.as_deref().map(|t| parse_labels("tags", "tag", t)).transpose()?,
             photo_url: None,
         };
-        let (_, my_role) = self.visible_group(me, id).await?;
+        let (group, my_role) = self.visible_group(me, id).await?;
         if !my_role.is_some_and(GroupRole::manages_members) {
             return Err(Error::Forbidden("only the owner and admins edit a group"));
+        }
+        let GroupUpdate { name, description, visibility, tags, .. } = &update;
+        if name.is_none() && description.is_none() && visibility.is_none() && tags.is_none() && edit.photo.is_none() {
+            return Ok(self.publish(group));
         }
         if let Some(photo) = edit.photo {
             update.photo_url = Some(self.store_image(photo).await?);

@@ -262,6 +262,9 @@ behaviours![
         let group = app.create_group(ada, new_group("Rust", Visibility::Public)).await?;
         app.join_group(bob, group.id).await?;
         let mut bob_events = app.subscribe(bob).await?;
+        let before = app.group(ada, group.id).await?;
+        // Nor tells anyone: the next event Bob gets is the real edit's.
+        check(app.edit_group(ada, group.id, GroupEdit::default()).await? == before, "an empty edit changes nothing")?;
         let rename = || GroupEdit { name: Some("Rust Berlin".to_owned()), ..GroupEdit::default() };
         expect_code(app.edit_group(bob, group.id, rename()).await, "forbidden", "a member edits")?;
         expect_code(app.edit_group(cy, group.id, rename()).await, "forbidden", "an outsider edits")?;
