@@ -432,16 +432,16 @@ impl DevConnectService for Api {
         ok(pb::SendGroupMessageResponse { message: Some(sent.message.into()), created: sent.created })
     }
 
-    async fn group_history(
+    async fn get_group_history(
         &self,
-        request: Request<pb::GroupHistoryRequest>,
-    ) -> Result<Response<pb::GroupHistoryResponse>, Status> {
+        request: Request<pb::GetGroupHistoryRequest>,
+    ) -> Result<Response<pb::GetGroupHistoryResponse>, Status> {
         let session = self.session(&request).await?;
         let r = request.into_inner();
         let id = group_id("groupId", &r.group_id).or_status()?;
         let before = message_id("before", r.before.as_deref()).or_status()?;
         let messages = self.app.group_history(session.user_id, id, before, r.limit).await.or_status()?;
-        ok(pb::GroupHistoryResponse { messages: messages.into_iter().map(Into::into).collect() })
+        ok(pb::GetGroupHistoryResponse { messages: messages.into_iter().map(Into::into).collect() })
     }
 
     async fn mark_group_read(
@@ -456,15 +456,15 @@ impl DevConnectService for Api {
         ok(pb::MarkGroupReadResponse { moved })
     }
 
-    async fn group_typing(
+    async fn send_group_typing(
         &self,
-        request: Request<pb::GroupTypingRequest>,
-    ) -> Result<Response<pb::GroupTypingResponse>, Status> {
+        request: Request<pb::SendGroupTypingRequest>,
+    ) -> Result<Response<pb::SendGroupTypingResponse>, Status> {
         let session = self.session(&request).await?;
         let r = request.get_ref();
         let id = group_id("groupId", &r.group_id).or_status()?;
         self.app.group_typing(session.user_id, id, r.typing).await.or_status()?;
-        ok(pb::GroupTypingResponse {})
+        ok(pb::SendGroupTypingResponse {})
     }
 
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {

@@ -27,8 +27,8 @@ fn text(group: &str, text: &str) -> pb::SendGroupMessageRequest {
     pb::SendGroupMessageRequest { group_id: group.to_owned(), text: text.to_owned(), ..Default::default() }
 }
 
-fn history(group: &str) -> pb::GroupHistoryRequest {
-    pb::GroupHistoryRequest { group_id: group.to_owned(), ..Default::default() }
+fn history(group: &str) -> pb::GetGroupHistoryRequest {
+    pb::GetGroupHistoryRequest { group_id: group.to_owned(), ..Default::default() }
 }
 
 async fn post(user: &mut User, group: &str, body: &str) -> pb::GroupMessage {
@@ -36,7 +36,7 @@ async fn post(user: &mut User, group: &str, body: &str) -> pb::GroupMessage {
 }
 
 async fn history_of(user: &mut User, group: &str) -> Vec<pb::GroupMessage> {
-    user.client.group_history(user.req(history(group))).await.unwrap().into_inner().messages
+    user.client.get_group_history(user.req(history(group))).await.unwrap().into_inner().messages
 }
 
 fn change(kind: pb::GroupChangeKind, user_id: Option<&str>, role: pb::GroupRole) -> Option<pb::GroupChange> {
@@ -64,8 +64,8 @@ async fn members_read_a_group_from_when_they_joined_with_system_messages() {
     assert_eq!(seen_by_ada[0].change, change(pb::GroupChangeKind::Created, None, pb::GroupRole::Unspecified));
     assert_eq!(seen_by_ada[1..], seen_by_bob);
 
-    let older = pb::GroupHistoryRequest { before: Some(reply.id.clone()), limit: Some(1), ..history(&group.id) };
-    let page = bob.client.group_history(bob.req(older)).await.unwrap().into_inner().messages;
+    let older = pb::GetGroupHistoryRequest { before: Some(reply.id.clone()), limit: Some(1), ..history(&group.id) };
+    let page = bob.client.get_group_history(bob.req(older)).await.unwrap().into_inner().messages;
     assert_eq!(page, [hello]);
 }
 
@@ -110,8 +110,8 @@ async fn a_removed_member_keeps_what_they_saw_but_can_no_longer_write() {
         Code::PermissionDenied,
         "forbidden",
     );
-    let typing = pb::GroupTypingRequest { group_id: group.id.clone(), typing: true };
-    assert_error(bob.client.group_typing(bob.req(typing)).await, Code::PermissionDenied, "forbidden");
+    let typing = pb::SendGroupTypingRequest { group_id: group.id.clone(), typing: true };
+    assert_error(bob.client.send_group_typing(bob.req(typing)).await, Code::PermissionDenied, "forbidden");
 }
 
 #[tokio::test]
@@ -124,16 +124,16 @@ async fn outsiders_and_malformed_input_get_the_mapped_status() {
 
     for group in [&unknown, &private.id] {
         assert_error(eve.client.send_group_message(eve.req(text(group, "hi"))).await, Code::NotFound, "not_found");
-        assert_error(eve.client.group_history(eve.req(history(group))).await, Code::NotFound, "not_found");
+        assert_error(eve.client.get_group_history(eve.req(history(group))).await, Code::NotFound, "not_found");
     }
     assert_error(
         eve.client.send_group_message(eve.req(text(&public.id, "hi"))).await,
         Code::PermissionDenied,
         "forbidden",
     );
-    assert_error(eve.client.group_history(eve.req(history(&public.id))).await, Code::PermissionDenied, "forbidden");
-    let typing = pb::GroupTypingRequest { group_id: public.id.clone(), typing: true };
-    assert_error(eve.client.group_typing(eve.req(typing)).await, Code::PermissionDenied, "forbidden");
+    assert_error(eve.client.get_group_history(eve.req(history(&public.id))).await, Code::PermissionDenied, "forbidden");
+    let typing = pb::SendGroupTypingRequest { group_id: public.id.clone(), typing: true };
+    assert_error(eve.client.send_group_typing(eve.req(typing)).await, Code::PermissionDenied, "forbidden");
     let last = history_of(&mut ada, &public.id).await.pop().unwrap();
     let read = pb::MarkGroupReadRequest { group_id: public.id.clone(), up_to: last.id.clone() };
     assert_error(eve.client.mark_group_read(eve.req(read)).await, Code::PermissionDenied, "forbidden");
@@ -144,14 +144,14 @@ async fn outsiders_and_malformed_input_get_the_mapped_status() {
         Code::InvalidArgument,
         "validation",
     );
-    let bad_cursor = pb::GroupHistoryRequest { before: Some("zz".into()), ..history(&public.id) };
-    assert_error(ada.client.group_history(ada.req(bad_cursor)).await, Code::InvalidArgument, "validation");
+    let bad_cursor = pb::GetGroupHistoryRequest { before: Some("zz".into()), ..history(&public.id) };
+    assert_error(ada.client.get_group_history(ada.req(bad_cursor)).await, Code::InvalidArgument, "validation");
     for up_to in ["zz".to_owned(), unknown.clone()] {
         let read = pb::MarkGroupReadRequest { group_id: public.id.clone(), up_to };
         assert_error(ada.client.mark_group_read(ada.req(read)).await, Code::InvalidArgument, "validation");
     }
-    let no_limit = pb::GroupHistoryRequest { limit: Some(0), ..history(&public.id) };
-    assert_error(ada.client.group_history(ada.req(no_limit)).await, Code::InvalidArgument, "validation");
+    let no_limit = pb::GetGroupHistoryRequest { limit: Some(0), ..history(&public.id) };
+    assert_error(ada.client.get_group_history(ada.req(no_limit)).await, Code::InvalidArgument, "validation");
 }
 
 #[tokio::test]
@@ -165,8 +165,8 @@ async fn members_get_group_messages_typing_and_reads_as_events() {
     assert_eq!(next(&mut ada_events).await, Kind::GroupMessage(sent.clone()));
     assert_eq!(next(&mut bob_events).await, Kind::GroupMessage(sent.clone()));
 
-    let typing = pb::GroupTypingRequest { group_id: group.id.clone(), typing: true };
-    bob.client.group_typing(bob.req(typing)).await.unwrap();
+    let typing = pb::SendGroupTypingRequest { group_id: group.id.clone(), typing: true };
+    bob.client.send_group_typing(bob.req(typing)).await.unwrap();
     let expected = pb::GroupTyping { group_id: group.id.clone(), user_id: bob.id.clone(), typing: true };
     assert_eq!(next(&mut ada_events).await, Kind::GroupTyping(expected));
 

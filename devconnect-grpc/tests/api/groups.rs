@@ -225,8 +225,8 @@ async fn members_hear_of_a_group_edit_and_see_it_recorded() {
         other => panic!("expected group_updated, got {other:?}"),
     }
     assert_system_message(next(&mut events).await, &ada.id, pb::GroupChangeKind::Edited);
-    let history = pb::GroupHistoryRequest { group_id: group.id, ..Default::default() };
-    let last = cy.client.group_history(cy.req(history)).await.unwrap().into_inner().messages.pop().unwrap();
+    let history = pb::GetGroupHistoryRequest { group_id: group.id, ..Default::default() };
+    let last = cy.client.get_group_history(cy.req(history)).await.unwrap().into_inner().messages.pop().unwrap();
     assert_eq!((last.sender_id, last.change.map(|c| c.kind)), (ada.id, Some(pb::GroupChangeKind::Edited.into())));
 }
 

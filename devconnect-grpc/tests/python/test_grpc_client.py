@@ -233,17 +233,17 @@ def test_group_chat_from_grpcio(new_user):
     )
     assert not again.created and again.message == message
 
-    bob.call("GroupTyping", pb.GroupTypingRequest(group_id=group.id, typing=True))
+    bob.call("SendGroupTyping", pb.SendGroupTypingRequest(group_id=group.id, typing=True))
     typing = ada_events.next("group_typing").group_typing
     assert (typing.group_id, typing.user_id, typing.typing) == (group.id, bob.id, True)
     assert bob.call("MarkGroupRead", pb.MarkGroupReadRequest(group_id=group.id, up_to=message.id)).moved
     read = ada_events.next("group_read").group_read
     assert (read.group_id, read.user_id, read.up_to) == (group.id, bob.id, message.id)
 
-    history = bob.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages
+    history = bob.call("GetGroupHistory", pb.GetGroupHistoryRequest(group_id=group.id)).messages
     assert [m.change.kind for m in history] == [pb.GROUP_CHANGE_KIND_JOINED, pb.GROUP_CHANGE_KIND_UNSPECIFIED]
     assert history[0].sender_id == bob.id and history[1] == message
-    kinds = [m.change.kind for m in ada.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages]
+    kinds = [m.change.kind for m in ada.call("GetGroupHistory", pb.GetGroupHistoryRequest(group_id=group.id)).messages]
     assert kinds[:2] == [pb.GROUP_CHANGE_KIND_CREATED, pb.GROUP_CHANGE_KIND_JOINED]
 
     page = bob.call("SyncMessages", pb.SyncMessagesRequest(after=history[0].id))
@@ -252,8 +252,8 @@ def test_group_chat_from_grpcio(new_user):
 
     ada.call("RemoveGroupMember", pb.GroupMemberRequest(group_id=group.id, user_id=bob.id))
     # Bob keeps what he saw, up to his removal; Ada sees it recorded.
-    assert bob.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages == history
-    removal = ada.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages[-1].change
+    assert bob.call("GetGroupHistory", pb.GetGroupHistoryRequest(group_id=group.id)).messages == history
+    removal = ada.call("GetGroupHistory", pb.GetGroupHistoryRequest(group_id=group.id)).messages[-1].change
     assert (removal.kind, removal.user_id) == (pb.GROUP_CHANGE_KIND_REMOVED, bob.id)
     with pytest.raises(grpc.RpcError) as err:
         bob.call("SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text="let me in"))
@@ -265,10 +265,10 @@ def test_group_chat_from_grpcio(new_user):
         eve.call("SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text="hi"))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and error_code(err.value) == "forbidden"
     with pytest.raises(grpc.RpcError) as err:
-        eve.call("GroupHistory", pb.GroupHistoryRequest(group_id="f" * 24))
+        eve.call("GetGroupHistory", pb.GetGroupHistoryRequest(group_id="f" * 24))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND and error_code(err.value) == "not_found"
     with pytest.raises(grpc.RpcError) as err:
-        ada.call("GroupTyping", pb.GroupTypingRequest(group_id="not-an-id", typing=True))
+        ada.call("SendGroupTyping", pb.SendGroupTypingRequest(group_id="not-an-id", typing=True))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_code(err.value) == "validation"
     with pytest.raises(grpc.RpcError) as err:
         ada.call("MarkGroupRead", pb.MarkGroupReadRequest(group_id=group.id, up_to="zz"))
@@ -280,7 +280,7 @@ def test_resubscribing_catches_up_on_missed_group_messages(new_user):
     group = ada.call("CreateGroup", pb.CreateGroupRequest(name="Catch-up", visibility=pb.VISIBILITY_PUBLIC))
     joined = bob.call("JoinGroup", pb.JoinGroupRequest(group_id=group.id))
     assert joined.user_id == bob.id
-    last_seen = bob.call("GroupHistory", pb.GroupHistoryRequest(group_id=group.id)).messages[-1]
+    last_seen = bob.call("GetGroupHistory", pb.GetGroupHistoryRequest(group_id=group.id)).messages[-1]
     missed = [
         ada.call("SendGroupMessage", pb.SendGroupMessageRequest(group_id=group.id, text=f"missed {i}")).message.id
         for i in range(3)
