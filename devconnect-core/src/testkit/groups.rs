@@ -310,4 +310,31 @@ behaviours![
         expect_code(app.edit_group(ada, group.id, not_an_image).await, "unsupported_media_type", "not an image")?;
         check(app.group(ada, group.id).await?.photo_url == Some(second), "the photo unchanged on error")
     }
+
+    pub async fn a_thousand_concurrent_joins_fill_a_public_group_exactly_to_its_cap(
+        store: Arc<dyn Store>,
+    ) -> Result<()> {
+        let app =
+            service_with(std::sync::Arc::clone(&store), Settings { group_member_cap: 500, ..Settings::default() })?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let group = app.create_group(ada, new_group("Crowded", Visibility::Public)).await?;
+        // Stored directly: a thousand signups would spend the time on password hashing.
+        let mut people = Vec::with_capacity(1000);
+        for i in 0..1000 {
+            let record = super::fixtures::user_record(&format!("joiner{i}@example.com"));
+            people.push(record.me.profile.id);
+            store.insert_user(&record).await?;
+        }
+        let mut racing = tokio::task::JoinSet::new();
+        for person in people {
+            let app = app.clone();
+            racing.spawn(async move { app.join_group(person, group.id).await });
+        }
+        let joins = racing.join_all().await;
+        let joined = joins.iter().filter(|r| r.is_ok()).count();
+        let full = joins.iter().filter(|r| r.as_ref().err().map(Error::code) == Some("limit_exceeded")).count();
+        check(joined == 499 && full == 501, &format!("exactly the cap: {joined} joined, {full} refused"))?;
+        check(app.group_members(ada, group.id).await?.len() == 500, "500 members listed")?;
+        check(app.group(ada, group.id).await?.member_count == 500, "500 counted")
+    }
 ];
