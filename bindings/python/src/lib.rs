@@ -5,78 +5,25 @@
 //!   result as plain Python data ([`convert`]).
 //! - [`errors`]: the exception hierarchy and the one mapping from `devconnect_core::Error`.
 //! - [`subscription`]: realtime events as a blocking iterator.
-//!
-//! One multi-threaded tokio runtime, created on first use, is owned by the module and
-//! shared by every `DevConnect` object; any number of Python threads may call in at once.
+//! - [`calls`]: the module's runtime, running a core call with the GIL released, and
+//!   decoding ids and page numbers.
 
+mod calls;
 mod convert;
 mod errors;
 mod subscription;
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use devconnect_core::{
-    Config, DevConnect, Error, FeedQuery, GroupEdit, GroupId, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup,
-    NewMessage, PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, UserId,
-    Visibility,
+    Config, DevConnect, FeedQuery, GroupEdit, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup, NewMessage,
+    PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, Visibility,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
 
-use crate::convert::ToPy;
+use crate::calls::{call, group_id_of, page_number, run, user_id};
 use crate::subscription::PySubscription;
-
-/// The module's tokio runtime.
-static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-
-/// The module's runtime, created on first use.
-fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("devconnect")
-        .build()
-        .map_err(Error::internal)?;
-    // If another thread won the race, its runtime is kept and this one dropped.
-    Ok(RUNTIME.get_or_init(|| rt))
-}
-
-/// Runs a core call to completion on the module's runtime with the GIL released.
-fn run<T, F>(py: Python<'_>, call: F) -> PyResult<T>
-where
-    F: Future<Output = devconnect_core::Result<T>> + Send,
-    T: Send,
-{
-    py.detach(|| runtime()?.block_on(call)).map_err(|e| errors::to_py_err(py, &e))
-}
-
-/// Runs a core call and converts its result to Python data.
-fn call<'py, T, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = devconnect_core::Result<T>> + Send,
-    T: Send + ToPy,
-{
-    run(py, call)?.to_py(py)
-}
-
-fn user_id(py: Python<'_>, field: &'static str, raw: &str) -> PyResult<UserId> {
-    UserId::parse(field, raw).map_err(|e| errors::to_py_err(py, &e.into()))
-}
-
-/// A group id argument, naming `group_id` in the error if it is malformed.
-fn group_id_of(py: Python<'_>, raw: &str) -> PyResult<GroupId> {
-    GroupId::parse("group_id", raw).map_err(|e| errors::to_py_err(py, &e.into()))
-}
-
-/// A Python int as a `u32` page number or size: negative becomes 0 and too large
-/// becomes `u32::MAX`, so the core's own checks (and caps) decide.
-fn page_number(n: i64) -> u32 {
-    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
-}
 
 /// The DevConnect service, in process: accounts, profiles, connections, feed, chat and
 /// realtime events, on the embedded SQLite store or MongoDB.
@@ -684,13 +631,6 @@ fn devconnect(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn page_numbers_leave_range_checks_to_the_core() {
-        assert_eq!(page_number(-5), 0);
-        assert_eq!(page_number(3), 3);
-        assert_eq!(page_number(i64::MAX), u32::MAX);
-    }
 
     #[test]
     fn data_files_go_beside_the_database() {

@@ -10,8 +10,9 @@ use pyo3::exceptions::PyTimeoutError;
 use pyo3::prelude::*;
 use tokio::sync::watch;
 
+use crate::calls::{RUNTIME, runtime};
 use crate::convert::ToPy as _;
-use crate::{errors, runtime};
+use crate::errors;
 
 /// How long a wait runs without checking for signals (Ctrl-C).
 const SIGNAL_CHECK: Duration = Duration::from_millis(200);
@@ -246,7 +247,7 @@ impl Drop for PySubscription {
     fn drop(&mut self) {
         // Dropping the core stream may touch tokio's timer; do it inside the runtime.
         let stream = self.stream.get_mut().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(rt) = crate::RUNTIME.get() {
+        if let Some(rt) = RUNTIME.get() {
             let _enter = rt.enter();
             drop(stream);
         }
