@@ -138,30 +138,26 @@ impl DevConnect {
         if self.inner.store.member(group, me).await?.is_some() {
             return Ok(());
         }
-        Err(self.outsider(me, group).await)
+        let was_member = self.inner.store.window(group, me).await?.is_some();
+        Err(self.outsider(group, was_member).await)
     }
 
     /// `me`'s window on the group's history, as a member or a former one.
     async fn window_on(&self, me: UserId, group: GroupId) -> Result<Window> {
         match self.inner.store.window(group, me).await? {
             Some(window) => Ok(window),
-            None => Err(self.outsider(me, group).await),
+            None => Err(self.outsider(group, false).await),
         }
     }
 
     /// The error for someone who may not take part in a group: `NotFound` for a private
     /// group they were never in (it does not exist for them), else `Forbidden`.
-    async fn outsider(&self, me: UserId, group: GroupId) -> Error {
-        let known = match self.inner.store.group(group).await {
-            Ok(Some(g)) => g.visibility == Visibility::Public,
-            Ok(None) => false,
+    async fn outsider(&self, group: GroupId, was_member: bool) -> Error {
+        let public = match self.inner.store.group(group).await {
+            Ok(found) => found.is_some_and(|g| g.visibility == Visibility::Public),
             Err(err) => return err,
         };
-        let was_member = match self.inner.store.window(group, me).await {
-            Ok(window) => window.is_some(),
-            Err(err) => return err,
-        };
-        if known || was_member {
+        if public || was_member {
             Error::Forbidden("only members take part in a group")
         } else {
             Error::NotFound("group")
