@@ -151,10 +151,12 @@ impl DevConnect {
     }
 
     /// Everything to or from `me` after the message `after` (or from the start), across
-    /// all conversations, in order: what a client missed while disconnected.
+    /// all conversations, in order: what a client missed while disconnected. Messages
+    /// from people `me` blocked are left out.
     pub async fn sync(&self, me: UserId, after: Option<MessageId>, limit: Option<u32>) -> Result<SyncPage> {
         let limit = page_limit("limit", limit, DEFAULT_SYNC_LIMIT, MAX_SYNC_LIMIT)?;
-        let mut messages = self.inner.store.sync(me, after, limit + 1).await?;
+        let hidden = self.hidden_senders(me).await?;
+        let mut messages = self.inner.store.sync(me, after, &hidden, limit + 1).await?;
         let has_more = messages.len() > limit as usize;
         messages.truncate(limit as usize);
         Ok(self.publish(SyncPage { messages, has_more }))

@@ -315,6 +315,8 @@ pub struct Settings {
     pub message_rate: RateLimit,
     /// Connection requests one user may send per minute. Default 30.
     pub request_rate: RateLimit,
+    /// Reports one user may file per minute. Default 5.
+    pub report_rate: RateLimit,
     /// Login attempts per email per minute, from any client. Default 10.
     pub login_rate: RateLimit,
     /// Signup and login attempts per client address per minute (an IPv6 client counts by
@@ -344,6 +346,7 @@ impl Default for Settings {
             event_queue: 256,
             message_rate: RateLimit::per_minute(120),
             request_rate: RateLimit::per_minute(30),
+            report_rate: RateLimit::per_minute(5),
             login_rate: RateLimit::per_minute(10),
             auth_rate_per_addr: RateLimit::per_minute(30),
             typing_rate: RateLimit::per_minute(120),

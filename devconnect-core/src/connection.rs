@@ -28,7 +28,8 @@ impl DevConnect {
     /// the same two people in either direction (`Conflict`, enforced by the store), with
     /// one exception: the sender of a rejected request may ask again once
     /// [`Settings::request_cooldown`](crate::Settings) has passed since the rejection.
-    /// The receiver of an `interested` request is notified.
+    /// Never between two people one of whom blocked the other (told as for an unknown
+    /// user to the one blocked). The receiver of an `interested` request is notified.
     pub async fn send_request(
         &self,
         me: UserId,
@@ -44,6 +45,7 @@ impl DevConnect {
         self.inner.limits.check_request(me)?;
         let sender = self.public_profile(me).await?;
         self.inner.store.user(to).await?.ok_or(Error::NotFound("user"))?;
+        self.require_unblocked(me, to).await?;
         let now = crate::now();
         let request = ConnectionRequest {
             id: RequestId::new(),
@@ -58,6 +60,12 @@ impl DevConnect {
             Ok(()) => {}
             Err(Error::Conflict(_)) => self.renew_rejected(&request).await?,
             Err(other) => return Err(other),
+        }
+        // A block stored while this request was: the block removed what it found, and
+        // this takes back what it could not find yet.
+        if self.inner.store.blocking(me, to).await?.any() {
+            self.inner.store.delete_request(request.id).await?;
+            self.require_unblocked(me, to).await?;
         }
         crate::telemetry::request_sent(status);
         if status == RequestStatus::Interested {
@@ -108,6 +116,9 @@ impl DevConnect {
         }
         if request.status != RequestStatus::Interested {
             return Err(Error::Conflict("request already reviewed"));
+        }
+        if status == RequestStatus::Accepted {
+            self.require_unblocked(me, request.from_user_id).await?;
         }
         let reviewed = self
             .inner

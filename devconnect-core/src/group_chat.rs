@@ -58,7 +58,8 @@ impl DevConnect {
     }
 
     /// A group's messages as `me` may read them (see the module), oldest first: the
-    /// newest page, or the page before the message `before`.
+    /// newest page, or the page before the message `before`. Messages from people `me`
+    /// blocked are left out.
     pub async fn group_history(
         &self,
         me: UserId,
@@ -68,7 +69,8 @@ impl DevConnect {
     ) -> Result<Vec<GroupMessage>> {
         let limit = page_limit("limit", limit, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT)?;
         let window = self.window_on(me, group).await?;
-        Ok(self.publish(self.inner.store.group_history(group, window, before, limit).await?))
+        let hidden = self.hidden_senders(me).await?;
+        Ok(self.publish(self.inner.store.group_history(group, window, &hidden, before, limit).await?))
     }
 
     /// Moves `me`'s read position in a group up to the message `up_to` (never back) and,
@@ -116,19 +118,22 @@ impl DevConnect {
         Ok(())
     }
 
-    /// Delivers a stored group message to the members: one delivery for all of them,
-    /// which a bus publishes once.
+    /// Delivers a stored group message to the members, but not to those who blocked its
+    /// sender: one delivery for all of them, which a bus publishes once.
     async fn tell_group_message(&self, message: GroupMessage) -> Result<GroupMessage> {
         let message = self.publish(message);
         let members: Vec<UserId> =
             self.inner.store.members(message.group_id).await?.iter().map(|m| m.user_id).collect();
+        let members = self.without_blockers_of(message.sender_id, members).await?;
         self.inner.realtime.deliver(&members, &Event::GroupMessage(Arc::new(message.clone())));
         Ok(message)
     }
 
+    /// Delivers what `me` did in a group to the other members who did not block `me`.
     async fn tell_others(&self, group: GroupId, me: UserId, event: &Event) -> Result<()> {
         let others: Vec<UserId> =
             self.inner.store.members(group).await?.iter().map(|m| m.user_id).filter(|id| *id != me).collect();
+        let others = self.without_blockers_of(me, others).await?;
         self.inner.realtime.deliver(&others, event);
         Ok(())
     }

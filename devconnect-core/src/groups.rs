@@ -302,7 +302,7 @@ impl DevConnect {
     }
 
     /// The group and `me`'s role in it, if `me` may see it.
-    async fn visible_group(&self, me: UserId, id: GroupId) -> Result<(Group, Option<GroupRole>)> {
+    pub(crate) async fn visible_group(&self, me: UserId, id: GroupId) -> Result<(Group, Option<GroupRole>)> {
         let group = self.inner.store.group(id).await?.ok_or(Error::NotFound("group"))?;
         let role = self.role_in(id, me).await?;
         if group.visibility == Visibility::Private && role.is_none() {

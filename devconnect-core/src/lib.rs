@@ -11,6 +11,7 @@
 //! - [`feed`]: the paginated discovery feed.
 //! - [`groups`]: groups, their members and roles.
 //! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
+//! - [`safety`]: blocking people, and reports for the operators.
 //! - [`realtime`]: presence and live [`Event`]s: the session every frontend serves
 //!   ([`DevConnect::live`]), one [`Subscription`] per open stream, and the event bus
 //!   between server instances ([`realtime::bus`]: in-process by default; Redis with a
@@ -55,6 +56,7 @@ pub mod media;
 pub mod model;
 pub mod profile;
 pub mod realtime;
+pub mod safety;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testkit")]
@@ -74,7 +76,8 @@ pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
     AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Gender, Group, GroupChange,
     GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, Invalid, Me, Message,
-    MessageId, Profile, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    MessageId, Profile, ReportId, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
+    Visibility,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;
@@ -83,6 +86,7 @@ pub use media::{LocalMedia, MediaStore, Upload};
 pub use model::{EngagementDay, Event, GroupTyping, Peer, ReadReceipt};
 pub use profile::ProfileEdit;
 pub use realtime::{BusHealth, EndReason, Live, LiveItem, Subscription};
+pub use safety::{BlockedUser, NewReport, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution};
 pub use store::Store;
 
 use auth::Credentials;

@@ -1,4 +1,4 @@
-//! Rate limits: per user on message sends, connection requests, typing events and
+//! Rate limits: per user on message sends, connection requests, reports, typing events and
 //! password changes; per email on failed logins; per client address on signup and login
 //! attempts.
 
@@ -49,6 +49,7 @@ impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
 pub(crate) struct Limits {
     messages: Option<Limiter>,
     requests: Option<Limiter>,
+    reports: Option<Limiter>,
     typing: Option<Limiter>,
     password_changes: Option<Limiter>,
     logins: Option<LoginThrottle>,
@@ -60,6 +61,7 @@ impl Limits {
         Self {
             messages: Limiter::new(settings.message_rate, "message"),
             requests: Limiter::new(settings.request_rate, "request"),
+            reports: Limiter::new(settings.report_rate, "report"),
             typing: Limiter::new(settings.typing_rate, "typing"),
             password_changes: Limiter::new(settings.login_rate, "password_change"),
             logins: Limiter::new(settings.login_rate, "login").map(LoginThrottle::new),
@@ -73,6 +75,10 @@ impl Limits {
 
     pub(crate) fn check_request(&self, user: UserId) -> Result<()> {
         self.requests.as_ref().map_or(Ok(()), |l| l.check(&user))
+    }
+
+    pub(crate) fn check_report(&self, user: UserId) -> Result<()> {
+        self.reports.as_ref().map_or(Ok(()), |l| l.check(&user))
     }
 
     /// Typing events per sender.

@@ -9,7 +9,7 @@
 //! Labels are small fixed sets (operation names, outcomes); never ids, emails or
 //! other personal data.
 
-use devconnect_types::RequestStatus;
+use devconnect_types::{ReportKind, RequestStatus};
 
 use crate::Result;
 use crate::model::EngagementDay;
@@ -24,8 +24,10 @@ pub const MESSAGES_SENT: &str = "devconnect_messages_sent_total";
 pub const REQUESTS_SENT: &str = "devconnect_connection_requests_sent_total";
 /// Counter: connection requests reviewed, label `status` = `accepted` | `rejected`.
 pub const REQUESTS_REVIEWED: &str = "devconnect_connection_requests_reviewed_total";
+/// Counter: reports filed, label `kind` = `user` | `message` | `group`.
+pub const REPORTS_FILED: &str = "devconnect_reports_filed_total";
 /// Counter: calls refused by a rate limit, label `limit` = `message` | `request` |
-/// `login` (the core's limits) or `auth_addr` (the REST server's per-address limit).
+/// `report` | `login` (the core's limits) or `auth_addr` (the REST server's per-address limit).
 pub const RATE_LIMITED: &str = "devconnect_rate_limited_total";
 /// Histogram (seconds): one store call, label `operation` (the [`Store`](crate::Store) method name).
 pub const STORE_DURATION: &str = "devconnect_store_operation_duration_seconds";
@@ -50,6 +52,7 @@ pub const CORE_METRICS: &[&str] = &[
     MESSAGES_SENT,
     REQUESTS_SENT,
     REQUESTS_REVIEWED,
+    REPORTS_FILED,
     RATE_LIMITED,
     STORE_DURATION,
     REALTIME_QUEUE_DROPS,
@@ -75,6 +78,10 @@ pub fn register() {
     metrics::describe_counter!(MESSAGES_SENT, "Chat messages stored");
     metrics::describe_counter!(REQUESTS_SENT, "Connection requests sent, by status");
     metrics::describe_counter!(REQUESTS_REVIEWED, "Connection requests reviewed, by status");
+    metrics::describe_counter!(REPORTS_FILED, "Reports filed by users, by kind of target");
+    for kind in ReportKind::ALL {
+        metrics::counter!(REPORTS_FILED, "kind" => kind.as_str()).increment(0);
+    }
     metrics::describe_counter!(RATE_LIMITED, "Calls refused by a rate limit, by limit");
     metrics::describe_histogram!(STORE_DURATION, metrics::Unit::Seconds, "Store call latency by operation");
     metrics::describe_counter!(REALTIME_QUEUE_DROPS, "Realtime subscriptions ended because their queue was full");
@@ -120,6 +127,10 @@ pub(crate) fn request_sent(status: RequestStatus) {
 
 pub(crate) fn request_reviewed(status: RequestStatus) {
     metrics::counter!(REQUESTS_REVIEWED, "status" => status.as_str()).increment(1);
+}
+
+pub(crate) fn report_filed(kind: ReportKind) {
+    metrics::counter!(REPORTS_FILED, "kind" => kind.as_str()).increment(1);
 }
 
 pub(crate) fn rate_limited(limit: &'static str) {

@@ -82,6 +82,15 @@ impl AnyMessage {
         }
     }
 
+    /// Who sent it.
+    #[must_use]
+    pub fn sender_id(&self) -> UserId {
+        match self {
+            Self::Direct(m) => m.sender_id,
+            Self::Group(m) => m.sender_id,
+        }
+    }
+
     /// The server-assigned position, shared by both kinds.
     #[must_use]
     pub fn seq(&self) -> i64 {

@@ -128,6 +128,10 @@ id_type!(
     /// Identifies a group.
     GroupId, "group"
 );
+id_type!(
+    /// Identifies a report.
+    ReportId, "report"
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@
 //! With the `openapi` feature every public object and envelope also derives
 //! `utoipa::ToSchema`, so a server's OpenAPI document is derived from these types.
 //! - [`socketio`]: Engine.IO v4 / Socket.IO v5 packets.
+//! - [`safety`]: blocked users and reports ([`BlockedUser`], [`Report`]).
 
 #![warn(missing_docs)]
 
@@ -26,6 +27,7 @@ pub mod group;
 mod ids;
 pub mod profile;
 pub mod rest;
+pub mod safety;
 pub mod socketio;
 
 use serde::{Deserialize, Serialize};
@@ -36,8 +38,9 @@ pub use feed::FeedPage;
 pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, MyGroup, Visibility};
 #[cfg(feature = "openapi")]
 pub use ids::ID_PATTERN;
-pub use ids::{GroupId, MessageId, RequestId, UserId};
+pub use ids::{GroupId, MessageId, ReportId, RequestId, UserId};
 pub use profile::{Gender, Me, Profile};
+pub use safety::{BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution};
 
 /// A malformed value: which field, and what is wrong with it. The service turns it
 /// into its `validation` error.

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use devconnect_types::{
-    AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Group, GroupConversation,
-    GroupMessage, GroupPage, Me, Message, MyGroup, Profile, Sent, SyncPage, UserId,
+    AnyMessage, BlockedUser, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Group,
+    GroupConversation, GroupMessage, GroupPage, Me, Message, MyGroup, Profile, Report, Reported, Sent, SyncPage,
+    UserId,
 };
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -347,6 +348,23 @@ impl<F: PublicUrls, T: PublicUrls> PublicUrls for ConnectionRequest<F, T> {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         let (from, to) = (self.from_user_id.with_public_urls(media), self.to_user_id.with_public_urls(media));
         ConnectionRequest { from_user_id: from, to_user_id: to, ..self }
+    }
+}
+
+impl PublicUrls for BlockedUser {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        Self { user: self.user.with_public_urls(media), ..self }
+    }
+}
+
+impl PublicUrls for Report {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        let snapshot = match self.snapshot {
+            Reported::User { user } => Reported::User { user: user.with_public_urls(media) },
+            Reported::Message { message } => Reported::Message { message: message.with_public_urls(media) },
+            Reported::Group { group } => Reported::Group { group: group.with_public_urls(media) },
+        };
+        Self { snapshot, ..self }
     }
 }
 

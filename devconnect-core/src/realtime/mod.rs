@@ -207,7 +207,7 @@ impl DevConnect {
     pub async fn subscribe_session(&self, session: &Session, resume_after: Option<MessageId>) -> Result<Subscription> {
         let user = session.user_id;
         if let Some(after) = resume_after {
-            if let Err(err) = self.inner.store.sync(user, Some(after), 1).await {
+            if let Err(err) = self.inner.store.sync(user, Some(after), &[], 1).await {
                 return Err(match err {
                     Error::NotFound(_) => Error::validation("lastMessageId", "is not a message to or from you"),
                     other => other,

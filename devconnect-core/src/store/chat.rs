@@ -17,9 +17,12 @@ super::timed::store_aggregate! {
         /// oldest first. An unknown `before` is `NotFound`.
         async fn history(&self, a: UserId, b: UserId, before: Option<MessageId>, limit: u32) -> Result<Vec<Message>>;
         /// Up to `limit` messages to or from `me`, and messages of groups inside `me`'s
-        /// windows on them, after `after` (or from the start), in position order. An
-        /// `after` that is none of these is `NotFound`.
-        async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<AnyMessage>>;
+        /// windows on them, after `after` (or from the start), in position order, leaving
+        /// out messages sent by `hidden` (whom `me` blocked). An `after` that is none of
+        /// these is `NotFound`.
+        async fn sync(&self, me: UserId, after: Option<MessageId>, hidden: &[UserId], limit: u32) -> Result<Vec<AnyMessage>>;
+        /// A message by id, 1:1 or in a group.
+        async fn message(&self, id: MessageId) -> Result<Option<AnyMessage>>;
         /// Everyone `me` is connected with or has history with, most recent conversation
         /// first, then connections without messages.
         async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>>;

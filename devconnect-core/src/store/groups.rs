@@ -72,11 +72,13 @@ super::timed::store_aggregate! {
         /// `user`'s window on `group`'s history, as a member or a former one.
         async fn window(&self, group: GroupId, user: UserId) -> Result<Option<Window>>;
         /// Up to `limit` messages of `group` inside `window`, before `before` (or the
-        /// newest), oldest first. A `before` that is not one of them is `NotFound`.
+        /// newest), oldest first, leaving out messages sent by `hidden`. A `before` that is
+        /// not one of them is `NotFound`.
         async fn group_history(
             &self,
             group: GroupId,
             window: Window,
+            hidden: &[UserId],
             before: Option<MessageId>,
             limit: u32,
         ) -> Result<Vec<GroupMessage>>;

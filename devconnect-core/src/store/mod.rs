@@ -6,7 +6,7 @@
 //! The seam is one trait per aggregate — [`UserStore`] (accounts, credentials, profiles,
 //! the feed), [`RequestStore`] (connection requests and connections), [`ChatStore`]
 //! (messages and read state), [`GroupStore`] (groups and their members),
-//! [`AnalyticsStore`] (engagement) — behind the [`Store`]
+//! [`SafetyStore`] (blocks and reports), [`AnalyticsStore`] (engagement) — behind the [`Store`]
 //! supertrait, which the service holds as `Arc<dyn Store>`. Methods of the aggregate
 //! traits are callable on a `dyn Store` as they are; code calling them on a concrete
 //! backend imports [`prelude`].
@@ -22,6 +22,7 @@ mod groups;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 mod requests;
+mod safety;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod timed;
@@ -42,20 +43,23 @@ pub use analytics::AnalyticsStore;
 pub use chat::ChatStore;
 pub use groups::{Added, GroupStore};
 pub use requests::RequestStore;
+pub use safety::{Blocked, Blocking, SafetyStore};
 pub(crate) use timed::TimedStore;
 pub use users::UserStore;
 
 /// The store traits, for code that calls store methods on a concrete backend
 /// (`use devconnect_core::store::prelude::*;`). A `dyn Store` needs no import.
 pub mod prelude {
-    pub use super::{AnalyticsStore, ChatStore, GroupStore, RequestStore, Store, UserStore};
+    pub use super::{AnalyticsStore, ChatStore, GroupStore, RequestStore, SafetyStore, Store, UserStore};
 }
 
 /// Persistence for DevConnect: every aggregate's store, plus the store's own life cycle.
 /// All methods are cancel-safe from the caller's view: a write either happened durably
 /// before `Ok` is returned or not at all.
 #[async_trait]
-pub trait Store: UserStore + RequestStore + ChatStore + GroupStore + AnalyticsStore + Send + Sync + 'static {
+pub trait Store:
+    UserStore + RequestStore + ChatStore + GroupStore + SafetyStore + AnalyticsStore + Send + Sync + 'static
+{
     /// Checks the store is reachable.
     async fn ping(&self) -> Result<()>;
     /// Flushes and releases resources; the store is not used afterwards.

@@ -36,6 +36,9 @@ super::timed::store_aggregate! {
             status: RequestStatus,
             now: DateTime<Utc>,
         ) -> Result<Option<ConnectionRequest>>;
+        /// Deletes the request `id` if it is still pending (`interested`) or `ignored`;
+        /// whether it did.
+        async fn delete_request(&self, id: RequestId) -> Result<bool>;
         /// Pending `interested` requests to `me`, newest first, with the sender's profile.
         async fn received_requests(&self, me: UserId) -> Result<Vec<ConnectionRequest<Profile, UserId>>>;
         /// Requests sent by `me` (any status), newest first, with the receiver's profile.

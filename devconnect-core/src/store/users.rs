@@ -33,8 +33,8 @@ super::timed::store_aggregate! {
         /// Revokes one token until it expires anyway.
         async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()>;
 
-        /// Profiles `viewer` has no request with either way (and not `viewer`), newest
-        /// account first, by `filter`.
+        /// Profiles `viewer` has no request and no block with either way (and not
+        /// `viewer`), newest account first, by `filter`.
         async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>>;
     }
 }

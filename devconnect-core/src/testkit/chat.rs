@@ -169,7 +169,7 @@ behaviours![
         let (mut seen, mut cursor) = (Vec::new(), None);
         loop {
             let finished = writers.iter().all(tokio::task::JoinHandle::is_finished);
-            let page = store.sync(ada, cursor, 100).await?;
+            let page = store.sync(ada, cursor, &[], 100).await?;
             cursor = page.last().map(AnyMessage::id).or(cursor);
             seen.extend(page.iter().map(AnyMessage::seq));
             if finished && page.is_empty() {

@@ -35,6 +35,9 @@ pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<Dev
     if settings.request_rate == Settings::default().request_rate {
         settings.request_rate = RateLimit::per_minute(0);
     }
+    if settings.report_rate == Settings::default().report_rate {
+        settings.report_rate = RateLimit::per_minute(0);
+    }
     if settings.login_rate == Settings::default().login_rate {
         settings.login_rate = RateLimit::per_minute(0);
     }

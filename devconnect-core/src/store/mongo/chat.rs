@@ -214,7 +214,13 @@ impl ChatStore for MongoStore {
         Ok(messages)
     }
 
-    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<AnyMessage>> {
+    async fn sync(
+        &self,
+        me: UserId,
+        after: Option<MessageId>,
+        hidden: &[UserId],
+        limit: u32,
+    ) -> Result<Vec<AnyMessage>> {
         let who = me.object_id();
         let after = match after {
             Some(id) => self.readable_seq(id, me).await?,
@@ -239,7 +245,7 @@ impl ChatStore for MongoStore {
         }
         let docs: Vec<Document> = self
             .messages
-            .find(doc! { "$or": ranges })
+            .find(not_from(hidden, doc! { "$or": ranges }))
             .sort(doc! { "seq": 1 })
             .limit(limit_of(limit))
             .await
@@ -248,6 +254,11 @@ impl ChatStore for MongoStore {
             .await
             .map_err(db_err)?;
         docs.iter().map(any_message_from_doc).collect()
+    }
+
+    async fn message(&self, id: MessageId) -> Result<Option<AnyMessage>> {
+        let found = self.messages.find_one(doc! { "_id": id.object_id() }).await.map_err(db_err)?;
+        found.as_ref().map(any_message_from_doc).transpose()
     }
 
     async fn chat_partners(&self, me: UserId) -> Result<Vec<PartnerRecord>> {
@@ -325,4 +336,13 @@ impl ChatStore for MongoStore {
         // Zero when a concurrent call marked them first: that call reports them.
         Ok((updated.modified_count > 0).then_some(newest.id))
     }
+}
+
+/// `filter`, leaving out messages sent by `hidden` (people the reader blocked).
+pub(super) fn not_from(hidden: &[UserId], mut filter: Document) -> Document {
+    if !hidden.is_empty() {
+        let ids: Vec<ObjectId> = hidden.iter().map(|id| id.object_id()).collect();
+        filter = doc! { "$and": [filter, { "senderId": { "$nin": ids } }] };
+    }
+    filter
 }

@@ -7,8 +7,8 @@ use mongodb::options::{Acknowledgment, ClientOptions, WriteConcern};
 use mongodb::{Client, Database};
 
 use super::{
-    CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUP_WINDOWS, GROUPS, MESSAGES, MongoStore, REQUESTS, REVOKED,
-    USERS,
+    BLOCKS, CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUP_WINDOWS, GROUPS, MESSAGES, MongoStore, REPORTS,
+    REQUESTS, REVOKED, USERS,
 };
 use crate::{Error, Result};
 
@@ -59,6 +59,8 @@ impl MongoStore {
             groups: db.collection(GROUPS),
             group_members: db.collection(GROUP_MEMBERS),
             group_windows: db.collection(GROUP_WINDOWS),
+            blocks: db.collection(BLOCKS),
+            reports: db.collection(REPORTS),
             insert_order: tokio::sync::Mutex::new(()),
             db,
             client,

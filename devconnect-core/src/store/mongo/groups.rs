@@ -15,6 +15,7 @@ use devconnect_types::{
 };
 use futures_util::TryStreamExt as _;
 
+use super::chat::not_from;
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
 use super::error::db_err;
 use super::{MongoStore, find_all};
@@ -390,6 +391,7 @@ impl GroupStore for MongoStore {
         &self,
         group: GroupId,
         window: Window,
+        hidden: &[UserId],
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<GroupMessage>> {
@@ -411,7 +413,7 @@ impl GroupStore for MongoStore {
         }
         let docs: Vec<Document> = self
             .messages
-            .find(doc! { "convKey": &key, "seq": seq })
+            .find(not_from(hidden, doc! { "convKey": &key, "seq": seq }))
             .sort(doc! { "seq": -1 })
             .limit(i64::from(limit))
             .await

@@ -19,7 +19,9 @@
 //!   (with `memberCount`, which reserves a seat before a member is written),
 //!   `groupmembers` (one document per member, unique per group and user) and
 //!   `groupwindows` (each member's window on a group's history and read position, kept
-//!   after they leave; `_id` is the user's and the group's ids);
+//!   after they leave; `_id` is the user's and the group's ids), `blocks` (one
+//!   document per blocker and blocked, with the pair's `pairKey`) and `reports` (with
+//!   the reported content's `snapshot`);
 //! - group messages are in `messages` too, so they share its positions: `receiverId`
 //!   and `convKey` are the group's id, `groupId` marks them, `change` holds a system
 //!   message's change.
@@ -38,7 +40,7 @@
 //!
 //! Files: `connect` (URL, client options, opening), `schema` (indexes and backfills, run
 //! at open), `documents` (document mapping), `error` (error mapping), and one per
-//! aggregate of the seam (`users`, `requests`, `chat`, `groups`, `analytics`).
+//! aggregate of the seam (`users`, `requests`, `chat`, `groups`, `safety`, `analytics`).
 
 mod analytics;
 mod chat;
@@ -47,6 +49,7 @@ mod documents;
 mod error;
 mod groups;
 mod requests;
+mod safety;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -72,6 +75,8 @@ const REVOKED: &str = "revokedtokens";
 const GROUPS: &str = "groups";
 const GROUP_MEMBERS: &str = "groupmembers";
 const GROUP_WINDOWS: &str = "groupwindows";
+const BLOCKS: &str = "blocks";
+const REPORTS: &str = "reports";
 
 /// The MongoDB store. Cheap to share behind the `Arc<dyn Store>` the service holds; the
 /// driver's `Client` pools connections itself.
@@ -86,6 +91,8 @@ pub struct MongoStore {
     groups: Collection<Document>,
     group_members: Collection<Document>,
     group_windows: Collection<Document>,
+    blocks: Collection<Document>,
+    reports: Collection<Document>,
     /// Held from taking a message position to storing the message (see `insert_message`).
     insert_order: tokio::sync::Mutex<()>,
 }

@@ -172,6 +172,11 @@ impl RequestStore for MongoStore {
         Ok(found.is_some())
     }
 
+    async fn delete_request(&self, id: RequestId) -> Result<bool> {
+        let filter = doc! { "_id": id.object_id(), "status": { "$in": ["interested", "ignored"] } };
+        Ok(self.requests.delete_one(filter).await.map_err(db_err)?.deleted_count > 0)
+    }
+
     async fn delete_connection(&self, a: UserId, b: UserId) -> Result<bool> {
         let deleted = self
             .requests

@@ -86,6 +86,18 @@ impl MongoStore {
         .await?;
         // groupwindows: a person's windows, for catch-up.
         ensure_index(&self.group_windows, doc! { "userId": 1 }, IndexOptions::default()).await?;
+        // blocks: one per blocker and blocked; by pair (feed, checks); a person's blockers.
+        ensure_index(&self.blocks, doc! { "blockerId": 1, "blockedId": 1 }, unique()).await?;
+        ensure_index(&self.blocks, doc! { "pairKey": 1 }, IndexOptions::default()).await?;
+        ensure_index(&self.blocks, doc! { "blockedId": 1, "blockerId": 1 }, IndexOptions::default()).await?;
+        // reports: one open report per reporter and target; the queue; a reporter's own.
+        ensure_index(
+            &self.reports,
+            doc! { "reporterId": 1, "targetId": 1 },
+            IndexOptions::builder().unique(true).partial_filter_expression(doc! { "status": "open" }).build(),
+        )
+        .await?;
+        ensure_index(&self.reports, doc! { "status": 1, "_id": 1 }, IndexOptions::default()).await?;
         // Revocations matter only until the token expires anyway; MongoDB deletes them then.
         ensure_index(
             &self.revoked,

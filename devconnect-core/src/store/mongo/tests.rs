@@ -91,7 +91,7 @@ async fn sync_never_skips_a_message_sent_through_two_instances(url: &str) -> Res
     let reader_id = reader.me.profile.id;
     let follow = |cursor: Option<MessageId>| {
         let store = Arc::clone(&instances[1]);
-        async move { store.sync(reader_id, cursor, 50).await }
+        async move { store.sync(reader_id, cursor, &[], 50).await }
     };
     while seen.len() < total {
         let page = follow(cursor).await?;

@@ -142,8 +142,8 @@ impl UserStore for MongoStore {
 
     async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>> {
         // Walk users newest first in batches (keyset on `_id`), and drop those that share
-        // a request with the viewer by looking up the batch's pair keys in the unique
-        // `pairKey` index. Every query is bounded by the batch size, however many
+        // a request or a block with the viewer by looking up the batch's pair keys in the
+        // `pairKey` indexes. Every query is bounded by the batch size, however many
         // requests the viewer has; a `$nin` of the viewer's related ids would ship and
         // scan that whole list on every page. (A single aggregation computing each
         // candidate's pair key for a `$lookup` does the same in one round trip, but needs
@@ -180,21 +180,21 @@ impl UserStore for MongoStore {
                 candidates.iter().map(|d| user_from_doc(d).map(|u| u.me.profile)).collect::<Result<Vec<_>>>()?;
             below = candidates.last().map(|p| p.id.object_id());
             let keys: Vec<String> = candidates.iter().map(|p| pair_key(viewer, p.id)).collect();
-            let related: HashSet<String> = if keys.is_empty() {
-                HashSet::new()
-            } else {
-                self.requests
-                    .find(doc! { "pairKey": { "$in": keys } })
-                    .projection(doc! { "pairKey": 1 })
-                    .await
-                    .map_err(db_err)?
-                    .try_collect::<Vec<Document>>()
-                    .await
-                    .map_err(db_err)?
-                    .iter()
-                    .filter_map(|r| string(r, "pairKey"))
-                    .collect()
-            };
+            let mut related = HashSet::new();
+            if !keys.is_empty() {
+                // A request or a block either way keeps a pair out of each other's feed.
+                for coll in [&self.requests, &self.blocks] {
+                    let found: Vec<Document> = coll
+                        .find(doc! { "pairKey": { "$in": &keys } })
+                        .projection(doc! { "pairKey": 1 })
+                        .await
+                        .map_err(db_err)?
+                        .try_collect()
+                        .await
+                        .map_err(db_err)?;
+                    related.extend(found.iter().filter_map(|r| string(r, "pairKey")));
+                }
+            }
             for profile in candidates {
                 if related.contains(&pair_key(viewer, profile.id)) {
                     continue;

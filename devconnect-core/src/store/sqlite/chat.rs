@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::SqliteStore;
 use super::error::ResultExt as _;
-use super::rows::{ANY_MESSAGE_COLS, MESSAGE_COLS, any_message, collect, message, ms, oid};
+use super::rows::{ANY_MESSAGE_COLS, MESSAGE_COLS, any_message, collect, ids_json, message, ms, oid};
 use super::users::user_by_id;
 use crate::model::{Inserted, NewMessageRecord, PartnerRecord};
 use crate::store::{ChatStore, pair_key};
@@ -20,22 +20,30 @@ pub(super) fn history_sql() -> String {
 
 /// Every 1:1 message to or from `?1` after position `?2`, `?3` at most. (Group messages
 /// have the group as receiver; those I sent are left out here and come with the group.)
+/// Messages to or from `?1` after position `?2`, `?3` at most, none sent by the ids of
+/// the JSON array `?4`.
 pub(super) fn sync_sql() -> String {
     format!(
         "SELECT * FROM (SELECT {ANY_MESSAGE_COLS} FROM messages WHERE sender_id = ?1 AND seq > ?2 \
            AND group_id IS NULL ORDER BY seq LIMIT ?3) \
          UNION ALL \
-         SELECT * FROM (SELECT {ANY_MESSAGE_COLS} FROM messages WHERE receiver_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) \
+         SELECT * FROM (SELECT {ANY_MESSAGE_COLS} FROM messages WHERE receiver_id = ?1 AND seq > ?2 \
+           AND {NOT_HIDDEN} ORDER BY seq LIMIT ?3) \
          ORDER BY seq LIMIT ?3"
     )
 }
 
-/// A group's messages after position `?2` up to `?3`, `?4` at most.
+/// A group's messages after position `?2` up to `?3`, `?4` at most, none sent by the ids
+/// of the JSON array `?5`.
 pub(super) fn group_range_sql() -> String {
     format!(
-        "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4"
+        "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq > ?2 AND seq <= ?3 \
+           AND sender_id NOT IN (SELECT value FROM json_each(?5)) ORDER BY seq LIMIT ?4"
     )
 }
+
+/// Leaves out the senders listed in the JSON array `?4` (people the reader blocked).
+const NOT_HIDDEN: &str = "sender_id NOT IN (SELECT value FROM json_each(?4))";
 
 pub(super) fn message_seq(conn: &Connection, id: MessageId, filter: &str, a: &str) -> Result<i64> {
     conn.prepare_cached(&format!("SELECT seq FROM messages WHERE id = ?1 AND {filter}"))
@@ -175,7 +183,14 @@ impl ChatStore for SqliteStore {
         .await
     }
 
-    async fn sync(&self, me: UserId, after: Option<MessageId>, limit: u32) -> Result<Vec<AnyMessage>> {
+    async fn sync(
+        &self,
+        me: UserId,
+        after: Option<MessageId>,
+        hidden: &[UserId],
+        limit: u32,
+    ) -> Result<Vec<AnyMessage>> {
+        let hidden = ids_json(hidden)?;
         self.read(move |conn| {
             let me = me.to_hex();
             let after = match after {
@@ -183,7 +198,7 @@ impl ChatStore for SqliteStore {
                 None => 0,
             };
             let mut stmt = conn.prepare_cached(&sync_sql()).db()?;
-            let mut messages = collect(stmt.query_map(params![me, after, limit], any_message).db()?)?;
+            let mut messages = collect(stmt.query_map(params![me, after, limit, hidden], any_message).db()?)?;
             // Then each group's range inside my window: one index range each, merged here.
             let mut windows = conn
                 .prepare_cached(
@@ -200,12 +215,22 @@ impl ChatStore for SqliteStore {
             )?;
             let mut range = conn.prepare_cached(&group_range_sql()).db()?;
             for (group, from, to) in windows {
-                let rows = range.query_map(params![group, after.max(from), to.unwrap_or(i64::MAX), limit], any_message);
+                let rows = range
+                    .query_map(params![group, after.max(from), to.unwrap_or(i64::MAX), limit, hidden], any_message);
                 messages.extend(collect(rows.db()?)?);
             }
             messages.sort_unstable_by_key(AnyMessage::seq);
             messages.truncate(limit as usize);
             Ok(messages)
+        })
+        .await
+    }
+
+    async fn message(&self, id: MessageId) -> Result<Option<AnyMessage>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {ANY_MESSAGE_COLS} FROM messages WHERE id = ?1"))
+                .and_then(|mut s| s.query_row([id.to_hex()], any_message).optional())
+                .db()
         })
         .await
     }

@@ -13,7 +13,7 @@ use super::SqliteStore;
 use super::chat::{NewRow, insert_row, message_seq};
 use super::error::ResultExt as _;
 use super::rows::{
-    ANY_MESSAGE_COLS, GROUP_COL_COUNT, GROUP_COLS, MEMBER_COLS, collect, group, group_message, member_at, ms,
+    ANY_MESSAGE_COLS, GROUP_COL_COUNT, GROUP_COLS, MEMBER_COLS, collect, group, group_message, ids_json, member_at, ms,
     skills_json,
 };
 use super::schema::insert_group_keys;
@@ -308,9 +308,11 @@ impl GroupStore for SqliteStore {
         &self,
         group: GroupId,
         window: Window,
+        hidden: &[UserId],
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<GroupMessage>> {
+        let hidden = ids_json(hidden)?;
         self.read(move |conn| {
             let key = group.to_hex();
             let end = match before {
@@ -322,10 +324,11 @@ impl GroupStore for SqliteStore {
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq > ?2 AND seq < ?3 \
-                     ORDER BY seq DESC LIMIT ?4"
+                       AND sender_id NOT IN (SELECT value FROM json_each(?5)) ORDER BY seq DESC LIMIT ?4"
                 ))
                 .db()?;
-            let mut messages = collect(stmt.query_map(params![key, window.from, end, limit], group_message).db()?)?;
+            let rows = stmt.query_map(params![key, window.from, end, limit, hidden], group_message);
+            let mut messages = collect(rows.db()?)?;
             messages.reverse();
             Ok(messages)
         })

@@ -15,7 +15,7 @@
 //!
 //! Files: `pool` (the writer and reader threads), `schema` (migrations), `rows` (row
 //! mapping), `error` (error mapping), and one per aggregate of the seam (`users`,
-//! `requests`, `chat`, `analytics`).
+//! `requests`, `chat`, `groups`, `safety`, `analytics`).
 
 mod analytics;
 mod chat;
@@ -24,6 +24,7 @@ mod groups;
 mod pool;
 mod requests;
 mod rows;
+mod safety;
 mod schema;
 #[cfg(test)]
 mod tests;

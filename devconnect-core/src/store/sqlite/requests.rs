@@ -191,6 +191,16 @@ impl RequestStore for SqliteStore {
         .await
     }
 
+    async fn delete_request(&self, id: RequestId) -> Result<bool> {
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM connection_requests WHERE id = ?1 AND status IN ('interested', 'ignored')")
+                .and_then(|mut s| s.execute([id.to_hex()]))
+                .db()
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
     async fn delete_connection(&self, a: UserId, b: UserId) -> Result<bool> {
         self.write(move |conn| {
             conn.prepare_cached("DELETE FROM connection_requests WHERE pair_key = ?1 AND status = 'accepted'")

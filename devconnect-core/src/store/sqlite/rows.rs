@@ -4,7 +4,7 @@ use bson::oid::ObjectId;
 use chrono::{DateTime, Utc};
 use devconnect_types::{
     AnyMessage, ConnectionRequest, Gender, Group, GroupMember, GroupMessage, GroupRole, Me, Message, Profile,
-    RequestStatus, Visibility,
+    RequestStatus, UserId, Visibility,
 };
 use rusqlite::Row;
 
@@ -14,6 +14,7 @@ use crate::{Error, Result};
 
 pub(super) const USER_COLS: &str = "u.id, u.first_name, u.last_name, u.email, u.password_hash, u.age, u.gender, \
                          u.photo_url, u.about, u.skills, u.token_version, u.created_at, u.updated_at";
+pub(super) const USER_COL_COUNT: usize = 13;
 pub(super) const REQUEST_COLS: &str = "r.id, r.from_id, r.to_id, r.status, r.note, r.created_at, r.updated_at";
 pub(super) const REQUEST_COL_COUNT: usize = 7;
 pub(super) const MESSAGE_COLS: &str =
@@ -40,7 +41,7 @@ pub(super) fn oid(row: &Row<'_>, idx: usize) -> rusqlite::Result<ObjectId> {
     ObjectId::parse_str(&s).map_err(|e| conversion(idx, e))
 }
 
-fn time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+pub(super) fn time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
     let ms: i64 = row.get(idx)?;
     DateTime::from_timestamp_millis(ms).ok_or_else(|| conversion(idx, Error::internal("timestamp out of range")))
 }
@@ -164,6 +165,11 @@ pub(super) fn member_at(row: &Row<'_>, o: usize) -> rusqlite::Result<GroupMember
 
 pub(super) fn skills_json(skills: &[String]) -> Result<String> {
     serde_json::to_string(skills).map_err(Error::internal)
+}
+
+/// Ids as a JSON array of hex strings, for `json_each`.
+pub(super) fn ids_json(ids: &[UserId]) -> Result<String> {
+    serde_json::to_string(ids).map_err(Error::internal)
 }
 
 pub(super) fn collect<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> Result<Vec<T>> {

@@ -148,6 +148,40 @@ CREATE INDEX group_keys_group ON group_keys (group_id, key);
     r"
 ALTER TABLE groups ADD COLUMN photo_url TEXT;
 ",
+    // 7: blocks and reports.
+    "
+-- Who blocked whom. `pair_key` is the pair's key whoever blocked, so the feed leaves a
+-- blocked pair out with one index lookup, as it does a pair with a request.
+CREATE TABLE blocks (
+    blocker_id TEXT NOT NULL,
+    blocked_id TEXT NOT NULL,
+    pair_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX blocks_pair ON blocks (pair_key);
+CREATE INDEX blocks_blocked ON blocks (blocked_id, blocker_id);
+
+-- Reports, with the reported content as it was (JSON). One open report per reporter
+-- and target.
+CREATE TABLE reports (
+    id TEXT PRIMARY KEY,
+    reporter_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    details TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    resolved_by TEXT,
+    resolution_note TEXT,
+    resolved_at INTEGER
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX reports_open ON reports (reporter_id, target_id) WHERE status = 'open';
+CREATE INDEX reports_status ON reports (status, id);
+CREATE INDEX reports_reporter ON reports (reporter_id, id);
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys

@@ -57,7 +57,7 @@ async fn paged_queries_are_planned_once_whatever_is_bound() -> Result<()> {
         store.feed(a, &FeedFilter { offset, limit, skills: Vec::new() }).await?;
         store.feed(a, &FeedFilter { offset, limit, skills: vec!["rust".to_owned()] }).await?;
         store.history(a, b, None, limit).await?;
-        store.sync(a, None, limit).await?;
+        store.sync(a, None, &[b], limit).await?;
     }
     // An in-memory store reads on its writer's connection, which caches the statements.
     let reprepared = store

@@ -19,12 +19,14 @@ pub(super) fn feed_sql(with_skills: bool) -> String {
     } else {
         ""
     };
-    // Each candidate costs one lookup in the unique pair index, however many requests
-    // the viewer has: no list of excluded ids is ever built.
+    // Each candidate costs one lookup in each pair index (requests, blocks), however
+    // many requests or blocks the viewer has: no list of excluded ids is ever built.
     format!(
         "SELECT {USER_COLS} FROM users u \
          WHERE u.id <> ?1 \
            AND NOT EXISTS (SELECT 1 FROM connection_requests r WHERE r.pair_key = \
+               CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END) \
+           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = \
                CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END) \
            {skills} \
          ORDER BY u.id DESC LIMIT ?2 OFFSET ?3"

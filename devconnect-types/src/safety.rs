@@ -1,0 +1,191 @@
+//! Trust and safety: the people I blocked, and reports of users, messages and groups
+//! for the operators to review.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{AnyMessage, Group, Invalid, Profile, ReportId, UserId};
+
+/// Someone I blocked, and since when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BlockedUser {
+    /// Their public profile.
+    pub user: Profile,
+    /// When I blocked them.
+    pub blocked_at: DateTime<Utc>,
+}
+
+/// Writes a closed set of wire words once: the enum, `as_str` and `parse`.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $word)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order the API lists them.
+            pub const ALL: &[Self] = &[$(Self::$variant),+];
+
+            /// The wire and stored form.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $word,)+
+                }
+            }
+
+            /// Parses the wire form.
+            pub fn parse(s: &str) -> Result<Self, Invalid> {
+                match s {
+                    $($word => Ok(Self::$variant),)+
+                    _ => Err(Invalid::new($field, concat!("must be one of:", $(" ", $word),+))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// What a report is about.
+    ReportKind, "kind" {
+        /// A user (their profile).
+        User = "user",
+        /// One message, 1:1 or in a group.
+        Message = "message",
+        /// A group (its name, description, photo).
+        Group = "group",
+    }
+);
+
+wire_enum!(
+    /// Why something is reported: a fixed list, as social networks offer.
+    ReportReason, "reason" {
+        /// Unwanted bulk or commercial content.
+        Spam = "spam",
+        /// Abuse aimed at someone.
+        Harassment = "harassment",
+        /// Pretending to be someone else.
+        Impersonation = "impersonation",
+        /// Content that breaks the rules of a professional network.
+        InappropriateContent = "inappropriate_content",
+        /// Anything else (say what in `details`).
+        Other = "other",
+    }
+);
+
+wire_enum!(
+    /// Where a report stands.
+    ReportStatus, "status" {
+        /// Waiting for an operator.
+        Open = "open",
+        /// An operator acted on it.
+        Resolved = "resolved",
+        /// An operator found nothing to act on.
+        Dismissed = "dismissed",
+    }
+);
+
+/// The reported content as it was when reported, kept with the report so that
+/// deleting it does not destroy the evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Reported {
+    /// The user's public profile.
+    User {
+        /// The profile.
+        user: Profile,
+    },
+    /// The message.
+    Message {
+        /// The message (1:1 or group).
+        message: AnyMessage,
+    },
+    /// The group.
+    Group {
+        /// The group.
+        group: Group,
+    },
+}
+
+impl Reported {
+    /// What kind of thing this is.
+    #[must_use]
+    pub fn kind(&self) -> ReportKind {
+        match self {
+            Self::User { .. } => ReportKind::User,
+            Self::Message { .. } => ReportKind::Message,
+            Self::Group { .. } => ReportKind::Group,
+        }
+    }
+}
+
+/// A report filed by a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Its id.
+    #[serde(rename = "_id")]
+    pub id: ReportId,
+    /// Who filed it.
+    pub reporter_id: UserId,
+    /// What it is about.
+    pub kind: ReportKind,
+    /// The id of the user, message or group reported.
+    pub target_id: String,
+    /// Why.
+    pub reason: ReportReason,
+    /// The reporter's words (≤ 1,000 characters); may be empty.
+    pub details: String,
+    /// The reported content as it was when reported.
+    pub snapshot: Reported,
+    /// Where it stands.
+    pub status: ReportStatus,
+    /// When it was filed.
+    pub created_at: DateTime<Utc>,
+    /// The operator's decision, once resolved or dismissed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+}
+
+/// An operator's decision on a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Resolution {
+    /// The operator who decided, as they named themselves.
+    pub by: String,
+    /// Their note.
+    pub note: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_words_round_trip_and_name_the_field() {
+        for reason in ReportReason::ALL {
+            assert_eq!(ReportReason::parse(reason.as_str()), Ok(*reason));
+            let json = serde_json::to_string(reason).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+        }
+        let Err(bad) = ReportKind::parse("post") else { panic!("post is no kind") };
+        assert_eq!(bad.field, "kind");
+        assert!(bad.reason.contains("user message group"), "{}", bad.reason);
+    }
+}
