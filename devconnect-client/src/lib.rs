@@ -27,9 +27,9 @@ use devconnect_types::rest::{
     UserResponse,
 };
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember, GroupMessage, GroupPage,
-    GroupRole, Me, Message, MessageId, MyGroup, Profile, RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
-    Visibility,
+    BlockedUser, ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember, GroupMessage,
+    GroupPage, GroupRole, Me, Message, MessageId, MyGroup, Profile, Report, ReportKind, ReportReason, RequestId,
+    ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -368,6 +368,40 @@ impl Client {
     /// `DELETE /user/deleteconnection/:userId`.
     pub async fn remove_connection(&self, other: UserId) -> Result<()> {
         Self::send(self.request(Method::DELETE, &format!("/user/deleteconnection/{other}"))).await.map(drop)
+    }
+
+    // ---- safety ----
+
+    /// `POST /user/block/:userId`: blocks someone (both ways; see the server's README).
+    pub async fn block(&self, other: UserId) -> Result<()> {
+        Self::send(self.request(Method::POST, &format!("/user/block/{other}"))).await.map(drop)
+    }
+
+    /// `DELETE /user/block/:userId`: lifts my block.
+    pub async fn unblock(&self, other: UserId) -> Result<()> {
+        Self::send(self.request(Method::DELETE, &format!("/user/block/{other}"))).await.map(drop)
+    }
+
+    /// `GET /user/blocked`: everyone I blocked, most recently blocked first.
+    pub async fn blocked_users(&self) -> Result<Vec<BlockedUser>> {
+        Ok(Self::call::<DataResponse<Vec<BlockedUser>>>(self.request(Method::GET, "/user/blocked")).await?.data)
+    }
+
+    /// `POST /reports`: reports a user, message or group (`target_id`) for `reason`.
+    pub async fn report(
+        &self,
+        kind: ReportKind,
+        target_id: &str,
+        reason: ReportReason,
+        details: &str,
+    ) -> Result<Report> {
+        let body = json!({"kind": kind, "targetId": target_id, "reason": reason, "details": details});
+        Ok(Self::call::<DataResponse<Report>>(self.request(Method::POST, "/reports").json(&body)).await?.data)
+    }
+
+    /// `GET /reports/mine`: the reports I filed, newest first.
+    pub async fn my_reports(&self) -> Result<Vec<Report>> {
+        Ok(Self::call::<DataResponse<Vec<Report>>>(self.request(Method::GET, "/reports/mine")).await?.data)
     }
 
     // ---- groups ----

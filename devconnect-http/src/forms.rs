@@ -12,8 +12,8 @@ use std::collections::hash_map::Entry as Slot;
 
 use bytes::{Bytes, BytesMut};
 use devconnect_core::{
-    Error, GroupEdit, GroupRole, MessageId, NewGroup, NewMessage, PasswordChange, ProfileEdit, Signup, Upload,
-    Visibility,
+    Error, GroupEdit, GroupRole, MessageId, NewGroup, NewMessage, NewReport, PasswordChange, ProfileEdit, Signup,
+    Upload, Visibility,
 };
 use futures_util::{Stream, StreamExt as _};
 use http::HeaderMap;
@@ -334,6 +334,18 @@ pub fn request_note(mut f: Fields) -> Result<Option<String>, ApiError> {
     let note = f.string("note")?;
     f.finish()?;
     Ok(note)
+}
+
+/// `POST /reports`: `kind`, `targetId`, `reason`, and optionally `details`.
+pub fn new_report(mut f: Fields) -> Result<NewReport, ApiError> {
+    let report = NewReport {
+        kind: f.required_string("kind")?,
+        target_id: f.required_string("targetId")?,
+        reason: f.required_string("reason")?,
+        details: f.string("details")?.unwrap_or_default(),
+    };
+    f.finish()?;
+    Ok(report)
 }
 
 /// `POST /groups`: a name, and optionally a description, `visibility` (default

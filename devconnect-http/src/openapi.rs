@@ -218,6 +218,21 @@ pub mod schemas {
         pub tags: Option<Vec<Skill>>,
     }
 
+    /// A report: what, and why.
+    #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ReportBody {
+        pub kind: devconnect_types::ReportKind,
+        /// The id of the user, message or group reported (24 hex digits).
+        #[serde(rename = "targetId")]
+        #[schema(pattern = r"^[0-9a-fA-F]{24}$")]
+        pub target_id: String,
+        pub reason: devconnect_types::ReportReason,
+        /// What happened, in the reporter's words: at most 1,000 characters (trimmed).
+        #[schema(max_length = 1000, pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$")]
+        pub details: Option<String>,
+    }
+
     /// A group's new details: any of these (unknown fields are refused).
     #[derive(Serialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -427,12 +442,14 @@ fn error_response(description: &str) -> Response {
         routes::groups::add_member, routes::groups::set_role, routes::groups::remove_member, routes::groups::join,
         routes::groups::leave, routes::groups::transfer, routes::groups::history, routes::groups::send,
         routes::groups::mark_read,
+        routes::safety::block, routes::safety::unblock, routes::safety::blocked, routes::safety::file_report,
+        routes::safety::my_reports,
         routes::ops::health, routes::ops::live, routes::ops::openapi, routes::ops::media,
     ),
     components(schemas(ErrorBody)),
     tags(
         (name = "auth"), (name = "profile"), (name = "connections"), (name = "feed"), (name = "messages"),
-        (name = "groups"), (name = "operations"),
+        (name = "groups"), (name = "safety"), (name = "operations"),
     ),
 )]
 struct ApiDoc;
@@ -593,6 +610,8 @@ mod tests {
         let statuses =
             [RequestStatus::Interested, RequestStatus::Ignored, RequestStatus::Accepted, RequestStatus::Rejected];
         assert_eq!(values("RequestStatus"), serde_json::json!(statuses));
+        assert_eq!(values("ReportKind"), serde_json::json!(devconnect_core::ReportKind::ALL));
+        assert_eq!(values("ReportReason"), serde_json::json!(devconnect_core::ReportReason::ALL));
     }
 
     #[test]
@@ -620,9 +639,9 @@ mod tests {
             }
         }
         assert_eq!(
-            bodies, 11,
+            bodies, 12,
             "signup, login, profile edit, password, send request, send message, new group, group edit, role, group \
-             message, group read"
+             message, group read, report"
         );
     }
 

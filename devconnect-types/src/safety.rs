@@ -17,14 +17,17 @@ pub struct BlockedUser {
     pub blocked_at: DateTime<Utc>,
 }
 
-/// Writes a closed set of wire words once: the enum, `as_str` and `parse`.
+/// Writes a closed set of wire words once: the enum, `as_str` and `parse`. Each word
+/// is its variant's name in snake case (serde's and the OpenAPI document's spelling,
+/// checked by a test).
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $word)] $variant,)+
+            $($(#[$vdoc])* $variant,)+
         }
 
         impl $name {
@@ -179,11 +182,20 @@ mod tests {
 
     #[test]
     fn wire_words_round_trip_and_name_the_field() {
-        for reason in ReportReason::ALL {
-            assert_eq!(ReportReason::parse(reason.as_str()), Ok(*reason));
-            let json = serde_json::to_string(reason).unwrap_or_default();
-            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+        fn round_trip<T: Copy + PartialEq + std::fmt::Debug + Serialize>(
+            all: &[T],
+            word: fn(T) -> &'static str,
+            parse: fn(&str) -> Result<T, Invalid>,
+        ) {
+            for value in all {
+                assert_eq!(parse(word(*value)), Ok(*value));
+                let json = serde_json::to_string(value).unwrap_or_default();
+                assert_eq!(json, format!("\"{}\"", word(*value)));
+            }
         }
+        round_trip(ReportKind::ALL, ReportKind::as_str, ReportKind::parse);
+        round_trip(ReportReason::ALL, ReportReason::as_str, ReportReason::parse);
+        round_trip(ReportStatus::ALL, ReportStatus::as_str, ReportStatus::parse);
         let Err(bad) = ReportKind::parse("post") else { panic!("post is no kind") };
         assert_eq!(bad.field, "kind");
         assert!(bad.reason.contains("user message group"), "{}", bad.reason);

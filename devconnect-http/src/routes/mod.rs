@@ -15,6 +15,7 @@ pub(crate) mod messages;
 pub(crate) mod ops;
 pub(crate) mod profile;
 pub(crate) mod requests;
+pub(crate) mod safety;
 pub(crate) mod template;
 
 use std::convert::Infallible;
@@ -166,6 +167,8 @@ pub fn routes(
         .or(messages::routes(state))
         .unify()
         .or(groups::routes(state))
+        .unify()
+        .or(safety::routes(state))
         .unify()
         .or(ops::routes(state))
         .unify();

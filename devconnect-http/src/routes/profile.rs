@@ -61,11 +61,10 @@ pub async fn view_profile(state: State, session: Session) -> Handled {
 #[utoipa::path(get, path = PUBLIC, tag = "profile", security(("bearer" = [])),
     params(("userId" = String, Path, description = "24-hex user id")),
     responses((status = 200, description = "Profile", body = Profile), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
-        (status = 404, description = "No such user", body = ErrorBody)))]
-// Profiles are for signed-in users only: the session is required but not used.
-pub async fn public_profile(state: State, _caller: Session, id: String) -> Handled {
+        (status = 404, description = "No such user (or one who blocked me)", body = ErrorBody)))]
+pub async fn public_profile(state: State, session: Session, id: String) -> Handled {
     let id = UserId::parse("userId", &id)?;
-    ok(&state.app.public_profile(id).await?)
+    ok(&state.app.profile_for(session.user_id, id).await?)
 }
 
 #[utoipa::path(patch, path = EDIT, tag = "profile", security(("bearer" = [])),

@@ -416,6 +416,30 @@ async fn every_response_validates_against_the_openapi_document() {
     c.expect(200, "POST", route, c.req(Method::POST, &format!("/groups/{g}/leave"), a)).await;
     c.expect(404, "POST", route, c.req(Method::POST, &format!("/groups/{g}/leave"), a)).await;
 
+    // ---- safety ----
+    let (cy_a, dee_a) = (Some(cy_t.as_str()), Some(dee_t.as_str()));
+    let route = "/user/block/{userId}";
+    c.expect(200, "POST", route, c.req(Method::POST, &format!("/user/block/{dee}"), cy_a)).await;
+    c.expect(200, "POST", route, c.req(Method::POST, &format!("/user/block/{dee}"), cy_a)).await;
+    c.expect(400, "POST", route, c.req(Method::POST, &format!("/user/block/{cy}"), cy_a)).await;
+    c.expect(404, "POST", route, c.req(Method::POST, &format!("/user/block/{nobody}"), cy_a)).await;
+    c.expect(404, "GET", "/profile/{userId}", c.req(Method::GET, &format!("/profile/{cy}"), dee_a)).await;
+    let blocked = c.expect(200, "GET", "/user/blocked", c.req(Method::GET, "/user/blocked", cy_a)).await;
+    assert_eq!(blocked["data"][0]["user"]["_id"], dee.as_str(), "{blocked}");
+    c.expect(200, "DELETE", route, c.req(Method::DELETE, &format!("/user/block/{dee}"), cy_a)).await;
+    c.expect(404, "DELETE", route, c.req(Method::DELETE, &format!("/user/block/{dee}"), cy_a)).await;
+    c.expect(400, "DELETE", route, c.req(Method::DELETE, "/user/block/xyz", cy_a)).await;
+    let spam = json!({"kind": "message", "targetId": said["data"]["_id"], "reason": "spam", "details": "ads"});
+    let filed = c.expect(201, "POST", "/reports", c.req(Method::POST, "/reports", b).json(&spam)).await;
+    assert_eq!(filed["data"]["snapshot"]["message"]["text"], "hello group", "{filed}");
+    c.expect(409, "POST", "/reports", c.req(Method::POST, "/reports", b).json(&spam)).await;
+    let bad = json!({"kind": "post", "targetId": bob, "reason": "spam"});
+    c.expect(400, "POST", "/reports", c.req(Method::POST, "/reports", b).json(&bad)).await;
+    let unknown = json!({"kind": "user", "targetId": nobody, "reason": "other"});
+    c.expect(404, "POST", "/reports", c.req(Method::POST, "/reports", b).json(&unknown)).await;
+    let mine = c.expect(200, "GET", "/reports/mine", c.req(Method::GET, "/reports/mine", b)).await;
+    assert_eq!(mine["data"][0]["status"], "open", "{mine}");
+
     // ---- ending ----
     let route = "/user/deleteconnection/{userId}";
     c.expect(200, "DELETE", route, c.req(Method::DELETE, &format!("/user/deleteconnection/{bob}"), a)).await;

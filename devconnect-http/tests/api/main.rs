@@ -16,3 +16,4 @@ mod media;
 mod messages;
 mod profile;
 mod realtime;
+mod safety;

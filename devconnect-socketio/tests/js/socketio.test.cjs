@@ -169,6 +169,24 @@ test('sendMessage to someone who is not a connection gets an error ack', async (
   a.socket.disconnect();
 });
 
+test('a block ends presence and chat between two connections, and the other side cannot tell', async () => {
+  const [eve, fay] = [await signup('eve'), await signup('fay')];
+  await connectPair(eve, fay);
+  const e = await online(eve);
+  const f = await online(fay);
+  assert.ok(f.first.includes(eve.id));
+  const eveGone = next(f.socket, 'getOnlineUsers', (ids) => !ids.includes(eve.id));
+  const blocked = await api('POST', `/user/block/${fay.id}`, undefined, eve.token);
+  assert.equal(blocked.status, 200, JSON.stringify(blocked.body));
+  assert.deepEqual(await eveGone, [fay.id]);
+  const ack = await f.socket.timeout(WAIT_MS).emitWithAck('sendMessage', { to: eve.id, text: 'hello?' });
+  assert.deepEqual({ success: ack.success, code: ack.code }, { success: false, code: 'forbidden' });
+  const profile = await api('GET', `/profile/${eve.id}`, undefined, fay.token);
+  assert.equal(profile.status, 404);
+  e.socket.disconnect();
+  f.socket.disconnect();
+});
+
 test('typing reaches the other side', async () => {
   const a = await online(ada);
   const b = await online(bob);
