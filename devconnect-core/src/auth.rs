@@ -33,6 +33,8 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 pub const MAX_EMAIL_CHARS: usize = 254;
 
 const LOGIN_FAILED: &str = "invalid email or password";
+/// What a suspended user is told when they log in or use a token.
+const SUSPENDED: &str = "this account is suspended";
 
 /// A new account, as submitted. Validated by [`DevConnect::signup`].
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -170,6 +172,7 @@ fn new_user_record(signup: &Signup) -> Result<UserRecord> {
             email,
         },
         password_hash: String::new(),
+        suspended: false,
         token_version: 0,
     })
 }
@@ -433,6 +436,10 @@ impl DevConnect {
             return Err(Error::Unauthorized(LOGIN_FAILED));
         }
         let record = record.ok_or(Error::Unauthorized(LOGIN_FAILED))?;
+        // Only someone who knows the password learns that the account is suspended.
+        if record.suspended {
+            return Err(Error::Unauthorized(SUSPENDED));
+        }
         if !record.password_hash.starts_with("$argon2id$") {
             self.upgrade_hash(&record, password).await;
         }
@@ -458,6 +465,7 @@ impl DevConnect {
         let session = self.inner.credentials.decode(token)?;
         let state = self.inner.store.auth_state(session.user_id, &session.token_id).await?;
         match state {
+            Some(state) if state.suspended => Err(Error::Unauthorized(SUSPENDED)),
             Some(state) if !state.revoked && state.token_version == session.token_version => Ok(session),
             _ => Err(Error::Unauthorized("token revoked")),
         }

@@ -153,10 +153,18 @@ impl DevConnect {
         Ok(self.publish(group))
     }
 
-    /// The members of a group `me` may see, longest-standing first.
+    /// The members of a group `me` may see, longest-standing first (suspended members
+    /// are left out).
     pub async fn group_members(&self, me: UserId, id: GroupId) -> Result<Vec<GroupMember>> {
         self.visible_group(me, id).await?;
-        self.inner.store.members(id).await
+        let mut members = self.inner.store.members(id).await?;
+        // Suspended members stay members but are not listed.
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
+        let suspended = self.inner.store.suspended_among(&ids).await?;
+        if !suspended.is_empty() {
+            members.retain(|m| !suspended.contains(&m.user_id));
+        }
+        Ok(members)
     }
 
     /// Changes a group's details; its owner and admins may. Every given field is

@@ -12,6 +12,7 @@
 //! - [`groups`]: groups, their members and roles.
 //! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
 //! - [`safety`]: blocking people, and reports for the operators.
+//! - [`moderation`]: the operators' side: reports, suspensions, the audit log.
 //! - [`realtime`]: presence and live [`Event`]s: the session every frontend serves
 //!   ([`DevConnect::live`]), one [`Subscription`] per open stream, and the event bus
 //!   between server instances ([`realtime::bus`]: in-process by default; Redis with a
@@ -54,6 +55,7 @@ pub mod groups;
 mod limits;
 pub mod media;
 pub mod model;
+pub mod moderation;
 pub mod profile;
 pub mod realtime;
 pub mod safety;
@@ -74,9 +76,9 @@ pub use chat::NewMessage;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
 pub use devconnect_types::{
-    AnyMessage, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Gender, Group, GroupChange,
-    GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, Invalid, Me, Message,
-    MessageId, Profile, ReportId, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
+    AnyMessage, AuditId, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Gender, Group,
+    GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, Invalid, Me,
+    Message, MessageId, Profile, ReportId, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
     Visibility,
 };
 pub use error::{Error, Result};
@@ -84,6 +86,7 @@ pub use feed::FeedQuery;
 pub use groups::{GroupEdit, GroupQuery, MyGroup, NewGroup};
 pub use media::{LocalMedia, MediaStore, Upload};
 pub use model::{EngagementDay, Event, GroupTyping, Peer, ReadReceipt};
+pub use moderation::{AuditAction, AuditEntry};
 pub use profile::ProfileEdit;
 pub use realtime::{BusHealth, EndReason, Live, LiveItem, Subscription};
 pub use safety::{BlockedUser, NewReport, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution};
@@ -162,7 +165,7 @@ impl DevConnect {
         realtime: Realtime,
     ) -> Result<Self> {
         let credentials = Credentials::new(jwt_secret, &settings)?;
-        Ok(Self {
+        let app = Self {
             inner: Arc::new(Inner {
                 // Every store call is timed, whatever the backend.
                 store: Arc::new(store::TimedStore(store)),
@@ -173,7 +176,9 @@ impl DevConnect {
                 decode_budget: media::DecodeBudget::new(settings.image_decode_budget),
                 settings,
             }),
-        })
+        };
+        moderation::watch(Arc::downgrade(&app.inner));
+        Ok(app)
     }
 
     /// Checks that the store is reachable.

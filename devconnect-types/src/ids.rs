@@ -132,6 +132,10 @@ id_type!(
     /// Identifies a report.
     ReportId, "report"
 );
+id_type!(
+    /// Identifies an entry of the moderation audit log.
+    AuditId, "audit entry"
+);
 
 #[cfg(test)]
 mod tests {

@@ -38,9 +38,11 @@ pub use feed::FeedPage;
 pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, MyGroup, Visibility};
 #[cfg(feature = "openapi")]
 pub use ids::ID_PATTERN;
-pub use ids::{GroupId, MessageId, ReportId, RequestId, UserId};
+pub use ids::{AuditId, GroupId, MessageId, ReportId, RequestId, UserId};
 pub use profile::{Gender, Me, Profile};
-pub use safety::{BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution};
+pub use safety::{
+    AuditAction, AuditEntry, BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution,
+};
 
 /// A malformed value: which field, and what is wrong with it. The service turns it
 /// into its `validation` error.

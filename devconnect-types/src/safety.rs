@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{AnyMessage, Group, Invalid, Profile, ReportId, UserId};
+use crate::{AnyMessage, AuditId, Group, Invalid, Profile, ReportId, UserId};
 
 /// Someone I blocked, and since when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,6 +98,42 @@ wire_enum!(
         Dismissed = "dismissed",
     }
 );
+
+wire_enum!(
+    /// What an operator did.
+    AuditAction, "action" {
+        /// Closed a report, having acted on it.
+        ResolveReport = "resolve_report",
+        /// Closed a report, finding nothing to act on.
+        DismissReport = "dismiss_report",
+        /// Suspended a user.
+        Suspend = "suspend",
+        /// Lifted a suspension.
+        Unsuspend = "unsuspend",
+        /// Deleted a user's account.
+        DeleteUser = "delete_user",
+    }
+);
+
+/// One moderation action, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// Its id.
+    #[serde(rename = "_id")]
+    pub id: AuditId,
+    /// The operator, as they named themselves.
+    pub actor: String,
+    /// What they did.
+    pub action: AuditAction,
+    /// The report or user acted on.
+    pub target_id: String,
+    /// The operator's note.
+    pub note: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
 
 /// The reported content as it was when reported, kept with the report so that
 /// deleting it does not destroy the evidence.
@@ -196,6 +232,7 @@ mod tests {
         round_trip(ReportKind::ALL, ReportKind::as_str, ReportKind::parse);
         round_trip(ReportReason::ALL, ReportReason::as_str, ReportReason::parse);
         round_trip(ReportStatus::ALL, ReportStatus::as_str, ReportStatus::parse);
+        round_trip(AuditAction::ALL, AuditAction::as_str, AuditAction::parse);
         let Err(bad) = ReportKind::parse("post") else { panic!("post is no kind") };
         assert_eq!(bad.field, "kind");
         assert!(bad.reason.contains("user message group"), "{}", bad.reason);

@@ -11,6 +11,8 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Bumped by each password change; tokens carry the version they were issued with.
     pub token_version: i64,
+    /// Whether the operators suspended the account (no login, no tokens, not listed).
+    pub suspended: bool,
 }
 
 /// What [`UserStore::auth_state`](crate::store::UserStore::auth_state) reports about a user and one token id.
@@ -20,6 +22,8 @@ pub struct AuthState {
     pub token_version: i64,
     /// Whether this token id was logged out.
     pub revoked: bool,
+    /// Whether the user is suspended (no token of theirs is valid meanwhile).
+    pub suspended: bool,
 }
 
 /// A validated change, as handed to a store. `None` leaves a field as it is.

@@ -163,6 +163,7 @@ impl Hub {
         let mut revoked = 0;
         for live in self.live_tokens() {
             match store.auth_state(live.user, &live.token_id).await {
+                Ok(Some(state)) if state.suspended => self.end_all(live.user, EndReason::Suspended),
                 Ok(Some(state)) if state.revoked => self.revoke_token(live.user, &live.token_id),
                 Ok(Some(state)) if state.token_version != live.version => {
                     self.revoke_older_tokens(live.user, state.token_version);
@@ -268,11 +269,19 @@ impl Hub {
         self.end_where(user, EndReason::Revoked, |t| t.1 < version);
     }
 
+    /// Ends every subscription of `user`, whatever it was opened with.
+    pub(crate) fn end_all(&self, user: UserId, reason: EndReason) {
+        self.end_subs(user, reason, |_| true);
+    }
+
     fn end_where(&self, user: UserId, reason: EndReason, matches: impl Fn(&(String, i64)) -> bool) {
+        self.end_subs(user, reason, |s| s.token.as_ref().is_some_and(&matches));
+    }
+
+    fn end_subs(&self, user: UserId, reason: EndReason, matches: impl Fn(&Sub) -> bool) {
         let mut users = self.lock();
         let Some(online) = users.get_mut(&user) else { return };
-        let (ended, kept): (Vec<Sub>, Vec<Sub>) =
-            online.subs.drain(..).partition(|s| s.token.as_ref().is_some_and(&matches));
+        let (ended, kept): (Vec<Sub>, Vec<Sub>) = online.subs.drain(..).partition(|s| matches(s));
         online.subs = kept;
         for sub in ended {
             sub.end(reason);

@@ -112,6 +112,12 @@ impl Realtime {
         }
     }
 
+    /// Ends every subscription of `user` on this instance (other instances learn of a
+    /// suspension from the audit log, see `moderation`).
+    pub(crate) fn end_user(&self, user: UserId, reason: EndReason) {
+        self.hub.end_all(user, reason);
+    }
+
     /// `a` and `b` became connected: every instance updates what it knows, and each sees
     /// the other online if both are.
     pub(crate) fn connected(&self, a: UserId, b: UserId) {
@@ -216,7 +222,7 @@ impl DevConnect {
         }
         let mut subscription = self.register(user, Some(session)).await?;
         let state = self.inner.store.auth_state(user, &session.token_id).await?;
-        if !state.is_some_and(|s| !s.revoked && s.token_version == session.token_version) {
+        if !state.is_some_and(|s| !s.revoked && !s.suspended && s.token_version == session.token_version) {
             // Dropping it unregisters it.
             return Err(Error::Unauthorized("token revoked"));
         }

@@ -22,6 +22,8 @@ pub enum EndReason {
     Expired,
     /// The subscriber did not keep up; events were dropped. Reconnect and sync.
     Lagged,
+    /// The operators suspended the user's account.
+    Suspended,
 }
 
 impl EndReason {
@@ -32,6 +34,7 @@ impl EndReason {
             Self::Revoked => "token_revoked",
             Self::Expired => "token_expired",
             Self::Lagged => "lagged",
+            Self::Suspended => "suspended",
         }
     }
 
@@ -42,6 +45,7 @@ impl EndReason {
             Self::Revoked => "your session was logged out or the password changed",
             Self::Expired => "your session expired; log in again",
             Self::Lagged => "too many events were pending; reconnect with your last message id to catch up",
+            Self::Suspended => "your account was suspended by the operators",
         }
     }
 

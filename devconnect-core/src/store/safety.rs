@@ -1,9 +1,10 @@
-//! The safety aggregate: who blocked whom, and the reports users file for operators.
+//! The safety aggregate: who blocked whom, the reports users file for operators, their
+//! suspensions of users, and the audit log of what they did.
 //! "One open report per reporter and target" and the cap on one's blocks hold under
 //! concurrency because the store checks them in the same step as the write.
 
 use chrono::{DateTime, Utc};
-use devconnect_types::{BlockedUser, Report, ReportId, ReportStatus, Resolution, UserId};
+use devconnect_types::{AuditEntry, AuditId, BlockedUser, Report, ReportId, ReportStatus, Resolution, UserId};
 
 use crate::Result;
 
@@ -76,5 +77,18 @@ super::timed::store_aggregate! {
             status: ReportStatus,
             resolution: &Resolution,
         ) -> Result<Option<Report>>;
+
+        /// Suspends `user` since `since`, or lifts the suspension with `None`; whether
+        /// the user exists.
+        async fn set_suspended(&self, user: UserId, since: Option<DateTime<Utc>>) -> Result<bool>;
+        /// Those of `among` who are suspended.
+        async fn suspended_among(&self, among: &[UserId]) -> Result<Vec<UserId>>;
+        /// Appends an entry to the moderation audit log.
+        async fn insert_audit(&self, entry: &AuditEntry) -> Result<()>;
+        /// Audit entries after the entry `after` (from the start with `None`), oldest
+        /// first, `limit` at most.
+        async fn audit(&self, after: Option<AuditId>, limit: u32) -> Result<Vec<AuditEntry>>;
+        /// Audit entries made at or after `since`, oldest first, `limit` at most.
+        async fn audit_since(&self, since: DateTime<Utc>, limit: u32) -> Result<Vec<AuditEntry>>;
     }
 }

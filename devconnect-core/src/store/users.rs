@@ -34,7 +34,7 @@ super::timed::store_aggregate! {
         async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()>;
 
         /// Profiles `viewer` has no request and no block with either way (and not
-        /// `viewer`), newest account first, by `filter`.
+        /// `viewer`, nor anyone suspended), newest account first, by `filter`.
         async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>>;
     }
 }

@@ -112,6 +112,7 @@ pub fn user_record(email: &str) -> UserRecord {
         },
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
         token_version: 0,
+        suspended: false,
     }
 }
 

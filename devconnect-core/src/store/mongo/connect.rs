@@ -7,8 +7,8 @@ use mongodb::options::{Acknowledgment, ClientOptions, WriteConcern};
 use mongodb::{Client, Database};
 
 use super::{
-    BLOCKS, CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUP_WINDOWS, GROUPS, MESSAGES, MongoStore, REPORTS,
-    REQUESTS, REVOKED, USERS,
+    AUDIT, BLOCKS, CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUP_WINDOWS, GROUPS, MESSAGES, MongoStore,
+    REPORTS, REQUESTS, REVOKED, USERS,
 };
 use crate::{Error, Result};
 
@@ -61,6 +61,7 @@ impl MongoStore {
             group_windows: db.collection(GROUP_WINDOWS),
             blocks: db.collection(BLOCKS),
             reports: db.collection(REPORTS),
+            audit: db.collection(AUDIT),
             insert_order: tokio::sync::Mutex::new(()),
             db,
             client,

@@ -107,6 +107,11 @@ pub(super) fn user_doc(u: &UserRecord) -> Document {
     d
 }
 
+/// Whether a user document is suspended (`suspendedAt` set).
+pub(super) fn is_suspended(d: &Document) -> bool {
+    matches!(d.get("suspendedAt"), Some(Bson::DateTime(_)))
+}
+
 /// Reads a user as stored by us or by the original: absent optional fields are empty,
 /// an unknown gender or out-of-range age is dropped rather than failing the read.
 pub(super) fn user_from_doc(d: &Document) -> Result<UserRecord> {
@@ -130,6 +135,7 @@ pub(super) fn user_from_doc(d: &Document) -> Result<UserRecord> {
         },
         password_hash: string(d, "password").unwrap_or_default(),
         token_version: int(d, "tokenVersion").unwrap_or(0),
+        suspended: is_suspended(d),
     })
 }
 

@@ -21,7 +21,8 @@
 //!   `groupwindows` (each member's window on a group's history and read position, kept
 //!   after they leave; `_id` is the user's and the group's ids), `blocks` (one
 //!   document per blocker and blocked, with the pair's `pairKey`) and `reports` (with
-//!   the reported content's `snapshot`);
+//!   the reported content's `snapshot`), `audit` (the operators' actions); and
+//!   `users.suspendedAt`, set while an operator suspends the account;
 //! - group messages are in `messages` too, so they share its positions: `receiverId`
 //!   and `convKey` are the group's id, `groupId` marks them, `change` holds a system
 //!   message's change.
@@ -77,6 +78,7 @@ const GROUP_MEMBERS: &str = "groupmembers";
 const GROUP_WINDOWS: &str = "groupwindows";
 const BLOCKS: &str = "blocks";
 const REPORTS: &str = "reports";
+const AUDIT: &str = "audit";
 
 /// The MongoDB store. Cheap to share behind the `Arc<dyn Store>` the service holds; the
 /// driver's `Client` pools connections itself.
@@ -93,6 +95,7 @@ pub struct MongoStore {
     group_windows: Collection<Document>,
     blocks: Collection<Document>,
     reports: Collection<Document>,
+    audit: Collection<Document>,
     /// Held from taking a message position to storing the message (see `insert_message`).
     insert_order: tokio::sync::Mutex<()>,
 }

@@ -12,7 +12,10 @@ use async_trait::async_trait;
 use bson::oid::ObjectId;
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
-use devconnect_types::{BlockedUser, Report, ReportId, ReportKind, ReportReason, ReportStatus, Resolution, UserId};
+use devconnect_types::{
+    AuditAction, AuditEntry, AuditId, BlockedUser, Report, ReportId, ReportKind, ReportReason, ReportStatus,
+    Resolution, UserId,
+};
 use futures_util::TryStreamExt as _;
 
 use super::documents::{bson_time, oid, string, time};
@@ -62,6 +65,18 @@ fn report_from_doc(d: &Document) -> Result<Report> {
 
 fn reports_from(docs: &[Document]) -> Result<Vec<Report>> {
     docs.iter().map(report_from_doc).collect()
+}
+
+fn audit_from_doc(d: &Document) -> Result<AuditEntry> {
+    let action = string(d, "action").unwrap_or_default();
+    Ok(AuditEntry {
+        id: oid(d, "_id")?.into(),
+        actor: string(d, "actor").unwrap_or_default(),
+        action: AuditAction::parse(&action).map_err(|e| Error::internal(format!("stored audit entry: {e}")))?,
+        target_id: string(d, "targetId").unwrap_or_default(),
+        note: string(d, "note").unwrap_or_default(),
+        at: time(d, "at").ok_or_else(|| Error::internal("stored audit entry: no time"))?,
+    })
 }
 
 #[async_trait]
@@ -191,5 +206,70 @@ impl SafetyStore for MongoStore {
             .await
             .map_err(db_err)?;
         found.as_ref().map(report_from_doc).transpose()
+    }
+
+    async fn set_suspended(&self, user: UserId, since: Option<DateTime<Utc>>) -> Result<bool> {
+        let update = match since {
+            Some(at) => doc! { "$set": { "suspendedAt": bson_time(at) } },
+            None => doc! { "$unset": { "suspendedAt": "" } },
+        };
+        let updated = self.users.update_one(doc! { "_id": user.object_id() }, update).await.map_err(db_err)?;
+        Ok(updated.matched_count > 0)
+    }
+
+    async fn suspended_among(&self, among: &[UserId]) -> Result<Vec<UserId>> {
+        let among: Vec<ObjectId> = among.iter().map(|id| id.object_id()).collect();
+        let filter = doc! { "_id": { "$in": among }, "suspendedAt": { "$type": "date" } };
+        let docs: Vec<Document> = self
+            .users
+            .find(filter)
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        docs.iter().map(|d| oid(d, "_id").map(UserId::from)).collect()
+    }
+
+    async fn insert_audit(&self, e: &AuditEntry) -> Result<()> {
+        let entry = doc! {
+            "_id": e.id.object_id(),
+            "actor": &e.actor,
+            "action": e.action.as_str(),
+            "targetId": &e.target_id,
+            "note": &e.note,
+            "at": bson_time(e.at),
+        };
+        self.audit.insert_one(entry).await.map(drop).map_err(db_err)
+    }
+
+    async fn audit(&self, after: Option<AuditId>, limit: u32) -> Result<Vec<AuditEntry>> {
+        let filter = after.map_or_else(Document::new, |after| doc! { "_id": { "$gt": after.object_id() } });
+        let docs: Vec<Document> = self
+            .audit
+            .find(filter)
+            .sort(doc! { "_id": 1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        docs.iter().map(audit_from_doc).collect()
+    }
+
+    async fn audit_since(&self, since: DateTime<Utc>, limit: u32) -> Result<Vec<AuditEntry>> {
+        let docs: Vec<Document> = self
+            .audit
+            .find(doc! { "at": { "$gte": bson_time(since) } })
+            .sort(doc! { "at": 1, "_id": 1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        docs.iter().map(audit_from_doc).collect()
     }
 }

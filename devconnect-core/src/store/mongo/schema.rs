@@ -98,6 +98,8 @@ impl MongoStore {
         )
         .await?;
         ensure_index(&self.reports, doc! { "status": 1, "_id": 1 }, IndexOptions::default()).await?;
+        // audit: recent actions, which every instance polls for suspensions.
+        ensure_index(&self.audit, doc! { "at": 1 }, IndexOptions::default()).await?;
         // Revocations matter only until the token expires anyway; MongoDB deletes them then.
         ensure_index(
             &self.revoked,

@@ -11,7 +11,7 @@ use futures_util::TryStreamExt as _;
 use mongodb::options::ReturnDocument;
 
 use super::MongoStore;
-use super::documents::{bson_time, int, profile_projection, skill_keys, string, user_doc, user_from_doc};
+use super::documents::{bson_time, int, is_suspended, profile_projection, skill_keys, string, user_doc, user_from_doc};
 use super::error::{db_err, is_duplicate_key};
 use crate::model::{AuthState, FeedFilter, ProfileUpdate, UserRecord};
 use crate::store::{UserStore, pair_key};
@@ -123,12 +123,15 @@ impl UserStore for MongoStore {
 
     async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>> {
         let (user, revoked) = tokio::join!(
-            self.users.find_one(doc! { "_id": id.object_id() }).projection(doc! { "tokenVersion": 1 }),
+            self.users
+                .find_one(doc! { "_id": id.object_id() })
+                .projection(doc! { "tokenVersion": 1, "suspendedAt": 1 }),
             self.revoked.find_one(doc! { "_id": token_id }).projection(doc! { "_id": 1 }),
         );
         let Some(user) = user.map_err(db_err)? else { return Ok(None) };
         let revoked = revoked.map_err(db_err)?.is_some();
-        Ok(Some(AuthState { token_version: int(&user, "tokenVersion").unwrap_or(0), revoked }))
+        let (token_version, suspended) = (int(&user, "tokenVersion").unwrap_or(0), is_suspended(&user));
+        Ok(Some(AuthState { token_version, revoked, suspended }))
     }
 
     async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()> {
@@ -157,7 +160,8 @@ impl UserStore for MongoStore {
         let mut profiles = Vec::new();
         let mut below: Option<ObjectId> = None;
         while profiles.len() < wanted {
-            let mut query = doc! { "_id": { "$ne": me } };
+            // `suspendedAt: null` matches users without the field (never suspended).
+            let mut query = doc! { "_id": { "$ne": me }, "suspendedAt": null };
             if let Some(last) = below {
                 query.insert("_id", doc! { "$ne": me, "$lt": last });
             }

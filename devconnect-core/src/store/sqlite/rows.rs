@@ -13,8 +13,8 @@ use crate::model::UserRecord;
 use crate::{Error, Result};
 
 pub(super) const USER_COLS: &str = "u.id, u.first_name, u.last_name, u.email, u.password_hash, u.age, u.gender, \
-                         u.photo_url, u.about, u.skills, u.token_version, u.created_at, u.updated_at";
-pub(super) const USER_COL_COUNT: usize = 13;
+                         u.photo_url, u.about, u.skills, u.token_version, u.created_at, u.updated_at, u.suspended_at";
+pub(super) const USER_COL_COUNT: usize = 14;
 pub(super) const REQUEST_COLS: &str = "r.id, r.from_id, r.to_id, r.status, r.note, r.created_at, r.updated_at";
 pub(super) const REQUEST_COL_COUNT: usize = 7;
 pub(super) const MESSAGE_COLS: &str =
@@ -74,6 +74,7 @@ pub(super) fn user_at(row: &Row<'_>, o: usize) -> rusqlite::Result<UserRecord> {
         },
         password_hash: row.get(o + 4)?,
         token_version: row.get(o + 10)?,
+        suspended: row.get::<_, Option<i64>>(o + 13)?.is_some(),
     })
 }
 

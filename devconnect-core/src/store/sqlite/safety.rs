@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use devconnect_types::{
-    BlockedUser, Report, ReportId, ReportKind, ReportReason, ReportStatus, Reported, Resolution, UserId,
+    AuditAction, AuditEntry, AuditId, BlockedUser, Report, ReportId, ReportKind, ReportReason, ReportStatus, Reported,
+    Resolution, UserId,
 };
 use rusqlite::{OptionalExtension as _, Row, params};
 
@@ -35,6 +36,20 @@ fn report(row: &Row<'_>) -> rusqlite::Result<Report> {
         status: ReportStatus::parse(&word(7)?).map_err(|e| conversion(7, e))?,
         created_at: time(row, 8)?,
         resolution,
+    })
+}
+
+const AUDIT_COLS: &str = "id, actor, action, target_id, note, at";
+
+fn audit_entry(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let action: String = row.get(2)?;
+    Ok(AuditEntry {
+        id: oid(row, 0)?.into(),
+        actor: row.get(1)?,
+        action: AuditAction::parse(&action).map_err(|e| conversion(2, e))?,
+        target_id: row.get(3)?,
+        note: row.get(4)?,
+        at: time(row, 5)?,
     })
 }
 
@@ -219,6 +234,63 @@ impl SafetyStore for SqliteStore {
                 .optional()
             })
             .db()
+        })
+        .await
+    }
+
+    async fn set_suspended(&self, user: UserId, since: Option<DateTime<Utc>>) -> Result<bool> {
+        self.write(move |conn| {
+            conn.prepare_cached("UPDATE users SET suspended_at = ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![user.to_hex(), since.map(ms)]))
+                .db()
+                .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn suspended_among(&self, among: &[UserId]) -> Result<Vec<UserId>> {
+        let among = ids_json(among)?;
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id FROM users WHERE id IN (SELECT value FROM json_each(?1)) AND suspended_at IS NOT NULL",
+                )
+                .db()?;
+            collect(stmt.query_map([among], |r| Ok(UserId::from(oid(r, 0)?))).db()?)
+        })
+        .await
+    }
+
+    async fn insert_audit(&self, e: &AuditEntry) -> Result<()> {
+        let e = e.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(&format!("INSERT INTO audit ({AUDIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))
+                .and_then(|mut s| {
+                    s.execute(params![e.id.to_hex(), e.actor, e.action.as_str(), e.target_id, e.note, ms(e.at)])
+                })
+                .db()
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn audit(&self, after: Option<AuditId>, limit: u32) -> Result<Vec<AuditEntry>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!("SELECT {AUDIT_COLS} FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2"))
+                .db()?;
+            let after = after.map(AuditId::to_hex).unwrap_or_default();
+            collect(stmt.query_map(params![after, limit], audit_entry).db()?)
+        })
+        .await
+    }
+
+    async fn audit_since(&self, since: DateTime<Utc>, limit: u32) -> Result<Vec<AuditEntry>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!("SELECT {AUDIT_COLS} FROM audit WHERE at >= ?1 ORDER BY at, id LIMIT ?2"))
+                .db()?;
+            collect(stmt.query_map(params![ms(since), limit], audit_entry).db()?)
         })
         .await
     }

@@ -182,6 +182,20 @@ CREATE UNIQUE INDEX reports_open ON reports (reporter_id, target_id) WHERE statu
 CREATE INDEX reports_status ON reports (status, id);
 CREATE INDEX reports_reporter ON reports (reporter_id, id);
 ",
+    // 8: suspensions and the moderation audit log.
+    "
+ALTER TABLE users ADD COLUMN suspended_at INTEGER;
+
+CREATE TABLE audit (
+    id TEXT PRIMARY KEY,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    note TEXT NOT NULL,
+    at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX audit_at ON audit (at);
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys

@@ -23,7 +23,7 @@ pub(super) fn feed_sql(with_skills: bool) -> String {
     // many requests or blocks the viewer has: no list of excluded ids is ever built.
     format!(
         "SELECT {USER_COLS} FROM users u \
-         WHERE u.id <> ?1 \
+         WHERE u.id <> ?1 AND u.suspended_at IS NULL \
            AND NOT EXISTS (SELECT 1 FROM connection_requests r WHERE r.pair_key = \
                CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END) \
            AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = \
@@ -178,11 +178,12 @@ impl UserStore for SqliteStore {
         let token_id = token_id.to_owned();
         self.read(move |conn| {
             conn.prepare_cached(
-                "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2) FROM users WHERE id = ?1",
+                "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2), suspended_at IS NOT NULL \
+                 FROM users WHERE id = ?1",
             )
             .and_then(|mut s| {
                 s.query_row(params![id.to_hex(), token_id], |r| {
-                    Ok(AuthState { token_version: r.get(0)?, revoked: r.get(1)? })
+                    Ok(AuthState { token_version: r.get(0)?, revoked: r.get(1)?, suspended: r.get(2)? })
                 })
                 .optional()
             })
