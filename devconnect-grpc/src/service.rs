@@ -122,9 +122,9 @@ impl DevConnectService for Api {
     }
 
     async fn get_profile(&self, request: Request<pb::GetProfileRequest>) -> Result<Response<pb::Profile>, Status> {
-        self.session(&request).await?;
+        let session = self.session(&request).await?;
         let id = user_id("userId", &request.get_ref().user_id).or_status()?;
-        ok(self.app.public_profile(id).await.or_status()?)
+        ok(self.app.profile_for(session.user_id, id).await.or_status()?)
     }
 
     async fn edit_profile(&self, request: Request<pb::EditProfileRequest>) -> Result<Response<pb::Me>, Status> {
