@@ -207,6 +207,58 @@ class SyncPage(TypedDict):
     messages: list[Message | GroupMessage]
     hasMore: bool
 
+class BlockedUser(TypedDict):
+    """Someone I blocked, and since when."""
+
+    user: Profile
+    blockedAt: datetime
+
+ReportKind = Literal["user", "message", "group"]
+ReportReason = Literal["spam", "harassment", "impersonation", "inappropriate_content", "other"]
+ReportStatus = Literal["open", "resolved", "dismissed"]
+
+class ReportedUser(TypedDict):
+    """The snapshot of a reported user: their public profile."""
+
+    kind: Literal["user"]
+    user: Profile
+
+class ReportedMessage(TypedDict):
+    """The snapshot of a reported message, 1:1 or in a group."""
+
+    kind: Literal["message"]
+    message: Message | GroupMessage
+
+class ReportedGroup(TypedDict):
+    """The snapshot of a reported group."""
+
+    kind: Literal["group"]
+    group: Group
+
+Reported = ReportedUser | ReportedMessage | ReportedGroup
+
+class Resolution(TypedDict):
+    """An operator's decision on a report."""
+
+    by: str
+    note: str
+    at: datetime
+
+class Report(TypedDict):
+    """A report I filed; ``snapshot`` is the target as it was when reported, and
+    ``resolution`` is present once an operator decided."""
+
+    _id: str
+    reporterId: str
+    kind: ReportKind
+    targetId: str
+    reason: ReportReason
+    details: str
+    snapshot: Reported
+    status: ReportStatus
+    createdAt: datetime
+    resolution: NotRequired[Resolution]
+
 class Event(TypedDict):
     """A realtime event: ``event`` is one of ``newMessage``, ``presence``,
     ``connectionRequest``, ``connectionAccepted``, ``typing``, ``messagesRead``,
@@ -365,8 +417,8 @@ class DevConnect:
         """Changes the password; older tokens stop working; returns the new token."""
     def profile(self, me: str) -> Me:
         """The caller's own profile."""
-    def public_profile(self, user_id: str) -> Profile:
-        """Anyone's public profile."""
+    def public_profile(self, me: str, user_id: str) -> Profile:
+        """Anyone's public profile as the caller may see it (``NotFoundError`` if they blocked the caller)."""
     def edit_profile(
         self,
         me: str,
@@ -457,6 +509,16 @@ class DevConnect:
         """Moves the caller's read position in a group up to ``up_to``; returns whether it moved."""
     def group_typing(self, me: str, group_id: str, typing: bool = True) -> None:
         """Tells the other members of a group that the caller is (or stopped) typing."""
+    def block(self, me: str, user_id: str) -> bool:
+        """Blocks a user (both ways, not revealed to them); ``False`` if already blocked."""
+    def unblock(self, me: str, user_id: str) -> None:
+        """Lifts the caller's block of a user; nothing it removed comes back."""
+    def blocked_users(self, me: str) -> list[BlockedUser]:
+        """Everyone the caller blocked, most recently blocked first."""
+    def report(self, me: str, kind: ReportKind, target_id: str, reason: ReportReason, details: str = ...) -> Report:
+        """Reports a user, message or group the caller can see to the operators, with a snapshot of it."""
+    def my_reports(self, me: str) -> list[Report]:
+        """The reports the caller filed, newest first."""
     def feed(self, me: str, *, page: int | None = None, limit: int | None = None, skills: list[str] = ...) -> FeedPage:
         """A page of developers the caller has no request or connection with."""
     def chat_partners(self, me: str) -> list[ChatPartner]:

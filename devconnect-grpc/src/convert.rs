@@ -11,6 +11,10 @@ use devconnect_core::{
 
 use crate::pb;
 
+mod safety;
+
+pub(crate) use safety::{report_kind_text, report_reason_text};
+
 /// A core time as a protobuf `Timestamp`.
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) }

@@ -4,15 +4,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use devconnect_core::{
-    DevConnect, FeedQuery, GroupEdit, GroupQuery, NewGroup, NewMessage, PasswordChange, Peer, ProfileEdit,
+    DevConnect, FeedQuery, GroupEdit, GroupQuery, NewGroup, NewMessage, NewReport, PasswordChange, Peer, ProfileEdit,
     ReviewStatus, SendStatus, Session, Signup, Upload,
 };
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use crate::convert::{
-    age, edited_gender, edited_visibility, gender_text, group_id, group_role, hex_ids, message_id, request_id,
-    required_message_id, status_text, user_id, visibility,
+    age, edited_gender, edited_visibility, gender_text, group_id, group_role, hex_ids, message_id, report_kind_text,
+    report_reason_text, request_id, required_message_id, status_text, user_id, visibility,
 };
 use crate::error::status;
 use crate::pb;
@@ -122,9 +122,9 @@ impl DevConnectService for Api {
     }
 
     async fn get_profile(&self, request: Request<pb::GetProfileRequest>) -> Result<Response<pb::Profile>, Status> {
-        self.session(&request).await?;
+        let session = self.session(&request).await?;
         let id = user_id("userId", &request.get_ref().user_id).or_status()?;
-        ok(self.app.public_profile(id).await.or_status()?)
+        ok(self.app.profile_for(session.user_id, id).await.or_status()?)
     }
 
     async fn edit_profile(&self, request: Request<pb::EditProfileRequest>) -> Result<Response<pb::Me>, Status> {
@@ -465,6 +465,56 @@ impl DevConnectService for Api {
         let id = group_id("groupId", &r.group_id).or_status()?;
         self.app.group_typing(session.user_id, id, r.typing).await.or_status()?;
         ok(pb::SendGroupTypingResponse {})
+    }
+
+    async fn block_user(
+        &self,
+        request: Request<pb::BlockUserRequest>,
+    ) -> Result<Response<pb::BlockUserResponse>, Status> {
+        let session = self.session(&request).await?;
+        let other = user_id("userId", &request.get_ref().user_id).or_status()?;
+        let created = self.app.block(session.user_id, other).await.or_status()?;
+        ok(pb::BlockUserResponse { created })
+    }
+
+    async fn unblock_user(
+        &self,
+        request: Request<pb::UnblockUserRequest>,
+    ) -> Result<Response<pb::UnblockUserResponse>, Status> {
+        let session = self.session(&request).await?;
+        let other = user_id("userId", &request.get_ref().user_id).or_status()?;
+        self.app.unblock(session.user_id, other).await.or_status()?;
+        ok(pb::UnblockUserResponse {})
+    }
+
+    async fn list_blocked(
+        &self,
+        request: Request<pb::ListBlockedRequest>,
+    ) -> Result<Response<pb::ListBlockedResponse>, Status> {
+        let session = self.session(&request).await?;
+        let blocked = self.app.blocked_users(session.user_id).await.or_status()?;
+        ok(pb::ListBlockedResponse { blocked: blocked.into_iter().map(Into::into).collect() })
+    }
+
+    async fn file_report(&self, request: Request<pb::FileReportRequest>) -> Result<Response<pb::Report>, Status> {
+        let session = self.session(&request).await?;
+        let r = request.into_inner();
+        let new = NewReport {
+            kind: report_kind_text(r.kind),
+            target_id: r.target_id,
+            reason: report_reason_text(r.reason),
+            details: r.details,
+        };
+        ok(self.app.report(session.user_id, new).await.or_status()?)
+    }
+
+    async fn list_my_reports(
+        &self,
+        request: Request<pb::ListMyReportsRequest>,
+    ) -> Result<Response<pb::ListMyReportsResponse>, Status> {
+        let session = self.session(&request).await?;
+        let reports = self.app.my_reports(session.user_id).await.or_status()?;
+        ok(pb::ListMyReportsResponse { reports: reports.into_iter().map(Into::into).collect() })
     }
 
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use devconnect_core::{
-    AnyMessage, Authenticated, ChatPartner, ConnectionRequest, Conversation, DirectConversation, Event, FeedPage,
-    Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, Me, Message, MessageId,
-    MyGroup, Profile, RequestId, Session, SyncPage, UserId,
+    AnyMessage, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation, DirectConversation, Event,
+    FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, Me, Message,
+    MessageId, MyGroup, Profile, Report, ReportId, Reported, RequestId, Resolution, Session, SyncPage, UserId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -28,7 +28,7 @@ macro_rules! hex_id {
         }
     )*};
 }
-hex_id!(UserId, RequestId, MessageId, GroupId);
+hex_id!(UserId, RequestId, MessageId, GroupId, ReportId);
 
 impl ToPy for () {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -240,6 +240,63 @@ impl ToPy for AnyMessage {
             Self::Direct(m) => m.to_py(py),
             Self::Group(m) => m.to_py(py),
         }
+    }
+}
+
+impl ToPy for BlockedUser {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let BlockedUser { user, blocked_at } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("user", user.to_py(py)?)?;
+        dict.set_item("blockedAt", blocked_at)?;
+        Ok(dict.into_any())
+    }
+}
+
+/// A report's snapshot as the REST API writes it: `kind` beside the field of its kind.
+impl ToPy for Reported {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let dict = PyDict::new(py);
+        dict.set_item("kind", self.kind().as_str())?;
+        match self {
+            Self::User { user } => dict.set_item("user", user.to_py(py)?)?,
+            Self::Message { message } => dict.set_item("message", message.to_py(py)?)?,
+            Self::Group { group } => dict.set_item("group", group.to_py(py)?)?,
+        }
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for Resolution {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let Resolution { by, note, at } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("by", by)?;
+        dict.set_item("note", note)?;
+        dict.set_item("at", at)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for Report {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let Report { id, reporter_id, kind, target_id, reason, details, snapshot, status, created_at, resolution } =
+            self;
+        let dict = PyDict::new(py);
+        dict.set_item("_id", id.to_hex())?;
+        dict.set_item("reporterId", reporter_id.to_hex())?;
+        dict.set_item("kind", kind.as_str())?;
+        dict.set_item("targetId", target_id)?;
+        dict.set_item("reason", reason.as_str())?;
+        dict.set_item("details", details)?;
+        dict.set_item("snapshot", snapshot.to_py(py)?)?;
+        dict.set_item("status", status.as_str())?;
+        dict.set_item("createdAt", created_at)?;
+        // As in the REST API's JSON: absent until an operator decides.
+        if let Some(resolution) = resolution {
+            dict.set_item("resolution", resolution.to_py(py)?)?;
+        }
+        Ok(dict.into_any())
     }
 }
 

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use devconnect_core::{
     Config, DevConnect, FeedQuery, GroupEdit, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup, NewMessage,
-    PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, Visibility,
+    NewReport, PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, Visibility,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
@@ -173,10 +173,12 @@ impl PyDevConnect {
         call(py, self.app.profile(me))
     }
 
-    /// Anyone's public profile (no email). Unknown ids raise `NotFoundError`.
-    fn public_profile<'py>(&self, py: Python<'py>, user_id: &str) -> PyResult<Bound<'py, PyAny>> {
+    /// Anyone's public profile (no email) as the caller may see it: unknown ids, and
+    /// users who blocked the caller, raise `NotFoundError` alike.
+    fn public_profile<'py>(&self, py: Python<'py>, me: &str, user_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = crate::user_id(py, "me", me)?;
         let id = crate::user_id(py, "user_id", user_id)?;
-        call(py, self.app.public_profile(id))
+        call(py, self.app.profile_for(me, id))
     }
 
     /// Edits the caller's profile; only the given fields change, and nothing changes
@@ -565,6 +567,56 @@ impl PyDevConnect {
     fn group_typing(&self, py: Python<'_>, me: &str, group_id: &str, typing: bool) -> PyResult<()> {
         let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
         run(py, self.app.group_typing(me, id, typing))
+    }
+
+    /// Blocks `user_id`: a block works both ways (feed, profiles, requests, 1:1 chat),
+    /// ends the connection and pending requests between the two, and is not revealed to
+    /// the one blocked; in groups the caller no longer gets their messages. Returns
+    /// `False` if they were already blocked. Blocking oneself raises `ValidationError`,
+    /// an unknown user `NotFoundError`, more than 1,000 blocks `LimitExceededError`.
+    fn block(&self, py: Python<'_>, me: &str, user_id: &str) -> PyResult<bool> {
+        let (me, other) = (crate::user_id(py, "me", me)?, crate::user_id(py, "user_id", user_id)?);
+        run(py, self.app.block(me, other))
+    }
+
+    /// Lifts the caller's block of `user_id` (`NotFoundError` if there is none); nothing
+    /// that the block removed comes back.
+    fn unblock(&self, py: Python<'_>, me: &str, user_id: &str) -> PyResult<()> {
+        let (me, other) = (crate::user_id(py, "me", me)?, crate::user_id(py, "user_id", user_id)?);
+        run(py, self.app.unblock(me, other))
+    }
+
+    /// Everyone the caller blocked, most recently blocked first: `{"user", "blockedAt"}`.
+    fn blocked_users<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.blocked_users(me))
+    }
+
+    /// Reports a user, message or group (`kind` `"user"`, `"message"` or `"group"`;
+    /// `target_id` its id) to the operators for `reason` (`"spam"`, `"harassment"`,
+    /// `"impersonation"`, `"inappropriate_content"` or `"other"`), with the caller's
+    /// `details` (at most 1,000 characters). The report keeps a `snapshot` of the target
+    /// as the caller sees it now. A target the caller cannot see raises `NotFoundError`;
+    /// oneself, one's own message or bad input `ValidationError`; a second open report
+    /// of the same target `ConflictError`; too many reports `RateLimitedError`.
+    #[pyo3(signature = (me, kind, target_id, reason, details=String::new()))]
+    fn report<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        kind: String,
+        target_id: String,
+        reason: String,
+        details: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.report(me, NewReport { kind, target_id, reason, details }))
+    }
+
+    /// The reports the caller filed, newest first.
+    fn my_reports<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.my_reports(me))
     }
 
     /// Whether the user has any open subscription.

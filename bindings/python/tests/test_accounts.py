@@ -116,7 +116,7 @@ def test_change_password_checks_the_old_one_and_the_confirmation(app: devconnect
 def test_profile_and_public_profile(app: devconnect.DevConnect) -> None:
     me = app.signup("Ada", "ada@example.com", PASSWORD, skills=["Rust"])["user"]
     assert app.profile(me["_id"]) == me
-    public = app.public_profile(me["_id"])
+    public = app.public_profile(me["_id"], me["_id"])
     assert set(public) == PROFILE_KEYS, "no email in a public profile"
     assert public["skills"] == ["Rust"]
 

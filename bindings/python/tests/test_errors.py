@@ -49,8 +49,11 @@ def test_too_many_skills_are_refused_before_any_is_read(app: devconnect.DevConne
 
 def test_malformed_ids_are_validation_errors_naming_the_argument(app: devconnect.DevConnect) -> None:
     with pytest.raises(devconnect.ValidationError) as err:
-        app.public_profile("nope")
+        app.public_profile("0123456789abcdef01234567", "nope")
     assert err.value.field == "user_id"
+    with pytest.raises(devconnect.ValidationError) as err:
+        app.public_profile("nope", "0123456789abcdef01234567")
+    assert err.value.field == "me"
     with pytest.raises(devconnect.ValidationError) as err:
         app.history("0123456789abcdef01234567", "0123456789abcdef01234568", before="zz")
     assert err.value.field == "before"
@@ -77,7 +80,7 @@ def test_wrong_email_and_wrong_password_look_the_same(app: devconnect.DevConnect
 
 def test_unknown_users_are_not_found(app: devconnect.DevConnect) -> None:
     with pytest.raises(devconnect.NotFoundError) as err:
-        app.public_profile("0123456789abcdef01234567")
+        app.public_profile("0123456789abcdef01234568", "0123456789abcdef01234567")
     assert err.value.code == "not_found"
     with pytest.raises(devconnect.NotFoundError):
         app.subscribe("0123456789abcdef01234567")

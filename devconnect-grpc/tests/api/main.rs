@@ -11,5 +11,6 @@ mod groups;
 mod hardening;
 mod limits;
 mod profile;
+mod safety;
 mod server;
 mod stream;
