@@ -61,6 +61,9 @@ pub struct ServiceArgs {
     /// Connection requests one user may send per minute (0 = no limit).
     #[arg(long, env = "DEVCONNECT_REQUEST_RATE", default_value_t = 30)]
     pub request_rate: u32,
+    /// Reports one user may file per minute (0 = no limit).
+    #[arg(long, env = "DEVCONNECT_REPORT_RATE", default_value_t = 5)]
+    pub report_rate: u32,
     /// Login attempts per email per minute, from any client (0 = no limit).
     #[arg(long, env = "DEVCONNECT_LOGIN_RATE", default_value_t = 10)]
     pub login_rate: u32,
@@ -207,6 +210,7 @@ impl ServiceArgs {
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             message_rate: 120,
             request_rate: 30,
+            report_rate: 5,
             login_rate: 10,
             auth_rate_per_addr: 30,
             typing_rate: 120,
@@ -235,6 +239,7 @@ impl ServiceArgs {
             upload_limit: self.upload_limit,
             message_rate: RateLimit::per_minute(self.message_rate),
             request_rate: RateLimit::per_minute(self.request_rate),
+            report_rate: RateLimit::per_minute(self.report_rate),
             login_rate: RateLimit::per_minute(self.login_rate),
             auth_rate_per_addr: RateLimit::per_minute(self.auth_rate_per_addr),
             typing_rate: RateLimit::per_minute(self.typing_rate),

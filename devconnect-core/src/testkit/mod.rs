@@ -74,9 +74,11 @@ pub fn all_behaviours() -> impl Iterator<Item = (&'static str, &'static Behaviou
             [$((stringify!($area), $area::BEHAVIOURS)),*]
         };
     }
-    areas![accounts, imports, profiles, feed, requests, safety, moderation, groups, group_chat, chat, realtime, analytics]
-        .into_iter()
-        .flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))
+    areas![
+        accounts, imports, profiles, feed, requests, safety, moderation, groups, group_chat, chat, realtime, analytics
+    ]
+    .into_iter()
+    .flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))
 }
 
 /// Defines an area's behaviours, each `pub async fn name(store: Arc<dyn Store>) ->

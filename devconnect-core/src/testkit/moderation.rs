@@ -25,7 +25,8 @@ behaviours![
         };
         let first = app.report(ada, new(bob)).await?;
         let second = app.report(bob, new(ada)).await?;
-        let open: Vec<ReportId> = app.reports(Some(ReportStatus::Open), None, None).await?.iter().map(|r| r.id).collect();
+        let open: Vec<ReportId> =
+            app.reports(Some(ReportStatus::Open), None, None).await?.iter().map(|r| r.id).collect();
         check(open == [first.id, second.id], "open reports, oldest first")?;
         let after: Vec<ReportId> = app.reports(None, Some(first.id), None).await?.iter().map(|r| r.id).collect();
         check(after == [second.id], "paged after a report")?;
@@ -57,7 +58,8 @@ behaviours![
     pub async fn a_suspended_user_cannot_log_in_and_vanishes_from_listings(store: Arc<dyn Store>) -> Result<()> {
         let app = service(store)?;
         let ((ada, _), (bob, bob_token)) = (user(&app, "Ada").await?, user(&app, "Bob").await?);
-        let new = NewGroup { name: "Rust".into(), description: String::new(), visibility: Visibility::Public, tags: vec![] };
+        let new =
+            NewGroup { name: "Rust".into(), description: String::new(), visibility: Visibility::Public, tags: vec![] };
         let group = app.create_group(ada, new).await?.id;
         app.join_group(bob, group).await?;
         expect_code(app.suspend("ops", UserId::new(), "").await, "not_found", "unknown user")?;
@@ -88,10 +90,8 @@ behaviours![
         let mut live_there = there.subscribe_session(&session, None).await?;
         here.suspend("ops", bob, "").await?;
         for (live, which) in [(&mut live_here, "here"), (&mut live_there, "there")] {
-            let ended = tokio::time::timeout(Duration::from_secs(10), async {
-                while live.next().await.is_some() {}
-            })
-            .await;
+            let ended =
+                tokio::time::timeout(Duration::from_secs(10), async { while live.next().await.is_some() {} }).await;
             check(ended.is_ok(), &format!("the session {which} ends"))?;
             check(live.end_reason() == Some(EndReason::Suspended), &format!("as suspended, {which}"))?;
         }

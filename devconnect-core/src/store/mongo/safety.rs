@@ -119,7 +119,8 @@ impl SafetyStore for MongoStore {
 
     async fn blocked_users(&self, me: UserId) -> Result<Vec<BlockedUser>> {
         let docs =
-            find_all(&self.blocks, doc! { "blockerId": me.object_id() }, doc! { "createdAt": -1, "_id": -1 }).await?;
+            find_all(&self.blocks, doc! { "blockerId": me.object_id() }, doc! { "createdAt": -1, "blockedId": -1 })
+                .await?;
         let blocks = docs
             .iter()
             .map(|d| Ok((UserId::from(oid(d, "blockedId")?), time(d, "createdAt").unwrap_or_default())))
