@@ -73,6 +73,8 @@ pub struct Config {
 pub enum Command {
     /// Print engagement analytics per UTC day (counts only) from the database, then exit.
     Stats(crate::stats::StatsArgs),
+    /// Moderation: reports, suspensions and the audit log, on the configured store.
+    Admin(crate::admin::AdminArgs),
 }
 
 impl Config {

@@ -10,6 +10,7 @@
 //! - [`telemetry`]: Prometheus metrics (`/metrics`: on the main address only with
 //!   `--metrics-token`, on `--metrics-addr` without one); [`stats`]: the `stats` subcommand.
 
+pub mod admin;
 pub mod config;
 pub mod error;
 pub mod forms;
@@ -57,6 +58,9 @@ pub enum StartError {
     /// The `stats` subcommand could not produce its report.
     #[error("stats: {0}")]
     Stats(#[source] devconnect_core::Error),
+    /// An `admin` command failed (its error says why: an unknown id, a closed report, …).
+    #[error("admin: {0}")]
+    Admin(#[source] devconnect_core::Error),
 }
 
 /// A server that is bound but not yet serving.

@@ -16,9 +16,15 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), StartError> {
-    if let Some(Command::Stats(args)) = &config.command {
+    match &config.command {
         // Logs go to stderr (the default writer is stdout, which carries the report).
-        return devconnect_http::stats::run(&config, args, &mut std::io::stdout().lock()).await;
+        Some(Command::Stats(args)) => {
+            return devconnect_http::stats::run(&config, args, &mut std::io::stdout().lock()).await;
+        }
+        Some(Command::Admin(args)) => {
+            return devconnect_http::admin::run(&config, args, &mut std::io::stdout()).await;
+        }
+        _ => {}
     }
     devconnect_server::init_tracing(&config.service.log).map_err(|e| StartError::Config(e.to_string()))?;
     let built = devconnect_http::build(&config).await?;

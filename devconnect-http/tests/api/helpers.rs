@@ -113,6 +113,12 @@ impl TestApp {
         TestApp { server, url, http, config, _dir }
     }
 
+    /// The configuration the server runs with (its data directory, its database).
+    #[allow(dead_code, reason = "the admin tests use it; the API suite does not")]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// A client of this server with `token`.
     pub fn client_with(&self, token: &str) -> Client {
         self.client().with_token(Some(token.to_owned()))
