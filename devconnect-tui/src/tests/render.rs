@@ -424,3 +424,21 @@ fn a_group_conversation_shows_names_system_sentences_typing_and_unread_counts() 
     let rows = draw(&app, 50, 14);
     assert_shows(&rows, "My groups (2)");
 }
+
+#[test]
+fn keys_that_do_not_fit_on_one_line_take_a_second_broken_between_keys() {
+    let me = me("Ada");
+    let mut app = logged_in(&me);
+    app.update(ch('5'));
+    let rows = draw(&app, 80, 20);
+    let (first, second) = (&rows[18], &rows[19]);
+    assert!(first.starts_with("↑↓ select · Enter open chat · n new group"), "{first}");
+    assert!(second.trim_end().ends_with("L logout · q quit"), "{second}");
+    for row in [first, second] {
+        assert!(!row.trim().starts_with('·') && !row.trim_end().ends_with('·'), "{row:?}");
+    }
+    // A short terminal keeps one line for the keys.
+    let rows = draw(&app, 80, 8);
+    assert_shows(&rows, "↑↓ select · Enter open chat");
+    assert!(!rows[7].contains("q quit"));
+}

@@ -36,9 +36,19 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     if area.width == 0 || area.height == 0 {
         return;
     }
-    let [header, body, notice, help] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1), Constraint::Length(1)])
-            .areas(area);
+    // The keys take a second line when they do not fit on one (and there is room).
+    let help_style = Style::default().fg(Color::Black).bg(Color::Gray);
+    let mut help_lines: Vec<Line<'_>> =
+        key_lines(&help_text(app), area.width).into_iter().map(|l| Line::from(Span::styled(l, help_style))).collect();
+    help_lines.truncate(if area.height >= 12 { 2 } else { 1 });
+    let help_height = u16::try_from(help_lines.len()).unwrap_or(1).max(1);
+    let [header, body, notice, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(help_height),
+    ])
+    .areas(area);
     render_header(app, frame, header);
     match app.phase {
         Phase::Starting => render_starting(app, frame, body),
@@ -52,8 +62,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         },
     }
     render_notice(app, frame, notice);
-    let help_line = Line::from(Span::styled(help_text(app), Style::default().fg(Color::Black).bg(Color::Gray)));
-    frame.render_widget(Paragraph::new(help_line).style(Style::default().bg(Color::Gray)), help);
+    frame.render_widget(Paragraph::new(help_lines).style(Style::default().bg(Color::Gray)), help);
 }
 
 /// The key help for what has focus.
@@ -94,6 +103,23 @@ pub fn help_text(app: &App) -> String {
             Screen::Groups => format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · {global}"),
         },
     }
+}
+
+/// The key help in lines of at most `width` columns, broken between keys (at ` · `),
+/// never inside one.
+fn key_lines(help: &str, width: u16) -> Vec<String> {
+    let width = usize::from(width);
+    let mut lines: Vec<String> = Vec::new();
+    for item in help.split(" · ") {
+        match lines.last_mut() {
+            Some(line) if line.width() + 3 + item.width() <= width => {
+                line.push_str(" · ");
+                line.push_str(item);
+            }
+            _ => lines.push(item.to_owned()),
+        }
+    }
+    lines
 }
 
 fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
