@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr as _;
 
-use crate::app::{App, ChatFocus, LiveStatus, LoginForm, LoginMode, Phase, Screen};
+use crate::app::{App, ChatFocus, LiveStatus, LoginForm, LoginMode, Phase, RequestsPane, Screen};
 use crate::input::TextInput;
 
 mod chats;
@@ -18,6 +18,7 @@ mod group_chat;
 mod groups;
 mod profile;
 mod requests;
+mod safety;
 mod text;
 
 use chats::render_chats;
@@ -25,6 +26,7 @@ use feed::render_feed;
 use groups::render_groups;
 use profile::render_profile;
 use requests::render_requests;
+use safety::render_dialog;
 use text::one_line;
 pub use text::wrap;
 
@@ -61,6 +63,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             Screen::Groups => render_groups(app, frame, body),
         },
     }
+    if app.phase == Phase::Main {
+        render_dialog(app, frame, body);
+    }
     render_notice(app, frame, notice);
     frame.render_widget(Paragraph::new(help_lines).style(Style::default().bg(Color::Gray)), help);
 }
@@ -75,13 +80,26 @@ pub fn help_text(app: &App) -> String {
             LoginMode::Login => "Tab next field · Enter log in · Ctrl-N sign up instead · Esc quit".to_owned(),
             LoginMode::Signup => "Tab next field · Enter sign up · Ctrl-N log in instead · Esc quit".to_owned(),
         },
+        Phase::Main if app.safety.report.is_some() => {
+            "Tab what · ↑↓ reason · type details (optional) · Enter report · Esc cancel".to_owned()
+        }
+        Phase::Main if app.safety.confirm.is_some() => "y block · n/Esc cancel".to_owned(),
         Phase::Main => match app.screen {
             Screen::Chats if app.chats.focus == ChatFocus::Input => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F5 screens".to_owned()
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · Ctrl-X block · F1-F5 screens"
+                    .to_owned()
             }
-            Screen::Chats => format!("↑↓ select · Enter open chat · {global}"),
-            Screen::Feed => format!("↑↓ select · i interested · x ignore · n/p page · {global}"),
-            Screen::Requests => format!("←→ received/sent · ↑↓ select · a accept · x reject · R refresh · {global}"),
+            Screen::Chats => format!("↑↓ select · Enter open chat · b block · ! report · {global}"),
+            Screen::Feed => format!("↑↓ select · i interested · x ignore · n/p page · b block · ! report · {global}"),
+            Screen::Requests => match app.requests.pane {
+                RequestsPane::Received => format!(
+                    "←→ received/sent/blocked · ↑↓ select · a accept · x reject · b block · ! report · R refresh · {global}"
+                ),
+                RequestsPane::Sent => format!("←→ received/sent/blocked · ↑↓ select · R refresh · {global}"),
+                RequestsPane::Blocked => {
+                    format!("←→ received/sent/blocked · ↑↓ select · u unblock · R refresh · {global}")
+                }
+            },
             Screen::Profile if app.profile_form.is_some() => {
                 "Tab/↑↓ field · Enter save · Esc cancel · F1-F5 screens".to_owned()
             }
@@ -93,14 +111,14 @@ pub fn help_text(app: &App) -> String {
                 "paste a group id · Enter join · Esc cancel · F1-F5 screens".to_owned()
             }
             Screen::Groups if app.groups.writing() => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F5 screens".to_owned()
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · F1-F5 screens".to_owned()
             }
-            Screen::Groups if app.groups.open.is_some() => {
-                format!(
-                    "↑↓ select · Enter open chat · Esc close chat · n new group · j join by id · l leave · {global}"
-                )
+            Screen::Groups if app.groups.open.is_some() => format!(
+                "↑↓ select · Enter open chat · Esc close chat · n new group · j join by id · l leave · ! report · {global}"
+            ),
+            Screen::Groups => {
+                format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · ! report · {global}")
             }
-            Screen::Groups => format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · {global}"),
         },
     }
 }
