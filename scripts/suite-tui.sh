@@ -8,7 +8,9 @@
 # seeing the other's messages and typing; the server restarts and a message sent while
 # Ada is disconnected appears once after she reconnects; Bob joins Ada's group by its id
 # and they talk there (typing, unread count, told once removed); the token is kept (0600) so a
-# restart skips the login; the logout key forgets it; a client started against a dead
+# restart skips the login; Ada reports the group and Bob's message, blocks Bob (after a
+# question; the connection goes, his messages are refused) and unblocks him from the
+# Blocked list; the logout key forgets the token; a client started against a dead
 # server says so.
 # Last line: `tui: N passed, M failed`; exits non-zero on any failure.
 set -euo pipefail
@@ -268,6 +270,72 @@ typed ada "36"
 keys ada Enter
 check "ada's profile edit is saved" ada "Profile saved."
 check "ada's profile shows the new age" ada "Age        36"
+
+# Trust and safety. Ada reports her group (the picker offers Bob's message there first),
+# then Bob's last 1:1 message with a reason and a line of details (the server refuses a
+# second report of it); she blocks Bob from their conversation: asked first, then the
+# conversation closes, the connection is gone and Bob's messages are refused; and she
+# unblocks him from the Blocked list of the Requests screen.
+keys ada 5
+check "ada's groups list her group" ada "Rust 🦀 · owner"
+keys ada Enter
+check "ada's group shows bob's message" ada "Bob: second one"
+keys ada C-r
+check "ada's report picker offers bob's group message first" ada "About       Bob's message: “second one”"
+keys ada Tab
+check "tab turns the report to the group" ada "About       the group Rust 🦀"
+keys ada Enter
+check "ada reported the group" ada "Reported the group Rust 🦀 (spam)."
+keys ada F1
+keys ada Enter
+check "ada's conversation with bob opens" ada "Bob: sent while you were away"
+keys ada C-r
+check "ada's report picker offers bob's last message" ada "About       Bob's message: “sent while you were away”"
+keys ada Down
+check "down picks the next reason" ada "(•) harassment"
+typed ada "unsolicited offers"
+keys ada Enter
+check "ada reported bob's message with a reason" ada "Reported Bob's message (harassment)."
+ada_reports() {
+  curl -fsS "$URL/reports/mine" -H "authorization: Bearer $ADA_TOKEN" | python3 -c '
+import json, sys
+reports = json.load(sys.stdin)["data"]
+assert [(r["kind"], r["reason"], r["details"]) for r in reports] == [
+    ("message", "harassment", "unsolicited offers"), ("group", "spam", "")], reports'
+}
+verdict "the server holds both reports with their reasons and details" ada_reports
+keys ada C-r
+keys ada Enter
+check "a second report of the message shows the server's refusal" ada "you already reported this"
+keys ada C-x
+check "ada is asked before blocking bob" ada "Block Bob Kahn?"
+keys ada y
+check "ada blocked bob" ada "Blocked Bob Kahn."
+check "the conversation with bob closed" ada "Select a chat and press Enter."
+check "ada's chats mark bob as blocked" ada "⊘ Bob Kahn · blocked"
+no_connections() {
+  curl -fsS "$URL/user/connections" -H "authorization: Bearer $ADA_TOKEN" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["requests"] == [] else 1)'
+}
+verdict "the connection between ada and bob is gone" no_connections
+keys bob F1
+keys bob Enter
+check "bob's conversation with ada opens" bob "You: sent while you were away"
+typed bob "are you there?"
+keys bob Enter
+check "bob's message to ada is refused" bob "not sent: you can only message your connections"
+keys ada 3
+check "ada's requests screen lists the people she blocked" ada "Blocked (1)"
+keys ada Left
+check "the blocked list has focus" ada "u unblock"
+keys ada u
+check "ada unblocked bob from the list" ada "Unblocked Bob Kahn."
+check "and the list is empty" ada "You have blocked no one."
+nobody_blocked() {
+  curl -fsS "$URL/user/blocked" -H "authorization: Bearer $ADA_TOKEN" |
+    python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["data"] == [] else 1)'
+}
+verdict "the server lists no one blocked by ada" nobody_blocked
 keys ada L
 check "the logout key returns to the login" ada "Log in"
 verdict "logout removes the saved token" test ! -e "$WORK/ada-config/devconnect/session.json"

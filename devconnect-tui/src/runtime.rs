@@ -170,6 +170,17 @@ impl Runtime {
                     async move { Reply::Profile { id, result: c.profile(id).await.map_err(Failure::from) } },
                 );
             }
+            Command::Block(user) => self
+                .spawn_call(async move { Reply::Blocked { user, result: c.block(user).await.map_err(Failure::from) } }),
+            Command::Unblock(user) => self.spawn_call(async move {
+                Reply::Unblocked { user, result: c.unblock(user).await.map_err(Failure::from) }
+            }),
+            Command::LoadBlocked => {
+                self.spawn_call(async move { Reply::BlockedUsers(c.blocked_users().await.map_err(Failure::from)) });
+            }
+            Command::Report { kind, target_id, reason, details } => self.spawn_call(async move {
+                Reply::Reported(c.report(kind, &target_id, reason, &details).await.map_err(Failure::from))
+            }),
             Command::StartLive => self.start_live(),
             Command::StopLive => self.stop_live(),
             Command::Typing { to, typing } => {

@@ -1,6 +1,8 @@
 //! The Chats screen: the partner list, the open conversation (history pages, scrolling,
 //! pending and refused messages), the input line and typing indicators both ways. It
-//! owns the replies and realtime events about messages.
+//! owns the replies and realtime events about messages. From the list or the open
+//! conversation, a partner can be blocked or reported (the dialogs are `safety`'s and
+//! `report`'s).
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -10,9 +12,10 @@ use chrono::{DateTime, Utc};
 use devconnect_types::{ChatPartner, GroupMessage, Message, MessageId, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-use super::keys::edit;
+use super::keys::{ctrl, edit};
+use super::report::ReportTarget;
 use super::typing::{self, Announcer};
-use super::{App, Command, Failure};
+use super::{App, Command, Failure, display_name};
 use crate::input::TextInput;
 
 /// Messages asked for per history page (1:1 and group).
@@ -175,6 +178,19 @@ impl ChatsState {
         self.partners.iter().find(|p| p.profile.id == with)
     }
 
+    /// Someone I just blocked: the conversation with them closes (telling them I
+    /// stopped typing, while that still reaches them) and their typing is forgotten.
+    pub(super) fn forget(&mut self, user: UserId) -> Vec<Command> {
+        self.typing.remove(&user);
+        if self.open.as_ref().is_none_or(|c| c.with != user) {
+            return Vec::new();
+        }
+        self.open = None;
+        self.focus = ChatFocus::List;
+        self.input = TextInput::default();
+        self.stop_typing()
+    }
+
     /// Tells the partner I stopped typing, if I had said I was.
     pub(super) fn stop_typing(&mut self) -> Vec<Command> {
         self.typing_sent.stop().map(|to| Command::Typing { to, typing: false }).into_iter().collect()
@@ -256,9 +272,48 @@ impl App {
                 self.chats.input = TextInput::default();
                 return vec![Command::LoadHistory { with, before: None }, Command::MarkRead(with)];
             }
+            KeyCode::Char('b') => {
+                if let Some(with) = self.chats.partners.get(self.chats.selected).map(|p| p.profile.id) {
+                    return self.block_partner(with);
+                }
+            }
+            KeyCode::Char('!') => {
+                if let Some(with) = self.chats.partners.get(self.chats.selected).map(|p| p.profile.id) {
+                    return self.report_partner(with);
+                }
+            }
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Asks whether to block a partner.
+    fn block_partner(&mut self, with: UserId) -> Vec<Command> {
+        let name = self.chats.partners.iter().find(|p| p.profile.id == with).map(|p| display_name(&p.profile));
+        self.ask_block(with, name.unwrap_or_else(|| "them".to_owned()))
+    }
+
+    /// Opens the report picker on a partner's last message to me (from the open
+    /// conversation, else the list's last message), then on them.
+    fn report_partner(&mut self, with: UserId) -> Vec<Command> {
+        let Some(partner) = self.chats.partners.iter().find(|p| p.profile.id == with) else {
+            return Vec::new();
+        };
+        let open = self.chats.open.as_ref().filter(|c| c.with == with);
+        let last = match open {
+            Some(open) => open.messages.iter().rev().find(|m| m.sender_id == with),
+            None => partner.last_message.as_ref().filter(|m| m.sender_id == with),
+        };
+        let mut targets: Vec<ReportTarget> = last
+            .map(|m| ReportTarget::Message {
+                id: m.id,
+                author: partner.profile.first_name.clone(),
+                text: m.text.clone(),
+            })
+            .into_iter()
+            .collect();
+        targets.push(ReportTarget::user(&partner.profile));
+        self.ask_report(targets)
     }
 
     pub(super) fn chat_input_key(&mut self, key: &KeyEvent) -> Vec<Command> {
@@ -266,6 +321,13 @@ impl App {
             self.chats.focus = ChatFocus::List;
             return Vec::new();
         };
+        // Letters are text here: the dialogs open with Ctrl.
+        if ctrl(key, 'r') {
+            return self.report_partner(with);
+        }
+        if ctrl(key, 'x') {
+            return self.block_partner(with);
+        }
         match key.code {
             KeyCode::Esc => {
                 self.chats.focus = ChatFocus::List;

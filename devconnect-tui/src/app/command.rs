@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use devconnect_client::{NewAccount, ProfileChanges};
-use devconnect_types::{GroupId, MessageId, RequestId, ReviewStatus, SendStatus, UserId, Visibility};
+use devconnect_types::{
+    GroupId, MessageId, ReportKind, ReportReason, RequestId, ReviewStatus, SendStatus, UserId, Visibility,
+};
 
 /// What the runtime should do.
 #[derive(Debug, PartialEq)]
@@ -114,6 +116,23 @@ pub enum Command {
     },
     /// Load someone's public profile (a group member's name).
     LoadProfile(UserId),
+    /// Block someone (both ways; removes our connection and pending requests).
+    Block(UserId),
+    /// Lift my block of someone.
+    Unblock(UserId),
+    /// Load the people I blocked.
+    LoadBlocked,
+    /// Report a user, a message or a group to the operators.
+    Report {
+        /// What kind of thing.
+        kind: ReportKind,
+        /// Its id, as the server writes it.
+        target_id: String,
+        /// Why.
+        reason: ReportReason,
+        /// My words; may be empty.
+        details: String,
+    },
     /// Start (or restart) the realtime connection with the current token.
     StartLive,
     /// Stop the realtime connection.

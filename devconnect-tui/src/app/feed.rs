@@ -1,9 +1,11 @@
 //! The Feed screen: a page of profiles to connect with, paging, and "interested" /
-//! "ignore" (a profile acted on leaves the page; an emptied page reloads).
+//! "ignore" (a profile acted on leaves the page; an emptied page reloads). The selected
+//! profile is shown in full, so it can be blocked or reported from here.
 
 use devconnect_types::{ConnectionRequest, FeedPage, Profile, SendStatus, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use super::report::ReportTarget;
 use super::{App, Command, Failure, display_name};
 
 /// Profiles per feed page.
@@ -24,6 +26,21 @@ pub struct FeedState {
     pub loading: bool,
 }
 
+impl FeedState {
+    /// Someone acted on (a request sent, a block) leaves the page; an emptied page
+    /// reloads.
+    pub(super) fn forget(&mut self, user: UserId) -> Vec<Command> {
+        let before = self.profiles.len();
+        self.profiles.retain(|p| p.id != user);
+        self.selected = self.selected.min(self.profiles.len().saturating_sub(1));
+        if before > self.profiles.len() && self.profiles.is_empty() {
+            self.loading = true;
+            return vec![Command::LoadFeed { page: self.page }];
+        }
+        Vec::new()
+    }
+}
+
 impl App {
     pub(super) fn feed_key(&mut self, key: &KeyEvent) -> Vec<Command> {
         let count = self.feed.profiles.len();
@@ -34,6 +51,17 @@ impl App {
             }
             KeyCode::Char('i') | KeyCode::Right => return self.feed_act(SendStatus::Interested),
             KeyCode::Char('x') | KeyCode::Left => return self.feed_act(SendStatus::Ignored),
+            KeyCode::Char('b') => {
+                if let Some(profile) = self.feed.profiles.get(self.feed.selected) {
+                    let (id, name) = (profile.id, display_name(profile));
+                    return self.ask_block(id, name);
+                }
+            }
+            KeyCode::Char('!') => {
+                if let Some(target) = self.feed.profiles.get(self.feed.selected).map(ReportTarget::user) {
+                    return self.ask_report(vec![target]);
+                }
+            }
             KeyCode::Char('n') | KeyCode::PageDown if !self.feed.loading => {
                 if self.feed.has_more {
                     self.feed.loading = true;
@@ -85,18 +113,13 @@ impl App {
         match result {
             Ok(_) => {
                 let name = self.feed.profiles.iter().find(|p| p.id == to).map(display_name).unwrap_or_default();
-                self.feed.profiles.retain(|p| p.id != to);
-                self.feed.selected = self.feed.selected.min(self.feed.profiles.len().saturating_sub(1));
                 if status == SendStatus::Interested {
                     self.info(format!("Connection request sent to {name}."));
                 } else {
                     self.info(format!("Ignored {name}."));
                 }
                 let mut commands = vec![Command::LoadSent];
-                if self.feed.profiles.is_empty() {
-                    self.feed.loading = true;
-                    commands.push(Command::LoadFeed { page: self.feed.page });
-                }
+                commands.extend(self.feed.forget(to));
                 commands
             }
             Err(failure) => self.show_failure(&failure),

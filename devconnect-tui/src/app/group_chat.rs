@@ -2,7 +2,7 @@
 //! scrolling up), live messages and system messages as sentences, typing both ways,
 //! sending with an idempotency key, the read position, and the unread counts of the
 //! other groups. Names come from my chat partners, else from public profiles, loaded
-//! once per person who appears.
+//! once per person who appears. A message or the group can be reported from here.
 //!
 //! The server keeps no unread count for groups, so the list counts what arrives during
 //! this run: by message id, since the catch-up after a reconnect replays messages.
@@ -14,7 +14,8 @@ use devconnect_types::{GroupChange, GroupId, GroupMessage, GroupRole, MessageId,
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::chats::{HISTORY_PAGE, Pending, merge};
-use super::keys::edit;
+use super::keys::{ctrl, edit};
+use super::report::ReportTarget;
 use super::typing::their_typing;
 use super::{App, Command, Failure, GroupFocus, GroupsState, OpenGroup, Phase, Screen};
 use crate::input::TextInput;
@@ -102,6 +103,15 @@ impl GroupsState {
         if let Some(open) = self.open.as_mut() {
             open.scroll = open.scroll.saturating_sub(lines);
         }
+    }
+
+    /// Someone I just blocked: the server no longer sends me what they write in groups,
+    /// nor shows it in history, so what is on screen goes too.
+    pub(super) fn hide_sender(&mut self, user: UserId) {
+        if let Some(open) = self.open.as_mut() {
+            open.messages.retain(|m| m.sender_id != user);
+        }
+        self.typing.retain(|(_, who), _| *who != user);
     }
 }
 
@@ -237,12 +247,37 @@ impl App {
         vec![Command::MarkGroupRead { group: open.id, up_to: newest }]
     }
 
+    /// Opens the report picker on the last message someone else wrote in `group`, when
+    /// it is the open one, then on the group.
+    pub(super) fn report_group(&mut self, group: GroupId) -> Vec<Command> {
+        let Some(name) = self.groups.groups.iter().find(|g| g.group.id == group).map(|g| g.group.name.clone()) else {
+            return Vec::new();
+        };
+        let me = self.my_id();
+        let last = self
+            .groups
+            .open
+            .as_ref()
+            .filter(|o| o.id == group)
+            .and_then(|o| o.messages.iter().rev().find(|m| m.change.is_none() && Some(m.sender_id) != me));
+        let mut targets: Vec<ReportTarget> = last
+            .map(|m| ReportTarget::Message { id: m.id, author: self.member_label(m.sender_id), text: m.text.clone() })
+            .into_iter()
+            .collect();
+        targets.push(ReportTarget::Group { id: group, name });
+        self.ask_report(targets)
+    }
+
     /// Keys while the open group's input has focus.
     pub(super) fn group_input_key(&mut self, key: &KeyEvent) -> Vec<Command> {
         let Some(group) = self.groups.open.as_ref().map(|o| o.id) else {
             self.groups.focus = GroupFocus::List;
             return Vec::new();
         };
+        // Letters are text here: the picker opens with Ctrl.
+        if ctrl(key, 'r') {
+            return self.report_group(group);
+        }
         match key.code {
             KeyCode::Esc => {
                 self.groups.focus = GroupFocus::List;

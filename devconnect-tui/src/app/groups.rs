@@ -1,6 +1,7 @@
 //! The Groups screen: my groups (loaded when the screen is first opened and again after
 //! every change), the one opened (its members here, its conversation in `group_chat`),
-//! and the small inputs to create a group and to join a public one by its id.
+//! and the small inputs to create a group and to join a public one by its id. `!` reports
+//! the selected group (the picker is `report`'s).
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -245,6 +246,11 @@ impl App {
             KeyCode::Char('l') => {
                 if let Some(group) = self.groups.selected_group() {
                     return vec![Command::LeaveGroup(group.group.id)];
+                }
+            }
+            KeyCode::Char('!') => {
+                if let Some(id) = self.groups.selected_group().map(|g| g.group.id) {
+                    return self.report_group(id);
                 }
             }
             _ => {}

@@ -16,6 +16,9 @@
 //! - `groups`: my groups, a group's members, creating, joining and leaving;
 //!   `group_chat`: the open group's conversation and the group message events.
 //! - `typing`: typing indicators both ways, for partners and groups.
+//! - `safety`: blocking (the question before it, the people I blocked, what a block
+//!   changes elsewhere); `report`: the report picker. Both are dialogs over any screen,
+//!   opened by the screens that show a person, a message or a group.
 //! - `session`: start-up checks with [`backoff`], logging in and out, and every way a
 //!   session ends.
 //! - `msg` / `command`: the inputs ([`Msg`], [`Reply`], [`LiveEvent`], [`Failure`]) and
@@ -39,7 +42,9 @@ mod keys;
 mod login;
 mod msg;
 mod profile;
+mod report;
 mod requests;
+mod safety;
 mod session;
 mod typing;
 
@@ -50,7 +55,9 @@ pub use groups::{GroupField, GroupFocus, GroupForm, GroupsState, JoinInput, Open
 pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
 pub use profile::ProfileForm;
+pub use report::{ReportForm, ReportTarget, reason_label};
 pub use requests::{RequestsPane, RequestsState};
+pub use safety::{BlockConfirm, SafetyState};
 pub use session::backoff;
 
 /// Where the program is.
@@ -144,6 +151,8 @@ pub struct App {
     pub profile_form: Option<ProfileForm>,
     /// Groups.
     pub groups: GroupsState,
+    /// The people I blocked, and the block and report dialogs.
+    pub safety: SafetyState,
     /// Me, once known.
     pub me: Option<Me>,
     /// Realtime status.
@@ -188,6 +197,7 @@ impl App {
             },
             profile_form: None,
             groups: GroupsState::default(),
+            safety: SafetyState::default(),
             me: None,
             live: LiveStatus::Offline,
             notice: None,
@@ -253,6 +263,7 @@ impl App {
                 let focus = self.login.focus;
                 self.login.fields.get_mut(focus)
             }
+            Phase::Main if self.safety.dialog_open() => self.safety.report.as_mut().map(|r| &mut r.details),
             Phase::Main => match self.screen {
                 Screen::Chats if self.chats.focus == ChatFocus::Input => Some(&mut self.chats.input),
                 Screen::Profile => {
@@ -300,6 +311,10 @@ impl App {
     }
 
     fn main_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        // A dialog over the screen (block, report) takes every key until it closes.
+        if self.safety.dialog_open() {
+            return self.dialog_key(key);
+        }
         // Function keys switch screens from anywhere, even while typing.
         if let KeyCode::F(n @ 1..=5) = key.code {
             return self.switch(Screen::ALL[usize::from(n - 1)]);
@@ -376,7 +391,7 @@ impl App {
                 self.feed.loading = true;
                 vec![Command::LoadFeed { page: self.feed.page }]
             }
-            Screen::Requests => vec![Command::LoadReceived, Command::LoadSent],
+            Screen::Requests => vec![Command::LoadReceived, Command::LoadSent, Command::LoadBlocked],
             Screen::Profile => vec![Command::LoadMe],
             Screen::Groups => self.groups_refresh(),
         }
@@ -407,6 +422,10 @@ impl App {
             Reply::GroupSent { group, client_msg_id, result } => self.on_group_sent(group, &client_msg_id, result),
             Reply::GroupMarkedRead(result) => self.on_group_marked_read(result),
             Reply::Profile { id, result } => self.on_profile(id, result),
+            Reply::Blocked { user, result } => self.on_blocked(user, result),
+            Reply::Unblocked { user, result } => self.on_unblocked(user, result),
+            Reply::BlockedUsers(result) => self.on_blocked_users(result),
+            Reply::Reported(result) => self.on_reported(result),
         }
     }
 

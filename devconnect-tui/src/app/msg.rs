@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use devconnect_client::realtime::ServerEvent;
 use devconnect_client::{ClientError, LoggedIn};
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupMessage, Me, Message, MessageId,
-    MyGroup, Profile, RequestId, ReviewStatus, SendStatus, UserId,
+    BlockedUser, ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupMessage, Me, Message,
+    MessageId, MyGroup, Profile, Report, RequestId, ReviewStatus, SendStatus, UserId,
 };
 use ratatui::crossterm::event::KeyEvent;
 
@@ -161,6 +161,24 @@ pub enum Reply {
         /// Their public profile.
         result: Result<Profile, Failure>,
     },
+    /// `Block`.
+    Blocked {
+        /// Whom.
+        user: UserId,
+        /// The outcome.
+        result: Result<(), Failure>,
+    },
+    /// `Unblock`.
+    Unblocked {
+        /// Whom.
+        user: UserId,
+        /// The outcome.
+        result: Result<(), Failure>,
+    },
+    /// `LoadBlocked`: most recently blocked first.
+    BlockedUsers(Result<Vec<BlockedUser>, Failure>),
+    /// `Report`: the report as filed.
+    Reported(Result<Report, Failure>),
 }
 
 /// News from the realtime connection task.

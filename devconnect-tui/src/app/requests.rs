@@ -1,9 +1,11 @@
-//! The Requests screen: connection requests received (to accept or reject) and sent,
-//! kept current by replies and by the realtime request events.
+//! The Requests screen: connection requests received (to accept or reject, or to block
+//! or report who sent them) and sent, kept current by replies and by the realtime
+//! request events; and the people I blocked (the list is `safety`'s), to unblock.
 
 use devconnect_types::{ConnectionRequest, Profile, RequestId, ReviewStatus, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use super::report::ReportTarget;
 use super::{App, Command, Failure, display_name};
 
 /// Which list of the Requests screen has focus.
@@ -13,6 +15,13 @@ pub enum RequestsPane {
     Received,
     /// Requests from me.
     Sent,
+    /// The people I blocked.
+    Blocked,
+}
+
+impl RequestsPane {
+    /// All, in the order `→` goes through them.
+    pub const ALL: [Self; 3] = [Self::Received, Self::Sent, Self::Blocked];
 }
 
 /// The Requests screen.
@@ -28,19 +37,37 @@ pub struct RequestsState {
     pub selected: usize,
 }
 
+impl RequestsState {
+    /// Someone I just blocked: the requests between us are gone.
+    pub(super) fn forget(&mut self, user: UserId) {
+        self.received.retain(|r| r.from_user_id.id != user);
+        self.sent.retain(|r| r.to_user_id.id != user);
+        let count = match self.pane {
+            RequestsPane::Received => self.received.len(),
+            RequestsPane::Sent => self.sent.len(),
+            RequestsPane::Blocked => return,
+        };
+        self.selected = self.selected.min(count.saturating_sub(1));
+    }
+}
+
 impl App {
     pub(super) fn requests_key(&mut self, key: &KeyEvent) -> Vec<Command> {
         let count = match self.requests.pane {
             RequestsPane::Received => self.requests.received.len(),
             RequestsPane::Sent => self.requests.sent.len(),
+            RequestsPane::Blocked => self.safety.blocked.len(),
         };
         match key.code {
             KeyCode::Left | KeyCode::Right | KeyCode::Char('h' | 'l' | 's') => {
-                self.requests.pane = match self.requests.pane {
-                    RequestsPane::Received => RequestsPane::Sent,
-                    RequestsPane::Sent => RequestsPane::Received,
-                };
+                let panes = RequestsPane::ALL.len();
+                let index = RequestsPane::ALL.iter().position(|p| *p == self.requests.pane).unwrap_or(0);
+                let step = if matches!(key.code, KeyCode::Left | KeyCode::Char('h')) { panes - 1 } else { 1 };
+                self.requests.pane = RequestsPane::ALL[(index + step) % panes];
                 self.requests.selected = 0;
+                if self.requests.pane == RequestsPane::Blocked && !self.safety.loaded {
+                    return vec![Command::LoadBlocked];
+                }
             }
             KeyCode::Up | KeyCode::Char('k') => self.requests.selected = self.requests.selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Char('j') => {
@@ -53,6 +80,19 @@ impl App {
                     return vec![Command::Review { id: request.id, status }];
                 }
             }
+            KeyCode::Char('b') if self.requests.pane == RequestsPane::Received => {
+                if let Some(from) = self.requests.received.get(self.requests.selected).map(|r| &r.from_user_id) {
+                    let (id, name) = (from.id, display_name(from));
+                    return self.ask_block(id, name);
+                }
+            }
+            KeyCode::Char('!') if self.requests.pane == RequestsPane::Received => {
+                if let Some(from) = self.requests.received.get(self.requests.selected) {
+                    let target = ReportTarget::user(&from.from_user_id);
+                    return self.ask_report(vec![target]);
+                }
+            }
+            KeyCode::Char('u') if self.requests.pane == RequestsPane::Blocked => return self.unblock_selected(),
             _ => {}
         }
         Vec::new()

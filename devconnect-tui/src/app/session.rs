@@ -90,6 +90,7 @@ impl App {
             Command::LoadPartners,
             Command::LoadReceived,
             Command::LoadSent,
+            Command::LoadBlocked,
             Command::LoadFeed { page: self.feed.page },
         ]
     }

@@ -3,8 +3,9 @@ use std::time::Instant;
 use chrono::Utc;
 use devconnect_client::LoggedIn;
 use devconnect_types::{
-    ChatPartner, ConnectionRequest, Group, GroupChange, GroupId, GroupMember, GroupMessage, GroupRole, Me, Message,
-    MessageId, MyGroup, Profile, RequestId, RequestStatus, UserId, Visibility,
+    BlockedUser, ChatPartner, ConnectionRequest, Group, GroupChange, GroupId, GroupMember, GroupMessage, GroupRole, Me,
+    Message, MessageId, MyGroup, Profile, Report, ReportId, ReportKind, ReportReason, ReportStatus, Reported,
+    RequestId, RequestStatus, UserId, Visibility,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -112,6 +113,26 @@ pub fn group_message(group: GroupId, from: UserId, text: &str) -> GroupMessage {
 /// A system message: `by` made `change`.
 pub fn group_change(group: GroupId, by: UserId, change: GroupChange) -> GroupMessage {
     GroupMessage { change: Some(change), ..group_message(group, by, "") }
+}
+
+pub fn blocked(user: &Profile) -> BlockedUser {
+    BlockedUser { user: user.clone(), blocked_at: Utc::now() }
+}
+
+/// A report as the server files it (the snapshot is not what the client reads).
+pub fn filed(by: UserId, kind: ReportKind, target_id: &str, reason: ReportReason, about: &Profile) -> Report {
+    Report {
+        id: ReportId::new(),
+        reporter_id: by,
+        kind,
+        target_id: target_id.to_owned(),
+        reason,
+        details: String::new(),
+        snapshot: Reported::User { user: about.clone() },
+        status: ReportStatus::Open,
+        created_at: Utc::now(),
+        resolution: None,
+    }
 }
 
 pub fn key(code: KeyCode) -> Msg {

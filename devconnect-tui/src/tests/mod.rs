@@ -5,4 +5,5 @@
 mod fixtures;
 mod group_chat;
 mod render;
+mod safety;
 mod update;

@@ -424,3 +424,87 @@ fn a_group_conversation_shows_names_system_sentences_typing_and_unread_counts() 
     let rows = draw(&app, 50, 14);
     assert_shows(&rows, "My groups (2)");
 }
+
+#[test]
+fn the_block_question_and_the_report_picker_draw_over_the_conversation() {
+    let me = me("Ada");
+    let bob = profile("Bob", "Builder");
+    let mut app = with_partner(&me, &bob);
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Reply(Reply::History {
+        with: bob.id,
+        before: None,
+        result: Ok(vec![message(bob.id, me.profile.id, "buy my course 📈")]),
+    }));
+    let rows = draw(&app, 120, 24);
+    assert_shows(&rows, "Ctrl-R report · Ctrl-X block");
+    app.update(ctrl('x'));
+    let rows = draw(&app, 120, 24);
+    assert_shows(&rows, "Block Bob Builder?");
+    assert_shows(&rows, "Your connection and any pending request between you are");
+    assert_shows(&rows, "y block · n cancel");
+    assert_shows(&rows, "y block · n/Esc cancel");
+    draw_at_all_sizes(&app);
+    app.update(ch('n'));
+    assert!(!screen(&draw(&app, 120, 24)).contains("Block Bob"), "the question closed");
+
+    app.update(ctrl('r'));
+    app.update(key(KeyCode::Down));
+    type_text(&mut app, "again");
+    let rows = draw(&app, 120, 24);
+    assert_shows(&rows, " Report ");
+    assert_shows(&rows, "About       Bob's message: “buy my course 📈”  (1 of 2, Tab)");
+    assert_shows(&rows, "Reason      ( ) spam");
+    assert_shows(&rows, "(•) harassment");
+    assert_shows(&rows, "( ) inappropriate content");
+    assert_shows(&rows, "Details     again");
+    assert_shows(&rows, "Tab what · ↑↓ reason · type details (optional) · Enter report · Esc cancel");
+    draw_at_all_sizes(&app);
+    app.update(key(KeyCode::Tab));
+    assert_shows(&draw(&app, 120, 24), "About       Bob Builder  (2 of 2, Tab)");
+    app.update(key(KeyCode::Enter));
+    assert_shows(&draw(&app, 120, 24), "Report · sending…");
+}
+
+#[test]
+fn the_requests_screen_lists_the_people_i_blocked_and_chats_mark_them() {
+    let me = me("Ada");
+    let bob = profile("Bob", "Builder");
+    let mut app = with_partner(&me, &bob);
+    app.update(ch('3'));
+    assert_shows(&draw(&app, 100, 20), "You have blocked no one.");
+    app.update(Msg::Reply(Reply::BlockedUsers(Ok(vec![blocked(&bob)]))));
+    app.update(key(KeyCode::Left));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "Blocked (1)");
+    assert_shows(&rows, "Bob Builder · since ");
+    assert_shows(&rows, "u unblock");
+    draw_at_all_sizes(&app);
+    assert_shows(&draw(&app, 50, 20), "Blocked (1)");
+
+    // History keeps a blocked partner listed: marked, and said so where one would write.
+    app.update(ch('1'));
+    assert_shows(&draw(&app, 100, 20), "⊘ Bob Builder · blocked");
+    app.update(key(KeyCode::Enter));
+    let rows = draw(&app, 100, 20);
+    assert_shows(&rows, "Bob Builder ⊘ blocked");
+    assert_shows(&rows, "you blocked them: Requests (3) › Blocked to unblock");
+}
+
+#[test]
+fn keys_that_do_not_fit_on_one_line_take_a_second_broken_between_keys() {
+    let me = me("Ada");
+    let mut app = logged_in(&me);
+    app.update(ch('5'));
+    let rows = draw(&app, 80, 20);
+    let (first, second) = (&rows[18], &rows[19]);
+    assert!(first.starts_with("↑↓ select · Enter open chat · n new group"), "{first}");
+    assert!(second.trim_end().ends_with("L logout · q quit"), "{second}");
+    for row in [first, second] {
+        assert!(!row.trim().starts_with('·') && !row.trim_end().ends_with('·'), "{row:?}");
+    }
+    // A short terminal keeps one line for the keys.
+    let rows = draw(&app, 80, 8);
+    assert_shows(&rows, "↑↓ select · Enter open chat");
+    assert!(!rows[7].contains("q quit"));
+}

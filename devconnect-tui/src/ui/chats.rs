@@ -1,5 +1,6 @@
 //! The Chats screen: the partner list and the open conversation, scrolled from the
-//! bottom (drawing records how far up it can go, for the scroll keys).
+//! bottom (drawing records how far up it can go, for the scroll keys). Someone I blocked
+//! stays while we have history, marked `⊘ blocked`.
 
 use chrono::Local;
 use devconnect_types::Message;
@@ -52,8 +53,10 @@ fn render_partners(app: &App, frame: &mut Frame<'_>, area: Rect) {
         .skip(first)
         .take(height)
         .map(|(i, partner)| {
-            let online = chats.is_online(partner);
-            let dot = if online {
+            let blocked = app.safety.is_blocked(partner.profile.id);
+            let dot = if blocked {
+                Span::styled("⊘ ", Style::default().fg(Color::Red))
+            } else if chats.is_online(partner) {
                 Span::styled("● ", Style::default().fg(Color::Green))
             } else {
                 Span::styled("○ ", dim())
@@ -63,6 +66,9 @@ fn render_partners(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 name_style = name_style.add_modifier(if focused { Modifier::REVERSED } else { Modifier::BOLD });
             }
             let mut spans = vec![dot, Span::styled(one_line(&display_name(&partner.profile)), name_style)];
+            if blocked {
+                spans.push(Span::styled(" · blocked", dim()));
+            }
             if chats.typing.contains_key(&partner.profile.id) {
                 spans.push(Span::styled(" ✎", Style::default().fg(Color::Yellow)));
             }
@@ -91,9 +97,12 @@ fn render_conversation(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let partner = chats.open_partner();
     let name = partner.map_or_else(|| "…".to_owned(), |p| display_name(&p.profile));
     let online = partner.is_some_and(|p| chats.is_online(p));
+    let blocked = app.safety.is_blocked(open.with);
     let title = Line::from(vec![
         Span::raw(format!(" {} ", one_line(&name))),
-        if online {
+        if blocked {
+            Span::styled("⊘ blocked ", Style::default().fg(Color::Red))
+        } else if online {
             Span::styled("● online ", Style::default().fg(Color::Green))
         } else {
             Span::styled("○ offline ", dim())
@@ -162,7 +171,10 @@ fn render_conversation(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Layout::horizontal([Constraint::Length(2.min(input_area.width)), Constraint::Min(0)]).areas(input_area);
     frame.render_widget(Paragraph::new(Span::styled(prompt, Style::default().fg(ACCENT))), prompt_area);
     let (shown, col) = chats.input.view(text_area.width, None);
-    if shown.is_empty() && !focused {
+    if shown.is_empty() && blocked {
+        let hint = "you blocked them: Requests (3) › Blocked to unblock";
+        frame.render_widget(Paragraph::new(Span::styled(hint, dim())), text_area);
+    } else if shown.is_empty() && !focused {
         frame.render_widget(Paragraph::new(Span::styled("press Enter to write", dim())), text_area);
     } else {
         frame.render_widget(Paragraph::new(shown), text_area);

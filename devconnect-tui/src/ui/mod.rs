@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr as _;
 
-use crate::app::{App, ChatFocus, LiveStatus, LoginForm, LoginMode, Phase, Screen};
+use crate::app::{App, ChatFocus, LiveStatus, LoginForm, LoginMode, Phase, RequestsPane, Screen};
 use crate::input::TextInput;
 
 mod chats;
@@ -18,6 +18,7 @@ mod group_chat;
 mod groups;
 mod profile;
 mod requests;
+mod safety;
 mod text;
 
 use chats::render_chats;
@@ -25,6 +26,7 @@ use feed::render_feed;
 use groups::render_groups;
 use profile::render_profile;
 use requests::render_requests;
+use safety::render_dialog;
 use text::one_line;
 pub use text::wrap;
 
@@ -36,9 +38,19 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     if area.width == 0 || area.height == 0 {
         return;
     }
-    let [header, body, notice, help] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1), Constraint::Length(1)])
-            .areas(area);
+    // The keys take a second line when they do not fit on one (and there is room).
+    let help_style = Style::default().fg(Color::Black).bg(Color::Gray);
+    let mut help_lines: Vec<Line<'_>> =
+        key_lines(&help_text(app), area.width).into_iter().map(|l| Line::from(Span::styled(l, help_style))).collect();
+    help_lines.truncate(if area.height >= 12 { 2 } else { 1 });
+    let help_height = u16::try_from(help_lines.len()).unwrap_or(1).max(1);
+    let [header, body, notice, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(help_height),
+    ])
+    .areas(area);
     render_header(app, frame, header);
     match app.phase {
         Phase::Starting => render_starting(app, frame, body),
@@ -51,9 +63,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             Screen::Groups => render_groups(app, frame, body),
         },
     }
+    if app.phase == Phase::Main {
+        render_dialog(app, frame, body);
+    }
     render_notice(app, frame, notice);
-    let help_line = Line::from(Span::styled(help_text(app), Style::default().fg(Color::Black).bg(Color::Gray)));
-    frame.render_widget(Paragraph::new(help_line).style(Style::default().bg(Color::Gray)), help);
+    frame.render_widget(Paragraph::new(help_lines).style(Style::default().bg(Color::Gray)), help);
 }
 
 /// The key help for what has focus.
@@ -66,13 +80,26 @@ pub fn help_text(app: &App) -> String {
             LoginMode::Login => "Tab next field · Enter log in · Ctrl-N sign up instead · Esc quit".to_owned(),
             LoginMode::Signup => "Tab next field · Enter sign up · Ctrl-N log in instead · Esc quit".to_owned(),
         },
+        Phase::Main if app.safety.report.is_some() => {
+            "Tab what · ↑↓ reason · type details (optional) · Enter report · Esc cancel".to_owned()
+        }
+        Phase::Main if app.safety.confirm.is_some() => "y block · n/Esc cancel".to_owned(),
         Phase::Main => match app.screen {
             Screen::Chats if app.chats.focus == ChatFocus::Input => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F5 screens".to_owned()
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · Ctrl-X block · F1-F5 screens"
+                    .to_owned()
             }
-            Screen::Chats => format!("↑↓ select · Enter open chat · {global}"),
-            Screen::Feed => format!("↑↓ select · i interested · x ignore · n/p page · {global}"),
-            Screen::Requests => format!("←→ received/sent · ↑↓ select · a accept · x reject · R refresh · {global}"),
+            Screen::Chats => format!("↑↓ select · Enter open chat · b block · ! report · {global}"),
+            Screen::Feed => format!("↑↓ select · i interested · x ignore · n/p page · b block · ! report · {global}"),
+            Screen::Requests => match app.requests.pane {
+                RequestsPane::Received => format!(
+                    "←→ received/sent/blocked · ↑↓ select · a accept · x reject · b block · ! report · R refresh · {global}"
+                ),
+                RequestsPane::Sent => format!("←→ received/sent/blocked · ↑↓ select · R refresh · {global}"),
+                RequestsPane::Blocked => {
+                    format!("←→ received/sent/blocked · ↑↓ select · u unblock · R refresh · {global}")
+                }
+            },
             Screen::Profile if app.profile_form.is_some() => {
                 "Tab/↑↓ field · Enter save · Esc cancel · F1-F5 screens".to_owned()
             }
@@ -84,16 +111,33 @@ pub fn help_text(app: &App) -> String {
                 "paste a group id · Enter join · Esc cancel · F1-F5 screens".to_owned()
             }
             Screen::Groups if app.groups.writing() => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · F1-F5 screens".to_owned()
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · F1-F5 screens".to_owned()
             }
-            Screen::Groups if app.groups.open.is_some() => {
-                format!(
-                    "↑↓ select · Enter open chat · Esc close chat · n new group · j join by id · l leave · {global}"
-                )
+            Screen::Groups if app.groups.open.is_some() => format!(
+                "↑↓ select · Enter open chat · Esc close chat · n new group · j join by id · l leave · ! report · {global}"
+            ),
+            Screen::Groups => {
+                format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · ! report · {global}")
             }
-            Screen::Groups => format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · {global}"),
         },
     }
+}
+
+/// The key help in lines of at most `width` columns, broken between keys (at ` · `),
+/// never inside one.
+fn key_lines(help: &str, width: u16) -> Vec<String> {
+    let width = usize::from(width);
+    let mut lines: Vec<String> = Vec::new();
+    for item in help.split(" · ") {
+        match lines.last_mut() {
+            Some(line) if line.width() + 3 + item.width() <= width => {
+                line.push_str(" · ");
+                line.push_str(item);
+            }
+            _ => lines.push(item.to_owned()),
+        }
+    }
+    lines
 }
 
 fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {

@@ -1,5 +1,7 @@
-//! The Requests screen: received and sent requests side by side.
+//! The Requests screen: received requests beside the sent ones and the people I
+//! blocked (stacked on a narrow terminal).
 
+use chrono::Local;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -12,10 +14,12 @@ use crate::app::{App, RequestsPane};
 
 pub(super) fn render_requests(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let requests = &app.requests;
-    let [received_area, sent_area] = if area.width >= 70 {
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Min(0)]).areas(area)
+    let [received_area, sent_area, blocked_area] = if area.width >= 70 {
+        let [left, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Min(0)]).areas(area);
+        let [sent, blocked] = Layout::vertical([Constraint::Percentage(50), Constraint::Min(0)]).areas(right);
+        [left, sent, blocked]
     } else {
-        Layout::vertical([Constraint::Percentage(60), Constraint::Min(0)]).areas(area)
+        Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(30), Constraint::Min(0)]).areas(area)
     };
     let received: Vec<Line<'static>> = requests
         .received
@@ -38,6 +42,18 @@ pub(super) fn render_requests(app: &App, frame: &mut Frame<'_>, area: Rect) {
             ])
         })
         .collect();
+    let blocked: Vec<Line<'static>> = app
+        .safety
+        .blocked
+        .iter()
+        .map(|b| {
+            let since = b.blocked_at.with_timezone(&Local).format("%Y-%m-%d").to_string();
+            Line::from(vec![
+                Span::raw(one_line(&display_name(&b.user))),
+                Span::styled(format!(" · since {since}"), dim()),
+            ])
+        })
+        .collect();
     let pane = requests.pane;
     list_box(
         frame,
@@ -54,6 +70,14 @@ pub(super) fn render_requests(app: &App, frame: &mut Frame<'_>, area: Rect) {
         sent,
         "You have not sent any requests.",
         (pane == RequestsPane::Sent).then_some(requests.selected),
+    );
+    list_box(
+        frame,
+        blocked_area,
+        &format!(" Blocked ({}) ", app.safety.blocked.len()),
+        blocked,
+        "You have blocked no one.",
+        (pane == RequestsPane::Blocked).then_some(requests.selected),
     );
 }
 
