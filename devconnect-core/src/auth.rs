@@ -107,6 +107,17 @@ struct Claims {
     ver: i64,
 }
 
+/// The claims of an operator's token (see [`crate::moderation`]). It has no `sub` or
+/// `ver`, so it never passes as a user's token; a user's token has no `op`, so it never
+/// passes as an operator's.
+#[derive(Debug, Serialize, Deserialize)]
+struct OperatorClaims {
+    op: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+}
+
 /// Trims and lower-cases an email and checks its shape.
 pub fn parse_email(raw: &str) -> Result<String> {
     let email = raw.trim().to_lowercase();
@@ -207,6 +218,8 @@ pub(crate) struct Credentials {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// As `validation`, for operators' tokens (no `sub`).
+    operator_validation: Validation,
     token_ttl: Duration,
     clock: Arc<dyn crate::Clock>,
     /// A real hash of a random password: logins for unknown emails verify against it so
@@ -224,6 +237,8 @@ impl Credentials {
         validation.leeway = 0;
         // Expiry is checked against the service's clock in `decode`.
         validation.validate_exp = false;
+        let mut operator_validation = validation.clone();
+        operator_validation.set_required_spec_claims(&["exp", "iat"]);
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         let mut credentials = Self {
             argon2,
@@ -232,6 +247,7 @@ impl Credentials {
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
             validation,
+            operator_validation,
             token_ttl: settings.token_ttl,
             clock: Arc::clone(&settings.clock),
             dummy_hash: String::new(),
@@ -298,6 +314,32 @@ impl Credentials {
         };
         jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
             .map_err(Error::internal)
+    }
+
+    /// An operator's token for `name`, valid for `ttl`.
+    pub(crate) fn issue_operator(&self, name: &str, ttl: std::time::Duration) -> Result<String> {
+        let now = self.clock.now().timestamp();
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = OperatorClaims {
+            op: name.to_owned(),
+            iat: now,
+            exp: now.saturating_add(ttl),
+            jti: hex::encode(crate::random_bytes::<16>()?),
+        };
+        jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
+            .map_err(Error::internal)
+    }
+
+    /// The operator an operator's token names, once its signature and expiry check out.
+    pub(crate) fn decode_operator(&self, token: &str) -> Result<(String, DateTime<Utc>)> {
+        let claims = jsonwebtoken::decode::<OperatorClaims>(token, &self.decoding, &self.operator_validation)
+            .map_err(|_| Error::Unauthorized("not an operator's token"))?
+            .claims;
+        if claims.exp <= self.clock.now().timestamp() {
+            return Err(Error::Unauthorized("token expired"));
+        }
+        let expires_at = Utc.timestamp_opt(claims.exp, 0).single().ok_or(Error::Unauthorized("invalid token"))?;
+        Ok((claims.op, expires_at))
     }
 
     /// Checks signature, algorithm and expiry; the store check (revocation) is separate.

@@ -86,7 +86,7 @@ pub use feed::FeedQuery;
 pub use groups::{GroupEdit, GroupQuery, MyGroup, NewGroup};
 pub use media::{LocalMedia, MediaStore, Upload};
 pub use model::{EngagementDay, Event, GroupTyping, Peer, ReadReceipt};
-pub use moderation::{AuditAction, AuditEntry};
+pub use moderation::{AuditAction, AuditEntry, Operator};
 pub use profile::ProfileEdit;
 pub use realtime::{BusHealth, EndReason, Live, LiveItem, Subscription};
 pub use safety::{BlockedUser, NewReport, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution};

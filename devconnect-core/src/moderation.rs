@@ -2,8 +2,9 @@
 //! the audit log that records every such action (who, when, what).
 //!
 //! These calls take the operator's name (`actor`) rather than a session: no login can
-//! reach them. Frontends offer them only to operators (the REST server's `admin`
-//! command, a gRPC admin token), never to users.
+//! reach them. Frontends offer them only to operators: the REST server's `admin`
+//! command, and remote frontends (gRPC) to holders of an operator's token
+//! ([`DevConnect::issue_operator_token`]), which no login produces.
 //!
 //! A suspension ends the user's live sessions at once on the instance that made it.
 //! Every instance also polls the audit log each second ([`WATCH_EVERY`]) and ends the
@@ -19,6 +20,18 @@ pub use devconnect_types::safety::{AuditAction, AuditEntry};
 use crate::realtime::EndReason;
 use crate::safety::{Report, ReportStatus, Resolution};
 use crate::{AuditId, DevConnect, Error, Inner, ReportId, Result, UserId};
+
+/// Longest lifetime of an operator's token.
+pub const MAX_OPERATOR_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// An operator, as their token names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operator {
+    /// Their name, recorded in the audit log with each action.
+    pub name: String,
+    /// When their token expires.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// How often each instance reads the recent audit log.
 pub const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -55,6 +68,25 @@ fn parse_note(note: &str) -> Result<String> {
 }
 
 impl DevConnect {
+    /// A token naming the operator `name`, for the moderation calls of a remote frontend
+    /// (gRPC), valid for `ttl` (at most [`MAX_OPERATOR_TOKEN_TTL`]). Only whoever holds
+    /// the service's secret can make one (the `admin token` command): no login can.
+    /// It ends only at its expiry, or when the secret changes.
+    pub fn issue_operator_token(&self, name: &str, ttl: Duration) -> Result<String> {
+        let name = parse_actor(name)?;
+        if ttl.is_zero() || ttl > MAX_OPERATOR_TOKEN_TTL {
+            return Err(Error::validation("ttl", "must be more than zero and at most 24 hours"));
+        }
+        self.inner.credentials.issue_operator(&name, ttl)
+    }
+
+    /// The operator an operator's token names; `Unauthorized` for anything else (a
+    /// user's token included) or once it expired.
+    pub fn authenticate_operator(&self, token: &str) -> Result<Operator> {
+        let (name, expires_at) = self.inner.credentials.decode_operator(token)?;
+        Ok(Operator { name, expires_at })
+    }
+
     /// Reports with `status` (all with `None`), oldest first, after the report `after`.
     pub async fn reports(
         &self,
@@ -176,6 +208,21 @@ pub(crate) fn watch(inner: Weak<Inner>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn operator_tokens_and_user_tokens_never_pass_for_each_other() -> Result<()> {
+        use crate::store::sqlite::SqliteStore;
+        let store = std::sync::Arc::new(SqliteStore::open_in_memory().await?);
+        let app = crate::testkit::service(store)?;
+        let op = app.issue_operator_token("ops-ann", Duration::from_secs(600))?;
+        assert_eq!(app.authenticate_operator(&op)?.name, "ops-ann");
+        assert_eq!(app.authenticate(&op).await.err().map(|e| e.code()), Some("unauthorized"));
+        let (_, user_token) = crate::testkit::user(&app, "Ada").await?;
+        assert_eq!(app.authenticate_operator(&user_token).err().map(|e| e.code()), Some("unauthorized"));
+        assert!(app.issue_operator_token("ops", MAX_OPERATOR_TOKEN_TTL + Duration::from_secs(1)).is_err());
+        assert!(app.issue_operator_token(" ", Duration::from_secs(60)).is_err());
+        Ok(())
+    }
 
     #[test]
     fn actors_and_notes_are_bounded_and_printable() {

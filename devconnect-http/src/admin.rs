@@ -1,6 +1,7 @@
 //! `devconnect-http admin …`: the operators' moderation tools, on the configured store,
 //! also while servers run on it. Reports (list, show, resolve, dismiss), suspensions,
-//! and the audit log. A suspension made here ends the user's live sessions on every
+//! the audit log, and operators' tokens for the gRPC moderation calls. A suspension
+//! made here ends the user's live sessions on every
 //! running instance within a second (each reads the audit log; see the core's
 //! `moderation` module).
 //!
@@ -106,6 +107,13 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Print an operator's token for the gRPC moderation calls (signed with the
+    /// server's secret; no login can make one).
+    Token {
+        /// How long it is valid, in minutes (at most 1440).
+        #[arg(long, default_value_t = 60)]
+        ttl_minutes: u64,
+    },
     /// List the moderation actions, oldest first.
     Audit {
         /// Start after this entry id.
@@ -171,6 +179,10 @@ async fn execute(app: &DevConnect, args: &AdminArgs, out: &mut impl Write) -> Re
         AdminCommand::Unsuspend { user, note } => {
             app.unsuspend(&operator()?, UserId::parse("user", user)?, note).await?;
             writeln!(out, "user {user} unsuspended")
+        }
+        AdminCommand::Token { ttl_minutes } => {
+            let ttl = std::time::Duration::from_secs(ttl_minutes.saturating_mul(60));
+            writeln!(out, "{}", app.issue_operator_token(&operator()?, ttl)?)
         }
         AdminCommand::Audit { after, limit, format } => {
             let after = after.as_deref().map(|id| AuditId::parse("after", id)).transpose()?;

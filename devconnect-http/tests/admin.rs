@@ -24,6 +24,8 @@ fn admin(app: &TestApp, args: &[&str]) -> Output {
     } else {
         command.env_remove("DEVCONNECT_DATABASE_URL");
     }
+    // The server's secret, as an operator running the command beside it has it.
+    command.env("DEVCONNECT_JWT_SECRET", helpers::JWT_SECRET);
     command.args(args).env_remove("DEVCONNECT_OPERATOR").output().unwrap()
 }
 
@@ -80,4 +82,10 @@ async fn operators_review_reports_and_suspend_from_the_command_line_while_the_se
     assert_eq!(actions, [("ops-ann".into(), "suspend".into()), ("ops-ann".into(), "resolve_report".into())]);
     stdout(&admin(&app, &["--as", "ops-ann", "unsuspend", &bob_id]));
     bob.me().await.unwrap();
+
+    // An operator's token for remote tools: signed with the server's secret (so only its
+    // kind keeps it from passing as a user's token).
+    let token = stdout(&admin(&app, &["--as", "ops-ann", "token", "--ttl-minutes", "5"]));
+    assert_eq!(code_of(app.client_with(token.trim()).me().await), "unauthorized");
+    assert!(failure(&admin(&app, &["--as", "ops", "token", "--ttl-minutes", "100000"])).contains("ttl"));
 }
