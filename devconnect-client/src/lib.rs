@@ -27,9 +27,9 @@ use devconnect_types::rest::{
     UserResponse,
 };
 use devconnect_types::{
-    BlockedUser, ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember, GroupMessage,
-    GroupPage, GroupRole, Me, Message, MessageId, MyGroup, Profile, Report, ReportKind, ReportReason, RequestId,
-    ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    AccountExport, BlockedUser, ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember,
+    GroupMessage, GroupPage, GroupRole, Me, Message, MessageId, MyGroup, Profile, Report, ReportKind, ReportReason,
+    RequestId, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -397,6 +397,11 @@ impl Client {
     ) -> Result<Report> {
         let body = json!({"kind": kind, "targetId": target_id, "reason": reason, "details": details});
         Ok(Self::call::<DataResponse<Report>>(self.request(Method::POST, "/reports").json(&body)).await?.data)
+    }
+
+    /// `GET /profile/export`: everything the server holds about me.
+    pub async fn export_account(&self) -> Result<AccountExport> {
+        Ok(Self::call::<DataResponse<AccountExport>>(self.request(Method::GET, "/profile/export")).await?.data)
     }
 
     /// `GET /reports/mine`: the reports I filed, newest first.

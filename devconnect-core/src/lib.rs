@@ -89,7 +89,9 @@ pub use model::{EngagementDay, Event, GroupTyping, Peer, ReadReceipt};
 pub use moderation::{AuditAction, AuditEntry, Operator};
 pub use profile::ProfileEdit;
 pub use realtime::{BusHealth, EndReason, Live, LiveItem, Subscription};
-pub use safety::{BlockedUser, NewReport, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution};
+pub use safety::{
+    AccountExport, BlockedUser, NewReport, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution,
+};
 pub use store::Store;
 
 use auth::Credentials;

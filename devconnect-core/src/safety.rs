@@ -8,7 +8,9 @@
 //! In groups both stay members; the blocker no longer gets the blocked person's group
 //! messages, live or in history (Matrix's "ignore"). Unblocking restores nothing.
 
-pub use devconnect_types::safety::{BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution};
+pub use devconnect_types::safety::{
+    AccountExport, BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution,
+};
 
 use crate::store::Blocked;
 use crate::{AnyMessage, DevConnect, Error, GroupId, MessageId, Profile, ReportId, Result, UserId};
@@ -153,6 +155,36 @@ impl DevConnect {
         Ok(self.publish(report))
     }
 
+    /// Everything held about `me` ([`AccountExport`]). At most two exports run at once
+    /// per instance (each reads every message of the user); the others wait.
+    pub async fn export_account(&self, me: UserId) -> Result<AccountExport> {
+        static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+        let _turn = RUNNING.acquire().await.map_err(Error::internal)?;
+        let mut messages = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.inner.store.sync(me, after, &[], crate::chat::MAX_SYNC_LIMIT).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id());
+            let full = page.len() == crate::chat::MAX_SYNC_LIMIT as usize;
+            messages.extend(page.into_iter().filter(|m| m.sender_id() == me && !is_system(m)));
+            if !full {
+                break;
+            }
+        }
+        Ok(AccountExport {
+            exported_at: crate::now(),
+            profile: self.profile(me).await?,
+            connections: self.connections(me).await?,
+            sent_requests: self.sent_requests(me).await?,
+            received_requests: self.received_requests(me).await?,
+            messages: self.publish(messages),
+            groups: self.my_groups(me).await?,
+            blocked: self.blocked_users(me).await?,
+            reports: self.my_reports(me).await?,
+        })
+    }
+
     /// The reports `me` filed, newest first.
     pub async fn my_reports(&self, me: UserId) -> Result<Vec<Report>> {
         Ok(self.publish(self.inner.store.reports_by(me).await?))
@@ -175,6 +207,11 @@ impl DevConnect {
         }
         Ok(message)
     }
+}
+
+/// A group's system message (a record of a change, not something its sender wrote).
+fn is_system(message: &AnyMessage) -> bool {
+    matches!(message, AnyMessage::Group(m) if m.change.is_some())
 }
 
 #[cfg(test)]

@@ -433,7 +433,7 @@ fn error_response(description: &str) -> Response {
     modifiers(&BearerAuth, &Rules),
     paths(
         routes::auth::signup, routes::auth::login, routes::auth::logout,
-        routes::profile::view_profile, routes::profile::public_profile, routes::profile::edit_profile, routes::profile::change_password,
+        routes::profile::view_profile, routes::profile::export, routes::profile::public_profile, routes::profile::edit_profile, routes::profile::change_password,
         routes::requests::send_request, routes::requests::review_request, routes::requests::received_requests, routes::requests::sent_requests,
         routes::requests::connections, routes::requests::remove_connection,
         routes::feed::feed,

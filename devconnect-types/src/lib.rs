@@ -41,7 +41,8 @@ pub use ids::ID_PATTERN;
 pub use ids::{AuditId, GroupId, MessageId, ReportId, RequestId, UserId};
 pub use profile::{Gender, Me, Profile};
 pub use safety::{
-    AuditAction, AuditEntry, BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution,
+    AccountExport, AuditAction, AuditEntry, BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported,
+    Resolution,
 };
 
 /// A malformed value: which field, and what is wrong with it. The service turns it

@@ -4,7 +4,33 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{AnyMessage, AuditId, Group, Invalid, Profile, ReportId, UserId};
+use crate::{AnyMessage, AuditId, ConnectionRequest, Group, Invalid, Me, MyGroup, Profile, ReportId, UserId};
+
+/// All the data DevConnect holds about one user, as data-protection law lets them ask
+/// for it (`GET /profile/export`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountExport {
+    /// When this export was made.
+    pub exported_at: DateTime<Utc>,
+    /// My own profile, with my email.
+    pub profile: Me,
+    /// Everyone I am connected with.
+    pub connections: Vec<Profile>,
+    /// The requests I sent, any status, with each receiver's profile.
+    pub sent_requests: Vec<ConnectionRequest<UserId, Profile>>,
+    /// The pending requests to me, with each sender's profile.
+    pub received_requests: Vec<ConnectionRequest<Profile, UserId>>,
+    /// Every message I sent, 1:1 and in groups, oldest first.
+    pub messages: Vec<AnyMessage>,
+    /// The groups I am a member of, with my role.
+    pub groups: Vec<MyGroup>,
+    /// The people I blocked.
+    pub blocked: Vec<BlockedUser>,
+    /// The reports I filed.
+    pub reports: Vec<Report>,
+}
 
 /// Someone I blocked, and since when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -215,6 +215,33 @@ behaviours![
         expect_code(app.report(ada, long).await, "validation", "details too long")
     }
 
+    pub async fn an_export_holds_everything_about_me_and_nothing_of_others(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let ((ada, _), (bob, _), (eve, _)) =
+            (user(&app, "Ada").await?, user(&app, "Bob").await?, user(&app, "Eve").await?);
+        connect(&app, ada, bob).await?;
+        let mine = say(&app, ada, bob, "from Ada").await?;
+        say(&app, bob, ada, "from Bob").await?;
+        app.send_request(eve, ada, SendStatus::Interested, None).await?;
+        let new =
+            NewGroup { name: "Rust".into(), description: String::new(), visibility: Visibility::Public, tags: vec![] };
+        let group = app.create_group(ada, new).await?.id;
+        let in_group = NewMessage { text: "to the group".into(), ..NewMessage::default() };
+        let group_message = app.send_group_message(ada, group, in_group).await?.message;
+        app.report(ada, report("message", app.history(ada, bob, None, None).await?[1].id, "other")).await?;
+        let export = app.export_account(ada).await?;
+        check(export.profile.email == "ada@example.com", "my profile, with my email")?;
+        check(export.connections.iter().map(|p| p.id).eq([bob]), "my connections")?;
+        check(export.sent_requests.iter().map(|r| r.to_user_id.id).eq([bob]), "my requests")?;
+        check(export.received_requests.iter().map(|r| r.from_user_id.id).eq([eve]), "requests to me")?;
+        let ids: Vec<_> = export.messages.iter().map(AnyMessage::id).collect();
+        check(ids == [mine.id, group_message.id], &format!("only what I wrote, oldest first: {ids:?}"))?;
+        check(export.groups.iter().map(|g| g.group.id).eq([group]), "my groups")?;
+        check(export.reports.len() == 1 && export.blocked.is_empty(), "my reports")?;
+        let json = serde_json::to_string(&export).map_err(Error::internal)?;
+        check(!json.contains("password") && !json.contains("$argon2"), "no credentials")
+    }
+
     pub async fn reports_are_rate_limited(store: Arc<dyn Store>) -> Result<()> {
         let settings = Settings { report_rate: RateLimit::per_minute(2), ..Settings::default() };
         let app = service_with(store, settings)?;

@@ -1,7 +1,7 @@
 //! `/profile/*`: my profile, anyone's public profile, password change.
 
-use devconnect_core::{Me, Profile, Session, UserId};
-use devconnect_types::rest::{ErrorBody, TokenResponse, UserResponse};
+use devconnect_core::{AccountExport, Me, Profile, Session, UserId};
+use devconnect_types::rest::{DataResponse, ErrorBody, TokenResponse, UserResponse};
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
@@ -16,6 +16,7 @@ const VIEW: &str = "/profile/view";
 const VIEW_ALIAS: &str = "/profile/veiw";
 const EDIT: &str = "/profile/edit";
 const PASSWORD: &str = "/profile/password";
+const EXPORT: &str = "/profile/export";
 const PUBLIC: &str = "/profile/{userId}";
 
 /// The profile routes.
@@ -41,6 +42,9 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
             .and(b())
             .then(|a: Authed, body| a.run(move |st, session| change_password(st, session, body)))
             .map(tag(PASSWORD)))
+        .unify()
+        // Before `PUBLIC`, which would take `export` for a (malformed) user id.
+        .or(exact(EXPORT).and(warp::get()).and(authed(state)).then(|a: Authed| a.run(export)).map(tag(EXPORT)))
         .unify()
         .or(at1(PUBLIC)
             .and(warp::get())
@@ -86,4 +90,10 @@ pub async fn change_password(state: State, session: Session, body: RawBody) -> H
     let change = forms::password_change(Fields::json(&body)?)?;
     let token = state.app.change_password(&session, change).await?;
     ok(&TokenResponse::new("password changed; other sessions were logged out", token))
+}
+
+#[utoipa::path(get, path = EXPORT, tag = "profile", description = "Everything DevConnect holds about me, as data-protection law lets me ask for it: my profile, connections, requests, the messages I sent, my groups, the people I blocked and the reports I filed.", security(("bearer" = [])),
+    responses((status = 200, description = "My data", body = DataResponse<AccountExport>), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+pub async fn export(state: State, session: Session) -> Handled {
+    ok(&DataResponse::new("your data", state.app.export_account(session.user_id).await?))
 }

@@ -439,6 +439,9 @@ async fn every_response_validates_against_the_openapi_document() {
     c.expect(404, "POST", "/reports", c.req(Method::POST, "/reports", b).json(&unknown)).await;
     let mine = c.expect(200, "GET", "/reports/mine", c.req(Method::GET, "/reports/mine", b)).await;
     assert_eq!(mine["data"][0]["status"], "open", "{mine}");
+    let export = c.expect(200, "GET", "/profile/export", c.req(Method::GET, "/profile/export", b)).await;
+    assert_eq!(export["data"]["reports"][0]["_id"], mine["data"][0]["_id"], "{export}");
+    c.expect(401, "GET", "/profile/export", c.req(Method::GET, "/profile/export", None)).await;
 
     // ---- ending ----
     let route = "/user/deleteconnection/{userId}";

@@ -46,4 +46,7 @@ async fn a_reported_message_keeps_its_evidence_and_is_reported_once() {
     assert_eq!(ada.my_reports().await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [profile.id, report.id]);
     assert_eq!(code_of(ada.report(ReportKind::Group, &user, ReportReason::Spam, "").await), "not_found");
     assert_eq!(code_of(ada.report(ReportKind::User, "nope", ReportReason::Spam, "").await), "validation");
+    let export = ada.export_account().await.unwrap();
+    assert_eq!(export.reports.len(), 2, "the export holds my reports");
+    assert!(export.messages.is_empty(), "and only the messages I sent");
 }
