@@ -259,6 +259,19 @@ class Report(TypedDict):
     createdAt: datetime
     resolution: NotRequired[Resolution]
 
+class AccountExport(TypedDict):
+    """Everything held about one user (``export_account``); ``messages`` are those they sent."""
+
+    exportedAt: datetime
+    profile: Me
+    connections: list[Profile]
+    sentRequests: list[SentRequest]
+    receivedRequests: list[ReceivedRequest]
+    messages: list[Message | GroupMessage]
+    groups: list[MyGroup]
+    blocked: list[BlockedUser]
+    reports: list[Report]
+
 class Event(TypedDict):
     """A realtime event: ``event`` is one of ``newMessage``, ``presence``,
     ``connectionRequest``, ``connectionAccepted``, ``typing``, ``messagesRead``,
@@ -519,6 +532,9 @@ class DevConnect:
         """Reports a user, message or group the caller can see to the operators, with a snapshot of it."""
     def my_reports(self, me: str) -> list[Report]:
         """The reports the caller filed, newest first."""
+    def export_account(self, me: str) -> AccountExport:
+        """Everything held about the caller: profile (with email), connections, requests,
+        the messages they sent, groups, blocks and reports."""
     def feed(self, me: str, *, page: int | None = None, limit: int | None = None, skills: list[str] = ...) -> FeedPage:
         """A page of developers the caller has no request or connection with."""
     def chat_partners(self, me: str) -> list[ChatPartner]:

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use devconnect_core::{
-    AnyMessage, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation, DirectConversation, Event,
-    FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, Me, Message,
-    MessageId, MyGroup, Profile, Report, ReportId, Reported, RequestId, Resolution, Session, SyncPage, UserId,
+    AccountExport, AnyMessage, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
+    DirectConversation, Event, FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage,
+    GroupPage, Me, Message, MessageId, MyGroup, Profile, Report, ReportId, Reported, RequestId, Resolution, Session,
+    SyncPage, UserId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -296,6 +297,33 @@ impl ToPy for Report {
         if let Some(resolution) = resolution {
             dict.set_item("resolution", resolution.to_py(py)?)?;
         }
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for AccountExport {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let AccountExport {
+            exported_at,
+            profile,
+            connections,
+            sent_requests,
+            received_requests,
+            messages,
+            groups,
+            blocked,
+            reports,
+        } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("exportedAt", exported_at)?;
+        dict.set_item("profile", profile.to_py(py)?)?;
+        dict.set_item("connections", connections.to_py(py)?)?;
+        dict.set_item("sentRequests", sent_requests.to_py(py)?)?;
+        dict.set_item("receivedRequests", received_requests.to_py(py)?)?;
+        dict.set_item("messages", messages.to_py(py)?)?;
+        dict.set_item("groups", groups.to_py(py)?)?;
+        dict.set_item("blocked", blocked.to_py(py)?)?;
+        dict.set_item("reports", reports.to_py(py)?)?;
         Ok(dict.into_any())
     }
 }

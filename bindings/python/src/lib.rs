@@ -619,6 +619,13 @@ impl PyDevConnect {
         call(py, self.app.my_reports(me))
     }
 
+    /// Everything held about the caller: profile (with email), connections, requests,
+    /// the messages they sent, groups, blocks and reports.
+    fn export_account<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.export_account(me))
+    }
+
     /// Whether the user has any open subscription.
     fn is_online(&self, py: Python<'_>, user_id: &str) -> PyResult<bool> {
         let id = crate::user_id(py, "user_id", user_id)?;

@@ -161,3 +161,20 @@ def test_reports_are_rate_limited_per_reporter(app: devconnect.DevConnect, make_
     assert limited.value.code == "rate_limited" and limited.value.retry_after > 0
     assert len(app.my_reports(ada.id)) == 5
     assert app.report(targets[0].id, "user", ada.id, "other")["reporterId"] == targets[0].id, "per reporter"
+
+
+def test_an_export_holds_my_data_and_only_the_messages_i_sent(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    connect(ada, bob)
+    mine = app.send_message(ada.id, bob.id, "from Ada")
+    app.send_message(bob.id, ada.id, "from Bob")
+    export = app.export_account(ada.id)
+    assert export["profile"]["_id"] == ada.id and "emailID" in export["profile"]
+    assert [p["_id"] for p in export["connections"]] == [bob.id]
+    assert [m["_id"] for m in export["messages"]] == [mine["_id"]]
+    assert export["blocked"] == [] and export["reports"] == []
+    with pytest.raises(devconnect.ValidationError):
+        app.export_account("nope")
+
