@@ -62,7 +62,8 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
     params(("status" = String, Path, description = "`interested` or `ignored`"), ("toUserId" = String, Path)),
     request_body(content((schemas::NoteBody = "application/json"))),
     responses((status = 201, description = "Sent", body = DataResponse<ConnectionRequest>), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
-        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 403, description = "I blocked this user (unblock first)", body = ErrorBody),
+        (status = 404, description = "No such user (or one who blocked me)", body = ErrorBody),
         (status = 409, description = "A request between you already exists", body = ErrorBody),
         (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
 pub async fn send_request(state: State, session: Session, status: String, to: String, body: RawBody) -> Handled {
