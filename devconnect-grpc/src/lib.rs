@@ -7,11 +7,11 @@
 //!   served beside it and authenticated with an operator's token instead of a user's.
 //! - [`error`]: the one mapping from core errors to gRPC statuses.
 //! - [`Config`]: flags and `DEVCONNECT_*` variables of the binary.
-//! - [`build`] binds the listener, [`Server::run`] serves until a shutdown signal,
+//! - [`build`] binds the listener, [`Built::run`] serves until a shutdown signal,
 //!   [`spawn`] does both on `127.0.0.1:0` in the background (tests), [`run`] is `main`.
 //!
 //! - [`telemetry`]: Prometheus metrics (calls by method and code, open streams), served
-//!   on their own address ([`Server::metrics_on`], `--metrics-addr`).
+//!   on their own address ([`Built::metrics_on`], `--metrics-addr`).
 //! - `conn`: the connection loop (hyper, HTTP/2): call deadlines, calls per connection,
 //!   and idle connections closed, as [`Limits`] says.
 //!
