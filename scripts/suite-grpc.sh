@@ -5,6 +5,8 @@
 # Python stubs from devconnect-grpc/proto into .tools/grpc-stubs (git-ignored), builds
 # and starts the server binary on a free 127.0.0.1 port with a fresh data directory,
 # runs pytest against it, and stops it. The last line is `grpc: N passed, M failed`.
+# The tests of the operators' calls make their tokens with `devconnect-http admin token`
+# on the server's data directory (built here too), as an operator would.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,11 +39,12 @@ rm -rf "$STUBS"
 mkdir -p "$STUBS"
 "$VENV/bin/python" -m grpc_tools.protoc -I "$PROTO_DIR" \
   --python_out="$STUBS" --pyi_out="$STUBS" --grpc_python_out="$STUBS" \
-  "$PROTO_DIR/devconnect/v1/devconnect.proto"
+  "$PROTO_DIR/devconnect/v1/devconnect.proto" "$PROTO_DIR/devconnect/v1/moderation.proto"
 
-echo "== building devconnect-grpc"
-cargo build --quiet -p devconnect-grpc --bin devconnect-grpc
+echo "== building devconnect-grpc and devconnect-http (for \`admin token\`)"
+cargo build --quiet -p devconnect-grpc --bin devconnect-grpc -p devconnect-http --bin devconnect-http
 BIN="$TARGET_DIR/debug/devconnect-grpc"
+HTTP_BIN="$TARGET_DIR/debug/devconnect-http"
 
 DATA="$(mktemp -d)"
 PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
@@ -68,7 +71,8 @@ SERVER_PID=$!
 
 JUNIT="$DATA/junit.xml"
 set +e
-DEVCONNECT_GRPC_TARGET="127.0.0.1:$PORT" PYTHONPATH="$STUBS:$TESTS" \
+DEVCONNECT_GRPC_TARGET="127.0.0.1:$PORT" DEVCONNECT_GRPC_DATA_DIR="$DATA" DEVCONNECT_HTTP_BIN="$HTTP_BIN" \
+  PYTHONPATH="$STUBS:$TESTS" \
   limited "$PYTEST_LIMIT" "grpc: pytest" \
   "$VENV/bin/python" -m pytest -p no:cacheprovider -q --junitxml="$JUNIT" "$TESTS"
 STATUS=$?

@@ -11,8 +11,10 @@ use devconnect_core::{
 
 use crate::pb;
 
+mod moderation;
 mod safety;
 
+pub(crate) use moderation::{report_filter, report_status};
 pub(crate) use safety::{report_kind_text, report_reason_text};
 
 /// A core time as a protobuf `Timestamp`.

@@ -32,13 +32,14 @@ pub fn status(err: &Error) -> Status {
 }
 
 /// The status that ends a `Subscribe` stream, for the reason the core gave: a token
-/// that must log in again is `UNAUTHENTICATED`, a subscriber that fell behind (who
-/// resubscribes with `last_message_id`) `ABORTED`.
+/// that no longer works (logged out, expired, or its user suspended) is
+/// `UNAUTHENTICATED`, as the caller's next call would be; a subscriber that fell behind
+/// (who resubscribes with `last_message_id`) `ABORTED`.
 #[must_use]
 pub fn end_status(reason: Option<EndReason>) -> Status {
     match reason {
         Some(reason) if reason.may_reconnect() => coded(Code::Aborted, reason.code(), reason.message()),
-        Some(reason @ (EndReason::Revoked | EndReason::Expired)) => {
+        Some(reason @ (EndReason::Revoked | EndReason::Expired | EndReason::Suspended)) => {
             coded(Code::Unauthenticated, reason.code(), reason.message())
         }
         Some(reason) => coded(Code::Unavailable, reason.code(), reason.message()),
@@ -118,6 +119,10 @@ mod tests {
         let expired = end_status(Some(EndReason::Expired));
         assert_eq!(expired.code(), Code::Unauthenticated);
         assert_eq!(code_of(&expired), Some("token_expired"));
+        let suspended = end_status(Some(EndReason::Suspended));
+        assert_eq!(suspended.code(), Code::Unauthenticated);
+        assert_eq!(suspended.message(), "suspended: your account was suspended by the operators");
+        assert_eq!(code_of(&suspended), Some("suspended"));
         assert_eq!(end_status(Some(EndReason::Lagged)).code(), Code::Aborted);
         assert_eq!(shutting_down().code(), Code::Unavailable);
     }

@@ -3,17 +3,19 @@
 //! - [`pb`]: the generated protobuf types, server and client of
 //!   `proto/devconnect/v1/devconnect.proto` (package `devconnect.v1`).
 //! - [`Api`]: the service; each RPC decodes, makes one core call, encodes.
+//! - [`Moderation`]: the operators' service (`proto/devconnect/v1/moderation.proto`),
+//!   served beside it and authenticated with an operator's token instead of a user's.
 //! - [`error`]: the one mapping from core errors to gRPC statuses.
 //! - [`Config`]: flags and `DEVCONNECT_*` variables of the binary.
-//! - [`build`] binds the listener, [`Server::run`] serves until a shutdown signal,
+//! - [`build`] binds the listener, [`Built::run`] serves until a shutdown signal,
 //!   [`spawn`] does both on `127.0.0.1:0` in the background (tests), [`run`] is `main`.
 //!
 //! - [`telemetry`]: Prometheus metrics (calls by method and code, open streams), served
-//!   on their own address ([`Server::metrics_on`], `--metrics-addr`).
+//!   on their own address ([`Built::metrics_on`], `--metrics-addr`).
 //! - `conn`: the connection loop (hyper, HTTP/2): call deadlines, calls per connection,
 //!   and idle connections closed, as [`Limits`] says.
 //!
-//! Besides the DevConnect service, the server answers the standard gRPC health service
+//! Besides the DevConnect and moderation services, the server answers the standard gRPC health service
 //! (`grpc.health.v1.Health`) and server reflection (v1 and v1alpha), so grpcurl, grpcui
 //! and Postman discover it without the proto.
 
@@ -21,6 +23,7 @@ mod config;
 mod conn;
 mod convert;
 pub mod error;
+mod moderation;
 mod service;
 mod subscribe;
 pub mod telemetry;
@@ -36,11 +39,13 @@ use tokio::sync::watch;
 use tower_layer::Layer as _;
 
 pub use config::{Config, DEFAULT_BIND, Limits};
+pub use moderation::Moderation;
 pub use service::Api;
 pub use subscribe::EventStream;
 
-/// The generated protobuf messages, server (`dev_connect_service_server`) and client
-/// (`dev_connect_service_client`).
+/// The generated protobuf messages, servers (`dev_connect_service_server`,
+/// `moderation_service_server`) and clients (`dev_connect_service_client`,
+/// `moderation_service_client`).
 #[allow(missing_docs, clippy::all, clippy::pedantic, clippy::nursery)]
 pub mod pb {
     tonic::include_proto!("devconnect.v1");
@@ -50,6 +55,7 @@ pub mod pb {
 }
 
 use pb::dev_connect_service_server::DevConnectServiceServer;
+use pb::moderation_service_server::ModerationServiceServer;
 
 /// Why the server could not start or stopped with an error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -116,6 +122,7 @@ impl Built {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (reporter, health) = tonic_health::server::health_reporter();
         reporter.set_serving::<DevConnectServiceServer<Api>>().await;
+        reporter.set_serving::<ModerationServiceServer<Moderation>>().await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -129,6 +136,9 @@ impl Built {
             }
             tokio::spawn(prometheus::maintain(self.app.clone(), handle, self.engagement_refresh, stop_rx.clone()));
         }
+        let moderation = ModerationServiceServer::new(Moderation::new(self.app.clone()))
+            .max_decoding_message_size(self.limits.max_request_bytes)
+            .max_encoding_message_size(self.limits.max_response_bytes);
         let api = DevConnectServiceServer::new(Api::new(self.app, stop_rx))
             .max_decoding_message_size(self.limits.max_request_bytes)
             .max_encoding_message_size(self.limits.max_response_bytes);
@@ -137,6 +147,7 @@ impl Built {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(api)
+            .add_service(moderation)
             .prepare();
         // Metered outside the deadline, so calls that ran out of time are counted too.
         let service = telemetry::MetricsLayer.layer(conn::DeadlineLayer(self.limits.request_timeout).layer(routes));
@@ -148,6 +159,7 @@ impl Built {
             shutdown.await;
             tracing::info!("shutting down");
             reporter.set_not_serving::<DevConnectServiceServer<Api>>().await;
+            reporter.set_not_serving::<ModerationServiceServer<Moderation>>().await;
             let _ = stop_tx.send(true);
         })
         .await;

@@ -47,12 +47,12 @@ impl Api {
 }
 
 /// The token of an `authorization: Bearer <token>` metadata entry.
-fn bearer<T>(request: &Request<T>) -> devconnect_core::Result<&str> {
+pub(crate) fn bearer<T>(request: &Request<T>) -> devconnect_core::Result<&str> {
     devconnect_core::bearer_token(request.metadata().get("authorization").map(tonic::metadata::MetadataValue::as_bytes))
 }
 
 /// Turns a core result into a gRPC one.
-trait OrStatus<T> {
+pub(crate) trait OrStatus<T> {
     fn or_status(self) -> Result<T, Status>;
 }
 
@@ -62,7 +62,7 @@ impl<T, E: Into<devconnect_core::Error>> OrStatus<T> for Result<T, E> {
     }
 }
 
-fn ok<T>(value: impl Into<T>) -> Result<Response<T>, Status> {
+pub(crate) fn ok<T>(value: impl Into<T>) -> Result<Response<T>, Status> {
     Ok(Response::new(value.into()))
 }
 

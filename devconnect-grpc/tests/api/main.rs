@@ -10,6 +10,7 @@ mod group_chat;
 mod groups;
 mod hardening;
 mod limits;
+mod moderation;
 mod profile;
 mod safety;
 mod server;

@@ -2,12 +2,16 @@
 
 The server is started by scripts/suite-grpc.sh, which passes its address in
 DEVCONNECT_GRPC_TARGET and puts the stubs generated from
-devconnect-grpc/proto/devconnect/v1/devconnect.proto on PYTHONPATH.
+devconnect-grpc/proto/devconnect/v1/*.proto on PYTHONPATH. For operators' tokens it
+passes the REST server binary in DEVCONNECT_HTTP_BIN and the gRPC server's data
+directory in DEVCONNECT_GRPC_DATA_DIR: `devconnect-http --data-dir DIR admin token`
+signs with the secret the gRPC server generated there.
 """
 
 import os
 import queue
 import struct
+import subprocess
 import threading
 import uuid
 import zlib
@@ -17,6 +21,7 @@ import pytest
 
 from devconnect.v1 import devconnect_pb2 as pb
 from devconnect.v1 import devconnect_pb2_grpc as pb_grpc
+from devconnect.v1 import moderation_pb2_grpc as mod_grpc
 
 WAIT = 10.0
 PASSWORD = "Str0ng!pass"
@@ -33,6 +38,41 @@ def channel():
 @pytest.fixture()
 def stub(channel):
     return pb_grpc.DevConnectServiceStub(channel)
+
+
+@pytest.fixture()
+def moderation(channel):
+    return mod_grpc.ModerationServiceStub(channel)
+
+
+def operator_token(name):
+    """An operator's token, made as an operator makes one: the `admin token` command."""
+    # The server's own configuration: the same data directory and no variables that
+    # would point elsewhere (as the suite starts the server).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEVCONNECT_DATABASE_URL", "DEVCONNECT_MEDIA_DIR", "DEVCONNECT_JWT_SECRET")
+    }
+    done = subprocess.run(
+        [
+            os.environ["DEVCONNECT_HTTP_BIN"],
+            "--data-dir",
+            os.environ["DEVCONNECT_GRPC_DATA_DIR"],
+            "admin",
+            "token",
+            "--as",
+            name,
+            "--ttl-minutes",
+            "10",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
 
 
 class User:
