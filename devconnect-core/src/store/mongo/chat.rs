@@ -13,7 +13,7 @@ use futures_util::TryStreamExt as _;
 use super::documents::{any_message_from_doc, bson_time, int, message_from_doc, messages_from, oid, request_from_doc};
 use super::error::{db_err, is_duplicate_key, is_position_taken};
 use super::requests::{accepted_with, other_party};
-use super::{MongoStore, find_all};
+use super::{MongoStore, find_all, find_page};
 use crate::model::{Inserted, NewMessageRecord, PartnerRecord};
 use crate::store::{ChatStore, pair_key};
 use crate::{Error, Result};
@@ -148,10 +148,6 @@ impl MongoStore {
     }
 }
 
-fn limit_of(limit: u32) -> i64 {
-    i64::from(limit)
-}
-
 #[async_trait]
 impl ChatStore for MongoStore {
     async fn insert_message(&self, m: &NewMessageRecord) -> Result<Inserted> {
@@ -199,16 +195,7 @@ impl ChatStore for MongoStore {
             let seq = self.message_seq(before, doc! { "convKey": &key }).await?;
             filter.insert("seq", doc! { "$lt": seq });
         }
-        let docs: Vec<Document> = self
-            .messages
-            .find(filter)
-            .sort(doc! { "seq": -1 })
-            .limit(limit_of(limit))
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
+        let docs = find_page(&self.messages, filter, doc! { "seq": -1 }, limit).await?;
         let mut messages = messages_from(&docs)?;
         messages.reverse();
         Ok(messages)
@@ -243,16 +230,8 @@ impl ChatStore for MongoStore {
             }
             ranges.push(doc! { "convKey": group.to_hex(), "seq": seq });
         }
-        let docs: Vec<Document> = self
-            .messages
-            .find(not_from(hidden, doc! { "$or": ranges }))
-            .sort(doc! { "seq": 1 })
-            .limit(limit_of(limit))
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
+        let docs =
+            find_page(&self.messages, not_from(hidden, doc! { "$or": ranges }), doc! { "seq": 1 }, limit).await?;
         docs.iter().map(any_message_from_doc).collect()
     }
 

@@ -18,7 +18,7 @@ use futures_util::TryStreamExt as _;
 use super::chat::not_from;
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
 use super::error::db_err;
-use super::{MongoStore, find_all};
+use super::{MongoStore, find_all, find_page};
 use crate::model::{GroupFilter, GroupUpdate, Inserted, NewGroupMessageRecord, Window, group_keys};
 use crate::store::{Added, GroupStore};
 use crate::{Error, Result};
@@ -411,16 +411,8 @@ impl GroupStore for MongoStore {
                 }
             }
         }
-        let docs: Vec<Document> = self
-            .messages
-            .find(not_from(hidden, doc! { "convKey": &key, "seq": seq }))
-            .sort(doc! { "seq": -1 })
-            .limit(i64::from(limit))
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
+        let filter = not_from(hidden, doc! { "convKey": &key, "seq": seq });
+        let docs = find_page(&self.messages, filter, doc! { "seq": -1 }, limit).await?;
         let mut messages = docs.iter().map(group_message_from_doc).collect::<Result<Vec<_>>>()?;
         messages.reverse();
         Ok(messages)

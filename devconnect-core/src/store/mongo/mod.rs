@@ -119,6 +119,11 @@ async fn find_all(coll: &Collection<Document>, filter: Document, sort: Document)
     coll.find(filter).sort(sort).await.map_err(db_err)?.try_collect().await.map_err(db_err)
 }
 
+/// At most `limit` documents of `coll` matching `filter`, in `sort` order.
+async fn find_page(coll: &Collection<Document>, filter: Document, sort: Document, limit: u32) -> Result<Vec<Document>> {
+    coll.find(filter).sort(sort).limit(i64::from(limit)).await.map_err(db_err)?.try_collect().await.map_err(db_err)
+}
+
 /// The result of `pipeline` on `coll`, whole.
 async fn aggregate(coll: &Collection<Document>, pipeline: Vec<Document>) -> Result<Vec<Document>> {
     coll.aggregate(pipeline).await.map_err(db_err)?.try_collect().await.map_err(db_err)

@@ -20,7 +20,7 @@ use futures_util::TryStreamExt as _;
 
 use super::documents::{bson_time, oid, string, time};
 use super::error::{db_err, is_duplicate_key};
-use super::{MongoStore, find_all};
+use super::{MongoStore, find_all, find_page};
 use crate::store::{Blocked, Blocking, SafetyStore, pair_key};
 use crate::{Error, Result};
 
@@ -173,17 +173,7 @@ impl SafetyStore for MongoStore {
         if let Some(after) = after {
             filter.insert("_id", doc! { "$gt": after.object_id() });
         }
-        let docs: Vec<Document> = self
-            .reports
-            .find(filter)
-            .sort(doc! { "_id": 1 })
-            .limit(i64::from(limit))
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
-        reports_from(&docs)
+        reports_from(&find_page(&self.reports, filter, doc! { "_id": 1 }, limit).await?)
     }
 
     async fn reports_by(&self, reporter: UserId) -> Result<Vec<Report>> {
@@ -247,30 +237,13 @@ impl SafetyStore for MongoStore {
 
     async fn audit(&self, after: Option<AuditId>, limit: u32) -> Result<Vec<AuditEntry>> {
         let filter = after.map_or_else(Document::new, |after| doc! { "_id": { "$gt": after.object_id() } });
-        let docs: Vec<Document> = self
-            .audit
-            .find(filter)
-            .sort(doc! { "_id": 1 })
-            .limit(i64::from(limit))
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
+        let docs = find_page(&self.audit, filter, doc! { "_id": 1 }, limit).await?;
         docs.iter().map(audit_from_doc).collect()
     }
 
     async fn audit_since(&self, since: DateTime<Utc>, limit: u32) -> Result<Vec<AuditEntry>> {
-        let docs: Vec<Document> = self
-            .audit
-            .find(doc! { "at": { "$gte": bson_time(since) } })
-            .sort(doc! { "at": 1, "_id": 1 })
-            .limit(i64::from(limit))
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
+        let since = doc! { "at": { "$gte": bson_time(since) } };
+        let docs = find_page(&self.audit, since, doc! { "at": 1, "_id": 1 }, limit).await?;
         docs.iter().map(audit_from_doc).collect()
     }
 }
