@@ -10,16 +10,8 @@ pub const MAX_NOTE_CHARS: usize = 300;
 
 /// Trims a note; empty means none; at most 300 characters.
 pub fn parse_note(raw: Option<&str>) -> Result<Option<String>> {
-    let Some(note) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(Error::validation("note", format!("must be at most {MAX_NOTE_CHARS} characters")));
-    }
-    if note.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::validation("note", "must not contain control characters"));
-    }
-    Ok(Some(note.to_owned()))
+    let note = crate::profile::parse_free_text("note", raw.unwrap_or_default(), MAX_NOTE_CHARS)?;
+    Ok(Some(note).filter(|n| !n.is_empty()))
 }
 
 impl DevConnect {

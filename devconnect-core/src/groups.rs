@@ -19,7 +19,7 @@ pub use devconnect_types::group::{Group, GroupChange, GroupMember, GroupPage, Gr
 use crate::feed::{page_and_limit, skill_filter};
 use crate::media::Upload;
 use crate::model::{Event, GroupFilter, GroupMemberAdded, GroupMemberRemoved, GroupUpdate, name_words};
-use crate::profile::{has_control, parse_labels};
+use crate::profile::{parse_free_text, parse_labels, parse_line};
 use crate::store::Added;
 use crate::{DevConnect, Error, GroupId, Result, UserId};
 
@@ -99,26 +99,11 @@ pub struct NewGroup {
 }
 
 fn parse_group_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(Error::validation("name", format!("must be 1 to {MAX_NAME_CHARS} characters")));
-    }
-    if has_control(name) {
-        return Err(Error::validation("name", "must not contain control characters"));
-    }
-    Ok(name.to_owned())
+    parse_line("name", raw, MAX_NAME_CHARS)
 }
 
 fn parse_description(raw: &str) -> Result<String> {
-    let description = raw.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(Error::validation("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
-    }
-    if description.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::validation("description", "must not contain control characters"));
-    }
-    Ok(description.to_owned())
+    parse_free_text("description", raw, MAX_DESCRIPTION_CHARS)
 }
 
 impl DevConnect {

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 pub use devconnect_types::safety::{AuditAction, AuditEntry};
 
+use crate::profile::{parse_free_text, parse_line};
 use crate::realtime::EndReason;
 use crate::safety::{Report, ReportStatus, Resolution};
 use crate::{AuditId, DevConnect, Error, Inner, ReportId, Result, UserId};
@@ -45,26 +46,17 @@ const WATCH_BATCH: u32 = 1000;
 pub const DEFAULT_PAGE: u32 = 50;
 /// Largest page of reports or audit entries.
 pub const MAX_PAGE: u32 = 500;
-/// An operator's name and a note may be at most this many characters.
+/// An operator's note may be at most this many characters.
 pub const MAX_NOTE_CHARS: usize = 1000;
+/// An operator's name may be at most this many characters.
+pub const MAX_ACTOR_CHARS: usize = 100;
 
 fn parse_actor(actor: &str) -> Result<String> {
-    let actor = actor.trim();
-    if actor.is_empty() || actor.chars().count() > 100 || actor.chars().any(char::is_control) {
-        return Err(Error::validation("actor", "must be 1 to 100 printable characters"));
-    }
-    Ok(actor.to_owned())
+    parse_line("actor", actor, MAX_ACTOR_CHARS)
 }
 
 fn parse_note(note: &str) -> Result<String> {
-    let note = note.trim();
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(Error::validation("note", format!("must be at most {MAX_NOTE_CHARS} characters")));
-    }
-    if note.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::validation("note", "must not contain control characters"));
-    }
-    Ok(note.to_owned())
+    parse_free_text("note", note, MAX_NOTE_CHARS)
 }
 
 impl DevConnect {

@@ -50,6 +50,32 @@ pub(crate) fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
+/// Trims a one-line text and checks it: 1 to `max` characters, no control characters.
+pub(crate) fn parse_line(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    let line = raw.trim();
+    let chars = line.chars().count();
+    if chars == 0 || chars > max {
+        return Err(Error::validation(field, format!("must be 1 to {max} characters")));
+    }
+    if has_control(line) {
+        return Err(Error::validation(field, "must not contain control characters"));
+    }
+    Ok(line.to_owned())
+}
+
+/// Trims free text (a note, a description) and checks it: at most `max` characters, no
+/// control characters but newlines; may be empty.
+pub(crate) fn parse_free_text(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    let text = raw.trim();
+    if text.chars().count() > max {
+        return Err(Error::validation(field, format!("must be at most {max} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::validation(field, "must not contain control characters"));
+    }
+    Ok(text.to_owned())
+}
+
 /// Trims and checks a name: 1–50 characters (0–50 when `allow_empty`), no control characters.
 pub fn parse_name(field: &'static str, raw: &str, allow_empty: bool) -> Result<String> {
     let name = raw.trim();

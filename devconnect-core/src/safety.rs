@@ -112,13 +112,7 @@ impl DevConnect {
     pub async fn report(&self, me: UserId, new: NewReport) -> Result<Report> {
         let kind = ReportKind::parse(new.kind.trim())?;
         let reason = ReportReason::parse(new.reason.trim())?;
-        let details = new.details.trim();
-        if details.chars().count() > MAX_DETAILS_CHARS {
-            return Err(Error::validation("details", format!("must be at most {MAX_DETAILS_CHARS} characters")));
-        }
-        if details.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(Error::validation("details", "must not contain control characters"));
-        }
+        let details = crate::profile::parse_free_text("details", &new.details, MAX_DETAILS_CHARS)?;
         let target = new.target_id.trim();
         let snapshot = match kind {
             ReportKind::User => {
@@ -144,7 +138,7 @@ impl DevConnect {
             kind,
             target_id: target.to_ascii_lowercase(),
             reason,
-            details: details.to_owned(),
+            details,
             snapshot,
             status: ReportStatus::Open,
             created_at: crate::now(),
