@@ -157,14 +157,14 @@ impl DevConnect {
         // Oldest first: the last action on a user decides.
         let mut latest = std::collections::HashMap::new();
         for entry in entries {
-            if matches!(entry.action, AuditAction::Suspend | AuditAction::Unsuspend | AuditAction::DeleteUser) {
+            if matches!(entry.action, AuditAction::Suspend | AuditAction::Unsuspend) {
                 latest.insert(entry.target_id, entry.action);
             }
         }
         let mut ended = 0;
         for (target, action) in latest {
             let Ok(user) = UserId::parse("targetId", &target) else { continue };
-            if matches!(action, AuditAction::Suspend | AuditAction::DeleteUser) {
+            if action == AuditAction::Suspend {
                 self.inner.realtime.end_user(user, EndReason::Suspended);
                 ended += 1;
             }

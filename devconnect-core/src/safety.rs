@@ -131,6 +131,7 @@ impl DevConnect {
                 Reported::Group { group: self.visible_group(me, GroupId::parse("targetId", target)?).await?.0 }
             }
         };
+        // Like a message send: limited once the report is known to be fileable.
         self.inner.limits.check_report(me)?;
         let report = Report {
             id: ReportId::new(),

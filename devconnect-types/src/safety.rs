@@ -136,8 +136,6 @@ wire_enum!(
         Suspend = "suspend",
         /// Lifted a suspension.
         Unsuspend = "unsuspend",
-        /// Deleted a user's account.
-        DeleteUser = "delete_user",
     }
 );
 

@@ -281,7 +281,7 @@ impl Hub {
     fn end_subs(&self, user: UserId, reason: EndReason, matches: impl Fn(&Sub) -> bool) {
         let mut users = self.lock();
         let Some(online) = users.get_mut(&user) else { return };
-        let (ended, kept): (Vec<Sub>, Vec<Sub>) = online.subs.drain(..).partition(|s| matches(s));
+        let (ended, kept): (Vec<Sub>, Vec<Sub>) = online.subs.drain(..).partition(matches);
         online.subs = kept;
         for sub in ended {
             sub.end(reason);

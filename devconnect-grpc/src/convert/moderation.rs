@@ -13,7 +13,6 @@ impl From<AuditAction> for pb::AuditAction {
             AuditAction::DismissReport => Self::DismissReport,
             AuditAction::Suspend => Self::Suspend,
             AuditAction::Unsuspend => Self::Unsuspend,
-            AuditAction::DeleteUser => Self::DeleteUser,
         }
     }
 }
