@@ -38,6 +38,31 @@ pub enum Status {
     All,
 }
 
+impl Status {
+    fn report_status(self) -> Option<ReportStatus> {
+        match self {
+            Self::Open => Some(ReportStatus::Open),
+            Self::Resolved => Some(ReportStatus::Resolved),
+            Self::Dismissed => Some(ReportStatus::Dismissed),
+            Self::All => None,
+        }
+    }
+}
+
+/// How the listing commands page and print.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Listing {
+    /// Start after this id (the last one of the previous page).
+    #[arg(long)]
+    pub after: Option<String>,
+    /// At most this many (up to 500).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 /// Options of `admin`.
 #[derive(Clone, Debug, clap::Args)]
 #[non_exhaustive]
@@ -59,15 +84,8 @@ pub enum AdminCommand {
         /// Which ones.
         #[arg(long, value_enum, default_value_t = Status::Open)]
         status: Status,
-        /// Start after this report id (the last one of the previous page).
-        #[arg(long)]
-        after: Option<String>,
-        /// At most this many (up to 500).
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[command(flatten)]
+        listing: Listing,
     },
     /// Show one report with the reported content as it was (JSON).
     Report {
@@ -116,15 +134,8 @@ pub enum AdminCommand {
     },
     /// List the moderation actions, oldest first.
     Audit {
-        /// Start after this entry id.
-        #[arg(long)]
-        after: Option<String>,
-        /// At most this many (up to 500).
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[command(flatten)]
+        listing: Listing,
     },
 }
 
@@ -148,15 +159,9 @@ async fn execute(app: &DevConnect, args: &AdminArgs, out: &mut impl Write) -> Re
             .ok_or(Error::validation("as", "name the operator with --as NAME (or DEVCONNECT_OPERATOR)"))
     };
     let written = match &args.action {
-        AdminCommand::Reports { status, after, limit, format } => {
-            let status = match status {
-                Status::Open => Some(ReportStatus::Open),
-                Status::Resolved => Some(ReportStatus::Resolved),
-                Status::Dismissed => Some(ReportStatus::Dismissed),
-                Status::All => None,
-            };
+        AdminCommand::Reports { status, listing: Listing { after, limit, format } } => {
             let after = after.as_deref().map(|id| ReportId::parse("after", id)).transpose()?;
-            let reports = app.reports(status, after, Some(*limit)).await?;
+            let reports = app.reports(status.report_status(), after, Some(*limit)).await?;
             match format {
                 Format::Json => json(out, &reports),
                 Format::Table => reports_table(out, &reports),
@@ -164,10 +169,9 @@ async fn execute(app: &DevConnect, args: &AdminArgs, out: &mut impl Write) -> Re
         }
         AdminCommand::Report { id } => json(out, &app.report_by_id(ReportId::parse("id", id)?).await?),
         AdminCommand::Resolve { id, note } | AdminCommand::Dismiss { id, note } => {
-            let outcome = if matches!(args.action, AdminCommand::Resolve { .. }) {
-                ReportStatus::Resolved
-            } else {
-                ReportStatus::Dismissed
+            let outcome = match args.action {
+                AdminCommand::Resolve { .. } => ReportStatus::Resolved,
+                _ => ReportStatus::Dismissed,
             };
             let report = app.close_report(&operator()?, ReportId::parse("id", id)?, outcome, note).await?;
             writeln!(out, "report {} {}", report.id, report.status)
@@ -184,7 +188,7 @@ async fn execute(app: &DevConnect, args: &AdminArgs, out: &mut impl Write) -> Re
             let ttl = std::time::Duration::from_secs(ttl_minutes.saturating_mul(60));
             writeln!(out, "{}", app.issue_operator_token(&operator()?, ttl)?)
         }
-        AdminCommand::Audit { after, limit, format } => {
+        AdminCommand::Audit { listing: Listing { after, limit, format } } => {
             let after = after.as_deref().map(|id| AuditId::parse("after", id)).transpose()?;
             let entries = app.audit(after, Some(*limit)).await?;
             match format {
