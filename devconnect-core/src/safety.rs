@@ -69,10 +69,15 @@ impl DevConnect {
 
     /// `id`'s public profile as `viewer` may see it: `NotFound` if `id` blocked `viewer`.
     pub async fn profile_for(&self, viewer: UserId, id: UserId) -> Result<Profile> {
+        Ok(self.publish(self.visible_profile(viewer, id).await?))
+    }
+
+    /// [`DevConnect::profile_for`] as stored (media references not yet public URLs).
+    async fn visible_profile(&self, viewer: UserId, id: UserId) -> Result<Profile> {
         if viewer != id && self.inner.store.blocking(viewer, id).await?.blocked_me {
             return Err(Error::NotFound("user"));
         }
-        self.public_profile(id).await
+        Ok(self.user_record(id).await?.me.profile)
     }
 
     /// Fails as for a stranger when either of `me` and `other` blocked the other:
@@ -120,10 +125,7 @@ impl DevConnect {
                 if user == me {
                     return Err(Error::validation("targetId", "cannot report yourself"));
                 }
-                if self.inner.store.blocking(me, user).await?.blocked_me {
-                    return Err(Error::NotFound("user"));
-                }
-                Reported::User { user: self.user_record(user).await?.me.profile }
+                Reported::User { user: self.visible_profile(me, user).await? }
             }
             ReportKind::Message => Reported::Message { message: self.reportable_message(me, target).await? },
             // Outsiders of a private group are told it does not exist.
@@ -137,7 +139,7 @@ impl DevConnect {
             id: ReportId::new(),
             reporter_id: me,
             kind,
-            target_id: target.to_ascii_lowercase(),
+            target_id: snapshot.target_id(),
             reason,
             details,
             snapshot,

@@ -183,6 +183,16 @@ pub enum Reported {
 }
 
 impl Reported {
+    /// The id of the user, message or group, as 24 lower-case hex digits.
+    #[must_use]
+    pub fn target_id(&self) -> String {
+        match self {
+            Self::User { user } => user.id.to_hex(),
+            Self::Message { message } => message.id().to_hex(),
+            Self::Group { group } => group.id.to_hex(),
+        }
+    }
+
     /// What kind of thing this is.
     #[must_use]
     pub fn kind(&self) -> ReportKind {
