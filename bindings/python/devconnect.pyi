@@ -40,6 +40,8 @@ class Profile(TypedDict):
     photoURL: str | None
     about: str
     skills: list[str]
+    location: str | None
+    experienceYears: int | None
     createdAt: datetime
     updatedAt: datetime
 
@@ -442,9 +444,11 @@ class DevConnect:
         gender: str | None = None,
         about: str | None = None,
         skills: list[str] | None = None,
+        location: str | None = None,
+        experience_years: int | None = None,
         photo: bytes | None = None,
     ) -> Me:
-        """Edits the given fields of the caller's profile."""
+        """Edits the given fields of the caller's profile (an empty ``location`` clears it)."""
     def set_photo(self, me: str, photo: bytes) -> Me:
         """Replaces the caller's photo."""
     def send_request(

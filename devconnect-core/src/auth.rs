@@ -175,6 +175,8 @@ fn new_user_record(signup: &Signup) -> Result<UserRecord> {
                 age: signup.age.map(parse_age).transpose()?,
                 gender: signup.gender.as_deref().filter(|g| !g.trim().is_empty()).map(Gender::parse).transpose()?,
                 photo_url: None,
+                location: None,
+                experience_years: None,
                 about: parse_about(signup.about.as_deref().unwrap_or_default())?,
                 skills: parse_skills(&signup.skills)?,
                 created_at: now,

@@ -21,6 +21,10 @@ pub const MAX_SKILL_CHARS: usize = 40;
 pub const MIN_AGE: u8 = 18;
 /// Oldest allowed age.
 pub const MAX_AGE: u8 = 120;
+/// A location may be at most this many characters.
+pub const MAX_LOCATION_CHARS: usize = 100;
+/// Most years of experience a profile may state.
+pub const MAX_EXPERIENCE_YEARS: u8 = 60;
 
 /// A change to one's own profile: every field optional, unknown fields rejected.
 ///
@@ -41,6 +45,10 @@ pub struct ProfileEdit {
     pub about: Option<String>,
     /// New skills (replacing the old ones).
     pub skills: Option<Vec<String>>,
+    /// New location (free text); empty clears it.
+    pub location: Option<String>,
+    /// New years of experience, 0–60.
+    pub experience_years: Option<i64>,
     /// New photo bytes.
     #[serde(skip)]
     pub photo: Option<Upload>,
@@ -111,6 +119,27 @@ pub fn parse_about(raw: &str) -> Result<String> {
     Ok(about.to_owned())
 }
 
+/// Trims and checks a location: at most 100 characters, printable (no control
+/// characters, not even newlines: it is shown on one line). Empty means "no location".
+pub fn parse_location(raw: &str) -> Result<Option<String>> {
+    let location = raw.trim();
+    if location.chars().count() > MAX_LOCATION_CHARS {
+        return Err(Error::validation("location", format!("must be at most {MAX_LOCATION_CHARS} characters")));
+    }
+    if has_control(location) {
+        return Err(Error::validation("location", "must not contain control characters"));
+    }
+    Ok(Some(location.to_owned()).filter(|l| !l.is_empty()))
+}
+
+/// Checks years of experience: 0–60.
+pub fn parse_experience_years(field: &'static str, years: i64) -> Result<u8> {
+    u8::try_from(years)
+        .ok()
+        .filter(|y| *y <= MAX_EXPERIENCE_YEARS)
+        .ok_or_else(|| Error::validation(field, format!("must be between 0 and {MAX_EXPERIENCE_YEARS}")))
+}
+
 /// Trims each skill, drops empty ones and case-insensitive duplicates (keeping the first
 /// spelling), and checks the limits: at most 20 skills of at most 40 characters.
 ///
@@ -166,6 +195,11 @@ impl DevConnect {
             about: edit.about.as_deref().map(parse_about).transpose()?,
             skills: edit.skills.as_deref().map(parse_skills).transpose()?,
             photo_url: None,
+            location: edit.location.as_deref().map(parse_location).transpose()?,
+            experience_years: edit
+                .experience_years
+                .map(|y| parse_experience_years("experienceYears", y))
+                .transpose()?,
         };
         let old = self.user_record(me).await?;
         if let Some(photo) = edit.photo {
@@ -225,6 +259,24 @@ mod tests {
     }
 
     #[test]
+    fn locations_are_trimmed_bounded_and_empty_clears() {
+        assert_eq!(parse_location("  Berlin, Germany ").ok(), Some(Some("Berlin, Germany".to_owned())));
+        assert_eq!(parse_location("   ").ok(), Some(None));
+        assert!(parse_location(&"é".repeat(MAX_LOCATION_CHARS)).is_ok());
+        assert!(parse_location(&"é".repeat(MAX_LOCATION_CHARS + 1)).is_err());
+        assert!(parse_location("Ber\nlin").is_err());
+    }
+
+    #[test]
+    fn experience_is_0_to_60_years() {
+        assert_eq!(parse_experience_years("experienceYears", 0).ok(), Some(0));
+        assert_eq!(parse_experience_years("experienceYears", 60).ok(), Some(60));
+        for bad in [-1, 61, 256, i64::MIN, i64::MAX] {
+            assert!(parse_experience_years("experienceYears", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn names_are_required_trimmed_and_bounded() {
         assert_eq!(parse_name("firstName", "  Ada ", false).ok().as_deref(), Some("Ada"));
         assert!(parse_name("firstName", "   ", false).is_err());
@@ -244,7 +296,9 @@ mod tests {
     fn unknown_edit_fields_are_rejected() {
         let err = serde_json::from_str::<ProfileEdit>(r#"{"emailID":"x@y.z"}"#).err();
         assert!(err.is_some());
-        let ok = serde_json::from_str::<ProfileEdit>(r#"{"about":"hi","skills":["rust"]}"#);
+        let ok = serde_json::from_str::<ProfileEdit>(
+            r#"{"about":"hi","skills":["rust"],"location":"Berlin","experienceYears":3}"#,
+        );
         assert!(ok.is_ok());
     }
 }

@@ -56,6 +56,8 @@ impl From<Profile> for pb::Profile {
             skills: p.skills,
             created_at: Some(timestamp(p.created_at)),
             updated_at: Some(timestamp(p.updated_at)),
+            location: p.location,
+            experience_years: p.experience_years.map(u32::from),
         }
     }
 }

@@ -137,6 +137,8 @@ impl DevConnectService for Api {
             gender: r.gender.map(edited_gender),
             about: r.about,
             skills: r.skills.map(|s| s.skills),
+            location: r.location,
+            experience_years: r.experience_years.map(i64::from),
             photo: r.photo.map(Upload),
         };
         ok(self.app.edit_profile(session.user_id, edit).await.or_status()?)

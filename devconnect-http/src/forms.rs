@@ -312,6 +312,8 @@ pub fn profile_edit(mut f: Fields) -> Result<ProfileEdit, ApiError> {
         gender: f.string("gender")?,
         about: f.string("about")?,
         skills: f.list("skills")?,
+        location: f.string("location")?,
+        experience_years: f.integer("experienceYears")?,
         photo: f.image(),
     };
     f.finish()?;

@@ -139,6 +139,12 @@ pub mod schemas {
         pub about: Option<String>,
         #[schema(max_items = 20)]
         pub skills: Option<Vec<Skill>>,
+        /// Free text, e.g. "Berlin, Germany"; empty clears it.
+        #[schema(max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+        pub location: Option<String>,
+        #[serde(rename = "experienceYears")]
+        #[schema(minimum = 0, maximum = 60)]
+        pub experience_years: Option<u8>,
     }
 
     /// Profile edit as a multipart form.
@@ -167,6 +173,13 @@ pub mod schemas {
         pub about: Option<String>,
         #[schema(nullable = false, max_items = 20)]
         pub skills: Option<Vec<Skill>>,
+        /// Free text; an empty part means not provided.
+        #[schema(nullable = false, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+        pub location: Option<String>,
+        /// 0–60 in digits; empty means not provided.
+        #[serde(rename = "experienceYears")]
+        #[schema(nullable = false, pattern = r"^([0-9]|[1-5][0-9]|60)?$")]
+        pub experience_years: Option<String>,
         #[schema(nullable = false, value_type = Option<String>, format = Binary)]
         pub image: Option<Vec<u8>>,
     }
@@ -515,6 +528,9 @@ mod tests {
             age: None,
             gender: None,
             photo_url: None,
+            // Set, so the key comparison sees every documented field.
+            location: Some("Berlin".into()),
+            experience_years: Some(3),
             about: String::new(),
             skills: vec![],
             created_at: Utc::now(),
@@ -581,6 +597,10 @@ mod tests {
             assert_eq!(field(form, "skills")["maxItems"], profile::MAX_SKILLS, "{form}");
             assert_eq!(doc["components"]["schemas"][form]["additionalProperties"], false, "{form}");
         }
+        for form in ["EditBody", "EditForm"] {
+            assert_eq!(field(form, "location")["maxLength"], profile::MAX_LOCATION_CHARS, "{form}");
+        }
+        assert_eq!(field("EditBody", "experienceYears")["maximum"], profile::MAX_EXPERIENCE_YEARS);
         for body in ["SignupBody", "EditBody"] {
             assert_eq!(field(body, "age")["minimum"], profile::MIN_AGE, "{body}");
             assert_eq!(field(body, "age")["maximum"], profile::MAX_AGE, "{body}");

@@ -63,6 +63,13 @@ pub struct Profile {
     pub about: String,
     /// Skills, in the user's order, unique case-insensitively.
     pub skills: Vec<String>,
+    /// Where the developer is, as free text ("Berlin, Germany"), if given. Absent from
+    /// the JSON when not set, so records from before it existed read as they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Years of professional experience, 0–60, if given (absent from the JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experience_years: Option<u8>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
     /// When the profile last changed.

@@ -184,7 +184,7 @@ impl PyDevConnect {
     /// Edits the caller's profile; only the given fields change, and nothing changes
     /// unless all are valid. `skills` replaces the list; `photo` is image bytes.
     /// Returns the updated profile.
-    #[pyo3(signature = (me, *, first_name=None, last_name=None, age=None, gender=None, about=None, skills=None, photo=None))]
+    #[pyo3(signature = (me, *, first_name=None, last_name=None, age=None, gender=None, about=None, skills=None, location=None, experience_years=None, photo=None))]
     #[expect(clippy::too_many_arguments, reason = "mirrors the profile form's fields as keyword arguments")]
     fn edit_profile<'py>(
         &self,
@@ -196,10 +196,22 @@ impl PyDevConnect {
         gender: Option<String>,
         about: Option<String>,
         skills: Option<Vec<String>>,
+        location: Option<String>,
+        experience_years: Option<i64>,
         photo: Option<Vec<u8>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
-        let edit = ProfileEdit { first_name, last_name, age, gender, about, skills, photo: photo.map(Upload::from) };
+        let edit = ProfileEdit {
+            first_name,
+            last_name,
+            age,
+            gender,
+            about,
+            skills,
+            location,
+            experience_years,
+            photo: photo.map(Upload::from),
+        };
         call(py, self.app.edit_profile(me, edit))
     }
 

@@ -43,6 +43,23 @@ pub struct ProfileUpdate {
     pub skills: Option<Vec<String>>,
     /// New photo URL.
     pub photo_url: Option<String>,
+    /// New location: `Some(None)` clears it.
+    pub location: Option<Option<String>>,
+    /// New years of experience.
+    pub experience_years: Option<u8>,
+}
+
+impl ProfileUpdate {
+    /// Whether the update changes what search matches on (names, about, skills,
+    /// location): the stores re-index the profile in the same write when it does.
+    #[must_use]
+    pub fn touches_search(&self) -> bool {
+        self.first_name.is_some()
+            || self.last_name.is_some()
+            || self.about.is_some()
+            || self.skills.is_some()
+            || self.location.is_some()
+    }
 }
 
 /// The key a skill is matched by in the feed filter: lower-cased.

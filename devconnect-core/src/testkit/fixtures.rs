@@ -103,6 +103,8 @@ pub fn user_record(email: &str) -> UserRecord {
                 age: Some(40),
                 gender: None,
                 photo_url: None,
+                location: None,
+                experience_years: None,
                 about: String::new(),
                 skills: vec!["SQL".to_owned()],
                 created_at: now,

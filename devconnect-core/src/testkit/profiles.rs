@@ -57,6 +57,42 @@ behaviours![
         expect_code(app.edit_profile(UserId::new(), ProfileEdit::default()).await, "not_found", "unknown user")
     }
 
+    pub async fn location_and_experience_are_optional_edited_and_cleared(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(Arc::clone(&store))?;
+        let (ada, _) = user(&app, "Ada").await?;
+        let fresh = serde_json::to_value(app.public_profile(ada).await?).map_err(Error::internal)?;
+        check(fresh.get("location").is_none() && fresh.get("experienceYears").is_none(), "absent until set")?;
+        let edit = ProfileEdit {
+            location: Some("  Berlin, Germany ".into()),
+            experience_years: Some(7),
+            ..ProfileEdit::default()
+        };
+        let after = app.edit_profile(ada, edit).await?;
+        check(after.profile.location.as_deref() == Some("Berlin, Germany"), "location trimmed")?;
+        check(after.profile.experience_years == Some(7), "experience")?;
+        check(app.public_profile(ada).await? == after.profile, "persisted and public")?;
+        let json = serde_json::to_value(&after.profile).map_err(Error::internal)?;
+        check(json["location"] == "Berlin, Germany" && json["experienceYears"] == 7, "camelCase on the wire")?;
+        // Another edit leaves them alone; an empty location clears it, experience stays.
+        let other = app.edit_profile(ada, ProfileEdit { about: Some("hi".into()), ..ProfileEdit::default() }).await?;
+        check(other.profile.location == after.profile.location, "kept by other edits")?;
+        let cleared =
+            app.edit_profile(ada, ProfileEdit { location: Some(" ".into()), ..ProfileEdit::default() }).await?;
+        check(cleared.profile.location.is_none() && cleared.profile.experience_years == Some(7), "cleared")?;
+        check(app.public_profile(ada).await?.location.is_none(), "clear persisted")?;
+        for years in [-1, 61] {
+            let bad = ProfileEdit { experience_years: Some(years), ..ProfileEdit::default() };
+            expect_code(app.edit_profile(ada, bad).await, "validation", "experience out of range")?;
+        }
+        let long = ProfileEdit { location: Some("x".repeat(101)), ..ProfileEdit::default() };
+        expect_code(app.edit_profile(ada, long).await, "validation", "location too long")?;
+        // A record written without them (as before they existed) reads as absent.
+        let old = user_record("old@example.com");
+        store.insert_user(&old).await?;
+        let read = app.public_profile(old.me.profile.id).await?;
+        check(read.location.is_none() && read.experience_years.is_none(), "old records")
+    }
+
     pub async fn a_new_photo_replaces_and_deletes_the_old_one(store: Arc<dyn Store>) -> Result<()> {
         let dir = tempfile::tempdir().map_err(Error::internal)?;
         let media = Arc::new(LocalMedia::new(dir.path(), MEDIA_BASE)?);

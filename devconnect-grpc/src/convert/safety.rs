@@ -146,6 +146,8 @@ mod tests {
             age: None,
             gender: None,
             photo_url: None,
+            location: None,
+            experience_years: None,
             about: String::new(),
             skills: Vec::new(),
             created_at: at,

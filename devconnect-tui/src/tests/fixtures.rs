@@ -19,6 +19,8 @@ pub fn profile(first: &str, last: &str) -> Profile {
         age: Some(30),
         gender: None,
         photo_url: None,
+        location: None,
+        experience_years: None,
         about: String::new(),
         skills: vec!["rust".to_owned()],
         created_at: Utc::now(),

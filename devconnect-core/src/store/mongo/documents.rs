@@ -104,6 +104,12 @@ pub(super) fn user_doc(u: &UserRecord) -> Document {
     if let Some(url) = &p.photo_url {
         d.insert("photoURL", url);
     }
+    if let Some(location) = &p.location {
+        d.insert("location", location);
+    }
+    if let Some(years) = p.experience_years {
+        d.insert("experienceYears", i32::from(years));
+    }
     d
 }
 
@@ -128,6 +134,8 @@ pub(super) fn user_from_doc(d: &Document) -> Result<UserRecord> {
                 photo_url: string(d, "photoURL").filter(|u| !u.is_empty()),
                 about: string(d, "about").unwrap_or_default(),
                 skills: strings(d, "skills"),
+                location: string(d, "location").filter(|l| !l.is_empty()),
+                experience_years: int(d, "experienceYears").and_then(|y| u8::try_from(y).ok()).filter(|y| *y <= 60),
                 created_at: created,
                 updated_at: time(d, "updatedAt").unwrap_or(created),
             },

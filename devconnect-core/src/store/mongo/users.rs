@@ -65,8 +65,10 @@ impl UserStore for MongoStore {
         update: &ProfileUpdate,
         now: DateTime<Utc>,
     ) -> Result<Option<UserRecord>> {
-        let ProfileUpdate { first_name, last_name, age, gender, about, skills, photo_url } = update;
+        let ProfileUpdate { first_name, last_name, age, gender, about, skills, photo_url, location, experience_years } =
+            update;
         let mut set = doc! { "updatedAt": bson_time(now) };
+        let mut unset = Document::new();
         if let Some(v) = first_name {
             set.insert("firstName", v);
         }
@@ -89,9 +91,25 @@ impl UserStore for MongoStore {
         if let Some(v) = photo_url {
             set.insert("photoURL", v);
         }
+        match location {
+            Some(Some(v)) => {
+                set.insert("location", v);
+            }
+            Some(None) => {
+                unset.insert("location", "");
+            }
+            None => {}
+        }
+        if let Some(v) = experience_years {
+            set.insert("experienceYears", i32::from(*v));
+        }
+        let mut change = doc! { "$set": set };
+        if !unset.is_empty() {
+            change.insert("$unset", unset);
+        }
         let updated = self
             .users
-            .find_one_and_update(doc! { "_id": id.object_id() }, doc! { "$set": set })
+            .find_one_and_update(doc! { "_id": id.object_id() }, change)
             .return_document(ReturnDocument::After)
             .await
             .map_err(db_err)?;

@@ -196,6 +196,11 @@ CREATE TABLE audit (
 ) WITHOUT ROWID;
 CREATE INDEX audit_at ON audit (at);
 ",
+    // 9: developer search: location and experience.
+    "
+ALTER TABLE users ADD COLUMN location TEXT;
+ALTER TABLE users ADD COLUMN experience_years INTEGER;
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys

@@ -57,8 +57,8 @@ impl UserStore for SqliteStore {
             let id = p.id.to_hex();
             tx.prepare_cached(
                 "INSERT INTO users (id, first_name, last_name, email, password_hash, age, gender, photo_url, \
-                 about, skills, token_version, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 about, skills, token_version, created_at, updated_at, location, experience_years) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -75,6 +75,8 @@ impl UserStore for SqliteStore {
                     u.token_version,
                     ms(p.created_at),
                     ms(p.updated_at),
+                    p.location,
+                    p.experience_years,
                 ])
             })
             .map_err(|e| match db_err(e) {
@@ -113,13 +115,25 @@ impl UserStore for SqliteStore {
             let id = id.to_hex();
             let Some(mut u) = user_by_id(&tx, &id).db()? else { return Ok(None) };
             let p = &mut u.me.profile;
-            let ProfileUpdate { first_name, last_name, age, gender, about, skills, photo_url } = update;
+            let ProfileUpdate {
+                first_name,
+                last_name,
+                age,
+                gender,
+                about,
+                skills,
+                photo_url,
+                location,
+                experience_years,
+            } = update;
             p.first_name = first_name.unwrap_or(std::mem::take(&mut p.first_name));
             p.last_name = last_name.unwrap_or(std::mem::take(&mut p.last_name));
             p.age = age.or(p.age);
             p.gender = gender.or(p.gender);
             p.about = about.unwrap_or(std::mem::take(&mut p.about));
             p.photo_url = photo_url.or(p.photo_url.take());
+            p.location = location.unwrap_or(p.location.take());
+            p.experience_years = experience_years.or(p.experience_years);
             if let Some(skills) = skills {
                 set_skills(&tx, &id, &skills).db()?;
                 p.skills = skills;
@@ -127,7 +141,7 @@ impl UserStore for SqliteStore {
             p.updated_at = now;
             tx.prepare_cached(
                 "UPDATE users SET first_name = ?2, last_name = ?3, age = ?4, gender = ?5, about = ?6, \
-                 skills = ?7, photo_url = ?8, updated_at = ?9 WHERE id = ?1",
+                 skills = ?7, photo_url = ?8, updated_at = ?9, location = ?10, experience_years = ?11 WHERE id = ?1",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -140,6 +154,8 @@ impl UserStore for SqliteStore {
                     skills_json(&p.skills).map_err(|e| conversion(7, e))?,
                     p.photo_url,
                     ms(now),
+                    p.location,
+                    p.experience_years,
                 ])
             })
             .db()?;
