@@ -59,6 +59,7 @@ pub mod moderation;
 pub mod profile;
 pub mod realtime;
 pub mod safety;
+pub mod search;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testkit")]
@@ -92,6 +93,7 @@ pub use realtime::{BusHealth, EndReason, Live, LiveItem, Subscription};
 pub use safety::{
     AccountExport, BlockedUser, NewReport, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution,
 };
+pub use search::SearchQuery;
 pub use store::Store;
 
 use auth::Credentials;

@@ -17,6 +17,7 @@
 //! `utoipa::ToSchema`, so a server's OpenAPI document is derived from these types.
 //! - [`socketio`]: Engine.IO v4 / Socket.IO v5 packets.
 //! - [`safety`]: blocked users and reports ([`BlockedUser`], [`Report`]).
+//! - [`search`]: developer search results, each with its relation to the searcher.
 
 #![warn(missing_docs)]
 
@@ -28,6 +29,7 @@ mod ids;
 pub mod profile;
 pub mod rest;
 pub mod safety;
+pub mod search;
 pub mod socketio;
 
 use serde::{Deserialize, Serialize};

@@ -282,6 +282,17 @@ impl PublicUrls for Profile {
     }
 }
 
+impl PublicUrls for devconnect_types::search::SearchPage {
+    fn with_public_urls(self, media: &dyn MediaStore) -> Self {
+        let results = self
+            .results
+            .into_iter()
+            .map(|r| devconnect_types::search::SearchResult { profile: r.profile.with_public_urls(media), ..r })
+            .collect();
+        Self { results, ..self }
+    }
+}
+
 impl PublicUrls for Group {
     fn with_public_urls(self, media: &dyn MediaStore) -> Self {
         Self { photo_url: self.photo_url.map(|u| media.public_url(&u)), ..self }

@@ -14,6 +14,7 @@ mod chat;
 mod event;
 mod feed;
 mod peer;
+mod search;
 mod user;
 
 pub use analytics::EngagementDay;
@@ -23,4 +24,5 @@ pub use chat::{Inserted, NewGroupMessageRecord, NewMessageRecord, PartnerRecord,
 pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, GroupTyping, ReadReceipt};
 pub use feed::{FeedFilter, GroupFilter, GroupUpdate, group_keys, name_words};
 pub use peer::Peer;
+pub use search::{SearchFilter, SearchHit, fold, rank, search_words};
 pub use user::{AuthState, ProfileUpdate, UserRecord, skill_key};

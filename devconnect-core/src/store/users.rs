@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use devconnect_types::{Profile, UserId};
 
 use crate::Result;
-use crate::model::{AuthState, FeedFilter, ProfileUpdate, UserRecord};
+use crate::model::{AuthState, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord};
 
 super::timed::store_aggregate! {
     /// Users: accounts, passwords, tokens, profiles and the feed.
@@ -36,5 +36,11 @@ super::timed::store_aggregate! {
         /// Profiles `viewer` has no request and no block with either way (and not
         /// `viewer`, nor anyone suspended), newest account first, by `filter`.
         async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>>;
+
+        /// Developer search: the page of `filter`'s matches for `viewer` (never `viewer`,
+        /// anyone suspended, anyone in a block with `viewer` either way, nor accounts
+        /// newer than `filter.as_of`), ordered by [`rank`](crate::model::rank), then
+        /// newest account first; each with the status of the request between the two.
+        async fn search_users(&self, viewer: UserId, filter: &SearchFilter) -> Result<Vec<SearchHit>>;
     }
 }

@@ -3,7 +3,7 @@
 //! would see. Every backend runs every behaviour.
 //!
 //! The behaviours are grouped by area, a file each (`accounts`, `imports`, `profiles`,
-//! `feed`, `requests`, `safety`, `moderation`, `groups`, `group_chat`, `chat`, `realtime`, `analytics`). An area writes its behaviours
+//! `feed`, `search`, `requests`, `safety`, `moderation`, `groups`, `group_chat`, `chat`, `realtime`, `analytics`). An area writes its behaviours
 //! inside `behaviours![…]`, which defines the functions and the area's list of them
 //! together, so a behaviour cannot be written and left out; an area missing from
 //! [`all_behaviours()`] leaves its list unused, which the build's lints refuse.
@@ -44,6 +44,7 @@ pub mod profiles;
 pub mod realtime;
 pub mod requests;
 pub mod safety;
+pub mod search;
 
 pub use analytics::{expected_engagement, seed_engagement};
 pub use backends::{Backend, backends};
@@ -75,7 +76,8 @@ pub fn all_behaviours() -> impl Iterator<Item = (&'static str, &'static Behaviou
         };
     }
     areas![
-        accounts, imports, profiles, feed, requests, safety, moderation, groups, group_chat, chat, realtime, analytics
+        accounts, imports, profiles, feed, search, requests, safety, moderation, groups, group_chat, chat, realtime,
+        analytics
     ]
     .into_iter()
     .flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))

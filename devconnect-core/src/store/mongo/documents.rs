@@ -91,6 +91,7 @@ pub(super) fn user_doc(u: &UserRecord) -> Document {
         "about": &p.about,
         "skills": &p.skills,
         "skillKeys": skill_keys(&p.skills),
+        "searchKeys": super::search::search_keys(p),
         "tokenVersion": u.token_version,
         "createdAt": bson_time(p.created_at),
         "updatedAt": bson_time(p.updated_at),

@@ -41,7 +41,8 @@
 //!
 //! Files: `connect` (URL, client options, opening), `schema` (indexes and backfills, run
 //! at open), `documents` (document mapping), `error` (error mapping), and one per
-//! aggregate of the seam (`users`, `requests`, `chat`, `groups`, `safety`, `analytics`).
+//! aggregate of the seam (`users`, `requests`, `chat`, `groups`, `safety`, `analytics`), and
+//! `search` (the keyword array developer search matches on).
 
 mod analytics;
 mod chat;
@@ -52,6 +53,7 @@ mod groups;
 mod requests;
 mod safety;
 mod schema;
+mod search;
 #[cfg(test)]
 mod tests;
 mod users;

@@ -32,6 +32,9 @@ impl MongoStore {
         ensure_index(&self.users, doc! { "emailID": 1 }, unique()).await?;
         ensure_index(&self.users, doc! { "skillKeys": 1, "_id": -1 }, IndexOptions::default()).await?;
         self.backfill_skill_keys().await?;
+        // Developer search: the keyword array (see `search`), newest first within a key.
+        ensure_index(&self.users, doc! { "searchKeys": 1, "_id": -1 }, IndexOptions::default()).await?;
+        backfill(&self.users, "searchKeys", "search keys of users", super::search::search_keys_of).await?;
 
         // connectionrequests: one per unordered pair, enforced by the database.
         self.backfill_pair_keys().await?;

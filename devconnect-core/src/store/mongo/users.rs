@@ -13,7 +13,7 @@ use mongodb::options::ReturnDocument;
 use super::MongoStore;
 use super::documents::{bson_time, int, is_suspended, profile_projection, skill_keys, string, user_doc, user_from_doc};
 use super::error::{db_err, is_duplicate_key};
-use crate::model::{AuthState, FeedFilter, ProfileUpdate, UserRecord};
+use crate::model::{AuthState, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord};
 use crate::store::{UserStore, pair_key};
 use crate::{Error, Result};
 
@@ -107,12 +107,20 @@ impl UserStore for MongoStore {
         if !unset.is_empty() {
             change.insert("$unset", unset);
         }
+        let reindex = update.touches_search();
+        if reindex {
+            // Orders this edit's search keys against a concurrent one's (see `search`).
+            change.insert("$inc", doc! { "searchVersion": 1_i64 });
+        }
         let updated = self
             .users
             .find_one_and_update(doc! { "_id": id.object_id() }, change)
             .return_document(ReturnDocument::After)
             .await
             .map_err(db_err)?;
+        if let (true, Some(after)) = (reindex, &updated) {
+            self.reindex(after).await?;
+        }
         updated.as_ref().map(user_from_doc).transpose()
     }
 
@@ -234,5 +242,9 @@ impl UserStore for MongoStore {
             batch = batch.saturating_mul(2).min(FEED_BATCH_MAX);
         }
         Ok(profiles)
+    }
+
+    async fn search_users(&self, viewer: UserId, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+        self.search(viewer, filter).await
     }
 }

@@ -15,7 +15,7 @@
 //!
 //! Files: `pool` (the writer and reader threads), `schema` (migrations), `rows` (row
 //! mapping), `error` (error mapping), and one per aggregate of the seam (`users`,
-//! `requests`, `chat`, `groups`, `safety`, `analytics`).
+//! `requests`, `chat`, `groups`, `safety`, `analytics`), and `search` (the FTS5 index of profiles).
 
 mod analytics;
 mod chat;
@@ -26,6 +26,7 @@ mod requests;
 mod rows;
 mod safety;
 mod schema;
+mod search;
 #[cfg(test)]
 mod tests;
 mod users;

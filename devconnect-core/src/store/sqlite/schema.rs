@@ -200,12 +200,26 @@ CREATE INDEX audit_at ON audit (at);
     "
 ALTER TABLE users ADD COLUMN location TEXT;
 ALTER TABLE users ADD COLUMN experience_years INTEGER;
+
+-- The full-text index of profiles, one row per user (users.search_rowid), written in the
+-- transaction of each profile write; existing users are indexed by `backfill_search`.
+-- unicode61 with remove_diacritics folds case and accents; the prefix indexes answer
+-- the last word typed (search as you type) without scanning the vocabulary.
+ALTER TABLE users ADD COLUMN search_rowid INTEGER;
+CREATE UNIQUE INDEX users_search_rowid ON users (search_rowid);
+CREATE VIRTUAL TABLE user_search USING fts5(
+    name, skills, about, location,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
 ",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys
 /// when it runs (tokenizing names is not SQL's job).
 const GROUP_KEYS_MIGRATION: i64 = 5;
+/// The migration that added the search index: it indexes the users before it.
+const SEARCH_MIGRATION: i64 = 9;
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -214,6 +228,9 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.execute_batch(sql)?;
         if i == GROUP_KEYS_MIGRATION {
             backfill_group_keys(&tx)?;
+        }
+        if i == SEARCH_MIGRATION {
+            super::search::backfill_search(&tx)?;
         }
         tx.pragma_update(None, "user_version", i)?;
     }

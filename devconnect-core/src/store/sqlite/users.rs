@@ -8,7 +8,8 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use super::SqliteStore;
 use super::error::{ResultExt as _, db_err};
 use super::rows::{USER_COLS, collect, conversion, ms, skills_json, user};
-use crate::model::{AuthState, FeedFilter, ProfileUpdate, UserRecord, skill_key};
+use super::search::{index_user, search};
+use crate::model::{AuthState, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord, skill_key};
 use crate::store::UserStore;
 use crate::{Error, Result};
 
@@ -84,6 +85,7 @@ impl UserStore for SqliteStore {
                 other => other,
             })?;
             set_skills(&tx, &id, &p.skills).db()?;
+            index_user(&tx, &id, p).db()?;
             tx.commit().db()
         })
         .await
@@ -115,6 +117,7 @@ impl UserStore for SqliteStore {
             let id = id.to_hex();
             let Some(mut u) = user_by_id(&tx, &id).db()? else { return Ok(None) };
             let p = &mut u.me.profile;
+            let reindex = update.touches_search();
             let ProfileUpdate {
                 first_name,
                 last_name,
@@ -159,6 +162,9 @@ impl UserStore for SqliteStore {
                 ])
             })
             .db()?;
+            if reindex {
+                index_user(&tx, &id, &u.me.profile).db()?;
+            }
             tx.commit().db()?;
             Ok(Some(u))
         })
@@ -239,5 +245,10 @@ impl UserStore for SqliteStore {
             collect(rows.db()?)
         })
         .await
+    }
+
+    async fn search_users(&self, viewer: UserId, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+        let filter = filter.clone();
+        self.read(move |conn| search(conn, &viewer.to_hex(), &filter)).await
     }
 }

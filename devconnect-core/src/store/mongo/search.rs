@@ -1,0 +1,195 @@
+//! Developer search on MongoDB: a maintained keyword array, `searchKeys`, indexed, with
+//! the lower-cased, accent-folded words of a user's name (`n:word`), skills (`s:`),
+//! about text (`a:`) and location (`l:`). Whole words match with `$in`/`$all`, the last
+//! word typed with an anchored `$regex` per field (`^n:ja`), which MongoDB answers from
+//! the index's key range. A `$text` index would stem words and rank by its own score,
+//! and jongodb (the test server) has no `$text`; this works, and is tested, on both.
+//!
+//! The keys follow profile edits with a second write, made only if no later edit of the
+//! searchable fields came first (`searchVersion`), so the last edit's keys win; between
+//! the two writes the keys may lag the profile by one edit.
+
+use std::collections::{HashMap, HashSet};
+
+use bson::oid::ObjectId;
+use bson::{Bson, Document, doc};
+use devconnect_types::{Profile, RequestStatus};
+use futures_util::TryStreamExt as _;
+
+use super::MongoStore;
+use super::documents::{int, profile_projection, string, user_from_doc};
+use super::error::db_err;
+use crate::model::{SearchFilter, SearchHit, rank, search_words};
+use crate::store::pair_key;
+use crate::{Result, UserId};
+
+/// Candidates are read in batches of this many, newest first.
+const SEARCH_BATCH: i64 = 500;
+
+/// The keys a profile is found by: `n:`, `s:`, `a:` and `l:` and each folded word of its
+/// name, skills, about text and location, each once.
+pub(super) fn search_keys(p: &Profile) -> Vec<String> {
+    let fields: [(&str, Vec<&str>); 4] = [
+        ("n", vec![p.first_name.as_str(), p.last_name.as_str()]),
+        ("s", p.skills.iter().map(String::as_str).collect()),
+        ("a", vec![p.about.as_str()]),
+        ("l", p.location.as_deref().into_iter().collect()),
+    ];
+    let mut keys: Vec<String> = fields
+        .iter()
+        .flat_map(|(tag, texts)| texts.iter().flat_map(|t| search_words(t)).map(move |w| format!("{tag}:{w}")))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The query for `f`'s matches (without the exclusions by block).
+fn matching(viewer: UserId, f: &SearchFilter) -> Vec<Document> {
+    let mut and = vec![
+        doc! { "_id": { "$ne": viewer.object_id(), "$lte": f.as_of.object_id() } },
+        // `null` matches users without the field (never suspended).
+        doc! { "suspendedAt": null },
+    ];
+    let (prefix, whole) = match f.terms.split_last() {
+        Some((last, rest)) => (Some(last), rest),
+        None => (None, &[][..]),
+    };
+    for term in whole {
+        let any: Vec<String> = ["n", "s", "a"].iter().map(|tag| format!("{tag}:{term}")).collect();
+        and.push(doc! { "searchKeys": { "$in": any } });
+    }
+    if let Some(prefix) = prefix {
+        // Words are letters and digits only: nothing in them is special to a regex.
+        let any: Vec<Document> =
+            ["n", "s", "a"].iter().map(|tag| doc! { "searchKeys": { "$regex": format!("^{tag}:{prefix}") } }).collect();
+        and.push(doc! { "$or": any });
+    }
+    if !f.location.is_empty() {
+        let keys: Vec<String> = f.location.iter().map(|w| format!("l:{w}")).collect();
+        and.push(doc! { "searchKeys": { "$all": keys } });
+    }
+    if !f.skills.is_empty() {
+        and.push(doc! { "skillKeys": { "$all": &f.skills } });
+    }
+    if let Some(min) = f.min_experience {
+        and.push(doc! { "experienceYears": { "$gte": i32::from(min) } });
+    }
+    if let Some(max) = f.max_experience {
+        and.push(doc! { "experienceYears": { "$lte": i32::from(max) } });
+    }
+    and
+}
+
+impl MongoStore {
+    /// The statuses of the requests between `viewer` and each of `others` (by pair key).
+    async fn statuses(&self, viewer: UserId, others: &[UserId]) -> Result<HashMap<String, RequestStatus>> {
+        let keys: Vec<String> = others.iter().map(|o| pair_key(viewer, *o)).collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found: Vec<Document> = self
+            .requests
+            .find(doc! { "pairKey": { "$in": &keys } })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        Ok(found
+            .iter()
+            .filter_map(|r| {
+                let status = RequestStatus::parse(&string(r, "status")?).ok()?;
+                Some((string(r, "pairKey")?, status))
+            })
+            .collect())
+    }
+
+    /// The pair keys among `keys` that have a block (either way).
+    async fn blocked(&self, keys: &[String]) -> Result<HashSet<String>> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let found: Vec<Document> = self
+            .blocks
+            .find(doc! { "pairKey": { "$in": keys } })
+            .projection(doc! { "pairKey": 1 })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        Ok(found.iter().filter_map(|b| string(b, "pairKey")).collect())
+    }
+
+    /// Re-writes a user's search keys from `after` (the document a profile edit left),
+    /// unless a later edit has bumped `searchVersion` since (it writes its own).
+    pub(super) async fn reindex(&self, after: &Document) -> Result<()> {
+        let user = user_from_doc(after)?;
+        let version = int(after, "searchVersion").unwrap_or(0);
+        self.users
+            .update_one(
+                doc! { "_id": user.me.profile.id.object_id(), "searchVersion": version },
+                doc! { "$set": { "searchKeys": search_keys(&user.me.profile) } },
+            )
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The page of `f`'s matches for `viewer`. Candidates are walked newest first in
+    /// batches (keyset on `_id`), dropping blocked pairs by their pair keys. Without
+    /// words to rank by, the walk stops once the page is full; with them, every match
+    /// is read and ranked ([`rank`]; a stable sort keeps newest first among equals).
+    pub(super) async fn search(&self, viewer: UserId, f: &SearchFilter) -> Result<Vec<SearchHit>> {
+        let ranked = !f.terms.is_empty();
+        let wanted = usize::try_from(f.offset.saturating_add(u64::from(f.limit))).unwrap_or(usize::MAX);
+        let mut found: Vec<Profile> = Vec::new();
+        let mut below: Option<ObjectId> = None;
+        loop {
+            let mut and = matching(viewer, f);
+            if let Some(last) = below {
+                and.push(doc! { "_id": { "$lt": last } });
+            }
+            let batch: Vec<Document> = self
+                .users
+                .find(doc! { "$and": and })
+                .sort(doc! { "_id": -1 })
+                .limit(SEARCH_BATCH)
+                .projection(profile_projection())
+                .await
+                .map_err(db_err)?
+                .try_collect()
+                .await
+                .map_err(db_err)?;
+            let exhausted = i64::try_from(batch.len()).unwrap_or(i64::MAX) < SEARCH_BATCH;
+            let batch = batch.iter().map(|d| user_from_doc(d).map(|u| u.me.profile)).collect::<Result<Vec<_>>>()?;
+            below = batch.last().map(|p| p.id.object_id());
+            let keys: Vec<String> = batch.iter().map(|p| pair_key(viewer, p.id)).collect();
+            let blocked = self.blocked(&keys).await?;
+            found.extend(batch.into_iter().filter(|p| !blocked.contains(&pair_key(viewer, p.id))));
+            if exhausted || (!ranked && found.len() >= wanted) {
+                break;
+            }
+        }
+        if ranked {
+            found.sort_by_cached_key(|p| std::cmp::Reverse(rank(&f.terms, p)));
+        }
+        let offset = usize::try_from(f.offset).unwrap_or(usize::MAX);
+        let page: Vec<Profile> = found.into_iter().skip(offset).take(f.limit as usize).collect();
+        let ids: Vec<UserId> = page.iter().map(|p| p.id).collect();
+        let statuses = self.statuses(viewer, &ids).await?;
+        Ok(page
+            .into_iter()
+            .map(|profile| {
+                let request = statuses.get(&pair_key(viewer, profile.id)).copied();
+                SearchHit { profile, request }
+            })
+            .collect())
+    }
+}
+
+/// The search keys of a user document, for the backfill of users written before them.
+pub(super) fn search_keys_of(user: &Document) -> Result<Bson> {
+    Ok(search_keys(&user_from_doc(user)?.me.profile).into())
+}
