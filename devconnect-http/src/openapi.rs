@@ -450,6 +450,7 @@ fn error_response(description: &str) -> Response {
         routes::requests::send_request, routes::requests::review_request, routes::requests::received_requests, routes::requests::sent_requests,
         routes::requests::connections, routes::requests::remove_connection,
         routes::feed::feed,
+        routes::search::search,
         routes::messages::chat_partners, routes::messages::conversations, routes::messages::sync, routes::messages::history, routes::messages::send_message, routes::messages::mark_read,
         routes::groups::create_group, routes::groups::discover, routes::groups::my_groups, routes::groups::edit, routes::groups::group, routes::groups::members,
         routes::groups::add_member, routes::groups::set_role, routes::groups::remove_member, routes::groups::join,
@@ -461,7 +462,7 @@ fn error_response(description: &str) -> Response {
     ),
     components(schemas(ErrorBody)),
     tags(
-        (name = "auth"), (name = "profile"), (name = "connections"), (name = "feed"), (name = "messages"),
+        (name = "auth"), (name = "profile"), (name = "connections"), (name = "feed"), (name = "search"), (name = "messages"),
         (name = "groups"), (name = "safety"), (name = "operations"),
     ),
 )]

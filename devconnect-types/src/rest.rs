@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{FeedPage, Me, MessageId, Profile, SyncPage};
+use crate::search::{SearchPage, SearchResult};
+use crate::{FeedPage, Me, MessageId, Profile, SyncPage, UserId};
 
 /// `{success, message}`: an action that returns nothing else (logout, removing a
 /// connection).
@@ -164,6 +165,48 @@ impl FeedResponse {
 impl From<FeedResponse> for FeedPage {
     fn from(r: FeedResponse) -> Self {
         Self { profiles: r.request, page: r.page, limit: r.limit, has_more: r.has_more }
+    }
+}
+
+/// A page of developer search: `{success, message, results, page, limit, hasMore, asOf}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResponse {
+    /// Always `true`.
+    pub success: bool,
+    /// A human summary.
+    pub message: String,
+    /// The results on this page, best match first; each a profile plus `relation`.
+    pub results: Vec<SearchResult>,
+    /// The page number (1-based).
+    pub page: u32,
+    /// The page size.
+    pub limit: u32,
+    /// Whether a next page has results.
+    pub has_more: bool,
+    /// Pass back as `asOf` for the next pages, so signups made meanwhile do not shift them.
+    pub as_of: UserId,
+}
+
+impl SearchResponse {
+    /// The envelope of `page`.
+    pub fn new(message: impl Into<String>, page: SearchPage) -> Self {
+        Self {
+            success: true,
+            message: message.into(),
+            results: page.results,
+            page: page.page,
+            limit: page.limit,
+            has_more: page.has_more,
+            as_of: page.as_of,
+        }
+    }
+}
+
+impl From<SearchResponse> for SearchPage {
+    fn from(r: SearchResponse) -> Self {
+        Self { results: r.results, page: r.page, limit: r.limit, has_more: r.has_more, as_of: r.as_of }
     }
 }
 

@@ -16,6 +16,7 @@ pub(crate) mod ops;
 pub(crate) mod profile;
 pub(crate) mod requests;
 pub(crate) mod safety;
+pub(crate) mod search;
 pub(crate) mod template;
 
 use std::convert::Infallible;
@@ -115,6 +116,12 @@ impl Query {
         self.get(name).map(|v| v.parse().map_err(|_| invalid(name, "must be a positive whole number"))).transpose()
     }
 
+    /// A whole number that may be negative (so that a negative one reaches the core's
+    /// range check and its message, rather than a parse error).
+    fn integer(&self, name: &'static str) -> Result<Option<i64>, ApiError> {
+        self.get(name).map(|v| v.parse().map_err(|_| invalid(name, "must be a whole number"))).transpose()
+    }
+
     fn text(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
     }
@@ -163,6 +170,8 @@ pub fn routes(
         .or(requests::routes(state))
         .unify()
         .or(feed::routes(state))
+        .unify()
+        .or(search::routes(state))
         .unify()
         .or(messages::routes(state))
         .unify()

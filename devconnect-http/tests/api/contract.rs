@@ -306,6 +306,11 @@ async fn every_response_validates_against_the_openapi_document() {
     c.expect(200, "GET", "/users/feed", c.req(Method::GET, "/users/feed?skills=rust", Some(&dee_t))).await;
     c.expect(400, "GET", "/users/feed", c.req(Method::GET, "/users/feed?page=-1", a)).await;
 
+    // ---- search ----
+    let found = c.expect(200, "GET", "/users/search", c.req(Method::GET, "/users/search?q=t&limit=5", a)).await;
+    assert!(found["results"].as_array().is_some_and(|r| !r.is_empty()), "{found}");
+    c.expect(400, "GET", "/users/search", c.req(Method::GET, "/users/search?minExperience=-1", a)).await;
+
     // ---- messages ----
     let route = "/message/{userId}";
     let text = json!({"text": "hello Bob", "clientMsgId": "c-1"});

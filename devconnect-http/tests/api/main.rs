@@ -17,3 +17,4 @@ mod messages;
 mod profile;
 mod realtime;
 mod safety;
+mod search;
