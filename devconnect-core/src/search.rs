@@ -85,8 +85,9 @@ impl SearchQuery {
             skills: skill_filter("skills", &self.skills)?,
             min_experience,
             max_experience,
-            // A fresh id is above every id issued so far (ObjectIds grow with time).
-            as_of: self.as_of.unwrap_or_else(UserId::new),
+            // The default is a fresh id (`UserId::new`), above every id issued so far:
+            // ObjectIds grow with time.
+            as_of: self.as_of.unwrap_or_default(),
             offset: u64::from(page - 1) * u64::from(limit),
             limit: limit + 1,
         };

@@ -183,6 +183,11 @@ pub enum Reply {
 
 /// News from the realtime connection task.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "server events carry whole profiles; boxing them only moves the size difference into `Msg`, \
+              whose `Reply` is larger still, and each event is moved a few times, not stored"
+)]
 pub enum LiveEvent {
     /// Trying to connect.
     Connecting {
