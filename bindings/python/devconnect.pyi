@@ -42,6 +42,9 @@ class Profile(TypedDict):
     skills: list[str]
     createdAt: datetime
     updatedAt: datetime
+    deleted: bool
+    """The account was deleted: this is its placeholder ("Deleted user"), which the
+    messages it sent still name."""
 
 class Me(Profile):
     """The caller's own profile: the public one plus the email."""
@@ -428,6 +431,12 @@ class DevConnect:
         """Revokes this token."""
     def change_password(self, token: str, old_password: str, new_password: str, confirm_password: str) -> str:
         """Changes the password; older tokens stop working; returns the new token."""
+    def delete_account(self, token: str, password: str) -> None:
+        """Deletes the token's user's account, confirmed by the password
+        (``ValidationError`` if it is not theirs): profile, photo, requests,
+        connections, blocks and group memberships go; messages they sent stay, from a
+        placeholder profile with ``deleted``. Every token and subscription of theirs
+        ends (``end_reason`` ``"account_deleted"``)."""
     def profile(self, me: str) -> Me:
         """The caller's own profile."""
     def public_profile(self, me: str, user_id: str) -> Profile:

@@ -56,6 +56,7 @@ impl From<Profile> for pb::Profile {
             skills: p.skills,
             created_at: Some(timestamp(p.created_at)),
             updated_at: Some(timestamp(p.updated_at)),
+            deleted: p.deleted,
         }
     }
 }

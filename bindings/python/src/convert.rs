@@ -69,7 +69,8 @@ impl<T: ToPy> ToPy for Arc<T> {
 }
 
 fn set_profile(dict: &Bound<'_, PyDict>, profile: &Profile) -> PyResult<()> {
-    let Profile { id, first_name, last_name, age, gender, photo_url, about, skills, created_at, updated_at } = profile;
+    let Profile { id, first_name, last_name, age, gender, photo_url, about, skills, created_at, updated_at, deleted } =
+        profile;
     dict.set_item("_id", id.to_hex())?;
     dict.set_item("firstName", first_name)?;
     dict.set_item("lastName", last_name)?;
@@ -80,6 +81,7 @@ fn set_profile(dict: &Bound<'_, PyDict>, profile: &Profile) -> PyResult<()> {
     dict.set_item("skills", skills)?;
     dict.set_item("createdAt", created_at)?;
     dict.set_item("updatedAt", updated_at)?;
+    dict.set_item("deleted", deleted)?;
     Ok(())
 }
 

@@ -167,6 +167,13 @@ impl PyDevConnect {
         call(py, async move { app.change_password(&app.authenticate(token).await?, change).await })
     }
 
+    /// Deletes the token's user's account, confirmed by their password: see
+    /// `DevConnect::delete_account` in the core.
+    fn delete_account<'py>(&self, py: Python<'py>, token: &str, password: String) -> PyResult<Bound<'py, PyAny>> {
+        let app = &self.app;
+        call(py, async move { app.delete_account(&app.authenticate(token).await?, &password).await })
+    }
+
     /// The caller's own profile (with `emailID`).
     fn profile<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import User
+from conftest import PASSWORD, User
 
 import devconnect
 
@@ -178,3 +178,26 @@ def test_an_export_holds_my_data_and_only_the_messages_i_sent(
     with pytest.raises(devconnect.ValidationError):
         app.export_account("nope")
 
+
+
+def test_deleting_my_account_ends_my_sessions_and_leaves_my_messages_to_others(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    connect(ada, bob)
+    app.send_message(ada.id, bob.id, "bye for now")
+    events = app.subscribe_session(ada.token, timeout=10)
+    with pytest.raises(devconnect.ValidationError):
+        app.delete_account(ada.token, "Wr0ng!pass")
+    app.delete_account(ada.token, PASSWORD)
+
+    assert list(events) == []
+    assert events.end_reason == "account_deleted"
+    with pytest.raises(devconnect.AuthError):
+        app.subscribe_session(ada.token)
+    with pytest.raises(devconnect.NotFoundError):
+        app.public_profile(bob.id, ada.id)
+    assert [m["text"] for m in app.history(bob.id, ada.id)] == ["bye for now"]
+    gone = next(p for p in app.chat_partners(bob.id) if p["_id"] == ada.id)
+    assert gone["deleted"] is True and gone["firstName"] == "Deleted user" and gone["skills"] == []
+    assert app.public_profile(ada.id, bob.id)["deleted"] is False

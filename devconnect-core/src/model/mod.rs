@@ -23,4 +23,4 @@ pub use chat::{Inserted, NewGroupMessageRecord, NewMessageRecord, PartnerRecord,
 pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, GroupTyping, ReadReceipt};
 pub use feed::{FeedFilter, GroupFilter, GroupUpdate, group_keys, name_words};
 pub use peer::Peer;
-pub use user::{AuthState, ProfileUpdate, UserRecord, skill_key};
+pub use user::{AuthState, Erased, ProfileUpdate, UserRecord, skill_key};

@@ -196,6 +196,10 @@ CREATE TABLE audit (
 ) WITHOUT ROWID;
 CREATE INDEX audit_at ON audit (at);
 ",
+    // 9: deleted accounts (the record stays, erased, as the sender of their messages).
+    "
+ALTER TABLE users ADD COLUMN deleted_at INTEGER;
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys
