@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use devconnect_core::{
-    AccountExport, AnyMessage, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
+    AccountExport, AnyMessage, AuditEntry, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
     DirectConversation, Event, FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage,
     GroupPage, Me, Message, MessageId, MyGroup, Profile, Report, ReportId, Reported, RequestId, Resolution, Session,
     SyncPage, UserId,
@@ -299,6 +299,20 @@ impl ToPy for Report {
         if let Some(resolution) = resolution {
             dict.set_item("resolution", resolution.to_py(py)?)?;
         }
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for AuditEntry {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let AuditEntry { id, actor, action, target_id, note, at } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("_id", id.to_hex())?;
+        dict.set_item("actor", actor)?;
+        dict.set_item("action", action.as_str())?;
+        dict.set_item("targetId", target_id)?;
+        dict.set_item("note", note)?;
+        dict.set_item("at", at)?;
         Ok(dict.into_any())
     }
 }
