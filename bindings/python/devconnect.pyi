@@ -44,6 +44,9 @@ class Profile(TypedDict):
     experienceYears: int | None
     createdAt: datetime
     updatedAt: datetime
+    deleted: bool
+    """The account was deleted: this is its placeholder ("Deleted user"), which the
+    messages it sent still name."""
 
 class Me(Profile):
     """The caller's own profile: the public one plus the email."""
@@ -261,6 +264,19 @@ class Report(TypedDict):
     createdAt: datetime
     resolution: NotRequired[Resolution]
 
+AuditAction = Literal["resolve_report", "dismiss_report", "suspend", "unsuspend", "delete_user", "delete_account"]
+
+class AuditEntry(TypedDict):
+    """One moderation action: who (``actor``: the operator, or for ``delete_account``
+    the user's id), what, on what (a report's or user's id), when."""
+
+    _id: str
+    actor: str
+    action: AuditAction
+    targetId: str
+    note: str
+    at: datetime
+
 class AccountExport(TypedDict):
     """Everything held about one user (``export_account``); ``messages`` are those they sent."""
 
@@ -430,6 +446,32 @@ class DevConnect:
         """Revokes this token."""
     def change_password(self, token: str, old_password: str, new_password: str, confirm_password: str) -> str:
         """Changes the password; older tokens stop working; returns the new token."""
+    def reports(
+        self, status: ReportStatus | None = None, *, after: str | None = None, limit: int | None = None
+    ) -> list[Report]:
+        """Operators: reports with ``status`` (all with ``None``), oldest first, after the report ``after``."""
+    def report_by_id(self, report_id: str) -> Report:
+        """Operators: one report, with its snapshot."""
+    def close_report(
+        self, actor: str, report_id: str, outcome: Literal["resolved", "dismissed"], note: str = ...
+    ) -> Report:
+        """Operators: closes an open report (``ConflictError`` if closed already), recorded under ``actor``."""
+    def suspend(self, actor: str, user_id: str, note: str = ...) -> None:
+        """Operators: suspends a user: no login, their subscriptions end (``"suspended"``),
+        hidden from feeds and member lists (``ConflictError`` if suspended already)."""
+    def unsuspend(self, actor: str, user_id: str, note: str = ...) -> None:
+        """Operators: lifts a suspension (``ConflictError`` if not suspended)."""
+    def delete_user(self, actor: str, user_id: str, note: str = ...) -> None:
+        """Operators: deletes a user's account and photo as ``delete_account`` does,
+        without the password (``ConflictError`` if deleted already)."""
+    def audit(self, *, after: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+        """Operators: the moderation actions, oldest first, after the entry ``after``."""
+    def delete_account(self, token: str, password: str) -> None:
+        """Deletes the token's user's account, confirmed by the password
+        (``ValidationError`` if it is not theirs): profile, photo, requests,
+        connections, blocks and group memberships go; messages they sent stay, from a
+        placeholder profile with ``deleted``. Every token and subscription of theirs
+        ends (``end_reason`` ``"account_deleted"``)."""
     def profile(self, me: str) -> Me:
         """The caller's own profile."""
     def public_profile(self, me: str, user_id: str) -> Profile:

@@ -404,6 +404,15 @@ impl Client {
         Ok(Self::call::<DataResponse<AccountExport>>(self.request(Method::GET, "/profile/export")).await?.data)
     }
 
+    /// `DELETE /profile`: deletes my account, confirmed by my password. This client's
+    /// token stops working.
+    pub async fn delete_account(&self, password: &str) -> Result<()> {
+        let builder = self.request(Method::DELETE, "/profile").json(&json!({ "password": password }));
+        Self::send(builder).await?;
+        self.set_token(None);
+        Ok(())
+    }
+
     /// `GET /reports/mine`: the reports I filed, newest first.
     pub async fn my_reports(&self) -> Result<Vec<Report>> {
         Ok(Self::call::<DataResponse<Vec<Report>>>(self.request(Method::GET, "/reports/mine")).await?.data)

@@ -181,6 +181,7 @@ fn new_user_record(signup: &Signup) -> Result<UserRecord> {
                 skills: parse_skills(&signup.skills)?,
                 created_at: now,
                 updated_at: now,
+                deleted: false,
             },
             email,
         },

@@ -36,7 +36,7 @@ impl DevConnect {
         let note = parse_note(note)?;
         self.inner.limits.check_request(me)?;
         let sender = self.public_profile(me).await?;
-        self.inner.store.user(to).await?.ok_or(Error::NotFound("user"))?;
+        self.user_record(to).await?;
         self.require_unblocked(me, to).await?;
         let now = crate::now();
         let request = ConnectionRequest {

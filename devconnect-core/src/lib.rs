@@ -210,8 +210,10 @@ impl DevConnect {
         &self.inner.settings
     }
 
+    /// A user's record; `NotFound` for a deleted account too (only the messages they
+    /// sent still name it).
     async fn user_record(&self, id: UserId) -> Result<UserRecord> {
-        self.inner.store.user(id).await?.ok_or(Error::NotFound("user"))
+        self.inner.store.user(id).await?.filter(|u| !u.me.profile.deleted).ok_or(Error::NotFound("user"))
     }
 }
 

@@ -1,16 +1,18 @@
-//! The operators' side of trust and safety: reviewing reports, suspending users, and
-//! the audit log that records every such action (who, when, what).
+//! The operators' side of trust and safety: reviewing reports, suspending users,
+//! deleting accounts, and the audit log that records every such action (who, when,
+//! what).
 //!
 //! These calls take the operator's name (`actor`) rather than a session: no login can
 //! reach them. Frontends offer them only to operators: the REST server's `admin`
 //! command, and remote frontends (gRPC) to holders of an operator's token
 //! ([`DevConnect::issue_operator_token`]), which no login produces.
 //!
-//! A suspension ends the user's live sessions at once on the instance that made it.
-//! Every instance also polls the audit log each second ([`WATCH_EVERY`]) and ends the
-//! sessions of anyone suspended meanwhile, so a suspension made by the `admin` command
-//! (another process) or by another instance reaches every instance, with or without a
-//! bus between them.
+//! A suspension or a deletion ends the user's live sessions at once on the instance
+//! that made it. Every instance also polls the audit log each second ([`WATCH_EVERY`])
+//! and ends the sessions of anyone suspended or deleted meanwhile (a user deleting
+//! their own account is logged too), so one made by the `admin` command (another
+//! process) or by another instance reaches every instance, with or without a bus
+//! between them.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -143,6 +145,17 @@ impl DevConnect {
         self.record(actor, AuditAction::Unsuspend, user.to_hex(), note).await
     }
 
+    /// Deletes `user`'s account as [`DevConnect::delete_account`] does (their media
+    /// included), without their password. `Conflict` if it is deleted already.
+    pub async fn delete_user(&self, actor: &str, user: UserId, note: &str) -> Result<()> {
+        let (actor, note) = (parse_actor(actor)?, parse_note(note)?);
+        let record = self.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
+        if record.me.profile.deleted {
+            return Err(Error::Conflict("the account is deleted already"));
+        }
+        self.erase(user, actor, AuditAction::DeleteUser, note).await
+    }
+
     /// The audit log, oldest first, after the entry `after`.
     pub async fn audit(&self, after: Option<AuditId>, limit: Option<u32>) -> Result<Vec<AuditEntry>> {
         let limit = crate::chat::page_limit("limit", limit, DEFAULT_PAGE, MAX_PAGE)?;
@@ -150,29 +163,38 @@ impl DevConnect {
     }
 
     /// Ends, on this instance, the sessions of everyone the recent audit log shows as
-    /// suspended (by their latest action in it). Returns how many users that was.
+    /// suspended (by their latest action in it) or deleted. Returns how many users that
+    /// was.
     pub async fn apply_recent_moderation(&self) -> Result<usize> {
         let since = crate::now() - WATCH_WINDOW;
         let entries = self.inner.store.audit_since(since, WATCH_BATCH).await?;
         // Oldest first: the last action on a user decides.
         let mut latest = std::collections::HashMap::new();
         for entry in entries {
-            if matches!(entry.action, AuditAction::Suspend | AuditAction::Unsuspend) {
-                latest.insert(entry.target_id, entry.action);
-            }
+            let reason = match entry.action {
+                AuditAction::Suspend => Some(EndReason::Suspended),
+                AuditAction::Unsuspend => None,
+                AuditAction::DeleteUser | AuditAction::DeleteAccount => Some(EndReason::Deleted),
+                AuditAction::ResolveReport | AuditAction::DismissReport => continue,
+            };
+            latest.insert(entry.target_id, reason);
         }
         let mut ended = 0;
-        for (target, action) in latest {
-            let Ok(user) = UserId::parse("targetId", &target) else { continue };
-            if action == AuditAction::Suspend {
-                self.inner.realtime.end_user(user, EndReason::Suspended);
-                ended += 1;
-            }
+        for (target, reason) in latest {
+            let (Ok(user), Some(reason)) = (UserId::parse("targetId", &target), reason) else { continue };
+            self.inner.realtime.end_user(user, reason);
+            ended += 1;
         }
         Ok(ended)
     }
 
-    async fn record(&self, actor: String, action: AuditAction, target_id: String, note: String) -> Result<()> {
+    pub(crate) async fn record(
+        &self,
+        actor: String,
+        action: AuditAction,
+        target_id: String,
+        note: String,
+    ) -> Result<()> {
         let entry = AuditEntry { id: AuditId::new(), actor, action, target_id, note, at: crate::now() };
         self.inner.store.insert_audit(&entry).await?;
         tracing::info!(actor = %entry.actor, action = %entry.action, target = %entry.target_id, "moderation");

@@ -58,6 +58,7 @@ impl From<Profile> for pb::Profile {
             updated_at: Some(timestamp(p.updated_at)),
             location: p.location,
             experience_years: p.experience_years.map(u32::from),
+            deleted: p.deleted,
         }
     }
 }

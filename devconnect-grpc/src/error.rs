@@ -32,14 +32,14 @@ pub fn status(err: &Error) -> Status {
 }
 
 /// The status that ends a `Subscribe` stream, for the reason the core gave: a token
-/// that no longer works (logged out, expired, or its user suspended) is
+/// that no longer works (logged out, expired, its user suspended or deleted) is
 /// `UNAUTHENTICATED`, as the caller's next call would be; a subscriber that fell behind
 /// (who resubscribes with `last_message_id`) `ABORTED`.
 #[must_use]
 pub fn end_status(reason: Option<EndReason>) -> Status {
     match reason {
         Some(reason) if reason.may_reconnect() => coded(Code::Aborted, reason.code(), reason.message()),
-        Some(reason @ (EndReason::Revoked | EndReason::Expired | EndReason::Suspended)) => {
+        Some(reason @ (EndReason::Revoked | EndReason::Expired | EndReason::Suspended | EndReason::Deleted)) => {
             coded(Code::Unauthenticated, reason.code(), reason.message())
         }
         Some(reason) => coded(Code::Unavailable, reason.code(), reason.message()),
@@ -123,6 +123,8 @@ mod tests {
         assert_eq!(suspended.code(), Code::Unauthenticated);
         assert_eq!(suspended.message(), "suspended: your account was suspended by the operators");
         assert_eq!(code_of(&suspended), Some("suspended"));
+        let deleted = end_status(Some(EndReason::Deleted));
+        assert_eq!((deleted.code(), code_of(&deleted)), (Code::Unauthenticated, Some("account_deleted")));
         assert_eq!(end_status(Some(EndReason::Lagged)).code(), Code::Aborted);
         assert_eq!(shutting_down().code(), Code::Unavailable);
     }

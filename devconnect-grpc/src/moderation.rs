@@ -70,6 +70,17 @@ impl ModerationService for Moderation {
         ok(pb::SuspendUserResponse {})
     }
 
+    async fn delete_user(
+        &self,
+        request: Request<pb::DeleteUserRequest>,
+    ) -> Result<Response<pb::DeleteUserResponse>, Status> {
+        let operator = self.operator(&request)?;
+        let r = request.into_inner();
+        let user = user_id("userId", &r.user_id).or_status()?;
+        self.app.delete_user(&operator.name, user, &r.note).await.or_status()?;
+        ok(pb::DeleteUserResponse {})
+    }
+
     async fn unsuspend_user(
         &self,
         request: Request<pb::UnsuspendUserRequest>,

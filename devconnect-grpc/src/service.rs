@@ -116,6 +116,15 @@ impl DevConnectService for Api {
         ok(pb::ChangePasswordResponse { token })
     }
 
+    async fn delete_account(
+        &self,
+        request: Request<pb::DeleteAccountRequest>,
+    ) -> Result<Response<pb::DeleteAccountResponse>, Status> {
+        let session = self.session(&request).await?;
+        self.app.delete_account(&session, &request.into_inner().password).await.or_status()?;
+        ok(pb::DeleteAccountResponse {})
+    }
+
     async fn get_me(&self, request: Request<pb::GetMeRequest>) -> Result<Response<pb::Me>, Status> {
         let session = self.session(&request).await?;
         ok(self.app.profile(session.user_id).await.or_status()?)

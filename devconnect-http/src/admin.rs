@@ -125,6 +125,16 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Delete a user's account and photo: profile, requests, connections, blocks and
+    /// group memberships go, live sessions end everywhere; their messages stay, from a
+    /// placeholder marked deleted.
+    Delete {
+        /// The user's id.
+        user: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Print an operator's token for the gRPC moderation calls (signed with the
     /// server's secret; no login can make one).
     Token {
@@ -183,6 +193,10 @@ async fn execute(app: &DevConnect, args: &AdminArgs, out: &mut impl Write) -> Re
         AdminCommand::Unsuspend { user, note } => {
             app.unsuspend(&operator()?, UserId::parse("user", user)?, note).await?;
             writeln!(out, "user {user} unsuspended")
+        }
+        AdminCommand::Delete { user, note } => {
+            app.delete_user(&operator()?, UserId::parse("user", user)?, note).await?;
+            writeln!(out, "user {user} deleted")
         }
         AdminCommand::Token { ttl_minutes } => {
             let ttl = std::time::Duration::from_secs(ttl_minutes.saturating_mul(60));

@@ -331,6 +331,13 @@ pub fn password_change(mut f: Fields) -> Result<PasswordChange, ApiError> {
     Ok(change)
 }
 
+/// `DELETE /profile`: the account's `password`.
+pub fn password_confirmation(mut f: Fields) -> Result<String, ApiError> {
+    let password = f.required_string("password")?;
+    f.finish()?;
+    Ok(password)
+}
+
 /// `POST /request/send/...`: an optional note.
 pub fn request_note(mut f: Fields) -> Result<Option<String>, ApiError> {
     let note = f.string("note")?;

@@ -202,6 +202,13 @@ pub mod schemas {
         pub confirm_password: String,
     }
 
+    /// The password of the account, to confirm its deletion.
+    #[derive(Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PasswordConfirmBody {
+        pub password: String,
+    }
+
     /// An optional note for the receiver; an empty body sends none.
     #[derive(Serialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -447,6 +454,7 @@ fn error_response(description: &str) -> Response {
     paths(
         routes::auth::signup, routes::auth::login, routes::auth::logout,
         routes::profile::view_profile, routes::profile::export, routes::profile::public_profile, routes::profile::edit_profile, routes::profile::change_password,
+        routes::profile::delete_account,
         routes::requests::send_request, routes::requests::review_request, routes::requests::received_requests, routes::requests::sent_requests,
         routes::requests::connections, routes::requests::remove_connection,
         routes::feed::feed,
@@ -536,6 +544,8 @@ mod tests {
             skills: vec![],
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            // Set, so that the optional key is compared too.
+            deleted: true,
         }
     }
 
@@ -660,9 +670,9 @@ mod tests {
             }
         }
         assert_eq!(
-            bodies, 12,
-            "signup, login, profile edit, password, send request, send message, new group, group edit, role, group \
-             message, group read, report"
+            bodies, 13,
+            "signup, login, profile edit, password, account deletion, send request, send message, new group, group \
+             edit, role, group message, group read, report"
         );
     }
 

@@ -1,5 +1,5 @@
 //! The `admin` subcommand against a running server on the same store: reports, a
-//! suspension that ends the user's live socket at once, and the audit log.
+//! suspension or deletion that ends the user's live socket at once, and the audit log.
 #![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
 #[path = "api/helpers.rs"]
@@ -9,6 +9,7 @@ mod helpers;
 use std::process::Output;
 use std::time::Duration;
 
+use devconnect_client::ProfileChanges;
 use devconnect_client::realtime::{self, ServerEvent};
 use devconnect_core::{ReportKind, ReportReason};
 
@@ -39,6 +40,20 @@ fn failure(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The code of the `sessionEnded` the server sends `socket` within 10 s.
+async fn session_end(socket: &mut realtime::Client) -> String {
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next_event().await {
+                Some(ServerEvent::SessionEnded { code, .. }) => return code,
+                Some(_) => {}
+                None => return "closed without sessionEnded".to_owned(),
+            }
+        }
+    });
+    ended.await.unwrap()
+}
+
 #[tokio::test]
 async fn operators_review_reports_and_suspend_from_the_command_line_while_the_server_runs() {
     let app = spawn_app().await;
@@ -55,18 +70,7 @@ async fn operators_review_reports_and_suspend_from_the_command_line_while_the_se
     let mut socket = realtime::connect(&app.url, &bob.token().unwrap(), None).await.unwrap();
     let suspended = admin(&app, &["--as", "ops-ann", "suspend", &bob_id, "--note", "spam"]);
     assert!(stdout(&suspended).contains("suspended"));
-    let ended = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match socket.next_event().await {
-                Some(ServerEvent::SessionEnded { code, .. }) => return code,
-                Some(_) => {}
-                None => return "closed without sessionEnded".to_owned(),
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert_eq!(ended, "suspended", "the running server ended the socket");
+    assert_eq!(session_end(&mut socket).await, "suspended", "the running server ended the socket");
     assert_eq!(code_of(bob.me().await), "unauthorized");
 
     assert!(failure(&admin(&app, &["--as", "ops", "suspend", &bob_id])).contains("suspended already"));
@@ -88,4 +92,27 @@ async fn operators_review_reports_and_suspend_from_the_command_line_while_the_se
     let token = stdout(&admin(&app, &["--as", "ops-ann", "token", "--ttl-minutes", "5"]));
     assert_eq!(code_of(app.client_with(token.trim()).me().await), "unauthorized");
     assert!(failure(&admin(&app, &["--as", "ops", "token", "--ttl-minutes", "100000"])).contains("ttl"));
+}
+
+#[tokio::test]
+async fn operators_delete_an_account_with_its_photo_while_the_server_runs() {
+    let app = spawn_app().await;
+    let ((ada, _), (bob, bob_me)) = app.connected_pair().await;
+    let bob_id = bob_me.profile.id.to_hex();
+    let changes = ProfileChanges { photo: Some((helpers::png(8, 8), "me.png".into())), ..Default::default() };
+    let photo = bob.edit_profile(&changes).await.unwrap().profile.photo_url.unwrap();
+    let photo_url = app.at(reqwest::Url::parse(&photo).unwrap().path());
+    assert_eq!(reqwest::get(&photo_url).await.unwrap().status(), 200);
+
+    let mut socket = realtime::connect(&app.url, &bob.token().unwrap(), None).await.unwrap();
+    assert!(stdout(&admin(&app, &["--as", "ops-ann", "delete", &bob_id, "--note", "fraud"])).contains("deleted"));
+    assert_eq!(session_end(&mut socket).await, "account_deleted", "the running server ended the socket");
+    assert_eq!(code_of(bob.me().await), "unauthorized");
+    assert_eq!(reqwest::get(&photo_url).await.unwrap().status(), 404, "the photo is gone");
+    assert!(ada.connections().await.unwrap().is_empty());
+    assert!(failure(&admin(&app, &["--as", "ops", "delete", &bob_id])).contains("deleted already"));
+    assert!(failure(&admin(&app, &["--as", "ops", "delete", "0123456789abcdef01234567"])).contains("not found"));
+    let audit: serde_json::Value = serde_json::from_str(&stdout(&admin(&app, &["audit", "--format", "json"]))).unwrap();
+    assert_eq!(audit[0]["action"], "delete_user", "{audit}");
+    assert_eq!(audit[0]["note"], "fraud", "{audit}");
 }

@@ -74,7 +74,14 @@ pub struct Profile {
     pub created_at: DateTime<Utc>,
     /// When the profile last changed.
     pub updated_at: DateTime<Utc>,
+    /// The account was deleted: what remains is this placeholder, named
+    /// [`DELETED_NAME`], so messages the user sent still show a sender. Absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
+
+/// The first name a deleted account's placeholder profile shows.
+pub const DELETED_NAME: &str = "Deleted user";
 
 /// The caller's own profile: the public one plus the email.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

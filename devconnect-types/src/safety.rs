@@ -136,6 +136,10 @@ wire_enum!(
         Suspend = "suspend",
         /// Lifted a suspension.
         Unsuspend = "unsuspend",
+        /// Deleted a user's account.
+        DeleteUser = "delete_user",
+        /// A user deleted their own account (the actor is their id).
+        DeleteAccount = "delete_account",
     }
 );
 
@@ -147,7 +151,7 @@ pub struct AuditEntry {
     /// Its id.
     #[serde(rename = "_id")]
     pub id: AuditId,
-    /// The operator, as they named themselves.
+    /// The operator, as they named themselves (a user deleting their own account: their id).
     pub actor: String,
     /// What they did.
     pub action: AuditAction,

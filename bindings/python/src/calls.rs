@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::sync::OnceLock;
 
-use devconnect_core::{Error, GroupId, UserId};
+use devconnect_core::{Error, GroupId, Invalid, UserId};
 use pyo3::prelude::*;
 
 use crate::convert::ToPy;
@@ -49,6 +49,11 @@ where
 
 pub(crate) fn user_id(py: Python<'_>, field: &'static str, raw: &str) -> PyResult<UserId> {
     UserId::parse(field, raw).map_err(|e| errors::to_py_err(py, &e.into()))
+}
+
+/// An argument the core parsed (an id, a status word), or the core's validation error.
+pub(crate) fn parsed<T>(py: Python<'_>, parsed: Result<T, Invalid>) -> PyResult<T> {
+    parsed.map_err(|e| errors::to_py_err(py, &e.into()))
 }
 
 /// A group id argument, naming `group_id` in the error if it is malformed.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use devconnect_core::{
-    AccountExport, AnyMessage, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
+    AccountExport, AnyMessage, AuditEntry, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
     DirectConversation, Event, FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage,
     GroupPage, Me, Message, MessageId, MyGroup, Profile, Report, ReportId, Reported, RequestId, Resolution, Session,
     SyncPage, UserId,
@@ -82,6 +82,7 @@ fn set_profile(dict: &Bound<'_, PyDict>, profile: &Profile) -> PyResult<()> {
         experience_years,
         created_at,
         updated_at,
+        deleted,
     } = profile;
     dict.set_item("_id", id.to_hex())?;
     dict.set_item("firstName", first_name)?;
@@ -95,6 +96,7 @@ fn set_profile(dict: &Bound<'_, PyDict>, profile: &Profile) -> PyResult<()> {
     dict.set_item("experienceYears", experience_years)?;
     dict.set_item("createdAt", created_at)?;
     dict.set_item("updatedAt", updated_at)?;
+    dict.set_item("deleted", deleted)?;
     Ok(())
 }
 
@@ -312,6 +314,20 @@ impl ToPy for Report {
         if let Some(resolution) = resolution {
             dict.set_item("resolution", resolution.to_py(py)?)?;
         }
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for AuditEntry {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let AuditEntry { id, actor, action, target_id, note, at } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("_id", id.to_hex())?;
+        dict.set_item("actor", actor)?;
+        dict.set_item("action", action.as_str())?;
+        dict.set_item("targetId", target_id)?;
+        dict.set_item("note", note)?;
+        dict.set_item("at", at)?;
         Ok(dict.into_any())
     }
 }

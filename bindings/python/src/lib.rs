@@ -16,13 +16,14 @@ mod subscription;
 use std::path::PathBuf;
 
 use devconnect_core::{
-    Config, DevConnect, FeedQuery, GroupEdit, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup, NewMessage,
-    NewReport, PasswordChange, Peer, ProfileEdit, RequestId, ReviewStatus, SendStatus, Signup, Upload, Visibility,
+    AuditId, Config, DevConnect, FeedQuery, GroupEdit, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup,
+    NewMessage, NewReport, PasswordChange, Peer, ProfileEdit, ReportId, ReportStatus, RequestId, ReviewStatus,
+    SendStatus, Signup, Upload, Visibility,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
 
-use crate::calls::{call, group_id_of, page_number, run, user_id};
+use crate::calls::{call, group_id_of, page_number, parsed, run, user_id};
 use crate::subscription::PySubscription;
 
 /// The DevConnect service, in process: accounts, profiles, connections, feed, chat and
@@ -167,6 +168,13 @@ impl PyDevConnect {
         call(py, async move { app.change_password(&app.authenticate(token).await?, change).await })
     }
 
+    /// Deletes the token's user's account, confirmed by their password: see
+    /// `DevConnect::delete_account` in the core.
+    fn delete_account<'py>(&self, py: Python<'py>, token: &str, password: String) -> PyResult<Bound<'py, PyAny>> {
+        let app = &self.app;
+        call(py, async move { app.delete_account(&app.authenticate(token).await?, &password).await })
+    }
+
     /// The caller's own profile (with `emailID`).
     fn profile<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
@@ -235,7 +243,7 @@ impl PyDevConnect {
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
         let to = user_id(py, "to", to)?;
-        let status = SendStatus::parse(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let status = parsed(py, SendStatus::parse(status))?;
         call(py, self.app.send_request(me, to, status, note))
     }
 
@@ -249,8 +257,8 @@ impl PyDevConnect {
         status: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
-        let id = RequestId::parse("request_id", request_id).map_err(|e| errors::to_py_err(py, &e.into()))?;
-        let status = ReviewStatus::parse(status).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let id = parsed(py, RequestId::parse("request_id", request_id))?;
+        let status = parsed(py, ReviewStatus::parse(status))?;
         call(py, self.app.review_request(me, id, status))
     }
 
@@ -327,8 +335,7 @@ impl PyDevConnect {
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
         let other = user_id(py, "other", other)?;
-        let before =
-            before.map(|b| MessageId::parse("before", b)).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let before = parsed(py, before.map(|b| MessageId::parse("before", b)).transpose())?;
         call(py, self.app.history(me, other, before, limit.map(page_number)))
     }
 
@@ -364,8 +371,7 @@ impl PyDevConnect {
         limit: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
-        let after =
-            after.map(|a| MessageId::parse("after", a)).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let after = parsed(py, after.map(|a| MessageId::parse("after", a)).transpose())?;
         call(py, self.app.sync(me, after, limit.map(page_number)))
     }
 
@@ -403,7 +409,7 @@ impl PyDevConnect {
         tags: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
-        let visibility = Visibility::parse(visibility).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let visibility = parsed(py, Visibility::parse(visibility))?;
         let new = NewGroup { name, description: description.to_owned(), visibility, tags };
         call(py, self.app.create_group(me, new))
     }
@@ -433,7 +439,7 @@ impl PyDevConnect {
         photo: Option<Vec<u8>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
-        let visibility = visibility.map(Visibility::parse).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let visibility = parsed(py, visibility.map(Visibility::parse).transpose())?;
         let edit = GroupEdit { name, description, visibility, tags, photo: photo.map(Upload::from) };
         call(py, self.app.edit_group(me, id, edit))
     }
@@ -472,7 +478,7 @@ impl PyDevConnect {
         role: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (me, id, user) = (user_id(py, "me", me)?, group_id_of(py, group_id)?, user_id(py, "user", user)?);
-        let role = GroupRole::parse(role).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let role = parsed(py, GroupRole::parse(role))?;
         call(py, self.app.set_group_role(me, id, user, role))
     }
 
@@ -560,8 +566,7 @@ impl PyDevConnect {
         limit: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
-        let before =
-            before.map(|b| MessageId::parse("before", b)).transpose().map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let before = parsed(py, before.map(|b| MessageId::parse("before", b)).transpose())?;
         call(py, self.app.group_history(me, id, before, limit.map(page_number)))
     }
 
@@ -570,7 +575,7 @@ impl PyDevConnect {
     /// moved.
     fn mark_group_read(&self, py: Python<'_>, me: &str, group_id: &str, up_to: &str) -> PyResult<bool> {
         let (me, id) = (user_id(py, "me", me)?, group_id_of(py, group_id)?);
-        let up_to = MessageId::parse("up_to", up_to).map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let up_to = parsed(py, MessageId::parse("up_to", up_to))?;
         run(py, self.app.mark_group_read(me, id, up_to))
     }
 
@@ -638,6 +643,89 @@ impl PyDevConnect {
         call(py, self.app.export_account(me))
     }
 
+    // ---- operators (moderation): the caller names the operator as `actor` ----
+
+    /// Reports with `status` (`"open"`, `"resolved"`, `"dismissed"`; all with `None`),
+    /// oldest first, after the report `after`; `limit` default 50, at most 500.
+    #[pyo3(signature = (status=None, *, after=None, limit=None))]
+    fn reports<'py>(
+        &self,
+        py: Python<'py>,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let status = status.map(|s| parsed(py, ReportStatus::parse(s))).transpose()?;
+        let after = after.map(|a| parsed(py, ReportId::parse("after", a))).transpose()?;
+        call(py, self.app.reports(status, after, limit.map(page_number)))
+    }
+
+    /// One report, with its snapshot.
+    fn report_by_id<'py>(&self, py: Python<'py>, report_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let id = parsed(py, ReportId::parse("report_id", report_id))?;
+        call(py, self.app.report_by_id(id))
+    }
+
+    /// Closes an open report as `"resolved"` or `"dismissed"` with a note, recorded in
+    /// the audit log under `actor`.
+    #[pyo3(signature = (actor, report_id, outcome, note=String::new()))]
+    fn close_report<'py>(
+        &self,
+        py: Python<'py>,
+        actor: String,
+        report_id: &str,
+        outcome: &str,
+        note: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = parsed(py, ReportId::parse("report_id", report_id))?;
+        let outcome = parsed(py, ReportStatus::parse(outcome))?;
+        let app = &self.app;
+        call(py, async move { app.close_report(&actor, id, outcome, &note).await })
+    }
+
+    /// Suspends a user (no login, sessions end everywhere, hidden from listings).
+    #[pyo3(signature = (actor, user_id, note=String::new()))]
+    fn suspend<'py>(&self, py: Python<'py>, actor: String, user_id: &str, note: String) -> PyResult<Bound<'py, PyAny>> {
+        let user = crate::user_id(py, "user_id", user_id)?;
+        let app = &self.app;
+        call(py, async move { app.suspend(&actor, user, &note).await })
+    }
+
+    /// Lifts a suspension.
+    #[pyo3(signature = (actor, user_id, note=String::new()))]
+    fn unsuspend<'py>(
+        &self,
+        py: Python<'py>,
+        actor: String,
+        user_id: &str,
+        note: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let user = crate::user_id(py, "user_id", user_id)?;
+        let app = &self.app;
+        call(py, async move { app.unsuspend(&actor, user, &note).await })
+    }
+
+    /// Deletes a user's account and photo, as `delete_account` does without the password.
+    #[pyo3(signature = (actor, user_id, note=String::new()))]
+    fn delete_user<'py>(
+        &self,
+        py: Python<'py>,
+        actor: String,
+        user_id: &str,
+        note: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let user = crate::user_id(py, "user_id", user_id)?;
+        let app = &self.app;
+        call(py, async move { app.delete_user(&actor, user, &note).await })
+    }
+
+    /// The audit log, oldest first, after the entry `after`; `limit` default 50, at most 500.
+    #[pyo3(signature = (*, after=None, limit=None))]
+    fn audit<'py>(&self, py: Python<'py>, after: Option<&str>, limit: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let after = after.map(|a| parsed(py, AuditId::parse("after", a))).transpose()?;
+        call(py, self.app.audit(after, limit.map(page_number)))
+    }
+
     /// Whether the user has any open subscription.
     fn is_online(&self, py: Python<'_>, user_id: &str) -> PyResult<bool> {
         let id = crate::user_id(py, "user_id", user_id)?;
@@ -668,7 +756,7 @@ impl PyDevConnect {
     ) -> PyResult<PySubscription> {
         let timeout = timeout.map(subscription::seconds).transpose()?;
         let after = last_message_id.map(|id| MessageId::parse("last_message_id", id)).transpose();
-        let after = after.map_err(|e| errors::to_py_err(py, &e.into()))?;
+        let after = parsed(py, after)?;
         let app = &self.app;
         let stream = run(py, async move { app.live(&app.authenticate(token).await?, after).await })?;
         Ok(PySubscription::new(stream, timeout))

@@ -10,7 +10,9 @@ from conftest import PASSWORD, SECRET, media_name, png
 
 import devconnect
 
-PROFILE_KEYS = {"_id", "firstName", "lastName", "age", "gender", "photoURL", "about", "skills", "createdAt", "updatedAt"}
+PROFILE_KEYS = {
+    "_id", "firstName", "lastName", "age", "gender", "photoURL", "about", "skills", "createdAt", "updatedAt", "deleted"
+}
 
 
 def test_open_in_memory_is_healthy_and_closes_as_a_context_manager() -> None:

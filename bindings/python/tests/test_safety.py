@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import User
+from conftest import PASSWORD, User
 
 import devconnect
 
@@ -178,3 +178,62 @@ def test_an_export_holds_my_data_and_only_the_messages_i_sent(
     with pytest.raises(devconnect.ValidationError):
         app.export_account("nope")
 
+
+
+def test_deleting_my_account_ends_my_sessions_and_leaves_my_messages_to_others(
+    app: devconnect.DevConnect, make_user: Callable[..., User], connect: Callable[[User, User], None]
+) -> None:
+    ada, bob = make_user("Ada"), make_user("Bob")
+    connect(ada, bob)
+    app.send_message(ada.id, bob.id, "bye for now")
+    events = app.subscribe_session(ada.token, timeout=10)
+    with pytest.raises(devconnect.ValidationError):
+        app.delete_account(ada.token, "Wr0ng!pass")
+    app.delete_account(ada.token, PASSWORD)
+
+    assert list(events) == []
+    assert events.end_reason == "account_deleted"
+    with pytest.raises(devconnect.AuthError):
+        app.subscribe_session(ada.token)
+    with pytest.raises(devconnect.NotFoundError):
+        app.public_profile(bob.id, ada.id)
+    assert [m["text"] for m in app.history(bob.id, ada.id)] == ["bye for now"]
+    gone = next(p for p in app.chat_partners(bob.id) if p["_id"] == ada.id)
+    assert gone["deleted"] is True and gone["firstName"] == "Deleted user" and gone["skills"] == []
+    assert app.public_profile(ada.id, bob.id)["deleted"] is False
+
+
+def test_operators_review_reports_suspend_and_delete_with_an_audit_trail(
+    app: devconnect.DevConnect, make_user: Callable[..., User]
+) -> None:
+    ada, bob, cy = make_user("Ada"), make_user("Bob"), make_user("Cy")
+    report = app.report(ada.id, "user", bob.id, "spam", "sells courses")
+    assert [r["_id"] for r in app.reports("open")] == [report["_id"]]
+    snapshot = app.report_by_id(report["_id"])["snapshot"]
+    assert snapshot["kind"] == "user" and snapshot["user"]["_id"] == bob.id
+
+    events = app.subscribe_session(bob.token, timeout=10)
+    app.suspend("ops-py", bob.id, "spam")
+    assert list(events) == [] and events.end_reason == "suspended"
+    with pytest.raises(devconnect.ConflictError):
+        app.suspend("ops-py", bob.id)
+    closed = app.close_report("ops-py", report["_id"], "resolved", "suspended")
+    assert closed["status"] == "resolved" and closed["resolution"]["by"] == "ops-py"
+    assert app.reports("open") == []
+    with pytest.raises(devconnect.ValidationError):
+        app.reports("pending")  # type: ignore[arg-type]
+    app.unsuspend("ops-py", bob.id)
+
+    app.delete_user("ops-py", cy.id, "fraud")
+    with pytest.raises(devconnect.ConflictError):
+        app.delete_user("ops-py", cy.id)
+    with pytest.raises(devconnect.NotFoundError):
+        app.suspend("ops-py", UNKNOWN)
+    entries = app.audit()
+    assert [(e["actor"], e["action"], e["targetId"]) for e in entries] == [
+        ("ops-py", "suspend", bob.id),
+        ("ops-py", "resolve_report", report["_id"]),
+        ("ops-py", "unsuspend", bob.id),
+        ("ops-py", "delete_user", cy.id),
+    ]
+    assert app.audit(after=entries[1]["_id"], limit=1) == [entries[2]]

@@ -25,4 +25,4 @@ pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, GroupTyping, ReadRe
 pub use feed::{FeedFilter, GroupFilter, GroupUpdate, group_keys, name_words};
 pub use peer::Peer;
 pub use search::{SearchFilter, SearchHit, fold, rank, search_words};
-pub use user::{AuthState, ProfileUpdate, UserRecord, skill_key};
+pub use user::{AuthState, Erased, ProfileUpdate, UserRecord, skill_key};

@@ -142,6 +142,7 @@ mod tests {
             experience_years: None,
             created_at: now,
             updated_at: now,
+            deleted: false,
         };
         let terms = |q: &str| search_words(q).collect::<Vec<_>>();
         assert_eq!(rank(&terms("rust"), &profile("Rusty", &["Rust"], "rust")), (1, 1, 1));

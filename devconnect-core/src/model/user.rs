@@ -1,6 +1,6 @@
 //! Users as stored, and validated changes to them.
 
-use devconnect_types::{Gender, Me};
+use devconnect_types::{Gender, Me, UserId};
 
 /// A user as stored: the own profile plus credentials state. Never leaves the core.
 #[derive(Clone, Debug)]
@@ -24,6 +24,15 @@ pub struct AuthState {
     pub revoked: bool,
     /// Whether the user is suspended (no token of theirs is valid meanwhile).
     pub suspended: bool,
+}
+
+/// What [`UserStore::erase_user`](crate::store::UserStore::erase_user) removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Erased {
+    /// The people the user was connected with (no longer).
+    pub connections: Vec<UserId>,
+    /// The photo the profile had, to delete from the media store.
+    pub photo_url: Option<String>,
 }
 
 /// A validated change, as handed to a store. `None` leaves a field as it is.

@@ -181,7 +181,7 @@ impl DevConnect {
     /// holds at most [`Settings::max_sessions_per_user`](crate::Settings) at once
     /// (`LimitExceeded` beyond).
     pub async fn subscribe(&self, user: UserId) -> Result<Subscription> {
-        self.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
+        self.user_record(user).await?;
         self.register(user, None).await
     }
 

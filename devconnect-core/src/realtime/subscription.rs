@@ -24,6 +24,8 @@ pub enum EndReason {
     Lagged,
     /// The operators suspended the user's account.
     Suspended,
+    /// The account was deleted, by its owner or the operators.
+    Deleted,
 }
 
 impl EndReason {
@@ -35,6 +37,7 @@ impl EndReason {
             Self::Expired => "token_expired",
             Self::Lagged => "lagged",
             Self::Suspended => "suspended",
+            Self::Deleted => "account_deleted",
         }
     }
 
@@ -46,6 +49,7 @@ impl EndReason {
             Self::Expired => "your session expired; log in again",
             Self::Lagged => "too many events were pending; reconnect with your last message id to catch up",
             Self::Suspended => "your account was suspended by the operators",
+            Self::Deleted => "this account was deleted",
         }
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use devconnect_types::{Profile, UserId};
 
 use crate::Result;
-use crate::model::{AuthState, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord};
+use crate::model::{AuthState, Erased, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord};
 
 super::timed::store_aggregate! {
     /// Users: accounts, passwords, tokens, profiles and the feed.
@@ -28,13 +28,21 @@ super::timed::store_aggregate! {
         /// Replaces the password hash with `new` if it is still `old` (a re-hash of the same
         /// password: the token version stays). Returns whether it was replaced.
         async fn replace_password_hash(&self, id: UserId, old: &str, new: &str) -> Result<bool>;
-        /// The user's token version and whether `token_id` was revoked; `None` if no such user.
+        /// The user's token version and whether `token_id` was revoked; `None` if no such
+        /// user, or the account was deleted.
         async fn auth_state(&self, id: UserId, token_id: &str) -> Result<Option<AuthState>>;
         /// Revokes one token until it expires anyway.
         async fn revoke_token(&self, id: UserId, token_id: &str, expires_at: DateTime<Utc>) -> Result<()>;
+        /// Erases an account in one step: the record keeps only its id and dates, marked
+        /// deleted (its profile becomes the placeholder named
+        /// [`DELETED_NAME`](devconnect_types::profile::DELETED_NAME), so messages the user
+        /// sent still name a sender); no email, password or token of theirs works again,
+        /// and every request, connection and block they were part of is gone. Erasing an
+        /// erased account changes nothing more. `None` if there is no such user.
+        async fn erase_user(&self, id: UserId, now: DateTime<Utc>) -> Result<Option<Erased>>;
 
         /// Profiles `viewer` has no request and no block with either way (and not
-        /// `viewer`, nor anyone suspended), newest account first, by `filter`.
+        /// `viewer`, nor anyone suspended or deleted), newest account first, by `filter`.
         async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>>;
 
         /// Developer search: the page of `filter`'s matches for `viewer` (never `viewer`,

@@ -109,6 +109,7 @@ pub fn user_record(email: &str) -> UserRecord {
                 skills: vec!["SQL".to_owned()],
                 created_at: now,
                 updated_at: now,
+                deleted: false,
             },
             email: email.to_owned(),
         },

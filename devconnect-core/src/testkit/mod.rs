@@ -3,7 +3,7 @@
 //! would see. Every backend runs every behaviour.
 //!
 //! The behaviours are grouped by area, a file each (`accounts`, `imports`, `profiles`,
-//! `feed`, `search`, `requests`, `safety`, `moderation`, `groups`, `group_chat`, `chat`, `realtime`, `analytics`). An area writes its behaviours
+//! `feed`, `search`, `requests`, `safety`, `moderation`, `deletion`, `groups`, `group_chat`, `chat`, `realtime`, `analytics`). An area writes its behaviours
 //! inside `behaviours![…]`, which defines the functions and the area's list of them
 //! together, so a behaviour cannot be written and left out; an area missing from
 //! [`all_behaviours()`] leaves its list unused, which the build's lints refuse.
@@ -35,6 +35,7 @@ pub mod fixtures;
 pub mod accounts;
 pub mod analytics;
 pub mod chat;
+pub mod deletion;
 pub mod feed;
 pub mod group_chat;
 pub mod groups;
@@ -76,8 +77,8 @@ pub fn all_behaviours() -> impl Iterator<Item = (&'static str, &'static Behaviou
         };
     }
     areas![
-        accounts, imports, profiles, feed, search, requests, safety, moderation, groups, group_chat, chat, realtime,
-        analytics
+        accounts, imports, profiles, feed, search, requests, safety, moderation, deletion, groups, group_chat, chat,
+        realtime, analytics
     ]
     .into_iter()
     .flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))

@@ -13,6 +13,8 @@ impl From<AuditAction> for pb::AuditAction {
             AuditAction::DismissReport => Self::DismissReport,
             AuditAction::Suspend => Self::Suspend,
             AuditAction::Unsuspend => Self::Unsuspend,
+            AuditAction::DeleteUser => Self::DeleteUser,
+            AuditAction::DeleteAccount => Self::DeleteAccount,
         }
     }
 }

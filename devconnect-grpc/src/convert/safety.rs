@@ -152,6 +152,7 @@ mod tests {
             skills: Vec::new(),
             created_at: at,
             updated_at: at,
+            deleted: false,
         }
     }
 

@@ -6,7 +6,7 @@ import uuid
 import grpc
 import pytest
 
-from conftest import connect, error_code, png
+from conftest import PASSWORD, connect, error_code, png
 from devconnect.v1 import devconnect_pb2 as pb
 
 
@@ -102,6 +102,29 @@ def test_logout_ends_the_stream_with_unauthenticated(new_user):
     with pytest.raises(grpc.RpcError) as refused:
         ada.call("GetMe", pb.GetMeRequest())
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_deleting_my_account_ends_the_stream_and_leaves_my_messages_to_others(new_user):
+    ada, bob = new_user("Ada"), new_user("Bob")
+    connect(ada, bob)
+    ada.call("SendMessage", pb.SendMessageRequest(to_user_id=bob.id, text="bye for now"))
+    events = ada.subscribe()
+    events.next("online_users")
+    with pytest.raises(grpc.RpcError) as wrong:
+        ada.call("DeleteAccount", pb.DeleteAccountRequest(password="Wr0ng!pass"))
+    assert (wrong.value.code(), error_code(wrong.value)) == (grpc.StatusCode.INVALID_ARGUMENT, "validation")
+    ada.call("DeleteAccount", pb.DeleteAccountRequest(password=PASSWORD))
+
+    err = events.wait_end()
+    assert err is not None and err.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert error_code(err) == "account_deleted"
+    partners = bob.call("ListChatPartners", pb.ListChatPartnersRequest()).partners
+    gone = next(p.profile for p in partners if p.profile.id == ada.id)
+    assert gone.deleted and gone.first_name == "Deleted user" and list(gone.skills) == []
+    assert not bob.call("GetMe", pb.GetMeRequest()).profile.deleted
+    with pytest.raises(grpc.RpcError) as missing:
+        bob.call("GetProfile", pb.GetProfileRequest(user_id=ada.id))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_errors_carry_grpc_codes_and_stable_codes(stub, new_user):

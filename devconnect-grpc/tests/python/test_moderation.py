@@ -58,3 +58,25 @@ def test_an_operator_suspends_a_reported_user_and_closes_the_report(new_user, mo
         ("ops-py", mod.AUDIT_ACTION_RESOLVE_REPORT, report.id, "suspended"),
         ("ops-py", mod.AUDIT_ACTION_UNSUSPEND, bob.id, "appealed"),
     ]
+
+
+def test_an_operator_deletes_an_account_and_its_stream_ends(new_user, moderation):
+    ada, bob = new_user("Ada"), new_user("Bob")
+    events = bob.subscribe()
+    events.next("online_users")
+    ops = [("authorization", f"Bearer {operator_token('ops-py')}")]
+    err = refused(moderation.DeleteUser, mod.DeleteUserRequest(user_id=bob.id), ada.auth)
+    assert err.code() == grpc.StatusCode.UNAUTHENTICATED, "a user's token is no operator's"
+
+    moderation.DeleteUser(mod.DeleteUserRequest(user_id=bob.id, note="fraud"), metadata=ops, timeout=WAIT)
+    err = events.wait_end()
+    assert err is not None and err.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert error_code(err) == "account_deleted"
+    err = refused(moderation.DeleteUser, mod.DeleteUserRequest(user_id=bob.id), ops)
+    assert (err.code(), error_code(err)) == (grpc.StatusCode.ALREADY_EXISTS, "conflict")
+    err = refused(moderation.DeleteUser, mod.DeleteUserRequest(user_id="0123456789abcdef01234567"), ops)
+    assert err.code() == grpc.StatusCode.NOT_FOUND
+
+    entries = moderation.ListAudit(mod.ListAuditRequest(limit=500), metadata=ops, timeout=WAIT).entries
+    ours = [(e.actor, e.action, e.note) for e in entries if e.target_id == bob.id]
+    assert ours == [("ops-py", mod.AUDIT_ACTION_DELETE_USER, "fraud")]

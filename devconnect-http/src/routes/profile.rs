@@ -1,7 +1,8 @@
-//! `/profile/*`: my profile, anyone's public profile, password change.
+//! `/profile/*`: my profile, anyone's public profile, password change, my data, and
+//! deleting my account.
 
 use devconnect_core::{AccountExport, Me, Profile, Session, UserId};
-use devconnect_types::rest::{DataResponse, ErrorBody, TokenResponse, UserResponse};
+use devconnect_types::rest::{DataResponse, Done, ErrorBody, TokenResponse, UserResponse};
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
@@ -12,6 +13,7 @@ use crate::forms::{self, Fields, RawBody, body};
 use crate::openapi::schemas;
 use crate::telemetry::tag;
 
+const ACCOUNT: &str = "/profile";
 const VIEW: &str = "/profile/view";
 const VIEW_ALIAS: &str = "/profile/veiw";
 const EDIT: &str = "/profile/edit";
@@ -42,6 +44,13 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
             .and(b())
             .then(|a: Authed, body| a.run(move |st, session| change_password(st, session, body)))
             .map(tag(PASSWORD)))
+        .unify()
+        .or(exact(ACCOUNT)
+            .and(warp::delete())
+            .and(authed(state))
+            .and(b())
+            .then(|a: Authed, body| a.run(move |st, session| delete_account(st, session, body)))
+            .map(tag(ACCOUNT)))
         .unify()
         // Before `PUBLIC`, which would take `export` for a (malformed) user id.
         .or(exact(EXPORT).and(warp::get()).and(authed(state)).then(|a: Authed| a.run(export)).map(tag(EXPORT)))
@@ -90,6 +99,16 @@ pub async fn change_password(state: State, session: Session, body: RawBody) -> H
     let change = forms::password_change(Fields::json(&body)?)?;
     let token = state.app.change_password(&session, change).await?;
     ok(&TokenResponse::new("password changed; other sessions were logged out", token))
+}
+
+#[utoipa::path(delete, path = ACCOUNT, tag = "profile", description = "Delete my account, confirming with my password: my profile, photo, requests, connections, blocks and group memberships go (a group I own passes to its longest-standing admin, else member); the messages I sent stay for the other party, from a placeholder marked `deleted`. Every token and live session of mine ends at once. Attempts are limited like password changes.", security(("bearer" = [])),
+    request_body(content((schemas::PasswordConfirmBody = "application/json"))),
+    responses((status = 200, description = "Deleted", body = Done), (status = 400, description = "Invalid input, or not my password", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody)))]
+pub async fn delete_account(state: State, session: Session, body: RawBody) -> Handled {
+    let password = forms::password_confirmation(Fields::json(&body)?)?;
+    state.app.delete_account(&session, &password).await?;
+    ok(&Done::new("account deleted"))
 }
 
 #[utoipa::path(get, path = EXPORT, tag = "profile", description = "Everything DevConnect holds about me, as data-protection law lets me ask for it: my profile, connections, requests, the messages I sent, my groups, the people I blocked and the reports I filed.", security(("bearer" = [])),

@@ -457,6 +457,11 @@ async fn every_response_validates_against_the_openapi_document() {
         .await;
     c.expect(200, "POST", "/auth/logout", c.req(Method::POST, "/auth/logout", Some(&cy_t))).await;
     c.expect(401, "POST", "/auth/logout", c.req(Method::POST, "/auth/logout", Some(&cy_t))).await;
+    let wrong = json!({"password": "Wr0ng!pass"});
+    c.expect(400, "DELETE", "/profile", c.req(Method::DELETE, "/profile", b).json(&wrong)).await;
+    let confirm = json!({"password": PASSWORD});
+    c.expect(200, "DELETE", "/profile", c.req(Method::DELETE, "/profile", b).json(&confirm)).await;
+    c.expect(401, "DELETE", "/profile", c.req(Method::DELETE, "/profile", b).json(&confirm)).await;
     c.expect(200, "GET", "/healthz", c.req(Method::GET, "/healthz", None)).await;
     c.expect(200, "GET", "/livez", c.req(Method::GET, "/livez", None)).await;
     c.expect(200, "GET", "/openapi.json", c.req(Method::GET, "/openapi.json", None)).await;

@@ -142,6 +142,18 @@ async fn a_socket_is_closed_at_logout_and_its_token_cannot_reconnect() {
 }
 
 #[tokio::test]
+async fn a_socket_is_closed_when_its_account_is_deleted() {
+    let app = spawn_app().await;
+    let (a, _) = app.user("Ada").await;
+    let token = a.token().unwrap();
+    let mut socket = realtime::connect(&app.url, &token, None).await.unwrap();
+    next_matching(&mut socket, |e| matches!(e, ServerEvent::OnlineUsers(_))).await;
+    a.delete_account(PASSWORD).await.unwrap();
+    expect_session_ended(&mut socket, "account_deleted").await;
+    assert_eq!(refused(realtime::connect(&app.url, &token, None).await), "unauthorized");
+}
+
+#[tokio::test]
 async fn a_socket_is_closed_by_a_password_change_and_only_the_new_token_connects() {
     let app = spawn_app().await;
     let (a, _) = app.user("Ada").await;

@@ -2,7 +2,7 @@
 
 use devconnect_core::{ReportKind, ReportReason, ReportStatus, Reported, SendStatus};
 
-use crate::helpers::{code_of, spawn_app};
+use crate::helpers::{PASSWORD, account, code_of, error_of, spawn_app};
 
 #[tokio::test]
 async fn a_block_closes_every_door_both_ways_until_lifted() {
@@ -49,4 +49,35 @@ async fn a_reported_message_keeps_its_evidence_and_is_reported_once() {
     let export = ada.export_account().await.unwrap();
     assert_eq!(export.reports.len(), 2, "the export holds my reports");
     assert!(export.messages.is_empty(), "and only the messages I sent");
+}
+
+#[tokio::test]
+async fn a_deleted_account_is_gone_but_its_messages_stay_with_the_other_party() {
+    let app = spawn_app().await;
+    let ((ada, ada_me), (bob, bob_me)) = app.connected_pair().await;
+    let (ada_id, bob_id) = (ada_me.profile.id, bob_me.profile.id);
+    ada.send_message(bob_id, "bye for now", None).await.unwrap();
+    let token = ada.token().unwrap();
+
+    let stray =
+        app.raw(reqwest::Method::DELETE, "/profile", &ada).json(&serde_json::json!({"password": PASSWORD, "x": 1}));
+    assert_eq!(error_of(stray.send().await.unwrap()).await, (400, "validation".to_owned()), "unknown fields");
+    assert_eq!(code_of(ada.delete_account("Wr0ng!pass").await), "validation", "not my password");
+    ada.delete_account(PASSWORD).await.unwrap();
+
+    assert_eq!(code_of(app.client_with(&token).me().await), "unauthorized", "the token is dead");
+    assert_eq!(code_of(app.client().login(&ada_me.email, PASSWORD).await), "unauthorized", "no login");
+    assert_eq!(code_of(bob.profile(ada_id).await), "not_found");
+    assert!(bob.connections().await.unwrap().is_empty());
+    let history = bob.history(ada_id, None, None).await.unwrap();
+    assert_eq!(history.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["bye for now"]);
+    let partners = bob.chat_partners().await.unwrap();
+    let gone = partners.iter().find(|p| p.profile.id == ada_id).map(|p| &p.profile).unwrap();
+    assert!(gone.deleted && gone.first_name == "Deleted user" && gone.skills.is_empty(), "{gone:?}");
+    // The address can make a new account.
+    app.client().signup(&account_with_email("Ada", &ada_me.email)).await.unwrap();
+}
+
+fn account_with_email(name: &str, email: &str) -> devconnect_client::NewAccount {
+    devconnect_client::NewAccount { email: email.to_owned(), ..account(name) }
 }

@@ -324,6 +324,24 @@ test('logout disconnects the socket with a reason and the token cannot reconnect
   assert.equal(err.data.code, 'unauthorized');
 });
 
+test('deleting the account disconnects its socket, and its connection sees it go offline', async () => {
+  const [lou, max] = [await signup('lou'), await signup('max')];
+  await connectPair(lou, max);
+  const l = await online(lou);
+  const m = await online(max);
+  const louGone = next(m.socket, 'getOnlineUsers', (ids) => !ids.includes(lou.id));
+  const ended = next(l.socket, 'sessionEnded');
+  const disconnected = next(l.socket, 'disconnect');
+  const res = await api('DELETE', '/profile', { password: PASSWORD }, lou.token);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal((await ended).code, 'account_deleted');
+  assert.equal(await disconnected, 'io server disconnect');
+  assert.deepEqual(await louGone, [max.id]);
+  const err = await next(open({ token: lou.token }), 'connect_error');
+  assert.equal(err.data.code, 'unauthorized');
+  m.socket.disconnect();
+});
+
 test('an unknown or foreign lastMessageId is refused with a validation connect_error', async () => {
   const theirs = await api('POST', `/message/${bob.id}`, { text: 'between Ada and Bob' }, ada.token);
   assert.equal(theirs.status, 201);

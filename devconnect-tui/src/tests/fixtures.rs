@@ -25,6 +25,7 @@ pub fn profile(first: &str, last: &str) -> Profile {
         skills: vec!["rust".to_owned()],
         created_at: Utc::now(),
         updated_at: Utc::now(),
+        deleted: false,
     }
 }
 

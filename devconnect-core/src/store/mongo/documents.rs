@@ -119,6 +119,11 @@ pub(super) fn is_suspended(d: &Document) -> bool {
     matches!(d.get("suspendedAt"), Some(Bson::DateTime(_)))
 }
 
+/// Whether a user document is an erased account (`deletedAt` set).
+pub(super) fn is_deleted(d: &Document) -> bool {
+    matches!(d.get("deletedAt"), Some(Bson::DateTime(_)))
+}
+
 /// Reads a user as stored by us or by the original: absent optional fields are empty,
 /// an unknown gender or out-of-range age is dropped rather than failing the read.
 pub(super) fn user_from_doc(d: &Document) -> Result<UserRecord> {
@@ -139,6 +144,7 @@ pub(super) fn user_from_doc(d: &Document) -> Result<UserRecord> {
                 experience_years: int(d, "experienceYears").and_then(|y| u8::try_from(y).ok()).filter(|y| *y <= 60),
                 created_at: created,
                 updated_at: time(d, "updatedAt").unwrap_or(created),
+                deleted: is_deleted(d),
             },
             email: string(d, "emailID").unwrap_or_default(),
         },

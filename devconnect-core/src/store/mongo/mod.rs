@@ -22,7 +22,8 @@
 //!   after they leave; `_id` is the user's and the group's ids), `blocks` (one
 //!   document per blocker and blocked, with the pair's `pairKey`) and `reports` (with
 //!   the reported content's `snapshot`), `audit` (the operators' actions); and
-//!   `users.suspendedAt`, set while an operator suspends the account;
+//!   `users.suspendedAt`, set while an operator suspends the account, and
+//!   `users.deletedAt`, set on an erased account (its other fields scrubbed);
 //! - group messages are in `messages` too, so they share its positions: `receiverId`
 //!   and `convKey` are the group's id, `groupId` marks them, `change` holds a system
 //!   message's change.

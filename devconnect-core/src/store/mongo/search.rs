@@ -48,8 +48,8 @@ pub(super) fn search_keys(p: &Profile) -> Vec<String> {
 fn matching(viewer: UserId, f: &SearchFilter) -> Vec<Document> {
     let mut and = vec![
         doc! { "_id": { "$ne": viewer.object_id(), "$lte": f.as_of.object_id() } },
-        // `null` matches users without the field (never suspended).
-        doc! { "suspendedAt": null },
+        // `null` matches users without the field (never suspended, not deleted).
+        doc! { "suspendedAt": null, "deletedAt": null },
     ];
     let (prefix, whole) = match f.terms.split_last() {
         Some((last, rest)) => (Some(last), rest),

@@ -6,14 +6,19 @@ use async_trait::async_trait;
 use bson::oid::ObjectId;
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
+use devconnect_types::profile::DELETED_NAME;
 use devconnect_types::{Profile, UserId};
 use futures_util::TryStreamExt as _;
 use mongodb::options::ReturnDocument;
 
-use super::MongoStore;
-use super::documents::{bson_time, int, is_suspended, profile_projection, skill_keys, string, user_doc, user_from_doc};
+use super::documents::{
+    bson_time, int, is_deleted, is_suspended, profile_projection, request_from_doc, skill_keys, string, user_doc,
+    user_from_doc,
+};
 use super::error::{db_err, is_duplicate_key};
-use crate::model::{AuthState, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord};
+use super::requests::{accepted_with, other_party};
+use super::{MongoStore, find_all};
+use crate::model::{AuthState, Erased, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord};
 use crate::store::{UserStore, pair_key};
 use crate::{Error, Result};
 
@@ -151,10 +156,10 @@ impl UserStore for MongoStore {
         let (user, revoked) = tokio::join!(
             self.users
                 .find_one(doc! { "_id": id.object_id() })
-                .projection(doc! { "tokenVersion": 1, "suspendedAt": 1 }),
+                .projection(doc! { "tokenVersion": 1, "suspendedAt": 1, "deletedAt": 1 }),
             self.revoked.find_one(doc! { "_id": token_id }).projection(doc! { "_id": 1 }),
         );
-        let Some(user) = user.map_err(db_err)? else { return Ok(None) };
+        let Some(user) = user.map_err(db_err)?.filter(|u| !is_deleted(u)) else { return Ok(None) };
         let revoked = revoked.map_err(db_err)?.is_some();
         let (token_version, suspended) = (int(&user, "tokenVersion").unwrap_or(0), is_suspended(&user));
         Ok(Some(AuthState { token_version, revoked, suspended }))
@@ -167,6 +172,46 @@ impl UserStore for MongoStore {
             Err(e) if is_duplicate_key(&e) => Ok(()),
             other => other.map(drop).map_err(db_err),
         }
+    }
+
+    async fn erase_user(&self, id: UserId, now: DateTime<Utc>) -> Result<Option<Erased>> {
+        // Marked deleted first (no token works from then on), then scrubbed, then
+        // unlinked: a crash in between leaves a dead account, which erasing again
+        // finishes. The first deletion's time stays.
+        let me = id.object_id();
+        let mark = doc! { "$set": { "deletedAt": bson_time(now) } };
+        self.users.update_one(doc! { "_id": me, "deletedAt": null }, mark).await.map_err(db_err)?;
+        let scrub = doc! {
+            "$set": {
+                "firstName": DELETED_NAME, "lastName": "", "emailID": format!("deleted:{id}"), "password": "",
+                "about": "", "skills": [], "skillKeys": [], "searchKeys": [], "updatedAt": bson_time(now),
+            },
+            "$unset": { "age": "", "gender": "", "photoURL": "", "location": "", "experienceYears": "" },
+            "$inc": { "tokenVersion": 1_i64, "searchVersion": 1_i64 },
+        };
+        let Some(before) = self
+            .users
+            .find_one_and_update(doc! { "_id": me }, scrub)
+            .return_document(ReturnDocument::Before)
+            .await
+            .map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        let connections = find_all(&self.requests, accepted_with(id), doc! {})
+            .await?
+            .iter()
+            .map(|r| Ok(other_party(&request_from_doc(r)?, id)))
+            .collect::<Result<Vec<_>>>()?;
+        let links = [
+            (&self.requests, doc! { "$or": [{ "fromUserId": me }, { "toUserId": me }] }),
+            (&self.blocks, doc! { "$or": [{ "blockerId": me }, { "blockedId": me }] }),
+            (&self.revoked, doc! { "userId": me }),
+        ];
+        for (coll, filter) in links {
+            coll.delete_many(filter).await.map_err(db_err)?;
+        }
+        Ok(Some(Erased { connections, photo_url: string(&before, "photoURL").filter(|u| !u.is_empty()) }))
     }
 
     async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>> {
@@ -186,8 +231,8 @@ impl UserStore for MongoStore {
         let mut profiles = Vec::new();
         let mut below: Option<ObjectId> = None;
         while profiles.len() < wanted {
-            // `suspendedAt: null` matches users without the field (never suspended).
-            let mut query = doc! { "_id": { "$ne": me }, "suspendedAt": null };
+            // `null` matches users without the field (never suspended, not deleted).
+            let mut query = doc! { "_id": { "$ne": me }, "suspendedAt": null, "deletedAt": null };
             if let Some(last) = below {
                 query.insert("_id", doc! { "$ne": me, "$lt": last });
             }

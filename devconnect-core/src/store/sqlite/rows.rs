@@ -14,8 +14,8 @@ use crate::{Error, Result};
 
 pub(super) const USER_COLS: &str = "u.id, u.first_name, u.last_name, u.email, u.password_hash, u.age, u.gender, \
                          u.photo_url, u.about, u.skills, u.token_version, u.created_at, u.updated_at, u.suspended_at, \
-                         u.location, u.experience_years";
-pub(super) const USER_COL_COUNT: usize = 16;
+                         u.deleted_at, u.location, u.experience_years";
+pub(super) const USER_COL_COUNT: usize = 17;
 pub(super) const REQUEST_COLS: &str = "r.id, r.from_id, r.to_id, r.status, r.note, r.created_at, r.updated_at";
 pub(super) const REQUEST_COL_COUNT: usize = 7;
 pub(super) const MESSAGE_COLS: &str =
@@ -68,10 +68,11 @@ pub(super) fn user_at(row: &Row<'_>, o: usize) -> rusqlite::Result<UserRecord> {
                 photo_url: row.get(o + 7)?,
                 about: row.get(o + 8)?,
                 skills: serde_json::from_str(&skills).map_err(|e| conversion(o + 9, e))?,
-                location: row.get(o + 14)?,
-                experience_years: row.get(o + 15)?,
+                location: row.get(o + 15)?,
+                experience_years: row.get(o + 16)?,
                 created_at: time(row, o + 11)?,
                 updated_at: time(row, o + 12)?,
+                deleted: row.get::<_, Option<i64>>(o + 14)?.is_some(),
             },
             email: row.get(o + 3)?,
         },

@@ -196,7 +196,11 @@ CREATE TABLE audit (
 ) WITHOUT ROWID;
 CREATE INDEX audit_at ON audit (at);
 ",
-    // 9: developer search: location and experience.
+    // 9: deleted accounts (the record stays, erased, as the sender of their messages).
+    "
+ALTER TABLE users ADD COLUMN deleted_at INTEGER;
+",
+    // 10: developer search: location and experience.
     "
 ALTER TABLE users ADD COLUMN location TEXT;
 ALTER TABLE users ADD COLUMN experience_years INTEGER;
@@ -219,7 +223,7 @@ CREATE VIRTUAL TABLE user_search USING fts5(
 /// when it runs (tokenizing names is not SQL's job).
 const GROUP_KEYS_MIGRATION: i64 = 5;
 /// The migration that added the search index: it indexes the users before it.
-const SEARCH_MIGRATION: i64 = 9;
+const SEARCH_MIGRATION: i64 = 10;
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

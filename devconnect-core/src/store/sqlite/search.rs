@@ -114,7 +114,7 @@ fn search_sql(viewer: &str, f: &SearchFilter) -> Result<(String, Vec<Value>)> {
     let sql = format!(
         "SELECT {USER_COLS}, r.status FROM users u \
          LEFT JOIN connection_requests r ON r.pair_key = {pair} \
-         WHERE u.id <> ?1 AND u.id <= ?2 AND u.suspended_at IS NULL \
+         WHERE u.id <> ?1 AND u.id <= ?2 AND u.suspended_at IS NULL AND u.deleted_at IS NULL \
            AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {pair}) \
            {conditions} \
          ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}"

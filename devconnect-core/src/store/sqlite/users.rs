@@ -2,14 +2,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use devconnect_types::profile::DELETED_NAME;
 use devconnect_types::{Gender, Profile, UserId};
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::SqliteStore;
 use super::error::{ResultExt as _, db_err};
-use super::rows::{USER_COLS, collect, conversion, ms, skills_json, user};
+use super::rows::{USER_COLS, collect, conversion, ms, oid, skills_json, user};
 use super::search::{index_user, search};
-use crate::model::{AuthState, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord, skill_key};
+use crate::model::{AuthState, Erased, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord, skill_key};
 use crate::store::UserStore;
 use crate::{Error, Result};
 
@@ -24,7 +25,7 @@ pub(super) fn feed_sql(with_skills: bool) -> String {
     // many requests or blocks the viewer has: no list of excluded ids is ever built.
     format!(
         "SELECT {USER_COLS} FROM users u \
-         WHERE u.id <> ?1 AND u.suspended_at IS NULL \
+         WHERE u.id <> ?1 AND u.suspended_at IS NULL AND u.deleted_at IS NULL \
            AND NOT EXISTS (SELECT 1 FROM connection_requests r WHERE r.pair_key = \
                CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END) \
            AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = \
@@ -201,7 +202,7 @@ impl UserStore for SqliteStore {
         self.read(move |conn| {
             conn.prepare_cached(
                 "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2), suspended_at IS NOT NULL \
-                 FROM users WHERE id = ?1",
+                 FROM users WHERE id = ?1 AND deleted_at IS NULL",
             )
             .and_then(|mut s| {
                 s.query_row(params![id.to_hex(), token_id], |r| {
@@ -226,6 +227,53 @@ impl UserStore for SqliteStore {
                 .and_then(|mut s| s.execute([ms(Utc::now())]))
                 .db()?;
             tx.commit().db()
+        })
+        .await
+    }
+
+    async fn erase_user(&self, id: UserId, now: DateTime<Utc>) -> Result<Option<Erased>> {
+        self.write(move |conn| {
+            let tx = conn.savepoint().db()?;
+            let me = id.to_hex();
+            let photo_url: Option<Option<String>> = tx
+                .prepare_cached("SELECT photo_url FROM users WHERE id = ?1")
+                .and_then(|mut s| s.query_row([&me], |r| r.get(0)).optional())
+                .db()?;
+            let Some(photo_url) = photo_url else { return Ok(None) };
+            let connections = tx
+                .prepare_cached(
+                    "DELETE FROM connection_requests WHERE from_id = ?1 OR to_id = ?1 \
+                     RETURNING status, CASE WHEN from_id = ?1 THEN to_id ELSE from_id END",
+                )
+                .and_then(|mut s| {
+                    s.query_map([&me], |r| Ok((r.get::<_, String>(0)?, oid(r, 1)?)))?
+                        .filter_map(|row| match row {
+                            Ok((status, other)) => (status == "accepted").then_some(Ok(other.into())),
+                            Err(err) => Some(Err(err)),
+                        })
+                        .collect::<rusqlite::Result<Vec<UserId>>>()
+                })
+                .db()?;
+            for sql in [
+                "DELETE FROM user_search WHERE rowid = (SELECT search_rowid FROM users WHERE id = ?1)",
+                "DELETE FROM blocks WHERE blocker_id = ?1 OR blocked_id = ?1",
+                "DELETE FROM user_skills WHERE user_id = ?1",
+                "DELETE FROM revoked_tokens WHERE user_id = ?1",
+            ] {
+                tx.prepare_cached(sql).and_then(|mut s| s.execute([&me])).db()?;
+            }
+            // The email becomes a value no address parses to, unique as the column wants.
+            tx.prepare_cached(
+                "UPDATE users SET first_name = ?2, last_name = '', email = 'deleted:' || id, password_hash = '', \
+                 age = NULL, gender = NULL, photo_url = NULL, about = '', skills = '[]', location = NULL, \
+                 experience_years = NULL, search_rowid = NULL, \
+                 token_version = token_version + 1, updated_at = ?3, deleted_at = COALESCE(deleted_at, ?3) \
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![me, DELETED_NAME, ms(now)]))
+            .db()?;
+            tx.commit().db()?;
+            Ok(Some(Erased { connections, photo_url }))
         })
         .await
     }
