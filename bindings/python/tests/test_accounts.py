@@ -11,7 +11,19 @@ from conftest import PASSWORD, SECRET, media_name, png
 import devconnect
 
 PROFILE_KEYS = {
-    "_id", "firstName", "lastName", "age", "gender", "photoURL", "about", "skills", "createdAt", "updatedAt", "deleted"
+    "_id",
+    "firstName",
+    "lastName",
+    "age",
+    "gender",
+    "photoURL",
+    "about",
+    "skills",
+    "location",
+    "experienceYears",
+    "createdAt",
+    "updatedAt",
+    "deleted",
 }
 
 
