@@ -278,6 +278,10 @@ impl App {
         if ctrl(key, 'r') {
             return self.report_group(group);
         }
+        if ctrl(key, 'd') {
+            self.toggle_group_details();
+            return Vec::new();
+        }
         match key.code {
             KeyCode::Esc => {
                 self.groups.focus = GroupFocus::List;

@@ -1,7 +1,8 @@
 //! The Groups screen: my groups (loaded when the screen is first opened and again after
 //! every change), the one opened (its members here, its conversation in `group_chat`),
 //! and the small inputs to create a group and to join a public one by its id. `!` reports
-//! the selected group (the picker is `report`'s).
+//! the selected group (the picker is `report`'s). `d` shows the open group's details
+//! (kept current by `groupUpdated`).
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -100,6 +101,8 @@ pub struct GroupsState {
     pub join: Option<JoinInput>,
     /// Where keys go.
     pub focus: GroupFocus,
+    /// The open group's details (description, visibility, tags, photo) are shown.
+    pub details: bool,
     /// The message being written to the open group.
     pub input: TextInput,
     /// Per group, the messages from others that arrived while it was not on screen.
@@ -127,6 +130,7 @@ impl Default for GroupsState {
             form: None,
             join: None,
             focus: GroupFocus::List,
+            details: false,
             input: TextInput::default(),
             unread: HashMap::new(),
             typing: HashMap::new(),
@@ -243,6 +247,7 @@ impl App {
                 });
             }
             KeyCode::Char('j') => self.groups.join = Some(JoinInput::default()),
+            KeyCode::Char('d') => self.toggle_group_details(),
             KeyCode::Char('l') => {
                 if let Some(group) = self.groups.selected_group() {
                     return vec![Command::LeaveGroup(group.group.id)];
@@ -254,6 +259,26 @@ impl App {
                 }
             }
             _ => {}
+        }
+        Vec::new()
+    }
+
+    /// `d` (`Ctrl-D` in the conversation): the open group's details show or hide.
+    pub(super) fn toggle_group_details(&mut self) {
+        if self.groups.open.is_none() {
+            self.info("Open a group with Enter first: d then shows its details.");
+            return;
+        }
+        self.groups.details = !self.groups.details;
+    }
+
+    /// `ServerEvent::GroupUpdated`: one of my groups changed (its details, owner or
+    /// archiving); the list, the open group's title and its details show it at once. My
+    /// role is not in the event: a role change also comes as a system message, which
+    /// reloads the list.
+    pub(super) fn on_group_updated(&mut self, group: Group) -> Vec<Command> {
+        if let Some(mine) = self.groups.groups.iter_mut().find(|g| g.group.id == group.id) {
+            mine.group = group;
         }
         Vec::new()
     }

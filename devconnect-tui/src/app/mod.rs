@@ -500,6 +500,7 @@ impl App {
             ServerEvent::GroupMemberRemoved { group_id, user_id } if Some(user_id) == self.my_id() => {
                 self.on_no_longer_member(group_id)
             }
+            ServerEvent::GroupUpdated(group) => self.on_group_updated(group),
             _ => Vec::new(),
         }
     }

@@ -508,3 +508,31 @@ fn keys_that_do_not_fit_on_one_line_take_a_second_broken_between_keys() {
     assert_shows(&rows, "↑↓ select · Enter open chat");
     assert!(!rows[7].contains("q quit"));
 }
+
+#[test]
+fn the_group_details_show_the_description_tags_and_the_photo_url_or_no_photo() {
+    let me = me("Ada");
+    let mut rust = group("Rustaceans", Visibility::Private, me.profile.id, 3);
+    rust.description = "Rust in Berlin, monthly".to_owned();
+    rust.tags = vec!["rust".to_owned(), "berlin".to_owned()];
+    let mut app = with_partner(&me, &profile("Bob", "Kahn"));
+    app.update(ch('5'));
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![my_group(&rust, GroupRole::Owner)]))));
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Reply(Reply::GroupHistory { group: rust.id, before: None, result: Ok(vec![]) }));
+    assert!(!screen(&draw(&app, 120, 24)).contains("Rust in Berlin"), "hidden until asked for");
+    assert_shows(&draw(&app, 120, 24), "Ctrl-D details");
+    app.update(ctrl('d'));
+    let rows = draw(&app, 120, 24);
+    assert_shows(&rows, "Description Rust in Berlin, monthly");
+    assert_shows(&rows, "Visibility  private · 3 members · you are owner");
+    assert_shows(&rows, "Tags        rust, berlin");
+    assert_shows(&rows, "Photo       no photo");
+    assert_shows(&rows, "Ctrl-D hide details");
+    assert_shows(&rows, "No messages yet");
+    // A relative photo URL is shown absolute, to open elsewhere.
+    rust.photo_url = Some("/uploads/abc.png".to_owned());
+    app.update(Msg::Live(LiveEvent::Server(ServerEvent::GroupUpdated(rust.clone()))));
+    assert_shows(&draw(&app, 160, 24), &format!("Photo       {SERVER}/uploads/abc.png"));
+    draw_at_all_sizes(&app);
+}

@@ -111,11 +111,17 @@ pub fn help_text(app: &App) -> String {
                 "paste a group id · Enter join · Esc cancel · F1-F5 screens".to_owned()
             }
             Screen::Groups if app.groups.writing() => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · F1-F5 screens".to_owned()
+                let details = if app.groups.details { "Ctrl-D hide details" } else { "Ctrl-D details" };
+                format!(
+                    "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · {details} · Ctrl-R report · F1-F5 screens"
+                )
             }
-            Screen::Groups if app.groups.open.is_some() => format!(
-                "↑↓ select · Enter open chat · Esc close chat · n new group · j join by id · l leave · ! report · {global}"
-            ),
+            Screen::Groups if app.groups.open.is_some() => {
+                let details = if app.groups.details { "d hide details" } else { "d details" };
+                format!(
+                    "↑↓ select · Enter open chat · Esc close chat · {details} · n new group · j join by id · l leave · ! report · {global}"
+                )
+            }
             Screen::Groups => {
                 format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · ! report · {global}")
             }
