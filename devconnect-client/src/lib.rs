@@ -487,6 +487,20 @@ impl Client {
         Ok(Self::call::<DataResponse<Group>>(builder).await?.data)
     }
 
+    /// `PATCH /groups/:groupId` as a multipart form: the `changes` of [`Self::edit_group`]
+    /// and a new photo, in one request (one system message, one `groupUpdated`). A form
+    /// cannot say "no tags": an empty `tags` list is left out, so the tags stay.
+    pub async fn edit_group_with_photo(
+        &self,
+        id: GroupId,
+        changes: &serde_json::Value,
+        image: &(Vec<u8>, String),
+    ) -> Result<Group> {
+        let builder =
+            self.request(Method::PATCH, &format!("/groups/{id}")).multipart(Self::form_with_photo(changes, image)?);
+        Ok(Self::call::<DataResponse<Group>>(builder).await?.data)
+    }
+
     /// `PATCH /groups/:groupId` as a multipart form with a new photo.
     pub async fn set_group_photo(&self, id: GroupId, image: (Vec<u8>, String)) -> Result<Group> {
         let form =
