@@ -14,6 +14,7 @@ use devconnect_types::{
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::chats::Pending;
+use super::group_edit::GroupEditForm;
 use super::keys::edit;
 use super::typing::Announcer;
 use super::{App, Command, Failure, display_name};
@@ -99,6 +100,8 @@ pub struct GroupsState {
     pub form: Option<GroupForm>,
     /// The join input, while open.
     pub join: Option<JoinInput>,
+    /// The edit form, while open.
+    pub edit: Option<GroupEditForm>,
     /// Where keys go.
     pub focus: GroupFocus,
     /// The open group's details (description, visibility, tags, photo) are shown.
@@ -129,6 +132,7 @@ impl Default for GroupsState {
             open: None,
             form: None,
             join: None,
+            edit: None,
             focus: GroupFocus::List,
             details: false,
             input: TextInput::default(),
@@ -162,16 +166,20 @@ impl GroupsState {
         self.focus == GroupFocus::Input && self.open.is_some()
     }
 
-    /// Whether keys go to a text input (the create form, the join input or the open
-    /// group's input).
+    /// Whether keys go to a form or a text input (the edit form, the create form, the
+    /// join input or the open group's input).
     #[must_use]
     pub fn typing(&self) -> bool {
-        self.form.is_some() || self.join.is_some() || self.writing()
+        self.edit.is_some() || self.form.is_some() || self.join.is_some() || self.writing()
     }
 
     /// The focused text input, if any.
     pub(super) fn focused_input(&mut self) -> Option<&mut TextInput> {
         let writing = self.writing();
+        if let Some(form) = self.edit.as_mut() {
+            let focus = form.focus;
+            return form.input_mut(focus);
+        }
         match (self.join.as_mut(), self.form.as_mut()) {
             (Some(join), _) => Some(&mut join.id),
             (None, Some(form)) => (form.focus == GroupField::Name).then_some(&mut form.name),
@@ -248,6 +256,11 @@ impl App {
             }
             KeyCode::Char('j') => self.groups.join = Some(JoinInput::default()),
             KeyCode::Char('d') => self.toggle_group_details(),
+            KeyCode::Char('e') => {
+                if let Some(id) = self.groups.selected_group().map(|g| g.group.id) {
+                    return self.ask_group_edit(id);
+                }
+            }
             KeyCode::Char('l') => {
                 if let Some(group) = self.groups.selected_group() {
                     return vec![Command::LeaveGroup(group.group.id)];
@@ -283,8 +296,12 @@ impl App {
         Vec::new()
     }
 
-    /// Keys while the create form, the join input or the open group's input has focus.
+    /// Keys while the edit form, the create form, the join input or the open group's
+    /// input has focus.
     pub(super) fn groups_input_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if self.groups.edit.is_some() {
+            return self.group_edit_key(key);
+        }
         if self.groups.join.is_some() {
             return self.join_key(key);
         }
