@@ -584,4 +584,14 @@ fn the_group_edit_form_draws_over_the_screen_with_a_refusal_under_its_field() {
     }));
     assert_shows(&draw(&app, 120, 24), "⚠ only the owner and admins edit a group (forbidden)");
     draw_at_all_sizes(&app);
+    // A refusal wider than the form wraps, its code kept.
+    app.update(Msg::Reply(Reply::GroupEdited {
+        id: rust.id,
+        result: Err(Failure::new("unsupported_media_type", "only JPEG, PNG and WebP images are accepted")),
+    }));
+    let rows = draw(&app, 120, 24);
+    let photo_row = rows.iter().position(|r| r.contains("New photo")).unwrap();
+    assert!(rows[photo_row + 1].contains("⚠ only JPEG, PNG and WebP images are accepted"), "{}", screen(&rows));
+    assert!(rows[photo_row + 2].contains("(unsupported_media_type)"), "{}", screen(&rows));
+    draw_at_all_sizes(&app);
 }

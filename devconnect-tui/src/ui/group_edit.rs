@@ -4,30 +4,43 @@
 
 use devconnect_types::Visibility;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::text::one_line;
+use super::text::{one_line, wrap};
 use super::{ACCENT, centered, dim, field};
 use crate::app::{EditError, EditField, GroupEditForm};
 
 const WIDTH: u16 = 72;
 
-fn error_line(error: &EditError) -> Line<'static> {
+/// The refusal, wrapped under the labels' column (a media refusal with its code is wider
+/// than the form).
+fn error_lines(error: &EditError, width: u16) -> Vec<Line<'static>> {
     let failure = &error.failure;
     let text = if failure.code.is_empty() {
         format!("⚠ {}", one_line(&failure.message))
     } else {
         format!("⚠ {} ({})", one_line(&failure.message), failure.code)
     };
-    Line::from(vec![Span::raw(" ".repeat(12)), Span::styled(text, Style::default().fg(Color::Red))])
+    let indent = 12u16.min(width);
+    wrap(&[(text, Style::default().fg(Color::Red))], width - indent)
+        .into_iter()
+        .map(|line| {
+            let mut spans = vec![Span::raw(" ".repeat(usize::from(indent)))];
+            spans.extend(line.spans);
+            Line::from(spans)
+        })
+        .collect()
 }
 
 pub(super) fn render_group_edit(form: &GroupEditForm, name: &str, frame: &mut Frame<'_>, area: Rect) {
-    // Fields, then a blank row and the hints; an error takes one more row.
-    let rows = EditField::ALL.len() + 2 + usize::from(form.error.is_some());
+    let inner_width = WIDTH.min(area.width).saturating_sub(2);
+    let errors = form.error.as_ref().map(|e| (e.field, error_lines(e, inner_width)));
+    let error_height = errors.as_ref().map_or(0, |(_, lines)| lines.len());
+    // Fields, then a blank row and the hints, and the error's rows.
+    let rows = EditField::ALL.len() + 2 + error_height;
     let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let boxed = centered(area, WIDTH, height);
     let title = if form.saving {
@@ -39,12 +52,25 @@ pub(super) fn render_group_edit(form: &GroupEditForm, name: &str, frame: &mut Fr
     let inner = block.inner(boxed);
     frame.render_widget(Clear, boxed);
     frame.render_widget(block, boxed);
-    let mut constraints = vec![Constraint::Length(1); rows];
-    constraints.push(Constraint::Min(0));
-    let areas = Layout::vertical(constraints).split(inner);
-    let mut next = areas.iter().copied();
+    // Rows from the top; whatever does not fit in a small terminal is left out.
+    let mut y = inner.y;
+    let bottom = inner.y.saturating_add(inner.height);
+    let mut take = |count: usize| {
+        let count = u16::try_from(count).unwrap_or(u16::MAX).min(bottom.saturating_sub(y));
+        let row = Rect { x: inner.x, y, width: inner.width, height: count };
+        y = y.saturating_add(count);
+        row
+    };
+    let draw_error = |frame: &mut Frame<'_>, row: Rect| {
+        if let Some((_, lines)) = &errors {
+            frame.render_widget(Paragraph::new(lines.clone()), row);
+        }
+    };
     for f in EditField::ALL {
-        let Some(row) = next.next() else { return };
+        let row = take(1);
+        if row.height == 0 {
+            return;
+        }
         let focused = form.focus == f;
         match f {
             EditField::Name => field(frame, row, f.label(), &form.name, None, focused),
@@ -53,21 +79,16 @@ pub(super) fn render_group_edit(form: &GroupEditForm, name: &str, frame: &mut Fr
             EditField::Photo => field(frame, row, f.label(), &form.photo, None, focused),
             EditField::Visibility => render_visibility(form.visibility, focused, frame, row),
         }
-        if let Some(error) = form.error.as_ref().filter(|e| e.field == Some(f)) {
-            let Some(row) = next.next() else { return };
-            frame.render_widget(Paragraph::new(error_line(error)), row);
+        if errors.as_ref().is_some_and(|(at, _)| *at == Some(f)) {
+            draw_error(frame, take(error_height));
         }
     }
-    let _blank = next.next();
-    if let Some(error) = form.error.as_ref().filter(|e| e.field.is_none())
-        && let Some(row) = next.next()
-    {
-        frame.render_widget(Paragraph::new(error_line(error)), row);
+    take(1);
+    if errors.as_ref().is_some_and(|(at, _)| at.is_none()) {
+        draw_error(frame, take(error_height));
     }
-    if let Some(row) = next.next() {
-        let hint = "Tags comma-separated · New photo: a JPEG, PNG or WebP file's path (optional)";
-        frame.render_widget(Paragraph::new(Span::styled(hint, dim())), row);
-    }
+    let hint = "Tags comma-separated · New photo: a JPEG, PNG or WebP file's path (optional)";
+    frame.render_widget(Paragraph::new(Span::styled(hint, dim())), take(1));
 }
 
 fn render_visibility(visibility: Visibility, focused: bool, frame: &mut Frame<'_>, area: Rect) {
