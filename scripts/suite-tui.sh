@@ -7,7 +7,8 @@
 # sends a request; Bob accepts; they chat both ways (CJK and emoji included), each
 # seeing the other's messages and typing; the server restarts and a message sent while
 # Ada is disconnected appears once after she reconnects; Bob joins Ada's group by its id
-# and they talk there (typing, unread count, told once removed); the token is kept (0600) so a
+# and they talk there (typing, unread count, told once removed), Ada edits it (Bob may
+# not) and Bob sees the details change live; the token is kept (0600) so a
 # restart skips the login; Ada reports the group and Bob's message, blocks Bob (after a
 # question; the connection goes, his messages are refused) and unblocks him from the
 # Blocked list; the logout key forgets the token; a client started against a dead
@@ -247,6 +248,51 @@ keys bob Enter
 check "ada's list counts bob's group message as unread" ada "Rust 🦀 (1)"
 keys ada Enter
 check "opening the group shows it" ada "Bob: second one"
+
+# Ada edits the group from its conversation; Bob, a member, may not. A file that is no
+# image is refused under the photo field; then the description, tags and a PNG are saved
+# in one request, and Bob's details follow live.
+python3 -c '
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00")) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)' "$WORK/crab.png"
+echo "not an image" >"$WORK/notes.txt"
+keys bob C-e
+check "bob, a member, is told only the owner and admins edit" bob "Only the owner and admins edit Rust 🦀: you are a member."
+keys ada C-e
+check "ada's edit form opens with the group's name" ada "Name        Rust 🦀"
+keys ada Tab
+typed ada "Rust folks in Berlin"
+keys ada Tab Tab
+typed ada "rust, berlin"
+keys ada Tab
+typed ada "$WORK/notes.txt"
+keys ada Enter
+check "a file that is no image is refused under the photo" ada "(unsupported_media_type)"
+keys ada C-u
+typed ada "$WORK/crab.png"
+keys ada Enter
+check "ada's edit is saved" ada "Saved Rust 🦀."
+check "the group's history says so" ada "· You edited the group"
+keys ada C-d
+check "ada's details show the new description" ada "Description Rust folks in Berlin"
+check "and the photo's URL" ada "http://127.0.0.1:$PORT/"
+keys bob C-d
+check "bob's details follow the edit live" bob "Tags        rust, berlin"
+check "bob sees who edited the group" bob "· Ada edited the group"
+edited_group() {
+  curl -fsS "$URL/groups/$GROUP_ID" -H "authorization: Bearer $BOB_TOKEN" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["data"]
+assert (g["name"], g["description"], g["tags"]) == ("Rust 🦀", "Rust folks in Berlin", ["rust", "berlin"]), g
+assert g["photoURL"], g'
+}
+verdict "the server holds the edit and the photo" edited_group
+keys ada C-d
+keys bob C-d
 curl -fsS -X DELETE "$URL/groups/$GROUP_ID/members/$BOB_ID" -H "authorization: Bearer $ADA_TOKEN" >/dev/null ||
   echo "removing bob from the group failed" >&2
 check "ada sees that she removed bob" ada "· You removed Bob"

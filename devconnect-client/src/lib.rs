@@ -487,6 +487,31 @@ impl Client {
         Ok(Self::call::<DataResponse<Group>>(builder).await?.data)
     }
 
+    /// `PATCH /groups/:groupId` as a multipart form: the `changes` of [`Self::edit_group`]
+    /// and a new photo, in one request (one system message, one `groupUpdated`). A list
+    /// goes as one comma-separated part: the server splits parts on commas but refuses a
+    /// repeated `tags` part. A form cannot say "no tags": an empty list is left out, so
+    /// the tags stay.
+    pub async fn edit_group_with_photo(
+        &self,
+        id: GroupId,
+        changes: &serde_json::Value,
+        image: &(Vec<u8>, String),
+    ) -> Result<Group> {
+        let mut fields = changes.clone();
+        if let serde_json::Value::Object(map) = &mut fields {
+            for value in map.values_mut() {
+                if let serde_json::Value::Array(items) = value {
+                    let joined: Vec<&str> = items.iter().filter_map(serde_json::Value::as_str).collect();
+                    *value = serde_json::Value::from(joined.join(","));
+                }
+            }
+        }
+        let builder =
+            self.request(Method::PATCH, &format!("/groups/{id}")).multipart(Self::form_with_photo(&fields, image)?);
+        Ok(Self::call::<DataResponse<Group>>(builder).await?.data)
+    }
+
     /// `PATCH /groups/:groupId` as a multipart form with a new photo.
     pub async fn set_group_photo(&self, id: GroupId, image: (Vec<u8>, String)) -> Result<Group> {
         let form =

@@ -114,7 +114,8 @@ pub enum ServerEvent {
         /// Who is no longer a member.
         user_id: UserId,
     },
-    /// `groupUpdated`: one of my groups changed owner or a role, or was archived.
+    /// `groupUpdated`: one of my groups changed its details (name, description,
+    /// visibility, tags, photo), owner or a role, or was archived.
     GroupUpdated(Group),
     /// `groupMessage`: a message in one of my groups (mine too; also the catch-up).
     GroupMessage(GroupMessage),

@@ -2,6 +2,7 @@
 //! [`Msg`] over the channel the main loop reads; the realtime connection is one task
 //! that reconnects with backoff and catches up from the last message seen.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -148,6 +149,16 @@ impl Runtime {
             Command::LeaveGroup(id) => self.spawn_call(async move {
                 Reply::GroupLeft { id, result: c.leave_group(id).await.map_err(Failure::from) }
             }),
+            Command::EditGroup { group, changes, photo } => self.spawn_call(async move {
+                let result = match photo {
+                    None => c.edit_group(group, &changes).await.map_err(Failure::from),
+                    Some(path) => match read_photo(path).await {
+                        Ok(image) => c.edit_group_with_photo(group, &changes, &image).await.map_err(Failure::from),
+                        Err(failure) => Err(failure),
+                    },
+                };
+                Reply::GroupEdited { id: group, result }
+            }),
             Command::LoadGroupHistory { group, before } => self.spawn_call(async move {
                 let result =
                     c.group_history(group, before, Some(crate::app::HISTORY_PAGE)).await.map_err(Failure::from);
@@ -292,5 +303,38 @@ async fn live_loop(
             return;
         }
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// Reads a photo to upload from a path as the user typed it (`~/` is their home): its
+/// bytes and its file name. Off the async workers, as any file read.
+async fn read_photo(path: PathBuf) -> Result<(Vec<u8>, String), Failure> {
+    let path = match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path,
+    };
+    let name = path.file_name().map_or_else(|| "photo".to_owned(), |n| n.to_string_lossy().into_owned());
+    let shown = path.display().to_string();
+    let read = tokio::task::spawn_blocking(move || std::fs::read(&path)).await;
+    match read {
+        Ok(Ok(bytes)) => Ok((bytes, name)),
+        Ok(Err(e)) => Err(Failure::new("file", &format!("cannot read {shown}: {e}"))),
+        Err(_) => Err(Failure::new("file", &format!("cannot read {shown}"))),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_photo_is_read_with_its_file_name_and_a_missing_one_is_a_file_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crab.png");
+        std::fs::write(&path, b"png bytes").unwrap();
+        assert_eq!(read_photo(path).await, Ok((b"png bytes".to_vec(), "crab.png".to_owned())));
+        let missing = read_photo(dir.path().join("nope.png")).await;
+        assert!(matches!(&missing, Err(f) if f.code == "file" && f.message.contains("nope.png")), "{missing:?}");
     }
 }

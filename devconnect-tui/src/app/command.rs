@@ -2,6 +2,7 @@
 //! call, timer and file write is a [`Command`], so the state logic stays free of I/O and
 //! tests compare the commands it returns.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use devconnect_client::{NewAccount, ProfileChanges};
@@ -91,6 +92,15 @@ pub enum Command {
     JoinGroup(GroupId),
     /// Leave a group.
     LeaveGroup(GroupId),
+    /// Change a group's details (and upload a new photo, read from a file).
+    EditGroup {
+        /// The group.
+        group: GroupId,
+        /// The changed fields as the API names them (a JSON object).
+        changes: serde_json::Value,
+        /// A new photo's file, as the user typed its path.
+        photo: Option<PathBuf>,
+    },
     /// Load a page of a group's messages.
     LoadGroupHistory {
         /// The group.

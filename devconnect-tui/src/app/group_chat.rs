@@ -278,6 +278,13 @@ impl App {
         if ctrl(key, 'r') {
             return self.report_group(group);
         }
+        if ctrl(key, 'e') {
+            return self.ask_group_edit(group);
+        }
+        if ctrl(key, 'd') {
+            self.toggle_group_details();
+            return Vec::new();
+        }
         match key.code {
             KeyCode::Esc => {
                 self.groups.focus = GroupFocus::List;

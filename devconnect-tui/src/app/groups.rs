@@ -1,7 +1,8 @@
 //! The Groups screen: my groups (loaded when the screen is first opened and again after
 //! every change), the one opened (its members here, its conversation in `group_chat`),
 //! and the small inputs to create a group and to join a public one by its id. `!` reports
-//! the selected group (the picker is `report`'s).
+//! the selected group (the picker is `report`'s). `d` shows the open group's details
+//! (kept current by `groupUpdated`).
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -13,6 +14,7 @@ use devconnect_types::{
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::chats::Pending;
+use super::group_edit::GroupEditForm;
 use super::keys::edit;
 use super::typing::Announcer;
 use super::{App, Command, Failure, display_name};
@@ -98,8 +100,12 @@ pub struct GroupsState {
     pub form: Option<GroupForm>,
     /// The join input, while open.
     pub join: Option<JoinInput>,
+    /// The edit form, while open.
+    pub edit: Option<GroupEditForm>,
     /// Where keys go.
     pub focus: GroupFocus,
+    /// The open group's details (description, visibility, tags, photo) are shown.
+    pub details: bool,
     /// The message being written to the open group.
     pub input: TextInput,
     /// Per group, the messages from others that arrived while it was not on screen.
@@ -126,7 +132,9 @@ impl Default for GroupsState {
             open: None,
             form: None,
             join: None,
+            edit: None,
             focus: GroupFocus::List,
+            details: false,
             input: TextInput::default(),
             unread: HashMap::new(),
             typing: HashMap::new(),
@@ -158,16 +166,20 @@ impl GroupsState {
         self.focus == GroupFocus::Input && self.open.is_some()
     }
 
-    /// Whether keys go to a text input (the create form, the join input or the open
-    /// group's input).
+    /// Whether keys go to a form or a text input (the edit form, the create form, the
+    /// join input or the open group's input).
     #[must_use]
     pub fn typing(&self) -> bool {
-        self.form.is_some() || self.join.is_some() || self.writing()
+        self.edit.is_some() || self.form.is_some() || self.join.is_some() || self.writing()
     }
 
     /// The focused text input, if any.
     pub(super) fn focused_input(&mut self) -> Option<&mut TextInput> {
         let writing = self.writing();
+        if let Some(form) = self.edit.as_mut() {
+            let focus = form.focus;
+            return form.input_mut(focus);
+        }
         match (self.join.as_mut(), self.form.as_mut()) {
             (Some(join), _) => Some(&mut join.id),
             (None, Some(form)) => (form.focus == GroupField::Name).then_some(&mut form.name),
@@ -243,6 +255,12 @@ impl App {
                 });
             }
             KeyCode::Char('j') => self.groups.join = Some(JoinInput::default()),
+            KeyCode::Char('d') => self.toggle_group_details(),
+            KeyCode::Char('e') => {
+                if let Some(id) = self.groups.selected_group().map(|g| g.group.id) {
+                    return self.ask_group_edit(id);
+                }
+            }
             KeyCode::Char('l') => {
                 if let Some(group) = self.groups.selected_group() {
                     return vec![Command::LeaveGroup(group.group.id)];
@@ -258,8 +276,32 @@ impl App {
         Vec::new()
     }
 
-    /// Keys while the create form, the join input or the open group's input has focus.
+    /// `d` (`Ctrl-D` in the conversation): the open group's details show or hide.
+    pub(super) fn toggle_group_details(&mut self) {
+        if self.groups.open.is_none() {
+            self.info("Open a group with Enter first: d then shows its details.");
+            return;
+        }
+        self.groups.details = !self.groups.details;
+    }
+
+    /// `ServerEvent::GroupUpdated`: one of my groups changed (its details, owner or
+    /// archiving); the list, the open group's title and its details show it at once. My
+    /// role is not in the event: a role change also comes as a system message, which
+    /// reloads the list.
+    pub(super) fn on_group_updated(&mut self, group: Group) -> Vec<Command> {
+        if let Some(mine) = self.groups.groups.iter_mut().find(|g| g.group.id == group.id) {
+            mine.group = group;
+        }
+        Vec::new()
+    }
+
+    /// Keys while the edit form, the create form, the join input or the open group's
+    /// input has focus.
     pub(super) fn groups_input_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if self.groups.edit.is_some() {
+            return self.group_edit_key(key);
+        }
         if self.groups.join.is_some() {
             return self.join_key(key);
         }

@@ -13,8 +13,9 @@
 //! - `chats`: partners, the open conversation, typing, scrolling, sending; the message
 //!   replies and events.
 //! - `feed`, `requests`, `profile`: their screens, replies and (for requests) events.
-//! - `groups`: my groups, a group's members, creating, joining and leaving;
-//!   `group_chat`: the open group's conversation and the group message events.
+//! - `groups`: my groups, a group's members and details, creating, joining and leaving;
+//!   `group_chat`: the open group's conversation and the group message events;
+//!   `group_edit`: the form that edits a group's details.
 //! - `typing`: typing indicators both ways, for partners and groups.
 //! - `safety`: blocking (the question before it, the people I blocked, what a block
 //!   changes elsewhere); `report`: the report picker. Both are dialogs over any screen,
@@ -37,6 +38,7 @@ mod chats;
 mod command;
 mod feed;
 mod group_chat;
+mod group_edit;
 mod groups;
 mod keys;
 mod login;
@@ -51,6 +53,7 @@ mod typing;
 pub use chats::{ChatFocus, ChatsState, Conversation, HISTORY_PAGE, Pending};
 pub use command::{Command, NewAccountEq, ProfileChangesEq};
 pub use feed::{FEED_PAGE, FeedState};
+pub use group_edit::{EditError, EditField, GroupEditForm};
 pub use groups::{GroupField, GroupFocus, GroupForm, GroupsState, JoinInput, OpenGroup};
 pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
@@ -418,6 +421,7 @@ impl App {
             Reply::GroupCreated(result) => self.on_group_created(result),
             Reply::GroupJoined(result) => self.on_group_joined(result),
             Reply::GroupLeft { id, result } => self.on_group_left(id, result),
+            Reply::GroupEdited { id, result } => self.on_group_edited(id, result),
             Reply::GroupHistory { group, before, result } => self.on_group_history(group, before, result),
             Reply::GroupSent { group, client_msg_id, result } => self.on_group_sent(group, &client_msg_id, result),
             Reply::GroupMarkedRead(result) => self.on_group_marked_read(result),
@@ -500,6 +504,7 @@ impl App {
             ServerEvent::GroupMemberRemoved { group_id, user_id } if Some(user_id) == self.my_id() => {
                 self.on_no_longer_member(group_id)
             }
+            ServerEvent::GroupUpdated(group) => self.on_group_updated(group),
             _ => Vec::new(),
         }
     }

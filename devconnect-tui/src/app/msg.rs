@@ -15,7 +15,8 @@ use ratatui::crossterm::event::KeyEvent;
 /// A failed call, as the user should read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// The server's stable code, or `transport` / `decode` / `url` / `closed` locally.
+    /// The server's stable code, or `transport` / `decode` / `url` / `closed` / `file`
+    /// (a file to upload could not be read) locally.
     pub code: String,
     /// Readable text.
     pub message: String,
@@ -133,6 +134,13 @@ pub enum Reply {
         id: GroupId,
         /// The outcome.
         result: Result<(), Failure>,
+    },
+    /// `EditGroup`.
+    GroupEdited {
+        /// The group.
+        id: GroupId,
+        /// The group as changed.
+        result: Result<Group, Failure>,
     },
     /// `LoadGroupHistory`.
     GroupHistory {

@@ -4,6 +4,7 @@
 
 mod fixtures;
 mod group_chat;
+mod group_edit;
 mod render;
 mod safety;
 mod update;

@@ -508,3 +508,90 @@ fn keys_that_do_not_fit_on_one_line_take_a_second_broken_between_keys() {
     assert_shows(&rows, "↑↓ select · Enter open chat");
     assert!(!rows[7].contains("q quit"));
 }
+
+#[test]
+fn the_group_details_show_the_description_tags_and_the_photo_url_or_no_photo() {
+    let me = me("Ada");
+    let mut rust = group("Rustaceans", Visibility::Private, me.profile.id, 3);
+    rust.description = "Rust in Berlin, monthly".to_owned();
+    rust.tags = vec!["rust".to_owned(), "berlin".to_owned()];
+    let mut app = with_partner(&me, &profile("Bob", "Kahn"));
+    app.update(ch('5'));
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![my_group(&rust, GroupRole::Owner)]))));
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Reply(Reply::GroupHistory { group: rust.id, before: None, result: Ok(vec![]) }));
+    assert!(!screen(&draw(&app, 120, 24)).contains("Rust in Berlin"), "hidden until asked for");
+    assert_shows(&draw(&app, 120, 24), "Ctrl-D details");
+    app.update(ctrl('d'));
+    let rows = draw(&app, 120, 24);
+    assert_shows(&rows, "Description Rust in Berlin, monthly");
+    assert_shows(&rows, "Visibility  private · 3 members · you are owner");
+    assert_shows(&rows, "Tags        rust, berlin");
+    assert_shows(&rows, "Photo       no photo");
+    assert_shows(&rows, "Ctrl-D hide details");
+    assert_shows(&rows, "No messages yet");
+    // A relative photo URL is shown absolute, to open elsewhere.
+    rust.photo_url = Some("/uploads/abc.png".to_owned());
+    app.update(Msg::Live(LiveEvent::Server(ServerEvent::GroupUpdated(rust.clone()))));
+    assert_shows(&draw(&app, 160, 24), &format!("Photo       {SERVER}/uploads/abc.png"));
+    draw_at_all_sizes(&app);
+}
+
+#[test]
+fn the_group_edit_form_draws_over_the_screen_with_a_refusal_under_its_field() {
+    let me = me("Ada");
+    let bob = profile("Bob", "Kahn");
+    let mut rust = group("Rustaceans", Visibility::Public, me.profile.id, 3);
+    rust.tags = vec!["rust".to_owned(), "berlin".to_owned()];
+    let go = group("Gophers", Visibility::Public, bob.id, 2);
+    let mut app = with_partner(&me, &bob);
+    app.update(ch('5'));
+    app.update(Msg::Reply(Reply::MyGroups(Ok(vec![
+        my_group(&rust, GroupRole::Owner),
+        my_group(&go, GroupRole::Member),
+    ]))));
+    // The edit key is offered where my role allows it, not elsewhere.
+    assert_shows(&draw(&app, 160, 24), "e edit");
+    app.update(key(KeyCode::Down));
+    assert!(!screen(&draw(&app, 160, 24)).contains("e edit"), "a member is not offered it");
+    app.update(key(KeyCode::Up));
+    app.update(ch('e'));
+    let rows = draw(&app, 120, 24);
+    assert_shows(&rows, "Edit Rustaceans");
+    assert_shows(&rows, "Name        Rustaceans");
+    assert_shows(&rows, "Visibility  (•) public  ( ) private");
+    assert_shows(&rows, "Tags        rust, berlin");
+    assert_shows(&rows, "New photo");
+    assert_shows(&rows, "Tab/Shift-Tab field · ←→ public/private · Enter save · Esc cancel");
+    app.update(ctrl('u'));
+    app.update(key(KeyCode::Enter));
+    assert_shows(&draw(&app, 120, 24), "Edit Rustaceans · saving…");
+    app.update(Msg::Reply(Reply::GroupEdited {
+        id: rust.id,
+        result: Err(Failure::new("validation", "name: must be 1–100 characters")),
+    }));
+    let rows = draw(&app, 120, 24);
+    let name_row = rows.iter().position(|r| r.contains("Name  ")).unwrap();
+    assert!(
+        rows[name_row + 1].contains("⚠ name: must be 1–100 characters (validation)"),
+        "the refusal is under the name:\n{}",
+        screen(&rows)
+    );
+    // A refusal about the whole form goes at its bottom.
+    app.update(Msg::Reply(Reply::GroupEdited {
+        id: rust.id,
+        result: Err(Failure::new("forbidden", "only the owner and admins edit a group")),
+    }));
+    assert_shows(&draw(&app, 120, 24), "⚠ only the owner and admins edit a group (forbidden)");
+    draw_at_all_sizes(&app);
+    // A refusal wider than the form wraps, its code kept.
+    app.update(Msg::Reply(Reply::GroupEdited {
+        id: rust.id,
+        result: Err(Failure::new("unsupported_media_type", "only JPEG, PNG and WebP images are accepted")),
+    }));
+    let rows = draw(&app, 120, 24);
+    let photo_row = rows.iter().position(|r| r.contains("New photo")).unwrap();
+    assert!(rows[photo_row + 1].contains("⚠ only JPEG, PNG and WebP images are accepted"), "{}", screen(&rows));
+    assert!(rows[photo_row + 2].contains("(unsupported_media_type)"), "{}", screen(&rows));
+    draw_at_all_sizes(&app);
+}

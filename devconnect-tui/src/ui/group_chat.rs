@@ -1,9 +1,10 @@
 //! The open group's conversation: each message under its sender's name, system messages
 //! as sentences, scrolled from the bottom like a 1:1 chat (drawing records how far up
-//! it can go, for the scroll keys), who is typing, and the input line.
+//! it can go, for the scroll keys), who is typing, and the input line; above them, when
+//! asked for, the group's details.
 
 use chrono::Local;
-use devconnect_types::GroupMessage;
+use devconnect_types::{GroupMessage, MyGroup};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -26,8 +27,18 @@ pub(super) fn render_group_chat(app: &App, frame: &mut Frame<'_>, area: Rect) {
     } else {
         dim()
     });
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     frame.render_widget(block, area);
+    if let (true, Some(group)) = (groups.details, groups.open_group()) {
+        // At most half the height, so the conversation and its input stay usable.
+        let mut lines = details_lines(app, group, inner.width);
+        lines.truncate(usize::from(inner.height / 2).saturating_sub(1));
+        lines.push(Line::from(Span::styled("─".repeat(usize::from(inner.width)), dim())));
+        let height = u16::try_from(lines.len()).unwrap_or(u16::MAX).min(inner.height);
+        let [details_area, rest] = Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(inner);
+        frame.render_widget(Paragraph::new(lines), details_area);
+        inner = rest;
+    }
     let [messages_area, typing_area, input_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
 
@@ -114,4 +125,30 @@ fn message_lines(app: &App, message: &GroupMessage, width: u16) -> Vec<Line<'sta
         segments.push((format!(" [image: {image}]"), dim()));
     }
     wrap(&segments, width)
+}
+
+/// The group's details as a terminal can show them: its photo as a URL (an absolute one,
+/// to open elsewhere), "no photo" without one.
+pub(super) fn details_lines(app: &App, g: &MyGroup, width: u16) -> Vec<Line<'static>> {
+    let label = |s: &str| (format!("{s:<12}"), dim());
+    let none = |s: &str| (s.to_owned(), dim().add_modifier(Modifier::ITALIC));
+    let description = if g.group.description.trim().is_empty() {
+        none("no description")
+    } else {
+        (g.group.description.clone(), Style::default())
+    };
+    let members =
+        if g.group.member_count == 1 { "1 member".to_owned() } else { format!("{} members", g.group.member_count) };
+    let about = format!("{} · {members} · you are {}", g.group.visibility.as_str(), g.role);
+    let tags = if g.group.tags.is_empty() { none("no tags") } else { (g.group.tags.join(", "), Style::default()) };
+    let photo = match &g.group.photo_url {
+        Some(url) if url.starts_with('/') => (format!("{}{url}", app.server.trim_end_matches('/')), Style::default()),
+        Some(url) => (url.clone(), Style::default()),
+        None => none("no photo"),
+    };
+    let mut lines = wrap(&[label("Description"), description], width);
+    lines.extend(wrap(&[label("Visibility"), (about, Style::default())], width));
+    lines.extend(wrap(&[label("Tags"), tags], width));
+    lines.extend(wrap(&[label("Photo"), photo], width));
+    lines
 }

@@ -1,6 +1,7 @@
 //! The Groups screen: my groups beside the open group's conversation and, when there is
 //! room, its members (on a narrow terminal the list or, while writing, the
-//! conversation), and under them the create form or the join input while open.
+//! conversation), and under them the create form or the join input while open; the edit
+//! form over them all.
 
 use devconnect_types::{MyGroup, Visibility};
 use ratatui::Frame;
@@ -10,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::group_chat::render_group_chat;
+use super::group_edit::render_group_edit;
 use super::text::{one_line, wrap};
 use super::{ACCENT, dim, field};
 use crate::app::{App, GroupField, GroupForm, JoinInput};
@@ -47,6 +49,11 @@ pub(super) fn render_groups(app: &App, frame: &mut Frame<'_>, area: Rect) {
         render_form(form, frame, input);
     } else if let Some(join) = &groups.join {
         render_join(join, frame, input);
+    }
+    if let Some(form) = &groups.edit {
+        let name =
+            groups.groups.iter().find(|g| g.group.id == form.group).map_or("the group", |g| g.group.name.as_str());
+        render_group_edit(form, name, frame, area);
     }
 }
 

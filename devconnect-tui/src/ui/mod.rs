@@ -15,6 +15,7 @@ use crate::input::TextInput;
 mod chats;
 mod feed;
 mod group_chat;
+mod group_edit;
 mod groups;
 mod profile;
 mod requests;
@@ -104,6 +105,9 @@ pub fn help_text(app: &App) -> String {
                 "Tab/↑↓ field · Enter save · Esc cancel · F1-F5 screens".to_owned()
             }
             Screen::Profile => format!("e edit · {global}"),
+            Screen::Groups if app.groups.edit.is_some() => {
+                "Tab/Shift-Tab field · ←→ public/private · Enter save · Esc cancel · F1-F5 screens".to_owned()
+            }
             Screen::Groups if app.groups.form.is_some() => {
                 "Tab name/visibility · ←→ public/private · Enter create · Esc cancel · F1-F5 screens".to_owned()
             }
@@ -111,13 +115,35 @@ pub fn help_text(app: &App) -> String {
                 "paste a group id · Enter join · Esc cancel · F1-F5 screens".to_owned()
             }
             Screen::Groups if app.groups.writing() => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · F1-F5 screens".to_owned()
+                // Editing is offered only where my role allows it.
+                let edit = if app.groups.open_group().is_some_and(|g| g.role.manages_members()) {
+                    "Ctrl-E edit group · "
+                } else {
+                    ""
+                };
+                let details = if app.groups.details { "Ctrl-D hide details" } else { "Ctrl-D details" };
+                format!(
+                    "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · {edit}{details} · Ctrl-R report · F1-F5 screens"
+                )
             }
-            Screen::Groups if app.groups.open.is_some() => format!(
-                "↑↓ select · Enter open chat · Esc close chat · n new group · j join by id · l leave · ! report · {global}"
-            ),
             Screen::Groups => {
-                format!("↑↓ select · Enter open chat · n new group · j join by id · l leave · ! report · {global}")
+                let edit = if app.groups.selected_group().is_some_and(|g| g.role.manages_members()) {
+                    "e edit · "
+                } else {
+                    ""
+                };
+                let open = if app.groups.open.is_some() {
+                    if app.groups.details {
+                        "Esc close chat · d hide details · "
+                    } else {
+                        "Esc close chat · d details · "
+                    }
+                } else {
+                    ""
+                };
+                format!(
+                    "↑↓ select · Enter open chat · {open}{edit}n new group · j join by id · l leave · ! report · {global}"
+                )
             }
         },
     }
