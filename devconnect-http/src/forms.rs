@@ -2,7 +2,8 @@
 //! into the core's request types with one set of rules.
 //!
 //! Multipart rules (what the original web frontend sends): a repeated `skills` part
-//! builds the array and a part holding `a,b` is split on commas; numbers arrive as
+//! (or a group's `tags` part) builds the array and a part holding `a,b` is split on
+//! commas; numbers arrive as
 //! text; a part sent as an empty string means "not provided"; the file part is `image`
 //! (an empty file part, as browsers send for an empty file input, is no file).
 //! A form has at most [`MAX_PARTS`] parts: reading stops at the first one beyond.
@@ -164,7 +165,8 @@ impl Fields {
             let text =
                 String::from_utf8(data.to_vec()).map_err(|_| invalid("body", format!("`{name}` is not UTF-8 text")))?;
             let name = name.strip_suffix("[]").map_or(name.clone(), str::to_owned);
-            let repeatable = name == "skills";
+            // The list fields, as the OpenAPI document describes them.
+            let repeatable = name == "skills" || name == "tags";
             match fields.entries.entry(name) {
                 Slot::Occupied(mut slot) => match slot.get_mut() {
                     Entry::Text(values) if repeatable => values.push(text),
@@ -484,6 +486,11 @@ mod tests {
         let with_photo = multipart(&[("about", None, b"hi"), ("image", Some("a.png"), b"\x89PNG")]);
         let edit = Fields::json_or_multipart(with_photo).await.and_then(profile_edit).ok();
         assert_eq!(edit.as_ref().and_then(|e| e.photo.as_ref()).map(|p| p.0.len()), Some(4));
+
+        // A group's tags, like skills: repeated parts, each split on commas.
+        let tags = multipart(&[("tags", None, b"rust,wasm"), ("tags", None, b"cli"), ("image", Some("g.png"), b"x")]);
+        let edit = Fields::json_or_multipart(tags).await.and_then(group_edit).ok();
+        assert_eq!(edit.and_then(|e| e.tags), Some(vec!["rust".into(), "wasm".into(), "cli".into()]));
 
         let repeated = multipart(&[("about", None, b"a"), ("about", None, b"b")]);
         assert_eq!(code(Fields::json_or_multipart(repeated).await), "validation");
