@@ -11,8 +11,10 @@
 //! - [`feed`]: the paginated discovery feed.
 //! - [`groups`]: groups, their members and roles.
 //! - [`chat`]: messages, history, catch-up ([`DevConnect::sync`]), read state.
-//! - [`safety`]: blocking people, and reports for the operators.
-//! - [`moderation`]: the operators' side: reports, suspensions, the audit log.
+//! - [`safety`]: blocking people, reports for the operators, one's data export.
+//! - [`account`]: deleting an account (by its owner or an operator).
+//! - [`search`]: finding developers by name, skills, location and experience.
+//! - [`moderation`]: the operators' side: reports, suspensions, deletions, the audit log.
 //! - [`realtime`]: presence and live [`Event`]s: the session every frontend serves
 //!   ([`DevConnect::live`]), one [`Subscription`] per open stream, and the event bus
 //!   between server instances ([`realtime::bus`]: in-process by default; Redis with a
@@ -42,6 +44,7 @@
 
 #![warn(missing_docs)]
 
+pub mod account;
 pub mod analytics;
 pub mod auth;
 pub mod chat;

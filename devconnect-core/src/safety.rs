@@ -12,10 +12,8 @@ pub use devconnect_types::safety::{
     AccountExport, BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported, Resolution,
 };
 
-use crate::moderation::AuditAction;
-use crate::realtime::EndReason;
 use crate::store::Blocked;
-use crate::{AnyMessage, DevConnect, Error, GroupId, MessageId, Profile, ReportId, Result, Session, UserId};
+use crate::{AnyMessage, DevConnect, Error, GroupId, MessageId, Profile, ReportId, Result, UserId};
 
 /// Most people one user may block.
 pub const MAX_BLOCKS: u32 = 1000;
@@ -182,53 +180,6 @@ impl DevConnect {
             blocked: self.blocked_users(me).await?,
             reports: self.my_reports(me).await?,
         })
-    }
-
-    /// Deletes the account of `session`'s user, who confirms with their password:
-    /// see [`DevConnect::erase`]. Recorded in the audit log (action `delete_account`,
-    /// the user as actor). Attempts are limited per user like password changes
-    /// ([`Settings::login_rate`](crate::Settings)), so a stolen token is no password
-    /// oracle.
-    pub async fn delete_account(&self, session: &Session, password: &str) -> Result<()> {
-        let me = session.user_id;
-        self.inner.limits.check_password_change(me)?;
-        let record = self.user_record(me).await?;
-        let fits = password.chars().count() <= crate::auth::MAX_PASSWORD_CHARS;
-        if !fits || !self.inner.credentials.verify(password.to_owned(), Some(record.password_hash)).await? {
-            return Err(Error::validation("password", "is not the current password"));
-        }
-        self.erase(me, me.to_hex(), AuditAction::DeleteAccount, String::new()).await
-    }
-
-    /// Erases `user`'s account, and records it as `actor`'s `action`. In order:
-    /// - they leave each of their groups, as by [`DevConnect::leave_group`] (an owner
-    ///   hands the group on; the others see "left");
-    /// - the store erases the account in one step
-    ///   ([`UserStore::erase_user`](crate::store::UserStore::erase_user)): profile,
-    ///   email, password, requests, connections and blocks go, every token stops
-    ///   working; messages they sent stay, from a placeholder profile marked `deleted`;
-    /// - their live sessions end (reason `account_deleted`), here at once and on other
-    ///   instances from the audit log (see `moderation`); their connections see them
-    ///   go offline;
-    /// - their photo is deleted.
-    pub(crate) async fn erase(&self, user: UserId, actor: String, action: AuditAction, note: String) -> Result<()> {
-        for (group, _) in self.inner.store.groups_of(user).await? {
-            match self.leave_group(user, group.id).await {
-                // Left meanwhile (or removed): nothing to do.
-                Ok(()) | Err(Error::NotFound(_)) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        let erased = self.inner.store.erase_user(user, crate::now()).await?.ok_or(Error::NotFound("user"))?;
-        self.record(actor, action, user.to_hex(), note).await?;
-        self.inner.realtime.end_user(user, EndReason::Deleted);
-        for other in erased.connections {
-            self.inner.realtime.disconnected(user, other);
-        }
-        if let Some(url) = erased.photo_url {
-            self.delete_image(&url).await;
-        }
-        Ok(())
     }
 
     /// The reports `me` filed, newest first.

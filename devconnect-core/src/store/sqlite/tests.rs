@@ -6,7 +6,7 @@ use std::path::Path;
 use super::SqliteStore;
 use super::chat::{history_sql, sync_sql};
 use super::error::ResultExt as _;
-use super::users::feed_sql;
+use super::users::{FeedSkills, feed_sql};
 use crate::model::FeedFilter;
 use crate::store::prelude::*;
 use crate::{Error, Result};
@@ -62,12 +62,53 @@ async fn paged_queries_are_planned_once_whatever_is_bound() -> Result<()> {
     // An in-memory store reads on its writer's connection, which caches the statements.
     let reprepared = store
         .write(|conn| {
-            [feed_sql(false), feed_sql(true), history_sql(), sync_sql()]
+            [feed_sql(FeedSkills::Any), feed_sql(FeedSkills::Rare), history_sql(), sync_sql()]
                 .iter()
                 .map(|sql| Ok(conn.prepare_cached(sql).db()?.get_status(rusqlite::StatementStatus::RePrepare)))
                 .collect::<Result<Vec<i32>>>()
         })
         .await?;
     assert_eq!(reprepared, [0, 0, 0, 0]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_common_and_a_rare_skills_filter_page_the_same_way() -> Result<()> {
+    // Every other user has `sql`: more than the rare path collects. A few have `cobol`.
+    let store = SqliteStore::open_in_memory().await?;
+    let mut ids = Vec::new();
+    for i in 0..4200 {
+        let mut record = crate::testkit::user_record(&format!("u{i}@skills.test"));
+        let (sql, cobol) = (i % 2 == 0, i % 300 == 1);
+        record.me.profile.skills = [(sql, "SQL"), (cobol, "COBOL"), (true, "Go")]
+            .iter()
+            .filter(|(has, _)| *has)
+            .map(|(_, skill)| (*skill).to_owned())
+            .collect();
+        ids.push((record.me.profile.id, sql, cobol));
+        store.insert_user(&record).await?;
+    }
+    let viewer = crate::testkit::user_record("viewer@skills.test");
+    store.insert_user(&viewer).await?;
+    let viewer = viewer.me.profile.id;
+    let choice = |skill: &str| {
+        let skills = super::rows::skills_json(&[skill.to_owned()]);
+        store.write(move |conn| FeedSkills::choose(conn, &skills?).db())
+    };
+    assert_eq!(choice("sql").await?, FeedSkills::Common);
+    assert_eq!(choice("cobol").await?, FeedSkills::Rare);
+    // Newest first, the viewer left out, pages adjoining.
+    ids.reverse();
+    for (skill, expected) in [
+        ("sql", ids.iter().filter(|u| u.1).map(|u| u.0).collect::<Vec<_>>()),
+        ("cobol", ids.iter().filter(|u| u.2).map(|u| u.0).collect()),
+    ] {
+        for (offset, limit) in [(0_usize, 5_u32), (5, 5), (2095, 10)] {
+            let filter = FeedFilter { offset: offset as u64, limit, skills: vec![skill.to_owned()] };
+            let page: Vec<_> = store.feed(viewer, &filter).await?.iter().map(|p| p.id).collect();
+            let want: Vec<_> = expected.iter().skip(offset).take(limit as usize).copied().collect();
+            assert_eq!(page, want, "{skill} at {offset}");
+        }
+    }
     Ok(())
 }

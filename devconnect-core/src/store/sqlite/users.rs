@@ -14,12 +14,49 @@ use crate::model::{AuthState, Erased, FeedFilter, ProfileUpdate, SearchFilter, S
 use crate::store::UserStore;
 use crate::{Error, Result};
 
+/// How the feed filters by skills (see [`FeedSkills::choose`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FeedSkills {
+    /// No skills filter.
+    Any,
+    /// Few users have the skills: their ids are collected first (at most
+    /// [`DENSE_SKILL_ROWS`] per skill), and the newest-first walk keeps those.
+    Rare,
+    /// Many users have them: the newest-first walk checks each candidate in the skill
+    /// index (one lookup per skill), and a page fills after a few candidates.
+    Common,
+}
+
+/// Past this many users with one of the asked skills, a filter counts as common.
+/// Collecting the ids of a rare filter costs at most this many index entries; walking a
+/// common one finds a match at least every `users / DENSE_SKILL_ROWS` candidates.
+const DENSE_SKILL_ROWS: i64 = 2000;
+
+impl FeedSkills {
+    /// Counts (up to [`DENSE_SKILL_ROWS`], so the count itself is bounded) the users with
+    /// any of `skills` (a JSON array).
+    pub(super) fn choose(conn: &Connection, skills: &str) -> rusqlite::Result<Self> {
+        let matching: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM user_skills \
+                 WHERE skill IN (SELECT value FROM json_each(?1)) LIMIT ?2)",
+            )?
+            .query_row(params![skills, DENSE_SKILL_ROWS], |r| r.get(0))?;
+        Ok(if matching >= DENSE_SKILL_ROWS { Self::Common } else { Self::Rare })
+    }
+}
+
 /// The feed: `?1` viewer, `?2` limit, `?3` offset, `?4` skills as a JSON array.
-pub(super) fn feed_sql(with_skills: bool) -> String {
-    let skills = if with_skills {
-        "AND u.id IN (SELECT s.user_id FROM user_skills s WHERE s.skill IN (SELECT value FROM json_each(?4)))"
-    } else {
-        ""
+pub(super) fn feed_sql(skills: FeedSkills) -> String {
+    let skills = match skills {
+        FeedSkills::Any => "",
+        FeedSkills::Rare => {
+            "AND u.id IN (SELECT s.user_id FROM user_skills s WHERE s.skill IN (SELECT value FROM json_each(?4)))"
+        }
+        FeedSkills::Common => {
+            "AND EXISTS (SELECT 1 FROM user_skills s \
+             WHERE s.skill IN (SELECT value FROM json_each(?4)) AND s.user_id = u.id)"
+        }
     };
     // Each candidate costs one lookup in each pair index (requests, blocks), however
     // many requests or blocks the viewer has: no list of excluded ids is ever built.
@@ -281,16 +318,16 @@ impl UserStore for SqliteStore {
     async fn feed(&self, viewer: UserId, filter: &FeedFilter) -> Result<Vec<Profile>> {
         let filter = filter.clone();
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(&feed_sql(!filter.skills.is_empty())).db()?;
             let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
             let viewer = viewer.to_hex();
             let map = |row: &Row<'_>| Ok(user(row)?.me.profile);
-            let rows = if filter.skills.is_empty() {
-                stmt.query_map(params![viewer, filter.limit, offset], map)
-            } else {
-                stmt.query_map(params![viewer, filter.limit, offset, skills_json(&filter.skills)?], map)
-            };
-            collect(rows.db()?)
+            if filter.skills.is_empty() {
+                let mut stmt = conn.prepare_cached(&feed_sql(FeedSkills::Any)).db()?;
+                return collect(stmt.query_map(params![viewer, filter.limit, offset], map).db()?);
+            }
+            let skills = skills_json(&filter.skills)?;
+            let mut stmt = conn.prepare_cached(&feed_sql(FeedSkills::choose(conn, &skills).db()?)).db()?;
+            collect(stmt.query_map(params![viewer, filter.limit, offset, skills], map).db()?)
         })
         .await
     }
