@@ -4,7 +4,8 @@
 # driven through tmux (send-keys / capture-pane) on a private tmux server.
 #
 # Ada and Bob sign up over REST, log in through the TUI; Ada finds Bob in the feed and
-# sends a request; Bob accepts; they chat both ways (CJK and emoji included), each
+# sends a request; Bob accepts; Ada finds a third developer on the Search screen and
+# sends him a request with a note; they chat both ways (CJK and emoji included), each
 # seeing the other's messages and typing; the server restarts and a message sent while
 # Ada is disconnected appears once after she reconnects; Bob joins Ada's group by its id
 # and they talk there (typing, unread count, told once removed), Ada edits it (Bob may
@@ -173,6 +174,41 @@ check "bob's requests list ada" bob "Received (1)"
 keys bob a
 check "bob is now connected with ada" bob "You are now connected with Ada Lovelace"
 check "ada is told live that bob accepted" ada "Bob Kahn accepted your request"
+
+# Ada searches (Search, 6): Cy is found by skill and location with his details, Bob reads
+# as connected; she opens Cy's profile and sends him a request with a note; a query over
+# 200 characters shows the server's refusal with its code.
+CY_TOKEN="$(signup cy@example.com Cy Hopper)" || give_up "REST signup of Cy failed"
+curl -fsS -X PATCH "$URL/profile/edit" -H "authorization: Bearer $CY_TOKEN" -H 'content-type: application/json' \
+  -d '{"location":"Lisbon, Portugal","experienceYears":12,"skills":["haskell","rust"]}' >/dev/null ||
+  echo "editing cy's profile failed" >&2
+keys ada 6
+check "ada's search screen lists everyone at first" ada "[connected] Bob Kahn"
+typed ada "skill:haskell loc:lisbon"
+check "ada finds cy by skill and location, with his details" ada "[connect] Cy Hopper · haskell, rust · Lisbon, Portugal · 12 yrs"
+typed ada " bob"
+check "a search for more words finds no one" ada "No one found."
+keys ada BSpace BSpace BSpace BSpace
+check "deleting them finds cy again" ada "[connect] Cy Hopper"
+keys ada Down Enter
+check "enter opens cy's profile" ada "Experience 12 years"
+keys ada c
+typed ada "Haskell in Lisbon? 🐑"
+keys ada Enter
+check "ada is told the request to cy went out" ada "Connection request sent to Cy Hopper."
+check "cy now reads as pending" ada "a request is waiting for an answer"
+cy_note() {
+  curl -fsS "$URL/user/requests/received" -H "authorization: Bearer $CY_TOKEN" | python3 -c '
+import json, sys
+requests = json.load(sys.stdin)["requests"]
+assert [r["note"] for r in requests] == ["Haskell in Lisbon? 🐑"], requests'
+}
+verdict "cy received the request with ada's note" cy_note
+keys ada /
+keys ada C-u
+typed ada "$(printf 'x%.0s' $(seq 201))"
+check "an over-long query shows the refusal with its code" ada "(validation)"
+keys ada F1
 
 # Bob writes first; Ada watches her chat list.
 keys ada 1

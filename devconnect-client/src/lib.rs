@@ -23,9 +23,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use devconnect_types::rest::{
-    AuthResponse, DataResponse, ErrorBody, FeedResponse, ListResponse, ReadResponse, SyncResponse, TokenResponse,
-    UserResponse,
+    AuthResponse, DataResponse, ErrorBody, FeedResponse, ListResponse, ReadResponse, SearchResponse, SyncResponse,
+    TokenResponse, UserResponse,
 };
+use devconnect_types::search::SearchPage;
 use devconnect_types::{
     AccountExport, BlockedUser, ChatPartner, ConnectionRequest, Conversation, FeedPage, Group, GroupId, GroupMember,
     GroupMessage, GroupPage, GroupRole, Me, Message, MessageId, MyGroup, Profile, Report, ReportKind, ReportReason,
@@ -143,6 +144,28 @@ pub struct ProfileChanges {
     /// A new photo: bytes and a file name (sends the edit as a multipart form).
     #[serde(skip)]
     pub photo: Option<(Vec<u8>, String)>,
+}
+
+/// A developer search (`GET /users/search`). An empty or `None` field is left out of the
+/// query, so the server's defaults apply (page 1, 20 results, no bound).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserSearch {
+    /// Words to match in names, about and skills (the last may be a prefix).
+    pub q: String,
+    /// Skills a developer must all have.
+    pub skills: Vec<String>,
+    /// Words the location must all have.
+    pub location: String,
+    /// At least this many years of experience.
+    pub min_experience: Option<u8>,
+    /// At most this many years of experience.
+    pub max_experience: Option<u8>,
+    /// 1-based page.
+    pub page: Option<u32>,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// The first page's `asOf`, so later pages do not shift with new signups.
+    pub as_of: Option<UserId>,
 }
 
 /// A signup or login: the user and their token (also kept by the client).
@@ -576,6 +599,28 @@ impl Client {
             builder = builder.query(&[("skills", skills.join(","))]);
         }
         Ok(Self::call::<FeedResponse>(builder).await?.into())
+    }
+
+    /// `GET /users/search?q&skills&location&minExperience&maxExperience&page&limit&asOf`.
+    pub async fn search_users(&self, search: &UserSearch) -> Result<SearchPage> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        let texts = [("q", search.q.trim()), ("location", search.location.trim())];
+        query.extend(texts.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k, v.to_owned())));
+        if !search.skills.is_empty() {
+            query.push(("skills", search.skills.join(",")));
+        }
+        let numbers = [
+            ("minExperience", search.min_experience.map(u32::from)),
+            ("maxExperience", search.max_experience.map(u32::from)),
+            ("page", search.page),
+            ("limit", search.limit),
+        ];
+        query.extend(numbers.into_iter().filter_map(|(k, v)| Some((k, v?.to_string()))));
+        if let Some(as_of) = search.as_of {
+            query.push(("asOf", as_of.to_string()));
+        }
+        let builder = self.request(Method::GET, "/users/search").query(&query);
+        Ok(Self::call::<SearchResponse>(builder).await?.into())
     }
 
     // ---- messages ----

@@ -117,8 +117,13 @@ impl Runtime {
             Command::LoadFeed { page } => self.spawn_call(async move {
                 Reply::Feed(c.feed(page, crate::app::FEED_PAGE, &[]).await.map_err(Failure::from))
             }),
-            Command::SendRequest { status, to } => self.spawn_call(async move {
-                Reply::RequestSent { to, status, result: c.send_request(status, to, None).await.map_err(Failure::from) }
+            Command::SendRequest { status, to, note } => self.spawn_call(async move {
+                let result = c.send_request(status, to, note.as_deref()).await.map_err(Failure::from);
+                Reply::RequestSent { to, status, result }
+            }),
+            Command::Search(query) => self.spawn_call(async move {
+                let result = c.search_users(&query).await.map_err(Failure::from);
+                Reply::Search { query, result }
             }),
             Command::Review { id, status } => self.spawn_call(async move {
                 Reply::Reviewed { id, status, result: c.review_request(id, status).await.map_err(Failure::from) }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use devconnect_client::{NewAccount, ProfileChanges};
+use devconnect_client::{NewAccount, ProfileChanges, UserSearch};
 use devconnect_types::{
     GroupId, MessageId, ReportKind, ReportReason, RequestId, ReviewStatus, SendStatus, UserId, Visibility,
 };
@@ -63,7 +63,11 @@ pub enum Command {
         status: SendStatus,
         /// To whom.
         to: UserId,
+        /// A line for them to read with it.
+        note: Option<String>,
     },
+    /// Search developers (`Reply::Search` carries the same query back).
+    Search(UserSearch),
     /// Review a received request.
     Review {
         /// The request.

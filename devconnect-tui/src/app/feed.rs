@@ -1,6 +1,7 @@
 //! The Feed screen: a page of profiles to connect with, paging, and "interested" /
 //! "ignore" (a profile acted on leaves the page; an emptied page reloads). The selected
-//! profile is shown in full, so it can be blocked or reported from here.
+//! profile is shown in full, so it can be blocked or reported from here. Requests sent
+//! from the Search screen are answered here too.
 
 use devconnect_types::{ConnectionRequest, FeedPage, Profile, SendStatus, UserId};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -83,7 +84,7 @@ impl App {
 
     fn feed_act(&mut self, status: SendStatus) -> Vec<Command> {
         match self.feed.profiles.get(self.feed.selected) {
-            Some(profile) => vec![Command::SendRequest { status, to: profile.id }],
+            Some(profile) => vec![Command::SendRequest { status, to: profile.id, note: None }],
             None => Vec::new(),
         }
     }
@@ -112,7 +113,16 @@ impl App {
     ) -> Vec<Command> {
         match result {
             Ok(_) => {
-                let name = self.feed.profiles.iter().find(|p| p.id == to).map(display_name).unwrap_or_default();
+                // Sent from the feed or from a search result.
+                let name = self
+                    .feed
+                    .profiles
+                    .iter()
+                    .chain(self.search.results.iter().map(|r| &r.profile))
+                    .find(|p| p.id == to)
+                    .map(display_name)
+                    .unwrap_or_default();
+                self.search_request_sent(to);
                 if status == SendStatus::Interested {
                     self.info(format!("Connection request sent to {name}."));
                 } else {

@@ -13,6 +13,8 @@
 //! - `chats`: partners, the open conversation, typing, scrolling, sending; the message
 //!   replies and events.
 //! - `feed`, `requests`, `profile`: their screens, replies and (for requests) events.
+//! - `search`: the Search screen, searched as the query is typed (one request in flight),
+//!   a result's profile, and a connection request with a note.
 //! - `groups`: my groups, a group's members and details, creating, joining and leaving;
 //!   `group_chat`: the open group's conversation and the group message events;
 //!   `group_edit`: the form that edits a group's details.
@@ -47,6 +49,7 @@ mod profile;
 mod report;
 mod requests;
 mod safety;
+mod search;
 mod session;
 mod typing;
 
@@ -61,6 +64,7 @@ pub use profile::ProfileForm;
 pub use report::{ReportForm, ReportTarget, reason_label};
 pub use requests::{RequestsPane, RequestsState};
 pub use safety::{BlockConfirm, SafetyState};
+pub use search::{NotePrompt, SEARCH_PAGE, SearchFocus, SearchState, parse_query};
 pub use session::backoff;
 
 /// Where the program is.
@@ -87,11 +91,13 @@ pub enum Screen {
     Profile,
     /// My groups.
     Groups,
+    /// Finding developers.
+    Search,
 }
 
 impl Screen {
     /// All, in tab order.
-    pub const ALL: [Self; 5] = [Self::Chats, Self::Feed, Self::Requests, Self::Profile, Self::Groups];
+    pub const ALL: [Self; 6] = [Self::Chats, Self::Feed, Self::Requests, Self::Profile, Self::Groups, Self::Search];
 
     /// The tab title.
     #[must_use]
@@ -102,6 +108,7 @@ impl Screen {
             Self::Requests => "Requests",
             Self::Profile => "Profile",
             Self::Groups => "Groups",
+            Self::Search => "Search",
         }
     }
 }
@@ -154,6 +161,8 @@ pub struct App {
     pub profile_form: Option<ProfileForm>,
     /// Groups.
     pub groups: GroupsState,
+    /// Search.
+    pub search: SearchState,
     /// The people I blocked, and the block and report dialogs.
     pub safety: SafetyState,
     /// Me, once known.
@@ -200,6 +209,7 @@ impl App {
             },
             profile_form: None,
             groups: GroupsState::default(),
+            search: SearchState::default(),
             safety: SafetyState::default(),
             me: None,
             live: LiveStatus::Offline,
@@ -245,6 +255,9 @@ impl App {
                 if let Some(input) = self.focused_input() {
                     input.insert(&text);
                 }
+                if self.phase == Phase::Main && self.screen == Screen::Search && !self.safety.dialog_open() {
+                    return self.search_pasted();
+                }
                 Vec::new()
             }
             Msg::Tick(now) => self.on_tick(now),
@@ -275,6 +288,7 @@ impl App {
                     form.fields.get_mut(focus)
                 }
                 Screen::Groups => self.groups.focused_input(),
+                Screen::Search => self.search.focused_input(),
                 _ => None,
             },
             Phase::Starting => None,
@@ -319,32 +333,31 @@ impl App {
             return self.dialog_key(key);
         }
         // Function keys switch screens from anywhere, even while typing.
-        if let KeyCode::F(n @ 1..=5) = key.code {
+        if let KeyCode::F(n @ 1..=6) = key.code {
             return self.switch(Screen::ALL[usize::from(n - 1)]);
         }
         let typing = match self.screen {
             Screen::Chats => self.chats.focus == ChatFocus::Input,
             Screen::Profile => self.profile_form.is_some(),
             Screen::Groups => self.groups.typing(),
+            Screen::Search => self.search.typing(),
             _ => false,
         };
         if typing {
             return match self.screen {
                 Screen::Chats => self.chat_input_key(key),
                 Screen::Groups => self.groups_input_key(key),
+                Screen::Search => self.search_input_key(key),
                 _ => self.profile_form_key(key),
             };
         }
         if plain(key) {
             match key.code {
-                KeyCode::Char(c @ '1'..='5') => {
+                KeyCode::Char(c @ '1'..='6') => {
                     let index = usize::from(c as u8 - b'1');
                     return self.switch(Screen::ALL[index]);
                 }
-                KeyCode::Tab => {
-                    let index = Screen::ALL.iter().position(|s| *s == self.screen).unwrap_or(0);
-                    return self.switch(Screen::ALL[(index + 1) % Screen::ALL.len()]);
-                }
+                KeyCode::Tab => return self.next_screen(),
                 KeyCode::Char('q') => {
                     self.quit = true;
                     return vec![Command::Quit];
@@ -361,7 +374,13 @@ impl App {
             Screen::Requests => self.requests_key(key),
             Screen::Profile => self.profile_key(key),
             Screen::Groups => self.groups_key(key),
+            Screen::Search => self.search_key(key),
         }
+    }
+
+    fn next_screen(&mut self) -> Vec<Command> {
+        let index = Screen::ALL.iter().position(|s| *s == self.screen).unwrap_or(0);
+        self.switch(Screen::ALL[(index + 1) % Screen::ALL.len()])
     }
 
     fn switch(&mut self, screen: Screen) -> Vec<Command> {
@@ -377,6 +396,9 @@ impl App {
         if screen == Screen::Groups {
             commands.extend(self.groups_opened());
             commands.extend(self.groups_shown());
+        }
+        if screen == Screen::Search {
+            commands.extend(self.search_opened());
         }
         commands
     }
@@ -397,6 +419,7 @@ impl App {
             Screen::Requests => vec![Command::LoadReceived, Command::LoadSent, Command::LoadBlocked],
             Screen::Profile => vec![Command::LoadMe],
             Screen::Groups => self.groups_refresh(),
+            Screen::Search => self.search_refresh(),
         }
     }
 
@@ -430,6 +453,7 @@ impl App {
             Reply::Unblocked { user, result } => self.on_unblocked(user, result),
             Reply::BlockedUsers(result) => self.on_blocked_users(result),
             Reply::Reported(result) => self.on_reported(result),
+            Reply::Search { query, result } => self.on_search(query, result),
         }
     }
 

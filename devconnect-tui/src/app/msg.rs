@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use devconnect_client::realtime::ServerEvent;
-use devconnect_client::{ClientError, LoggedIn};
+use devconnect_client::{ClientError, LoggedIn, UserSearch};
+use devconnect_types::search::SearchPage;
 use devconnect_types::{
     BlockedUser, ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupMessage, Me, Message,
     MessageId, MyGroup, Profile, Report, RequestId, ReviewStatus, SendStatus, UserId,
@@ -187,6 +188,13 @@ pub enum Reply {
     BlockedUsers(Result<Vec<BlockedUser>, Failure>),
     /// `Report`: the report as filed.
     Reported(Result<Report, Failure>),
+    /// `Search`.
+    Search {
+        /// The query asked (to tell a stale reply from the current one).
+        query: UserSearch,
+        /// A page of results.
+        result: Result<SearchPage, Failure>,
+    },
 }
 
 /// News from the realtime connection task.

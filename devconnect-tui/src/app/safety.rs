@@ -129,6 +129,7 @@ impl App {
         }
         let mut commands = self.chats.forget(user);
         commands.extend(self.feed.forget(user));
+        self.search.forget(user);
         self.requests.forget(user);
         self.groups.hide_sender(user);
         self.info(format!("Blocked {name}. Requests (3) › Blocked lists the people you blocked."));

@@ -7,4 +7,5 @@ mod group_chat;
 mod group_edit;
 mod render;
 mod safety;
+mod search;
 mod update;

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthStr as _;
 
-use crate::app::{App, ChatFocus, LiveStatus, LoginForm, LoginMode, Phase, RequestsPane, Screen};
+use crate::app::{App, ChatFocus, LiveStatus, LoginForm, LoginMode, Phase, RequestsPane, Screen, SearchFocus};
 use crate::input::TextInput;
 
 mod chats;
@@ -20,6 +20,7 @@ mod groups;
 mod profile;
 mod requests;
 mod safety;
+mod search;
 mod text;
 
 use chats::render_chats;
@@ -28,6 +29,7 @@ use groups::render_groups;
 use profile::render_profile;
 use requests::render_requests;
 use safety::render_dialog;
+use search::render_search;
 use text::one_line;
 pub use text::wrap;
 
@@ -62,6 +64,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             Screen::Requests => render_requests(app, frame, body),
             Screen::Profile => render_profile(app, frame, body),
             Screen::Groups => render_groups(app, frame, body),
+            Screen::Search => render_search(app, frame, body),
         },
     }
     if app.phase == Phase::Main {
@@ -74,7 +77,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 /// The key help for what has focus.
 #[must_use]
 pub fn help_text(app: &App) -> String {
-    let global = "1-5/F1-F5 screens · r refresh · L logout · q quit";
+    let global = "1-6/F1-F6 screens · r refresh · L logout · q quit";
     match app.phase {
         Phase::Starting => "q quit".to_owned(),
         Phase::Login => match app.login.mode {
@@ -87,7 +90,7 @@ pub fn help_text(app: &App) -> String {
         Phase::Main if app.safety.confirm.is_some() => "y block · n/Esc cancel".to_owned(),
         Phase::Main => match app.screen {
             Screen::Chats if app.chats.focus == ChatFocus::Input => {
-                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · Ctrl-X block · F1-F5 screens"
+                "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · Ctrl-R report · Ctrl-X block · F1-F6 screens"
                     .to_owned()
             }
             Screen::Chats => format!("↑↓ select · Enter open chat · b block · ! report · {global}"),
@@ -102,17 +105,17 @@ pub fn help_text(app: &App) -> String {
                 }
             },
             Screen::Profile if app.profile_form.is_some() => {
-                "Tab/↑↓ field · Enter save · Esc cancel · F1-F5 screens".to_owned()
+                "Tab/↑↓ field · Enter save · Esc cancel · F1-F6 screens".to_owned()
             }
             Screen::Profile => format!("e edit · {global}"),
             Screen::Groups if app.groups.edit.is_some() => {
-                "Tab/Shift-Tab field · ←→ public/private · Enter save · Esc cancel · F1-F5 screens".to_owned()
+                "Tab/Shift-Tab field · ←→ public/private · Enter save · Esc cancel · F1-F6 screens".to_owned()
             }
             Screen::Groups if app.groups.form.is_some() => {
-                "Tab name/visibility · ←→ public/private · Enter create · Esc cancel · F1-F5 screens".to_owned()
+                "Tab name/visibility · ←→ public/private · Enter create · Esc cancel · F1-F6 screens".to_owned()
             }
             Screen::Groups if app.groups.join.is_some() => {
-                "paste a group id · Enter join · Esc cancel · F1-F5 screens".to_owned()
+                "paste a group id · Enter join · Esc cancel · F1-F6 screens".to_owned()
             }
             Screen::Groups if app.groups.writing() => {
                 // Editing is offered only where my role allows it.
@@ -123,8 +126,20 @@ pub fn help_text(app: &App) -> String {
                 };
                 let details = if app.groups.details { "Ctrl-D hide details" } else { "Ctrl-D details" };
                 format!(
-                    "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · {edit}{details} · Ctrl-R report · F1-F5 screens"
+                    "Enter send · ↑↓ PgUp PgDn scroll · Esc back to list · {edit}{details} · Ctrl-R report · F1-F6 screens"
                 )
+            }
+            Screen::Search if app.search.note.is_some() => {
+                "type a note (optional) · Enter send request · Esc cancel · F1-F6 screens".to_owned()
+            }
+            Screen::Search if app.search.focus == SearchFocus::Query => {
+                "type to search · ↓/Enter/Esc results · Tab/F1-F6 screens".to_owned()
+            }
+            Screen::Search if app.search.focus == SearchFocus::Profile => {
+                format!("Esc back to results · c connect · b block · ! report · / search · {global}")
+            }
+            Screen::Search => {
+                format!("↑↓ select · Enter profile · c connect · n/p page · b block · ! report · / search · {global}")
             }
             Screen::Groups => {
                 let edit = if app.groups.selected_group().is_some_and(|g| g.role.manages_members()) {

@@ -1,5 +1,5 @@
 //! The Profile screen: my profile, or its edit form; and a profile's lines, which the
-//! Feed shows too.
+//! Feed and Search show too.
 
 use chrono::Local;
 use devconnect_types::Profile;
@@ -56,6 +56,10 @@ pub(super) fn profile_lines(p: &Profile, email: Option<&str>, width: u16) -> Vec
     lines.extend(wrap(&[label("Age"), (age, Style::default())], width));
     let gender = p.gender.map_or("—", |g| g.as_str()).to_owned();
     lines.extend(wrap(&[label("Gender"), (gender, Style::default())], width));
+    let location = p.location.as_deref().filter(|l| !l.is_empty()).unwrap_or("—").to_owned();
+    lines.extend(wrap(&[label("Location"), (location, Style::default())], width));
+    let years = p.experience_years.map_or_else(|| "—".to_owned(), |y| format!("{y} years"));
+    lines.extend(wrap(&[label("Experience"), (years, Style::default())], width));
     let skills = if p.skills.is_empty() { "—".to_owned() } else { p.skills.join(", ") };
     lines.extend(wrap(&[label("Skills"), (skills, Style::default())], width));
     let about = if p.about.is_empty() { "—".to_owned() } else { p.about.clone() };
