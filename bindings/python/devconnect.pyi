@@ -178,6 +178,25 @@ class FeedPage(TypedDict):
     limit: int
     hasMore: bool
 
+Relation = Literal["connected", "pending", "none"]
+"""How a found developer relates to me: connected, a request pending (either way), or neither."""
+
+class SearchResult(Profile):
+    """A developer found by ``search_users``: the public profile plus ``relation``."""
+
+    relation: Relation
+
+class SearchPage(TypedDict):
+    """One page of developer search results, best match first."""
+
+    results: list[SearchResult]
+    page: int
+    limit: int
+    hasMore: bool
+    asOf: str
+    """Pass it as ``as_of`` with the next pages: accounts created meanwhile are left
+    out, so the pages neither overlap nor skip."""
+
 class GroupPage(TypedDict):
     """One page of public groups, most recently active first."""
 
@@ -583,6 +602,21 @@ class DevConnect:
         the messages they sent, groups, blocks and reports."""
     def feed(self, me: str, *, page: int | None = None, limit: int | None = None, skills: list[str] = ...) -> FeedPage:
         """A page of developers the caller has no request or connection with."""
+    def search_users(
+        self,
+        me: str,
+        *,
+        q: str | None = None,
+        skills: list[str] = ...,
+        location: str | None = None,
+        min_experience: int | None = None,
+        max_experience: int | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+        as_of: str | None = None,
+    ) -> SearchPage:
+        """Developers by words of names, skills and about (the last word may be a prefix), skills,
+        location and experience, best match first; each with its ``relation`` to the caller."""
     def chat_partners(self, me: str) -> list[ChatPartner]:
         """Connections and anyone the caller has history with."""
     def conversations(self, me: str) -> list[Conversation]:

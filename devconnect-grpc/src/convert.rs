@@ -13,9 +13,11 @@ use crate::pb;
 
 mod moderation;
 mod safety;
+mod search;
 
 pub(crate) use moderation::{report_filter, report_status};
 pub(crate) use safety::{report_kind_text, report_reason_text};
+pub(crate) use search::search_query;
 
 /// A core time as a protobuf `Timestamp`.
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::convert::{
     age, edited_gender, edited_visibility, gender_text, group_id, group_role, hex_ids, message_id, report_kind_text,
-    report_reason_text, request_id, required_message_id, status_text, user_id, visibility,
+    report_reason_text, request_id, required_message_id, search_query, status_text, user_id, visibility,
 };
 use crate::error::status;
 use crate::pb;
@@ -229,6 +229,15 @@ impl DevConnectService for Api {
             limit: page.limit,
             has_more: page.has_more,
         })
+    }
+
+    async fn search_users(
+        &self,
+        request: Request<pb::SearchUsersRequest>,
+    ) -> Result<Response<pb::SearchUsersResponse>, Status> {
+        let session = self.session(&request).await?;
+        let query = search_query(request.into_inner()).or_status()?;
+        ok(self.app.search_users(session.user_id, &query).await.or_status()?)
     }
 
     async fn list_chat_partners(

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use devconnect_core::search::{Relation, SearchPage, SearchResult};
 use devconnect_core::{
     AccountExport, AnyMessage, AuditEntry, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
     DirectConversation, Event, FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage,
@@ -391,6 +392,39 @@ impl ToPy for GroupPage {
         dict.set_item("page", page)?;
         dict.set_item("limit", limit)?;
         dict.set_item("hasMore", has_more)?;
+        Ok(dict.into_any())
+    }
+}
+
+/// A result as the REST API writes it: the profile's keys beside `relation`.
+impl ToPy for SearchResult {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let SearchResult { profile, relation } = self;
+        let dict = PyDict::new(py);
+        set_profile(&dict, profile)?;
+        dict.set_item("relation", relation_name(*relation))?;
+        Ok(dict.into_any())
+    }
+}
+
+/// The REST API's word for a relation (its serde name).
+fn relation_name(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Connected => "connected",
+        Relation::Pending => "pending",
+        Relation::None => "none",
+    }
+}
+
+impl ToPy for SearchPage {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let SearchPage { results, page, limit, has_more, as_of } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("results", results.to_py(py)?)?;
+        dict.set_item("page", page)?;
+        dict.set_item("limit", limit)?;
+        dict.set_item("hasMore", has_more)?;
+        dict.set_item("asOf", as_of.to_hex())?;
         Ok(dict.into_any())
     }
 }

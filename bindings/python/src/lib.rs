@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use devconnect_core::{
     AuditId, Config, DevConnect, FeedQuery, GroupEdit, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup,
     NewMessage, NewReport, PasswordChange, Peer, ProfileEdit, ReportId, ReportStatus, RequestId, ReviewStatus,
-    SendStatus, Signup, Upload, Visibility,
+    SearchQuery, SendStatus, Signup, Upload, Visibility,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
@@ -303,6 +303,45 @@ impl PyDevConnect {
         let query = FeedQuery { page: page.map(page_number), limit: limit.map(page_number), skills };
         let app = &self.app;
         call(py, async move { app.feed(me, &query).await })
+    }
+
+    /// Finds developers for the caller, best match first (name above skills above about,
+    /// then newest account): `{"results", "page", "limit", "hasMore", "asOf"}`, each
+    /// result a profile plus `relation` (`"connected"`, `"pending"` or `"none"`). Never
+    /// lists the caller, suspended users, or anyone in a block with the caller.
+    /// `q` is words of names, about text and skills (the last may be the start of one; at
+    /// most 200 characters and 10 words); `skills` must all be present; `location` words
+    /// must all be in the location; `min_experience`/`max_experience` bound the years
+    /// (0–60). `page` defaults to 1, `limit` to 20 (at most 50). Pass the first page's
+    /// `asOf` as `as_of` with the next pages, so signups meanwhile do not shift them.
+    #[pyo3(signature = (me, *, q=None, skills=Vec::new(), location=None, min_experience=None, max_experience=None, page=None, limit=None, as_of=None))]
+    #[expect(clippy::too_many_arguments, reason = "mirrors the search form's fields as keyword arguments")]
+    fn search_users<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        q: Option<String>,
+        skills: Vec<String>,
+        location: Option<String>,
+        min_experience: Option<i64>,
+        max_experience: Option<i64>,
+        page: Option<i64>,
+        limit: Option<i64>,
+        as_of: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let query = SearchQuery {
+            q,
+            skills,
+            location,
+            min_experience,
+            max_experience,
+            page: page.map(page_number),
+            limit: limit.map(page_number),
+            as_of: as_of.map(|raw| user_id(py, "as_of", raw)).transpose()?,
+        };
+        let app = &self.app;
+        call(py, async move { app.search_users(me, &query).await })
     }
 
     /// Connections and anyone the caller has history with, most recent conversation

@@ -13,5 +13,6 @@ mod limits;
 mod moderation;
 mod profile;
 mod safety;
+mod search;
 mod server;
 mod stream;

@@ -409,6 +409,58 @@ def test_discovering_public_groups_by_word_prefix_and_tags(new_user):
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_code(err.value) == "validation"
 
 
+def test_searching_developers_by_words_skills_location_and_experience(new_user):
+    # The server is shared by every test: a last name and a skill of this test's own find only its users.
+    word, skill = f"zq{uuid.uuid4().hex[:8]}", f"skill-{uuid.uuid4().hex[:8]}"
+    ada, bob, cara, dan = new_user("Ada"), new_user("Bob"), new_user("Cara"), new_user("Dan")
+
+    def profile(user, skills=(), **fields):
+        user.call("EditProfile", pb.EditProfileRequest(last_name=word, skills=pb.SkillList(skills=skills), **fields))
+
+    profile(bob, [skill, "rust"], location="Berlin, Germany", experience_years=8)
+    profile(cara, [skill], location="Paris", experience_years=2)
+    profile(dan, location="Berlin", experience_years=1)
+    connect(ada, bob)
+    cara.call("SendRequest", pb.SendRequestRequest(to_user_id=ada.id, status=pb.REQUEST_STATUS_INTERESTED))
+
+    def found(**query):
+        page = ada.call("SearchUsers", pb.SearchUsersRequest(**query))
+        return [(r.profile.first_name, r.relation) for r in page.results]
+
+    everyone = [("Dan", pb.RELATION_NONE), ("Cara", pb.RELATION_PENDING), ("Bob", pb.RELATION_CONNECTED)]
+    assert found(q=word.upper()) == everyone, "equal matches: newest account first"
+    assert found(q=word[:-2]) == everyone, "the last word as a prefix"
+    assert found(q=word, skills=[skill.upper()]) == everyone[1:]
+    assert found(q=word, location="berlin", min_experience=2) == everyone[2:]
+    assert found(q=word, max_experience=1) == everyone[:1]
+    bob_found = ada.call("SearchUsers", pb.SearchUsersRequest(q=f"bob {word}")).results[0].profile
+    assert (bob_found.id, bob_found.location, bob_found.experience_years) == (bob.id, "Berlin, Germany", 8)
+
+    first = ada.call("SearchUsers", pb.SearchUsersRequest(q=word, limit=2))
+    assert ([r.profile.first_name for r in first.results], first.page, first.limit, first.has_more) == (
+        ["Dan", "Cara"],
+        1,
+        2,
+        True,
+    )
+    eve = new_user("Eve")
+    profile(eve)
+    second = ada.call("SearchUsers", pb.SearchUsersRequest(q=word, page=2, limit=2, as_of=first.as_of))
+    assert ([r.profile.first_name for r in second.results], second.has_more) == (["Bob"], False), "no Eve, no overlap"
+    assert second.as_of == first.as_of
+    assert found(q=word, limit=1) == [("Eve", pb.RELATION_NONE)], "a new search sees the new signup"
+
+    for bad in [
+        pb.SearchUsersRequest(q="x" * 201),
+        pb.SearchUsersRequest(min_experience=-1),
+        pb.SearchUsersRequest(min_experience=5, max_experience=4),
+        pb.SearchUsersRequest(as_of="not-an-id"),
+    ]:
+        with pytest.raises(grpc.RpcError) as err:
+            ada.call("SearchUsers", bad)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_code(err.value) == "validation"
+
+
 def grpc_error(user, method, request):
     """The RpcError a call fails with."""
     with pytest.raises(grpc.RpcError) as err:
