@@ -18,6 +18,18 @@ pub enum Relation {
     None,
 }
 
+impl Relation {
+    /// The wire form (as serde writes it).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::Pending => "pending",
+            Self::None => "none",
+        }
+    }
+}
+
 /// One search result: the public profile, flattened, plus `relation`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -46,4 +58,16 @@ pub struct SearchPage {
     /// page, it keeps accounts created meanwhile from shifting the pages (which would
     /// repeat a result): pages of one search then neither overlap nor skip.
     pub as_of: UserId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Relation;
+
+    #[test]
+    fn a_relation_reads_as_serde_writes_it() {
+        for relation in [Relation::Connected, Relation::Pending, Relation::None] {
+            assert_eq!(serde_json::to_value(relation).ok(), Some(relation.as_str().into()));
+        }
+    }
 }

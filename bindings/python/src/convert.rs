@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use devconnect_core::search::{Relation, SearchPage, SearchResult};
+use devconnect_core::search::{SearchPage, SearchResult};
 use devconnect_core::{
     AccountExport, AnyMessage, AuditEntry, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
     DirectConversation, Event, FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage,
@@ -402,17 +402,8 @@ impl ToPy for SearchResult {
         let SearchResult { profile, relation } = self;
         let dict = PyDict::new(py);
         set_profile(&dict, profile)?;
-        dict.set_item("relation", relation_name(*relation))?;
+        dict.set_item("relation", relation.as_str())?;
         Ok(dict.into_any())
-    }
-}
-
-/// The REST API's word for a relation (its serde name).
-fn relation_name(relation: Relation) -> &'static str {
-    match relation {
-        Relation::Connected => "connected",
-        Relation::Pending => "pending",
-        Relation::None => "none",
     }
 }
 
