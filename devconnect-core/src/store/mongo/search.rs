@@ -25,6 +25,10 @@ use crate::{Result, UserId};
 
 /// Candidates are read in batches of this many, newest first.
 const SEARCH_BATCH: i64 = 500;
+/// Most matches one ranked search reads and ranks: a common word must not make one
+/// request hold every user in memory. Beyond it, older matches are not ranked in (a
+/// known limit until the search pages tier by tier, as on the README's list).
+const MAX_RANKED: usize = 10_000;
 
 /// The keys a profile is found by: `n:`, `s:`, `a:` and `l:` and each folded word of its
 /// name, skills, about text and location, each once.
@@ -139,8 +143,9 @@ impl MongoStore {
 
     /// The page of `f`'s matches for `viewer`. Candidates are walked newest first in
     /// batches (keyset on `_id`), dropping blocked pairs by their pair keys. Without
-    /// words to rank by, the walk stops once the page is full; with them, every match
-    /// is read and ranked ([`rank`]; a stable sort keeps newest first among equals).
+    /// words to rank by, the walk stops once the page is full; with them, the newest
+    /// [`MAX_RANKED`] matches are read and ranked ([`rank`]; a stable sort keeps newest
+    /// first among equals).
     pub(super) async fn search(&self, viewer: UserId, f: &SearchFilter) -> Result<Vec<SearchHit>> {
         let ranked = !f.terms.is_empty();
         let wanted = usize::try_from(f.offset.saturating_add(u64::from(f.limit))).unwrap_or(usize::MAX);
@@ -168,7 +173,7 @@ impl MongoStore {
             let keys: Vec<String> = batch.iter().map(|p| pair_key(viewer, p.id)).collect();
             let blocked = self.blocked(&keys).await?;
             found.extend(batch.into_iter().filter(|p| !blocked.contains(&pair_key(viewer, p.id))));
-            if exhausted || (!ranked && found.len() >= wanted) {
+            if exhausted || (!ranked && found.len() >= wanted) || found.len() >= MAX_RANKED {
                 break;
             }
         }
