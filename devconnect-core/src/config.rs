@@ -317,6 +317,10 @@ pub struct Settings {
     pub request_rate: RateLimit,
     /// Reports one user may file per minute. Default 5.
     pub report_rate: RateLimit,
+    /// Developer searches one user may make per minute (a ranked search is the most
+    /// expensive read a user can ask for). Default 300: typing a query searches at each
+    /// keystroke.
+    pub search_rate: RateLimit,
     /// Login attempts per email per minute, from any client. Default 10.
     pub login_rate: RateLimit,
     /// Signup and login attempts per client address per minute (an IPv6 client counts by
@@ -347,6 +351,7 @@ impl Default for Settings {
             message_rate: RateLimit::per_minute(120),
             request_rate: RateLimit::per_minute(30),
             report_rate: RateLimit::per_minute(5),
+            search_rate: RateLimit::per_minute(300),
             login_rate: RateLimit::per_minute(10),
             auth_rate_per_addr: RateLimit::per_minute(30),
             typing_rate: RateLimit::per_minute(120),

@@ -50,6 +50,7 @@ pub(crate) struct Limits {
     messages: Option<Limiter>,
     requests: Option<Limiter>,
     reports: Option<Limiter>,
+    searches: Option<Limiter>,
     typing: Option<Limiter>,
     password_changes: Option<Limiter>,
     logins: Option<LoginThrottle>,
@@ -62,6 +63,7 @@ impl Limits {
             messages: Limiter::new(settings.message_rate, "message"),
             requests: Limiter::new(settings.request_rate, "request"),
             reports: Limiter::new(settings.report_rate, "report"),
+            searches: Limiter::new(settings.search_rate, "search"),
             typing: Limiter::new(settings.typing_rate, "typing"),
             password_changes: Limiter::new(settings.login_rate, "password_change"),
             logins: Limiter::new(settings.login_rate, "login").map(LoginThrottle::new),
@@ -79,6 +81,10 @@ impl Limits {
 
     pub(crate) fn check_report(&self, user: UserId) -> Result<()> {
         self.reports.as_ref().map_or(Ok(()), |l| l.check(&user))
+    }
+
+    pub(crate) fn check_search(&self, user: UserId) -> Result<()> {
+        self.searches.as_ref().map_or(Ok(()), |l| l.check(&user))
     }
 
     /// Typing events per sender.

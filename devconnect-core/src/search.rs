@@ -110,8 +110,12 @@ impl DevConnect {
     /// lists `me`, suspended users, or anyone `me` blocked or who blocked `me`. Pages are
     /// offsets into one order; passing back the first page's `asOf` keeps signups made
     /// meanwhile out, so pages neither overlap nor skip.
+    ///
+    /// Limited per user ([`Settings::search_rate`](crate::Settings)), once the query is
+    /// known to be valid.
     pub async fn search_users(&self, me: UserId, query: &SearchQuery) -> Result<SearchPage> {
         let (page, limit, filter) = query.filter()?;
+        self.inner.limits.check_search(me)?;
         let mut hits = self.inner.store.search_users(me, &filter).await?;
         let has_more = hits.len() > limit as usize;
         hits.truncate(limit as usize);

@@ -38,6 +38,9 @@ pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<Dev
     if settings.report_rate == Settings::default().report_rate {
         settings.report_rate = RateLimit::per_minute(0);
     }
+    if settings.search_rate == Settings::default().search_rate {
+        settings.search_rate = RateLimit::per_minute(0);
+    }
     if settings.login_rate == Settings::default().login_rate {
         settings.login_rate = RateLimit::per_minute(0);
     }

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use super::behaviours;
-use super::fixtures::{check, connect, expect_code, service, user_record};
+use super::fixtures::{check, connect, expect_code, service, service_with, user, user_record};
 use crate::connection::SendStatus;
 use crate::profile::ProfileEdit;
 use crate::search::{Relation, SearchPage, SearchQuery};
 use crate::store::Store;
-use crate::{DevConnect, Result, UserId};
+use crate::{DevConnect, RateLimit, Result, Settings, UserId};
 
 /// Inserts a user at the store (no password hashing) and edits the searchable fields
 /// through the service, so the index follows edits as it does in use.
@@ -214,5 +214,19 @@ behaviours![
             check(ids(&app.search_users(me, &q(text)).await?) == [zed], text)?;
         }
         Ok(())
+    }
+
+    pub async fn searches_are_rate_limited_per_user_after_validation(store: Arc<dyn Store>) -> Result<()> {
+        let settings = Settings { search_rate: RateLimit::per_minute(2), ..Settings::default() };
+        let app = service_with(store, settings)?;
+        let (ada, bob) = (user(&app, "Ada").await?.0, user(&app, "Bob").await?.0);
+        let bad = SearchQuery { min_experience: Some(-1), ..SearchQuery::default() };
+        // A refused query costs nothing from the budget.
+        expect_code(app.search_users(ada, &bad).await, "validation", "bad input")?;
+        app.search_users(ada, &SearchQuery::default()).await?;
+        app.search_users(ada, &SearchQuery::default()).await?;
+        expect_code(app.search_users(ada, &SearchQuery::default()).await, "rate_limited", "the third")?;
+        // Per user: Bob has his own.
+        app.search_users(bob, &SearchQuery::default()).await.map(drop)
     }
 ];

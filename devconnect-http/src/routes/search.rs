@@ -34,7 +34,8 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
         ("limit" = Option<u32>, Query, description = "default 20, at most 50"),
         ("asOf" = Option<String>, Query, description = "the asOf of the first page, so later pages do not shift with new signups"),
     ),
-    responses((status = 200, description = "A page", body = SearchResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "A page", body = SearchResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many searches (Retry-After)", body = ErrorBody)))]
 pub async fn search(state: State, session: Session, query: String) -> Handled {
     let q = Query::parse(&query)?;
     let query = SearchQuery {

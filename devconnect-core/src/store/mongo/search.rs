@@ -17,7 +17,7 @@ use devconnect_types::{Profile, RequestStatus};
 use futures_util::TryStreamExt as _;
 
 use super::MongoStore;
-use super::documents::{int, profile_projection, string, user_from_doc};
+use super::documents::{int, string, user_from_doc};
 use super::error::db_err;
 use crate::model::{SearchFilter, SearchHit, rank, search_words};
 use crate::store::pair_key;
@@ -156,19 +156,8 @@ impl MongoStore {
             if let Some(last) = below {
                 and.push(doc! { "_id": { "$lt": last } });
             }
-            let batch: Vec<Document> = self
-                .users
-                .find(doc! { "$and": and })
-                .sort(doc! { "_id": -1 })
-                .limit(SEARCH_BATCH)
-                .projection(profile_projection())
-                .await
-                .map_err(db_err)?
-                .try_collect()
-                .await
-                .map_err(db_err)?;
+            let batch = self.newest_profiles(doc! { "$and": and }, SEARCH_BATCH).await?;
             let exhausted = i64::try_from(batch.len()).unwrap_or(i64::MAX) < SEARCH_BATCH;
-            let batch = batch.iter().map(|d| user_from_doc(d).map(|u| u.me.profile)).collect::<Result<Vec<_>>>()?;
             below = batch.last().map(|p| p.id.object_id());
             let keys: Vec<String> = batch.iter().map(|p| pair_key(viewer, p.id)).collect();
             let blocked = self.blocked(&keys).await?;

@@ -27,6 +27,23 @@ const FEED_BATCH_MIN: i64 = 20;
 const FEED_BATCH_MAX: i64 = 500;
 
 impl MongoStore {
+    /// The profiles of the newest `limit` users matching `filter` (newest first): one
+    /// batch of the feed's and the search's keyset walks.
+    pub(super) async fn newest_profiles(&self, filter: Document, limit: i64) -> Result<Vec<Profile>> {
+        let docs: Vec<Document> = self
+            .users
+            .find(filter)
+            .sort(doc! { "_id": -1 })
+            .limit(limit)
+            .projection(profile_projection())
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        docs.iter().map(|d| user_from_doc(d).map(|u| u.me.profile)).collect()
+    }
+
     pub(super) async fn users_by_id(&self, ids: &[UserId]) -> Result<HashMap<UserId, Profile>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
@@ -239,20 +256,8 @@ impl UserStore for MongoStore {
             if !filter.skills.is_empty() {
                 query.insert("skillKeys", doc! { "$in": &filter.skills });
             }
-            let candidates: Vec<Document> = self
-                .users
-                .find(query)
-                .sort(doc! { "_id": -1 })
-                .limit(batch)
-                .projection(profile_projection())
-                .await
-                .map_err(db_err)?
-                .try_collect()
-                .await
-                .map_err(db_err)?;
+            let candidates = self.newest_profiles(query, batch).await?;
             let exhausted = i64::try_from(candidates.len()).unwrap_or(i64::MAX) < batch;
-            let candidates =
-                candidates.iter().map(|d| user_from_doc(d).map(|u| u.me.profile)).collect::<Result<Vec<_>>>()?;
             below = candidates.last().map(|p| p.id.object_id());
             let keys: Vec<String> = candidates.iter().map(|p| pair_key(viewer, p.id)).collect();
             let mut related = HashSet::new();
