@@ -91,7 +91,8 @@ pub(super) fn render_group_edit(form: &GroupEditForm, name: &str, frame: &mut Fr
     frame.render_widget(Paragraph::new(Span::styled(hint, dim())), take(1));
 }
 
-fn render_visibility(visibility: Visibility, focused: bool, frame: &mut Frame<'_>, area: Rect) {
+/// The visibility toggle of the new-group and edit forms.
+pub(super) fn render_visibility(visibility: Visibility, focused: bool, frame: &mut Frame<'_>, area: Rect) {
     let label_style = if focused { Style::default().fg(ACCENT).add_modifier(Modifier::BOLD) } else { dim() };
     let choice = |v: Visibility| {
         let mark = if visibility == v { "(•) " } else { "( ) " };

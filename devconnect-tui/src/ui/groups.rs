@@ -3,7 +3,7 @@
 //! conversation), and under them the create form or the join input while open; the edit
 //! form over them all.
 
-use devconnect_types::{MyGroup, Visibility};
+use devconnect_types::MyGroup;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::group_chat::render_group_chat;
-use super::group_edit::render_group_edit;
+use super::group_edit::{render_group_edit, render_visibility};
 use super::text::{one_line, wrap};
 use super::{ACCENT, dim, field};
 use crate::app::{App, GroupField, GroupForm, JoinInput};
@@ -154,24 +154,7 @@ fn render_form(form: &GroupForm, frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(block, area);
     let [name_row, visibility_row] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     field(frame, name_row, "Name", &form.name, None, form.focus == GroupField::Name);
-    let focused = form.focus == GroupField::Visibility;
-    let label_style = if focused { Style::default().fg(ACCENT).add_modifier(Modifier::BOLD) } else { dim() };
-    let choice = |v: Visibility| {
-        let mark = if form.visibility == v { "(•) " } else { "( ) " };
-        let style = if form.visibility == v && focused {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::default()
-        };
-        Span::styled(format!("{mark}{}", v.as_str()), style)
-    };
-    let line = Line::from(vec![
-        Span::styled(format!("{:<12}", "Visibility"), label_style),
-        choice(Visibility::Public),
-        Span::raw("  "),
-        choice(Visibility::Private),
-    ]);
-    frame.render_widget(Paragraph::new(line), visibility_row);
+    render_visibility(form.visibility, form.focus == GroupField::Visibility, frame, visibility_row);
 }
 
 fn render_join(join: &JoinInput, frame: &mut Frame<'_>, area: Rect) {
