@@ -59,6 +59,8 @@ mod search;
 mod tests;
 mod users;
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use bson::{Document, doc};
 use futures_util::TryStreamExt as _;
@@ -120,6 +122,23 @@ impl Store for MongoStore {
 /// Every document of `coll` matching `filter`, in `sort` order.
 async fn find_all(coll: &Collection<Document>, filter: Document, sort: Document) -> Result<Vec<Document>> {
     coll.find(filter).sort(sort).await.map_err(db_err)?.try_collect().await.map_err(db_err)
+}
+
+/// Those of the pair keys `keys` that have a document in `coll` (requests or blocks,
+/// both keyed by `pairKey`): one indexed lookup for a whole batch of candidates.
+async fn pair_keys_in(coll: &Collection<Document>, keys: &[String]) -> Result<HashSet<String>> {
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<Document> = coll
+        .find(doc! { "pairKey": { "$in": keys } })
+        .projection(doc! { "pairKey": 1 })
+        .await
+        .map_err(db_err)?
+        .try_collect()
+        .await
+        .map_err(db_err)?;
+    Ok(found.iter().filter_map(|d| documents::string(d, "pairKey")).collect())
 }
 
 /// At most `limit` documents of `coll` matching `filter`, in `sort` order.

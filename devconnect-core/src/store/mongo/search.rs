@@ -9,16 +9,16 @@
 //! searchable fields came first (`searchVersion`), so the last edit's keys win; between
 //! the two writes the keys may lag the profile by one edit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
 use devconnect_types::{Profile, RequestStatus};
 use futures_util::TryStreamExt as _;
 
-use super::MongoStore;
 use super::documents::{int, string, user_from_doc};
 use super::error::db_err;
+use super::{MongoStore, pair_keys_in};
 use crate::model::{SearchFilter, SearchHit, rank, search_words};
 use crate::store::pair_key;
 use crate::{Result, UserId};
@@ -109,23 +109,6 @@ impl MongoStore {
             .collect())
     }
 
-    /// The pair keys among `keys` that have a block (either way).
-    async fn blocked(&self, keys: &[String]) -> Result<HashSet<String>> {
-        if keys.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let found: Vec<Document> = self
-            .blocks
-            .find(doc! { "pairKey": { "$in": keys } })
-            .projection(doc! { "pairKey": 1 })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
-        Ok(found.iter().filter_map(|b| string(b, "pairKey")).collect())
-    }
-
     /// Re-writes a user's search keys from `after` (the document a profile edit left),
     /// unless a later edit has bumped `searchVersion` since (it writes its own).
     pub(super) async fn reindex(&self, after: &Document) -> Result<()> {
@@ -160,7 +143,7 @@ impl MongoStore {
             let exhausted = i64::try_from(batch.len()).unwrap_or(i64::MAX) < SEARCH_BATCH;
             below = batch.last().map(|p| p.id.object_id());
             let keys: Vec<String> = batch.iter().map(|p| pair_key(viewer, p.id)).collect();
-            let blocked = self.blocked(&keys).await?;
+            let blocked = pair_keys_in(&self.blocks, &keys).await?;
             found.extend(batch.into_iter().filter(|p| !blocked.contains(&pair_key(viewer, p.id))));
             if exhausted || (!ranked && found.len() >= wanted) || found.len() >= MAX_RANKED {
                 break;

@@ -1,6 +1,6 @@
 //! The users aggregate on MongoDB: accounts, credentials, profiles and the feed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use bson::oid::ObjectId;
@@ -17,7 +17,7 @@ use super::documents::{
 };
 use super::error::{db_err, is_duplicate_key};
 use super::requests::{accepted_with, other_party};
-use super::{MongoStore, find_all};
+use super::{MongoStore, find_all, pair_keys_in};
 use crate::model::{AuthState, Erased, FeedFilter, ProfileUpdate, SearchFilter, SearchHit, UserRecord};
 use crate::store::{UserStore, pair_key};
 use crate::{Error, Result};
@@ -260,21 +260,9 @@ impl UserStore for MongoStore {
             let exhausted = i64::try_from(candidates.len()).unwrap_or(i64::MAX) < batch;
             below = candidates.last().map(|p| p.id.object_id());
             let keys: Vec<String> = candidates.iter().map(|p| pair_key(viewer, p.id)).collect();
-            let mut related = HashSet::new();
-            if !keys.is_empty() {
-                // A request or a block either way keeps a pair out of each other's feed.
-                for coll in [&self.requests, &self.blocks] {
-                    let found: Vec<Document> = coll
-                        .find(doc! { "pairKey": { "$in": &keys } })
-                        .projection(doc! { "pairKey": 1 })
-                        .await
-                        .map_err(db_err)?
-                        .try_collect()
-                        .await
-                        .map_err(db_err)?;
-                    related.extend(found.iter().filter_map(|r| string(r, "pairKey")));
-                }
-            }
+            // A request or a block either way keeps a pair out of each other's feed.
+            let mut related = pair_keys_in(&self.requests, &keys).await?;
+            related.extend(pair_keys_in(&self.blocks, &keys).await?);
             for profile in candidates {
                 if related.contains(&pair_key(viewer, profile.id)) {
                     continue;
