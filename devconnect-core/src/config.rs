@@ -36,6 +36,10 @@ pub struct Config {
     pub settings: Settings,
 }
 
+/// The VAPID contact of a server not told its operator's: push services accept it,
+/// but an operator should give a real one (`--push-subject`).
+pub const DEFAULT_PUSH_SUBJECT: &str = "mailto:push@devconnect.invalid";
+
 /// Web Push: the server's VAPID identity and how notifications go out.
 #[derive(Clone, Debug)]
 pub struct PushConfig {
