@@ -94,16 +94,16 @@ impl DevConnect {
                 self.finish(&entry, Outcome::Done).await;
                 continue;
             }
-            if !settings.contains_key(&user) {
-                settings.insert(user, self.inner.store.push_settings(user).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = settings.entry(user) {
+                slot.insert(self.inner.store.push_settings(user).await?);
             }
             let sender = entry.item.sender;
-            if !names.contains_key(&sender) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(sender) {
                 let name = self.inner.store.user(sender).await?.map(|u| {
                     let p = &u.me.profile;
                     format!("{} {}", p.first_name, p.last_name).trim().to_owned()
                 });
-                names.insert(sender, name.unwrap_or_default());
+                slot.insert(name.unwrap_or_default());
             }
             let previews = settings.get(&user).is_none_or(|s| s.previews);
             let notification = PushNotification {
