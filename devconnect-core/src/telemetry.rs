@@ -141,6 +141,7 @@ pub fn register() {
 const PUSH_FAILURE_STATUSES: &[&str] = &["400", "403", "404", "410", "413", "429", "5xx", "other", "network"];
 
 /// A push attempt's outcome, by the push service's HTTP status (`None`: no answer).
+#[cfg(feature = "push")]
 pub(crate) fn push_outcome(status: Option<u16>) {
     let label = match status {
         Some(200..=299) => return metrics::counter!(PUSHES_SENT).increment(1),
@@ -151,10 +152,12 @@ pub(crate) fn push_outcome(status: Option<u16>) {
     metrics::counter!(PUSHES_FAILED, "status" => label).increment(1);
 }
 
+#[cfg(feature = "push")]
 pub(crate) fn push_subscription_gone() {
     metrics::counter!(PUSH_SUBSCRIPTIONS_REMOVED).increment(1);
 }
 
+#[cfg(feature = "push")]
 pub(crate) fn push_outbox(depth: u64, age_seconds: f64) {
     metrics::gauge!(PUSH_OUTBOX_DEPTH).set(depth as f64);
     metrics::gauge!(PUSH_OUTBOX_AGE).set(age_seconds);

@@ -50,10 +50,11 @@ impl Default for PushSettings {
 }
 
 /// A change of [`PushSettings`]: what is given replaces what was (`mutedGroups` as a
-/// whole list), the rest stays.
+/// whole list), the rest stays. Unknown fields are refused, so a misspelt setting is
+/// not silently ignored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushSettingsPatch {
     /// New 1:1 messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -22,8 +22,6 @@ mod deliver;
 mod ece;
 mod vapid;
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use devconnect_types::{GroupId, PushKind, PushSettings, PushSettingsPatch, PushSubscription, UserId};
 
@@ -42,7 +40,8 @@ pub const MAX_MUTED_GROUPS: usize = 1000;
 /// The longest text preview a notification carries, in characters.
 pub const PREVIEW_CHARS: usize = 100;
 /// How long a push service keeps a notification for an unreachable browser (`TTL`).
-const TTL: Duration = Duration::from_secs(24 * 60 * 60);
+#[cfg(feature = "push")]
+const TTL: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// Push, when the service has it: the VAPID identity and its configuration.
 pub(crate) struct Push {

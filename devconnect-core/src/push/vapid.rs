@@ -57,6 +57,7 @@ impl Vapid {
 
     /// The `Authorization` header for a push to a service at `audience` (the endpoint's
     /// origin), valid from `now` for [`JWT_LIFETIME`].
+    #[cfg_attr(not(feature = "push"), expect(dead_code, reason = "only the delivery task (feature `push`) signs"))]
     pub(crate) fn authorization(&self, audience: &str, now: DateTime<Utc>) -> Result<String> {
         let header = B64.encode(br#"{"typ":"JWT","alg":"ES256"}"#);
         let exp = (now + JWT_LIFETIME).timestamp();
