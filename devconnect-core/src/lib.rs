@@ -86,8 +86,8 @@ pub use config::{BusConfig, Config, MediaConfig, PushConfig, RateLimit, Settings
 pub use devconnect_types::{
     AnyMessage, AuditId, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Gender, Group,
     GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, Invalid, Me,
-    Message, MessageId, Profile, PushKind, PushNotification, PushSettings, PushSettingsPatch, PushSubscription,
-    ReportId, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
+    Message, MessageId, Profile, PushKeys, PushKind, PushNotification, PushSettings, PushSettingsPatch,
+    PushSubscription, ReportId, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;

@@ -44,7 +44,7 @@ pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupPage, GroupR
 pub use ids::ID_PATTERN;
 pub use ids::{AuditId, GroupId, MessageId, ReportId, RequestId, UserId};
 pub use profile::{Gender, Me, Profile};
-pub use push::{PushKind, PushNotification, PushSettings, PushSettingsPatch, PushSubscription};
+pub use push::{PushKeys, PushKind, PushNotification, PushSettings, PushSettingsPatch, PushSubscription};
 pub use safety::{
     AccountExport, AuditAction, AuditEntry, BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported,
     Resolution,
