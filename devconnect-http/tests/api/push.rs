@@ -89,6 +89,20 @@ async fn an_offline_connection_is_pushed_what_was_written() {
 }
 
 #[tokio::test]
+async fn the_rust_client_reads_and_changes_push_settings() {
+    let app = spawn_app().await;
+    let (me, _) = app.user("Ada").await;
+    let settings = me.push_settings().await.unwrap();
+    assert!(settings.messages && settings.requests && settings.groups && settings.previews);
+    let patch = devconnect_core::PushSettingsPatch { requests: Some(false), ..Default::default() };
+    let changed = me.update_push_settings(&patch).await.unwrap();
+    assert!(!changed.requests && changed.messages);
+    assert_eq!(me.push_settings().await.unwrap(), changed);
+    let anonymous = app.client();
+    assert_eq!(crate::helpers::code_of(anonymous.push_settings().await), "unauthorized");
+}
+
+#[tokio::test]
 async fn push_routes_answer_503_when_push_is_off() {
     let app = spawn_app_with(|c| c.service.disable_push = true).await;
     let r = app.http.get(app.at("/push/vapid-public-key")).send().await.unwrap();
