@@ -27,6 +27,13 @@ pub fn service(store: Arc<dyn Store>) -> Result<DevConnect> {
     service_with(store, Settings::default())
 }
 
+/// A token of `user`, as a login would give, without hashing a password: for tests
+/// that need thousands of sessions (seeded with [`DevConnect::import_users`]).
+pub async fn token_for(app: &DevConnect, user: UserId) -> Result<String> {
+    let record = app.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
+    app.inner.credentials.issue(user, record.token_version)
+}
+
 /// A service over `store` with `settings` (rate limits are turned off unless set).
 pub fn service_with(store: Arc<dyn Store>, settings: Settings) -> Result<DevConnect> {
     let media = Arc::new(TempMedia::new()?);

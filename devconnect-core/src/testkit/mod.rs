@@ -57,7 +57,7 @@ pub use backends::{Backend, backends};
 pub use backends::{drop_database, fresh_database_name, mongodb_url};
 pub use fixtures::{
     MEDIA_BASE, PASSWORD, SECRET, assert_quiet, connect, next_event, png, png_header, say, service, service_with,
-    signup_form, user, user_record,
+    signup_form, token_for, user, user_record,
 };
 
 /// A behaviour's future. Not `Send`: each runs on a current-thread runtime of its own,
