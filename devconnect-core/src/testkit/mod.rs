@@ -55,6 +55,8 @@ pub use analytics::{expected_engagement, seed_engagement};
 pub use backends::{Backend, backends};
 #[cfg(feature = "mongodb")]
 pub use backends::{drop_database, fresh_database_name, mongodb_url};
+#[cfg(feature = "push")]
+pub use fixtures::service_with_push;
 pub use fixtures::{
     MEDIA_BASE, PASSWORD, SECRET, assert_quiet, connect, next_event, png, png_header, say, service, service_with,
     signup_form, token_for, user, user_record,
