@@ -95,7 +95,7 @@ mod tests {
             ),
             (Error::UnsupportedMediaType("only images"), Code::InvalidArgument, "unsupported_media_type: only images"),
             (
-                Error::Unavailable("the database"),
+                Error::Unavailable("the database is unreachable; try again shortly"),
                 Code::Unavailable,
                 "unavailable: the database is unreachable; try again shortly",
             ),
