@@ -184,8 +184,9 @@ impl Params {
 const PAIR: &str = "CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END";
 
 /// What every match must also be, whichever index is walked: visible to the viewer,
-/// within `asOf`, with all the skills and the experience asked for.
-fn conditions(f: &SearchFilter, params: &mut Params) -> String {
+/// within `asOf`, with all the skills and the experience asked for. `id` is the walked
+/// index's user id: skills tested on it are tested before the user's row is read.
+fn conditions(f: &SearchFilter, params: &mut Params, id: &str) -> String {
     let mut sql = format!(
         "u.id <> ?1 AND u.id <= ?2 AND u.suspended_at IS NULL AND u.deleted_at IS NULL \
          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {PAIR})"
@@ -193,7 +194,7 @@ fn conditions(f: &SearchFilter, params: &mut Params) -> String {
     // One primary-key lookup per skill and candidate.
     for skill in &f.skills {
         let p = params.bind(skill.clone());
-        sql += &format!(" AND EXISTS (SELECT 1 FROM user_skills s WHERE s.skill = {p} AND s.user_id = u.id)");
+        sql += &format!(" AND EXISTS (SELECT 1 FROM user_skills s WHERE s.skill = {p} AND s.user_id = {id})");
     }
     if let Some(min) = f.min_experience {
         sql += &format!(" AND u.experience_years >= {}", params.bind(i64::from(min)));
@@ -210,11 +211,14 @@ fn location_match(f: &SearchFilter) -> Vec<String> {
 }
 
 /// The index a page walks, newest first: its tables, the condition choosing its rows,
-/// the column giving its order, and the parameters (`?1` viewer, `?2` newest id shown,
+/// its user id and order, and the parameters (`?1` viewer, `?2` newest id shown,
 /// then the walk's).
 struct Walk {
     tables: &'static str,
     driver: String,
+    /// The walked index's user id.
+    id: &'static str,
+    /// The walked index's order (newest first).
     order: &'static str,
     params: Params,
 }
@@ -230,24 +234,25 @@ impl Walk {
         let mut params = Self::params(viewer, f);
         let driver = format!("user_search MATCH {} AND", params.bind(query));
         let tables = "user_search CROSS JOIN users u ON u.search_rowid = user_search.rowid";
-        Self { tables, driver, order: "user_search.rowid", params }
+        Self { tables, driver, id: "u.id", order: "user_search.rowid", params }
     }
 
     /// The users with a skill (`user_skills` is keyed by skill, then user id).
     fn skill(viewer: &str, f: &SearchFilter, skill: &str) -> Self {
         let mut params = Self::params(viewer, f);
         let driver = format!("d.skill = {} AND", params.bind(skill.to_owned()));
-        Self { tables: "user_skills d CROSS JOIN users u ON u.id = d.user_id", driver, order: "d.user_id", params }
+        let tables = "user_skills d CROSS JOIN users u ON u.id = d.user_id";
+        Self { tables, driver, id: "d.user_id", order: "d.user_id", params }
     }
 
     /// Everyone.
     fn users(viewer: &str, f: &SearchFilter) -> Self {
-        Self { tables: "users u", driver: String::new(), order: "u.id", params: Self::params(viewer, f) }
+        Self { tables: "users u", driver: String::new(), id: "u.id", order: "u.id", params: Self::params(viewer, f) }
     }
 
     /// How many matches there are, counting at most `up_to`.
     fn count(mut self, conn: &Connection, f: &SearchFilter, up_to: u64) -> Result<u64> {
-        let conditions = conditions(f, &mut self.params);
+        let conditions = conditions(f, &mut self.params, self.id);
         let limit = self.params.bind(i64::try_from(up_to).unwrap_or(i64::MAX));
         let sql = format!(
             "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} {conditions} LIMIT {limit})",
@@ -260,7 +265,7 @@ impl Walk {
 
     /// `limit` matches after skipping `offset`, newest first.
     fn page(mut self, conn: &Connection, f: &SearchFilter, offset: u64, limit: u32) -> Result<Vec<SearchHit>> {
-        let conditions = conditions(f, &mut self.params);
+        let conditions = conditions(f, &mut self.params, self.id);
         let limit = self.params.bind(limit);
         let offset = self.params.bind(i64::try_from(offset).unwrap_or(i64::MAX));
         let sql = format!(
@@ -351,7 +356,7 @@ fn ranked_all(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<S
     let mut matching: Vec<String> = terms.iter().map(|t| format!("{{name skills about}} : {t}")).collect();
     matching.extend(location_match(f));
     let m = params.bind(matching.join(" AND "));
-    let conditions = conditions(f, &mut params);
+    let conditions = conditions(f, &mut params, "u.id");
     let mut order = String::new();
     for column in RANKED {
         let hits: Vec<String> = terms
