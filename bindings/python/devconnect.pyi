@@ -309,6 +309,31 @@ class AccountExport(TypedDict):
     blocked: list[BlockedUser]
     reports: list[Report]
 
+class PushKeys(TypedDict):
+    """A push subscription's keys, base64url as browsers give them."""
+
+    p256dh: str
+    """The browser's P-256 public key, uncompressed (65 bytes)."""
+    auth: str
+    """The authentication secret (16 bytes)."""
+
+class PushSubscription(TypedDict):
+    """A browser's ``PushSubscription``, as ``subscription.toJSON()`` gives it (other keys,
+    such as ``expirationTime``, are ignored)."""
+
+    endpoint: str
+    keys: PushKeys
+
+class PushSettings(TypedDict):
+    """Which push notifications I get while offline."""
+
+    messages: bool
+    requests: bool
+    groups: bool
+    previews: bool
+    """Whether a notification shows the start of the text; without, only who sent it."""
+    mutedGroups: list[str]
+
 class Event(TypedDict):
     """A realtime event: ``event`` is one of ``newMessage``, ``presence``,
     ``connectionRequest``, ``connectionAccepted``, ``typing``, ``messagesRead``,
@@ -424,12 +449,19 @@ class DevConnect:
         media_dir: str | None = None,
         jwt_secret: str | None = None,
         public_url: str | None = None,
+        push: bool = False,
+        push_subject: str | None = None,
+        vapid_key_file: str | None = None,
+        push_allow_loopback: bool = False,
     ) -> DevConnect:
         """Opens (creating if needed) a service on ``sqlite://PATH``, ``sqlite::memory:`` or
         ``mongodb://HOST/DATABASE``. Files (the generated JWT secret, local media) go to
         ``data_dir``, by default the database file's directory or the current directory.
         Image URLs are absolute: under ``public_url`` (a REST server serving the media
-        directory at ``{public_url}/media/``), by default the media directory's ``file://`` URL."""
+        directory at ``{public_url}/media/``), by default the media directory's ``file://`` URL.
+        ``push=True`` turns on Web Push for people who are offline, with the VAPID key in
+        ``vapid_key_file`` (default ``{data_dir}/vapid.pk8``, generated on first use), the
+        contact ``push_subject``, and, with ``push_allow_loopback``, ``http://`` loopback endpoints."""
     def health(self) -> None:
         """Checks that the store is reachable; raises if not."""
     def close(self) -> None:
@@ -597,6 +629,27 @@ class DevConnect:
         """Reports a user, message or group the caller can see to the operators, with a snapshot of it."""
     def my_reports(self, me: str) -> list[Report]:
         """The reports the caller filed, newest first."""
+    def vapid_public_key(self) -> str:
+        """The VAPID public key (base64url), browsers' ``applicationServerKey``;
+        ``UnavailableError`` unless opened with ``push=True``, as every push method."""
+    def add_push_subscription(self, token: str, subscription: PushSubscription) -> None:
+        """Registers a browser's push subscription for the token's user, bound to that
+        token (``ValidationError`` for a non-https endpoint or keys of the wrong length)."""
+    def remove_push_subscription(self, me: str, endpoint: str) -> None:
+        """Removes the caller's subscription at ``endpoint`` (``NotFoundError`` if none)."""
+    def push_settings(self, me: str) -> PushSettings:
+        """Which notifications the caller gets while offline."""
+    def update_push_settings(
+        self,
+        me: str,
+        *,
+        messages: bool | None = None,
+        requests: bool | None = None,
+        groups: bool | None = None,
+        previews: bool | None = None,
+        muted_groups: list[str] | None = None,
+    ) -> PushSettings:
+        """Changes the given settings (``muted_groups`` replaces the list); returns them all."""
     def export_account(self, me: str) -> AccountExport:
         """Everything held about the caller: profile (with email), connections, requests,
         the messages they sent, groups, blocks and reports."""

@@ -169,11 +169,15 @@ pub struct ConnectOptions {
     pub origin: Option<String>,
     /// How long the whole handshake may take. Default 10 s.
     pub timeout: Duration,
+    /// The local address to connect from (none: the system picks). A load tool holding
+    /// more sockets to one server than a source address has ephemeral ports spreads
+    /// them over several (`127.0.0.2`, `127.0.0.3`, …).
+    pub local_addr: Option<std::net::IpAddr>,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { origin: None, timeout: Duration::from_secs(10) }
+        Self { origin: None, timeout: Duration::from_secs(10), local_addr: None }
     }
 }
 
@@ -209,6 +213,30 @@ pub async fn connect_with(base_url: &str, auth: Value, options: &ConnectOptions)
         .map_err(|_| ClientError::new("timeout", "the server did not complete the handshake in time"))?
 }
 
+/// A TCP connection to `uri`'s host from the address `local`.
+async fn connect_from(
+    local: std::net::IpAddr,
+    uri: &tokio_tungstenite::tungstenite::http::Uri,
+) -> Result<TcpStream, ClientError> {
+    let failed = |err: std::io::Error| ClientError::new("connect_failed", err.to_string());
+    let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("wss") { 443 } else { 80 });
+    let mut last = ClientError::new("connect_failed", format!("{host} has no address"));
+    for remote in tokio::net::lookup_host((host, port)).await.map_err(failed)? {
+        if remote.is_ipv4() != local.is_ipv4() {
+            continue;
+        }
+        let socket = if local.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() };
+        let socket = socket.map_err(failed)?;
+        socket.bind(std::net::SocketAddr::new(local, 0)).map_err(failed)?;
+        match socket.connect(remote).await {
+            Ok(stream) => return Ok(stream),
+            Err(err) => last = failed(err),
+        }
+    }
+    Err(last)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Open {
@@ -225,8 +253,15 @@ async fn handshake(base_url: &str, auth: Value, options: &ConnectOptions) -> Res
         request.headers_mut().insert(tokio_tungstenite::tungstenite::http::header::ORIGIN, value);
     }
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await.map_err(refusal)?;
+    let (mut ws, _) = match options.local_addr {
+        None => tokio_tungstenite::connect_async_with_config(request, Some(config), true).await.map_err(refusal)?,
+        Some(local) => {
+            let stream = connect_from(local, request.uri()).await?;
+            // Plain TCP: this client has no TLS (as with `connect_async` here).
+            let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+            tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await.map_err(refusal)?
+        }
+    };
     let open: Open = loop {
         let text = next_text(&mut ws).await?;
         if let EnginePacket::Open(json) = protocol::decode_engine(&text).map_err(protocol_error)? {

@@ -2,7 +2,9 @@
 //! - `feed`: one page for a viewer with 5,000 requests among 100,000 users, both with
 //!   the requests spread over everyone and with them covering the 5,000 newest accounts
 //!   (the worst case for a newest-first feed: the page must skip all of them);
-//! - `send_message`: a durable send (fsync per commit) between two connections;
+//! - `send_message`: a durable send (fsync per commit) between two connections, without
+//!   push notifications, with them (the receiver offline, without a subscription), and
+//!   with the receiver subscribed (a notification queued and coalesced per send);
 //! - `group_history`: a group's newest page, a page deep in its history, and a member's
 //!   catch-up page, with 1,000 and with 1,000,000 messages in the group (they should
 //!   cost the same: every query is an index range).
@@ -15,8 +17,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use devconnect_core::groups::{NewGroup, Visibility};
 use devconnect_core::store::NewGroupMessageRecord;
 use devconnect_core::store::sqlite::SqliteStore;
-use devconnect_core::testkit::{connect, service, user, user_record};
-use devconnect_core::{DevConnect, FeedQuery, GroupId, MessageId, NewMessage, Result, SendStatus, Store, UserId};
+use devconnect_core::testkit::push_service::PushService;
+use devconnect_core::testkit::{connect, service, service_with_push, user, user_record};
+use devconnect_core::{
+    DevConnect, FeedQuery, GroupId, MessageId, NewMessage, PushConfig, Result, SendStatus, Store, UserId,
+};
 use tokio::runtime::Runtime;
 
 const USERS: usize = 100_000;
@@ -65,19 +70,50 @@ fn feed(c: &mut Criterion) {
 }
 
 fn send_message(c: &mut Criterion) {
+    send_message_with(c, "send_message/durable", Push::Off);
+    send_message_with(c, "send_message/durable_push_on_no_subscription", Push::On);
+    send_message_with(c, "send_message/durable_push_subscribed_offline", Push::Subscribed);
+}
+
+/// Whether the service has push notifications, and whether the (offline) receiver has
+/// a subscription: what queuing a notification adds to a send.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Push {
+    Off,
+    On,
+    Subscribed,
+}
+
+fn send_message_with(c: &mut Criterion, name: &str, push: Push) {
     let Ok(rt) = Runtime::new() else { return };
     let Ok(dir) = tempfile::tempdir() else { return };
     let setup = async {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("bench.db")).await?);
-        let app = service(store)?;
+        let app = match push {
+            Push::Off => service(store)?,
+            Push::On | Push::Subscribed => {
+                let config = PushConfig {
+                    vapid_key_file: Some(dir.path().join("vapid.pk8")),
+                    allow_loopback_http: true,
+                    ..PushConfig::new("mailto:bench@devconnect.test")
+                };
+                service_with_push(store, config)?
+            }
+        };
         let (ada, _) = user(&app, "Ada").await?;
-        let (bob, _) = user(&app, "Bob").await?;
+        let (bob, bob_token) = user(&app, "Bob").await?;
         connect(&app, ada, bob).await?;
-        Ok::<_, devconnect_core::Error>((app, ada, bob))
+        // The stand-in receives the (coalesced) pushes while the sends run.
+        let stand_in = PushService::start().await.map_err(devconnect_core::Error::internal)?;
+        if push == Push::Subscribed {
+            let subscription = stand_in.subscribe(&app.vapid_public_key()?);
+            app.add_push_subscription(&app.authenticate(&bob_token).await?, &subscription).await?;
+        }
+        Ok::<_, devconnect_core::Error>((app, ada, bob, stand_in))
     };
-    let Ok((app, ada, bob)) = rt.block_on(setup) else { return };
+    let Ok((app, ada, bob, _stand_in)) = rt.block_on(setup) else { return };
     let mut n = 0u64;
-    c.bench_function("send_message/durable", |b| {
+    c.bench_function(name, |b| {
         b.to_async(&rt).iter(|| {
             n += 1;
             let message = NewMessage { text: "hello".into(), client_msg_id: Some(format!("b{n}")), image: None };

@@ -36,6 +36,14 @@ impl DevConnect {
 
     /// Erases `user`'s account (see the module), recorded as `actor`'s `action`.
     pub(crate) async fn erase(&self, user: UserId, actor: String, action: AuditAction, note: String) -> Result<()> {
+        self.erase_steps(user).await?;
+        self.record(actor, action, user.to_hex(), note).await
+    }
+
+    /// What erasing `user` does, each step safe to run again: leaving their groups, the
+    /// store's erasure, ending their sessions, telling their connections, deleting the
+    /// photo.
+    pub(crate) async fn erase_steps(&self, user: UserId) -> Result<()> {
         for (group, _) in self.inner.store.groups_of(user).await? {
             match self.leave_group(user, group.id).await {
                 // Left meanwhile (or removed): nothing to do.
@@ -44,7 +52,6 @@ impl DevConnect {
             }
         }
         let erased = self.inner.store.erase_user(user, crate::now()).await?.ok_or(Error::NotFound("user"))?;
-        self.record(actor, action, user.to_hex(), note).await?;
         self.inner.realtime.end_user(user, EndReason::Deleted);
         for other in erased.connections {
             self.inner.realtime.disconnected(user, other);

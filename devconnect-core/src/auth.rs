@@ -516,15 +516,18 @@ impl DevConnect {
         }
     }
 
-    /// Revokes this one token; realtime subscriptions opened with it end.
+    /// Revokes this one token; realtime subscriptions opened with it end, and push
+    /// subscriptions registered with it are removed.
     pub async fn logout(&self, session: &Session) -> Result<()> {
         self.inner.store.revoke_token(session.user_id, &session.token_id, session.expires_at).await?;
         self.inner.realtime.revoke_token(session.user_id, &session.token_id);
+        self.inner.store.remove_push_subscriptions(session.user_id, Some(&session.token_id)).await?;
         Ok(())
     }
 
     /// Changes the caller's password. Every token issued before, including the one
-    /// used here, stops working; the returned token is the caller's new one.
+    /// used here, stops working, and every push subscription is removed; the returned
+    /// token is the caller's new one.
     ///
     /// Each attempt checks the old password, so attempts are limited per user like
     /// logins ([`Settings::login_rate`](crate::Settings)): a stolen token is not an
@@ -545,6 +548,7 @@ impl DevConnect {
         let hash = self.inner.credentials.hash(change.new_password).await?;
         let version = self.inner.store.set_password(session.user_id, &hash).await?;
         self.inner.realtime.revoke_older_tokens(session.user_id, version);
+        self.inner.store.remove_push_subscriptions(session.user_id, None).await?;
         self.inner.credentials.issue(session.user_id, version)
     }
 }

@@ -10,8 +10,8 @@ pub use devconnect_types::chat::{
 };
 
 use crate::media::Upload;
-use crate::model::{Event, Inserted, NewMessageRecord, ReadReceipt};
-use crate::{DevConnect, Error, MessageId, Result, UserId};
+use crate::model::{Event, Inserted, NewMessageRecord, PushItem, ReadReceipt};
+use crate::{DevConnect, Error, MessageId, PushKind, Result, UserId};
 
 /// A message text may be at most this many characters.
 pub const MAX_TEXT_CHARS: usize = 5000;
@@ -109,6 +109,9 @@ impl DevConnect {
                 crate::telemetry::message_sent();
                 let event = Event::NewMessage(Arc::new(message.clone()));
                 self.inner.realtime.deliver(&[to, me], &event);
+                let item =
+                    PushItem { message: Some(message.id), ..PushItem::new(PushKind::Message, me, Some(&message.text)) };
+                self.notify_offline(&[to], item).await;
                 Sent { message, created: true }
             }
             Inserted::Existing(message) => Sent { message: self.publish(message), created: false },

@@ -29,8 +29,54 @@ pub struct Config {
     /// The event bus shared with other instances; `None` (the default) for one
     /// instance with in-process delivery.
     pub bus: Option<BusConfig>,
+    /// Push notifications for people who are offline; `None` (the default) for none:
+    /// nothing is queued and the push routes answer `unavailable`.
+    pub push: Option<PushConfig>,
     /// Limits and tunables.
     pub settings: Settings,
+}
+
+/// The VAPID contact of a server not told its operator's: push services accept it,
+/// but an operator should give a real one (`--push-subject`).
+pub const DEFAULT_PUSH_SUBJECT: &str = "mailto:push@devconnect.invalid";
+
+/// Web Push: the server's VAPID identity and how notifications go out.
+#[derive(Clone, Debug)]
+pub struct PushConfig {
+    /// The VAPID key, a PKCS#8 P-256 key (DER); `None` for `{data_dir}/vapid.pk8`,
+    /// generated on first use (mode 0600). Every instance of one deployment must use the
+    /// same key: browsers' subscriptions are bound to it.
+    pub vapid_key_file: Option<PathBuf>,
+    /// The VAPID `sub` claim: how a push service reaches the operator, a `mailto:` or
+    /// `https:` URL.
+    pub subject: String,
+    /// Accept `http://` endpoints on loopback addresses (tests, a local push service).
+    pub allow_loopback_http: bool,
+    /// How long a notification waits for more of the same conversation before it goes
+    /// out, so a burst becomes one notification. Default 1 s.
+    pub coalesce: Duration,
+    /// How often the outbox is looked at for due notifications (other instances' too).
+    /// Default 250 ms.
+    pub poll: Duration,
+    /// Pushes in flight at once. Default 32.
+    pub concurrency: usize,
+    /// Subscriptions one user may have; registering one more drops the oldest. Default 10.
+    pub max_subscriptions: u32,
+}
+
+impl PushConfig {
+    /// Defaults, with `subject` as the VAPID contact.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Self {
+            vapid_key_file: None,
+            subject: subject.into(),
+            allow_loopback_http: false,
+            coalesce: Duration::from_secs(1),
+            poll: Duration::from_millis(250),
+            concurrency: 32,
+            max_subscriptions: 10,
+        }
+    }
 }
 
 /// Which [`MediaStore`](crate::MediaStore) to use.
@@ -370,6 +416,7 @@ impl Config {
             jwt_secret: None,
             media: MediaConfig::default(),
             bus: None,
+            push: None,
             settings: Settings::default(),
         }
     }
@@ -444,6 +491,26 @@ pub(crate) fn jwt_secret(configured: Option<&SecretString>, data_dir: &Path) -> 
 }
 
 fn load_or_create_secret(path: &Path) -> Result<SecretString> {
+    let bytes = load_or_create_private_file(path, "jwtSecret", || {
+        tracing::info!(path = %path.display(), "generated a new JWT secret");
+        Ok(hex::encode(crate::random_bytes::<32>()?).into_bytes())
+    })?;
+    let secret = String::from_utf8(bytes).map_err(Error::internal)?;
+    let secret = secret.trim();
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Err(Error::internal(format!("the JWT secret in {} is too short", path.display())));
+    }
+    Ok(SecretString::from(secret.to_owned()))
+}
+
+/// The contents of the private file at `path`, created on first use (mode 0600) with
+/// what `generate` gives. A file that group or others can read is refused (`field`
+/// names the setting in the error): it may have leaked.
+pub(crate) fn load_or_create_private_file(
+    path: &Path,
+    field: &'static str,
+    generate: impl FnOnce() -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
     use std::io::Write as _;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt as _;
@@ -457,22 +524,21 @@ fn load_or_create_secret(path: &Path) -> Result<SecretString> {
     options.mode(0o600);
     match options.open(path) {
         Ok(mut file) => {
-            let secret = hex::encode(crate::random_bytes::<32>()?);
-            file.write_all(secret.as_bytes()).map_err(Error::internal)?;
+            let contents = generate()?;
+            file.write_all(&contents).map_err(Error::internal)?;
             file.sync_all().map_err(Error::internal)?;
-            tracing::info!(path = %path.display(), "generated a new JWT secret");
-            Ok(SecretString::from(secret))
+            Ok(contents)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             #[cfg(unix)]
             {
                 // As OpenSSH does with private keys: a secret others can read is no
-                // longer a secret, so refuse to sign tokens with it.
+                // longer a secret, so refuse to use it.
                 use std::os::unix::fs::PermissionsExt as _;
                 let mode = std::fs::metadata(path).map_err(Error::internal)?.permissions().mode();
                 if mode & 0o077 != 0 {
                     return Err(Error::validation(
-                        "jwtSecret",
+                        field,
                         format!(
                             "{} is readable by group or others (mode {:o}); run `chmod 600` on it, or replace it if it may have leaked",
                             path.display(),
@@ -481,12 +547,7 @@ fn load_or_create_secret(path: &Path) -> Result<SecretString> {
                     ));
                 }
             }
-            let secret = std::fs::read_to_string(path).map_err(Error::internal)?;
-            let secret = secret.trim();
-            if secret.len() < MIN_JWT_SECRET_BYTES {
-                return Err(Error::internal(format!("the JWT secret in {} is too short", path.display())));
-            }
-            Ok(SecretString::from(secret.to_owned()))
+            std::fs::read(path).map_err(Error::internal)
         }
         Err(e) => Err(Error::internal(e)),
     }

@@ -2,8 +2,8 @@
 
 pub use devconnect_types::connection::{ConnectionRequest, RequestStatus, ReviewStatus, SendStatus};
 
-use crate::model::Event;
-use crate::{DevConnect, Error, Profile, RequestId, Result, UserId};
+use crate::model::{Event, PushItem};
+use crate::{DevConnect, Error, Profile, PushKind, RequestId, Result, UserId};
 
 /// A request note may be at most this many characters.
 pub const MAX_NOTE_CHARS: usize = 300;
@@ -63,6 +63,8 @@ impl DevConnect {
         if status == RequestStatus::Interested {
             let event = Event::ConnectionRequest(request.clone().with_parties(sender, to).into());
             self.inner.realtime.deliver(&[to], &event);
+            let item = PushItem::new(PushKind::Request, me, request.note.as_deref());
+            self.notify_offline(&[to], PushItem { request: Some(request.id), ..item }).await;
         }
         Ok(request)
     }
@@ -125,6 +127,8 @@ impl DevConnect {
             let event =
                 Event::ConnectionAccepted(reviewed.clone().with_parties(reviewed.from_user_id, receiver).into());
             self.inner.realtime.deliver(&[reviewed.from_user_id], &event);
+            let item = PushItem { request: Some(reviewed.id), ..PushItem::new(PushKind::Accepted, me, None) };
+            self.notify_offline(&[reviewed.from_user_id], item).await;
         }
         Ok(reviewed)
     }

@@ -53,9 +53,11 @@ pub enum Error {
     /// An upload is not one of the accepted kinds.
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
-    /// A service the call needs (the database) cannot be reached right now; retrying
-    /// later can succeed. The cause was logged where it arose.
-    #[error("{0} is unreachable; try again shortly")]
+    /// What the call needs is not there: a service that cannot be reached right now
+    /// (the database; retrying later can succeed, and the cause was logged where it
+    /// arose), or a capability this server does not run (push notifications). The
+    /// message says which.
+    #[error("{0}")]
     Unavailable(&'static str),
     /// Something failed on our side. The cause is for logs only.
     #[error("internal error")]

@@ -14,9 +14,10 @@
 use std::sync::Arc;
 
 use crate::chat::{DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, NewMessage, page_limit, parse_client_msg_id, parse_text};
-use crate::model::{Event, GroupTyping, Inserted, NewGroupMessageRecord, Window};
+use crate::model::{Event, GroupTyping, Inserted, NewGroupMessageRecord, PushItem, Window};
 use crate::{
-    DevConnect, Error, GroupChange, GroupId, GroupMessage, GroupRead, MessageId, Result, Sent, UserId, Visibility,
+    DevConnect, Error, GroupChange, GroupId, GroupMessage, GroupRead, MessageId, PushKind, Result, Sent, UserId,
+    Visibility,
 };
 
 impl DevConnect {
@@ -126,6 +127,12 @@ impl DevConnect {
             self.inner.store.members(message.group_id).await?.iter().map(|m| m.user_id).collect();
         let members = self.without_blockers_of(message.sender_id, members).await?;
         self.inner.realtime.deliver(&members, &Event::GroupMessage(Arc::new(message.clone())));
+        if message.change.is_none() {
+            let others: Vec<UserId> = members.into_iter().filter(|m| *m != message.sender_id).collect();
+            let item = PushItem::new(PushKind::GroupMessage, message.sender_id, Some(&message.text));
+            self.notify_offline(&others, PushItem { message: Some(message.id), ..item }.in_group(message.group_id))
+                .await;
+        }
         Ok(message)
     }
 

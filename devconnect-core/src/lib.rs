@@ -14,6 +14,7 @@
 //! - [`safety`]: blocking people, reports for the operators, one's data export.
 //! - [`account`]: deleting an account (by its owner or an operator).
 //! - [`search`]: finding developers by name, skills, location and experience.
+//! - [`push`]: Web Push notifications for people who are offline.
 //! - [`moderation`]: the operators' side: reports, suspensions, deletions, the audit log.
 //! - [`realtime`]: presence and live [`Event`]s: the session every frontend serves
 //!   ([`DevConnect::live`]), one [`Subscription`] per open stream, and the event bus
@@ -55,11 +56,14 @@ pub mod error;
 pub mod feed;
 mod group_chat;
 pub mod groups;
+#[cfg(any(feature = "cloudinary", feature = "push"))]
+mod https;
 mod limits;
 pub mod media;
 pub mod model;
 pub mod moderation;
 pub mod profile;
+pub mod push;
 pub mod realtime;
 pub mod safety;
 pub mod search;
@@ -78,12 +82,12 @@ pub use analytics::Engagement;
 pub use auth::{Authenticated, PasswordChange, Session, Signup, bearer_token};
 pub use chat::NewMessage;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{BusConfig, Config, MediaConfig, RateLimit, Settings};
+pub use config::{BusConfig, Config, MediaConfig, PushConfig, RateLimit, Settings};
 pub use devconnect_types::{
     AnyMessage, AuditId, ChatPartner, ConnectionRequest, Conversation, DirectConversation, FeedPage, Gender, Group,
     GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage, GroupPage, GroupRead, GroupRole, Invalid, Me,
-    Message, MessageId, Profile, ReportId, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId,
-    Visibility,
+    Message, MessageId, Profile, PushKeys, PushKind, PushNotification, PushSettings, PushSettingsPatch,
+    PushSubscription, ReportId, RequestId, RequestStatus, ReviewStatus, SendStatus, Sent, SyncPage, UserId, Visibility,
 };
 pub use error::{Error, Result};
 pub use feed::FeedQuery;
@@ -118,6 +122,7 @@ struct Inner {
     realtime: Realtime,
     limits: Limits,
     decode_budget: media::DecodeBudget,
+    push: Option<push::Push>,
     settings: Settings,
 }
 
@@ -150,7 +155,8 @@ impl DevConnect {
             }
         };
         let realtime = Realtime::open(config.bus.as_ref(), &config.settings, &store)?;
-        Self::assemble(store, media, &secret, config.settings, realtime)
+        let push = config.push.map(|push| push::Push::open(push, &config.data_dir)).transpose()?;
+        Self::assemble(store, media, &secret, config.settings, realtime, push)
     }
 
     /// Assembles the service from its parts (tests, embedding with custom backends).
@@ -161,7 +167,24 @@ impl DevConnect {
         settings: Settings,
     ) -> Result<Self> {
         let realtime = Realtime::in_process(&settings);
-        Self::assemble(store, media, jwt_secret, settings, realtime)
+        Self::assemble(store, media, jwt_secret, settings, realtime, None)
+    }
+
+    /// Like [`DevConnect::new`], with push notifications; `push.vapid_key_file` names
+    /// the VAPID key (there is no data directory to keep one in).
+    pub fn new_with_push(
+        store: Arc<dyn Store>,
+        media: Arc<dyn MediaStore>,
+        jwt_secret: &SecretString,
+        settings: Settings,
+        push: PushConfig,
+    ) -> Result<Self> {
+        let Some(file) = push.vapid_key_file.clone() else {
+            return Err(Error::validation("vapidKeyFile", "is needed without a data directory"));
+        };
+        let push = push::Push::open(push, file.parent().unwrap_or(std::path::Path::new(".")))?;
+        let realtime = Realtime::in_process(&settings);
+        Self::assemble(store, media, jwt_secret, settings, realtime, Some(push))
     }
 
     fn assemble(
@@ -170,7 +193,12 @@ impl DevConnect {
         jwt_secret: &SecretString,
         settings: Settings,
         realtime: Realtime,
+        push: Option<push::Push>,
     ) -> Result<Self> {
+        #[cfg(not(feature = "push"))]
+        if push.is_some() {
+            return Err(Error::validation("push", "this build has no push support (cargo feature `push`)"));
+        }
         let credentials = Credentials::new(jwt_secret, &settings)?;
         let app = Self {
             inner: Arc::new(Inner {
@@ -181,10 +209,15 @@ impl DevConnect {
                 realtime,
                 limits: Limits::new(&settings),
                 decode_budget: media::DecodeBudget::new(settings.image_decode_budget),
+                push,
                 settings,
             }),
         };
         moderation::watch(Arc::downgrade(&app.inner));
+        #[cfg(feature = "push")]
+        if let Some(push) = &app.inner.push {
+            push::start_delivery(Arc::downgrade(&app.inner), push)?;
+        }
         Ok(app)
     }
 

@@ -151,6 +151,9 @@ impl DevConnect {
         let (actor, note) = (parse_actor(actor)?, parse_note(note)?);
         let record = self.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
         if record.me.profile.deleted {
+            // MongoDB erases in steps: a deletion interrupted after its first step is
+            // finished here (every step can run again), and nothing new is recorded.
+            self.erase_steps(user).await?;
             return Err(Error::Conflict("the account is deleted already"));
         }
         self.erase(user, actor, AuditAction::DeleteUser, note).await

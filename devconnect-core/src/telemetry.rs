@@ -39,6 +39,18 @@ pub const REALTIME_QUEUE_DROPS: &str = "devconnect_realtime_queue_drops_total";
 pub const BUS_PUBLISHED: &str = "devconnect_bus_published_total";
 /// Gauge: users with at least one live subscription in this process.
 pub const ONLINE_USERS: &str = "devconnect_online_users";
+/// Counter: push notifications a push service accepted.
+pub const PUSHES_SENT: &str = "devconnect_pushes_sent_total";
+/// Counter: push attempts that failed, label `status` = the push service's HTTP status
+/// (`400`, `403`, `404`, `410`, `413`, `429`, `5xx`, `other`) or `network`.
+pub const PUSHES_FAILED: &str = "devconnect_pushes_failed_total";
+/// Counter: push subscriptions removed because their push service said they are gone
+/// (404, 410).
+pub const PUSH_SUBSCRIPTIONS_REMOVED: &str = "devconnect_push_subscriptions_removed_total";
+/// Gauge: notifications waiting in the push outbox (every instance's).
+pub const PUSH_OUTBOX_DEPTH: &str = "devconnect_push_outbox_depth";
+/// Gauge: seconds since the oldest waiting notification was queued (0 when none waits).
+pub const PUSH_OUTBOX_AGE: &str = "devconnect_push_outbox_age_seconds";
 /// Gauge: [`Engagement`](crate::Engagement) of one UTC day, label `day` = `today` |
 /// `yesterday`; one gauge per column: `…_active_users`, `…_messages`,
 /// `…_requests_sent`, `…_requests_accepted`, `…_median_accept_seconds`.
@@ -58,6 +70,11 @@ pub const CORE_METRICS: &[&str] = &[
     REALTIME_QUEUE_DROPS,
     BUS_PUBLISHED,
     ONLINE_USERS,
+    PUSHES_SENT,
+    PUSHES_FAILED,
+    PUSH_SUBSCRIPTIONS_REMOVED,
+    PUSH_OUTBOX_DEPTH,
+    PUSH_OUTBOX_AGE,
     "devconnect_engagement_active_users",
     "devconnect_engagement_messages",
     "devconnect_engagement_requests_sent",
@@ -106,6 +123,44 @@ pub fn register() {
         metrics::counter!(BUS_PUBLISHED, "kind" => kind).increment(0);
     }
     metrics::gauge!(ONLINE_USERS).increment(0.0);
+    metrics::describe_counter!(PUSHES_SENT, "Push notifications a push service accepted");
+    metrics::describe_counter!(PUSHES_FAILED, "Push attempts that failed, by HTTP status or network");
+    metrics::describe_counter!(PUSH_SUBSCRIPTIONS_REMOVED, "Push subscriptions their push service said are gone");
+    metrics::describe_gauge!(PUSH_OUTBOX_DEPTH, "Notifications waiting in the push outbox");
+    metrics::describe_gauge!(PUSH_OUTBOX_AGE, metrics::Unit::Seconds, "Age of the oldest waiting notification");
+    metrics::counter!(PUSHES_SENT).increment(0);
+    metrics::counter!(PUSH_SUBSCRIPTIONS_REMOVED).increment(0);
+    for status in PUSH_FAILURE_STATUSES {
+        metrics::counter!(PUSHES_FAILED, "status" => *status).increment(0);
+    }
+    metrics::gauge!(PUSH_OUTBOX_DEPTH).set(0.0);
+    metrics::gauge!(PUSH_OUTBOX_AGE).set(0.0);
+}
+
+/// The values of [`PUSHES_FAILED`]'s `status` label.
+const PUSH_FAILURE_STATUSES: &[&str] = &["400", "403", "404", "410", "413", "429", "5xx", "other", "network"];
+
+/// A push attempt's outcome, by the push service's HTTP status (`None`: no answer).
+#[cfg(feature = "push")]
+pub(crate) fn push_outcome(status: Option<u16>) {
+    let label = match status {
+        Some(200..=299) => return metrics::counter!(PUSHES_SENT).increment(1),
+        None => "network",
+        Some(500..=599) => "5xx",
+        Some(code) => PUSH_FAILURE_STATUSES.iter().copied().find(|s| s.parse() == Ok(code)).unwrap_or("other"),
+    };
+    metrics::counter!(PUSHES_FAILED, "status" => label).increment(1);
+}
+
+#[cfg(feature = "push")]
+pub(crate) fn push_subscription_gone() {
+    metrics::counter!(PUSH_SUBSCRIPTIONS_REMOVED).increment(1);
+}
+
+#[cfg(feature = "push")]
+pub(crate) fn push_outbox(depth: u64, age_seconds: f64) {
+    metrics::gauge!(PUSH_OUTBOX_DEPTH).set(depth as f64);
+    metrics::gauge!(PUSH_OUTBOX_AGE).set(age_seconds);
 }
 
 pub(crate) fn signup() {

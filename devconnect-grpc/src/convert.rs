@@ -12,10 +12,12 @@ use devconnect_core::{
 use crate::pb;
 
 mod moderation;
+mod push;
 mod safety;
 mod search;
 
 pub(crate) use moderation::{report_filter, report_status};
+pub(crate) use push::{push_settings_patch, push_subscription};
 pub(crate) use safety::{report_kind_text, report_reason_text};
 pub(crate) use search::search_query;
 

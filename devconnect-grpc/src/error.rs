@@ -94,6 +94,11 @@ mod tests {
                 "payload_too_large: payload too large (limit 10 bytes)",
             ),
             (Error::UnsupportedMediaType("only images"), Code::InvalidArgument, "unsupported_media_type: only images"),
+            (
+                Error::Unavailable("the database"),
+                Code::Unavailable,
+                "unavailable: the database is unreachable; try again shortly",
+            ),
         ];
         for (err, code, message) in cases {
             let status = status(&err);

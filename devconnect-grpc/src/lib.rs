@@ -213,6 +213,7 @@ pub async fn spawn(app: DevConnect, limits: Limits) -> std::io::Result<Running> 
 /// closes the store.
 pub async fn run(config: Config) -> Result<(), BoxError> {
     devconnect_server::init_tracing(&config.service.log)?;
+    devconnect_server::raise_descriptor_limit();
     let app = DevConnect::open(config.core()).await?;
     let mut server = build(app.clone(), config.bind, config.limits())
         .await?

@@ -11,8 +11,9 @@ use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
 use crate::convert::{
-    age, edited_gender, edited_visibility, gender_text, group_id, group_role, hex_ids, message_id, report_kind_text,
-    report_reason_text, request_id, required_message_id, search_query, status_text, user_id, visibility,
+    age, edited_gender, edited_visibility, gender_text, group_id, group_role, hex_ids, message_id, push_settings_patch,
+    push_subscription, report_kind_text, report_reason_text, request_id, required_message_id, search_query,
+    status_text, user_id, visibility,
 };
 use crate::error::status;
 use crate::pb;
@@ -535,6 +536,50 @@ impl DevConnectService for Api {
         let session = self.session(&request).await?;
         let reports = self.app.my_reports(session.user_id).await.or_status()?;
         ok(pb::ListMyReportsResponse { reports: reports.into_iter().map(Into::into).collect() })
+    }
+
+    async fn get_vapid_public_key(
+        &self,
+        request: Request<pb::GetVapidPublicKeyRequest>,
+    ) -> Result<Response<pb::VapidPublicKey>, Status> {
+        self.session(&request).await?;
+        ok(pb::VapidPublicKey { public_key: self.app.vapid_public_key().or_status()? })
+    }
+
+    async fn add_push_subscription(
+        &self,
+        request: Request<pb::AddPushSubscriptionRequest>,
+    ) -> Result<Response<pb::AddPushSubscriptionResponse>, Status> {
+        let session = self.session(&request).await?;
+        let subscription = push_subscription(request.into_inner());
+        self.app.add_push_subscription(&session, &subscription).await.or_status()?;
+        ok(pb::AddPushSubscriptionResponse {})
+    }
+
+    async fn remove_push_subscription(
+        &self,
+        request: Request<pb::RemovePushSubscriptionRequest>,
+    ) -> Result<Response<pb::RemovePushSubscriptionResponse>, Status> {
+        let session = self.session(&request).await?;
+        self.app.remove_push_subscription(session.user_id, &request.get_ref().endpoint).await.or_status()?;
+        ok(pb::RemovePushSubscriptionResponse {})
+    }
+
+    async fn get_push_settings(
+        &self,
+        request: Request<pb::GetPushSettingsRequest>,
+    ) -> Result<Response<pb::PushSettings>, Status> {
+        let session = self.session(&request).await?;
+        ok(self.app.push_settings(session.user_id).await.or_status()?)
+    }
+
+    async fn update_push_settings(
+        &self,
+        request: Request<pb::UpdatePushSettingsRequest>,
+    ) -> Result<Response<pb::PushSettings>, Status> {
+        let session = self.session(&request).await?;
+        let patch = push_settings_patch(request.into_inner()).or_status()?;
+        ok(self.app.update_push_settings(session.user_id, patch).await.or_status()?)
     }
 
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<EventStream>, Status> {

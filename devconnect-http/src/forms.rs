@@ -116,14 +116,7 @@ impl Fields {
         if body.bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        if let Some(t) = body.content_type.as_deref().filter(|t| !is_json(t)) {
-            return Err(ApiError::Core(Error::UnsupportedMediaType(if mime_of(t) == "multipart/form-data" {
-                "this route takes a JSON body, not a multipart form"
-            } else {
-                "the body must be JSON (Content-Type: application/json)"
-            })));
-        }
-        let value: Value = serde_json::from_slice(&body.bytes).map_err(|e| invalid("body", json_error(&e)))?;
+        let value: Value = typed_json(body)?;
         let Value::Object(map) = value else {
             return Err(invalid("body", "must be a JSON object"));
         };
@@ -265,6 +258,19 @@ impl Fields {
         }
         Ok(())
     }
+}
+
+/// A JSON body decoded into `T` (whose serde attributes decide which fields it takes),
+/// refusing any other content type as [`Fields::json`] does.
+pub fn typed_json<T: serde::de::DeserializeOwned>(body: &RawBody) -> Result<T, ApiError> {
+    if let Some(t) = body.content_type.as_deref().filter(|t| !is_json(t)) {
+        return Err(ApiError::Core(Error::UnsupportedMediaType(if mime_of(t) == "multipart/form-data" {
+            "this route takes a JSON body, not a multipart form"
+        } else {
+            "the body must be JSON (Content-Type: application/json)"
+        })));
+    }
+    serde_json::from_slice(&body.bytes).map_err(|e| invalid("body", json_error(&e)))
 }
 
 fn json_error(e: &serde_json::Error) -> String {

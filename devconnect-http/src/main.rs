@@ -27,6 +27,7 @@ async fn run(config: Config) -> Result<(), StartError> {
         _ => {}
     }
     devconnect_server::init_tracing(&config.service.log).map_err(|e| StartError::Config(e.to_string()))?;
+    devconnect_server::raise_descriptor_limit();
     let built = devconnect_http::build(&config).await?;
     tracing::info!(addr = %built.local_addr(), data_dir = %config.service.data_dir.display(), "listening");
     built.run(devconnect_server::shutdown_signal()).await

@@ -466,12 +466,14 @@ fn error_response(description: &str) -> Response {
         routes::groups::mark_read,
         routes::safety::block, routes::safety::unblock, routes::safety::blocked, routes::safety::file_report,
         routes::safety::my_reports,
+        routes::push::vapid_public_key, routes::push::subscribe, routes::push::unsubscribe, routes::push::settings,
+        routes::push::change_settings,
         routes::ops::health, routes::ops::live, routes::ops::openapi, routes::ops::media,
     ),
     components(schemas(ErrorBody)),
     tags(
         (name = "auth"), (name = "profile"), (name = "connections"), (name = "feed"), (name = "search"), (name = "messages"),
-        (name = "groups"), (name = "safety"), (name = "operations"),
+        (name = "groups"), (name = "safety"), (name = "push"), (name = "operations"),
     ),
 )]
 struct ApiDoc;
@@ -670,9 +672,9 @@ mod tests {
             }
         }
         assert_eq!(
-            bodies, 13,
+            bodies, 16,
             "signup, login, profile edit, password, account deletion, send request, send message, new group, group \
-             edit, role, group message, group read, report"
+             edit, role, group message, group read, report, push subscribe, push unsubscribe, push settings"
         );
     }
 

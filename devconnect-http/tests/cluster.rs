@@ -289,6 +289,50 @@ async fn users_on_two_instances_see_requests_presence_messages_and_typing() {
     assert!(ada.chat_partners().await.unwrap().iter().all(|p| !p.online));
 }
 
+#[tokio::test]
+async fn a_push_goes_to_someone_offline_on_every_instance_and_never_to_someone_online_elsewhere() {
+    use devconnect_core::testkit::push_service::PushService;
+    let cluster = Cluster::new();
+    // One VAPID key for the deployment: subscriptions are bound to it.
+    let key = cluster.dir.path().join("vapid.pk8").display().to_string();
+    let flags = ["--push-allow-loopback", "--push-coalesce-ms", "50", "--vapid-key-file", &key];
+    let a = cluster.start_with("a", &flags).await;
+    let b = cluster.start_with("b", &flags).await;
+    let ((ada, ada_me, mut ada_socket), (bob, bob_me, bob_socket)) = connected_across(&a, &b).await;
+    let (ada_id, bob_id) = (ada_me.profile.id, bob_me.profile.id);
+
+    let service = PushService::start().await.unwrap();
+    let vapid: serde_json::Value =
+        reqwest::get(format!("{}/push/vapid-public-key", b.url)).await.unwrap().json().await.unwrap();
+    let vapid_a: serde_json::Value =
+        reqwest::get(format!("{}/push/vapid-public-key", a.url)).await.unwrap().json().await.unwrap();
+    assert_eq!(vapid["data"], vapid_a["data"], "one key on both instances");
+    let subscription = service.subscribe(vapid["data"]["publicKey"].as_str().unwrap());
+    let registered = reqwest::Client::new()
+        .post(format!("{}/push/subscriptions", b.url))
+        .bearer_auth(bob.token().unwrap())
+        .json(&subscription)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+
+    // Bob is online on B: Ada's message through A is queued (A sees no socket of his)
+    // but dropped when it is due, since the bus says he is online.
+    ada.send_message(bob_id, "seen live on B", None).await.unwrap();
+    // Its entry is due after 50 ms and the outbox is read every 250 ms: long before
+    // this wait ends, it has been dropped (a push of it would show below).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Then Bob goes offline everywhere, and the next message is pushed: the only one.
+    drop(bob_socket);
+    next_matching(&mut ada_socket, online_users_are(&[ada_id])).await;
+    let pushed = ada.send_message(bob_id, "pushed", None).await.unwrap().message;
+    let got = service.wait_for(1, PROMPT).await;
+    assert!(service.problems().is_empty(), "{:?}", service.problems());
+    let seen: Vec<_> = got.iter().map(|d| (d.notification.message_id, d.notification.count)).collect();
+    assert_eq!(seen, [(Some(pushed.id), 1)], "only the message sent while Bob was offline");
+}
+
 /// The scrape token instances get when a test reads their metrics.
 const METRICS_TOKEN: &str = "cluster-metrics-token-0123456789";
 

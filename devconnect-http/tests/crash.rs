@@ -6,6 +6,11 @@
 //! must end with every message exactly once. The same again with the four sending to a
 //! group the receiver owns (`POST /groups/:id/messages`, `sendGroupMessage`).
 //!
+//! Then push notifications: a burst of messages to someone offline is acknowledged and
+//! the server killed before the notification's coalescing window closes; after the
+//! restart exactly one notification, counting the whole burst, reaches the push service
+//! stand-in.
+//!
 //! Runs on the embedded SQLite store and on MongoDB (a fresh database on the server at
 //! `DEVCONNECT_TEST_MONGODB_URL`, which `scripts/with-jongodb.sh` sets; the MongoDB runs
 //! fail, never skip, without it). `harness = false`: it prints
@@ -69,21 +74,24 @@ fn main() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("crash: no runtime: {err}");
-            println!("crash: 0 passed, 4 failed");
+            println!("crash: 0 passed, 6 failed");
             std::process::exit(1);
         }
     };
     let mut passed = 0;
     let mut failed = 0;
-    let variants: [(&str, Kind, usize, Outcome<Option<String>>); 4] = [
+    let variants: [(&str, Kind, usize, Outcome<Option<String>>); 6] = [
         ("sqlite", Kind::Direct, MESSAGES_SQLITE, Ok(None)),
         ("mongodb", Kind::Direct, mongodb_messages(), mongodb_database().map(Some)),
         ("sqlite-group", Kind::Group, GROUP_MESSAGES_SQLITE, Ok(None)),
         ("mongodb-group", Kind::Group, GROUP_MESSAGES_MONGODB, mongodb_database().map(Some)),
+        ("sqlite-push", Kind::Push, PUSH_BURST, Ok(None)),
+        ("mongodb-push", Kind::Push, PUSH_BURST, mongodb_database().map(Some)),
     ];
     for (index, (name, kind, total, database)) in variants.into_iter().enumerate() {
         let started = Instant::now();
         let outcome = match database {
+            Ok(database) if matches!(kind, Kind::Push) => runtime.block_on(run_push(database, total)),
             Ok(database) => runtime.block_on(run(name, kind, database, total, mix(seed, index as u64))),
             Err(err) => Err(err),
         };
@@ -140,17 +148,22 @@ impl ServerProcess {
     /// The free port is released before the server binds it; should another process take
     /// it in between, the server exits at start-up and another port is tried.
     async fn start(data_dir: &std::path::Path, database: Option<&str>) -> Outcome<Self> {
+        Self::start_with(data_dir, database, &[]).await
+    }
+
+    /// Like [`ServerProcess::start`], with more flags.
+    async fn start_with(data_dir: &std::path::Path, database: Option<&str>, flags: &[&str]) -> Outcome<Self> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match Self::start_once(data_dir, database).await {
+            match Self::start_once(data_dir, database, flags).await {
                 Err(err) if attempts < 3 && err.starts_with(EXITED) => eprintln!("crash: {err}; retrying"),
                 outcome => return outcome,
             }
         }
     }
 
-    async fn start_once(data_dir: &std::path::Path, database: Option<&str>) -> Outcome<Self> {
+    async fn start_once(data_dir: &std::path::Path, database: Option<&str>, flags: &[&str]) -> Outcome<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -163,6 +176,7 @@ impl ServerProcess {
             .args(["--jwt-secret", JWT_SECRET])
             .args(["--auth-rate-per-addr", "0", "--login-rate", "0", "--message-rate", "0", "--request-rate", "0"])
             .args(["--log", "warn"])
+            .args(flags)
             .env_remove("DEVCONNECT_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -256,11 +270,78 @@ fn authed(url: &str, token: &str) -> Outcome<Client> {
     Ok(client)
 }
 
-/// Where the senders send: to one person, or to a group.
+/// Where the senders send: to one person, or to a group; or the push run.
 #[derive(Clone, Copy, Debug)]
 enum Kind {
     Direct,
     Group,
+    Push,
+}
+
+/// Messages in the push run's burst.
+const PUSH_BURST: usize = 25;
+
+/// The push run: a burst to an offline person with a push subscription, acknowledged,
+/// then SIGKILL while the notification waits out its coalescing window (long on
+/// purpose); after a restart, exactly one notification arrives, counting the burst.
+async fn run_push(database: Option<String>, burst: usize) -> Outcome<()> {
+    use devconnect_core::testkit::push_service::PushService;
+    let dir = tempfile::tempdir().context("temp dir")?;
+    // The window is fixed when the first message is queued: long enough for the burst
+    // and the kill, short enough to wait for after the restart.
+    let flags = ["--push-allow-loopback", "--push-coalesce-ms", "10000"];
+    let server = ServerProcess::start_with(dir.path(), database.as_deref(), &flags).await?;
+    let (ada_token, _) = signup(&server.url, "Ada").await?;
+    let (bob_token, bob) = signup(&server.url, "Bob").await?;
+    let (ada, bob_client) = (authed(&server.url, &ada_token)?, authed(&server.url, &bob_token)?);
+    let request = ada.send_request(SendStatus::Interested, bob, None).await.context("request")?;
+    bob_client.review_request(request.id, ReviewStatus::Accepted).await.context("accept")?;
+
+    let service = PushService::start().await.context("push service")?;
+    let http = reqwest::Client::new();
+    let key: serde_json::Value = http
+        .get(format!("{}/push/vapid-public-key", server.url))
+        .send()
+        .await
+        .context("VAPID key")?
+        .json()
+        .await
+        .context("VAPID key body")?;
+    let subscription = service.subscribe(key["data"]["publicKey"].as_str().unwrap_or_default());
+    let registered = http
+        .post(format!("{}/push/subscriptions", server.url))
+        .bearer_auth(&bob_token)
+        .json(&subscription)
+        .send()
+        .await
+        .context("subscribe")?;
+    if registered.status() != 201 {
+        return Err(format!("subscribing answered {}", registered.status()));
+    }
+    let started = Instant::now();
+    for i in 0..burst {
+        ada.send_message(bob, &format!("burst {i}"), Some(&format!("push-{i}"))).await.context("send")?;
+    }
+    server.kill()?;
+    if !service.delivered().is_empty() && started.elapsed() < Duration::from_secs(10) {
+        return Err("a notification went out before its window closed".to_owned());
+    }
+
+    // The same data directory (the same VAPID key).
+    let server = ServerProcess::start_with(dir.path(), database.as_deref(), &flags).await?;
+    let delivered = service.wait_for(1, GUARD).await;
+    // Long enough for a duplicate to show up after the first (several delivery polls).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let delivered_after = service.delivered();
+    drop(server);
+    if !service.problems().is_empty() {
+        return Err(format!("the push service refused: {:?}", service.problems()));
+    }
+    match (delivered.first(), delivered_after.len()) {
+        (Some(first), 1) if first.notification.count as usize == burst => Ok(()),
+        (Some(first), 1) => Err(format!("one notification counting {} of {burst}", first.notification.count)),
+        (_, n) => Err(format!("{n} notifications after the restart, not one")),
+    }
 }
 
 /// The receiver of every message: a person, or a group.
@@ -316,6 +397,7 @@ async fn run(name: &str, kind: Kind, database: Option<String>, total: usize, ran
             let group = rex.create_group("Crash", "", Visibility::Public, &[]).await.context("create group")?;
             To::Group(group.id)
         }
+        Kind::Push => return Err("the push run is run_push".to_owned()),
     };
     let mut senders = Vec::new();
     for k in 0..SENDERS {

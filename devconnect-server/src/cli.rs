@@ -10,9 +10,11 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use devconnect_core::config::MIN_JWT_SECRET_BYTES;
-use devconnect_core::config::{DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_SESSION_RECHECK};
+use devconnect_core::config::{
+    DEFAULT_BUS_PREFIX, DEFAULT_PRESENCE_EXPIRY, DEFAULT_PUSH_SUBJECT, DEFAULT_SESSION_RECHECK,
+};
 use devconnect_core::media::{DEFAULT_DECODE_BUDGET, DEFAULT_UPLOAD_LIMIT};
-use devconnect_core::{BusConfig, Config, MediaConfig, RateLimit, Settings};
+use devconnect_core::{BusConfig, Config, MediaConfig, PushConfig, RateLimit, Settings};
 
 /// Options of the core service, as flags and `DEVCONNECT_*` environment variables.
 #[derive(Clone, Debug, clap::Args)]
@@ -98,6 +100,22 @@ pub struct ServiceArgs {
     #[arg(long, env = "DEVCONNECT_SESSION_RECHECK_SECS", default_value_t = DEFAULT_SESSION_RECHECK.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub session_recheck_secs: u64,
+    /// Turn push notifications off (they need the core's `push` feature).
+    #[arg(long, env = "DEVCONNECT_DISABLE_PUSH")]
+    pub disable_push: bool,
+    /// The VAPID contact push services see: a `mailto:` or `https:` URL of the operator.
+    #[arg(long, env = "DEVCONNECT_PUSH_SUBJECT", default_value = DEFAULT_PUSH_SUBJECT)]
+    pub push_subject: String,
+    /// The VAPID key (PKCS#8, DER) every instance of a deployment shares
+    /// [default: `{data_dir}/vapid.pk8`, generated on first use].
+    #[arg(long, env = "DEVCONNECT_VAPID_KEY_FILE")]
+    pub vapid_key_file: Option<PathBuf>,
+    /// Accept `http://` push endpoints on loopback addresses (tests, a local push service).
+    #[arg(long, env = "DEVCONNECT_PUSH_ALLOW_LOOPBACK")]
+    pub push_allow_loopback: bool,
+    /// Milliseconds a notification waits for more of the same conversation (a burst is one).
+    #[arg(long, env = "DEVCONNECT_PUSH_COALESCE_MS", default_value_t = 1000)]
+    pub push_coalesce_ms: u64,
     /// Password hashes computed at once [default: the number of cores less one, at least 1].
     #[arg(long, env = "DEVCONNECT_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
@@ -221,6 +239,11 @@ impl ServiceArgs {
             max_sessions_per_user: 32,
             image_decode_budget: DEFAULT_DECODE_BUDGET,
             session_recheck_secs: DEFAULT_SESSION_RECHECK.as_secs(),
+            disable_push: false,
+            push_subject: DEFAULT_PUSH_SUBJECT.to_owned(),
+            vapid_key_file: None,
+            push_allow_loopback: false,
+            push_coalesce_ms: 1000,
             hash_concurrency: None,
             bus_url: None,
             bus_prefix: DEFAULT_BUS_PREFIX.to_owned(),
@@ -266,6 +289,12 @@ impl ServiceArgs {
             prefix: self.bus_prefix.clone(),
             presence_expiry: Duration::from_secs(self.presence_expiry_secs.max(1)),
             session_recheck: Duration::from_secs(self.session_recheck_secs.max(1)),
+        });
+        config.push = (!self.disable_push).then(|| PushConfig {
+            vapid_key_file: self.vapid_key_file.clone(),
+            allow_loopback_http: self.push_allow_loopback,
+            coalesce: Duration::from_millis(self.push_coalesce_ms),
+            ..PushConfig::new(&self.push_subject)
         });
         config.settings = settings;
         config

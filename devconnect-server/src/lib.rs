@@ -12,10 +12,12 @@
 //!   shutdown can wait for them all.
 //! - [`idle`]: the per-connection watchdog that closes connections with no request in
 //!   flight, and the request guard and response body it counts with.
+//! - [`raise_descriptor_limit`]: a server holds a descriptor per socket.
 //! - `testkit` (feature): what the servers' tests of idle connections share.
 
 pub mod accept;
 pub mod cli;
+mod descriptors;
 pub mod idle;
 mod logs;
 pub mod prometheus;
@@ -23,5 +25,6 @@ mod signal;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use descriptors::raise_descriptor_limit;
 pub use logs::{TracingError, init_tracing};
 pub use signal::shutdown_signal;

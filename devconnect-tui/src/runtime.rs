@@ -197,6 +197,12 @@ impl Runtime {
             Command::Report { kind, target_id, reason, details } => self.spawn_call(async move {
                 Reply::Reported(c.report(kind, &target_id, reason, &details).await.map_err(Failure::from))
             }),
+            Command::LoadPushSettings => {
+                self.spawn_call(async move { Reply::PushSettings(c.push_settings().await.map_err(Failure::from)) });
+            }
+            Command::UpdatePushSettings(patch) => self.spawn_call(async move {
+                Reply::PushSettingsSaved(c.update_push_settings(&patch).await.map_err(Failure::from))
+            }),
             Command::StartLive => self.start_live(),
             Command::StopLive => self.stop_live(),
             Command::Typing { to, typing } => {

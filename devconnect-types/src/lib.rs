@@ -18,6 +18,7 @@
 //! - [`socketio`]: Engine.IO v4 / Socket.IO v5 packets.
 //! - [`safety`]: blocked users and reports ([`BlockedUser`], [`Report`]).
 //! - [`search`]: developer search results, each with its relation to the searcher.
+//! - [`push`]: push subscriptions, push settings and the notification a browser gets.
 
 #![warn(missing_docs)]
 
@@ -27,6 +28,7 @@ pub mod feed;
 pub mod group;
 mod ids;
 pub mod profile;
+pub mod push;
 pub mod rest;
 pub mod safety;
 pub mod search;
@@ -42,6 +44,7 @@ pub use group::{Group, GroupChange, GroupMember, GroupMessage, GroupPage, GroupR
 pub use ids::ID_PATTERN;
 pub use ids::{AuditId, GroupId, MessageId, ReportId, RequestId, UserId};
 pub use profile::{Gender, Me, Profile};
+pub use push::{PushKeys, PushKind, PushNotification, PushSettings, PushSettingsPatch, PushSubscription};
 pub use safety::{
     AccountExport, AuditAction, AuditEntry, BlockedUser, Report, ReportKind, ReportReason, ReportStatus, Reported,
     Resolution,

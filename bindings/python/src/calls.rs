@@ -6,7 +6,8 @@
 use std::future::Future;
 use std::sync::OnceLock;
 
-use devconnect_core::{Error, GroupId, Invalid, UserId};
+use devconnect_core::{Error, GroupId, Invalid, PushSubscription, UserId};
+use devconnect_types::push::PushKeys;
 use pyo3::prelude::*;
 
 use crate::convert::ToPy;
@@ -59,6 +60,22 @@ pub(crate) fn parsed<T>(py: Python<'_>, parsed: Result<T, Invalid>) -> PyResult<
 /// A group id argument, naming `group_id` in the error if it is malformed.
 pub(crate) fn group_id_of(py: Python<'_>, raw: &str) -> PyResult<GroupId> {
     GroupId::parse("group_id", raw).map_err(|e| errors::to_py_err(py, &e.into()))
+}
+
+/// A browser's push subscription in its JSON shape (`subscription.toJSON()`):
+/// `{"endpoint": str, "keys": {"p256dh": str, "auth": str}}`; other keys, such as
+/// `expirationTime`, are ignored. A missing or non-string field is a `ValidationError`
+/// naming it; the core checks the values.
+pub(crate) fn push_subscription(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<PushSubscription> {
+    let invalid = |field: &'static str| errors::to_py_err(py, &Error::validation(field, "is required (a string)"));
+    let text = |from: &Bound<'_, PyAny>, key: &str, field: &'static str| -> PyResult<String> {
+        from.get_item(key).and_then(|v| v.extract::<String>()).map_err(|_| invalid(field))
+    };
+    let keys = value.get_item("keys").map_err(|_| invalid("keys"))?;
+    Ok(PushSubscription {
+        endpoint: text(value, "endpoint", "endpoint")?,
+        keys: PushKeys { p256dh: text(&keys, "p256dh", "keys.p256dh")?, auth: text(&keys, "auth", "keys.auth")? },
+    })
 }
 
 /// A Python int as a `u32` page number or size: negative becomes 0 and too large

@@ -10,8 +10,8 @@ use devconnect_core::search::{SearchPage, SearchResult};
 use devconnect_core::{
     AccountExport, AnyMessage, AuditEntry, Authenticated, BlockedUser, ChatPartner, ConnectionRequest, Conversation,
     DirectConversation, Event, FeedPage, Group, GroupChange, GroupConversation, GroupId, GroupMember, GroupMessage,
-    GroupPage, Me, Message, MessageId, MyGroup, Profile, Report, ReportId, Reported, RequestId, Resolution, Session,
-    SyncPage, UserId,
+    GroupPage, Me, Message, MessageId, MyGroup, Profile, PushSettings, Report, ReportId, Reported, RequestId,
+    Resolution, Session, SyncPage, UserId,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -356,6 +356,19 @@ impl ToPy for AccountExport {
         dict.set_item("groups", groups.to_py(py)?)?;
         dict.set_item("blocked", blocked.to_py(py)?)?;
         dict.set_item("reports", reports.to_py(py)?)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl ToPy for PushSettings {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let PushSettings { messages, requests, groups, previews, muted_groups } = self;
+        let dict = PyDict::new(py);
+        dict.set_item("messages", messages)?;
+        dict.set_item("requests", requests)?;
+        dict.set_item("groups", groups)?;
+        dict.set_item("previews", previews)?;
+        dict.set_item("mutedGroups", muted_groups.to_py(py)?)?;
         Ok(dict.into_any())
     }
 }

@@ -15,15 +15,16 @@ mod subscription;
 
 use std::path::PathBuf;
 
+use devconnect_core::config::DEFAULT_PUSH_SUBJECT;
 use devconnect_core::{
-    AuditId, Config, DevConnect, FeedQuery, GroupEdit, GroupQuery, GroupRole, MediaConfig, MessageId, NewGroup,
-    NewMessage, NewReport, PasswordChange, Peer, ProfileEdit, ReportId, ReportStatus, RequestId, ReviewStatus,
-    SearchQuery, SendStatus, Signup, Upload, Visibility,
+    AuditId, Config, DevConnect, FeedQuery, GroupEdit, GroupId, GroupQuery, GroupRole, MediaConfig, MessageId,
+    NewGroup, NewMessage, NewReport, PasswordChange, Peer, ProfileEdit, PushConfig, PushSettingsPatch, ReportId,
+    ReportStatus, RequestId, ReviewStatus, SearchQuery, SendStatus, Signup, Upload, Visibility,
 };
 use pyo3::prelude::*;
 use secrecy::SecretString;
 
-use crate::calls::{call, group_id_of, page_number, parsed, run, user_id};
+use crate::calls::{call, group_id_of, page_number, parsed, push_subscription, run, user_id};
 use crate::subscription::PySubscription;
 
 /// The DevConnect service, in process: accounts, profiles, connections, feed, chat and
@@ -51,8 +52,18 @@ impl PyDevConnect {
     /// random secret is generated once and kept in `{data_dir}/jwt-secret`. Image URLs
     /// are absolute: under `public_url` (a REST server serving `media_dir` at
     /// `{public_url}/media/`), by default the `file://` URL of `media_dir`.
+    ///
+    /// `push=True` turns on Web Push notifications for people who are offline (off by
+    /// default: an embedding program may not want a delivery task). The VAPID key is
+    /// `vapid_key_file` (PKCS#8 DER; every process of one deployment must share it), by
+    /// default `{data_dir}/vapid.pk8`, generated on first use; `push_subject` is the
+    /// operator's `mailto:` or `https:` contact push services see;
+    /// `push_allow_loopback` also accepts `http://` endpoints on loopback addresses
+    /// (tests, a local push service). Giving these without `push=True` raises
+    /// `ValidationError`.
     #[staticmethod]
-    #[pyo3(signature = (url="sqlite://devconnect.db", *, data_dir=None, media_dir=None, jwt_secret=None, public_url=None))]
+    #[pyo3(signature = (url="sqlite://devconnect.db", *, data_dir=None, media_dir=None, jwt_secret=None, public_url=None, push=false, push_subject=None, vapid_key_file=None, push_allow_loopback=false))]
+    #[expect(clippy::too_many_arguments, reason = "the service's options as keyword arguments")]
     fn open(
         py: Python<'_>,
         url: &str,
@@ -60,7 +71,18 @@ impl PyDevConnect {
         media_dir: Option<PathBuf>,
         jwt_secret: Option<String>,
         public_url: Option<&str>,
+        push: bool,
+        push_subject: Option<String>,
+        vapid_key_file: Option<PathBuf>,
+        push_allow_loopback: bool,
     ) -> PyResult<Self> {
+        if !push && (push_subject.is_some() || vapid_key_file.is_some() || push_allow_loopback) {
+            let err = devconnect_core::Error::validation(
+                "push",
+                "push_subject, vapid_key_file and push_allow_loopback need push=True",
+            );
+            return Err(errors::to_py_err(py, &err));
+        }
         let data_dir = data_dir.unwrap_or_else(|| default_data_dir(url));
         let mut config = Config::new(data_dir);
         config.database_url = Some(url.to_owned());
@@ -70,6 +92,11 @@ impl PyDevConnect {
             .transpose()
             .map_err(|e| errors::to_py_err(py, &e))?;
         config.media = MediaConfig::Local { dir: media_dir, base_url };
+        config.push = push.then(|| PushConfig {
+            vapid_key_file,
+            allow_loopback_http: push_allow_loopback,
+            ..PushConfig::new(push_subject.unwrap_or_else(|| DEFAULT_PUSH_SUBJECT.to_owned()))
+        });
         let app = run(py, DevConnect::open(config))?;
         Ok(Self { app })
     }
@@ -680,6 +707,61 @@ impl PyDevConnect {
     fn export_account<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
         let me = user_id(py, "me", me)?;
         call(py, self.app.export_account(me))
+    }
+
+    // ---- push notifications (`UnavailableError` unless opened with `push=True`) ----
+
+    /// The VAPID public key (base64url, an uncompressed P-256 point): the
+    /// `applicationServerKey` browsers subscribe with.
+    fn vapid_public_key(&self, py: Python<'_>) -> PyResult<String> {
+        self.app.vapid_public_key().map_err(|e| errors::to_py_err(py, &e))
+    }
+
+    /// Registers a browser's push subscription for the token's user, bound to that
+    /// token (logging it out removes the subscription; a password change removes all).
+    /// `subscription` is `subscription.toJSON()`'s shape: `{"endpoint": str, "keys":
+    /// {"p256dh": str, "auth": str}}`. The endpoint must be an https URL of a push
+    /// service and the keys base64url of the right length, else `ValidationError`. An
+    /// endpoint registered before is replaced; past 10 per user the oldest goes.
+    fn add_push_subscription(&self, py: Python<'_>, token: &str, subscription: &Bound<'_, PyAny>) -> PyResult<()> {
+        let subscription = push_subscription(py, subscription)?;
+        let app = &self.app;
+        run(py, async move { app.add_push_subscription(&app.authenticate(token).await?, &subscription).await })
+    }
+
+    /// Removes the caller's subscription at `endpoint` (`NotFoundError` if there is none).
+    fn remove_push_subscription(&self, py: Python<'_>, me: &str, endpoint: &str) -> PyResult<()> {
+        let me = user_id(py, "me", me)?;
+        run(py, self.app.remove_push_subscription(me, endpoint))
+    }
+
+    /// Which notifications the caller gets while offline: `{"messages", "requests",
+    /// "groups", "previews", "mutedGroups"}` (everything on until turned off).
+    fn push_settings<'py>(&self, py: Python<'py>, me: &str) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        call(py, self.app.push_settings(me))
+    }
+
+    /// Changes the given settings; the rest stay. `muted_groups` replaces the list
+    /// (`[]` unmutes every group; at most 1,000). Returns the settings now in effect.
+    #[pyo3(signature = (me, *, messages=None, requests=None, groups=None, previews=None, muted_groups=None))]
+    #[expect(clippy::too_many_arguments, reason = "mirrors the settings' fields as keyword arguments")]
+    fn update_push_settings<'py>(
+        &self,
+        py: Python<'py>,
+        me: &str,
+        messages: Option<bool>,
+        requests: Option<bool>,
+        groups: Option<bool>,
+        previews: Option<bool>,
+        muted_groups: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let me = user_id(py, "me", me)?;
+        let muted_groups = muted_groups
+            .map(|ids| ids.iter().map(|id| GroupId::parse("muted_groups", id)).collect::<Result<Vec<_>, _>>())
+            .transpose();
+        let patch = PushSettingsPatch { messages, requests, groups, previews, muted_groups: parsed(py, muted_groups)? };
+        call(py, self.app.update_push_settings(me, patch))
     }
 
     // ---- operators (moderation): the caller names the operator as `actor` ----

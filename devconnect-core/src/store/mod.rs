@@ -6,7 +6,8 @@
 //! The seam is one trait per aggregate — [`UserStore`] (accounts, credentials, profiles,
 //! the feed), [`RequestStore`] (connection requests and connections), [`ChatStore`]
 //! (messages and read state), [`GroupStore`] (groups and their members),
-//! [`SafetyStore`] (blocks and reports), [`AnalyticsStore`] (engagement) — behind the [`Store`]
+//! [`SafetyStore`] (blocks and reports), [`AnalyticsStore`] (engagement), [`PushStore`]
+//! (push subscriptions and the outbox) — behind the [`Store`]
 //! supertrait, which the service holds as `Arc<dyn Store>`. Methods of the aggregate
 //! traits are callable on a `dyn Store` as they are; code calling them on a concrete
 //! backend imports [`prelude`].
@@ -21,6 +22,7 @@ mod chat;
 mod groups;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
+mod push;
 mod requests;
 mod safety;
 #[cfg(feature = "sqlite")]
@@ -42,6 +44,7 @@ use crate::{Error, Result};
 pub use analytics::AnalyticsStore;
 pub use chat::ChatStore;
 pub use groups::{Added, GroupStore};
+pub use push::PushStore;
 pub use requests::RequestStore;
 pub use safety::{Blocked, Blocking, SafetyStore};
 pub(crate) use timed::TimedStore;
@@ -50,7 +53,7 @@ pub use users::UserStore;
 /// The store traits, for code that calls store methods on a concrete backend
 /// (`use devconnect_core::store::prelude::*;`). A `dyn Store` needs no import.
 pub mod prelude {
-    pub use super::{AnalyticsStore, ChatStore, GroupStore, RequestStore, SafetyStore, Store, UserStore};
+    pub use super::{AnalyticsStore, ChatStore, GroupStore, PushStore, RequestStore, SafetyStore, Store, UserStore};
 }
 
 /// Persistence for DevConnect: every aggregate's store, plus the store's own life cycle.
@@ -58,7 +61,7 @@ pub mod prelude {
 /// before `Ok` is returned or not at all.
 #[async_trait]
 pub trait Store:
-    UserStore + RequestStore + ChatStore + GroupStore + SafetyStore + AnalyticsStore + Send + Sync + 'static
+    UserStore + RequestStore + ChatStore + GroupStore + SafetyStore + AnalyticsStore + PushStore + Send + Sync + 'static
 {
     /// Checks the store is reachable.
     async fn ping(&self) -> Result<()>;

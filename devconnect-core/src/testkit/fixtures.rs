@@ -27,8 +27,29 @@ pub fn service(store: Arc<dyn Store>) -> Result<DevConnect> {
     service_with(store, Settings::default())
 }
 
+/// A token of `user`, as a login would give, without hashing a password: for tests
+/// that need thousands of sessions (seeded with [`DevConnect::import_users`]).
+pub async fn token_for(app: &DevConnect, user: UserId) -> Result<String> {
+    let record = app.inner.store.user(user).await?.ok_or(Error::NotFound("user"))?;
+    app.inner.credentials.issue(user, record.token_version)
+}
+
 /// A service over `store` with `settings` (rate limits are turned off unless set).
-pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<DevConnect> {
+pub fn service_with(store: Arc<dyn Store>, settings: Settings) -> Result<DevConnect> {
+    let media = Arc::new(TempMedia::new()?);
+    DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), relaxed(settings))
+}
+
+/// A service over `store` with push notifications as `push` says (rate limits off).
+#[cfg(feature = "push")]
+pub fn service_with_push(store: Arc<dyn Store>, push: crate::PushConfig) -> Result<DevConnect> {
+    let media = Arc::new(TempMedia::new()?);
+    let secret = SecretString::from(SECRET.to_owned());
+    DevConnect::new_with_push(store, media, &secret, relaxed(Settings::default()), push)
+}
+
+/// `settings` with every rate limit left at its default turned off.
+fn relaxed(mut settings: Settings) -> Settings {
     if settings.message_rate == Settings::default().message_rate {
         settings.message_rate = RateLimit::per_minute(0);
     }
@@ -47,8 +68,7 @@ pub fn service_with(store: Arc<dyn Store>, mut settings: Settings) -> Result<Dev
     if settings.auth_rate_per_addr == Settings::default().auth_rate_per_addr {
         settings.auth_rate_per_addr = RateLimit::per_minute(0);
     }
-    let media = Arc::new(TempMedia::new()?);
-    DevConnect::new(store, media, &SecretString::from(SECRET.to_owned()), settings)
+    settings
 }
 
 /// Local media in a temporary directory that is removed with the service.

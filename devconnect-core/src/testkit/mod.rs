@@ -3,7 +3,7 @@
 //! would see. Every backend runs every behaviour.
 //!
 //! The behaviours are grouped by area, a file each (`accounts`, `imports`, `profiles`,
-//! `feed`, `search`, `requests`, `safety`, `moderation`, `deletion`, `groups`, `group_chat`, `chat`, `realtime`, `analytics`). An area writes its behaviours
+//! `feed`, `search`, `requests`, `safety`, `moderation`, `deletion`, `groups`, `group_chat`, `chat`, `realtime`, `analytics`, and with the `push` feature `push`). An area writes its behaviours
 //! inside `behaviours![…]`, which defines the functions and the area's list of them
 //! together, so a behaviour cannot be written and left out; an area missing from
 //! [`all_behaviours()`] leaves its list unused, which the build's lints refuse.
@@ -31,6 +31,8 @@ mod backends;
 #[cfg(feature = "cloudinary")]
 pub mod cloudinary;
 pub mod fixtures;
+#[cfg(feature = "push")]
+pub mod push_service;
 
 pub mod accounts;
 pub mod analytics;
@@ -42,6 +44,8 @@ pub mod groups;
 pub mod imports;
 pub mod moderation;
 pub mod profiles;
+#[cfg(feature = "push")]
+pub mod push;
 pub mod realtime;
 pub mod requests;
 pub mod safety;
@@ -51,9 +55,11 @@ pub use analytics::{expected_engagement, seed_engagement};
 pub use backends::{Backend, backends};
 #[cfg(feature = "mongodb")]
 pub use backends::{drop_database, fresh_database_name, mongodb_url};
+#[cfg(feature = "push")]
+pub use fixtures::service_with_push;
 pub use fixtures::{
     MEDIA_BASE, PASSWORD, SECRET, assert_quiet, connect, next_event, png, png_header, say, service, service_with,
-    signup_form, user, user_record,
+    signup_form, token_for, user, user_record,
 };
 
 /// A behaviour's future. Not `Send`: each runs on a current-thread runtime of its own,
@@ -76,12 +82,14 @@ pub fn all_behaviours() -> impl Iterator<Item = (&'static str, &'static Behaviou
             [$((stringify!($area), $area::BEHAVIOURS)),*]
         };
     }
-    areas![
+    let areas = areas![
         accounts, imports, profiles, feed, search, requests, safety, moderation, deletion, groups, group_chat, chat,
         realtime, analytics
-    ]
-    .into_iter()
-    .flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))
+    ];
+    // Push needs its delivery (an HTTP client), which only the `push` feature builds.
+    #[cfg(feature = "push")]
+    let areas = areas.into_iter().chain(areas![push]);
+    areas.into_iter().flat_map(|(area, list)| list.iter().map(move |behaviour| (area, behaviour)))
 }
 
 /// Defines an area's behaviours, each `pub async fn name(store: Arc<dyn Store>) ->

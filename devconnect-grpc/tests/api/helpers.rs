@@ -33,6 +33,8 @@ pub struct Options {
     /// The service's clock (move a `ManualClock` to expire tokens).
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
+    /// Push notifications off (`--disable-push`); on by default, as in the binary.
+    pub disable_push: bool,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             max_sessions_per_user: 32,
             clock: Arc::new(SystemClock),
             limits: Limits::default(),
+            disable_push: false,
         }
     }
 }
@@ -58,6 +61,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     config.service.token_ttl_secs = options.token_ttl.as_secs();
     config.service.auth_rate_per_addr = options.auth_rate_per_addr;
     config.service.max_sessions_per_user = options.max_sessions_per_user;
+    config.service.disable_push = options.disable_push;
     let mut core = config.core();
     core.settings.message_rate = RateLimit::per_minute(options.message_rate);
     core.settings.clock = options.clock;

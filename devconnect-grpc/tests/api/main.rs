@@ -12,6 +12,7 @@ mod hardening;
 mod limits;
 mod moderation;
 mod profile;
+mod push;
 mod safety;
 mod search;
 mod server;

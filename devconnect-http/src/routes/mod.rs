@@ -14,6 +14,7 @@ pub(crate) mod groups;
 pub(crate) mod messages;
 pub(crate) mod ops;
 pub(crate) mod profile;
+pub(crate) mod push;
 pub(crate) mod requests;
 pub(crate) mod safety;
 pub(crate) mod search;
@@ -178,6 +179,8 @@ pub fn routes(
         .or(groups::routes(state))
         .unify()
         .or(safety::routes(state))
+        .unify()
+        .or(push::routes(state))
         .unify()
         .or(ops::routes(state))
         .unify();

@@ -448,6 +448,28 @@ async fn every_response_validates_against_the_openapi_document() {
     assert_eq!(export["data"]["reports"][0]["_id"], mine["data"][0]["_id"], "{export}");
     c.expect(401, "GET", "/profile/export", c.req(Method::GET, "/profile/export", None)).await;
 
+    // ---- push ----
+    let route = "/push/vapid-public-key";
+    let key = c.expect(200, "GET", route, c.req(Method::GET, route, None)).await;
+    assert_eq!(key["data"]["publicKey"].as_str().map(str::len), Some(87), "{key}");
+    let route = "/push/subscriptions";
+    // RFC 8291's example keys: a valid point. Removed again before anything is sent.
+    let subscription = json!({"endpoint": "https://push.example.com/send/abc", "expirationTime": null, "keys": {
+        "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+        "auth": "BTBZMqHH6r4Tts7J_aSIgg"}});
+    c.expect(201, "POST", route, c.req(Method::POST, route, a).json(&subscription)).await;
+    c.expect(401, "POST", route, c.req(Method::POST, route, None).json(&subscription)).await;
+    let insecure = json!({"endpoint": "http://push.example.com/send/abc", "keys": subscription["keys"]});
+    c.expect(400, "POST", route, c.req(Method::POST, route, a).json(&insecure)).await;
+    let endpoint = json!({"endpoint": "https://push.example.com/send/abc"});
+    c.expect(200, "DELETE", route, c.req(Method::DELETE, route, a).json(&endpoint)).await;
+    c.expect(404, "DELETE", route, c.req(Method::DELETE, route, a).json(&endpoint)).await;
+    let route = "/push/settings";
+    c.expect(200, "GET", route, c.req(Method::GET, route, a)).await;
+    let changed = c.expect(200, "PATCH", route, c.req(Method::PATCH, route, a).json(&json!({"groups": false}))).await;
+    assert_eq!(changed["data"]["groups"], false, "{changed}");
+    c.expect(400, "PATCH", route, c.req(Method::PATCH, route, a).json(&json!({"group": false}))).await;
+
     // ---- ending ----
     let route = "/user/deleteconnection/{userId}";
     c.expect(200, "DELETE", route, c.req(Method::DELETE, &format!("/user/deleteconnection/{bob}"), a)).await;

@@ -15,6 +15,7 @@ mod idle;
 mod media;
 mod messages;
 mod profile;
+mod push;
 mod realtime;
 mod safety;
 mod search;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use devconnect_client::{NewAccount, ProfileChanges, UserSearch};
 use devconnect_types::{
-    GroupId, MessageId, ReportKind, ReportReason, RequestId, ReviewStatus, SendStatus, UserId, Visibility,
+    GroupId, MessageId, PushSettingsPatch, ReportKind, ReportReason, RequestId, ReviewStatus, SendStatus, UserId,
+    Visibility,
 };
 
 /// What the runtime should do.
@@ -147,6 +148,10 @@ pub enum Command {
         /// My words; may be empty.
         details: String,
     },
+    /// Load my push notification settings.
+    LoadPushSettings,
+    /// Change my push notification settings.
+    UpdatePushSettings(PushSettingsPatch),
     /// Start (or restart) the realtime connection with the current token.
     StartLive,
     /// Stop the realtime connection.

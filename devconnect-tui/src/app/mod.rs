@@ -19,6 +19,8 @@
 //!   `group_chat`: the open group's conversation and the group message events;
 //!   `group_edit`: the form that edits a group's details.
 //! - `typing`: typing indicators both ways, for partners and groups.
+//! - `push`: the push notification settings under my profile (the Profile screen's
+//!   keys when its form is closed).
 //! - `safety`: blocking (the question before it, the people I blocked, what a block
 //!   changes elsewhere); `report`: the report picker. Both are dialogs over any screen,
 //!   opened by the screens that show a person, a message or a group.
@@ -46,6 +48,7 @@ mod keys;
 mod login;
 mod msg;
 mod profile;
+mod push;
 mod report;
 mod requests;
 mod safety;
@@ -61,6 +64,7 @@ pub use groups::{GroupField, GroupFocus, GroupForm, GroupsState, JoinInput, Open
 pub use login::{LoginForm, LoginMode};
 pub use msg::{Failure, LiveEvent, Msg, Reply};
 pub use profile::ProfileForm;
+pub use push::{PushOption, PushState};
 pub use report::{ReportForm, ReportTarget, reason_label};
 pub use requests::{RequestsPane, RequestsState};
 pub use safety::{BlockConfirm, SafetyState};
@@ -159,6 +163,8 @@ pub struct App {
     pub requests: RequestsState,
     /// Profile edit form, while editing.
     pub profile_form: Option<ProfileForm>,
+    /// My push notification settings (on the Profile screen).
+    pub push: PushState,
     /// Groups.
     pub groups: GroupsState,
     /// Search.
@@ -208,6 +214,7 @@ impl App {
                 selected: 0,
             },
             profile_form: None,
+            push: PushState::default(),
             groups: GroupsState::default(),
             search: SearchState::default(),
             safety: SafetyState::default(),
@@ -400,6 +407,9 @@ impl App {
         if screen == Screen::Search {
             commands.extend(self.search_opened());
         }
+        if screen == Screen::Profile {
+            commands.extend(self.push_opened());
+        }
         commands
     }
 
@@ -417,7 +427,11 @@ impl App {
                 vec![Command::LoadFeed { page: self.feed.page }]
             }
             Screen::Requests => vec![Command::LoadReceived, Command::LoadSent, Command::LoadBlocked],
-            Screen::Profile => vec![Command::LoadMe],
+            Screen::Profile => {
+                let mut commands = vec![Command::LoadMe];
+                commands.extend(self.push_reload());
+                commands
+            }
             Screen::Groups => self.groups_refresh(),
             Screen::Search => self.search_refresh(),
         }
@@ -454,6 +468,8 @@ impl App {
             Reply::BlockedUsers(result) => self.on_blocked_users(result),
             Reply::Reported(result) => self.on_reported(result),
             Reply::Search { query, result } => self.on_search(query, result),
+            Reply::PushSettings(result) => self.on_push_settings(result),
+            Reply::PushSettingsSaved(result) => self.on_push_settings_saved(result),
         }
     }
 

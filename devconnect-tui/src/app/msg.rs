@@ -9,7 +9,7 @@ use devconnect_client::{ClientError, LoggedIn, UserSearch};
 use devconnect_types::search::SearchPage;
 use devconnect_types::{
     BlockedUser, ChatPartner, ConnectionRequest, FeedPage, Group, GroupId, GroupMember, GroupMessage, Me, Message,
-    MessageId, MyGroup, Profile, Report, RequestId, ReviewStatus, SendStatus, UserId,
+    MessageId, MyGroup, Profile, PushSettings, Report, RequestId, ReviewStatus, SendStatus, UserId,
 };
 use ratatui::crossterm::event::KeyEvent;
 
@@ -195,6 +195,10 @@ pub enum Reply {
         /// A page of results.
         result: Result<SearchPage, Failure>,
     },
+    /// `LoadPushSettings`.
+    PushSettings(Result<PushSettings, Failure>),
+    /// `UpdatePushSettings`: the settings now in effect.
+    PushSettingsSaved(Result<PushSettings, Failure>),
 }
 
 /// News from the realtime connection task.

@@ -39,6 +39,9 @@ impl ProfileForm {
 
 impl App {
     pub(super) fn profile_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if let Some(commands) = self.push_key(key) {
+            return commands;
+        }
         if (key.code == KeyCode::Char('e') || key.code == KeyCode::Enter)
             && let Some(me) = &self.me
         {

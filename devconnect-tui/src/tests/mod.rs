@@ -5,6 +5,7 @@
 mod fixtures;
 mod group_chat;
 mod group_edit;
+mod push;
 mod render;
 mod safety;
 mod search;

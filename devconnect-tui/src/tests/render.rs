@@ -227,6 +227,34 @@ fn the_profile_screen_shows_my_fields_and_the_edit_form() {
 }
 
 #[test]
+fn the_profile_screen_shows_the_push_settings_with_the_selected_one_marked() {
+    let mut app = logged_in(&me("Ada"));
+    app.update(ch('4'));
+    let rows = draw(&app, 100, 24);
+    assert_shows(&rows, "Push notifications while offline");
+    assert_shows(&rows, "Loading…");
+    let settings = devconnect_types::PushSettings {
+        requests: false,
+        muted_groups: vec![devconnect_types::GroupId::new(), devconnect_types::GroupId::new()],
+        ..devconnect_types::PushSettings::default()
+    };
+    app.update(Msg::Reply(Reply::PushSettings(Ok(settings))));
+    app.update(key(KeyCode::Down));
+    let rows = draw(&app, 100, 24);
+    assert_shows(&rows, "  [x] New messages");
+    assert_shows(&rows, "› [ ] Connection requests");
+    assert_shows(&rows, "  [x] Group messages (2 muted)");
+    assert_shows(&rows, "  [x] Message previews");
+    assert_shows(&rows, "Space notification on/off");
+    assert_shows(&rows, "ada@example.com");
+    draw_at_all_sizes(&app);
+
+    app.update(Msg::Reply(Reply::PushSettings(Err(Failure::new("unavailable", "off")))));
+    let rows = draw(&app, 100, 24);
+    assert_shows(&rows, "This server sends no push notifications.");
+}
+
+#[test]
 fn a_tiny_terminal_draws_every_screen() {
     let me = me("Ada");
     let bob = profile("Bob", "B");

@@ -107,7 +107,7 @@ pub fn help_text(app: &App) -> String {
             Screen::Profile if app.profile_form.is_some() => {
                 "Tab/↑↓ field · Enter save · Esc cancel · F1-F6 screens".to_owned()
             }
-            Screen::Profile => format!("e edit · {global}"),
+            Screen::Profile => format!("e edit · ↑↓ select · Space notification on/off · {global}"),
             Screen::Groups if app.groups.edit.is_some() => {
                 "Tab/Shift-Tab field · ←→ public/private · Enter save · Esc cancel · F1-F6 screens".to_owned()
             }

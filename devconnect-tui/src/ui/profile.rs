@@ -1,5 +1,5 @@
-//! The Profile screen: my profile, or its edit form; and a profile's lines, which the
-//! Feed and Search show too.
+//! The Profile screen: my profile, or its edit form, above my push notification
+//! settings; and a profile's lines, which the Feed and Search show too.
 
 use chrono::Local;
 use devconnect_types::Profile;
@@ -11,9 +11,14 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::text::{display_name, wrap};
 use super::{ACCENT, dim, field};
-use crate::app::{App, ProfileForm};
+use crate::app::{App, ProfileForm, PushOption};
 
 pub(super) fn render_profile(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    // The settings box keeps its full height (four rows and borders) while it fits
+    // under a few lines of the profile.
+    let push_height = if area.height >= 12 { 6 } else { 0 };
+    let [area, push] = Layout::vertical([Constraint::Min(0), Constraint::Length(push_height)]).areas(area);
+    render_push(app, frame, push);
     let editing = app.profile_form.is_some();
     let title = if editing { " Edit profile " } else { " My profile " };
     let block = Block::default().borders(Borders::ALL).title(title).border_style(Style::default().fg(ACCENT));
@@ -29,6 +34,42 @@ pub(super) fn render_profile(app: &App, frame: &mut Frame<'_>, area: Rect) {
         }
         (None, None) => frame.render_widget(Paragraph::new(Span::styled("Loading…", dim())), inner),
     }
+}
+
+/// My push notification settings: a checkbox per kind, the selected one marked while
+/// the profile form is closed (it then has the keys).
+fn render_push(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let block = Block::default().borders(Borders::ALL).title(" Push notifications while offline ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let state = &app.push;
+    let lines = match &state.settings {
+        _ if state.unavailable => vec![Line::from(Span::styled("This server sends no push notifications.", dim()))],
+        None if state.busy => vec![Line::from(Span::styled("Loading…", dim()))],
+        None => vec![Line::from(Span::styled("Not loaded: press r to load.", dim()))],
+        Some(settings) => PushOption::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, option)| {
+                let selected = i == state.selected && app.profile_form.is_none();
+                let mark = if option.is_on(settings) { "[x]" } else { "[ ]" };
+                let mut label = option.label().to_owned();
+                if *option == PushOption::Groups && !settings.muted_groups.is_empty() {
+                    label.push_str(&format!(" ({} muted)", settings.muted_groups.len()));
+                }
+                let style =
+                    if selected { Style::default().fg(ACCENT).add_modifier(Modifier::BOLD) } else { Style::default() };
+                Line::from(vec![
+                    Span::styled(if selected { "› " } else { "  " }, style),
+                    Span::styled(format!("{mark} {label}"), style),
+                ])
+            })
+            .collect(),
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn render_profile_form(form: &ProfileForm, frame: &mut Frame<'_>, area: Rect) {

@@ -65,7 +65,7 @@ impl CloudinaryMedia {
         config.validate()?;
         let endpoint = format!("{}/v1_1/{}/image", config.api_base.trim_end_matches('/'), config.cloud_name);
         let delivery_prefix = format!("{DELIVERY_BASE}/{}/image/upload/", config.cloud_name);
-        let http = http_client(&config)?;
+        let http = crate::https::client(config.timeout)?;
         Ok(Self { config: Arc::new(config), http, endpoint, delivery_prefix })
     }
 
@@ -250,27 +250,6 @@ async fn read_body(mut response: reqwest::Response) -> reqwest::Result<Option<Ve
         body.extend_from_slice(&chunk);
     }
     Ok(Some(body))
-}
-
-/// The HTTP client: rustls with the ring provider given explicitly (no process-wide
-/// default is installed or needed), the platform's trust store, the configured timeout
-/// on connecting and on each whole call, and no redirects.
-fn http_client(config: &CloudinaryConfig) -> Result<reqwest::Client> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(rustls_platform_verifier::BuilderVerifierExt::with_platform_verifier)
-        .map_err(Error::internal)?
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("devconnect/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(Error::internal)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use mongodb::{Client, Database};
 
 use super::{
     AUDIT, BLOCKS, CONVERSATIONS, DEFAULT_DATABASE, GROUP_MEMBERS, GROUP_WINDOWS, GROUPS, MESSAGES, MongoStore,
-    REPORTS, REQUESTS, REVOKED, USERS,
+    PUSH_OUTBOX, PUSH_SETTINGS, PUSH_SUBSCRIPTIONS, REPORTS, REQUESTS, REVOKED, USERS,
 };
 use crate::{Error, Result};
 
@@ -62,6 +62,9 @@ impl MongoStore {
             blocks: db.collection(BLOCKS),
             reports: db.collection(REPORTS),
             audit: db.collection(AUDIT),
+            push_subscriptions: db.collection(PUSH_SUBSCRIPTIONS),
+            push_settings: db.collection(PUSH_SETTINGS),
+            push_outbox: db.collection(PUSH_OUTBOX),
             insert_order: tokio::sync::Mutex::new(()),
             db,
             client,

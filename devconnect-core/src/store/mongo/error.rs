@@ -21,7 +21,7 @@ pub(super) fn db_err(err: mongodb::error::Error) -> Error {
     match err.kind.as_ref() {
         ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } => {
             tracing::warn!(error = %err, "MongoDB unreachable");
-            Error::Unavailable("the database")
+            Error::Unavailable("the database is unreachable; try again shortly")
         }
         _ => Error::internal(err),
     }

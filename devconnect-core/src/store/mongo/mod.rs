@@ -21,7 +21,9 @@
 //!   `groupwindows` (each member's window on a group's history and read position, kept
 //!   after they leave; `_id` is the user's and the group's ids), `blocks` (one
 //!   document per blocker and blocked, with the pair's `pairKey`) and `reports` (with
-//!   the reported content's `snapshot`), `audit` (the operators' actions); and
+//!   the reported content's `snapshot`), `audit` (the operators' actions),
+//!   `pushsubscriptions`, `pushsettings` and `pushoutbox` (push notifications, see
+//!   `push`); and
 //!   `users.suspendedAt`, set while an operator suspends the account, and
 //!   `users.deletedAt`, set on an erased account (its other fields scrubbed);
 //! - group messages are in `messages` too, so they share its positions: `receiverId`
@@ -42,7 +44,8 @@
 //!
 //! Files: `connect` (URL, client options, opening), `schema` (indexes and backfills, run
 //! at open), `documents` (document mapping), `error` (error mapping), and one per
-//! aggregate of the seam (`users`, `requests`, `chat`, `groups`, `safety`, `analytics`), and
+//! aggregate of the seam (`users`, `requests`, `chat`, `groups`, `safety`, `analytics`,
+//! `push`), and
 //! `search` (the keyword array developer search matches on).
 
 mod analytics;
@@ -51,6 +54,7 @@ mod connect;
 mod documents;
 mod error;
 mod groups;
+mod push;
 mod requests;
 mod safety;
 mod schema;
@@ -84,6 +88,9 @@ const GROUP_WINDOWS: &str = "groupwindows";
 const BLOCKS: &str = "blocks";
 const REPORTS: &str = "reports";
 const AUDIT: &str = "audit";
+const PUSH_SUBSCRIPTIONS: &str = "pushsubscriptions";
+const PUSH_SETTINGS: &str = "pushsettings";
+const PUSH_OUTBOX: &str = "pushoutbox";
 
 /// The MongoDB store. Cheap to share behind the `Arc<dyn Store>` the service holds; the
 /// driver's `Client` pools connections itself.
@@ -101,6 +108,9 @@ pub struct MongoStore {
     blocks: Collection<Document>,
     reports: Collection<Document>,
     audit: Collection<Document>,
+    push_subscriptions: Collection<Document>,
+    push_settings: Collection<Document>,
+    push_outbox: Collection<Document>,
     /// Held from taking a message position to storing the message (see `insert_message`).
     insert_order: tokio::sync::Mutex<()>,
 }

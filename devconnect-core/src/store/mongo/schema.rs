@@ -103,6 +103,11 @@ impl MongoStore {
         ensure_index(&self.reports, doc! { "status": 1, "_id": 1 }, IndexOptions::default()).await?;
         // audit: recent actions, which every instance polls for suspensions.
         ensure_index(&self.audit, doc! { "at": 1 }, IndexOptions::default()).await?;
+        // push: one subscription per endpoint; a person's, oldest first; the due outbox.
+        ensure_index(&self.push_subscriptions, doc! { "endpoint": 1 }, unique()).await?;
+        ensure_index(&self.push_subscriptions, doc! { "userId": 1, "createdAt": 1 }, IndexOptions::default()).await?;
+        ensure_index(&self.push_outbox, doc! { "dueAt": 1 }, IndexOptions::default()).await?;
+        ensure_index(&self.push_outbox, doc! { "subId": 1 }, IndexOptions::default()).await?;
         // Revocations matter only until the token expires anyway; MongoDB deletes them then.
         ensure_index(
             &self.revoked,

@@ -435,3 +435,32 @@ fn credentials_are_scrubbed_from_messages() {
     assert_eq!(scrub("password p%40ss wrong", url), "password *** wrong");
     assert_eq!(scrub("nothing here", "mongodb://db.example.com/x"), "nothing here");
 }
+
+/// A deletion interrupted after its first step (the account marked deleted, nothing
+/// scrubbed or unlinked: MongoDB erases in steps) is finished by an operator's delete,
+/// which still answers that the account is deleted already.
+#[tokio::test]
+async fn an_interrupted_deletion_is_finished_by_deleting_again() -> Result<()> {
+    let (url, name) = (test_url()?, fresh_name());
+    let store: Arc<dyn Store> = Arc::new(MongoStore::open_database(&url, &name).await?);
+    let app = testkit::service(Arc::clone(&store))?;
+    let (ada, _) = testkit::user(&app, "Ada").await?;
+    let (bob, _) = testkit::user(&app, "Bob").await?;
+    testkit::connect(&app, ada, bob).await?;
+    let raw = raw_client(&url).await?.database(&name);
+    raw.collection::<Document>(USERS)
+        .update_one(doc! { "_id": ada.object_id() }, doc! { "$set": { "deletedAt": bson::DateTime::now() } })
+        .await
+        .map_err(Error::internal)?;
+    assert!(store.are_connected(ada, bob).await?, "only the first step ran");
+
+    let again = app.delete_user("ops-ann", ada, "finishing").await;
+    assert_eq!(again.err().map(|e| e.code()), Some("conflict"));
+    assert!(!store.are_connected(ada, bob).await?, "the connection went");
+    let record = store.user(ada).await?.ok_or(Error::NotFound("user"))?;
+    assert_eq!(record.me.profile.first_name, devconnect_types::profile::DELETED_NAME, "scrubbed");
+    // The email is free again.
+    testkit::user(&app, "Ada").await?;
+    drop_database(&raw).await;
+    Ok(())
+}

@@ -228,6 +228,7 @@ impl UserStore for MongoStore {
         for (coll, filter) in links {
             coll.delete_many(filter).await.map_err(db_err)?;
         }
+        self.erase_push(id).await?;
         Ok(Some(Erased { connections, photo_url: string(&before, "photoURL").filter(|u| !u.is_empty()) }))
     }
 

@@ -22,6 +22,7 @@ mod chat;
 mod error;
 mod groups;
 mod pool;
+mod push;
 mod requests;
 mod rows;
 mod safety;

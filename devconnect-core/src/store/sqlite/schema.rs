@@ -217,6 +217,47 @@ CREATE VIRTUAL TABLE user_search USING fts5(
     prefix = '2 3'
 );
 ",
+    // 11: push notifications.
+    "
+-- A browser's push subscription; an endpoint belongs to one subscription.
+CREATE TABLE push_subscriptions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL UNIQUE,
+    p256dh BLOB NOT NULL,
+    auth BLOB NOT NULL,
+    token_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id, created_at);
+
+-- off: the bits of the kinds turned off (1 messages, 2 requests, 4 groups).
+CREATE TABLE push_settings (
+    user_id TEXT PRIMARY KEY,
+    off INTEGER NOT NULL,
+    previews INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE push_muted (
+    user_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, group_id)
+) WITHOUT ROWID;
+
+-- One waiting notification per subscription and topic; item is the newest thing it is
+-- about (JSON), count how many it stands for.
+CREATE TABLE push_outbox (
+    sub_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    item TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (sub_id, topic)
+);
+CREATE INDEX push_outbox_due ON push_outbox (due_at);
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys

@@ -296,6 +296,10 @@ impl UserStore for SqliteStore {
                 "DELETE FROM blocks WHERE blocker_id = ?1 OR blocked_id = ?1",
                 "DELETE FROM user_skills WHERE user_id = ?1",
                 "DELETE FROM revoked_tokens WHERE user_id = ?1",
+                "DELETE FROM push_outbox WHERE sub_id IN (SELECT id FROM push_subscriptions WHERE user_id = ?1)",
+                "DELETE FROM push_subscriptions WHERE user_id = ?1",
+                "DELETE FROM push_settings WHERE user_id = ?1",
+                "DELETE FROM push_muted WHERE user_id = ?1",
             ] {
                 tx.prepare_cached(sql).and_then(|mut s| s.execute([&me])).db()?;
             }

@@ -4,6 +4,7 @@
 //! ```text
 //! socketload --server-bin target/release/devconnect-http [--sockets 1000] [--rate 1000]
 //!            [--seconds 10] [--text-chars 0] [--warm] [--transport websocket|polling] [--group]
+//!            [--source-addrs N]
 //!            [--instances N --database-url mongodb://… --bus-url redis://…] [-- extra server flags]
 //! ```
 //! With `--instances N` it starts N servers sharing the database and the bus and spreads
@@ -91,6 +92,11 @@ struct Args {
     /// Put every user in one public group and send to the group (WebSocket only).
     #[arg(long)]
     group: bool,
+    /// Loopback source addresses to spread the sockets over (127.0.0.2, 127.0.0.3, …;
+    /// WebSocket only): one address has about 28,000 ephemeral ports towards one
+    /// server port. 0 lets the system pick (127.0.0.1).
+    #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(..=250))]
+    source_addrs: usize,
     /// Extra flags for the server, after `--`.
     #[arg(last = true)]
     server_args: Vec<String>,
@@ -132,9 +138,23 @@ enum Socket {
     Polling(polling::PollClient),
 }
 
-async fn connect(transport: Transport, base_url: &str, token: &str) -> Result<Socket, BoxError> {
+/// The `i`th socket's source address: `127.0.0.(2 + i % n)` over `n` addresses.
+fn source_addr(i: usize, n: usize) -> Option<std::net::IpAddr> {
+    let last = u8::try_from(2 + i.checked_rem(n)?).ok()?;
+    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, last)))
+}
+
+async fn connect(
+    transport: Transport,
+    base_url: &str,
+    token: &str,
+    local_addr: Option<std::net::IpAddr>,
+) -> Result<Socket, BoxError> {
+    let options = client::ConnectOptions { local_addr, ..client::ConnectOptions::default() };
     Ok(match transport {
-        Transport::Websocket => Socket::Ws(client::connect(base_url, token, None).await?),
+        Transport::Websocket => {
+            Socket::Ws(client::connect_with(base_url, serde_json::json!({ "token": token }), &options).await?)
+        }
         Transport::Polling => Socket::Polling(polling::PollClient::connect(base_url, token).await?),
     })
 }
@@ -203,6 +223,23 @@ fn main() -> Result<(), BoxError> {
     if args.group && args.transport != Transport::Websocket {
         return Err("--group needs --transport websocket".into());
     }
+    if args.source_addrs > 0 && args.transport != Transport::Websocket {
+        return Err("--source-addrs needs --transport websocket".into());
+    }
+    // Every client socket is a descriptor here too.
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    rustix::process::setrlimit(
+        rustix::process::Resource::Nofile,
+        rustix::process::Rlimit { current: limit.maximum, ..limit },
+    )?;
+    let open_files = rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX);
+    if u64::try_from(args.sockets).unwrap_or(u64::MAX).saturating_add(100) > open_files {
+        return Err(format!(
+            "{} sockets need more open files than this process may have ({open_files}; raise `ulimit -Hn`)",
+            args.sockets
+        )
+        .into());
+    }
     args.sockets = args.sockets / 2 * 2;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(args))
@@ -249,7 +286,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
         let cold = memory()?;
         let mut warm = Vec::with_capacity(users.len());
         for (i, (_, token)) in users.iter().enumerate() {
-            warm.push(connect(args.transport, &url_of(i), token).await.map_err(|e| format!("connect: {e}"))?);
+            let local = source_addr(i, args.source_addrs);
+            warm.push(connect(args.transport, &url_of(i), token, local).await.map_err(|e| format!("connect: {e}"))?);
         }
         let warm_rss = memory()?.rss;
         for socket in warm {
@@ -270,8 +308,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
         let mut pending = Vec::new();
         for (j, (id, token)) in chunk.iter().enumerate() {
             let (base_url, token, id) = (url_of(c * 50 + j), token.clone(), *id);
-            let transport = args.transport;
-            pending.push(tokio::spawn(async move { (id, connect(transport, &base_url, &token).await) }));
+            let (transport, local) = (args.transport, source_addr(c * 50 + j, args.source_addrs));
+            pending.push(tokio::spawn(async move { (id, connect(transport, &base_url, &token, local).await) }));
         }
         for handle in pending {
             let (me, connected) = handle.await?;
