@@ -152,6 +152,46 @@ behaviours![
         check(capped.limit == 50 && capped.results.len() == 23 + 5, "limit capped at 50")
     }
 
+    /// Accounts stored out of the order of their ids (two signups racing: the newer id
+    /// stored first) are still listed newest first, in every kind of walk, and pages
+    /// still neither overlap nor skip.
+    pub async fn search_orders_accounts_stored_out_of_id_order(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(Arc::clone(&store))?;
+        let me = searcher(&store).await?;
+        let mut records: Vec<_> = (0..12).map(|i| user_record(&format!("race{i}@search.test"))).collect();
+        // All alike, so only the order of their ids tells them apart.
+        for record in &mut records {
+            record.me.profile.first_name = "Racer".to_owned();
+            record.me.profile.skills = vec!["Rust".to_owned(), "Go".to_owned()];
+            record.me.profile.location = Some("Berlin".to_owned());
+        }
+        let mut newest_first: Vec<UserId> = records.iter().map(|r| r.me.profile.id).collect();
+        newest_first.reverse();
+        // Every other one first, newest first (the worst order), then the rest.
+        for record in records.iter().rev().step_by(2).chain(records.iter().rev().skip(1).step_by(2)) {
+            store.insert_user(record).await?;
+        }
+        let queries = [
+            ("a word", q("racer")),
+            ("a prefix", q("rac")),
+            ("a location", SearchQuery { location: Some("berlin".to_owned()), ..SearchQuery::default() }),
+            ("skills", SearchQuery { skills: vec!["go".to_owned(), "rust".to_owned()], ..SearchQuery::default() }),
+        ];
+        for (what, query) in queries {
+            let mut seen = Vec::new();
+            for page in 1..=5 {
+                let found =
+                    app.search_users(me, &SearchQuery { page: Some(page), limit: Some(4), ..query.clone() }).await?;
+                seen.extend(ids(&found));
+                if !found.has_more {
+                    break;
+                }
+            }
+            check(seen == newest_first, &format!("{what}: newest first across pages, got {seen:?}"))?;
+        }
+        Ok(())
+    }
+
     pub async fn search_leaves_out_me_the_suspended_and_blocks_either_way(store: Arc<dyn Store>) -> Result<()> {
         let app = service(Arc::clone(&store))?;
         let me = dev(&app, &store, ("Me", "Searcher"), &["Rust"], "", None, None).await?;

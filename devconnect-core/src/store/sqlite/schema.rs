@@ -279,6 +279,9 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         }
         tx.pragma_update(None, "user_version", i)?;
     }
+    // Not a migration: a check of an invariant of the search index, repaired if an
+    // older database breaks it (see `search::order_search_rows`).
+    super::search::order_search_rows(&tx)?;
     tx.commit()
 }
 

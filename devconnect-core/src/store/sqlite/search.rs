@@ -1,22 +1,37 @@
 //! Developer search on SQLite: the FTS5 index `user_search` (one row per user, columns
 //! `name`, `skills`, `about`, `location`, tokenized `unicode61 remove_diacritics 2`, so
 //! matching is case- and accent-insensitive), kept in step with profile writes in their
-//! transaction, and the query that ranks with it.
+//! transaction, and the queries that page through it.
 //!
 //! Ranking is computed, not left to `bm25`: bm25 weighs term frequency and document
 //! length, so it would not give the strict order the suite asks of every store (name
-//! above skills above about, see `model::rank`). Each term's hits per column are one
-//! FTS lookup each, made once per query (SQLite evaluates an uncorrelated `IN
-//! (subquery)` once), and a row's rank is the sum of its memberships.
+//! above skills above about, see `model::rank`).
+//!
+//! Pages are read, not sorted: a search walks one index newest first and stops once the
+//! page is full, so its cost follows the rows it skips and returns, not the matches.
+//! - With one word, each rank is one FTS query (which columns hold the word: 7 tiers,
+//!   best first), read newest first; a tier is counted only as far as the page's offset.
+//! - Without words, the walk follows the location's FTS match, else the rarest asked
+//!   skill in `user_skills` (ordered by user id), else the users themselves.
+//! - Several words rank every match (one FTS lookup per word and column): all of them
+//!   must match, so there are usually few.
+//!
+//! Newest first along the FTS index needs its rowids in the order of user ids: a user
+//! indexed after a newer one (two signups racing) moves the newer rows after it
+//! ([`index_user`]), and [`order_search_rows`] repairs databases from before that rule.
 
 use devconnect_types::{Profile, RequestStatus};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension as _, Row, params, params_from_iter};
 
 use super::error::ResultExt as _;
-use super::rows::{USER_COL_COUNT, USER_COLS, conversion, skills_json, user};
+use super::rows::{USER_COL_COUNT, USER_COLS, conversion, user};
 use crate::Result;
 use crate::model::{SearchFilter, SearchHit};
+
+/// A skill held by more users than this counts as common when choosing which skill's
+/// index to walk: counting stops there, so choosing costs at most this many entries.
+const COMMON_SKILL_ROWS: i64 = 2000;
 
 /// Indexes (or re-indexes) a user's searchable fields. Called in the transaction that
 /// writes them, so the index never disagrees with a committed profile.
@@ -35,12 +50,45 @@ pub(super) fn index_user(conn: &Connection, id: &str, p: &Profile) -> rusqlite::
             "UPDATE user_search SET name = ?2, skills = ?3, about = ?4, location = ?5 WHERE rowid = ?1",
         )?
         .execute(params![rowid, name, skills, p.about, location])?;
-    } else {
-        conn.prepare_cached("INSERT INTO user_search (name, skills, about, location) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![name, skills, p.about, location])?;
-        let rowid = conn.last_insert_rowid();
-        conn.prepare_cached("UPDATE users SET search_rowid = ?2 WHERE id = ?1")?.execute(params![id, rowid])?;
+        return Ok(());
     }
+    // Users indexed already but newer than this one (a signup whose id was made while a
+    // slower one hashed its password) move after it, so rowids keep the order of ids.
+    let newer: Vec<String> = conn
+        .prepare_cached("SELECT id FROM users WHERE id > ?1 AND search_rowid IS NOT NULL ORDER BY id")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut moved = Vec::with_capacity(newer.len());
+    for other in &newer {
+        moved.push(unindex(conn, other)?);
+    }
+    append(conn, id, [name.as_str(), skills.as_str(), p.about.as_str(), location])?;
+    for (other, row) in newer.iter().zip(&moved) {
+        append(conn, other, [row[0].as_str(), row[1].as_str(), row[2].as_str(), row[3].as_str()])?;
+    }
+    Ok(())
+}
+
+/// Takes a user's row out of the index, returning its columns.
+fn unindex(conn: &Connection, id: &str) -> rusqlite::Result<[String; 4]> {
+    let (rowid, row): (i64, [String; 4]) = conn
+        .prepare_cached(
+            "SELECT s.rowid, s.name, s.skills, s.about, s.location FROM users u \
+             JOIN user_search s ON s.rowid = u.search_rowid WHERE u.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])))?;
+    conn.prepare_cached("DELETE FROM user_search WHERE rowid = ?1")?.execute([rowid])?;
+    conn.prepare_cached("UPDATE users SET search_rowid = NULL WHERE id = ?1")?.execute([id])?;
+    Ok(row)
+}
+
+/// Indexes a user after every indexed row.
+fn append(conn: &Connection, id: &str, [name, skills, about, location]: [&str; 4]) -> rusqlite::Result<()> {
+    let rowid: i64 =
+        conn.prepare_cached("SELECT coalesce(max(rowid), 0) + 1 FROM user_search")?.query_row([], |r| r.get(0))?;
+    conn.prepare_cached("INSERT INTO user_search (rowid, name, skills, about, location) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![rowid, name, skills, about, location])?;
+    conn.prepare_cached("UPDATE users SET search_rowid = ?2 WHERE id = ?1")?.execute(params![id, rowid])?;
     Ok(())
 }
 
@@ -48,11 +96,45 @@ pub(super) fn index_user(conn: &Connection, id: &str, p: &Profile) -> rusqlite::
 /// migration that creates it.
 pub(super) fn backfill_search(conn: &Connection) -> rusqlite::Result<()> {
     let users: Vec<(String, Profile)> = conn
-        .prepare(&format!("SELECT {USER_COLS} FROM users u WHERE u.search_rowid IS NULL"))?
+        .prepare(&format!("SELECT {USER_COLS} FROM users u WHERE u.search_rowid IS NULL ORDER BY u.id"))?
         .query_map([], |r| user(r).map(|u| (u.me.profile.id.to_hex(), u.me.profile)))?
         .collect::<rusqlite::Result<_>>()?;
     for (id, profile) in users {
         index_user(conn, &id, &profile)?;
+    }
+    Ok(())
+}
+
+/// Puts the index's rowids in the order of user ids where they are not (databases
+/// indexed before [`index_user`] kept that order): one pass over the rowid index at
+/// open; the users from the first one out of order on are indexed again, in order.
+pub(super) fn order_search_rows(conn: &Connection) -> rusqlite::Result<()> {
+    let mut first_out_of_order: Option<String> = None;
+    {
+        let mut stmt = conn.prepare(
+            "SELECT id FROM users INDEXED BY users_search_rowid WHERE search_rowid IS NOT NULL ORDER BY search_rowid",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut highest = String::new();
+        while let Some(row) = rows.next()? {
+            let id = row.get_ref(0)?.as_str().map_err(|e| conversion(0, e))?;
+            if id < highest.as_str() {
+                if first_out_of_order.as_deref().is_none_or(|first| id < first) {
+                    first_out_of_order = Some(id.to_owned());
+                }
+            } else {
+                id.clone_into(&mut highest);
+            }
+        }
+    }
+    let Some(first) = first_out_of_order else { return Ok(()) };
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM users WHERE id >= ?1 AND search_rowid IS NOT NULL ORDER BY id")?
+        .query_map([first], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        let row = unindex(conn, &id)?;
+        append(conn, &id, [row[0].as_str(), row[1].as_str(), row[2].as_str(), row[3].as_str()])?;
     }
     Ok(())
 }
@@ -63,76 +145,235 @@ fn phrase(word: &str, prefix: bool) -> String {
     format!("\"{word}\"{}", if prefix { "*" } else { "" })
 }
 
-/// The query's statement and parameters (`?1` viewer, `?2` newest id shown).
-fn search_sql(viewer: &str, f: &SearchFilter) -> Result<(String, Vec<Value>)> {
-    let mut params: Vec<Value> = vec![viewer.to_owned().into(), f.as_of.to_hex().into()];
-    let mut bind = |v: Value| {
-        params.push(v);
-        format!("?{}", params.len())
-    };
-    let last = f.terms.len().saturating_sub(1);
-    let terms: Vec<String> = f.terms.iter().enumerate().map(|(i, t)| phrase(t, i == last)).collect();
-    let mut matching: Vec<String> = terms.iter().map(|t| format!("{{name skills about}} : {t}")).collect();
-    matching.extend(f.location.iter().map(|w| format!("location : {}", phrase(w, false))));
-    let mut conditions = String::new();
-    if !matching.is_empty() {
-        let p = bind(matching.join(" AND ").into());
-        conditions += &format!(" AND u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {p})");
+/// The columns a word is ranked by, best first (`model::rank`).
+const RANKED: [&str; 3] = ["name", "skills", "about"];
+
+/// The FTS queries of one word's ranks, best first: for each set of columns holding the
+/// word (name, skills, about as bits, largest first), the word in those and not in the
+/// others.
+fn tiers(word: &str) -> Vec<String> {
+    let p = phrase(word, true);
+    (1..8u8)
+        .rev()
+        .map(|bits| {
+            let (mut has, mut lacks) = (Vec::new(), Vec::new());
+            for (i, column) in RANKED.iter().enumerate() {
+                let side = if bits >> (2 - i) & 1 == 1 { &mut has } else { &mut lacks };
+                side.push(format!("{column} : {p}"));
+            }
+            if lacks.is_empty() {
+                format!("({})", has.join(" AND "))
+            } else {
+                format!("({}) NOT ({})", has.join(" AND "), lacks.join(" OR "))
+            }
+        })
+        .collect()
+}
+
+/// The parameters of a statement, each bound by number.
+struct Params(Vec<Value>);
+
+impl Params {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.0.push(v.into());
+        format!("?{}", self.0.len())
     }
-    if !f.skills.is_empty() {
-        let (skills, count) =
-            (bind(skills_json(&f.skills)?.into()), bind(i64::try_from(f.skills.len()).unwrap_or(0).into()));
-        conditions += &format!(
-            " AND u.id IN (SELECT s.user_id FROM user_skills s WHERE s.skill IN (SELECT value FROM json_each({skills})) \
-             GROUP BY s.user_id HAVING count(*) = {count})"
-        );
+}
+
+// As in the feed: each candidate costs one lookup in each pair index.
+const PAIR: &str = "CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END";
+
+/// What every match must also be, whichever index is walked: visible to the viewer,
+/// within `asOf`, with all the skills and the experience asked for. `id` is the walked
+/// index's user id: skills tested on it are tested before the user's row is read.
+fn conditions(f: &SearchFilter, params: &mut Params, id: &str) -> String {
+    let mut sql = format!(
+        "u.id <> ?1 AND u.id <= ?2 AND u.suspended_at IS NULL AND u.deleted_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {PAIR})"
+    );
+    // One primary-key lookup per skill and candidate.
+    for skill in &f.skills {
+        let p = params.bind(skill.clone());
+        sql += &format!(" AND EXISTS (SELECT 1 FROM user_skills s WHERE s.skill = {p} AND s.user_id = {id})");
     }
     if let Some(min) = f.min_experience {
-        conditions += &format!(" AND u.experience_years >= {}", bind(i64::from(min).into()));
+        sql += &format!(" AND u.experience_years >= {}", params.bind(i64::from(min)));
     }
     if let Some(max) = f.max_experience {
-        conditions += &format!(" AND u.experience_years <= {}", bind(i64::from(max).into()));
+        sql += &format!(" AND u.experience_years <= {}", params.bind(i64::from(max)));
     }
-    // How many terms each column holds: one FTS lookup per term and column. Without
-    // terms every rank is equal, and newest first alone decides.
-    let mut order = String::new();
-    for column in ["name", "skills", "about"] {
-        let hits: Vec<String> = terms
-            .iter()
-            .map(|t| {
-                let p = bind(format!("{column} : {t}").into());
-                format!("(u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {p}))")
-            })
-            .collect();
-        if !hits.is_empty() {
-            order += &format!("{} DESC, ", hits.join(" + "));
+    sql
+}
+
+/// The location's words as FTS query terms, for `AND`ing to a match.
+fn location_match(f: &SearchFilter) -> Vec<String> {
+    f.location.iter().map(|w| format!("location : {}", phrase(w, false))).collect()
+}
+
+/// The index a page walks, newest first: its tables, the condition choosing its rows,
+/// its user id and order, and the parameters (`?1` viewer, `?2` newest id shown,
+/// then the walk's).
+struct Walk {
+    tables: &'static str,
+    driver: String,
+    /// The walked index's user id.
+    id: &'static str,
+    /// The walked index's order (newest first).
+    order: &'static str,
+    params: Params,
+}
+
+impl Walk {
+    fn params(viewer: &str, f: &SearchFilter) -> Params {
+        Params(vec![viewer.to_owned().into(), f.as_of.to_hex().into()])
+    }
+
+    /// The rows matching an FTS query. CROSS JOIN keeps the walked index outside, so
+    /// its order needs no sort.
+    fn fts(viewer: &str, f: &SearchFilter, query: String) -> Self {
+        let mut params = Self::params(viewer, f);
+        let driver = format!("user_search MATCH {} AND", params.bind(query));
+        let tables = "user_search CROSS JOIN users u ON u.search_rowid = user_search.rowid";
+        Self { tables, driver, id: "u.id", order: "user_search.rowid", params }
+    }
+
+    /// The users with a skill (`user_skills` is keyed by skill, then user id).
+    fn skill(viewer: &str, f: &SearchFilter, skill: &str) -> Self {
+        let mut params = Self::params(viewer, f);
+        let driver = format!("d.skill = {} AND", params.bind(skill.to_owned()));
+        let tables = "user_skills d CROSS JOIN users u ON u.id = d.user_id";
+        Self { tables, driver, id: "d.user_id", order: "d.user_id", params }
+    }
+
+    /// Everyone.
+    fn users(viewer: &str, f: &SearchFilter) -> Self {
+        Self { tables: "users u", driver: String::new(), id: "u.id", order: "u.id", params: Self::params(viewer, f) }
+    }
+
+    /// How many matches there are, counting at most `up_to`.
+    fn count(mut self, conn: &Connection, f: &SearchFilter, up_to: u64) -> Result<u64> {
+        let conditions = conditions(f, &mut self.params, self.id);
+        let limit = self.params.bind(i64::try_from(up_to).unwrap_or(i64::MAX));
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} {conditions} LIMIT {limit})",
+            self.tables, self.driver
+        );
+        let count: i64 =
+            conn.prepare_cached(&sql).db()?.query_row(params_from_iter(self.params.0), |r| r.get(0)).db()?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// `limit` matches after skipping `offset`, newest first.
+    fn page(mut self, conn: &Connection, f: &SearchFilter, offset: u64, limit: u32) -> Result<Vec<SearchHit>> {
+        let conditions = conditions(f, &mut self.params, self.id);
+        let limit = self.params.bind(limit);
+        let offset = self.params.bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        let sql = format!(
+            "SELECT {USER_COLS}, r.status FROM {tables} LEFT JOIN connection_requests r ON r.pair_key = {PAIR} \
+             WHERE {driver} {conditions} ORDER BY {order} DESC LIMIT {limit} OFFSET {offset}",
+            tables = self.tables,
+            driver = self.driver,
+            order = self.order,
+        );
+        hits(conn, &sql, self.params)
+    }
+}
+
+fn hits(conn: &Connection, sql: &str, params: Params) -> Result<Vec<SearchHit>> {
+    let mut stmt = conn.prepare_cached(sql).db()?;
+    let rows = stmt.query_map(params_from_iter(params.0), hit).db()?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().db()
+}
+
+fn hit(row: &Row<'_>) -> rusqlite::Result<SearchHit> {
+    let status: Option<String> = row.get(USER_COL_COUNT)?;
+    let request = status.as_deref().map(RequestStatus::parse).transpose().map_err(|e| conversion(USER_COL_COUNT, e))?;
+    Ok(SearchHit { profile: user(row)?.me.profile, request })
+}
+
+/// The skill held by the fewest users (counted up to [`COMMON_SKILL_ROWS`]).
+fn rarest_skill<'a>(conn: &Connection, skills: &'a [String]) -> Result<Option<&'a String>> {
+    let mut count =
+        conn.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM user_skills WHERE skill = ?1 LIMIT ?2)").db()?;
+    let mut rarest = None;
+    for skill in skills {
+        let n: i64 = count.query_row(params![skill, COMMON_SKILL_ROWS], |r| r.get(0)).db()?;
+        if rarest.is_none_or(|(least, _)| n < least) {
+            rarest = Some((n, skill));
         }
     }
-    let (limit, offset) = (bind(f.limit.into()), bind(i64::try_from(f.offset).unwrap_or(i64::MAX).into()));
-    // As in the feed: each candidate costs one lookup in each pair index.
-    let pair = "CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END";
-    let sql = format!(
-        "SELECT {USER_COLS}, r.status FROM users u \
-         LEFT JOIN connection_requests r ON r.pair_key = {pair} \
-         WHERE u.id <> ?1 AND u.id <= ?2 AND u.suspended_at IS NULL AND u.deleted_at IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {pair}) \
-           {conditions} \
-         ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}"
-    );
-    Ok((sql, params))
+    Ok(rarest.map(|(_, skill)| skill))
 }
 
 /// The matches of `f` for `viewer`, ranked, one page.
 pub(super) fn search(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
-    let (sql, params) = search_sql(viewer, f)?;
-    let mut stmt = conn.prepare_cached(&sql).db()?;
-    let rows = stmt
-        .query_map(params_from_iter(params), |row| {
-            let status: Option<String> = row.get(USER_COL_COUNT)?;
-            let request =
-                status.as_deref().map(RequestStatus::parse).transpose().map_err(|e| conversion(USER_COL_COUNT, e))?;
-            Ok(SearchHit { profile: user(row)?.me.profile, request })
-        })
-        .db()?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().db()
+    match f.terms.as_slice() {
+        [word] => ranked_by_tiers(conn, viewer, f, word),
+        [] => {
+            let walk = if !f.location.is_empty() {
+                Walk::fts(viewer, f, location_match(f).join(" AND "))
+            } else if let Some(skill) = rarest_skill(conn, &f.skills)? {
+                Walk::skill(viewer, f, skill)
+            } else {
+                Walk::users(viewer, f)
+            };
+            walk.page(conn, f, f.offset, f.limit)
+        }
+        _ => ranked_all(conn, viewer, f),
+    }
+}
+
+/// One word: its tiers in order, each newest first, skipping whole tiers by counting.
+fn ranked_by_tiers(conn: &Connection, viewer: &str, f: &SearchFilter, word: &str) -> Result<Vec<SearchHit>> {
+    let location = location_match(f);
+    let (mut offset, mut hits) = (f.offset, Vec::new());
+    for tier in tiers(word) {
+        let query = std::iter::once(tier).chain(location.iter().cloned()).collect::<Vec<_>>().join(" AND ");
+        if offset > 0 {
+            let skipped = Walk::fts(viewer, f, query.clone()).count(conn, f, offset)?;
+            if skipped < offset {
+                offset -= skipped;
+                continue;
+            }
+        }
+        let want = f.limit.saturating_sub(u32::try_from(hits.len()).unwrap_or(f.limit));
+        hits.extend(Walk::fts(viewer, f, query).page(conn, f, offset, want)?);
+        offset = 0;
+        if hits.len() >= f.limit as usize {
+            break;
+        }
+    }
+    Ok(hits)
+}
+
+/// Several words: every match ranked by one FTS lookup per word and column, each made
+/// once per query (SQLite evaluates an uncorrelated `IN (subquery)` once), a row's rank
+/// being the sum of its memberships.
+fn ranked_all(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
+    let mut params = Walk::params(viewer, f);
+    let last = f.terms.len().saturating_sub(1);
+    let terms: Vec<String> = f.terms.iter().enumerate().map(|(i, t)| phrase(t, i == last)).collect();
+    let mut matching: Vec<String> = terms.iter().map(|t| format!("{{name skills about}} : {t}")).collect();
+    matching.extend(location_match(f));
+    let m = params.bind(matching.join(" AND "));
+    let conditions = conditions(f, &mut params, "u.id");
+    let mut order = String::new();
+    for column in RANKED {
+        let hits: Vec<String> = terms
+            .iter()
+            .map(|t| {
+                let p = params.bind(format!("{column} : {t}"));
+                format!("(u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {p}))")
+            })
+            .collect();
+        order += &format!("{} DESC, ", hits.join(" + "));
+    }
+    let (limit, offset) = (params.bind(f.limit), params.bind(i64::try_from(f.offset).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "SELECT {USER_COLS}, r.status FROM users u \
+         LEFT JOIN connection_requests r ON r.pair_key = {PAIR} \
+         WHERE u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {m}) AND {conditions} \
+         ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}"
+    );
+    hits(conn, &sql, params)
 }

@@ -112,3 +112,53 @@ async fn a_common_and_a_rare_skills_filter_page_the_same_way() -> Result<()> {
     }
     Ok(())
 }
+
+/// A database indexed before rowids had to follow user ids (users indexed out of
+/// order) is put in order when it is opened: search lists newest first again.
+#[tokio::test]
+async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let path = dir.path().join("order.db");
+    let store = SqliteStore::open(&path).await?;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let mut record = crate::testkit::user_record(&format!("order{i}@example.com"));
+        record.me.profile.first_name = "Ordered".to_owned();
+        ids.push(record.me.profile.id);
+        store.insert_user(&record).await?;
+    }
+    store.close().await?;
+    drop(store);
+    // As an older version could leave it: the index's rows in reverse order of ids.
+    {
+        let conn = rusqlite::Connection::open(&path).db()?;
+        let rows: Vec<(String, i64)> = conn
+            .prepare("SELECT id, search_rowid FROM users ORDER BY id DESC")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .db()?;
+        for (n, (id, rowid)) in (1000i64..).zip(rows) {
+            conn.execute(
+                "INSERT INTO user_search (rowid, name, skills, about, location) \
+                 SELECT ?1, name, skills, about, location FROM user_search WHERE rowid = ?2",
+                rusqlite::params![n, rowid],
+            )
+            .db()?;
+            conn.execute("DELETE FROM user_search WHERE rowid = ?1", [rowid]).db()?;
+            conn.execute("UPDATE users SET search_rowid = ?1 WHERE id = ?2", rusqlite::params![n, id]).db()?;
+        }
+    }
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SqliteStore::open(&path).await?);
+    let app = crate::testkit::service(std::sync::Arc::clone(&store))?;
+    let searcher = crate::testkit::user_record("searcher@example.com");
+    store.insert_user(&searcher).await?;
+    let query = crate::SearchQuery { q: Some("ordered".to_owned()), limit: Some(4), ..Default::default() };
+    let mut seen = Vec::new();
+    for page in 1..=2 {
+        let found =
+            app.search_users(searcher.me.profile.id, &crate::SearchQuery { page: Some(page), ..query.clone() }).await?;
+        seen.extend(found.results.iter().map(|r| r.profile.id));
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "newest first across pages");
+    store.close().await
+}
