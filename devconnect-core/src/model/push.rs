@@ -2,7 +2,7 @@
 //! notifications waiting to go out, one entry per subscription and topic.
 
 use chrono::{DateTime, Utc};
-use devconnect_types::{GroupId, MessageId, PushKind, RequestId, UserId};
+use devconnect_types::{GroupId, MessageId, PushKind, PushSettings, RequestId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A browser's push subscription, registered by a user with one of their tokens.
@@ -60,6 +60,33 @@ impl PushItem {
             PushKind::Request | PushKind::Accepted => 2,
             PushKind::GroupMessage => 4,
         }
+    }
+}
+
+/// The kinds `settings` turn off, as the bits of [`PushItem::kind_bit`]: how stores
+/// keep them, so one test of a bit tells whether an item is wanted.
+#[must_use]
+pub fn off_bits(settings: &PushSettings) -> u32 {
+    [
+        (settings.messages, PushKind::Message),
+        (settings.requests, PushKind::Request),
+        (settings.groups, PushKind::GroupMessage),
+    ]
+    .into_iter()
+    .filter(|(on, _)| !on)
+    .fold(0, |bits, (_, kind)| bits | PushItem::kind_bit(kind))
+}
+
+/// Settings from the bits [`off_bits`] made, and the rest of what a store keeps.
+#[must_use]
+pub fn settings_from_bits(off: u32, previews: bool, muted_groups: Vec<GroupId>) -> PushSettings {
+    let on = |kind| off & PushItem::kind_bit(kind) == 0;
+    PushSettings {
+        messages: on(PushKind::Message),
+        requests: on(PushKind::Request),
+        groups: on(PushKind::GroupMessage),
+        previews,
+        muted_groups,
     }
 }
 

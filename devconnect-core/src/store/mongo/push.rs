@@ -17,7 +17,7 @@ use mongodb::options::ReturnDocument;
 use super::documents::{bson_time, int, oid, string, time};
 use super::error::db_err;
 use super::{MongoStore, find_all};
-use crate::model::{OutboxEntry, OutboxStats, PushItem, PushSubscriptionRecord};
+use crate::model::{OutboxEntry, OutboxStats, PushItem, PushSubscriptionRecord, off_bits, settings_from_bits};
 use crate::store::PushStore;
 use crate::{Error, Result};
 
@@ -82,18 +82,12 @@ impl MongoStore {
 
 fn settings_from_doc(d: Option<&Document>) -> PushSettings {
     let Some(d) = d else { return PushSettings::default() };
-    let off = int(d, "off").unwrap_or(0);
     let muted_groups = d
         .get_array("mutedGroups")
         .map(|a| a.iter().filter_map(Bson::as_object_id).map(GroupId::from).collect())
         .unwrap_or_default();
-    PushSettings {
-        messages: off & 1 == 0,
-        requests: off & 2 == 0,
-        groups: off & 4 == 0,
-        previews: d.get_bool("previews").unwrap_or(true),
-        muted_groups,
-    }
+    let off = u32::try_from(int(d, "off").unwrap_or(0)).unwrap_or(0);
+    settings_from_bits(off, d.get_bool("previews").unwrap_or(true), muted_groups)
 }
 
 /// Whether `settings` (as stored) let `item` through.
@@ -159,10 +153,7 @@ impl PushStore for MongoStore {
     }
 
     async fn set_push_settings(&self, user: UserId, settings: &PushSettings) -> Result<()> {
-        let off = [(settings.messages, 1_i64), (settings.requests, 2), (settings.groups, 4)]
-            .iter()
-            .filter(|(on, _)| !on)
-            .fold(0, |bits, (_, bit)| bits | bit);
+        let off = i64::from(off_bits(settings));
         let mut muted: Vec<ObjectId> = settings.muted_groups.iter().map(|g| g.object_id()).collect();
         muted.sort();
         muted.dedup();

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use super::SqliteStore;
 use super::error::ResultExt as _;
 use super::rows::{conversion, ids_json, ms, oid, time};
-use crate::model::{OutboxEntry, OutboxStats, PushItem, PushSubscriptionRecord};
+use crate::model::{OutboxEntry, OutboxStats, PushItem, PushSubscriptionRecord, off_bits, settings_from_bits};
 use crate::store::PushStore;
 use crate::{Error, Result};
 
@@ -125,10 +125,7 @@ impl PushStore for SqliteStore {
         self.write(move |conn| {
             let tx = conn.savepoint().db()?;
             let me = user.to_hex();
-            let off = [(settings.messages, 1), (settings.requests, 2), (settings.groups, 4)]
-                .iter()
-                .filter(|(on, _)| !on)
-                .fold(0, |bits, (_, bit)| bits | bit);
+            let off = off_bits(&settings);
             tx.prepare_cached(
                 "INSERT INTO push_settings (user_id, off, previews) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (user_id) DO UPDATE SET off = excluded.off, previews = excluded.previews",
@@ -295,5 +292,5 @@ fn read_settings(conn: &Connection, user: UserId) -> Result<PushSettings> {
         .and_then(|mut s| s.query_map([&me], |r| oid(r, 0).map(GroupId::from))?.collect::<rusqlite::Result<Vec<_>>>())
         .db()?;
     let Some((off, previews)) = row else { return Ok(PushSettings { muted_groups, ..PushSettings::default() }) };
-    Ok(PushSettings { messages: off & 1 == 0, requests: off & 2 == 0, groups: off & 4 == 0, previews, muted_groups })
+    Ok(settings_from_bits(off, previews, muted_groups))
 }
