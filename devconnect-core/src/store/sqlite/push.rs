@@ -155,6 +155,21 @@ impl PushStore for SqliteStore {
             return Ok(0);
         }
         let users = ids_json(users)?;
+        // Most people have no subscription: a read (on a reader, beside other reads)
+        // finds that, and the writer's queue is left alone.
+        let listed = users.clone();
+        let any = self
+            .read(move |conn| {
+                conn.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM json_each(?1) AS u JOIN push_subscriptions s ON s.user_id = u.value)",
+                )
+                .and_then(|mut s| s.query_row([listed], |r| r.get::<_, bool>(0)))
+                .db()
+            })
+            .await?;
+        if !any {
+            return Ok(0);
+        }
         let json = serde_json::to_string(item).map_err(Error::internal)?;
         let (topic, bit, group) = (item.topic.clone(), PushItem::kind_bit(item.kind), item.group.map(GroupId::to_hex));
         self.write(move |conn| {
