@@ -154,9 +154,8 @@ impl PushStore for MongoStore {
 
     async fn set_push_settings(&self, user: UserId, settings: &PushSettings) -> Result<()> {
         let off = i64::from(off_bits(settings));
-        let mut muted: Vec<ObjectId> = settings.muted_groups.iter().map(|g| g.object_id()).collect();
-        muted.sort();
-        muted.dedup();
+        // Sorted and without repeats already (`DevConnect::update_push_settings`).
+        let muted: Vec<ObjectId> = settings.muted_groups.iter().map(|g| g.object_id()).collect();
         let set = doc! { "$set": { "off": off, "previews": settings.previews, "mutedGroups": muted } };
         self.push_settings.update_one(doc! { "_id": user.object_id() }, set).upsert(true).await.map_err(db_err)?;
         Ok(())
