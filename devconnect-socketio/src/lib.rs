@@ -74,8 +74,11 @@ pub struct SocketIoConfig {
     /// How long a client has after the transport opens to join with a valid CONNECT.
     /// Default 10 s.
     pub connect_timeout: Duration,
-    /// The WebSocket read buffer per socket, in bytes (memory per idle socket). Default
-    /// 256: pongs, `typing` and most messages fit; a larger frame grows it as needed.
+    /// The WebSocket read buffer per socket, in bytes (memory per idle socket), and the
+    /// most one read takes from the connection. Default 128: pongs, `typing` and short
+    /// messages fit; a larger frame grows it for good, to about what was buffered plus
+    /// the frame's length (the CONNECT with its token, ~260 bytes, makes it ~390; from
+    /// 256 it became ~520).
     pub read_buffer_size: usize,
 }
 
@@ -87,7 +90,7 @@ impl Default for SocketIoConfig {
             ping_timeout: Duration::from_secs(20),
             max_payload: 64 * 1024,
             connect_timeout: Duration::from_secs(10),
-            read_buffer_size: 256,
+            read_buffer_size: 128,
         }
     }
 }
@@ -204,14 +207,16 @@ impl SocketIo {
                 let token = query_param(query, "token");
                 let inner = Arc::clone(&self.inner);
                 let upgrade = hyper::upgrade::on(req);
-                tokio::spawn(async move {
+                let task = async move {
                     match upgrade.await {
                         // Awaited in place: a `let` binding first would make the task
                         // hold the socket's state twice.
                         Ok(upgraded) => socket::run(inner, upgraded, token).await,
                         Err(err) => tracing::debug!(%err, "websocket upgrade failed"),
                     }
-                });
+                };
+                tracing::trace!(task_bytes = std::mem::size_of_val(&task), "websocket task");
+                tokio::spawn(task);
                 Ok(switching_protocols(accept))
             }
             (TransportKind::WebSocket, Some(sid)) => {

@@ -443,9 +443,9 @@ pub(crate) async fn probe(inner: Arc<Inner>, session: Arc<PollSession>, upgraded
     })
     .await;
     if probed == Ok(true) {
-        if let Some(ws) = session.set_upgrade(Upgrade::Ready(Box::new(ws))) {
+        if let Some(ws) = session.set_upgrade(Upgrade::Ready(ws)) {
             // The session ended meanwhile.
-            ws_close(*ws, Duration::from_secs(2)).await;
+            ws_close(ws, Duration::from_secs(2)).await;
         }
     } else {
         tracing::debug!(sid = %session.sid, "websocket upgrade probe failed; staying on polling");
@@ -470,8 +470,8 @@ async fn next_text(ws: &mut Ws) -> Option<String> {
     }
 }
 
-async fn ws_close(mut ws: Ws, grace: Duration) {
-    let _ = tokio::time::timeout(grace, ws.close(None)).await;
+async fn ws_close(mut ws: Box<Ws>, grace: Duration) {
+    let _ = tokio::time::timeout(grace, (*ws).close(None)).await;
 }
 
 #[cfg(test)]

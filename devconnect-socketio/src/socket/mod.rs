@@ -153,6 +153,9 @@ impl Conn<'_> {
     /// The live socket: pings, core events out, client events in.
     async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
         // Boxed, so that what only the handshake needs is gone once the socket is live.
+        // Every write below is boxed too: a write's state (its packet, frames and
+        // timeout timer, ~300 bytes) exists only while it is under way, and held in
+        // place it would be part of every idle socket's state.
         let mut live = Box::pin(self.open(query_token)).await?;
         let me = live.user_id();
         let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
@@ -165,14 +168,14 @@ impl Conn<'_> {
                     if awaiting_pong {
                         return Err(End::PingTimeout);
                     }
-                    self.send("2".to_owned()).await?;
+                    Box::pin(self.send("2".to_owned())).await?;
                     awaiting_pong = true;
                     timer = Instant::now() + ping_timeout;
                 }
                 item = live.next() => match item {
-                    Some(Ok(LiveItem::Online(online))) => self.send_online(&online).await?,
+                    Some(Ok(LiveItem::Online(online))) => Box::pin(self.send_online(&online)).await?,
                     // The whole list, as the original frontend expects it.
-                    Some(Ok(LiveItem::Event(Event::Presence { .. }))) => self.send_online(live.online()).await?,
+                    Some(Ok(LiveItem::Event(Event::Presence { .. }))) => Box::pin(self.send_online(live.online())).await?,
                     Some(Ok(LiveItem::Event(event))) => Box::pin(self.send_event(&event)).await?,
                     Some(Ok(_)) => {}
                     Some(Err(err)) => {
@@ -195,7 +198,7 @@ impl Conn<'_> {
                             awaiting_pong = false;
                             timer = Instant::now() + ping_interval;
                         }
-                        EnginePacket::Ping => self.send("3".to_owned()).await?,
+                        EnginePacket::Ping => Box::pin(self.send("3".to_owned())).await?,
                         EnginePacket::Close => return Err(End::PeerClosed),
                         EnginePacket::Noop => {}
                         EnginePacket::Open(_) => return Err(End::Protocol("unexpected open packet")),

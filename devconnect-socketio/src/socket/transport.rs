@@ -19,9 +19,11 @@ use crate::Inner;
 use crate::polling::PollSession;
 
 /// How the task talks to its client.
-#[expect(clippy::large_enum_variant, reason = "the WebSocket, the common case, stays inline: no extra allocation")]
 pub(crate) enum Transport {
-    Ws(Ws),
+    /// Boxed: inline, the stream (about 300 bytes) would be moved into the task along
+    /// with copies the task's layout keeps of it, and the task's allocation is rounded
+    /// up to 128 bytes (tokio aligns tasks to cache lines); boxed it costs its size.
+    Ws(Box<Ws>),
     /// Until the client upgrades it; the session's state lives behind the pointer, so
     /// an idle WebSocket socket is no larger for it.
     Polling(Arc<PollSession>),
@@ -61,8 +63,10 @@ fn ws_config(inner: &Inner) -> WebSocketConfig {
 }
 
 /// The server side of an upgraded connection.
-pub(crate) async fn accept_ws(inner: &Inner, upgraded: Upgraded) -> Ws {
-    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config(inner))).await
+pub(crate) async fn accept_ws(inner: &Inner, upgraded: Upgraded) -> Box<Ws> {
+    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config(inner))).await;
+    tracing::trace!(ws_bytes = std::mem::size_of_val(&ws), "websocket");
+    Box::new(ws)
 }
 
 impl Conn<'_> {
@@ -101,7 +105,7 @@ impl Conn<'_> {
         let queued = session.take_for_upgrade();
         self.inner.forget_session(session);
         tracing::debug!(user = ?self.user, "upgraded to websocket");
-        self.transport = Transport::Ws(*ws);
+        self.transport = Transport::Ws(ws);
         for text in queued {
             self.send(text).await?;
         }

@@ -4,7 +4,7 @@
 //! ```text
 //! socketload --server-bin target/release/devconnect-http [--sockets 1000] [--rate 1000]
 //!            [--seconds 10] [--text-chars 0] [--warm] [--transport websocket|polling] [--group]
-//!            [--source-addrs N]
+//!            [--source-addrs N] [--idle-seconds S]
 //!            [--instances N --database-url mongodb://… --bus-url redis://…] [-- extra server flags]
 //! ```
 //! With `--instances N` it starts N servers sharing the database and the bus and spreads
@@ -15,7 +15,11 @@
 //! server's VmRSS, connects N sockets with the Rust client, waits for them to be idle,
 //! reads VmRSS again, then has one user of each pair send messages at the given total
 //! rate over `sendMessage` and times each until its `newMessage` reaches the partner;
-//! last, it reads VmRSS once more (what the traffic left behind).
+//! then it reads VmRSS once more (what the traffic left behind); last, it closes every
+//! socket at once and reads VmRSS 5 s later (what the server gives back).
+//! With `--idle-seconds S` it also reads the server's CPU time over S idle seconds
+//! before connecting and again with every socket connected: the difference is what
+//! idle sockets cost (Engine.IO pings, one per socket every 25 s, need S ≥ 25).
 //! With `--transport polling` each socket is an Engine.IO long-polling session (never
 //! upgraded) that always holds one `GET`, as an idle browser's would; messages are posted
 //! without an acknowledgement.
@@ -46,7 +50,8 @@ use devconnect_core::{
 use devconnect_client::realtime::{self as client, ServerEvent};
 use devconnect_types::socketio as protocol;
 use secrecy::SecretString;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -97,6 +102,11 @@ struct Args {
     /// server port. 0 lets the system pick (127.0.0.1).
     #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(..=250))]
     source_addrs: usize,
+    /// Measure the server's CPU time over this many idle seconds, before connecting and
+    /// with the sockets connected (Engine.IO pings included once it exceeds the ping
+    /// interval, 25 s by default).
+    #[arg(long, default_value_t = 0)]
+    idle_seconds: u64,
     /// Extra flags for the server, after `--`.
     #[arg(last = true)]
     server_args: Vec<String>,
@@ -167,28 +177,45 @@ impl Socket {
         }
     }
 
-    /// Reads the socket until it ends; sends the text of each message delivered to `me`
-    /// (a `newMessage` for them, or any `groupMessage`) to `messages`.
-    fn spawn_reader(self, me: UserId, messages: mpsc::UnboundedSender<String>) -> Emitter {
+    /// Reads the socket until it ends, or closes it once `close` changes; sends the text
+    /// of each message delivered to `me` (a `newMessage` for them, or any
+    /// `groupMessage`) to `messages`. The handle ends once the socket is closed.
+    fn spawn_reader(
+        self,
+        me: UserId,
+        messages: mpsc::UnboundedSender<String>,
+        mut close: watch::Receiver<bool>,
+    ) -> (Emitter, JoinHandle<()>) {
         match self {
             Self::Ws(mut live) => {
                 let emitter = Emitter::Ws(live.emitter());
-                tokio::spawn(async move {
-                    while let Some(event) = live.next_event().await {
+                let reader = tokio::spawn(async move {
+                    loop {
+                        let event = tokio::select! {
+                            _ = close.changed() => return live.close().await,
+                            event = live.next_event() => event,
+                        };
                         let text = match event {
-                            ServerEvent::NewMessage(m) if m.receiver_id == me => m.text,
-                            ServerEvent::GroupMessage(m) => m.text,
-                            _ => continue,
+                            Some(ServerEvent::NewMessage(m)) if m.receiver_id == me => m.text,
+                            Some(ServerEvent::GroupMessage(m)) => m.text,
+                            Some(_) => continue,
+                            None => return,
                         };
                         let _ = messages.send(text);
                     }
                 });
-                emitter
+                (emitter, reader)
             }
             Self::Polling(client) => {
-                let emitter = Emitter::Polling(client.poster());
+                let poster = client.poster();
+                let emitter = Emitter::Polling(poster.clone());
                 let (json_tx, mut json_rx) = mpsc::unbounded_channel();
-                tokio::spawn(client.run(json_tx));
+                let run = tokio::spawn(client.run(json_tx));
+                let reader = tokio::spawn(async move {
+                    let _ = close.changed().await;
+                    poster.close().await;
+                    run.abort();
+                });
                 tokio::spawn(async move {
                     while let Some(json) = json_rx.recv().await {
                         if let Ok(m) = serde_json::from_value::<Message>(json) {
@@ -198,7 +225,7 @@ impl Socket {
                         }
                     }
                 });
-                emitter
+                (emitter, reader)
             }
         }
     }
@@ -297,12 +324,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
         println!("warm-up: VmRSS {} KiB before, {warm_rss} KiB with {} sockets", cold.rss, users.len());
     }
     let before = memory()?;
+    // The server's own idle CPU (store upkeep, push polling), to tell the sockets' apart.
+    let idle_baseline = if args.idle_seconds > 0 { Some(idle_cpu(&pids, args.idle_seconds).await?) } else { None };
 
     // Connect every socket; each reader task reports received messages' latency.
     let epoch = Instant::now();
     // (when it was sent, how long it took), one per delivery.
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<(u64, u64)>();
     let mut emitters = Vec::with_capacity(users.len());
+    let mut readers = Vec::with_capacity(users.len());
+    let (close_tx, close_rx) = watch::channel(false);
     let connect_started = Instant::now();
     for (c, chunk) in users.chunks(50).enumerate() {
         let mut pending = Vec::new();
@@ -315,7 +346,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
             let (me, connected) = handle.await?;
             let socket = connected.map_err(|e| format!("connect: {e}"))?;
             let (messages, mut received) = mpsc::unbounded_channel::<String>();
-            emitters.push((me, socket.spawn_reader(me, messages)));
+            let (emitter, reader) = socket.spawn_reader(me, messages, close_rx.clone());
+            emitters.push((me, emitter));
+            readers.push(reader);
             let tx = latency_tx.clone();
             tokio::spawn(async move {
                 while let Some(text) = received.recv().await {
@@ -372,6 +405,19 @@ async fn run(args: Args) -> Result<(), BoxError> {
             per_socket(before.rss, after.rss) - connection
         );
         drop(idle);
+    }
+
+    if let Some(baseline) = idle_baseline {
+        let with_sockets = idle_cpu(&pids, args.idle_seconds).await?;
+        #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
+        let per_socket_us = (with_sockets - baseline).max(0.0) * 1000.0 / sockets as f64;
+        println!(
+            "idle for {} s: server CPU {:.3}% of one core with {sockets} sockets, {:.3}% without: \
+             {per_socket_us:.3} µs per socket per second",
+            args.idle_seconds,
+            with_sockets / 10.0,
+            baseline / 10.0
+        );
     }
 
     // Messages: the even user of each pair sends to the odd one, round robin.
@@ -473,9 +519,34 @@ async fn run(args: Args) -> Result<(), BoxError> {
         after_messages.rss,
         per_socket(before.rss, after_messages.rss)
     );
+
+    // Every socket leaves at once; then the server should give back what they held.
+    let closing = Instant::now();
+    let _ = close_tx.send(true);
+    for reader in readers {
+        let _ = reader.await;
+    }
+    println!("closed {sockets} sockets in {:.1} s", closing.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let closed = memory()?;
+    #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
+    let over = (closed.rss as f64 / before.rss.max(1) as f64 - 1.0) * 100.0;
+    println!(
+        "server VmRSS 5 s after closing them: {} KiB, {over:+.1}% over the reading before connecting ({} KiB)",
+        closed.rss, before.rss
+    );
     drop(servers);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(())
+}
+
+/// The servers' CPU time per second (ms/s) over `seconds` of doing nothing here.
+async fn idle_cpu(pids: &[u32], seconds: u64) -> Result<f64, BoxError> {
+    let (before, started) = (cpu_ticks(pids)?, Instant::now());
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let ms = cpu_ticks(pids)?.saturating_sub(before) * 1000 / CLOCK_TICKS_PER_SEC;
+    #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
+    Ok(ms as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Clock ticks per second of `/proc/PID/stat`'s times (`USER_HZ`, 100 on Linux).

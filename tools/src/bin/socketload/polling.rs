@@ -109,7 +109,7 @@ impl PollClient {
 
     /// Leaves (Engine.IO close).
     pub async fn close(self) {
-        let _ = self.post("1".to_owned()).await;
+        self.poster.close().await;
     }
 
     /// One `GET`: the packets it brought, pings answered.
@@ -162,6 +162,11 @@ impl Poster {
     /// `sendMessage` without an acknowledgement (the tool times delivery, not acks).
     pub async fn send_message(&self, to: &str, text: &str) -> Result<(), BoxError> {
         self.post(protocol::encode_event("sendMessage", &json!({ "to": to, "text": text }), None)?).await
+    }
+
+    /// Leaves the session (Engine.IO close).
+    pub async fn close(&self) {
+        let _ = self.post("1".to_owned()).await;
     }
 
     async fn post(&self, packet: String) -> Result<(), BoxError> {
