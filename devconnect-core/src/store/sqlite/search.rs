@@ -11,8 +11,10 @@
 //! page is full, so its cost follows the rows it skips and returns, not the matches.
 //! - With one word, each rank is one FTS query (which columns hold the word: 7 tiers,
 //!   best first), read newest first; a tier is counted only as far as the page's offset.
-//! - Without words, the walk follows the location's FTS match, else the rarest asked
-//!   skill in `user_skills` (ordered by user id), else the users themselves.
+//! - Without words, the walk follows the location's FTS match; else, when every asked
+//!   skill is common, a merge of the skills' ranges of `user_skills` (keyed by skill,
+//!   then user id: SQLite's `MERGE (INTERSECT)`), a chunk of ids at a time; else the
+//!   rarest asked skill, testing the others on its ids; else the users themselves.
 //! - Several words rank every match (one FTS lookup per word and column): all of them
 //!   must match, so there are usually few.
 //!
@@ -291,18 +293,35 @@ fn hit(row: &Row<'_>) -> rusqlite::Result<SearchHit> {
     Ok(SearchHit { profile: user(row)?.me.profile, request })
 }
 
-/// The skill held by the fewest users (counted up to [`COMMON_SKILL_ROWS`]).
-fn rarest_skill<'a>(conn: &Connection, skills: &'a [String]) -> Result<Option<&'a String>> {
+/// How a search without words or location walks its skills.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum SkillsWalk<'a> {
+    /// No skills asked for: the users themselves.
+    None,
+    /// The rarest skill's users, testing the others on each.
+    Rarest(&'a str),
+    /// Several skills, all common: a merge of their ranges.
+    Merge,
+}
+
+/// Chooses by counting each skill's users up to [`COMMON_SKILL_ROWS`]: a rare skill
+/// bounds the walk by its holders, each costing a lookup per other skill; common ones
+/// are cheaper merged, one index step per id in the merged range.
+pub(super) fn skills_walk<'a>(conn: &Connection, skills: &'a [String]) -> Result<SkillsWalk<'a>> {
     let mut count =
         conn.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM user_skills WHERE skill = ?1 LIMIT ?2)").db()?;
-    let mut rarest = None;
+    let mut rarest: Option<(i64, &String)> = None;
     for skill in skills {
         let n: i64 = count.query_row(params![skill, COMMON_SKILL_ROWS], |r| r.get(0)).db()?;
         if rarest.is_none_or(|(least, _)| n < least) {
             rarest = Some((n, skill));
         }
     }
-    Ok(rarest.map(|(_, skill)| skill))
+    Ok(match rarest {
+        None => SkillsWalk::None,
+        Some((n, _)) if n >= COMMON_SKILL_ROWS && skills.len() > 1 => SkillsWalk::Merge,
+        Some((_, skill)) => SkillsWalk::Rarest(skill),
+    })
 }
 
 /// The matches of `f` for `viewer`, ranked, one page.
@@ -312,15 +331,95 @@ pub(super) fn search(conn: &Connection, viewer: &str, f: &SearchFilter) -> Resul
         [] => {
             let walk = if !f.location.is_empty() {
                 Walk::fts(viewer, f, location_match(f).join(" AND "))
-            } else if let Some(skill) = rarest_skill(conn, &f.skills)? {
-                Walk::skill(viewer, f, skill)
             } else {
-                Walk::users(viewer, f)
+                match skills_walk(conn, &f.skills)? {
+                    SkillsWalk::Merge => return merged_skills(conn, viewer, f),
+                    SkillsWalk::Rarest(skill) => Walk::skill(viewer, f, skill),
+                    SkillsWalk::None => Walk::users(viewer, f),
+                }
             };
             walk.page(conn, f, f.offset, f.limit)
         }
         _ => ranked_all(conn, viewer, f),
     }
+}
+
+/// Fewest and most ids one step of [`merged_skills`] reads from the merge.
+const MERGE_CHUNK: (u64, u64) = (32, 4096);
+
+/// Users with every skill of `f` (several, all common), newest first: chunks of the
+/// merge of the skills' ranges (the first as large as the page's end, then doubling),
+/// each chunk's ids tested for the other conditions in one query.
+fn merged_skills(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
+    // The merge has tested the skills; the other conditions are tested as usual.
+    let others = SearchFilter { skills: Vec::new(), ..f.clone() };
+    let want = f.limit as usize;
+    let (mut skip, mut page) = (f.offset, Vec::with_capacity(want));
+    let mut chunk = f.offset.saturating_add(u64::from(f.limit)).clamp(MERGE_CHUNK.0, MERGE_CHUNK.1);
+    let mut below: Option<String> = None;
+    loop {
+        let ids = skill_intersection(conn, f, below.as_deref(), chunk)?;
+        let exhausted = (ids.len() as u64) < chunk;
+        for id in visible(conn, viewer, &others, &ids)? {
+            if skip > 0 {
+                skip -= 1;
+            } else if page.len() < want {
+                page.push(id);
+            }
+        }
+        if page.len() >= want || exhausted {
+            break;
+        }
+        below = ids.last().cloned();
+        chunk = chunk.saturating_mul(2).min(MERGE_CHUNK.1);
+    }
+    let sql = format!(
+        "SELECT {USER_COLS}, r.status FROM json_each(?2) j CROSS JOIN users u ON u.id = j.value \
+         LEFT JOIN connection_requests r ON r.pair_key = {PAIR} ORDER BY j.key"
+    );
+    hits(conn, &sql, Params(vec![viewer.to_owned().into(), json(&page)?.into()]))
+}
+
+/// Up to `limit` users holding every skill of `f`, newest first, from `as_of` down or
+/// below `below`: one `INTERSECT` of the skills' ranges, which SQLite merges (each side
+/// read in index order, no sort) and stops once it has `limit`.
+fn skill_intersection(conn: &Connection, f: &SearchFilter, below: Option<&str>, limit: u64) -> Result<Vec<String>> {
+    let (bound, from) = match below {
+        Some(id) => ("<", id.to_owned()),
+        None => ("<=", f.as_of.to_hex()),
+    };
+    let mut params = Params(vec![from.into()]);
+    let ranges: Vec<String> = f
+        .skills
+        .iter()
+        .map(|skill| {
+            let p = params.bind(skill.clone());
+            format!("SELECT user_id FROM user_skills WHERE skill = {p} AND user_id {bound} ?1")
+        })
+        .collect();
+    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let sql = format!("{} ORDER BY 1 DESC LIMIT {limit}", ranges.join(" INTERSECT "));
+    let mut stmt = conn.prepare_cached(&sql).db()?;
+    let ids = stmt.query_map(params_from_iter(params.0), |r| r.get(0)).db()?;
+    ids.collect::<rusqlite::Result<Vec<String>>>().db()
+}
+
+/// Which of `ids` (newest first) pass `f`'s conditions for `viewer`, in the same order.
+fn visible(conn: &Connection, viewer: &str, f: &SearchFilter, ids: &[String]) -> Result<Vec<String>> {
+    let mut params = Walk::params(viewer, f);
+    let list = params.bind(json(ids)?);
+    let conditions = conditions(f, &mut params, "u.id");
+    let sql = format!(
+        "SELECT u.id FROM json_each({list}) j CROSS JOIN users u ON u.id = j.value WHERE {conditions} ORDER BY j.key"
+    );
+    let mut stmt = conn.prepare_cached(&sql).db()?;
+    let ids = stmt.query_map(params_from_iter(params.0), |r| r.get(0)).db()?;
+    ids.collect::<rusqlite::Result<Vec<String>>>().db()
+}
+
+/// Ids as a JSON array, for `json_each`.
+fn json(ids: &[String]) -> Result<String> {
+    serde_json::to_string(ids).map_err(crate::Error::internal)
 }
 
 /// One word: its tiers in order, each newest first, skipping whole tiers by counting.

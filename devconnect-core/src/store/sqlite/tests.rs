@@ -162,3 +162,71 @@ async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
     assert_eq!(seen, ids, "newest first across pages");
     store.close().await
 }
+
+/// Several skills held by many are found by merging their index ranges, and page as a
+/// walk of one skill would: newest first, leaving out the viewer, the suspended, blocks
+/// either way and experience out of bounds, pages adjoining across the merge's chunks.
+#[tokio::test]
+async fn several_common_skills_are_merged_and_page_newest_first() -> Result<()> {
+    use std::sync::Arc;
+    let sqlite = Arc::new(SqliteStore::open_in_memory().await?);
+    let store: Arc<dyn Store> = Arc::clone(&sqlite) as Arc<dyn Store>;
+    let app = crate::testkit::service(Arc::clone(&store))?;
+    let viewer = crate::testkit::user_record("viewer@merge.test");
+    store.insert_user(&viewer).await?;
+    let viewer = viewer.me.profile.id;
+    // (id, has sql and go, years, hidden from the viewer)
+    let mut users = Vec::new();
+    for i in 0..4500_u32 {
+        let mut record = crate::testkit::user_record(&format!("m{i}@merge.test"));
+        let (sql, go) = (i % 2 == 0, i % 3 != 0);
+        record.me.profile.skills = [(sql, "SQL"), (go, "Go"), (true, "Rust")]
+            .iter()
+            .filter(|(has, _)| *has)
+            .map(|(_, skill)| (*skill).to_owned())
+            .collect();
+        let years = u8::try_from(i % 10).map_err(crate::Error::internal)?;
+        record.me.profile.experience_years = Some(years);
+        let id = record.me.profile.id;
+        store.insert_user(&record).await?;
+        let hidden = i % 11 == 0 || i % 97 == 1 || i % 89 == 2;
+        if i % 11 == 0 {
+            store.set_suspended(id, Some(crate::now())).await?;
+        } else if i % 97 == 1 {
+            app.block(viewer, id).await?;
+        } else if i % 89 == 2 {
+            app.block(id, viewer).await?;
+        }
+        users.push((id, sql && go, years, hidden));
+    }
+    let walk = |skills: &[&str]| {
+        let skills: Vec<String> = skills.iter().map(|s| (*s).to_owned()).collect();
+        sqlite.write(move |conn| super::search::skills_walk(conn, &skills).map(|w| format!("{w:?}")))
+    };
+    assert_eq!(walk(&["sql", "go"]).await?, "Merge");
+    assert_eq!(walk(&["sql"]).await?, "Rarest(\"sql\")");
+    users.reverse();
+    for (skills, min_experience) in [(vec!["sql", "go"], None), (vec!["rust", "go", "sql"], Some(4))] {
+        let expected: Vec<_> = users
+            .iter()
+            .filter(|u| u.1 && !u.3 && min_experience.is_none_or(|min| i64::from(u.2) >= min))
+            .map(|u| u.0)
+            .collect();
+        let query = crate::SearchQuery {
+            skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            min_experience,
+            ..crate::SearchQuery::default()
+        };
+        for (page, limit) in [(1_u32, 5_u32), (2, 5), (1, 50), (2, 50), (20, 50), (30, 50)] {
+            let found = app
+                .search_users(viewer, &crate::SearchQuery { page: Some(page), limit: Some(limit), ..query.clone() })
+                .await?;
+            let at = (page - 1) as usize * limit as usize;
+            let want: Vec<_> = expected.iter().skip(at).take(limit as usize).copied().collect();
+            let got: Vec<_> = found.results.iter().map(|r| r.profile.id).collect();
+            assert_eq!(got, want, "{skills:?} page {page} of {limit}");
+            assert_eq!(found.has_more, expected.len() > at + limit as usize, "{skills:?} page {page} of {limit}");
+        }
+    }
+    Ok(())
+}
