@@ -1,7 +1,15 @@
-//! Developer search on SQLite: the FTS5 index `user_search` (one row per user, columns
-//! `name`, `skills`, `about`, `location`, tokenized `unicode61 remove_diacritics 2`, so
-//! matching is case- and accent-insensitive), kept in step with profile writes in their
-//! transaction, and the queries that page through it.
+//! Developer search on SQLite: the FTS5 index `user_words` (one row per user), kept in
+//! step with profile writes in their transaction, and the queries that page through it.
+//!
+//! Each word is indexed with its field as a one-letter tag (`n` name, `s` skills, `a`
+//! about, `l` location: `nrust` is "rust" in the name), so a word's doclist per field is
+//! its own: a search for a word in the names reads no row where it is only a skill. The
+//! words are [`search_words`] (folded as the MongoDB store and `model::rank` fold them),
+//! space-separated, under the `ascii` tokenizer, which keeps each as one token.
+//! `detail = none`: tags stand for columns and no query needs positions, so the index
+//! holds rowids only; prefix indexes on 2–5 characters answer the tag and a typed word
+//! of up to four letters (search as you type) without merging the doclists of every
+//! word with that start.
 //!
 //! Ranking is computed, not left to `bm25`: bm25 weighs term frequency and document
 //! length, so it would not give the strict order the suite asks of every store (name
@@ -9,13 +17,13 @@
 //!
 //! Pages are read, not sorted: a search walks one index newest first and stops once the
 //! page is full, so its cost follows the rows it skips and returns, not the matches.
-//! - With one word, each rank is one FTS query (which columns hold the word: 7 tiers,
+//! - With one word, each rank is one FTS query (which fields hold the word: 7 tiers,
 //!   best first), read newest first; a tier is counted only as far as the page's offset.
 //! - Without words, the walk follows the location's FTS match; else, when every asked
 //!   skill is common, a merge of the skills' ranges of `user_skills` (keyed by skill,
 //!   then user id: SQLite's `MERGE (INTERSECT)`), a chunk of ids at a time; else the
 //!   rarest asked skill, testing the others on its ids; else the users themselves.
-//! - Several words rank every match (one FTS lookup per word and column): all of them
+//! - Several words rank every match (one FTS lookup per word and field): all of them
 //!   must match, so there are usually few.
 //!
 //! Newest first along the FTS index needs its rowids in the order of user ids: a user
@@ -29,29 +37,50 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params, params_from_iter
 use super::error::ResultExt as _;
 use super::rows::{USER_COL_COUNT, USER_COLS, conversion, user};
 use crate::Result;
-use crate::model::{SearchFilter, SearchHit};
+use crate::model::{SearchFilter, SearchHit, search_words};
 
 /// A skill held by more users than this counts as common when choosing which skill's
 /// index to walk: counting stops there, so choosing costs at most this many entries.
 const COMMON_SKILL_ROWS: i64 = 2000;
 
+/// The tags of the fields (see the module docs): a tag and a folded word make a token.
+const NAME: char = 'n';
+const SKILLS: char = 's';
+const ABOUT: char = 'a';
+const LOCATION: char = 'l';
+
+/// A profile's row of the index: each word of each searchable field, tagged with its
+/// field, separated by spaces.
+fn indexed_words(p: &Profile) -> String {
+    let mut words = String::new();
+    let mut add = |tag: char, text: &str| {
+        for word in search_words(text) {
+            words.push(tag);
+            words.push_str(&word);
+            words.push(' ');
+        }
+    };
+    add(NAME, &p.first_name);
+    add(NAME, &p.last_name);
+    for skill in &p.skills {
+        add(SKILLS, skill);
+    }
+    add(ABOUT, &p.about);
+    add(LOCATION, p.location.as_deref().unwrap_or_default());
+    words
+}
+
 /// Indexes (or re-indexes) a user's searchable fields. Called in the transaction that
 /// writes them, so the index never disagrees with a committed profile.
 pub(super) fn index_user(conn: &Connection, id: &str, p: &Profile) -> rusqlite::Result<()> {
-    let name = format!("{} {}", p.first_name, p.last_name);
-    // A separator between skills keeps the last word of one and the first of the next apart.
-    let skills = p.skills.join(" , ");
-    let location = p.location.as_deref().unwrap_or_default();
+    let words = indexed_words(p);
     let rowid: Option<i64> = conn
         .prepare_cached("SELECT search_rowid FROM users WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?
         .flatten();
     if let Some(rowid) = rowid {
-        conn.prepare_cached(
-            "UPDATE user_search SET name = ?2, skills = ?3, about = ?4, location = ?5 WHERE rowid = ?1",
-        )?
-        .execute(params![rowid, name, skills, p.about, location])?;
+        conn.prepare_cached("UPDATE user_words SET words = ?2 WHERE rowid = ?1")?.execute(params![rowid, words])?;
         return Ok(());
     }
     // Users indexed already but newer than this one (a signup whose id was made while a
@@ -64,47 +93,77 @@ pub(super) fn index_user(conn: &Connection, id: &str, p: &Profile) -> rusqlite::
     for other in &newer {
         moved.push(unindex(conn, other)?);
     }
-    append(conn, id, [name.as_str(), skills.as_str(), p.about.as_str(), location])?;
-    for (other, row) in newer.iter().zip(&moved) {
-        append(conn, other, [row[0].as_str(), row[1].as_str(), row[2].as_str(), row[3].as_str()])?;
+    append(conn, id, &words)?;
+    for (other, words) in newer.iter().zip(&moved) {
+        append(conn, other, words)?;
     }
     Ok(())
 }
 
-/// Takes a user's row out of the index, returning its columns.
-fn unindex(conn: &Connection, id: &str) -> rusqlite::Result<[String; 4]> {
-    let (rowid, row): (i64, [String; 4]) = conn
+/// Takes a user's row out of the index, returning its words.
+fn unindex(conn: &Connection, id: &str) -> rusqlite::Result<String> {
+    let (rowid, words): (i64, String) = conn
         .prepare_cached(
-            "SELECT s.rowid, s.name, s.skills, s.about, s.location FROM users u \
-             JOIN user_search s ON s.rowid = u.search_rowid WHERE u.id = ?1",
+            "SELECT w.rowid, w.words FROM users u JOIN user_words w ON w.rowid = u.search_rowid WHERE u.id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])))?;
-    conn.prepare_cached("DELETE FROM user_search WHERE rowid = ?1")?.execute([rowid])?;
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    conn.prepare_cached("DELETE FROM user_words WHERE rowid = ?1")?.execute([rowid])?;
     conn.prepare_cached("UPDATE users SET search_rowid = NULL WHERE id = ?1")?.execute([id])?;
-    Ok(row)
+    Ok(words)
 }
 
 /// Indexes a user after every indexed row.
-fn append(conn: &Connection, id: &str, [name, skills, about, location]: [&str; 4]) -> rusqlite::Result<()> {
+fn append(conn: &Connection, id: &str, words: &str) -> rusqlite::Result<()> {
     let rowid: i64 =
-        conn.prepare_cached("SELECT coalesce(max(rowid), 0) + 1 FROM user_search")?.query_row([], |r| r.get(0))?;
-    conn.prepare_cached("INSERT INTO user_search (rowid, name, skills, about, location) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![rowid, name, skills, about, location])?;
+        conn.prepare_cached("SELECT coalesce(max(rowid), 0) + 1 FROM user_words")?.query_row([], |r| r.get(0))?;
+    conn.prepare_cached("INSERT INTO user_words (rowid, words) VALUES (?1, ?2)")?.execute(params![rowid, words])?;
     conn.prepare_cached("UPDATE users SET search_rowid = ?2 WHERE id = ?1")?.execute(params![id, rowid])?;
     Ok(())
 }
 
-/// Indexes every user not indexed yet (those from before the index existed): run by the
-/// migration that creates it.
-pub(super) fn backfill_search(conn: &Connection) -> rusqlite::Result<()> {
-    let users: Vec<(String, Profile)> = conn
-        .prepare(&format!("SELECT {USER_COLS} FROM users u WHERE u.search_rowid IS NULL ORDER BY u.id"))?
-        .query_map([], |r| user(r).map(|u| (u.me.profile.id.to_hex(), u.me.profile)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (id, profile) in users {
-        index_user(conn, &id, &profile)?;
+/// Users read at a time by [`build_search_index`].
+const BUILD_BATCH: i64 = 5000;
+
+/// Indexes every user but the deleted into an empty `user_words`, in the order of ids:
+/// run by the migration that creates it. A user keeps the rowid they had (in an index this one
+/// replaces) while those keep the order of ids, so an ordered database needs no write
+/// to `users`; from the first user out of order (or never indexed) on, users get new
+/// rowids above every old one.
+pub(super) fn build_search_index(conn: &Connection) -> rusqlite::Result<()> {
+    let highest_old: i64 = conn.query_row("SELECT coalesce(max(search_rowid), 0) FROM users", [], |r| r.get(0))?;
+    let mut read = conn
+        .prepare(&format!("SELECT {USER_COLS}, u.search_rowid FROM users u WHERE u.id > ?1 ORDER BY u.id LIMIT ?2"))?;
+    let mut insert = conn.prepare("INSERT INTO user_words (rowid, words) VALUES (?1, ?2)")?;
+    let mut renumber = conn.prepare("UPDATE users SET search_rowid = ?2 WHERE id = ?1")?;
+    let (mut after, mut last, mut renumbering) = (String::new(), 0_i64, false);
+    loop {
+        let batch: Vec<(Profile, Option<i64>)> = read
+            .query_map(params![after, BUILD_BATCH], |r| Ok((user(r)?.me.profile, r.get(USER_COL_COUNT)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some((newest, _)) = batch.last() else { return Ok(()) };
+        after = newest.id.to_hex();
+        for (profile, old) in batch {
+            // Deleted accounts are not indexed (see `erase_user`).
+            if profile.deleted {
+                if old.is_some() {
+                    renumber.execute(params![profile.id.to_hex(), None::<i64>])?;
+                }
+                continue;
+            }
+            let rowid = match old {
+                Some(old) if !renumbering && old > last => old,
+                _ => {
+                    renumbering = true;
+                    last.max(highest_old) + 1
+                }
+            };
+            insert.execute(params![rowid, indexed_words(&profile)])?;
+            if old != Some(rowid) {
+                renumber.execute(params![profile.id.to_hex(), rowid])?;
+            }
+            last = rowid;
+        }
     }
-    Ok(())
 }
 
 /// Puts the index's rowids in the order of user ids where they are not (databases
@@ -135,38 +194,37 @@ pub(super) fn order_search_rows(conn: &Connection) -> rusqlite::Result<()> {
         .query_map([first], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for id in ids {
-        let row = unindex(conn, &id)?;
-        append(conn, &id, [row[0].as_str(), row[1].as_str(), row[2].as_str(), row[3].as_str()])?;
+        let words = unindex(conn, &id)?;
+        append(conn, &id, &words)?;
     }
     Ok(())
 }
 
-/// One FTS5 phrase: a folded word (letters and digits only, so quoting it is safe), as
-/// a prefix when `prefix`.
-fn phrase(word: &str, prefix: bool) -> String {
-    format!("\"{word}\"{}", if prefix { "*" } else { "" })
+/// One FTS5 phrase: a folded word (letters and digits only, so quoting it is safe)
+/// tagged with a field, as a prefix when `prefix`.
+fn phrase(tag: char, word: &str, prefix: bool) -> String {
+    format!("\"{tag}{word}\"{}", if prefix { "*" } else { "" })
 }
 
-/// The columns a word is ranked by, best first (`model::rank`).
-const RANKED: [&str; 3] = ["name", "skills", "about"];
+/// The fields a word is ranked by, best first (`model::rank`).
+const RANKED: [char; 3] = [NAME, SKILLS, ABOUT];
 
-/// The FTS queries of one word's ranks, best first: for each set of columns holding the
+/// The FTS queries of one word's ranks, best first: for each set of fields holding the
 /// word (name, skills, about as bits, largest first), the word in those and not in the
 /// others.
 fn tiers(word: &str) -> Vec<String> {
-    let p = phrase(word, true);
     (1..8u8)
         .rev()
         .map(|bits| {
             let (mut has, mut lacks) = (Vec::new(), Vec::new());
-            for (i, column) in RANKED.iter().enumerate() {
+            for (i, tag) in RANKED.iter().enumerate() {
                 let side = if bits >> (2 - i) & 1 == 1 { &mut has } else { &mut lacks };
-                side.push(format!("{column} : {p}"));
+                side.push(phrase(*tag, word, true));
             }
             if lacks.is_empty() {
                 format!("({})", has.join(" AND "))
             } else {
-                format!("({}) NOT ({})", has.join(" AND "), lacks.join(" OR "))
+                format!("(({}) NOT ({}))", has.join(" AND "), lacks.join(" OR "))
             }
         })
         .collect()
@@ -209,7 +267,7 @@ fn conditions(f: &SearchFilter, params: &mut Params, id: &str) -> String {
 
 /// The location's words as FTS query terms, for `AND`ing to a match.
 fn location_match(f: &SearchFilter) -> Vec<String> {
-    f.location.iter().map(|w| format!("location : {}", phrase(w, false))).collect()
+    f.location.iter().map(|w| phrase(LOCATION, w, false)).collect()
 }
 
 /// The index a page walks, newest first: its tables, the condition choosing its rows,
@@ -234,9 +292,9 @@ impl Walk {
     /// its order needs no sort.
     fn fts(viewer: &str, f: &SearchFilter, query: String) -> Self {
         let mut params = Self::params(viewer, f);
-        let driver = format!("user_search MATCH {} AND", params.bind(query));
-        let tables = "user_search CROSS JOIN users u ON u.search_rowid = user_search.rowid";
-        Self { tables, driver, id: "u.id", order: "user_search.rowid", params }
+        let driver = format!("user_words MATCH {} AND", params.bind(query));
+        let tables = "user_words CROSS JOIN users u ON u.search_rowid = user_words.rowid";
+        Self { tables, driver, id: "u.id", order: "user_words.rowid", params }
     }
 
     /// The users with a skill (`user_skills` is keyed by skill, then user id).
@@ -445,24 +503,30 @@ fn ranked_by_tiers(conn: &Connection, viewer: &str, f: &SearchFilter, word: &str
     Ok(hits)
 }
 
-/// Several words: every match ranked by one FTS lookup per word and column, each made
+/// Several words: every match ranked by one FTS lookup per word and field, each made
 /// once per query (SQLite evaluates an uncorrelated `IN (subquery)` once), a row's rank
 /// being the sum of its memberships.
 fn ranked_all(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
     let mut params = Walk::params(viewer, f);
     let last = f.terms.len().saturating_sub(1);
-    let terms: Vec<String> = f.terms.iter().enumerate().map(|(i, t)| phrase(t, i == last)).collect();
-    let mut matching: Vec<String> = terms.iter().map(|t| format!("{{name skills about}} : {t}")).collect();
+    let terms: Vec<(&str, bool)> = f.terms.iter().enumerate().map(|(i, t)| (t.as_str(), i == last)).collect();
+    let mut matching: Vec<String> = terms
+        .iter()
+        .map(|(t, prefix)| {
+            let fields: Vec<String> = RANKED.iter().map(|tag| phrase(*tag, t, *prefix)).collect();
+            format!("({})", fields.join(" OR "))
+        })
+        .collect();
     matching.extend(location_match(f));
     let m = params.bind(matching.join(" AND "));
     let conditions = conditions(f, &mut params, "u.id");
     let mut order = String::new();
-    for column in RANKED {
+    for tag in RANKED {
         let hits: Vec<String> = terms
             .iter()
-            .map(|t| {
-                let p = params.bind(format!("{column} : {t}"));
-                format!("(u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {p}))")
+            .map(|(t, prefix)| {
+                let p = params.bind(phrase(tag, t, *prefix));
+                format!("(u.search_rowid IN (SELECT rowid FROM user_words WHERE user_words MATCH {p}))")
             })
             .collect();
         order += &format!("{} DESC, ", hits.join(" + "));
@@ -471,7 +535,7 @@ fn ranked_all(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<S
     let sql = format!(
         "SELECT {USER_COLS}, r.status FROM users u \
          LEFT JOIN connection_requests r ON r.pair_key = {PAIR} \
-         WHERE u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {m}) AND {conditions} \
+         WHERE u.search_rowid IN (SELECT rowid FROM user_words WHERE user_words MATCH {m}) AND {conditions} \
          ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}"
     );
     hits(conn, &sql, params)

@@ -138,12 +138,11 @@ async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
             .db()?;
         for (n, (id, rowid)) in (1000i64..).zip(rows) {
             conn.execute(
-                "INSERT INTO user_search (rowid, name, skills, about, location) \
-                 SELECT ?1, name, skills, about, location FROM user_search WHERE rowid = ?2",
+                "INSERT INTO user_words (rowid, words) SELECT ?1, words FROM user_words WHERE rowid = ?2",
                 rusqlite::params![n, rowid],
             )
             .db()?;
-            conn.execute("DELETE FROM user_search WHERE rowid = ?1", [rowid]).db()?;
+            conn.execute("DELETE FROM user_words WHERE rowid = ?1", [rowid]).db()?;
             conn.execute("UPDATE users SET search_rowid = ?1 WHERE id = ?2", rusqlite::params![n, id]).db()?;
         }
     }
@@ -229,4 +228,89 @@ async fn several_common_skills_are_merged_and_page_newest_first() -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// A database from before migration 12 (its search index `user_search`, whose fields
+/// shared one doclist per word) is indexed anew when opened, a user indexed out of order
+/// and one never indexed included: searches find, rank and page its users as before.
+#[tokio::test]
+async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let path = dir.path().join("v11.db");
+    let store = SqliteStore::open(&path).await?;
+    let searcher = crate::testkit::user_record("searcher@v11.test");
+    store.insert_user(&searcher).await?;
+    let people: [(&str, &[&str], &str, Option<&str>); 5] = [
+        ("Rusty", &["Go"], "", Some("Berlin")),
+        ("Ann", &["Rust", "Go"], "", None),
+        ("Ben", &["Rust"], "I write rust daily", Some("Berlin, Germany")),
+        ("Cy", &[], "rustaceans", None),
+        ("Dee", &["Rust", "Go"], "", Some("München")),
+    ];
+    let mut ids = Vec::new();
+    for (first, skills, about, location) in people {
+        let mut record = crate::testkit::user_record(&format!("{first}@v11.test"));
+        let p = &mut record.me.profile;
+        first.clone_into(&mut p.first_name);
+        p.skills = skills.iter().map(|s| (*s).to_owned()).collect();
+        about.clone_into(&mut p.about);
+        p.location = location.map(str::to_owned);
+        ids.push(record.me.profile.id);
+        store.insert_user(&record).await?;
+    }
+    store.close().await?;
+    drop(store);
+    // Back to schema 11: the old index, two users' rows out of the order of ids, one
+    // user not indexed.
+    {
+        let conn = rusqlite::Connection::open(&path).db()?;
+        conn.execute_batch(
+            "DROP TABLE user_words;
+             CREATE VIRTUAL TABLE user_search USING fts5(
+                 name, skills, about, location, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+             INSERT INTO user_search (rowid, name, skills, about, location)
+                 SELECT search_rowid, first_name || ' ' || last_name, skills, about, coalesce(location, '')
+                 FROM users;
+             PRAGMA user_version = 11;",
+        )
+        .db()?;
+        let rowid = |id: crate::UserId| {
+            conn.query_row("SELECT search_rowid FROM users WHERE id = ?1", [id.to_hex()], |r| r.get::<_, i64>(0)).db()
+        };
+        let (a, b) = (rowid(ids[1])?, rowid(ids[2])?);
+        for (id, to) in [(ids[1], -1), (ids[2], a), (ids[1], b)] {
+            conn.execute("UPDATE users SET search_rowid = ?2 WHERE id = ?1", rusqlite::params![id.to_hex(), to])
+                .db()?;
+        }
+        conn.execute("UPDATE users SET search_rowid = NULL WHERE id = ?1", [ids[3].to_hex()]).db()?;
+    }
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SqliteStore::open(&path).await?);
+    let app = crate::testkit::service(std::sync::Arc::clone(&store))?;
+    let me = searcher.me.profile.id;
+    let find = |query: crate::SearchQuery| {
+        let app = app.clone();
+        async move {
+            let mut seen = Vec::new();
+            for page in 1..=3 {
+                let found = app
+                    .search_users(me, &crate::SearchQuery { page: Some(page), limit: Some(2), ..query.clone() })
+                    .await?;
+                seen.extend(found.results.iter().map(|r| r.profile.id));
+            }
+            Ok::<_, Error>(seen)
+        }
+    };
+    let q = |text: &str| crate::SearchQuery { q: Some(text.to_owned()), ..Default::default() };
+    let [rusty, ann, ben, cy, dee] = [ids[0], ids[1], ids[2], ids[3], ids[4]];
+    // Name, then skills and about, then skills (newest first), then about.
+    assert_eq!(find(q("rust")).await?, [rusty, ben, dee, ann, cy]);
+    assert_eq!(find(q("go ann")).await?, [ann]);
+    assert_eq!(find(q("munchen")).await?, [], "q does not look at the location");
+    let at = |l: &str| crate::SearchQuery { location: Some(l.to_owned()), ..Default::default() };
+    assert_eq!(find(at("berlin")).await?, [ben, rusty]);
+    assert_eq!(find(at("munchen")).await?, [dee]);
+    let skills = crate::SearchQuery { skills: vec!["rust".into(), "go".into()], ..Default::default() };
+    assert_eq!(find(skills).await?, [dee, ann]);
+    assert_eq!(find(crate::SearchQuery::default()).await?, [dee, cy, ben, ann, rusty]);
+    store.close().await
 }
