@@ -18,7 +18,7 @@
 //! Pages are read, not sorted: a search walks one index newest first and stops once the
 //! page is full, so its cost follows the rows it skips and returns, not the matches.
 //! - With one word, each rank is one FTS query (which fields hold the word: 7 tiers,
-//!   best first), read newest first; a tier is counted only as far as the page's offset.
+//!   best first), read newest first and only as far as the page's end, ids first.
 //! - Without words, the walk follows the location's FTS match; else, when every asked
 //!   skill is common, a merge of the skills' ranges of `user_skills` (keyed by skill,
 //!   then user id: SQLite's `MERGE (INTERSECT)`), a chunk of ids at a time; else the
@@ -140,7 +140,7 @@ pub(super) fn build_search_index(conn: &Connection) -> rusqlite::Result<()> {
         let batch: Vec<(Profile, Option<i64>)> = read
             .query_map(params![after, BUILD_BATCH], |r| Ok((user(r)?.me.profile, r.get(USER_COL_COUNT)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let Some((newest, _)) = batch.last() else { return Ok(()) };
+        let Some((newest, _)) = batch.last() else { break };
         after = newest.id.to_hex();
         for (profile, old) in batch {
             // Deleted accounts are not indexed (see `erase_user`).
@@ -164,6 +164,10 @@ pub(super) fn build_search_index(conn: &Connection) -> rusqlite::Result<()> {
             last = rowid;
         }
     }
+    // One segment instead of the several the inserts leave (8 at 1,000,000 users):
+    // every phrase of a query looks in each segment.
+    conn.execute("INSERT INTO user_words (user_words) VALUES ('optimize')", [])?;
+    Ok(())
 }
 
 /// Puts the index's rowids in the order of user ids where they are not (databases
@@ -211,23 +215,39 @@ const RANKED: [char; 3] = [NAME, SKILLS, ABOUT];
 
 /// The FTS queries of one word's ranks, best first: for each set of fields holding the
 /// word (name, skills, about as bits, largest first), the word in those and not in the
-/// others.
-fn tiers(word: &str) -> Vec<String> {
+/// others. `present` says in which fields any user has the word: a rank needing another
+/// is left out, and one need not exclude a field without it (each phrase costs a lookup
+/// in every segment of the index).
+fn tiers(word: &str, present: [bool; 3]) -> Vec<String> {
     (1..8u8)
         .rev()
-        .map(|bits| {
+        .filter_map(|bits| {
             let (mut has, mut lacks) = (Vec::new(), Vec::new());
             for (i, tag) in RANKED.iter().enumerate() {
-                let side = if bits >> (2 - i) & 1 == 1 { &mut has } else { &mut lacks };
-                side.push(phrase(*tag, word, true));
+                match (bits >> (2 - i) & 1 == 1, present[i]) {
+                    (true, false) => return None,
+                    (true, true) => has.push(phrase(*tag, word, true)),
+                    (false, true) => lacks.push(phrase(*tag, word, true)),
+                    (false, false) => {}
+                }
             }
-            if lacks.is_empty() {
+            Some(if lacks.is_empty() {
                 format!("({})", has.join(" AND "))
             } else {
                 format!("(({}) NOT ({}))", has.join(" AND "), lacks.join(" OR "))
-            }
+            })
         })
         .collect()
+}
+
+/// In which of the ranked fields any user has `word` (as a prefix).
+fn fields_with(conn: &Connection, word: &str) -> Result<[bool; 3]> {
+    let mut any = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM user_words WHERE user_words MATCH ?1)").db()?;
+    let mut present = [false; 3];
+    for (tag, present) in RANKED.iter().zip(&mut present) {
+        *present = any.query_row([phrase(*tag, word, true)], |r| r.get(0)).db()?;
+    }
+    Ok(present)
 }
 
 /// The parameters of a statement, each bound by number.
@@ -310,17 +330,18 @@ impl Walk {
         Self { tables: "users u", driver: String::new(), id: "u.id", order: "u.id", params: Self::params(viewer, f) }
     }
 
-    /// How many matches there are, counting at most `up_to`.
-    fn count(mut self, conn: &Connection, f: &SearchFilter, up_to: u64) -> Result<u64> {
+    /// The ids of the first `limit` matches, newest first: the walk reads no more of
+    /// each user than its conditions need.
+    fn ids(mut self, conn: &Connection, f: &SearchFilter, limit: u64) -> Result<Vec<String>> {
         let conditions = conditions(f, &mut self.params, self.id);
-        let limit = self.params.bind(i64::try_from(up_to).unwrap_or(i64::MAX));
+        let limit = self.params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
         let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} {conditions} LIMIT {limit})",
-            self.tables, self.driver
+            "SELECT u.id FROM {} WHERE {} {conditions} ORDER BY {} DESC LIMIT {limit}",
+            self.tables, self.driver, self.order
         );
-        let count: i64 =
-            conn.prepare_cached(&sql).db()?.query_row(params_from_iter(self.params.0), |r| r.get(0)).db()?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        let mut stmt = conn.prepare_cached(&sql).db()?;
+        let ids = stmt.query_map(params_from_iter(self.params.0), |r| r.get(0)).db()?;
+        ids.collect::<rusqlite::Result<Vec<String>>>().db()
     }
 
     /// `limit` matches after skipping `offset`, newest first.
@@ -431,11 +452,16 @@ fn merged_skills(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Ve
         below = ids.last().cloned();
         chunk = chunk.saturating_mul(2).min(MERGE_CHUNK.1);
     }
+    hits_of(conn, viewer, &page)
+}
+
+/// The matches with these ids, in their order: a page chosen by ids.
+fn hits_of(conn: &Connection, viewer: &str, ids: &[String]) -> Result<Vec<SearchHit>> {
     let sql = format!(
         "SELECT {USER_COLS}, r.status FROM json_each(?2) j CROSS JOIN users u ON u.id = j.value \
          LEFT JOIN connection_requests r ON r.pair_key = {PAIR} ORDER BY j.key"
     );
-    hits(conn, &sql, Params(vec![viewer.to_owned().into(), json(&page)?.into()]))
+    hits(conn, &sql, Params(vec![viewer.to_owned().into(), json(ids)?.into()]))
 }
 
 /// Up to `limit` users holding every skill of `f`, newest first, from `as_of` down or
@@ -480,27 +506,27 @@ fn json(ids: &[String]) -> Result<String> {
     serde_json::to_string(ids).map_err(crate::Error::internal)
 }
 
-/// One word: its tiers in order, each newest first, skipping whole tiers by counting.
+/// One word: its tiers in order, each newest first, as far as the page's end: the ids
+/// first (a tier wholly before the page only counted), then the page's rows.
 fn ranked_by_tiers(conn: &Connection, viewer: &str, f: &SearchFilter, word: &str) -> Result<Vec<SearchHit>> {
     let location = location_match(f);
-    let (mut offset, mut hits) = (f.offset, Vec::new());
-    for tier in tiers(word) {
+    let want = f.limit as usize;
+    let (mut skip, mut page) = (f.offset, Vec::with_capacity(want));
+    for tier in tiers(word, fields_with(conn, word)?) {
         let query = std::iter::once(tier).chain(location.iter().cloned()).collect::<Vec<_>>().join(" AND ");
-        if offset > 0 {
-            let skipped = Walk::fts(viewer, f, query.clone()).count(conn, f, offset)?;
-            if skipped < offset {
-                offset -= skipped;
-                continue;
-            }
+        let ids = Walk::fts(viewer, f, query).ids(conn, f, skip.saturating_add((want - page.len()) as u64))?;
+        let found = ids.len() as u64;
+        if found <= skip {
+            skip -= found;
+            continue;
         }
-        let want = f.limit.saturating_sub(u32::try_from(hits.len()).unwrap_or(f.limit));
-        hits.extend(Walk::fts(viewer, f, query).page(conn, f, offset, want)?);
-        offset = 0;
-        if hits.len() >= f.limit as usize {
+        page.extend(ids.into_iter().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(want - page.len()));
+        skip = 0;
+        if page.len() >= want {
             break;
         }
     }
-    Ok(hits)
+    hits_of(conn, viewer, &page)
 }
 
 /// Several words: every match ranked by one FTS lookup per word and field, each made
