@@ -274,6 +274,10 @@ CREATE VIRTUAL TABLE user_words USING fts5(
     detail = none
 );
 ",
+    // 13: suspended accounts, so search leaves them out without reading each candidate's row.
+    "
+CREATE INDEX users_suspended ON users (id) WHERE suspended_at IS NOT NULL;
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys

@@ -260,16 +260,26 @@ impl Params {
     }
 }
 
-// As in the feed: each candidate costs one lookup in each pair index.
-const PAIR: &str = "CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END";
+/// The key of the pair of the viewer (`?1`) and the user `id`, as in the feed: each
+/// candidate costs one lookup in each pair index.
+fn pair(id: &str) -> String {
+    format!("CASE WHEN {id} < ?1 THEN {id} || ?1 ELSE ?1 || {id} END")
+}
 
 /// What every match must also be, whichever index is walked: visible to the viewer,
 /// within `asOf`, with all the skills and the experience asked for. `id` is the walked
-/// index's user id: skills tested on it are tested before the user's row is read.
+/// index's user id. Only the experience bounds read the user's row (`u`): suspension is
+/// looked up in its own small index (named: the planner would take the primary key,
+/// which reads the row), and erased accounts are in none of the walked
+/// indexes (`erase_user` takes them out of the search index and `user_skills`; the walk
+/// of all users tests it itself), so a walk costs index lookups until a page is read.
 fn conditions(f: &SearchFilter, params: &mut Params, id: &str) -> String {
     let mut sql = format!(
-        "u.id <> ?1 AND u.id <= ?2 AND u.suspended_at IS NULL AND u.deleted_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {PAIR})"
+        "{id} <> ?1 AND {id} <= ?2 \
+         AND NOT EXISTS (SELECT 1 FROM users x INDEXED BY users_suspended \
+             WHERE x.id = {id} AND x.suspended_at IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {})",
+        pair(id)
     );
     // One primary-key lookup per skill and candidate.
     for skill in &f.skills {
@@ -283,6 +293,11 @@ fn conditions(f: &SearchFilter, params: &mut Params, id: &str) -> String {
         sql += &format!(" AND u.experience_years <= {}", params.bind(i64::from(max)));
     }
     sql
+}
+
+/// Whether `f`'s conditions read the user's row (see [`conditions`]).
+fn reads_row(f: &SearchFilter) -> bool {
+    f.min_experience.is_some() || f.max_experience.is_some()
 }
 
 /// The location's words as FTS query terms, for `AND`ing to a match.
@@ -321,13 +336,15 @@ impl Walk {
     fn skill(viewer: &str, f: &SearchFilter, skill: &str) -> Self {
         let mut params = Self::params(viewer, f);
         let driver = format!("d.skill = {} AND", params.bind(skill.to_owned()));
-        let tables = "user_skills d CROSS JOIN users u ON u.id = d.user_id";
+        let tables =
+            if reads_row(f) { "user_skills d CROSS JOIN users u ON u.id = d.user_id" } else { "user_skills d" };
         Self { tables, driver, id: "d.user_id", order: "d.user_id", params }
     }
 
-    /// Everyone.
+    /// Everyone but erased accounts.
     fn users(viewer: &str, f: &SearchFilter) -> Self {
-        Self { tables: "users u", driver: String::new(), id: "u.id", order: "u.id", params: Self::params(viewer, f) }
+        let driver = "u.deleted_at IS NULL AND".to_owned();
+        Self { tables: "users u", driver, id: "u.id", order: "u.id", params: Self::params(viewer, f) }
     }
 
     /// The ids of the first `limit` matches, newest first: the walk reads no more of
@@ -336,27 +353,12 @@ impl Walk {
         let conditions = conditions(f, &mut self.params, self.id);
         let limit = self.params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
         let sql = format!(
-            "SELECT u.id FROM {} WHERE {} {conditions} ORDER BY {} DESC LIMIT {limit}",
-            self.tables, self.driver, self.order
+            "SELECT {} FROM {} WHERE {} {conditions} ORDER BY {} DESC LIMIT {limit}",
+            self.id, self.tables, self.driver, self.order
         );
         let mut stmt = conn.prepare_cached(&sql).db()?;
         let ids = stmt.query_map(params_from_iter(self.params.0), |r| r.get(0)).db()?;
         ids.collect::<rusqlite::Result<Vec<String>>>().db()
-    }
-
-    /// `limit` matches after skipping `offset`, newest first.
-    fn page(mut self, conn: &Connection, f: &SearchFilter, offset: u64, limit: u32) -> Result<Vec<SearchHit>> {
-        let conditions = conditions(f, &mut self.params, self.id);
-        let limit = self.params.bind(limit);
-        let offset = self.params.bind(i64::try_from(offset).unwrap_or(i64::MAX));
-        let sql = format!(
-            "SELECT {USER_COLS}, r.status FROM {tables} LEFT JOIN connection_requests r ON r.pair_key = {PAIR} \
-             WHERE {driver} {conditions} ORDER BY {order} DESC LIMIT {limit} OFFSET {offset}",
-            tables = self.tables,
-            driver = self.driver,
-            order = self.order,
-        );
-        hits(conn, &sql, self.params)
     }
 }
 
@@ -417,7 +419,9 @@ pub(super) fn search(conn: &Connection, viewer: &str, f: &SearchFilter) -> Resul
                     SkillsWalk::None => Walk::users(viewer, f),
                 }
             };
-            walk.page(conn, f, f.offset, f.limit)
+            let ids = walk.ids(conn, f, f.offset.saturating_add(u64::from(f.limit)))?;
+            let page: Vec<String> = ids.into_iter().skip(usize::try_from(f.offset).unwrap_or(usize::MAX)).collect();
+            hits_of(conn, viewer, &page)
         }
         _ => ranked_all(conn, viewer, f),
     }
@@ -459,7 +463,8 @@ fn merged_skills(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Ve
 fn hits_of(conn: &Connection, viewer: &str, ids: &[String]) -> Result<Vec<SearchHit>> {
     let sql = format!(
         "SELECT {USER_COLS}, r.status FROM json_each(?2) j CROSS JOIN users u ON u.id = j.value \
-         LEFT JOIN connection_requests r ON r.pair_key = {PAIR} ORDER BY j.key"
+         LEFT JOIN connection_requests r ON r.pair_key = {} ORDER BY j.key",
+        pair("u.id")
     );
     hits(conn, &sql, Params(vec![viewer.to_owned().into(), json(ids)?.into()]))
 }
@@ -492,10 +497,9 @@ fn skill_intersection(conn: &Connection, f: &SearchFilter, below: Option<&str>, 
 fn visible(conn: &Connection, viewer: &str, f: &SearchFilter, ids: &[String]) -> Result<Vec<String>> {
     let mut params = Walk::params(viewer, f);
     let list = params.bind(json(ids)?);
-    let conditions = conditions(f, &mut params, "u.id");
-    let sql = format!(
-        "SELECT u.id FROM json_each({list}) j CROSS JOIN users u ON u.id = j.value WHERE {conditions} ORDER BY j.key"
-    );
+    let conditions = conditions(f, &mut params, "j.value");
+    let users = if reads_row(f) { "CROSS JOIN users u ON u.id = j.value" } else { "" };
+    let sql = format!("SELECT j.value FROM json_each({list}) j {users} WHERE {conditions} ORDER BY j.key");
     let mut stmt = conn.prepare_cached(&sql).db()?;
     let ids = stmt.query_map(params_from_iter(params.0), |r| r.get(0)).db()?;
     ids.collect::<rusqlite::Result<Vec<String>>>().db()
@@ -560,9 +564,10 @@ fn ranked_all(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<S
     let (limit, offset) = (params.bind(f.limit), params.bind(i64::try_from(f.offset).unwrap_or(i64::MAX)));
     let sql = format!(
         "SELECT {USER_COLS}, r.status FROM users u \
-         LEFT JOIN connection_requests r ON r.pair_key = {PAIR} \
+         LEFT JOIN connection_requests r ON r.pair_key = {pair} \
          WHERE u.search_rowid IN (SELECT rowid FROM user_words WHERE user_words MATCH {m}) AND {conditions} \
-         ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}"
+         ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}",
+        pair = pair("u.id")
     );
     hits(conn, &sql, params)
 }

@@ -240,12 +240,14 @@ async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> R
     let store = SqliteStore::open(&path).await?;
     let searcher = crate::testkit::user_record("searcher@v11.test");
     store.insert_user(&searcher).await?;
-    let people: [(&str, &[&str], &str, Option<&str>); 5] = [
+    let people: [(&str, &[&str], &str, Option<&str>); 6] = [
         ("Rusty", &["Go"], "", Some("Berlin")),
         ("Ann", &["Rust", "Go"], "", None),
         ("Ben", &["Rust"], "I write rust daily", Some("Berlin, Germany")),
         ("Cy", &[], "rustaceans", None),
         ("Dee", &["Rust", "Go"], "", Some("München")),
+        // Suspended: found by none of the searches.
+        ("Rusk", &["Rust", "Go"], "rust", Some("Berlin")),
     ];
     let mut ids = Vec::new();
     for (first, skills, about, location) in people {
@@ -258,6 +260,7 @@ async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> R
         ids.push(record.me.profile.id);
         store.insert_user(&record).await?;
     }
+    store.set_suspended(ids[5], Some(crate::now())).await?;
     store.close().await?;
     drop(store);
     // Back to schema 11: the old index, two users' rows out of the order of ids, one
@@ -266,6 +269,7 @@ async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> R
         let conn = rusqlite::Connection::open(&path).db()?;
         conn.execute_batch(
             "DROP TABLE user_words;
+             DROP INDEX users_suspended;
              CREATE VIRTUAL TABLE user_search USING fts5(
                  name, skills, about, location, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
              INSERT INTO user_search (rowid, name, skills, about, location)
