@@ -407,6 +407,16 @@ pub(super) fn skills_walk<'a>(conn: &Connection, skills: &'a [String]) -> Result
 
 /// The matches of `f` for `viewer`, ranked, one page.
 pub(super) fn search(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
+    // A page takes several statements (ids, then rows): one snapshot for all of them.
+    // A savepoint, not BEGIN: an in-memory store reads inside its writer's transaction.
+    conn.execute_batch("SAVEPOINT search").db()?;
+    let page = search_page(conn, viewer, f);
+    // Nothing was written: releasing only ends the snapshot.
+    conn.execute_batch("RELEASE search").db()?;
+    page
+}
+
+fn search_page(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
     match f.terms.as_slice() {
         [word] => ranked_by_tiers(conn, viewer, f, word),
         [] => {
