@@ -79,8 +79,8 @@ fn terms_in(terms: &[String], words: &[String]) -> usize {
 }
 
 /// The words of a text as search matches them: runs of letters and digits, lower-cased,
-/// accents folded ([`fold`]). The SQLite store's full-text index tokenizes the same way
-/// (`unicode61 remove_diacritics 2`); the MongoDB store keeps these words.
+/// accents folded ([`fold`]). Both stores index exactly these words (tagged with their
+/// field): the SQLite store in its full-text index, the MongoDB store in `searchKeys`.
 pub fn search_words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -206,7 +206,7 @@ ALTER TABLE users ADD COLUMN location TEXT;
 ALTER TABLE users ADD COLUMN experience_years INTEGER;
 
 -- The full-text index of profiles, one row per user (users.search_rowid), written in the
--- transaction of each profile write; existing users are indexed by `backfill_search`.
+-- transaction of each profile write (replaced by `user_words` in migration 12).
 -- unicode61 with remove_diacritics folds case and accents; the prefix indexes answer
 -- the last word typed (search as you type) without scanning the vocabulary.
 ALTER TABLE users ADD COLUMN search_rowid INTEGER;
@@ -258,13 +258,35 @@ CREATE TABLE push_outbox (
 );
 CREATE INDEX push_outbox_due ON push_outbox (due_at);
 ",
+    // 12: the search index keeps a word's fields apart.
+    "
+-- The full-text index of profiles, one row per user (users.search_rowid), written in the
+-- transaction of each profile write, replacing `user_search`, whose columns shared one
+-- doclist per word. Each word is tagged with its field (`nrust`: rust in the name; see
+-- `store::sqlite::search`); `build_search_index` indexes the users when this runs.
+-- detail=none: no query needs positions; prefix indexes on 2-5 characters answer a tag
+-- and a typed word of up to four letters.
+DROP TABLE user_search;
+CREATE VIRTUAL TABLE user_words USING fts5(
+    words,
+    tokenize = 'ascii',
+    prefix = '2 3 4 5',
+    detail = none
+);
+",
+    // 13: suspended accounts, so search leaves them out without reading each candidate's row.
+    "
+CREATE INDEX users_suspended ON users (id) WHERE suspended_at IS NOT NULL;
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys
 /// when it runs (tokenizing names is not SQL's job).
 const GROUP_KEYS_MIGRATION: i64 = 5;
-/// The migration that added the search index: it indexes the users before it.
-const SEARCH_MIGRATION: i64 = 10;
+/// The migration that made the search index `user_words`: it indexes every user.
+/// (Migration 10 made the first one, `user_search`, which this replaces: a database
+/// older than 10 is indexed once, by this one.)
+const SEARCH_MIGRATION: i64 = 12;
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -275,7 +297,7 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             backfill_group_keys(&tx)?;
         }
         if i == SEARCH_MIGRATION {
-            super::search::backfill_search(&tx)?;
+            super::search::build_search_index(&tx)?;
         }
         tx.pragma_update(None, "user_version", i)?;
     }

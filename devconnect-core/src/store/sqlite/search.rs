@@ -1,7 +1,15 @@
-//! Developer search on SQLite: the FTS5 index `user_search` (one row per user, columns
-//! `name`, `skills`, `about`, `location`, tokenized `unicode61 remove_diacritics 2`, so
-//! matching is case- and accent-insensitive), kept in step with profile writes in their
-//! transaction, and the queries that page through it.
+//! Developer search on SQLite: the FTS5 index `user_words` (one row per user), kept in
+//! step with profile writes in their transaction, and the queries that page through it.
+//!
+//! Each word is indexed with its field as a one-letter tag (`n` name, `s` skills, `a`
+//! about, `l` location: `nrust` is "rust" in the name), so a word's doclist per field is
+//! its own: a search for a word in the names reads no row where it is only a skill. The
+//! words are [`search_words`] (folded as the MongoDB store and `model::rank` fold them),
+//! space-separated, under the `ascii` tokenizer, which keeps each as one token.
+//! `detail = none`: tags stand for columns and no query needs positions, so the index
+//! holds rowids only; prefix indexes on 2–5 characters answer the tag and a typed word
+//! of up to four letters (search as you type) without merging the doclists of every
+//! word with that start.
 //!
 //! Ranking is computed, not left to `bm25`: bm25 weighs term frequency and document
 //! length, so it would not give the strict order the suite asks of every store (name
@@ -9,11 +17,13 @@
 //!
 //! Pages are read, not sorted: a search walks one index newest first and stops once the
 //! page is full, so its cost follows the rows it skips and returns, not the matches.
-//! - With one word, each rank is one FTS query (which columns hold the word: 7 tiers,
-//!   best first), read newest first; a tier is counted only as far as the page's offset.
-//! - Without words, the walk follows the location's FTS match, else the rarest asked
-//!   skill in `user_skills` (ordered by user id), else the users themselves.
-//! - Several words rank every match (one FTS lookup per word and column): all of them
+//! - With one word, each rank is one FTS query (which fields hold the word: 7 tiers,
+//!   best first), read newest first and only as far as the page's end, ids first.
+//! - Without words, the walk follows the location's FTS match; else, when every asked
+//!   skill is common, a merge of the skills' ranges of `user_skills` (keyed by skill,
+//!   then user id: SQLite's `MERGE (INTERSECT)`), a chunk of ids at a time; else the
+//!   rarest asked skill, testing the others on its ids; else the users themselves.
+//! - Several words rank every match (one FTS lookup per word and field): all of them
 //!   must match, so there are usually few.
 //!
 //! Newest first along the FTS index needs its rowids in the order of user ids: a user
@@ -27,29 +37,50 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params, params_from_iter
 use super::error::ResultExt as _;
 use super::rows::{USER_COL_COUNT, USER_COLS, conversion, user};
 use crate::Result;
-use crate::model::{SearchFilter, SearchHit};
+use crate::model::{SearchFilter, SearchHit, search_words};
 
 /// A skill held by more users than this counts as common when choosing which skill's
 /// index to walk: counting stops there, so choosing costs at most this many entries.
 const COMMON_SKILL_ROWS: i64 = 2000;
 
+/// The tags of the fields (see the module docs): a tag and a folded word make a token.
+const NAME: char = 'n';
+const SKILLS: char = 's';
+const ABOUT: char = 'a';
+const LOCATION: char = 'l';
+
+/// A profile's row of the index: each word of each searchable field, tagged with its
+/// field, separated by spaces.
+fn indexed_words(p: &Profile) -> String {
+    let mut words = String::new();
+    let mut add = |tag: char, text: &str| {
+        for word in search_words(text) {
+            words.push(tag);
+            words.push_str(&word);
+            words.push(' ');
+        }
+    };
+    add(NAME, &p.first_name);
+    add(NAME, &p.last_name);
+    for skill in &p.skills {
+        add(SKILLS, skill);
+    }
+    add(ABOUT, &p.about);
+    add(LOCATION, p.location.as_deref().unwrap_or_default());
+    words
+}
+
 /// Indexes (or re-indexes) a user's searchable fields. Called in the transaction that
 /// writes them, so the index never disagrees with a committed profile.
 pub(super) fn index_user(conn: &Connection, id: &str, p: &Profile) -> rusqlite::Result<()> {
-    let name = format!("{} {}", p.first_name, p.last_name);
-    // A separator between skills keeps the last word of one and the first of the next apart.
-    let skills = p.skills.join(" , ");
-    let location = p.location.as_deref().unwrap_or_default();
+    let words = indexed_words(p);
     let rowid: Option<i64> = conn
         .prepare_cached("SELECT search_rowid FROM users WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?
         .flatten();
     if let Some(rowid) = rowid {
-        conn.prepare_cached(
-            "UPDATE user_search SET name = ?2, skills = ?3, about = ?4, location = ?5 WHERE rowid = ?1",
-        )?
-        .execute(params![rowid, name, skills, p.about, location])?;
+        conn.prepare_cached("UPDATE user_words SET words = ?2 WHERE rowid = ?1")?.execute(params![rowid, words])?;
         return Ok(());
     }
     // Users indexed already but newer than this one (a signup whose id was made while a
@@ -62,46 +93,80 @@ pub(super) fn index_user(conn: &Connection, id: &str, p: &Profile) -> rusqlite::
     for other in &newer {
         moved.push(unindex(conn, other)?);
     }
-    append(conn, id, [name.as_str(), skills.as_str(), p.about.as_str(), location])?;
-    for (other, row) in newer.iter().zip(&moved) {
-        append(conn, other, [row[0].as_str(), row[1].as_str(), row[2].as_str(), row[3].as_str()])?;
+    append(conn, id, &words)?;
+    for (other, words) in newer.iter().zip(&moved) {
+        append(conn, other, words)?;
     }
     Ok(())
 }
 
-/// Takes a user's row out of the index, returning its columns.
-fn unindex(conn: &Connection, id: &str) -> rusqlite::Result<[String; 4]> {
-    let (rowid, row): (i64, [String; 4]) = conn
+/// Takes a user's row out of the index, returning its words.
+fn unindex(conn: &Connection, id: &str) -> rusqlite::Result<String> {
+    let (rowid, words): (i64, String) = conn
         .prepare_cached(
-            "SELECT s.rowid, s.name, s.skills, s.about, s.location FROM users u \
-             JOIN user_search s ON s.rowid = u.search_rowid WHERE u.id = ?1",
+            "SELECT w.rowid, w.words FROM users u JOIN user_words w ON w.rowid = u.search_rowid WHERE u.id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])))?;
-    conn.prepare_cached("DELETE FROM user_search WHERE rowid = ?1")?.execute([rowid])?;
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    conn.prepare_cached("DELETE FROM user_words WHERE rowid = ?1")?.execute([rowid])?;
     conn.prepare_cached("UPDATE users SET search_rowid = NULL WHERE id = ?1")?.execute([id])?;
-    Ok(row)
+    Ok(words)
 }
 
 /// Indexes a user after every indexed row.
-fn append(conn: &Connection, id: &str, [name, skills, about, location]: [&str; 4]) -> rusqlite::Result<()> {
+fn append(conn: &Connection, id: &str, words: &str) -> rusqlite::Result<()> {
     let rowid: i64 =
-        conn.prepare_cached("SELECT coalesce(max(rowid), 0) + 1 FROM user_search")?.query_row([], |r| r.get(0))?;
-    conn.prepare_cached("INSERT INTO user_search (rowid, name, skills, about, location) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![rowid, name, skills, about, location])?;
+        conn.prepare_cached("SELECT coalesce(max(rowid), 0) + 1 FROM user_words")?.query_row([], |r| r.get(0))?;
+    conn.prepare_cached("INSERT INTO user_words (rowid, words) VALUES (?1, ?2)")?.execute(params![rowid, words])?;
     conn.prepare_cached("UPDATE users SET search_rowid = ?2 WHERE id = ?1")?.execute(params![id, rowid])?;
     Ok(())
 }
 
-/// Indexes every user not indexed yet (those from before the index existed): run by the
-/// migration that creates it.
-pub(super) fn backfill_search(conn: &Connection) -> rusqlite::Result<()> {
-    let users: Vec<(String, Profile)> = conn
-        .prepare(&format!("SELECT {USER_COLS} FROM users u WHERE u.search_rowid IS NULL ORDER BY u.id"))?
-        .query_map([], |r| user(r).map(|u| (u.me.profile.id.to_hex(), u.me.profile)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (id, profile) in users {
-        index_user(conn, &id, &profile)?;
+/// Users read at a time by [`build_search_index`].
+const BUILD_BATCH: i64 = 5000;
+
+/// Indexes every user but the deleted into an empty `user_words`, in the order of ids:
+/// run by the migration that creates it. A user keeps the rowid they had (in an index this one
+/// replaces) while those keep the order of ids, so an ordered database needs no write
+/// to `users`; from the first user out of order (or never indexed) on, users get new
+/// rowids above every old one.
+pub(super) fn build_search_index(conn: &Connection) -> rusqlite::Result<()> {
+    let highest_old: i64 = conn.query_row("SELECT coalesce(max(search_rowid), 0) FROM users", [], |r| r.get(0))?;
+    let mut read = conn
+        .prepare(&format!("SELECT {USER_COLS}, u.search_rowid FROM users u WHERE u.id > ?1 ORDER BY u.id LIMIT ?2"))?;
+    let mut insert = conn.prepare("INSERT INTO user_words (rowid, words) VALUES (?1, ?2)")?;
+    let mut renumber = conn.prepare("UPDATE users SET search_rowid = ?2 WHERE id = ?1")?;
+    let (mut after, mut last, mut renumbering) = (String::new(), 0_i64, false);
+    loop {
+        let batch: Vec<(Profile, Option<i64>)> = read
+            .query_map(params![after, BUILD_BATCH], |r| Ok((user(r)?.me.profile, r.get(USER_COL_COUNT)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some((newest, _)) = batch.last() else { break };
+        after = newest.id.to_hex();
+        for (profile, old) in batch {
+            // Deleted accounts are not indexed (see `erase_user`).
+            if profile.deleted {
+                if old.is_some() {
+                    renumber.execute(params![profile.id.to_hex(), None::<i64>])?;
+                }
+                continue;
+            }
+            let rowid = match old {
+                Some(old) if !renumbering && old > last => old,
+                _ => {
+                    renumbering = true;
+                    last.max(highest_old) + 1
+                }
+            };
+            insert.execute(params![rowid, indexed_words(&profile)])?;
+            if old != Some(rowid) {
+                renumber.execute(params![profile.id.to_hex(), rowid])?;
+            }
+            last = rowid;
+        }
     }
+    // One segment instead of the several the inserts leave (8 at 1,000,000 users):
+    // every phrase of a query looks in each segment.
+    conn.execute("INSERT INTO user_words (user_words) VALUES ('optimize')", [])?;
     Ok(())
 }
 
@@ -133,41 +198,56 @@ pub(super) fn order_search_rows(conn: &Connection) -> rusqlite::Result<()> {
         .query_map([first], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for id in ids {
-        let row = unindex(conn, &id)?;
-        append(conn, &id, [row[0].as_str(), row[1].as_str(), row[2].as_str(), row[3].as_str()])?;
+        let words = unindex(conn, &id)?;
+        append(conn, &id, &words)?;
     }
     Ok(())
 }
 
-/// One FTS5 phrase: a folded word (letters and digits only, so quoting it is safe), as
-/// a prefix when `prefix`.
-fn phrase(word: &str, prefix: bool) -> String {
-    format!("\"{word}\"{}", if prefix { "*" } else { "" })
+/// One FTS5 phrase: a folded word (letters and digits only, so quoting it is safe)
+/// tagged with a field, as a prefix when `prefix`.
+fn phrase(tag: char, word: &str, prefix: bool) -> String {
+    format!("\"{tag}{word}\"{}", if prefix { "*" } else { "" })
 }
 
-/// The columns a word is ranked by, best first (`model::rank`).
-const RANKED: [&str; 3] = ["name", "skills", "about"];
+/// The fields a word is ranked by, best first (`model::rank`).
+const RANKED: [char; 3] = [NAME, SKILLS, ABOUT];
 
-/// The FTS queries of one word's ranks, best first: for each set of columns holding the
+/// The FTS queries of one word's ranks, best first: for each set of fields holding the
 /// word (name, skills, about as bits, largest first), the word in those and not in the
-/// others.
-fn tiers(word: &str) -> Vec<String> {
-    let p = phrase(word, true);
+/// others. `present` says in which fields any user has the word: a rank needing another
+/// is left out, and one need not exclude a field without it (each phrase costs a lookup
+/// in every segment of the index).
+fn tiers(word: &str, present: [bool; 3]) -> Vec<String> {
     (1..8u8)
         .rev()
-        .map(|bits| {
+        .filter_map(|bits| {
             let (mut has, mut lacks) = (Vec::new(), Vec::new());
-            for (i, column) in RANKED.iter().enumerate() {
-                let side = if bits >> (2 - i) & 1 == 1 { &mut has } else { &mut lacks };
-                side.push(format!("{column} : {p}"));
+            for (i, tag) in RANKED.iter().enumerate() {
+                match (bits >> (2 - i) & 1 == 1, present[i]) {
+                    (true, false) => return None,
+                    (true, true) => has.push(phrase(*tag, word, true)),
+                    (false, true) => lacks.push(phrase(*tag, word, true)),
+                    (false, false) => {}
+                }
             }
-            if lacks.is_empty() {
+            Some(if lacks.is_empty() {
                 format!("({})", has.join(" AND "))
             } else {
-                format!("({}) NOT ({})", has.join(" AND "), lacks.join(" OR "))
-            }
+                format!("(({}) NOT ({}))", has.join(" AND "), lacks.join(" OR "))
+            })
         })
         .collect()
+}
+
+/// In which of the ranked fields any user has `word` (as a prefix).
+fn fields_with(conn: &Connection, word: &str) -> Result<[bool; 3]> {
+    let mut any = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM user_words WHERE user_words MATCH ?1)").db()?;
+    let mut present = [false; 3];
+    for (tag, present) in RANKED.iter().zip(&mut present) {
+        *present = any.query_row([phrase(*tag, word, true)], |r| r.get(0)).db()?;
+    }
+    Ok(present)
 }
 
 /// The parameters of a statement, each bound by number.
@@ -180,16 +260,26 @@ impl Params {
     }
 }
 
-// As in the feed: each candidate costs one lookup in each pair index.
-const PAIR: &str = "CASE WHEN u.id < ?1 THEN u.id || ?1 ELSE ?1 || u.id END";
+/// The key of the pair of the viewer (`?1`) and the user `id`, as in the feed: each
+/// candidate costs one lookup in each pair index.
+fn pair(id: &str) -> String {
+    format!("CASE WHEN {id} < ?1 THEN {id} || ?1 ELSE ?1 || {id} END")
+}
 
 /// What every match must also be, whichever index is walked: visible to the viewer,
 /// within `asOf`, with all the skills and the experience asked for. `id` is the walked
-/// index's user id: skills tested on it are tested before the user's row is read.
+/// index's user id. Only the experience bounds read the user's row (`u`): suspension is
+/// looked up in its own small index (named: the planner would take the primary key,
+/// which reads the row), and erased accounts are in none of the walked
+/// indexes (`erase_user` takes them out of the search index and `user_skills`; the walk
+/// of all users tests it itself), so a walk costs index lookups until a page is read.
 fn conditions(f: &SearchFilter, params: &mut Params, id: &str) -> String {
     let mut sql = format!(
-        "u.id <> ?1 AND u.id <= ?2 AND u.suspended_at IS NULL AND u.deleted_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {PAIR})"
+        "{id} <> ?1 AND {id} <= ?2 \
+         AND NOT EXISTS (SELECT 1 FROM users x INDEXED BY users_suspended \
+             WHERE x.id = {id} AND x.suspended_at IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.pair_key = {})",
+        pair(id)
     );
     // One primary-key lookup per skill and candidate.
     for skill in &f.skills {
@@ -205,9 +295,14 @@ fn conditions(f: &SearchFilter, params: &mut Params, id: &str) -> String {
     sql
 }
 
+/// Whether `f`'s conditions read the user's row (see [`conditions`]).
+fn reads_row(f: &SearchFilter) -> bool {
+    f.min_experience.is_some() || f.max_experience.is_some()
+}
+
 /// The location's words as FTS query terms, for `AND`ing to a match.
 fn location_match(f: &SearchFilter) -> Vec<String> {
-    f.location.iter().map(|w| format!("location : {}", phrase(w, false))).collect()
+    f.location.iter().map(|w| phrase(LOCATION, w, false)).collect()
 }
 
 /// The index a page walks, newest first: its tables, the condition choosing its rows,
@@ -232,50 +327,38 @@ impl Walk {
     /// its order needs no sort.
     fn fts(viewer: &str, f: &SearchFilter, query: String) -> Self {
         let mut params = Self::params(viewer, f);
-        let driver = format!("user_search MATCH {} AND", params.bind(query));
-        let tables = "user_search CROSS JOIN users u ON u.search_rowid = user_search.rowid";
-        Self { tables, driver, id: "u.id", order: "user_search.rowid", params }
+        let driver = format!("user_words MATCH {} AND", params.bind(query));
+        let tables = "user_words CROSS JOIN users u ON u.search_rowid = user_words.rowid";
+        Self { tables, driver, id: "u.id", order: "user_words.rowid", params }
     }
 
     /// The users with a skill (`user_skills` is keyed by skill, then user id).
     fn skill(viewer: &str, f: &SearchFilter, skill: &str) -> Self {
         let mut params = Self::params(viewer, f);
         let driver = format!("d.skill = {} AND", params.bind(skill.to_owned()));
-        let tables = "user_skills d CROSS JOIN users u ON u.id = d.user_id";
+        let tables =
+            if reads_row(f) { "user_skills d CROSS JOIN users u ON u.id = d.user_id" } else { "user_skills d" };
         Self { tables, driver, id: "d.user_id", order: "d.user_id", params }
     }
 
-    /// Everyone.
+    /// Everyone but erased accounts.
     fn users(viewer: &str, f: &SearchFilter) -> Self {
-        Self { tables: "users u", driver: String::new(), id: "u.id", order: "u.id", params: Self::params(viewer, f) }
+        let driver = "u.deleted_at IS NULL AND".to_owned();
+        Self { tables: "users u", driver, id: "u.id", order: "u.id", params: Self::params(viewer, f) }
     }
 
-    /// How many matches there are, counting at most `up_to`.
-    fn count(mut self, conn: &Connection, f: &SearchFilter, up_to: u64) -> Result<u64> {
+    /// The ids of the first `limit` matches, newest first: the walk reads no more of
+    /// each user than its conditions need.
+    fn ids(mut self, conn: &Connection, f: &SearchFilter, limit: u64) -> Result<Vec<String>> {
         let conditions = conditions(f, &mut self.params, self.id);
-        let limit = self.params.bind(i64::try_from(up_to).unwrap_or(i64::MAX));
+        let limit = self.params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
         let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} {conditions} LIMIT {limit})",
-            self.tables, self.driver
+            "SELECT {} FROM {} WHERE {} {conditions} ORDER BY {} DESC LIMIT {limit}",
+            self.id, self.tables, self.driver, self.order
         );
-        let count: i64 =
-            conn.prepare_cached(&sql).db()?.query_row(params_from_iter(self.params.0), |r| r.get(0)).db()?;
-        Ok(u64::try_from(count).unwrap_or(0))
-    }
-
-    /// `limit` matches after skipping `offset`, newest first.
-    fn page(mut self, conn: &Connection, f: &SearchFilter, offset: u64, limit: u32) -> Result<Vec<SearchHit>> {
-        let conditions = conditions(f, &mut self.params, self.id);
-        let limit = self.params.bind(limit);
-        let offset = self.params.bind(i64::try_from(offset).unwrap_or(i64::MAX));
-        let sql = format!(
-            "SELECT {USER_COLS}, r.status FROM {tables} LEFT JOIN connection_requests r ON r.pair_key = {PAIR} \
-             WHERE {driver} {conditions} ORDER BY {order} DESC LIMIT {limit} OFFSET {offset}",
-            tables = self.tables,
-            driver = self.driver,
-            order = self.order,
-        );
-        hits(conn, &sql, self.params)
+        let mut stmt = conn.prepare_cached(&sql).db()?;
+        let ids = stmt.query_map(params_from_iter(self.params.0), |r| r.get(0)).db()?;
+        ids.collect::<rusqlite::Result<Vec<String>>>().db()
     }
 }
 
@@ -291,79 +374,199 @@ fn hit(row: &Row<'_>) -> rusqlite::Result<SearchHit> {
     Ok(SearchHit { profile: user(row)?.me.profile, request })
 }
 
-/// The skill held by the fewest users (counted up to [`COMMON_SKILL_ROWS`]).
-fn rarest_skill<'a>(conn: &Connection, skills: &'a [String]) -> Result<Option<&'a String>> {
+/// How a search without words or location walks its skills.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum SkillsWalk<'a> {
+    /// No skills asked for: the users themselves.
+    None,
+    /// The rarest skill's users, testing the others on each.
+    Rarest(&'a str),
+    /// Several skills, all common: a merge of their ranges.
+    Merge,
+}
+
+/// Chooses by counting each skill's users up to [`COMMON_SKILL_ROWS`]: a rare skill
+/// bounds the walk by its holders, each costing a lookup per other skill; common ones
+/// are cheaper merged, one index step per id in the merged range.
+pub(super) fn skills_walk<'a>(conn: &Connection, skills: &'a [String]) -> Result<SkillsWalk<'a>> {
     let mut count =
         conn.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM user_skills WHERE skill = ?1 LIMIT ?2)").db()?;
-    let mut rarest = None;
+    let mut rarest: Option<(i64, &String)> = None;
     for skill in skills {
         let n: i64 = count.query_row(params![skill, COMMON_SKILL_ROWS], |r| r.get(0)).db()?;
         if rarest.is_none_or(|(least, _)| n < least) {
             rarest = Some((n, skill));
         }
     }
-    Ok(rarest.map(|(_, skill)| skill))
+    Ok(match rarest {
+        None => SkillsWalk::None,
+        Some((n, _)) if n >= COMMON_SKILL_ROWS && skills.len() > 1 => SkillsWalk::Merge,
+        Some((_, skill)) => SkillsWalk::Rarest(skill),
+    })
 }
 
 /// The matches of `f` for `viewer`, ranked, one page.
 pub(super) fn search(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
+    // A page takes several statements (ids, then rows): one snapshot for all of them.
+    // A savepoint, not BEGIN: an in-memory store reads inside its writer's transaction.
+    conn.execute_batch("SAVEPOINT search").db()?;
+    let page = search_page(conn, viewer, f);
+    // Nothing was written: releasing only ends the snapshot.
+    conn.execute_batch("RELEASE search").db()?;
+    page
+}
+
+fn search_page(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
     match f.terms.as_slice() {
         [word] => ranked_by_tiers(conn, viewer, f, word),
         [] => {
             let walk = if !f.location.is_empty() {
                 Walk::fts(viewer, f, location_match(f).join(" AND "))
-            } else if let Some(skill) = rarest_skill(conn, &f.skills)? {
-                Walk::skill(viewer, f, skill)
             } else {
-                Walk::users(viewer, f)
+                match skills_walk(conn, &f.skills)? {
+                    SkillsWalk::Merge => return merged_skills(conn, viewer, f),
+                    SkillsWalk::Rarest(skill) => Walk::skill(viewer, f, skill),
+                    SkillsWalk::None => Walk::users(viewer, f),
+                }
             };
-            walk.page(conn, f, f.offset, f.limit)
+            let ids = walk.ids(conn, f, f.offset.saturating_add(u64::from(f.limit)))?;
+            let page: Vec<String> = ids.into_iter().skip(usize::try_from(f.offset).unwrap_or(usize::MAX)).collect();
+            hits_of(conn, viewer, &page)
         }
         _ => ranked_all(conn, viewer, f),
     }
 }
 
-/// One word: its tiers in order, each newest first, skipping whole tiers by counting.
-fn ranked_by_tiers(conn: &Connection, viewer: &str, f: &SearchFilter, word: &str) -> Result<Vec<SearchHit>> {
-    let location = location_match(f);
-    let (mut offset, mut hits) = (f.offset, Vec::new());
-    for tier in tiers(word) {
-        let query = std::iter::once(tier).chain(location.iter().cloned()).collect::<Vec<_>>().join(" AND ");
-        if offset > 0 {
-            let skipped = Walk::fts(viewer, f, query.clone()).count(conn, f, offset)?;
-            if skipped < offset {
-                offset -= skipped;
-                continue;
+/// Fewest and most ids one step of [`merged_skills`] reads from the merge.
+const MERGE_CHUNK: (u64, u64) = (32, 4096);
+
+/// Users with every skill of `f` (several, all common), newest first: chunks of the
+/// merge of the skills' ranges (the first as large as the page's end, then doubling),
+/// each chunk's ids tested for the other conditions in one query.
+fn merged_skills(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
+    // The merge has tested the skills; the other conditions are tested as usual.
+    let others = SearchFilter { skills: Vec::new(), ..f.clone() };
+    let want = f.limit as usize;
+    let (mut skip, mut page) = (f.offset, Vec::with_capacity(want));
+    let mut chunk = f.offset.saturating_add(u64::from(f.limit)).clamp(MERGE_CHUNK.0, MERGE_CHUNK.1);
+    let mut below: Option<String> = None;
+    loop {
+        let ids = skill_intersection(conn, f, below.as_deref(), chunk)?;
+        let exhausted = (ids.len() as u64) < chunk;
+        for id in visible(conn, viewer, &others, &ids)? {
+            if skip > 0 {
+                skip -= 1;
+            } else if page.len() < want {
+                page.push(id);
             }
         }
-        let want = f.limit.saturating_sub(u32::try_from(hits.len()).unwrap_or(f.limit));
-        hits.extend(Walk::fts(viewer, f, query).page(conn, f, offset, want)?);
-        offset = 0;
-        if hits.len() >= f.limit as usize {
+        if page.len() >= want || exhausted {
+            break;
+        }
+        below = ids.last().cloned();
+        chunk = chunk.saturating_mul(2).min(MERGE_CHUNK.1);
+    }
+    hits_of(conn, viewer, &page)
+}
+
+/// The matches with these ids, in their order: a page chosen by ids.
+fn hits_of(conn: &Connection, viewer: &str, ids: &[String]) -> Result<Vec<SearchHit>> {
+    let sql = format!(
+        "SELECT {USER_COLS}, r.status FROM json_each(?2) j CROSS JOIN users u ON u.id = j.value \
+         LEFT JOIN connection_requests r ON r.pair_key = {} ORDER BY j.key",
+        pair("u.id")
+    );
+    hits(conn, &sql, Params(vec![viewer.to_owned().into(), json(ids)?.into()]))
+}
+
+/// Up to `limit` users holding every skill of `f`, newest first, from `as_of` down or
+/// below `below`: one `INTERSECT` of the skills' ranges, which SQLite merges (each side
+/// read in index order, no sort) and stops once it has `limit`.
+fn skill_intersection(conn: &Connection, f: &SearchFilter, below: Option<&str>, limit: u64) -> Result<Vec<String>> {
+    let (bound, from) = match below {
+        Some(id) => ("<", id.to_owned()),
+        None => ("<=", f.as_of.to_hex()),
+    };
+    let mut params = Params(vec![from.into()]);
+    let ranges: Vec<String> = f
+        .skills
+        .iter()
+        .map(|skill| {
+            let p = params.bind(skill.clone());
+            format!("SELECT user_id FROM user_skills WHERE skill = {p} AND user_id {bound} ?1")
+        })
+        .collect();
+    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let sql = format!("{} ORDER BY 1 DESC LIMIT {limit}", ranges.join(" INTERSECT "));
+    let mut stmt = conn.prepare_cached(&sql).db()?;
+    let ids = stmt.query_map(params_from_iter(params.0), |r| r.get(0)).db()?;
+    ids.collect::<rusqlite::Result<Vec<String>>>().db()
+}
+
+/// Which of `ids` (newest first) pass `f`'s conditions for `viewer`, in the same order.
+fn visible(conn: &Connection, viewer: &str, f: &SearchFilter, ids: &[String]) -> Result<Vec<String>> {
+    let mut params = Walk::params(viewer, f);
+    let list = params.bind(json(ids)?);
+    let conditions = conditions(f, &mut params, "j.value");
+    let users = if reads_row(f) { "CROSS JOIN users u ON u.id = j.value" } else { "" };
+    let sql = format!("SELECT j.value FROM json_each({list}) j {users} WHERE {conditions} ORDER BY j.key");
+    let mut stmt = conn.prepare_cached(&sql).db()?;
+    let ids = stmt.query_map(params_from_iter(params.0), |r| r.get(0)).db()?;
+    ids.collect::<rusqlite::Result<Vec<String>>>().db()
+}
+
+/// Ids as a JSON array, for `json_each`.
+fn json(ids: &[String]) -> Result<String> {
+    serde_json::to_string(ids).map_err(crate::Error::internal)
+}
+
+/// One word: its tiers in order, each newest first, as far as the page's end: the ids
+/// first (a tier wholly before the page only counted), then the page's rows.
+fn ranked_by_tiers(conn: &Connection, viewer: &str, f: &SearchFilter, word: &str) -> Result<Vec<SearchHit>> {
+    let location = location_match(f);
+    let want = f.limit as usize;
+    let (mut skip, mut page) = (f.offset, Vec::with_capacity(want));
+    for tier in tiers(word, fields_with(conn, word)?) {
+        let query = std::iter::once(tier).chain(location.iter().cloned()).collect::<Vec<_>>().join(" AND ");
+        let ids = Walk::fts(viewer, f, query).ids(conn, f, skip.saturating_add((want - page.len()) as u64))?;
+        let found = ids.len() as u64;
+        if found <= skip {
+            skip -= found;
+            continue;
+        }
+        page.extend(ids.into_iter().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(want - page.len()));
+        skip = 0;
+        if page.len() >= want {
             break;
         }
     }
-    Ok(hits)
+    hits_of(conn, viewer, &page)
 }
 
-/// Several words: every match ranked by one FTS lookup per word and column, each made
+/// Several words: every match ranked by one FTS lookup per word and field, each made
 /// once per query (SQLite evaluates an uncorrelated `IN (subquery)` once), a row's rank
 /// being the sum of its memberships.
 fn ranked_all(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<SearchHit>> {
     let mut params = Walk::params(viewer, f);
     let last = f.terms.len().saturating_sub(1);
-    let terms: Vec<String> = f.terms.iter().enumerate().map(|(i, t)| phrase(t, i == last)).collect();
-    let mut matching: Vec<String> = terms.iter().map(|t| format!("{{name skills about}} : {t}")).collect();
+    let terms: Vec<(&str, bool)> = f.terms.iter().enumerate().map(|(i, t)| (t.as_str(), i == last)).collect();
+    let mut matching: Vec<String> = terms
+        .iter()
+        .map(|(t, prefix)| {
+            let fields: Vec<String> = RANKED.iter().map(|tag| phrase(*tag, t, *prefix)).collect();
+            format!("({})", fields.join(" OR "))
+        })
+        .collect();
     matching.extend(location_match(f));
     let m = params.bind(matching.join(" AND "));
     let conditions = conditions(f, &mut params, "u.id");
     let mut order = String::new();
-    for column in RANKED {
+    for tag in RANKED {
         let hits: Vec<String> = terms
             .iter()
-            .map(|t| {
-                let p = params.bind(format!("{column} : {t}"));
-                format!("(u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {p}))")
+            .map(|(t, prefix)| {
+                let p = params.bind(phrase(tag, t, *prefix));
+                format!("(u.search_rowid IN (SELECT rowid FROM user_words WHERE user_words MATCH {p}))")
             })
             .collect();
         order += &format!("{} DESC, ", hits.join(" + "));
@@ -371,9 +574,10 @@ fn ranked_all(conn: &Connection, viewer: &str, f: &SearchFilter) -> Result<Vec<S
     let (limit, offset) = (params.bind(f.limit), params.bind(i64::try_from(f.offset).unwrap_or(i64::MAX)));
     let sql = format!(
         "SELECT {USER_COLS}, r.status FROM users u \
-         LEFT JOIN connection_requests r ON r.pair_key = {PAIR} \
-         WHERE u.search_rowid IN (SELECT rowid FROM user_search WHERE user_search MATCH {m}) AND {conditions} \
-         ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}"
+         LEFT JOIN connection_requests r ON r.pair_key = {pair} \
+         WHERE u.search_rowid IN (SELECT rowid FROM user_words WHERE user_words MATCH {m}) AND {conditions} \
+         ORDER BY {order}u.id DESC LIMIT {limit} OFFSET {offset}",
+        pair = pair("u.id")
     );
     hits(conn, &sql, params)
 }

@@ -138,12 +138,11 @@ async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
             .db()?;
         for (n, (id, rowid)) in (1000i64..).zip(rows) {
             conn.execute(
-                "INSERT INTO user_search (rowid, name, skills, about, location) \
-                 SELECT ?1, name, skills, about, location FROM user_search WHERE rowid = ?2",
+                "INSERT INTO user_words (rowid, words) SELECT ?1, words FROM user_words WHERE rowid = ?2",
                 rusqlite::params![n, rowid],
             )
             .db()?;
-            conn.execute("DELETE FROM user_search WHERE rowid = ?1", [rowid]).db()?;
+            conn.execute("DELETE FROM user_words WHERE rowid = ?1", [rowid]).db()?;
             conn.execute("UPDATE users SET search_rowid = ?1 WHERE id = ?2", rusqlite::params![n, id]).db()?;
         }
     }
@@ -160,5 +159,162 @@ async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
     }
     ids.reverse();
     assert_eq!(seen, ids, "newest first across pages");
+    store.close().await
+}
+
+/// Several skills held by many are found by merging their index ranges, and page as a
+/// walk of one skill would: newest first, leaving out the viewer, the suspended, blocks
+/// either way and experience out of bounds, pages adjoining across the merge's chunks.
+#[tokio::test]
+async fn several_common_skills_are_merged_and_page_newest_first() -> Result<()> {
+    use std::sync::Arc;
+    let sqlite = Arc::new(SqliteStore::open_in_memory().await?);
+    let store: Arc<dyn Store> = Arc::clone(&sqlite) as Arc<dyn Store>;
+    let app = crate::testkit::service(Arc::clone(&store))?;
+    let viewer = crate::testkit::user_record("viewer@merge.test");
+    store.insert_user(&viewer).await?;
+    let viewer = viewer.me.profile.id;
+    // (id, has sql and go, years, hidden from the viewer)
+    let mut users = Vec::new();
+    for i in 0..4500_u32 {
+        let mut record = crate::testkit::user_record(&format!("m{i}@merge.test"));
+        let (sql, go) = (i % 2 == 0, i % 3 != 0);
+        record.me.profile.skills = [(sql, "SQL"), (go, "Go"), (true, "Rust")]
+            .iter()
+            .filter(|(has, _)| *has)
+            .map(|(_, skill)| (*skill).to_owned())
+            .collect();
+        let years = u8::try_from(i % 10).map_err(crate::Error::internal)?;
+        record.me.profile.experience_years = Some(years);
+        let id = record.me.profile.id;
+        store.insert_user(&record).await?;
+        let hidden = i % 11 == 0 || i % 97 == 1 || i % 89 == 2;
+        if i % 11 == 0 {
+            store.set_suspended(id, Some(crate::now())).await?;
+        } else if i % 97 == 1 {
+            app.block(viewer, id).await?;
+        } else if i % 89 == 2 {
+            app.block(id, viewer).await?;
+        }
+        users.push((id, sql && go, years, hidden));
+    }
+    let walk = |skills: &[&str]| {
+        let skills: Vec<String> = skills.iter().map(|s| (*s).to_owned()).collect();
+        sqlite.write(move |conn| super::search::skills_walk(conn, &skills).map(|w| format!("{w:?}")))
+    };
+    assert_eq!(walk(&["sql", "go"]).await?, "Merge");
+    assert_eq!(walk(&["sql"]).await?, "Rarest(\"sql\")");
+    users.reverse();
+    for (skills, min_experience) in [(vec!["sql", "go"], None), (vec!["rust", "go", "sql"], Some(4))] {
+        let expected: Vec<_> = users
+            .iter()
+            .filter(|u| u.1 && !u.3 && min_experience.is_none_or(|min| i64::from(u.2) >= min))
+            .map(|u| u.0)
+            .collect();
+        let query = crate::SearchQuery {
+            skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            min_experience,
+            ..crate::SearchQuery::default()
+        };
+        for (page, limit) in [(1_u32, 5_u32), (2, 5), (1, 50), (2, 50), (20, 50), (30, 50)] {
+            let found = app
+                .search_users(viewer, &crate::SearchQuery { page: Some(page), limit: Some(limit), ..query.clone() })
+                .await?;
+            let at = (page - 1) as usize * limit as usize;
+            let want: Vec<_> = expected.iter().skip(at).take(limit as usize).copied().collect();
+            let got: Vec<_> = found.results.iter().map(|r| r.profile.id).collect();
+            assert_eq!(got, want, "{skills:?} page {page} of {limit}");
+            assert_eq!(found.has_more, expected.len() > at + limit as usize, "{skills:?} page {page} of {limit}");
+        }
+    }
+    Ok(())
+}
+
+/// A database from before migration 12 (its search index `user_search`, whose fields
+/// shared one doclist per word) is indexed anew when opened, a user indexed out of order
+/// and one never indexed included: searches find, rank and page its users as before.
+#[tokio::test]
+async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let path = dir.path().join("v11.db");
+    let store = SqliteStore::open(&path).await?;
+    let searcher = crate::testkit::user_record("searcher@v11.test");
+    store.insert_user(&searcher).await?;
+    let people: [(&str, &[&str], &str, Option<&str>); 6] = [
+        ("Rusty", &["Go"], "", Some("Berlin")),
+        ("Ann", &["Rust", "Go"], "", None),
+        ("Ben", &["Rust"], "I write rust daily", Some("Berlin, Germany")),
+        ("Cy", &[], "rustaceans", None),
+        ("Dee", &["Rust", "Go"], "", Some("München")),
+        // Suspended: found by none of the searches.
+        ("Rusk", &["Rust", "Go"], "rust", Some("Berlin")),
+    ];
+    let mut ids = Vec::new();
+    for (first, skills, about, location) in people {
+        let mut record = crate::testkit::user_record(&format!("{first}@v11.test"));
+        let p = &mut record.me.profile;
+        first.clone_into(&mut p.first_name);
+        p.skills = skills.iter().map(|s| (*s).to_owned()).collect();
+        about.clone_into(&mut p.about);
+        p.location = location.map(str::to_owned);
+        ids.push(record.me.profile.id);
+        store.insert_user(&record).await?;
+    }
+    store.set_suspended(ids[5], Some(crate::now())).await?;
+    store.close().await?;
+    drop(store);
+    // Back to schema 11: the old index, two users' rows out of the order of ids, one
+    // user not indexed.
+    {
+        let conn = rusqlite::Connection::open(&path).db()?;
+        conn.execute_batch(
+            "DROP TABLE user_words;
+             DROP INDEX users_suspended;
+             CREATE VIRTUAL TABLE user_search USING fts5(
+                 name, skills, about, location, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+             INSERT INTO user_search (rowid, name, skills, about, location)
+                 SELECT search_rowid, first_name || ' ' || last_name, skills, about, coalesce(location, '')
+                 FROM users;
+             PRAGMA user_version = 11;",
+        )
+        .db()?;
+        let rowid = |id: crate::UserId| {
+            conn.query_row("SELECT search_rowid FROM users WHERE id = ?1", [id.to_hex()], |r| r.get::<_, i64>(0)).db()
+        };
+        let (a, b) = (rowid(ids[1])?, rowid(ids[2])?);
+        for (id, to) in [(ids[1], -1), (ids[2], a), (ids[1], b)] {
+            conn.execute("UPDATE users SET search_rowid = ?2 WHERE id = ?1", rusqlite::params![id.to_hex(), to])
+                .db()?;
+        }
+        conn.execute("UPDATE users SET search_rowid = NULL WHERE id = ?1", [ids[3].to_hex()]).db()?;
+    }
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SqliteStore::open(&path).await?);
+    let app = crate::testkit::service(std::sync::Arc::clone(&store))?;
+    let me = searcher.me.profile.id;
+    let find = |query: crate::SearchQuery| {
+        let app = app.clone();
+        async move {
+            let mut seen = Vec::new();
+            for page in 1..=3 {
+                let found = app
+                    .search_users(me, &crate::SearchQuery { page: Some(page), limit: Some(2), ..query.clone() })
+                    .await?;
+                seen.extend(found.results.iter().map(|r| r.profile.id));
+            }
+            Ok::<_, Error>(seen)
+        }
+    };
+    let q = |text: &str| crate::SearchQuery { q: Some(text.to_owned()), ..Default::default() };
+    let [rusty, ann, ben, cy, dee] = [ids[0], ids[1], ids[2], ids[3], ids[4]];
+    // Name, then skills and about, then skills (newest first), then about.
+    assert_eq!(find(q("rust")).await?, [rusty, ben, dee, ann, cy]);
+    assert_eq!(find(q("go ann")).await?, [ann]);
+    assert_eq!(find(q("munchen")).await?, [], "q does not look at the location");
+    let at = |l: &str| crate::SearchQuery { location: Some(l.to_owned()), ..Default::default() };
+    assert_eq!(find(at("berlin")).await?, [ben, rusty]);
+    assert_eq!(find(at("munchen")).await?, [dee]);
+    let skills = crate::SearchQuery { skills: vec!["rust".into(), "go".into()], ..Default::default() };
+    assert_eq!(find(skills).await?, [dee, ann]);
+    assert_eq!(find(crate::SearchQuery::default()).await?, [dee, cy, ben, ann, rusty]);
     store.close().await
 }

@@ -292,7 +292,7 @@ impl UserStore for SqliteStore {
                 })
                 .db()?;
             for sql in [
-                "DELETE FROM user_search WHERE rowid = (SELECT search_rowid FROM users WHERE id = ?1)",
+                "DELETE FROM user_words WHERE rowid = (SELECT search_rowid FROM users WHERE id = ?1)",
                 "DELETE FROM blocks WHERE blocker_id = ?1 OR blocked_id = ?1",
                 "DELETE FROM user_skills WHERE user_id = ?1",
                 "DELETE FROM revoked_tokens WHERE user_id = ?1",
