@@ -356,16 +356,24 @@ impl Walk {
             "SELECT {} FROM {} WHERE {} {conditions} ORDER BY {} DESC LIMIT {limit}",
             self.id, self.tables, self.driver, self.order
         );
-        let mut stmt = conn.prepare_cached(&sql).db()?;
-        let ids = stmt.query_map(params_from_iter(self.params.0), |r| r.get(0)).db()?;
-        ids.collect::<rusqlite::Result<Vec<String>>>().db()
+        rows(conn, &sql, self.params, |r| r.get(0))
     }
 }
 
-fn hits(conn: &Connection, sql: &str, params: Params) -> Result<Vec<SearchHit>> {
+/// The rows of `sql`, each read by `read`.
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: Params,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql).db()?;
-    let rows = stmt.query_map(params_from_iter(params.0), hit).db()?;
+    let rows = stmt.query_map(params_from_iter(params.0), read).db()?;
     rows.collect::<rusqlite::Result<Vec<_>>>().db()
+}
+
+fn hits(conn: &Connection, sql: &str, params: Params) -> Result<Vec<SearchHit>> {
+    rows(conn, sql, params, hit)
 }
 
 fn hit(row: &Row<'_>) -> rusqlite::Result<SearchHit> {
@@ -498,9 +506,7 @@ fn skill_intersection(conn: &Connection, f: &SearchFilter, below: Option<&str>, 
         .collect();
     let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql = format!("{} ORDER BY 1 DESC LIMIT {limit}", ranges.join(" INTERSECT "));
-    let mut stmt = conn.prepare_cached(&sql).db()?;
-    let ids = stmt.query_map(params_from_iter(params.0), |r| r.get(0)).db()?;
-    ids.collect::<rusqlite::Result<Vec<String>>>().db()
+    rows(conn, &sql, params, |r| r.get(0))
 }
 
 /// Which of `ids` (newest first) pass `f`'s conditions for `viewer`, in the same order.
@@ -510,9 +516,7 @@ fn visible(conn: &Connection, viewer: &str, f: &SearchFilter, ids: &[String]) ->
     let conditions = conditions(f, &mut params, "j.value");
     let users = if reads_row(f) { "CROSS JOIN users u ON u.id = j.value" } else { "" };
     let sql = format!("SELECT j.value FROM json_each({list}) j {users} WHERE {conditions} ORDER BY j.key");
-    let mut stmt = conn.prepare_cached(&sql).db()?;
-    let ids = stmt.query_map(params_from_iter(params.0), |r| r.get(0)).db()?;
-    ids.collect::<rusqlite::Result<Vec<String>>>().db()
+    rows(conn, &sql, params, |r| r.get(0))
 }
 
 /// Ids as a JSON array, for `json_each`.
