@@ -154,7 +154,7 @@ impl Conn<'_> {
     async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
         // Boxed, so that what only the handshake needs is gone once the socket is live.
         // Every write below is boxed too: a write's state (its packet, frames and
-        // timeout timer, ~300 bytes) exists only while it is under way, and held in
+        // timeout timer, ~200 bytes) exists only while it is under way, and held in
         // place it would be part of every idle socket's state.
         let mut live = Box::pin(self.open(query_token)).await?;
         let me = live.user_id();
