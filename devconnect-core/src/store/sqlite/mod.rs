@@ -7,6 +7,8 @@
 //! becomes free runs in one transaction, each in its own savepoint (so one failing write
 //! never undoes another), and all of them are answered after the one commit and fsync.
 //! Under load that turns N fsyncs into one; alone, a write still commits immediately.
+//! While no write waits, it merges the search index's segments, a short step at a time
+//! (`search::merge_step`).
 //! Reads run beside the writer (WAL allows it) on a few reader threads of their own,
 //! each with one read-only connection, all taking reads from one queue. Their own
 //! threads rather than tokio's blocking pool: under a burst of reads (a thousand

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags};
+use std::sync::mpsc::TryRecvError;
 
 use super::SqliteStore;
+use super::search::merge_step;
 use crate::{Error, Result, workers};
 
 /// Reader threads (and read-only connections) per core: reads are short and mostly
@@ -99,9 +101,30 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The writer thread: group commit (see the module docs).
+/// The writer thread: group commit (see the module docs). Between groups, while no
+/// write waits, it merges the search index's segments a step at a time.
 fn write_loop(mut conn: Connection, queue: &std::sync::mpsc::Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
+    // Whether the index may have segments to merge: any group may have written it.
+    let mut merging = true;
+    loop {
+        let first = if merging {
+            match queue.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Empty) => {
+                    merging = merge_step(&conn)
+                        .inspect_err(|err| tracing::warn!(%err, "could not merge the search index"))
+                        .unwrap_or(false);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => return,
+            }
+        } else {
+            match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        merging = true;
         let mut group = vec![first];
         group.extend(queue.try_iter().take(MAX_GROUP - 1));
         if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {

@@ -318,3 +318,45 @@ async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> R
     assert_eq!(find(crate::SearchQuery::default()).await?, [dee, cy, ben, ann, rusty]);
     store.close().await
 }
+
+/// The search index's segments, as FTS5 lists their pages.
+async fn search_segments(store: &SqliteStore) -> Result<i64> {
+    store.read(|conn| conn.query_row("SELECT count(DISTINCT segid) FROM user_words_idx", [], |r| r.get(0)).db()).await
+}
+
+#[tokio::test]
+async fn the_idle_writer_merges_the_search_index() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let store = SqliteStore::open(dir.path().join("merge.db")).await?;
+    // Each signup commits alone (the previous one is answered first): a segment each.
+    for i in 0..15 {
+        store.insert_user(&crate::testkit::user_record(&format!("dev{i}@example.com"))).await?;
+    }
+    // FTS5 alone leaves most of them (15 of 15 here); the writer, once idle, merges
+    // them into one. Polled: the merge runs after the writes are answered.
+    let mut segments = search_segments(&store).await?;
+    for _ in 0..500 {
+        if segments <= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        segments = search_segments(&store).await?;
+    }
+    assert_eq!(segments, 1);
+    // Merged, the index answers as before.
+    let viewer = crate::testkit::user_record("viewer@example.com");
+    store.insert_user(&viewer).await?;
+    let filter = crate::model::SearchFilter {
+        terms: vec!["store".to_owned()],
+        location: Vec::new(),
+        skills: Vec::new(),
+        min_experience: None,
+        max_experience: None,
+        as_of: crate::UserId::new(),
+        offset: 0,
+        limit: 50,
+    };
+    let found = store.search_users(viewer.me.profile.id, &filter).await?;
+    assert_eq!(found.len(), 15);
+    store.close().await
+}
