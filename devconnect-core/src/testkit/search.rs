@@ -115,6 +115,14 @@ behaviours![
         check(ids(&page) == [two_skills], "all words")?;
         let page = app.search_users(me, &q("r")).await?;
         check(ids(&page) == [name, skill_newer, two_skills, skill, about], "prefix ranks the same")?;
+        // Pages of two cut across the ranks and still list every match once, in order.
+        let mut paged = Vec::new();
+        for n in 1..=3 {
+            let page = app.search_users(me, &SearchQuery { page: Some(n), limit: Some(2), ..q("rus") }).await?;
+            check(page.has_more == (n < 3), "hasMore across the ranks")?;
+            paged.extend(ids(&page));
+        }
+        check(paged == [name, skill_newer, two_skills, skill, about], &format!("paged: {paged:?}"))?;
         // No words, no filters: everyone visible, newest first (the feed's order).
         let all = app.search_users(me, &SearchQuery::default()).await?;
         check(ids(&all) == [skill_newer, two_skills, name, skill, about], "newest first")

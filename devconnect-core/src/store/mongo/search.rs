@@ -25,10 +25,14 @@ use crate::{Result, UserId};
 
 /// Candidates are read in batches of this many, newest first.
 const SEARCH_BATCH: i64 = 500;
-/// Most matches one ranked search reads and ranks: a common word must not make one
-/// request hold every user in memory. Beyond it, older matches are not ranked in (a
-/// known limit until the search pages tier by tier, as on the README's list).
+/// Most matches a search of several words reads and ranks: common words must not make
+/// one request hold every user in memory. Beyond it, older matches are not ranked in;
+/// every word must match, so there are seldom that many. (One word is ranked tier by
+/// tier, without this limit.)
 const MAX_RANKED: usize = 10_000;
+
+/// The fields a word is ranked by, best first (`model::rank`).
+const RANKED: [&str; 3] = ["n", "s", "a"];
 
 /// The keys a profile is found by: `n:`, `s:`, `a:` and `l:` and each folded word of its
 /// name, skills, about text and location, each once.
@@ -60,13 +64,13 @@ fn matching(viewer: UserId, f: &SearchFilter) -> Vec<Document> {
         None => (None, &[][..]),
     };
     for term in whole {
-        let any: Vec<String> = ["n", "s", "a"].iter().map(|tag| format!("{tag}:{term}")).collect();
+        let any: Vec<String> = RANKED.iter().map(|tag| format!("{tag}:{term}")).collect();
         and.push(doc! { "searchKeys": { "$in": any } });
     }
     if let Some(prefix) = prefix {
         // Words are letters and digits only: nothing in them is special to a regex.
         let any: Vec<Document> =
-            ["n", "s", "a"].iter().map(|tag| doc! { "searchKeys": { "$regex": format!("^{tag}:{prefix}") } }).collect();
+            RANKED.iter().map(|tag| doc! { "searchKeys": { "$regex": format!("^{tag}:{prefix}") } }).collect();
         and.push(doc! { "$or": any });
     }
     if !f.location.is_empty() {
@@ -85,7 +89,58 @@ fn matching(viewer: UserId, f: &SearchFilter) -> Vec<Document> {
     and
 }
 
+/// The ranks of one word (as the last word typed: a prefix), best first, as conditions:
+/// for each set of fields holding it (name, skills, about as bits, largest first), the
+/// word in those fields and in none of the others. With one word, `model::rank` is
+/// exactly which fields hold it, so walking these in turn, each newest first, is the
+/// ranked order.
+fn tiers(word: &str) -> Vec<Document> {
+    (1..8u8)
+        .rev()
+        .map(|bits| {
+            let fields: Vec<Document> = RANKED
+                .iter()
+                .enumerate()
+                .map(|(i, tag)| {
+                    // Words are letters and digits only: nothing in them is special to a regex.
+                    let key = doc! { "$regex": format!("^{tag}:{word}") };
+                    if bits >> (2 - i) & 1 == 1 {
+                        doc! { "searchKeys": key }
+                    } else {
+                        doc! { "searchKeys": { "$not": key } }
+                    }
+                })
+                .collect();
+            doc! { "$and": fields }
+        })
+        .collect()
+}
+
 impl MongoStore {
+    /// Up to `wanted` users matching all of `and`, newest first, without those in a block
+    /// with `viewer`: read in batches (keyset on `_id`) no larger than what is missing.
+    async fn walk(&self, viewer: UserId, and: Vec<Document>, wanted: usize) -> Result<Vec<Profile>> {
+        let mut found: Vec<Profile> = Vec::new();
+        let mut below: Option<ObjectId> = None;
+        while found.len() < wanted {
+            let limit = i64::try_from(wanted - found.len()).unwrap_or(i64::MAX).min(SEARCH_BATCH);
+            let mut and = and.clone();
+            if let Some(last) = below {
+                and.push(doc! { "_id": { "$lt": last } });
+            }
+            let batch = self.newest_profiles(doc! { "$and": and }, limit).await?;
+            let exhausted = i64::try_from(batch.len()).unwrap_or(i64::MAX) < limit;
+            below = batch.last().map(|p| p.id.object_id());
+            let keys: Vec<String> = batch.iter().map(|p| pair_key(viewer, p.id)).collect();
+            let blocked = pair_keys_in(&self.blocks, &keys).await?;
+            found.extend(batch.into_iter().filter(|p| !blocked.contains(&pair_key(viewer, p.id))));
+            if exhausted {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
     /// The statuses of the requests between `viewer` and each of `others` (by pair key).
     async fn statuses(&self, viewer: UserId, others: &[UserId]) -> Result<HashMap<String, RequestStatus>> {
         let keys: Vec<String> = others.iter().map(|o| pair_key(viewer, *o)).collect();
@@ -124,34 +179,35 @@ impl MongoStore {
         Ok(())
     }
 
-    /// The page of `f`'s matches for `viewer`. Candidates are walked newest first in
-    /// batches (keyset on `_id`), dropping blocked pairs by their pair keys. Without
-    /// words to rank by, the walk stops once the page is full; with them, the newest
-    /// [`MAX_RANKED`] matches are read and ranked ([`rank`]; a stable sort keeps newest
-    /// first among equals).
+    /// The page of `f`'s matches for `viewer`. Without words, the matches are walked
+    /// newest first and the walk stops once the page is full. With one word (the usual
+    /// search, and every keystroke of search as you type), each of its ranks is walked in
+    /// turn, best first ([`tiers`]), each only as far as the page's end: every match is
+    /// ranked, however many there are. With several, the newest [`MAX_RANKED`] matches
+    /// are read and ranked ([`rank`]; a stable sort keeps newest first among equals).
     pub(super) async fn search(&self, viewer: UserId, f: &SearchFilter) -> Result<Vec<SearchHit>> {
-        let ranked = !f.terms.is_empty();
         let wanted = usize::try_from(f.offset.saturating_add(u64::from(f.limit))).unwrap_or(usize::MAX);
-        let mut found: Vec<Profile> = Vec::new();
-        let mut below: Option<ObjectId> = None;
-        loop {
-            let mut and = matching(viewer, f);
-            if let Some(last) = below {
-                and.push(doc! { "_id": { "$lt": last } });
+        let found = match f.terms.as_slice() {
+            [] => self.walk(viewer, matching(viewer, f), wanted).await?,
+            [word] => {
+                let unranked = matching(viewer, &SearchFilter { terms: Vec::new(), ..f.clone() });
+                let mut found = Vec::new();
+                for tier in tiers(word) {
+                    if found.len() >= wanted {
+                        break;
+                    }
+                    let mut and = unranked.clone();
+                    and.push(tier);
+                    found.extend(self.walk(viewer, and, wanted - found.len()).await?);
+                }
+                found
             }
-            let batch = self.newest_profiles(doc! { "$and": and }, SEARCH_BATCH).await?;
-            let exhausted = i64::try_from(batch.len()).unwrap_or(i64::MAX) < SEARCH_BATCH;
-            below = batch.last().map(|p| p.id.object_id());
-            let keys: Vec<String> = batch.iter().map(|p| pair_key(viewer, p.id)).collect();
-            let blocked = pair_keys_in(&self.blocks, &keys).await?;
-            found.extend(batch.into_iter().filter(|p| !blocked.contains(&pair_key(viewer, p.id))));
-            if exhausted || (!ranked && found.len() >= wanted) || found.len() >= MAX_RANKED {
-                break;
+            _ => {
+                let mut found = self.walk(viewer, matching(viewer, f), MAX_RANKED).await?;
+                found.sort_by_cached_key(|p| std::cmp::Reverse(rank(&f.terms, p)));
+                found
             }
-        }
-        if ranked {
-            found.sort_by_cached_key(|p| std::cmp::Reverse(rank(&f.terms, p)));
-        }
+        };
         let offset = usize::try_from(f.offset).unwrap_or(usize::MAX);
         let page: Vec<Profile> = found.into_iter().skip(offset).take(f.limit as usize).collect();
         let ids: Vec<UserId> = page.iter().map(|p| p.id).collect();
