@@ -74,12 +74,6 @@ pub struct SocketIoConfig {
     /// How long a client has after the transport opens to join with a valid CONNECT.
     /// Default 10 s.
     pub connect_timeout: Duration,
-    /// The WebSocket read buffer per socket, in bytes (memory per idle socket), and the
-    /// most one read takes from the connection. Default 128: pongs, `typing` and short
-    /// messages fit; a larger frame grows it for good, to about what was buffered plus
-    /// the frame's length (the CONNECT with its token, ~260 bytes, makes it ~390; from
-    /// 256 it became ~520).
-    pub read_buffer_size: usize,
 }
 
 impl Default for SocketIoConfig {
@@ -90,7 +84,6 @@ impl Default for SocketIoConfig {
             ping_timeout: Duration::from_secs(20),
             max_payload: 64 * 1024,
             connect_timeout: Duration::from_secs(10),
-            read_buffer_size: 128,
         }
     }
 }

@@ -21,11 +21,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::upgrade::Upgraded;
 use tokio::sync::Notify;
 use tokio::time::{Instant, timeout_at};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::Inner;
 use crate::socket::{End, Inbound, Ws};
@@ -428,18 +427,18 @@ impl Drop for Flag<'_> {
 /// for `5` and hands it to the session's task. A failed probe leaves the session on
 /// polling.
 pub(crate) async fn probe(inner: Arc<Inner>, session: Arc<PollSession>, upgraded: Upgraded) {
-    let mut ws = crate::socket::accept_ws(&inner, upgraded).await;
+    let mut ws = crate::socket::accept_ws(&inner, upgraded);
     let deadline = Instant::now() + inner.config.ping_timeout;
     let probed = timeout_at(deadline, async {
-        if next_text(&mut ws).await.as_deref() != Some("2probe") {
+        if ws.recv().await.ok().as_deref() != Some("2probe") {
             return false;
         }
         // Release the held `GET` before the client hears `3probe` and pauses polling.
         let _ = session.set_upgrade(Upgrade::Releasing);
-        if ws.send(WsMessage::text("3probe")).await.is_err() {
+        if ws.send_text("3probe").await.is_err() {
             return false;
         }
-        next_text(&mut ws).await.as_deref() == Some("5")
+        ws.recv().await.ok().as_deref() == Some("5")
     })
     .await;
     if probed == Ok(true) {
@@ -459,19 +458,8 @@ pub(crate) async fn probe(inner: Arc<Inner>, session: Arc<PollSession>, upgraded
     }
 }
 
-/// The next text frame, skipping control frames; `None` once the WebSocket fails.
-async fn next_text(ws: &mut Ws) -> Option<String> {
-    loop {
-        match ws.next().await? {
-            Ok(WsMessage::Text(text)) => return Some(text.as_str().to_owned()),
-            Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_)) => {}
-            Ok(WsMessage::Binary(_) | WsMessage::Close(_)) | Err(_) => return None,
-        }
-    }
-}
-
 async fn ws_close(mut ws: Box<Ws>, grace: Duration) {
-    let _ = tokio::time::timeout(grace, (*ws).close(None)).await;
+    let _ = tokio::time::timeout(grace, ws.close(CloseCode::Normal, "")).await;
 }
 
 #[cfg(test)]

@@ -14,20 +14,18 @@
 
 mod events;
 mod transport;
+mod ws;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use devconnect_core::{EndReason, Event, Live, LiveItem, MessageId, UserId};
-use futures_util::StreamExt as _;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::time::{Instant, sleep_until, timeout};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 pub(crate) use transport::{Inbound, Transport, accept_ws};
 
@@ -36,7 +34,7 @@ use crate::polling::PollSession;
 use crate::protocol::{self, EnginePacket, PacketType};
 use crate::{ErrorAck, Inner};
 
-pub(crate) type Ws = WebSocketStream<TokioIo<Upgraded>>;
+pub(crate) type Ws = ws::WebSocket<TokioIo<Upgraded>>;
 
 /// How long a closing handshake may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -81,9 +79,7 @@ impl Drop for CountGuard<'_> {
 
 /// Serves one upgraded connection until it ends.
 pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Option<String>) {
-    // Boxed: held in place, this future's state would stay part of the socket's for
-    // its whole life.
-    let ws = Box::pin(accept_ws(&inner, upgraded)).await;
+    let ws = accept_ws(&inner, upgraded);
     // Built here and lent to `drive`: an async fn keeps its by-value arguments for its
     // whole life, so a transport passed by value would be held twice.
     let mut conn = Conn { transport: Transport::Ws(ws), inner: &inner, user: None };
@@ -187,7 +183,6 @@ impl Conn<'_> {
                 inbound = self.transport.recv() => {
                     let text = match inbound? {
                         Inbound::Text(text) => text,
-                        Inbound::Skip => continue,
                         Inbound::Upgrade(ws) => {
                             Box::pin(self.upgrade(ws)).await?;
                             continue;
@@ -242,7 +237,6 @@ impl Conn<'_> {
             };
             let text = match inbound {
                 Inbound::Text(text) => text,
-                Inbound::Skip => continue,
                 Inbound::Upgrade(ws) => {
                     Box::pin(self.upgrade(ws)).await?;
                     continue;
@@ -355,13 +349,7 @@ impl Conn<'_> {
             }
         }
         if let Transport::Ws(ws) = &mut self.transport {
-            let frame = CloseFrame { code, reason: reason.into() };
-            let _ = timeout(CLOSE_GRACE, async move {
-                if ws.close(Some(frame)).await.is_ok() {
-                    while let Some(Ok(_)) = ws.next().await {}
-                }
-            })
-            .await;
+            let _ = timeout(CLOSE_GRACE, ws.close(code, reason)).await;
         }
     }
 }
