@@ -7,27 +7,20 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 
-use super::subscription::{EndReason, SubGuard, Subscription};
+use super::expiry::Expiry;
+use super::queue::{Shared, Token, TokenId};
+use super::subscription::{EndReason, Subscription};
 use crate::auth::Session;
 use crate::model::Event;
 use crate::{Error, Result, UserId};
 
-struct Sub {
-    id: u64,
-    tx: futures_channel::mpsc::Sender<Event>,
-    token: Option<(String, i64)>,
-    ended: Arc<OnceLock<EndReason>>,
-}
-
-impl Sub {
-    fn end(self, reason: EndReason) {
-        let _ = self.ended.set(reason);
-    }
-}
+/// A subscription as the hub holds it: its queue, end reason and token, shared with
+/// the [`Subscription`] (one allocation, see `queue`).
+type Sub = Arc<Shared>;
 
 #[derive(Default)]
 struct Online {
@@ -93,6 +86,8 @@ pub(crate) struct Hub {
     queue_capacity: usize,
     max_per_user: usize,
     shared: PresenceSink,
+    /// When each live subscription's token expires (one queue and one task for all).
+    expiry: Arc<Expiry>,
 }
 
 /// The token a live subscription was opened with, as [`Hub::live_tokens`] lists them.
@@ -120,6 +115,7 @@ impl Hub {
             queue_capacity: queue_capacity.clamp(1, 1 << 20),
             max_per_user: max_per_user.max(1),
             shared,
+            expiry: Arc::new(Expiry::new()),
         }
     }
 
@@ -141,12 +137,13 @@ impl Hub {
         if users.get(&user).is_some_and(|o| o.subs.len() >= self.max_per_user) {
             return Err(Error::LimitExceeded("too many live sessions for this user; close one first"));
         }
-        // The channel holds one event per sender above its buffer: `queue_capacity` in all.
-        let (tx, rx) = futures_channel::mpsc::channel(self.queue_capacity - 1);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let ended = Arc::new(OnceLock::new());
-        let sub =
-            Sub { id, tx, token: session.map(|s| (s.token_id.clone(), s.token_version)), ended: Arc::clone(&ended) };
+        let token = session.map(|s| Token {
+            id: TokenId::new(&s.token_id),
+            version: s.token_version,
+            expires: self.expiry.deadline_in((s.expires_at - now).to_std().unwrap_or_default()),
+        });
+        let sub = Arc::new(Shared::new(id, user, token));
         if !users.contains_key(&user) {
             let connections = IdSet::new(connections);
             if let Some(shared) = &self.shared {
@@ -154,7 +151,7 @@ impl Hub {
             } else {
                 let event = Event::Presence { user_id: user, online: true };
                 for c in connections.iter() {
-                    send_to(&mut users, *c, &event, None);
+                    self.send_to(&mut users, *c, &event);
                 }
             }
             // Most users have one socket open: room for one, not Vec's default four.
@@ -162,19 +159,20 @@ impl Hub {
             crate::telemetry::user_online(); // metrics
         }
         if let Some(online) = users.get_mut(&user) {
-            online.subs.push(sub);
+            online.subs.push(Arc::clone(&sub));
         }
         drop(users);
-        let deadline = session.map(|s| {
-            let left = (s.expires_at - now).to_std().unwrap_or_default();
-            Box::pin(tokio::time::sleep(left))
-        });
-        Ok(Subscription::new(user, rx, deadline, ended, SubGuard { hub: Arc::clone(self), user, id }))
+        // Queued before the subscription is returned, so its drop (which removes the
+        // entry) always comes after.
+        if let Some(token) = &sub.token {
+            self.expiry.insert(token.expires, id, user, self);
+        }
+        Ok(Subscription::new(Arc::clone(self), sub))
     }
 
     /// Delivers `event` to every subscription of `user` (none if offline).
     pub(crate) fn deliver(&self, user: UserId, event: &Event) {
-        send_to(&mut self.lock(), user, event, self.shared.as_ref());
+        self.send_to(&mut self.lock(), user, event);
     }
 
     /// The distinct tokens of this process's live subscriptions.
@@ -183,10 +181,10 @@ impl Hub {
         let users = self.lock();
         let mut tokens = Vec::new();
         for (user, online) in users.iter() {
-            let mut seen: HashSet<&str> = HashSet::new();
-            for (token_id, version) in online.subs.iter().filter_map(|s| s.token.as_ref()) {
-                if seen.insert(token_id) {
-                    tokens.push(LiveToken { user: *user, token_id: token_id.clone(), version: *version });
+            let mut seen: HashSet<&TokenId> = HashSet::new();
+            for token in online.subs.iter().filter_map(|s| s.token.as_ref()) {
+                if seen.insert(&token.id) {
+                    tokens.push(LiveToken { user: *user, token_id: token.id.to_string(), version: token.version });
                 }
             }
         }
@@ -280,8 +278,8 @@ impl Hub {
         let a_online = users.get_mut(&a).map(|o| o.connections.insert(b)).is_some();
         let b_online = users.get_mut(&b).map(|o| o.connections.insert(a)).is_some();
         if a_online && b_online && self.shared.is_none() {
-            send_to(&mut users, a, &Event::Presence { user_id: b, online: true }, None);
-            send_to(&mut users, b, &Event::Presence { user_id: a, online: true }, None);
+            self.send_to(&mut users, a, &Event::Presence { user_id: b, online: true });
+            self.send_to(&mut users, b, &Event::Presence { user_id: a, online: true });
         }
     }
 
@@ -292,19 +290,19 @@ impl Hub {
         let a_online = users.get_mut(&a).map(|o| o.connections.remove(&b)).is_some();
         let b_online = users.get_mut(&b).map(|o| o.connections.remove(&a)).is_some();
         if a_online && b_online && self.shared.is_none() {
-            send_to(&mut users, a, &Event::Presence { user_id: b, online: false }, None);
-            send_to(&mut users, b, &Event::Presence { user_id: a, online: false }, None);
+            self.send_to(&mut users, a, &Event::Presence { user_id: b, online: false });
+            self.send_to(&mut users, b, &Event::Presence { user_id: a, online: false });
         }
     }
 
     /// Ends the subscriptions of `user` opened with token `token_id`.
     pub(crate) fn revoke_token(&self, user: UserId, token_id: &str) {
-        self.end_where(user, EndReason::Revoked, |t| t.0 == token_id);
+        self.end_where(user, EndReason::Revoked, |t| t.id.matches(token_id));
     }
 
     /// Ends the subscriptions of `user` opened with a token older than `version`.
     pub(crate) fn revoke_older_tokens(&self, user: UserId, version: i64) {
-        self.end_where(user, EndReason::Revoked, |t| t.1 < version);
+        self.end_where(user, EndReason::Revoked, |t| t.version < version);
     }
 
     /// Ends every subscription of `user`, whatever it was opened with.
@@ -312,78 +310,247 @@ impl Hub {
         self.end_subs(user, reason, |_| true);
     }
 
-    fn end_where(&self, user: UserId, reason: EndReason, matches: impl Fn(&(String, i64)) -> bool) {
+    /// Ends subscription `id` of `user` because its token expired (the expiry queue's
+    /// task, or the subscription itself if it sees the deadline first).
+    pub(super) fn expire(&self, user: UserId, id: u64) {
+        self.end_subs(user, EndReason::Expired, |s| s.id == id);
+    }
+
+    fn end_where(&self, user: UserId, reason: EndReason, matches: impl Fn(&Token) -> bool) {
         self.end_subs(user, reason, |s| s.token.as_ref().is_some_and(&matches));
     }
 
     fn end_subs(&self, user: UserId, reason: EndReason, matches: impl Fn(&Sub) -> bool) {
         let mut users = self.lock();
         let Some(online) = users.get_mut(&user) else { return };
-        let (ended, kept): (Vec<Sub>, Vec<Sub>) = online.subs.drain(..).partition(matches);
-        online.subs = kept;
-        for sub in ended {
-            sub.end(reason);
-        }
+        online.subs.retain(|sub| {
+            let ends = matches(sub);
+            if ends {
+                sub.end(reason);
+            }
+            !ends
+        });
         if online.subs.is_empty() {
-            go_offline(&mut users, user, self.shared.as_ref());
+            self.go_offline(&mut users, user);
         }
     }
 
-    pub(super) fn unsubscribe(&self, user: UserId, id: u64) {
+    /// Removes a dropped subscription, and its token's entry in the expiry queue.
+    pub(super) fn unsubscribe(&self, sub: &Shared) {
         let mut users = self.lock();
+        if let Some(online) = users.get_mut(&sub.user) {
+            online.subs.retain(|s| s.id != sub.id);
+            if online.subs.is_empty() {
+                self.go_offline(&mut users, sub.user);
+            }
+        }
+        drop(users);
+        if let Some(token) = &sub.token {
+            self.expiry.remove(token.expires, sub.id);
+        }
+    }
+
+    /// Whether `deadline` (a token's expiry) has passed.
+    pub(super) fn expiry_is_past(&self, deadline: super::expiry::Deadline) -> bool {
+        self.expiry.is_past(deadline)
+    }
+
+    /// Stops the expiry queue's task (the service is closing).
+    pub(super) fn close(&self) {
+        self.expiry.stop();
+    }
+
+    /// Sends to every subscription of `user`; ends the ones whose queue is full, except
+    /// for a typing event, which is only dropped: it is stale by the time the queue
+    /// drains, and others' typing must never be what knocks a subscriber off.
+    fn send_to(&self, users: &mut Users, user: UserId, event: &Event) {
         let Some(online) = users.get_mut(&user) else { return };
-        online.subs.retain(|s| s.id != id);
-        if online.subs.is_empty() {
-            go_offline(&mut users, user, self.shared.as_ref());
-        }
-    }
-}
-
-/// Sends to every subscription of `user`; ends the ones whose queue is full, except for
-/// a typing event, which is only dropped: it is stale by the time the queue drains, and
-/// others' typing must never be what knocks a subscriber off.
-fn send_to(users: &mut Users, user: UserId, event: &Event, shared: Option<&mpsc::UnboundedSender<LocalPresence>>) {
-    let Some(online) = users.get_mut(&user) else { return };
-    let mut lagged = Vec::new();
-    let droppable = matches!(event, Event::Typing { .. });
-    // A dropped sender ends the stream; its `poll_event` then reports `Lagged`.
-    online.subs.retain_mut(|sub| match sub.tx.try_send(event.clone()) {
-        Ok(()) => true,
-        Err(err) if err.is_full() && droppable => true,
-        Err(err) if err.is_full() => {
-            lagged.push(sub.id);
+        let mut lagged = 0;
+        let droppable = matches!(event, Event::Typing { .. });
+        online.subs.retain(|sub| {
+            if sub.push(event, self.queue_capacity) || droppable {
+                return true;
+            }
+            // What is queued still drains; then the stream ends.
+            sub.end(EndReason::Lagged);
+            lagged += 1;
             false
+        });
+        if lagged > 0 {
+            crate::telemetry::queue_drops(lagged); // metrics
+            tracing::warn!(%user, count = lagged, "ending subscriptions that fell behind");
         }
-        // The receiver is gone; its guard removes it.
-        Err(_) => true,
-    });
-    if !lagged.is_empty() {
-        crate::telemetry::queue_drops(lagged.len()); // metrics
-        tracing::warn!(%user, count = lagged.len(), "ending subscriptions that fell behind");
+        if online.subs.is_empty() {
+            self.go_offline(users, user);
+        }
     }
-    if online.subs.is_empty() {
-        go_offline(users, user, shared);
+
+    /// Removes `user` from the online set and tells their online connections (or the
+    /// bus, when presence is shared).
+    fn go_offline(&self, users: &mut Users, user: UserId) {
+        let Some(online) = users.remove(&user) else { return };
+        crate::telemetry::user_offline(); // metrics
+        if let Some(shared) = &self.shared {
+            let _ = shared.send((user, false, online.connections.0.into_vec()));
+            return;
+        }
+        let event = Event::Presence { user_id: user, online: false };
+        for c in online.connections.iter() {
+            self.send_to(users, *c, &event);
+        }
     }
 }
 
-/// Removes `user` from the online set and tells their online connections (or the bus,
-/// when presence is shared).
-fn go_offline(users: &mut Users, user: UserId, shared: Option<&mpsc::UnboundedSender<LocalPresence>>) {
-    let Some(online) = users.remove(&user) else { return };
-    crate::telemetry::user_offline(); // metrics
-    if let Some(shared) = shared {
-        let _ = shared.send((user, false, online.connections.0.into_vec()));
-        return;
-    }
-    let event = Event::Presence { user_id: user, online: false };
-    for c in online.connections.iter() {
-        send_to(users, *c, &event, None);
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.expiry.stop();
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    /// A session of `user` whose token expires `secs` seconds after `now`.
+    fn session(user: UserId, now: chrono::DateTime<chrono::Utc>, secs: i64) -> Session {
+        Session {
+            user_id: user,
+            token_id: hex::encode(crate::random_bytes::<16>().unwrap_or_default()),
+            token_version: 0,
+            expires_at: now + chrono::Duration::seconds(secs),
+        }
+    }
+
+    fn presence(online: bool) -> Event {
+        Event::Presence { user_id: UserId::new(), online }
+    }
+
+    /// The next event, or `None` if it ended; an error if neither comes at once.
+    async fn next_now(sub: &mut Subscription) -> Result<Option<Event>> {
+        tokio::time::timeout(Duration::from_millis(1), sub.next()).await.map_err(|_| Error::internal("pending"))
+    }
+
+    #[tokio::test]
+    async fn a_queue_holds_exactly_its_capacity_then_the_subscription_ends_as_lagged() -> Result<()> {
+        let hub = Arc::new(Hub::new(3, 4));
+        let ada = UserId::new();
+        let mut sub = hub.subscribe(ada, None, Vec::new(), chrono::Utc::now())?;
+        let sent: Vec<Event> = [true, false, true].into_iter().map(presence).collect();
+        for event in &sent {
+            hub.deliver(ada, event);
+        }
+        assert_eq!(sub.end_reason(), None, "three fit");
+        assert!(hub.is_online(ada));
+        hub.deliver(ada, &Event::Typing { user_id: UserId::new(), typing: true });
+        assert_eq!(sub.end_reason(), None, "a typing event is dropped, not a reason to end");
+        hub.deliver(ada, &presence(false));
+        assert_eq!(sub.end_reason(), Some(EndReason::Lagged), "the fourth does not fit");
+        assert!(!hub.is_online(ada));
+        // What was queued before still drains, in order; then the stream ends.
+        for event in sent {
+            assert_eq!(next_now(&mut sub).await?, Some(event));
+        }
+        assert_eq!(next_now(&mut sub).await?, None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_drained_queue_takes_events_again_up_to_its_capacity() -> Result<()> {
+        let hub = Arc::new(Hub::new(2, 4));
+        let ada = UserId::new();
+        let mut sub = hub.subscribe(ada, None, Vec::new(), chrono::Utc::now())?;
+        for _ in 0..10 {
+            let (a, b) = (presence(true), presence(false));
+            hub.deliver(ada, &a);
+            hub.deliver(ada, &b);
+            assert_eq!(next_now(&mut sub).await?, Some(a));
+            assert_eq!(next_now(&mut sub).await?, Some(b));
+        }
+        assert_eq!(sub.end_reason(), None);
+        assert!(next_now(&mut sub).await.is_err(), "nothing waits");
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_expiring_token_ends_its_idle_subscription_as_expired() -> Result<()> {
+        let hub = Arc::new(Hub::new(8, 4));
+        let (ada, now) = (UserId::new(), chrono::Utc::now());
+        let mut sub = hub.subscribe(ada, Some(&session(ada, now, 60)), Vec::new(), now)?;
+        hub.deliver(ada, &presence(true));
+        tokio::time::sleep(Duration::from_millis(59_999)).await;
+        assert_eq!(sub.end_reason(), None, "not a millisecond early");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        // Ended by the hub's expiry task, without the subscription being polled.
+        assert_eq!(sub.end_reason(), Some(EndReason::Expired));
+        assert!(!hub.is_online(ada));
+        assert_eq!(hub.expiry.len(), 0);
+        // A queued event is not yielded after the token expired.
+        assert_eq!(next_now(&mut sub).await?, None);
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn subscriptions_end_in_the_order_their_tokens_expire() -> Result<()> {
+        let hub = Arc::new(Hub::new(8, 4));
+        let now = chrono::Utc::now();
+        // Opened out of order; the one expiring soonest is opened last, while the task
+        // already sleeps until a later deadline.
+        let expiries: [i64; 6] = [50, 10, 40, 20, 30, 5];
+        let mut subs = Vec::new();
+        for secs in expiries {
+            let user = UserId::new();
+            subs.push((secs, hub.subscribe(user, Some(&session(user, now, secs)), Vec::new(), now)?));
+            tokio::task::yield_now().await;
+        }
+        let mut elapsed: i64 = 0;
+        for step in [5, 10, 20, 30, 40, 50] {
+            tokio::time::sleep(Duration::from_secs((step - elapsed).unsigned_abs()) + Duration::from_millis(1)).await;
+            elapsed = step;
+            for (secs, sub) in &subs {
+                let expected = (*secs <= step).then_some(EndReason::Expired);
+                assert_eq!(sub.end_reason(), expected, "at {step} s, the one expiring at {secs} s");
+            }
+            let left = expiries.iter().filter(|secs| **secs > step).count();
+            assert_eq!(hub.expiry.len(), left);
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_dropped_subscription_leaves_no_entry_in_the_expiry_queue() -> Result<()> {
+        let hub = Arc::new(Hub::new(8, 4));
+        let now = chrono::Utc::now();
+        let subs = (0..100)
+            .map(|_| {
+                let user = UserId::new();
+                hub.subscribe(user, Some(&session(user, now, 3600)), Vec::new(), now)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        assert_eq!(hub.expiry.len(), 100);
+        drop(subs);
+        assert_eq!(hub.expiry.len(), 0);
+        assert!(hub.online_connections(UserId::new()).is_none());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_revoked_token_ends_as_revoked_and_an_expired_one_on_the_first_poll() -> Result<()> {
+        let hub = Arc::new(Hub::new(8, 4));
+        let (ada, now) = (UserId::new(), chrono::Utc::now());
+        let ended = session(ada, now, 0);
+        let live = session(ada, now, 3600);
+        let mut sub = hub.subscribe(ada, Some(&live), Vec::new(), now)?;
+        hub.revoke_token(ada, &live.token_id);
+        assert_eq!(sub.end_reason(), Some(EndReason::Revoked));
+        assert_eq!(next_now(&mut sub).await?, None);
+        // A token already expired when the subscription opens ends it on its first poll.
+        let mut expired = hub.subscribe(ada, Some(&ended), Vec::new(), now)?;
+        assert_eq!(next_now(&mut expired).await?, None);
+        assert_eq!(expired.end_reason(), Some(EndReason::Expired));
+        Ok(())
+    }
 
     #[test]
     fn an_id_set_stays_sorted_and_unique_through_changes() {

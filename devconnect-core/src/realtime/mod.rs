@@ -2,6 +2,9 @@
 //! delivered, every presence change counted and every token revoked through it.
 //!
 //! - `hub`: this process's subscriptions and presence.
+//! - `queue`: what the hub and one subscription share (its queue, waker, end reason
+//!   and token), in one allocation.
+//! - `expiry`: one queue of token expiries for the whole hub.
 //! - [`subscription`]: one user's event stream and why it ends.
 //! - [`live`]: the session every frontend serves ([`DevConnect::live`]): the online
 //!   list, then what was missed, then live events, then an end reason.
@@ -9,10 +12,10 @@
 //!
 //! Each subscription has a bounded queue. A subscriber that falls that far behind is
 //! ended (reason [`EndReason::Lagged`]) rather than buffering without bound or slowing
-//! anyone else; it reconnects and catches up with [`DevConnect::sync`]. The queue is a
-//! `futures-channel` one, which allocates per queued event: an idle subscription costs
-//! a few hundred bytes, where tokio's channel preallocates a 32-event block and a
-//! cache-padded header (about 1.5 KiB), and most of the time the queue is empty.
+//! anyone else; it reconnects and catches up with [`DevConnect::sync`]. Most of the
+//! time the queue is empty, so an idle subscription's cost is what counts: one
+//! allocation (queue, waker, end reason, token) and an entry in the hub's expiry queue,
+//! no buffer and no timer of its own.
 //!
 //! With several server instances (a bus URL), the hub still holds only this process's
 //! subscriptions; presence is shared through the bus instead: the hub reports a user's
@@ -20,8 +23,10 @@
 //! user's presence cluster-wide and tells their connections.
 
 pub mod bus;
+mod expiry;
 mod hub;
 pub mod live;
+mod queue;
 pub mod subscription;
 
 use std::sync::Arc;
@@ -168,6 +173,7 @@ impl Realtime {
     /// Leaves the cluster (this instance's users go offline for everyone at once,
     /// rather than after the presence expiry) and stops the background tasks.
     pub(crate) async fn close(&self) {
+        self.hub.close();
         #[cfg(feature = "redis")]
         if let Some(bus) = &self.bus {
             bus.close().await;

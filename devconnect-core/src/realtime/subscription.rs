@@ -1,14 +1,11 @@
 //! A user's live event stream ([`Subscription`]) and why it ends ([`EndReason`]).
 
-use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_core::Stream as _;
-use tokio::time::Sleep;
-
 use super::hub::Hub;
+use super::queue::Shared;
 use crate::model::Event;
 use crate::{MessageId, UserId};
 
@@ -61,19 +58,6 @@ impl EndReason {
     }
 }
 
-/// Removes the subscription from the hub when dropped.
-pub(super) struct SubGuard {
-    pub(super) hub: Arc<Hub>,
-    pub(super) user: UserId,
-    pub(super) id: u64,
-}
-
-impl Drop for SubGuard {
-    fn drop(&mut self) {
-        self.hub.unsubscribe(self.user, self.id);
-    }
-}
-
 /// A live stream of [`Event`]s for one user. The user is online while any of their
 /// subscriptions exists; dropping the last one makes them offline.
 ///
@@ -81,11 +65,9 @@ impl Drop for SubGuard {
 /// that token is logged out, superseded by a password change, or expires;
 /// [`Subscription::end_reason`] then says which.
 pub struct Subscription {
-    user: UserId,
-    rx: futures_channel::mpsc::Receiver<Event>,
-    deadline: Option<Pin<Box<Sleep>>>,
-    ended: Arc<OnceLock<EndReason>>,
-    guard: SubGuard,
+    hub: Arc<Hub>,
+    /// The queue, end reason and token, shared with the hub.
+    shared: Arc<Shared>,
     /// Messages at or before this position were replayed already (see `skip_through`).
     replayed: Option<i64>,
     /// Where the catch-up goes on from, while one is due (see [`DevConnect::catch_up`](crate::DevConnect::catch_up)).
@@ -93,14 +75,8 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub(super) fn new(
-        user: UserId,
-        rx: futures_channel::mpsc::Receiver<Event>,
-        deadline: Option<Pin<Box<Sleep>>>,
-        ended: Arc<OnceLock<EndReason>>,
-        guard: SubGuard,
-    ) -> Self {
-        Self { user, rx, deadline, ended, guard, replayed: None, resume: None }
+    pub(super) fn new(hub: Arc<Hub>, shared: Arc<Shared>) -> Self {
+        Self { hub, shared, replayed: None, resume: None }
     }
 
     /// The next event; `None` once the subscription has ended.
@@ -111,13 +87,13 @@ impl Subscription {
     /// The subscribing user.
     #[must_use]
     pub fn user_id(&self) -> UserId {
-        self.user
+        self.shared.user
     }
 
     /// Why the subscription ended, once it has (`None` while it is live).
     #[must_use]
     pub fn end_reason(&self) -> Option<EndReason> {
-        self.ended.get().copied()
+        self.shared.end_reason()
     }
 
     /// Leaves out the live copies of messages at or before position `seq`: the client
@@ -127,26 +103,23 @@ impl Subscription {
     }
 
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        if let Some(deadline) = self.deadline.as_mut() {
-            if deadline.as_mut().poll(cx).is_ready() {
-                let _ = self.ended.set(EndReason::Expired);
-                self.rx.close();
-                self.deadline = None;
-                self.guard.hub.unsubscribe(self.user, self.guard.id);
-                return Poll::Ready(None);
-            }
+        // Checked here too, not only by the hub's expiry task (which may run late under
+        // load): no event is yielded once the token has expired, queued ones included.
+        if self.shared.token.as_ref().is_some_and(|t| self.hub.expiry_is_past(t.expires)) {
+            self.hub.expire(self.shared.user, self.shared.id);
+            // Already ended otherwise (a first reason stays).
+            self.shared.end(EndReason::Expired);
+            return Poll::Ready(None);
         }
-        loop {
-            match Pin::new(&mut self.rx).poll_next(cx) {
-                Poll::Ready(Some(event))
-                    if event.message_seq().zip(self.replayed).is_some_and(|(seq, replayed)| seq <= replayed) => {}
-                Poll::Ready(None) => {
-                    let _ = self.ended.set(EndReason::Lagged);
-                    return Poll::Ready(None);
-                }
-                polled => return polled,
-            }
-        }
+        let replayed = self.replayed;
+        self.shared
+            .poll_next(cx, |event| event.message_seq().zip(replayed).is_some_and(|(seq, replayed)| seq <= replayed))
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.unsubscribe(&self.shared);
     }
 }
 
@@ -160,6 +133,9 @@ impl futures_core::Stream for Subscription {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("user", &self.user).field("id", &self.guard.id).finish_non_exhaustive()
+        f.debug_struct("Subscription")
+            .field("user", &self.shared.user)
+            .field("id", &self.shared.id)
+            .finish_non_exhaustive()
     }
 }
