@@ -4,9 +4,10 @@
 //! HTTP long-polling with the upgrade to WebSocket (what the stock `socket.io-client`
 //! does by default), no binary attachments, the main namespace, events with
 //! acknowledgements. Each socket is one task, whatever its transport: it owns a
-//! `tokio-tungstenite` stream with small buffers, so an idle WebSocket socket costs a few
-//! KB of server memory, or a long-polling session (`polling`) that the session's HTTP
-//! requests reach through a `sid` map, until the client upgrades it to a WebSocket.
+//! WebSocket of its own making (`socket::ws`: no buffer held between frames, so an idle
+//! WebSocket socket costs about 2 KB of server memory), or a long-polling session
+//! (`polling`) that the session's HTTP requests reach through a `sid` map, until the
+//! client upgrades it to a WebSocket.
 //! Long-polling sessions live in one process: behind several instances, a load balancer
 //! must send each session's requests to one instance (sticky sessions; see the README).
 //!

@@ -77,21 +77,25 @@ impl Drop for CountGuard<'_> {
     }
 }
 
-/// Serves one upgraded connection until it ends.
-pub(crate) async fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Option<String>) {
+/// Serves one upgraded connection until it ends. Not an `async fn`: one keeps its
+/// by-value arguments in its state for its whole life, and the upgraded connection
+/// (48 bytes), moved into the WebSocket at once, would stay in every socket's task.
+pub(crate) fn run(inner: Arc<Inner>, upgraded: Upgraded, query_token: Option<String>) -> impl Future<Output = ()> {
     let ws = accept_ws(&inner, upgraded);
-    // Built here and lent to `drive`: an async fn keeps its by-value arguments for its
-    // whole life, so a transport passed by value would be held twice.
-    let mut conn = Conn { transport: Transport::Ws(ws), inner: &inner, user: None };
-    drive(&mut conn, query_token).await;
+    async move {
+        // Built here and lent to `drive`: an async fn keeps its by-value arguments for
+        // its whole life, so a transport passed by value would be held twice.
+        let mut conn = Conn { transport: Transport::Ws(ws), inner: &inner, user: None, query_token };
+        drive(&mut conn).await;
+    }
 }
 
 /// Serves one long-polling session (registered in the session map) until it ends,
 /// over WebSocket once the client upgrades.
 pub(crate) async fn run_polling(inner: Arc<Inner>, session: Arc<PollSession>, query_token: Option<String>) {
     let _registered = Registered { inner: &inner, session: Arc::clone(&session) };
-    let mut conn = Conn { transport: Transport::Polling(session), inner: &inner, user: None };
-    drive(&mut conn, query_token).await;
+    let mut conn = Conn { transport: Transport::Polling(session), inner: &inner, user: None, query_token };
+    drive(&mut conn).await;
 }
 
 /// Takes a polling session out of the session map when its task ends.
@@ -107,12 +111,12 @@ impl Drop for Registered<'_> {
     }
 }
 
-async fn drive(conn: &mut Conn<'_>, query_token: Option<String>) {
+async fn drive(conn: &mut Conn<'_>) {
     let sockets = &conn.inner.sockets;
     sockets.fetch_add(1, Ordering::Relaxed);
     metrics::gauge!(crate::SOCKETS_METRIC).increment(1.0);
     let _count = CountGuard(sockets);
-    let serving = Box::pin(conn.serve(query_token));
+    let serving = Box::pin(conn.serve());
     tracing::trace!(serve_bytes = std::mem::size_of_val(&*serving), "serving");
     let end = match serving.await {
         Ok(never) => match never {},
@@ -126,6 +130,9 @@ struct Conn<'a> {
     transport: Transport,
     inner: &'a Inner,
     user: Option<UserId>,
+    /// The token of the handshake's URL (`?token=`), if any, until the socket joins:
+    /// held here, once, rather than as an argument of each async fn on the way.
+    query_token: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -137,22 +144,23 @@ struct SessionEnded {
 impl Conn<'_> {
     /// Everything before the socket is live: OPEN and a valid CONNECT. Returns the
     /// user's live session.
-    async fn open(&mut self, query_token: Option<String>) -> Result<Live, End> {
+    async fn open(&mut self) -> Result<Live, End> {
         self.send(self.open_packet()).await?;
-        let live = Box::pin(self.await_join(query_token.as_deref())).await?;
+        let live = Box::pin(self.await_join()).await?;
         self.user = Some(live.user_id());
+        self.query_token = None;
         self.send(protocol::encode_connect(&serde_json::json!({ "sid": random_id() })).map_err(|e| internal(&e))?)
             .await?;
         Ok(live)
     }
 
     /// The live socket: pings, core events out, client events in.
-    async fn serve(&mut self, query_token: Option<String>) -> Result<std::convert::Infallible, End> {
+    async fn serve(&mut self) -> Result<std::convert::Infallible, End> {
         // Boxed, so that what only the handshake needs is gone once the socket is live.
         // Every write below is boxed too: a write's state (its packet, frames and
         // timeout timer, ~200 bytes) exists only while it is under way, and held in
         // place it would be part of every idle socket's state.
-        let mut live = Box::pin(self.open(query_token)).await?;
+        let mut live = Box::pin(self.open()).await?;
         let me = live.user_id();
         let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
         let mut timer = Instant::now() + ping_interval;
@@ -227,7 +235,7 @@ impl Conn<'_> {
 
     /// Waits for a CONNECT to the main namespace with a valid token; refusals are
     /// answered with CONNECT_ERROR and the client may try again until the deadline.
-    async fn await_join(&mut self, query_token: Option<&str>) -> Result<Live, End> {
+    async fn await_join(&mut self) -> Result<Live, End> {
         let deadline = Instant::now() + self.inner.config.connect_timeout;
         loop {
             let inbound = tokio::select! {
@@ -259,7 +267,7 @@ impl Conn<'_> {
                 continue;
             }
             match packet.kind {
-                PacketType::Connect => match self.join(packet.data, query_token).await {
+                PacketType::Connect => match join(self.inner, packet.data, self.query_token.as_deref()).await {
                     Ok(join) => return Ok(join),
                     Err(refusal) => {
                         tracing::debug!(code = %refusal.code, "socket handshake refused");
@@ -270,28 +278,6 @@ impl Conn<'_> {
                 _ => {}
             }
         }
-    }
-
-    /// Authenticates a CONNECT and opens the user's live session (which also ends with
-    /// their token), resuming after `auth.lastMessageId` if given.
-    async fn join(&mut self, auth: Option<Value>, query_token: Option<&str>) -> Result<Live, ErrorAck> {
-        let auth = auth.unwrap_or(Value::Null);
-        let token = match auth.get("token") {
-            Some(Value::String(token)) => Some(token.as_str()),
-            Some(Value::Null) | None => query_token,
-            Some(_) => return Err(ErrorAck::new("validation", "token: must be a string")),
-        };
-        let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Err(ErrorAck::new("unauthorized", "a token is required (auth: {token})"));
-        };
-        let last_message_id = match auth.get("lastMessageId") {
-            Some(Value::String(id)) => Some(MessageId::parse("lastMessageId", id).map_err(|e| error_ack(&e.into()))?),
-            Some(Value::Null) | None => None,
-            Some(_) => return Err(ErrorAck::new("validation", "lastMessageId: must be a message id")),
-        };
-        let app = &self.inner.app;
-        let session = Box::pin(app.authenticate(token)).await.map_err(|err| error_ack(&err))?;
-        Box::pin(app.live(&session, last_message_id)).await.map_err(|err| error_ack(&err))
     }
 
     /// Tells the client why (when it should know) and closes the connection.
@@ -352,6 +338,28 @@ impl Conn<'_> {
             let _ = timeout(CLOSE_GRACE, ws.close(code, reason)).await;
         }
     }
+}
+
+/// Authenticates a CONNECT and opens the user's live session (which also ends with
+/// their token), resuming after `auth.lastMessageId` if given.
+async fn join(inner: &Inner, auth: Option<Value>, query_token: Option<&str>) -> Result<Live, ErrorAck> {
+    let auth = auth.unwrap_or(Value::Null);
+    let token = match auth.get("token") {
+        Some(Value::String(token)) => Some(token.as_str()),
+        Some(Value::Null) | None => query_token,
+        Some(_) => return Err(ErrorAck::new("validation", "token: must be a string")),
+    };
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(ErrorAck::new("unauthorized", "a token is required (auth: {token})"));
+    };
+    let last_message_id = match auth.get("lastMessageId") {
+        Some(Value::String(id)) => Some(MessageId::parse("lastMessageId", id).map_err(|e| error_ack(&e.into()))?),
+        Some(Value::Null) | None => None,
+        Some(_) => return Err(ErrorAck::new("validation", "lastMessageId: must be a message id")),
+    };
+    let app = &inner.app;
+    let session = Box::pin(app.authenticate(token)).await.map_err(|err| error_ack(&err))?;
+    Box::pin(app.live(&session, last_message_id)).await.map_err(|err| error_ack(&err))
 }
 
 fn internal(err: &serde_json::Error) -> End {
