@@ -40,6 +40,8 @@ pub(crate) struct WebSocket<I> {
     owed: Vec<u8>,
     /// The largest message accepted, in bytes.
     max_message: usize,
+    /// A close frame was sent: nothing more is (RFC 6455 §5.5.1).
+    closing: bool,
 }
 
 impl<I> std::fmt::Debug for WebSocket<I> {
@@ -62,7 +64,7 @@ enum Received {
 impl<I: AsyncRead + AsyncWrite + Unpin> WebSocket<I> {
     /// A WebSocket over a connection whose handshake is done.
     pub(crate) fn new(io: I, max_message: usize) -> Self {
-        Self { io, received: Vec::new(), message: None, owed: Vec::new(), max_message }
+        Self { io, received: Vec::new(), message: None, owed: Vec::new(), max_message, closing: false }
     }
 
     /// The next text message: pings are answered and pongs skipped on the way.
@@ -99,58 +101,73 @@ impl<I: AsyncRead + AsyncWrite + Unpin> WebSocket<I> {
     /// is a close. A frame's header is checked as soon as it is whole, before its
     /// payload is waited for: an announced length beyond the limit ends the socket.
     fn take_received(&mut self) -> Result<Option<Received>, End> {
-        loop {
-            let mut cursor = Cursor::new(self.received.as_slice());
-            let Some((header, len)) = FrameHeader::parse(&mut cursor).map_err(|_| End::Protocol("malformed frame"))?
-            else {
-                return Ok(None);
-            };
-            let mask = self.check(&header, len)?;
-            let start = usize::try_from(cursor.position()).map_err(|_| End::TooLarge)?;
-            // `check` bounded `len` by the message limit, a `usize`.
-            let end = start + usize::try_from(len).map_err(|_| End::TooLarge)?;
-            if self.received.len() < end {
-                return Ok(None);
-            }
-            let payload = &mut self.received[start..end];
-            unmask(payload, mask);
-            let received = match header.opcode {
-                OpCode::Data(_) => {
-                    let message = self.message.get_or_insert_with(Vec::new);
-                    message.extend_from_slice(payload);
-                    match (header.is_final, self.message.take()) {
-                        (true, Some(text)) => Some(Received::Text(
-                            String::from_utf8(text).map_err(|_| End::Protocol("text that is not UTF-8"))?,
-                        )),
-                        (_, message) => {
-                            self.message = message;
-                            None
-                        }
-                    }
+        let mut taken = 0;
+        let received = loop {
+            match self.take_frame(taken)? {
+                Some((end, None)) => taken = end,
+                Some((end, received)) => {
+                    taken = end;
+                    break received;
                 }
-                OpCode::Control(Control::Ping) => {
-                    if self.owed.is_empty() {
-                        owe(&mut self.owed, Frame::pong(payload.to_vec()));
-                    }
+                None => break None,
+            }
+        };
+        // Once per call, not per frame: many small frames in one read cost one move.
+        self.received.drain(..taken);
+        if self.received.is_empty() {
+            // Hand the memory back: an idle socket keeps none.
+            self.received = Vec::new();
+        }
+        Ok(received)
+    }
+
+    /// The frame at `at` in what was received, if it is whole: where it ends, and what
+    /// it amounts to (`None` for a fragment or a control frame handled here).
+    fn take_frame(&mut self, at: usize) -> Result<Option<(usize, Option<Received>)>, End> {
+        let mut cursor = Cursor::new(&self.received[at..]);
+        let Some((header, len)) = FrameHeader::parse(&mut cursor).map_err(|_| End::Protocol("malformed frame"))? else {
+            return Ok(None);
+        };
+        let mask = self.check(&header, len)?;
+        let start = at + usize::try_from(cursor.position()).map_err(|_| End::TooLarge)?;
+        // `check` bounded `len` by the message limit, a `usize`.
+        let end = start + usize::try_from(len).map_err(|_| End::TooLarge)?;
+        if self.received.len() < end {
+            return Ok(None);
+        }
+        let payload = &mut self.received[start..end];
+        unmask(payload, mask);
+        let received = match header.opcode {
+            OpCode::Data(_) => {
+                let mut message = self.message.take().unwrap_or_default();
+                message.extend_from_slice(payload);
+                if header.is_final {
+                    let text = String::from_utf8(message).map_err(|_| End::Protocol("text that is not UTF-8"))?;
+                    Some(Received::Text(text))
+                } else {
+                    self.message = Some(message);
                     None
                 }
-                OpCode::Control(Control::Close) => {
-                    // The answer echoes the client's status code (RFC 6455 §5.5.1).
+            }
+            OpCode::Control(Control::Ping) => {
+                if self.owed.is_empty() && !self.closing {
+                    owe(&mut self.owed, Frame::pong(payload.to_vec()));
+                }
+                None
+            }
+            OpCode::Control(Control::Close) => {
+                // The answer echoes the client's status code (RFC 6455 §5.5.1), unless
+                // this is the answer to our own close.
+                if !self.closing {
                     let code = payload.get(..2).map(|c| CloseCode::from(u16::from_be_bytes([c[0], c[1]])));
                     owe(&mut self.owed, Frame::close(code.map(|code| CloseFrame { code, reason: "".into() })));
-                    Some(Received::Closed)
+                    self.closing = true;
                 }
-                _ => None,
-            };
-            self.received.drain(..end);
-            if self.received.is_empty() {
-                // Hand the memory back: an idle socket keeps none.
-                self.received = Vec::new();
+                Some(Received::Closed)
             }
-            if received.is_some() {
-                return Ok(received);
-            }
-        }
+            _ => None,
+        };
+        Ok(Some((end, received)))
     }
 
     /// Checks a client frame's header against RFC 6455 and our limits; returns its mask.
@@ -202,6 +219,9 @@ impl<I: AsyncRead + AsyncWrite + Unpin> WebSocket<I> {
     /// cut short leaves part of a frame, so the caller ends the socket if one does not
     /// complete.
     pub(crate) async fn send_text(&mut self, text: &str) -> std::io::Result<()> {
+        if self.closing {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
         std::future::poll_fn(|cx| self.poll_write_owed(cx)).await?;
         let header = FrameHeader { opcode: OpCode::Data(Data::Text), ..FrameHeader::default() };
         let len = text.len() as u64;
@@ -216,7 +236,11 @@ impl<I: AsyncRead + AsyncWrite + Unpin> WebSocket<I> {
     /// (and drops) what the client still sends until its close or the connection's
     /// end. The caller bounds how long that may take.
     pub(crate) async fn close(&mut self, code: CloseCode, reason: &str) {
+        if self.closing {
+            return;
+        }
         owe(&mut self.owed, Frame::close(Some(CloseFrame { code, reason: reason.into() })));
+        self.closing = true;
         if std::future::poll_fn(|cx| self.poll_write_owed(cx)).await.is_ok() {
             while self.recv().await.is_ok() {}
         }
@@ -357,6 +381,9 @@ mod tests {
         assert_eq!(&payload[2..], b"connect timeout");
         client.write_all(&client_frame(OpCode::Control(Control::Close), true, &1008u16.to_be_bytes())).await?;
         assert!(tokio::time::timeout(Duration::from_secs(5), closing).await.is_ok(), "ends on the client's close");
+        // The client's close answered ours: nothing more was sent, not even a close.
+        let (_, after) = server_frame(&mut client).await;
+        assert_eq!(after, b"<connection ended>");
         Ok(())
     }
 
