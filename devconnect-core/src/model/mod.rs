@@ -26,5 +26,5 @@ pub use event::{Event, GroupMemberAdded, GroupMemberRemoved, GroupTyping, ReadRe
 pub use feed::{FeedFilter, GroupFilter, GroupUpdate, group_keys, name_words};
 pub use peer::Peer;
 pub use push::{OutboxEntry, OutboxStats, PushItem, PushSubscriptionRecord, off_bits, settings_from_bits};
-pub use search::{SearchFilter, SearchHit, fold, rank, search_words};
+pub use search::{SearchFilter, SearchHit, fold, one_word_ranks, rank, search_words};
 pub use user::{AuthState, Erased, ProfileUpdate, UserRecord, skill_key};

@@ -64,6 +64,13 @@ pub fn rank(terms: &[String], profile: &Profile) -> (usize, usize, usize) {
     (name, skills, about)
 }
 
+/// The ranks of a search for one word, best first, as which fields hold it (name,
+/// skills, about): every non-empty set, in the order [`rank`] gives them. Stores that
+/// page rank by rank walk these in turn, each newest first.
+pub fn one_word_ranks() -> impl Iterator<Item = [bool; 3]> {
+    (1..8u8).rev().map(|bits| [bits & 4 != 0, bits & 2 != 0, bits & 1 != 0])
+}
+
 fn field_words(texts: &[&str]) -> Vec<String> {
     texts.iter().flat_map(|t| search_words(t)).collect()
 }
@@ -119,6 +126,15 @@ pub fn fold(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_word_ranks_are_every_set_of_fields_in_rank_order() {
+        let ranks: Vec<(usize, usize, usize)> =
+            one_word_ranks().map(|[n, s, a]| (usize::from(n), usize::from(s), usize::from(a))).collect();
+        assert_eq!(ranks.len(), 7);
+        assert!(ranks.windows(2).all(|w| w[0] > w[1]), "strictly best first: {ranks:?}");
+        assert!(!ranks.contains(&(0, 0, 0)));
+    }
 
     #[test]
     fn words_are_lower_cased_and_accent_folded() {

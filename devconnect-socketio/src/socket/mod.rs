@@ -157,7 +157,7 @@ impl Conn<'_> {
     /// The live socket: pings, core events out, client events in.
     async fn serve(&mut self) -> Result<std::convert::Infallible, End> {
         // Boxed, so that what only the handshake needs is gone once the socket is live.
-        // Every write below is boxed too: a write's state (its packet, frames and
+        // Every write below is boxed too: a write's state (its packet, frame and
         // timeout timer, ~200 bytes) exists only while it is under way, and held in
         // place it would be part of every idle socket's state.
         let mut live = Box::pin(self.open()).await?;

@@ -19,7 +19,7 @@ use futures_util::TryStreamExt as _;
 use super::documents::{int, string, user_from_doc};
 use super::error::db_err;
 use super::{MongoStore, pair_keys_in};
-use crate::model::{SearchFilter, SearchHit, rank, search_words};
+use crate::model::{SearchFilter, SearchHit, one_word_ranks, rank, search_words};
 use crate::store::pair_key;
 use crate::{Result, UserId};
 
@@ -68,9 +68,7 @@ fn matching(viewer: UserId, f: &SearchFilter) -> Vec<Document> {
         and.push(doc! { "searchKeys": { "$in": any } });
     }
     if let Some(prefix) = prefix {
-        // Words are letters and digits only: nothing in them is special to a regex.
-        let any: Vec<Document> =
-            RANKED.iter().map(|tag| doc! { "searchKeys": { "$regex": format!("^{tag}:{prefix}") } }).collect();
+        let any: Vec<Document> = RANKED.iter().map(|tag| doc! { "searchKeys": starts(tag, prefix) }).collect();
         and.push(doc! { "$or": any });
     }
     if !f.location.is_empty() {
@@ -89,25 +87,27 @@ fn matching(viewer: UserId, f: &SearchFilter) -> Vec<Document> {
     and
 }
 
-/// The ranks of one word (as the last word typed: a prefix), best first, as conditions:
-/// for each set of fields holding it (name, skills, about as bits, largest first), the
-/// word in those fields and in none of the others. With one word, `model::rank` is
-/// exactly which fields hold it, so walking these in turn, each newest first, is the
-/// ranked order.
+/// A key of field `tag` starting with `prefix`, which MongoDB answers from the index's
+/// key range. Words are letters and digits only: nothing in them is special to a regex.
+fn starts(tag: &str, prefix: &str) -> Document {
+    doc! { "$regex": format!("^{tag}:{prefix}") }
+}
+
+/// The ranks of one word (as the last word typed: a prefix), best first
+/// ([`one_word_ranks`]), as conditions: the word in the fields of the rank and in none
+/// of the others. With one word, `model::rank` is exactly which fields hold it, so
+/// walking these in turn, each newest first, is the ranked order.
 fn tiers(word: &str) -> Vec<Document> {
-    (1..8u8)
-        .rev()
-        .map(|bits| {
+    one_word_ranks()
+        .map(|holds| {
             let fields: Vec<Document> = RANKED
                 .iter()
-                .enumerate()
-                .map(|(i, tag)| {
-                    // Words are letters and digits only: nothing in them is special to a regex.
-                    let key = doc! { "$regex": format!("^{tag}:{word}") };
-                    if bits >> (2 - i) & 1 == 1 {
-                        doc! { "searchKeys": key }
+                .zip(holds)
+                .map(|(tag, holds)| {
+                    if holds {
+                        doc! { "searchKeys": starts(tag, word) }
                     } else {
-                        doc! { "searchKeys": { "$not": key } }
+                        doc! { "searchKeys": { "$not": starts(tag, word) } }
                     }
                 })
                 .collect();

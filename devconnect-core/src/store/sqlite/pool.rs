@@ -2,10 +2,10 @@
 //! read-only connection each (see the module docs of `sqlite`).
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::TryRecvError;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags};
-use std::sync::mpsc::TryRecvError;
 
 use super::SqliteStore;
 use super::search::merge_step;

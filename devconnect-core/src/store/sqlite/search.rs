@@ -37,7 +37,7 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params, params_from_iter
 use super::error::ResultExt as _;
 use super::rows::{USER_COL_COUNT, USER_COLS, conversion, user};
 use crate::Result;
-use crate::model::{SearchFilter, SearchHit, search_words};
+use crate::model::{SearchFilter, SearchHit, one_word_ranks, search_words};
 
 /// A skill held by more users than this counts as common when choosing which skill's
 /// index to walk: counting stops there, so choosing costs at most this many entries.
@@ -239,18 +239,16 @@ fn phrase(tag: char, word: &str, prefix: bool) -> String {
 /// The fields a word is ranked by, best first (`model::rank`).
 const RANKED: [char; 3] = [NAME, SKILLS, ABOUT];
 
-/// The FTS queries of one word's ranks, best first: for each set of fields holding the
-/// word (name, skills, about as bits, largest first), the word in those and not in the
-/// others. `present` says in which fields any user has the word: a rank needing another
-/// is left out, and one need not exclude a field without it (each phrase costs a lookup
-/// in every segment of the index).
+/// The FTS queries of one word's ranks, best first ([`one_word_ranks`]): the word in
+/// the fields of the rank and not in the others. `present` says in which fields any
+/// user has the word: a rank needing another is left out, and one need not exclude a
+/// field without it (each phrase costs a lookup in every segment of the index).
 fn tiers(word: &str, present: [bool; 3]) -> Vec<String> {
-    (1..8u8)
-        .rev()
-        .filter_map(|bits| {
+    one_word_ranks()
+        .filter_map(|holds| {
             let (mut has, mut lacks) = (Vec::new(), Vec::new());
-            for (i, tag) in RANKED.iter().enumerate() {
-                match (bits >> (2 - i) & 1 == 1, present[i]) {
+            for ((tag, holds), present) in RANKED.iter().zip(holds).zip(present) {
+                match (holds, present) {
                     (true, false) => return None,
                     (true, true) => has.push(phrase(*tag, word, true)),
                     (false, true) => lacks.push(phrase(*tag, word, true)),
