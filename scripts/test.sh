@@ -27,6 +27,8 @@ ROOT=$(pwd)
 LOGS="$ROOT/.tools/logs"
 mkdir -p "$LOGS"
 export CARGO_TERM_COLOR=never
+# One build from scratch: incremental artifacts would only double the target's disk use.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 declare -A LIMITS=(
     [fmt]=300 [clippy]=1800 [docs]=900 [boundaries]=300 [rust]=2400 [rust-http-mongodb]=900 [example-embed]=600
