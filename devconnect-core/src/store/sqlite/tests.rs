@@ -113,10 +113,11 @@ async fn a_common_and_a_rare_skills_filter_page_the_same_way() -> Result<()> {
     Ok(())
 }
 
-/// A database indexed before rowids had to follow user ids (users indexed out of
-/// order) is put in order when it is opened: search lists newest first again.
+/// A database from before migration 15 (rowids counting up in the order of ids) is
+/// indexed anew, counting down, when it is opened: search lists newest first across
+/// pages.
 #[tokio::test]
-async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
+async fn a_database_whose_search_rowids_count_up_is_indexed_anew_at_open() -> Result<()> {
     let dir = tempfile::tempdir().map_err(Error::internal)?;
     let path = dir.path().join("order.db");
     let store = SqliteStore::open(&path).await?;
@@ -129,11 +130,11 @@ async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
     }
     store.close().await?;
     drop(store);
-    // As an older version could leave it: the index's rows in reverse order of ids.
+    // As migration 14 left it: rowids counting up in the order of ids.
     {
         let conn = rusqlite::Connection::open(&path).db()?;
         let rows: Vec<(String, i64)> = conn
-            .prepare("SELECT id, search_rowid FROM users ORDER BY id DESC")
+            .prepare("SELECT id, search_rowid FROM users ORDER BY id")
             .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .db()?;
         for (n, (id, rowid)) in (1000i64..).zip(rows) {
@@ -145,6 +146,7 @@ async fn opening_puts_an_out_of_order_search_index_in_order() -> Result<()> {
             conn.execute("DELETE FROM user_words WHERE rowid = ?1", [rowid]).db()?;
             conn.execute("UPDATE users SET search_rowid = ?1 WHERE id = ?2", rusqlite::params![n, id]).db()?;
         }
+        conn.execute_batch("PRAGMA user_version = 14").db()?;
     }
     let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SqliteStore::open(&path).await?);
     let app = crate::testkit::service(std::sync::Arc::clone(&store))?;
@@ -282,7 +284,7 @@ async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> R
             conn.query_row("SELECT search_rowid FROM users WHERE id = ?1", [id.to_hex()], |r| r.get::<_, i64>(0)).db()
         };
         let (a, b) = (rowid(ids[1])?, rowid(ids[2])?);
-        for (id, to) in [(ids[1], -1), (ids[2], a), (ids[1], b)] {
+        for (id, to) in [(ids[1], i64::MAX), (ids[2], a), (ids[1], b)] {
             conn.execute("UPDATE users SET search_rowid = ?2 WHERE id = ?1", rusqlite::params![id.to_hex(), to])
                 .db()?;
         }
