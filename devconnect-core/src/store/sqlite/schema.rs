@@ -298,6 +298,26 @@ CREATE VIRTUAL TABLE user_words USING fts5(
 );
 INSERT INTO user_words (user_words, rank) VALUES ('usermerge', 2);
 ",
+    // 16: how many users hold each skill, kept by triggers.
+    "
+-- Choosing how a skills filter walks (`search::skills_walk`, `users::FeedSkills`) reads
+-- a count per skill here instead of counting up to 2,000 index entries per request.
+-- The triggers keep it in step with every write of `user_skills` (an ignored insert
+-- fires none); a skill nobody holds any more leaves no row.
+CREATE TABLE skill_counts (
+    skill TEXT PRIMARY KEY,
+    users INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO skill_counts (skill, users) SELECT skill, count(*) FROM user_skills GROUP BY skill;
+CREATE TRIGGER user_skills_counted AFTER INSERT ON user_skills BEGIN
+    INSERT INTO skill_counts (skill, users) VALUES (new.skill, 1)
+        ON CONFLICT (skill) DO UPDATE SET users = users + 1;
+END;
+CREATE TRIGGER user_skills_uncounted AFTER DELETE ON user_skills BEGIN
+    UPDATE skill_counts SET users = users - 1 WHERE skill = old.skill;
+    DELETE FROM skill_counts WHERE skill = old.skill AND users = 0;
+END;
+",
 ];
 
 /// The migration that added `group_keys`: groups created before it get their keys

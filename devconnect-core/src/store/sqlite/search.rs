@@ -43,7 +43,7 @@ use crate::Result;
 use crate::model::{SearchFilter, SearchHit, one_word_ranks, search_words};
 
 /// A skill held by more users than this counts as common when choosing which skill's
-/// index to walk: counting stops there, so choosing costs at most this many entries.
+/// index to walk.
 const COMMON_SKILL_ROWS: i64 = 2000;
 
 /// The tags of the fields (see the module docs): a tag and a folded word make a token.
@@ -371,15 +371,16 @@ pub(super) enum SkillsWalk<'a> {
     Merge,
 }
 
-/// Chooses by counting each skill's users up to [`COMMON_SKILL_ROWS`]: a rare skill
+/// Chooses by each skill's users (`skill_counts`, one lookup per skill): a rare skill
 /// bounds the walk by its holders, each costing a lookup per other skill; common ones
-/// are cheaper merged, one index step per id in the merged range.
+/// (at least [`COMMON_SKILL_ROWS`] each) are cheaper merged, one index step per id in
+/// the merged range.
 pub(super) fn skills_walk<'a>(conn: &Connection, skills: &'a [String]) -> Result<SkillsWalk<'a>> {
     let mut count =
-        conn.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM user_skills WHERE skill = ?1 LIMIT ?2)").db()?;
+        conn.prepare_cached("SELECT coalesce((SELECT users FROM skill_counts WHERE skill = ?1), 0)").db()?;
     let mut rarest: Option<(i64, &String)> = None;
     for skill in skills {
-        let n: i64 = count.query_row(params![skill, COMMON_SKILL_ROWS], |r| r.get(0)).db()?;
+        let n: i64 = count.query_row([skill], |r| r.get(0)).db()?;
         if rarest.is_none_or(|(least, _)| n < least) {
             rarest = Some((n, skill));
         }

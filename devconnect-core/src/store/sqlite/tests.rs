@@ -7,7 +7,7 @@ use super::SqliteStore;
 use super::chat::{history_sql, sync_sql};
 use super::error::ResultExt as _;
 use super::users::{FeedSkills, feed_sql};
-use crate::model::FeedFilter;
+use crate::model::{FeedFilter, ProfileUpdate};
 use crate::store::prelude::*;
 use crate::{Error, Result};
 
@@ -146,7 +146,7 @@ async fn a_database_whose_search_rowids_count_up_is_indexed_anew_at_open() -> Re
             conn.execute("DELETE FROM user_words WHERE rowid = ?1", [rowid]).db()?;
             conn.execute("UPDATE users SET search_rowid = ?1 WHERE id = ?2", rusqlite::params![n, id]).db()?;
         }
-        conn.execute_batch("PRAGMA user_version = 14").db()?;
+        conn.execute_batch(&format!("{BEFORE_SKILL_COUNTS} PRAGMA user_version = 14;")).db()?;
     }
     let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SqliteStore::open(&path).await?);
     let app = crate::testkit::service(std::sync::Arc::clone(&store))?;
@@ -280,6 +280,7 @@ async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> R
              PRAGMA user_version = 11;",
         )
         .db()?;
+        conn.execute_batch(BEFORE_SKILL_COUNTS).db()?;
         let rowid = |id: crate::UserId| {
             conn.query_row("SELECT search_rowid FROM users WHERE id = ?1", [id.to_hex()], |r| r.get::<_, i64>(0)).db()
         };
@@ -360,5 +361,59 @@ async fn the_idle_writer_merges_the_search_index() -> Result<()> {
     };
     let found = store.search_users(viewer.me.profile.id, &filter).await?;
     assert_eq!(found.len(), 15);
+    store.close().await
+}
+
+/// Takes a database back to before migration 16 (`skill_counts`).
+const BEFORE_SKILL_COUNTS: &str =
+    "DROP TRIGGER user_skills_counted; DROP TRIGGER user_skills_uncounted; DROP TABLE skill_counts;";
+
+/// `skill_counts` as the skills table counts it, and as `skill_counts` holds it.
+async fn skill_counts(store: &SqliteStore) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>)> {
+    store
+        .read(|conn| {
+            let all = |sql: &str| {
+                conn.prepare(sql).and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            };
+            let counted = all("SELECT skill, count(*) FROM user_skills GROUP BY skill ORDER BY skill").db()?;
+            let kept = all("SELECT skill, users FROM skill_counts ORDER BY skill").db()?;
+            Ok((counted, kept))
+        })
+        .await
+}
+
+/// The per-skill counts that choose a skills walk follow signups, edits (case-folded
+/// duplicates counted once) and erasure, drop skills nobody holds, and are made by the
+/// migration for a database that had none.
+#[tokio::test]
+async fn skill_counts_follow_every_write_of_skills() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(Error::internal)?;
+    let path = dir.path().join("counts.db");
+    let store = SqliteStore::open(&path).await?;
+    let mut ids = Vec::new();
+    for (i, skills) in [&["Rust", "Go"][..], &["rust", "SQL"], &["Go", "Elm"]].iter().enumerate() {
+        let mut record = crate::testkit::user_record(&format!("count{i}@example.com"));
+        record.me.profile.skills = skills.iter().map(|s| (*s).to_owned()).collect();
+        ids.push(record.me.profile.id);
+        store.insert_user(&record).await?;
+    }
+    let skills =
+        |s: &[&str]| ProfileUpdate { skills: Some(s.iter().map(|s| (*s).to_owned()).collect()), ..Default::default() };
+    store.update_profile(ids[0], &skills(&["RUST", "rust", "Zig"]), crate::now()).await?;
+    store.update_profile(ids[2], &skills(&["Go"]), crate::now()).await?;
+    store.erase_user(ids[1], crate::now()).await?;
+    let (counted, kept) = skill_counts(&store).await?;
+    let want = [("go", 1), ("rust", 1), ("zig", 1)].map(|(s, n)| (s.to_owned(), n));
+    assert_eq!(counted, want);
+    assert_eq!(kept, want, "elm and sql are held by nobody: no row");
+    store.close().await?;
+    drop(store);
+    // Back to schema 15: no counts.
+    {
+        let conn = rusqlite::Connection::open(&path).db()?;
+        conn.execute_batch(&format!("{BEFORE_SKILL_COUNTS} PRAGMA user_version = 15;")).db()?;
+    }
+    let store = SqliteStore::open(&path).await?;
+    assert_eq!(skill_counts(&store).await?.1, want, "the migration counts every skill");
     store.close().await
 }

@@ -33,15 +33,15 @@ pub(super) enum FeedSkills {
 const DENSE_SKILL_ROWS: i64 = 2000;
 
 impl FeedSkills {
-    /// Counts (up to [`DENSE_SKILL_ROWS`], so the count itself is bounded) the users with
-    /// any of `skills` (a JSON array).
+    /// Chooses by the users holding any of `skills` (a JSON array), as `skill_counts`
+    /// counts them: one lookup per skill.
     pub(super) fn choose(conn: &Connection, skills: &str) -> rusqlite::Result<Self> {
         let matching: i64 = conn
             .prepare_cached(
-                "SELECT count(*) FROM (SELECT 1 FROM user_skills \
-                 WHERE skill IN (SELECT value FROM json_each(?1)) LIMIT ?2)",
+                "SELECT coalesce(sum(users), 0) FROM skill_counts \
+                 WHERE skill IN (SELECT value FROM json_each(?1))",
             )?
-            .query_row(params![skills, DENSE_SKILL_ROWS], |r| r.get(0))?;
+            .query_row([skills], |r| r.get(0))?;
         Ok(if matching >= DENSE_SKILL_ROWS { Self::Common } else { Self::Rare })
     }
 }
