@@ -1,7 +1,8 @@
 //! Where the service reads the time for token issue and expiry (and so for when a live
-//! session's token runs out) and for cool-downs such as a rejected request's. Tests that need a token to expire move a [`ManualClock`]
-//! forward instead of sleeping. Record timestamps (`createdAt`, …) stay on the system
-//! clock.
+//! session's token runs out) and for cool-downs such as a rejected request's, and so
+//! for the record times such a rule reads back (a request's). Tests that need a token
+//! to expire move a [`ManualClock`] forward instead of sleeping. Other record timestamps
+//! (`createdAt`, …) stay on the system clock.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;

@@ -342,8 +342,8 @@ impl RateLimit {
 pub struct Settings {
     /// How long a token is valid. Default 7 days.
     pub token_ttl: Duration,
-    /// Where token issue and expiry read the time. Default: the system clock; tests
-    /// of expiry use a [`ManualClock`](crate::ManualClock).
+    /// Where token issue and expiry, and the request cool-down, read the time. Default:
+    /// the system clock; tests of expiry use a [`ManualClock`](crate::ManualClock).
     pub clock: std::sync::Arc<dyn crate::Clock>,
     /// How long after a rejection its sender may ask the same person again. Default 30
     /// days, as LinkedIn does with re-invitations.

@@ -38,7 +38,7 @@ impl DevConnect {
         let sender = self.public_profile(me).await?;
         self.user_record(to).await?;
         self.require_unblocked(me, to).await?;
-        let now = crate::now();
+        let now = self.clock_now();
         let request = ConnectionRequest {
             id: RequestId::new(),
             from_user_id: me,
@@ -80,10 +80,7 @@ impl DevConnect {
             chrono::Duration::from_std(self.inner.settings.request_cooldown).unwrap_or(chrono::TimeDelta::MAX);
         let renewable = standing.status == RequestStatus::Rejected
             && standing.from_user_id == me
-            && standing
-                .updated_at
-                .checked_add_signed(cooldown)
-                .is_some_and(|free| free <= self.inner.settings.clock.now());
+            && standing.updated_at.checked_add_signed(cooldown).is_some_and(|free| free <= self.clock_now());
         if !renewable {
             return Err(conflict);
         }
@@ -117,7 +114,7 @@ impl DevConnect {
         let reviewed = self
             .inner
             .store
-            .review_request(id, me, status, crate::now())
+            .review_request(id, me, status, self.clock_now())
             .await?
             .ok_or(Error::Conflict("request already reviewed"))?;
         crate::telemetry::request_reviewed(status);

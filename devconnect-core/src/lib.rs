@@ -251,6 +251,12 @@ impl DevConnect {
     async fn user_record(&self, id: UserId) -> Result<UserRecord> {
         self.inner.store.user(id).await?.filter(|u| !u.me.profile.deleted).ok_or(Error::NotFound("user"))
     }
+
+    /// The service clock's time at the stores' precision: for the record times a rule
+    /// reads back against that clock (a rejection's, by the request cool-down).
+    fn clock_now(&self) -> DateTime<Utc> {
+        self.inner.settings.clock.now().trunc_subsecs(3)
+    }
 }
 
 /// The current time at the precision every store keeps (milliseconds), so a value
