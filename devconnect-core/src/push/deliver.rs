@@ -30,7 +30,7 @@ const STATS_EVERY: Duration = Duration::from_secs(5);
 /// Starts the delivery task of the service behind `inner`; it ends with the service.
 pub(crate) fn start(inner: Weak<Inner>, push: &Push) -> Result<()> {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return Ok(()) };
-    let http = crate::https::client(PUSH_TIMEOUT)?;
+    let http = super::resolve::client(PUSH_TIMEOUT, push.config.allow_loopback_http)?;
     let poll = push.config.poll;
     runtime.spawn(async move {
         let mut every = tokio::time::interval(poll);

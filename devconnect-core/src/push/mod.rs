@@ -15,11 +15,14 @@
 //! a newer one replace an older one still on the push service.
 //!
 //! - `ece`: the payload encryption; `vapid`: the server's key and signed tokens.
-//! - `deliver` (cargo feature `push`): the delivery task, over HTTPS.
+//! - `deliver` (cargo feature `push`): the delivery task, over HTTPS; `resolve`: the
+//!   addresses it may call.
 
 #[cfg(feature = "push")]
 mod deliver;
 mod ece;
+#[cfg(feature = "push")]
+mod resolve;
 mod vapid;
 
 use base64::Engine as _;
@@ -74,7 +77,8 @@ fn decode_key(field: &'static str, value: &str, len: usize) -> Result<Vec<u8>> {
 
 /// Checks an endpoint: an `https` URL of a named host (an address literal could reach
 /// this network's insides), without credentials; with `allow_loopback_http`, also
-/// `http` or `https` on a loopback address or `localhost`.
+/// `http` or `https` on a loopback address or name (`localhost`, `*.localhost`, RFC
+/// 6761). Where a name leads is checked again at each delivery (`resolve`).
 pub(crate) fn parse_endpoint(raw: &str, allow_loopback_http: bool) -> Result<url::Url> {
     let invalid = |reason: &str| Error::validation("endpoint", reason.to_owned());
     if raw.len() > MAX_ENDPOINT_LEN {
@@ -85,7 +89,10 @@ pub(crate) fn parse_endpoint(raw: &str, allow_loopback_http: bool) -> Result<url
         return Err(invalid("must not have credentials or a fragment"));
     }
     let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Domain(name)) => {
+            let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => return Err(invalid("must name a host")),
@@ -230,6 +237,8 @@ mod tests {
             "https://127.0.0.1:9/x",
             "http://127.0.0.1:9/x",
             "https://localhost/x",
+            "https://localhost./x",
+            "https://push.LocalHost/x",
             "https://user:pw@push.example.com/x",
             "https://push.example.com/x#frag",
             "not a url",
