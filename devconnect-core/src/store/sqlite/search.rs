@@ -129,11 +129,11 @@ fn prepend(conn: &Connection, id: &str, words: &str) -> rusqlite::Result<()> {
 const BUILD_BATCH: i64 = 5000;
 
 /// Indexes every user but the deleted into an empty `user_words`, rowids counting down
-/// from the oldest user (-1): run by the migration that creates it. Every user's
-/// `search_rowid` is cleared first, so the new rowids never meet an old one in the
-/// unique index.
+/// from the oldest user (-1): run by the migration that creates it. Older indexes
+/// counted up from 1, so a new rowid never meets an old one in `users`' unique index
+/// and each user's is written once; the deleted lose theirs.
 pub(super) fn build_search_index(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute("UPDATE users SET search_rowid = NULL WHERE search_rowid IS NOT NULL", [])?;
+    conn.execute("UPDATE users SET search_rowid = NULL WHERE deleted_at IS NOT NULL AND search_rowid IS NOT NULL", [])?;
     let mut read = conn.prepare(&format!(
         "SELECT {USER_COLS} FROM users u WHERE u.id > ?1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT ?2"
     ))?;

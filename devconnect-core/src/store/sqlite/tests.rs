@@ -272,6 +272,7 @@ async fn a_database_from_before_the_field_tagged_index_is_indexed_at_open() -> R
         conn.execute_batch(
             "DROP TABLE user_words;
              DROP INDEX users_suspended;
+             UPDATE users SET search_rowid = -search_rowid; -- counting up, as before migration 15
              CREATE VIRTUAL TABLE user_search USING fts5(
                  name, skills, about, location, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
              INSERT INTO user_search (rowid, name, skills, about, location)
