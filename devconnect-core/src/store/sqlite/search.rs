@@ -129,27 +129,31 @@ fn prepend(conn: &Connection, id: &str, words: &str) -> rusqlite::Result<()> {
 const BUILD_BATCH: i64 = 5000;
 
 /// Indexes every user but the deleted into an empty `user_words`, rowids counting down
-/// from the oldest user (-1): run by the migration that creates it. Older indexes
-/// counted up from 1, so a new rowid never meets an old one in `users`' unique index
-/// and each user's is written once; the deleted lose theirs.
+/// from the oldest user (-1): run by the migration that creates it. Users are read
+/// newest first, so rowids are inserted in increasing order, the order FTS5 appends
+/// fastest (decreasing, the build took 100 s at a million users, mostly merging). Older
+/// indexes counted up from 1, so a new rowid never meets an old one in `users`' unique
+/// index and each user's is written once; the deleted lose theirs.
 pub(super) fn build_search_index(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute("UPDATE users SET search_rowid = NULL WHERE deleted_at IS NOT NULL AND search_rowid IS NOT NULL", [])?;
+    let users: i64 = conn.query_row("SELECT count(*) FROM users WHERE deleted_at IS NULL", [], |r| r.get(0))?;
     let mut read = conn.prepare(&format!(
-        "SELECT {USER_COLS} FROM users u WHERE u.id > ?1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT ?2"
+        "SELECT {USER_COLS} FROM users u WHERE (?1 IS NULL OR u.id < ?1) AND u.deleted_at IS NULL \
+         ORDER BY u.id DESC LIMIT ?2"
     ))?;
     let mut insert = conn.prepare("INSERT INTO user_words (rowid, words) VALUES (?1, ?2)")?;
     let mut number = conn.prepare("UPDATE users SET search_rowid = ?2 WHERE id = ?1")?;
-    let (mut after, mut rowid) = (String::new(), 0_i64);
+    let (mut before, mut rowid) = (None::<String>, -users);
     loop {
         let batch: Vec<Profile> = read
-            .query_map(params![after, BUILD_BATCH], |r| Ok(user(r)?.me.profile))?
+            .query_map(params![before, BUILD_BATCH], |r| Ok(user(r)?.me.profile))?
             .collect::<rusqlite::Result<_>>()?;
-        let Some(newest) = batch.last() else { break };
-        after = newest.id.to_hex();
+        let Some(oldest) = batch.last() else { break };
+        before = Some(oldest.id.to_hex());
         for profile in batch {
-            rowid -= 1;
             insert.execute(params![rowid, indexed_words(&profile)])?;
             number.execute(params![profile.id.to_hex(), rowid])?;
+            rowid += 1;
         }
     }
     // One segment instead of the several the inserts leave (8 at 1,000,000 users):
