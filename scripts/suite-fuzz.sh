@@ -85,7 +85,7 @@ echo "== starting $BIN on $URL"
 env -u DEVCONNECT_DATABASE_URL -u DEVCONNECT_MEDIA_DIR -u DEVCONNECT_MEDIA_URL -u CLOUDINARY_URL \
   -u DEVCONNECT_BUS_URL -u DEVCONNECT_METRICS_ADDR -u DEVCONNECT_CORS_ORIGINS \
   "$BIN" --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" --jwt-secret "$SECRET" \
-  --message-rate 0 --request-rate 0 --search-rate 0 --login-rate 0 --auth-rate-per-addr 0 \
+  --message-rate 0 --request-rate 0 --edit-rate 0 --search-rate 0 --login-rate 0 --auth-rate-per-addr 0 \
   --log "${DEVCONNECT_LOG:-warn}" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 

@@ -363,6 +363,10 @@ pub struct Settings {
     pub request_rate: RateLimit,
     /// Reports one user may file per minute. Default 5.
     pub report_rate: RateLimit,
+    /// Edits one user may make per minute: profile and group edits (photo uploads
+    /// included: an image is decoded and resized), group creations and push
+    /// subscription changes, each a write the store's one writer serialises. Default 30.
+    pub edit_rate: RateLimit,
     /// Developer searches one user may make per minute (a ranked search is the most
     /// expensive read a user can ask for). Default 300: typing a query searches at each
     /// keystroke.
@@ -397,6 +401,7 @@ impl Default for Settings {
             message_rate: RateLimit::per_minute(120),
             request_rate: RateLimit::per_minute(30),
             report_rate: RateLimit::per_minute(5),
+            edit_rate: RateLimit::per_minute(30),
             search_rate: RateLimit::per_minute(300),
             login_rate: RateLimit::per_minute(10),
             auth_rate_per_addr: RateLimit::per_minute(30),

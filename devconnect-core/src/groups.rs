@@ -112,6 +112,7 @@ impl DevConnect {
         let name = parse_group_name(&new.name)?;
         let description = parse_description(&new.description)?;
         let tags = parse_labels("tags", "tag", &new.tags)?;
+        self.inner.limits.check_edit(me)?;
         self.user_record(me).await?;
         let now = crate::now();
         let group = Group {
@@ -172,6 +173,7 @@ impl DevConnect {
         if name.is_none() && description.is_none() && visibility.is_none() && tags.is_none() && edit.photo.is_none() {
             return Ok(self.publish(group));
         }
+        self.inner.limits.check_edit(me)?;
         if let Some(photo) = edit.photo {
             update.photo_url = Some(self.store_image(photo).await?);
         }

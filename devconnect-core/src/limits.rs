@@ -1,5 +1,5 @@
-//! Rate limits: per user on message sends, connection requests, reports, typing events and
-//! password changes; per email on failed logins; per client address on signup and login
+//! Rate limits: per user on message sends, connection requests, reports, edits, searches,
+//! typing events and password changes; per email on failed logins; per client address on signup and login
 //! attempts.
 
 use std::collections::HashMap;
@@ -50,6 +50,7 @@ pub(crate) struct Limits {
     messages: Option<Limiter>,
     requests: Option<Limiter>,
     reports: Option<Limiter>,
+    edits: Option<Limiter>,
     searches: Option<Limiter>,
     typing: Option<Limiter>,
     password_changes: Option<Limiter>,
@@ -63,6 +64,7 @@ impl Limits {
             messages: Limiter::new(settings.message_rate, "message"),
             requests: Limiter::new(settings.request_rate, "request"),
             reports: Limiter::new(settings.report_rate, "report"),
+            edits: Limiter::new(settings.edit_rate, "edit"),
             searches: Limiter::new(settings.search_rate, "search"),
             typing: Limiter::new(settings.typing_rate, "typing"),
             password_changes: Limiter::new(settings.login_rate, "password_change"),
@@ -81,6 +83,11 @@ impl Limits {
 
     pub(crate) fn check_report(&self, user: UserId) -> Result<()> {
         self.reports.as_ref().map_or(Ok(()), |l| l.check(&user))
+    }
+
+    /// Profile and group edits and push subscription changes per user.
+    pub(crate) fn check_edit(&self, user: UserId) -> Result<()> {
+        self.edits.as_ref().map_or(Ok(()), |l| l.check(&user))
     }
 
     pub(crate) fn check_search(&self, user: UserId) -> Result<()> {

@@ -185,7 +185,9 @@ impl DevConnect {
     }
 
     /// Edits the caller's profile. Every given field is validated; nothing changes unless
-    /// all are valid. A new photo replaces the old one, which is then deleted.
+    /// all are valid. A new photo replaces the old one, which is then deleted. A valid
+    /// edit counts against [`Settings::edit_rate`](crate::Settings) before any photo is
+    /// decoded.
     pub async fn edit_profile(&self, me: UserId, edit: ProfileEdit) -> Result<Me> {
         let mut update = ProfileUpdate {
             first_name: edit.first_name.as_deref().map(|n| parse_name("firstName", n, false)).transpose()?,
@@ -201,6 +203,7 @@ impl DevConnect {
                 .map(|y| parse_experience_years("experienceYears", y))
                 .transpose()?,
         };
+        self.inner.limits.check_edit(me)?;
         let old = self.user_record(me).await?;
         if let Some(photo) = edit.photo {
             update.photo_url = Some(self.store_image(photo).await?);

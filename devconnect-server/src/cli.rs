@@ -66,6 +66,10 @@ pub struct ServiceArgs {
     /// Reports one user may file per minute (0 = no limit).
     #[arg(long, env = "DEVCONNECT_REPORT_RATE", default_value_t = 5)]
     pub report_rate: u32,
+    /// Profile and group edits (photo uploads included), group creations and push
+    /// subscription changes one user may make per minute (0 = no limit).
+    #[arg(long, env = "DEVCONNECT_EDIT_RATE", default_value_t = 30)]
+    pub edit_rate: u32,
     /// Developer searches one user may make per minute (0 = no limit).
     #[arg(long, env = "DEVCONNECT_SEARCH_RATE", default_value_t = 300)]
     pub search_rate: u32,
@@ -232,6 +236,7 @@ impl ServiceArgs {
             message_rate: 120,
             request_rate: 30,
             report_rate: 5,
+            edit_rate: 30,
             search_rate: 300,
             login_rate: 10,
             auth_rate_per_addr: 30,
@@ -267,6 +272,7 @@ impl ServiceArgs {
             message_rate: RateLimit::per_minute(self.message_rate),
             request_rate: RateLimit::per_minute(self.request_rate),
             report_rate: RateLimit::per_minute(self.report_rate),
+            edit_rate: RateLimit::per_minute(self.edit_rate),
             search_rate: RateLimit::per_minute(self.search_rate),
             login_rate: RateLimit::per_minute(self.login_rate),
             auth_rate_per_addr: RateLimit::per_minute(self.auth_rate_per_addr),

@@ -127,6 +127,7 @@ impl DevConnect {
         let auth = decode_key("keys.auth", &subscription.keys.auth, ece::AUTH_LEN)?;
         // A point off the curve would fail every push: refuse it now.
         ece::encrypt(&p256dh, &auth, b"")?;
+        self.inner.limits.check_edit(session.user_id)?;
         let record = PushSubscriptionRecord {
             id: bson::oid::ObjectId::new().to_hex(),
             user: session.user_id,
@@ -142,6 +143,7 @@ impl DevConnect {
     /// Removes `me`'s subscription at `endpoint` (`NotFound` if there is none).
     pub async fn remove_push_subscription(&self, me: UserId, endpoint: &str) -> Result<()> {
         self.push()?;
+        self.inner.limits.check_edit(me)?;
         if endpoint.len() > MAX_ENDPOINT_LEN || !self.inner.store.remove_push_subscription(me, endpoint).await? {
             return Err(Error::NotFound("push subscription"));
         }

@@ -59,6 +59,9 @@ fn relaxed(mut settings: Settings) -> Settings {
     if settings.report_rate == Settings::default().report_rate {
         settings.report_rate = RateLimit::per_minute(0);
     }
+    if settings.edit_rate == Settings::default().edit_rate {
+        settings.edit_rate = RateLimit::per_minute(0);
+    }
     if settings.search_rate == Settings::default().search_rate {
         settings.search_rate = RateLimit::per_minute(0);
     }

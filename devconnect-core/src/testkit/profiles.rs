@@ -157,6 +157,29 @@ behaviours![
         check(cloud_url == cloud.me.profile.photo_url, "an absolute URL is left as it is")
     }
 
+    pub async fn edits_are_rate_limited_per_user_before_any_photo_is_decoded(store: Arc<dyn Store>) -> Result<()> {
+        let settings = Settings { edit_rate: RateLimit::per_minute(2), ..Settings::default() };
+        let app = service_with(store, settings)?;
+        let ((ada, _), (bob, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?);
+        let about = |text: &str| ProfileEdit { about: Some(text.into()), ..ProfileEdit::default() };
+        app.edit_profile(ada, about("one")).await?;
+        let invalid = ProfileEdit { age: Some(3), ..ProfileEdit::default() };
+        expect_code(app.edit_profile(ada, invalid).await, "validation", "an invalid edit is refused first")?;
+        let group = crate::groups::NewGroup {
+            name: "Rustaceans".into(),
+            description: String::new(),
+            visibility: devconnect_types::Visibility::Public,
+            tags: Vec::new(),
+        };
+        app.create_group(ada, group.clone()).await?;
+        expect_code(app.edit_profile(ada, about("three")).await, "rate_limited", "the third edit")?;
+        // Refused before decoding: a photo that is not an image is not even looked at.
+        expect_code(app.set_photo(ada, Upload(b"not an image".to_vec())).await, "rate_limited", "a photo")?;
+        expect_code(app.create_group(ada, group.clone()).await, "rate_limited", "a group")?;
+        check(app.profile(ada).await?.profile.about == "one", "the refused edit changed nothing")?;
+        app.edit_profile(bob, about("mine")).await.map(drop)
+    }
+
     pub async fn image_decodes_wait_for_their_share_of_the_memory_budget(store: Arc<dyn Store>) -> Result<()> {
         // Room for one 64 × 64 decode at a time: concurrent uploads wait their turn and all
         // succeed; an image whose decode alone exceeds the budget is refused.

@@ -125,7 +125,8 @@ pub(super) fn routes(state: &State) -> BoxedFilter<(Response,)> {
 #[utoipa::path(post, path = GROUPS, tag = "groups", description = "Create a group; I am its owner and only member.", security(("bearer" = [])),
     request_body(content((schemas::NewGroupBody = "application/json"))),
     responses((status = 201, description = "Created", body = DataResponse<Group>), (status = 400, description = "Invalid input", body = ErrorBody),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many edits (Retry-After)", body = ErrorBody)))]
 pub async fn create_group(state: State, session: Session, body: RawBody) -> Handled {
     let new = forms::new_group(Fields::json(&body)?)?;
     let group = state.app.create_group(session.user_id, new).await?;
@@ -171,7 +172,8 @@ pub async fn group(state: State, session: Session, id: String) -> Handled {
         (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody), (status = 403, description = "Not the owner or an admin", body = ErrorBody),
         (status = 404, description = "No such group (or a private one I am not in)", body = ErrorBody),
         (status = 413, description = "Upload too large", body = ErrorBody),
-        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody)))]
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody),
+        (status = 429, description = "Too many edits (Retry-After)", body = ErrorBody)))]
 pub async fn edit(state: State, session: Session, id: String, body: RawBody) -> Handled {
     let id = GroupId::parse("groupId", &id)?;
     let edit = forms::group_edit(Fields::json_or_multipart(body).await?)?;

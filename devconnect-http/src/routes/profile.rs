@@ -84,7 +84,8 @@ pub async fn public_profile(state: State, session: Session, id: String) -> Handl
     request_body(content((schemas::EditBody = "application/json"), (schemas::EditForm = "multipart/form-data"))),
     responses((status = 200, description = "Updated", body = UserResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 413, description = "Upload too large", body = ErrorBody),
-        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody)))]
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody),
+        (status = 429, description = "Too many edits (Retry-After)", body = ErrorBody)))]
 pub async fn edit_profile(state: State, session: Session, body: RawBody) -> Handled {
     let me = session.user_id;
     let edit = forms::profile_edit(Fields::json_or_multipart(body).await?)?;
@@ -94,7 +95,8 @@ pub async fn edit_profile(state: State, session: Session, body: RawBody) -> Hand
 
 #[utoipa::path(patch, path = PASSWORD, tag = "profile", description = "Change my password; every older token stops working.", security(("bearer" = [])),
     request_body(content((schemas::PasswordBody = "application/json"))),
-    responses((status = 200, description = "Changed; the new token", body = TokenResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody)))]
+    responses((status = 200, description = "Changed; the new token", body = TokenResponse), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
+        (status = 429, description = "Too many attempts (Retry-After)", body = ErrorBody)))]
 pub async fn change_password(state: State, session: Session, body: RawBody) -> Handled {
     let change = forms::password_change(Fields::json(&body)?)?;
     let token = state.app.change_password(&session, change).await?;

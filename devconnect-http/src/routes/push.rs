@@ -72,7 +72,8 @@ pub async fn vapid_public_key(state: State) -> Handled {
     request_body(content((PushSubscription = "application/json"))),
     responses((status = 201, description = "Registered", body = Done), (status = 400, description = "Invalid subscription (endpoint, key lengths, a key off the curve)", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 503, description = "Push notifications are not enabled on this server", body = ErrorBody)))]
+        (status = 503, description = "Push notifications are not enabled on this server", body = ErrorBody),
+        (status = 429, description = "Too many edits (Retry-After)", body = ErrorBody)))]
 pub async fn subscribe(state: State, session: Session, body: RawBody) -> Handled {
     let subscription: PushSubscription = typed_json(&body)?;
     state.app.add_push_subscription(&session, &subscription).await?;
@@ -84,7 +85,8 @@ pub async fn subscribe(state: State, session: Session, body: RawBody) -> Handled
     responses((status = 200, description = "Removed", body = Done), (status = 400, description = "Invalid input", body = ErrorBody), (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorBody),
         (status = 404, description = "I have no subscription at this endpoint", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 503, description = "Push notifications are not enabled on this server", body = ErrorBody)))]
+        (status = 503, description = "Push notifications are not enabled on this server", body = ErrorBody),
+        (status = 429, description = "Too many edits (Retry-After)", body = ErrorBody)))]
 pub async fn unsubscribe(state: State, session: Session, body: RawBody) -> Handled {
     let Unsubscribe { endpoint } = typed_json(&body)?;
     state.app.remove_push_subscription(session.user_id, &endpoint).await?;
