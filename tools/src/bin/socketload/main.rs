@@ -597,7 +597,10 @@ async fn seed(
     config.database_url = database_url.map(str::to_owned);
     config.jwt_secret = Some(SecretString::from(secret.to_owned()));
     let group_member_cap = u32::try_from(n).unwrap_or(u32::MAX);
-    config.settings = Settings { request_rate: RateLimit::per_minute(0), group_member_cap, ..Settings::default() };
+    // The server is not started yet: every core may hash the signups' passwords.
+    let hash_concurrency = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    config.settings =
+        Settings { request_rate: RateLimit::per_minute(0), group_member_cap, hash_concurrency, ..Settings::default() };
     let app = DevConnect::open(config).await?;
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
