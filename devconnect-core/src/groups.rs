@@ -323,6 +323,13 @@ impl DevConnect {
         let member = GroupMember { user_id: user, role: GroupRole::Member, joined_at: now };
         match self.inner.store.add_member(id, &member, self.inner.settings.group_member_cap, now).await? {
             Added::Added => {
+                // Deleting an account leaves the groups it finds (`delete_account`); a
+                // membership stored after it looked would outlive the account. Checked
+                // after the insert, so one side or the other always sees the other.
+                if self.inner.store.user(user).await?.is_none_or(|u| u.me.profile.deleted) {
+                    self.inner.store.remove_member(id, user, crate::now()).await?;
+                    return Err(Error::NotFound("user"));
+                }
                 let event = Event::GroupMemberAdded(Box::new(GroupMemberAdded { group_id: id, member }));
                 self.tell_members(id, &[], &event).await?;
                 let change = if actor == user { GroupChange::Joined } else { GroupChange::Added { user_id: user } };

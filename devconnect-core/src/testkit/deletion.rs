@@ -25,6 +25,19 @@ fn group(name: &str) -> NewGroup {
 }
 
 behaviours![
+    pub async fn an_account_deleted_while_it_joins_a_group_is_not_left_a_member(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(Arc::clone(&store))?;
+        let ((owner, _), (ada, _)) = (user(&app, "Owner").await?, user(&app, "Ada").await?);
+        let open = app.create_group(owner, NewGroup { visibility: Visibility::Public, ..group("Open") }).await?;
+        // The deletion, groups left included, finishes between the join's checks (its
+        // session was valid) and its membership's insert.
+        store.erase_user(ada, crate::now()).await?;
+        expect_code(app.join_group(ada, open.id).await, "not_found", "the join")?;
+        let members = app.group_members(owner, open.id).await?;
+        check(members.iter().all(|m| m.user_id == owner), "no member left behind")?;
+        check(app.group(owner, open.id).await?.member_count == 1, "the count follows")
+    }
+
     pub async fn deleting_my_account_erases_me_and_leaves_my_messages_to_others(store: Arc<dyn Store>) -> Result<()> {
         let dir = tempfile::tempdir().map_err(Error::internal)?;
         let media = Arc::new(LocalMedia::new(dir.path(), MEDIA_BASE)?);
