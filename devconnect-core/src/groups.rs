@@ -326,9 +326,9 @@ impl DevConnect {
                 // Deleting an account leaves the groups it finds (`delete_account`); a
                 // membership stored after it looked would outlive the account. Checked
                 // after the insert, so one side or the other always sees the other.
-                if self.inner.store.user(user).await?.is_none_or(|u| u.me.profile.deleted) {
+                if let Err(gone) = self.user_record(user).await {
                     self.inner.store.remove_member(id, user, crate::now()).await?;
-                    return Err(Error::NotFound("user"));
+                    return Err(gone);
                 }
                 let event = Event::GroupMemberAdded(Box::new(GroupMemberAdded { group_id: id, member }));
                 self.tell_members(id, &[], &event).await?;

@@ -1,6 +1,6 @@
 //! Rate limits: per user on message sends, connection requests, reports, edits, searches,
-//! typing events and password changes; per email on failed logins; per client address on signup and login
-//! attempts.
+//! typing events and password changes; per email on failed logins; per client address on
+//! signup and login attempts.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -143,9 +143,13 @@ impl DevConnect {
     /// Removes `me`'s subscription at `endpoint` (`NotFound` if there is none).
     pub async fn remove_push_subscription(&self, me: UserId, endpoint: &str) -> Result<()> {
         self.push()?;
+        let gone = || Error::NotFound("push subscription");
+        if endpoint.len() > MAX_ENDPOINT_LEN {
+            return Err(gone());
+        }
         self.inner.limits.check_edit(me)?;
-        if endpoint.len() > MAX_ENDPOINT_LEN || !self.inner.store.remove_push_subscription(me, endpoint).await? {
-            return Err(Error::NotFound("push subscription"));
+        if !self.inner.store.remove_push_subscription(me, endpoint).await? {
+            return Err(gone());
         }
         Ok(())
     }

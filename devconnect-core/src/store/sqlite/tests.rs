@@ -369,7 +369,7 @@ async fn the_idle_writer_merges_the_search_index() -> Result<()> {
 const BEFORE_SKILL_COUNTS: &str =
     "DROP TRIGGER user_skills_counted; DROP TRIGGER user_skills_uncounted; DROP TABLE skill_counts;";
 
-/// `skill_counts` as the skills table counts it, and as `skill_counts` holds it.
+/// Each skill's holders as `user_skills` counts them, and as `skill_counts` keeps them.
 async fn skill_counts(store: &SqliteStore) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>)> {
     store
         .read(|conn| {
