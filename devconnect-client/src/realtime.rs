@@ -418,10 +418,13 @@ async fn drive(
 ) {
     let mut acks: HashMap<u64, oneshot::Sender<Value>> = HashMap::new();
     let mut next_ack = 0u64;
-    let mut deadline = Instant::now() + ping_deadline;
+    // Made once, not once per frame received: each would be registered with the timer
+    // or the channel, then taken out again.
+    let mut deadline = std::pin::pin!(sleep_until(Instant::now() + ping_deadline));
+    let mut dropped = std::pin::pin!(events.closed());
     let reason = loop {
         tokio::select! {
-            () = sleep_until(deadline) => break "ping timeout",
+            () = &mut deadline => break "ping timeout",
             command = commands.recv() => match command {
                 Some(Command::Emit { name, data, ack }) => {
                     let id = ack.map(|tx| {
@@ -437,7 +440,7 @@ async fn drive(
                 Some(Command::Close) | None => break leave(&mut ws).await,
             },
             // The application dropped its `Client`.
-            () = events.closed() => break leave(&mut ws).await,
+            () = &mut dropped => break leave(&mut ws).await,
             frame = ws.next() => {
                 let text = match frame {
                     Some(Ok(WsMessage::Text(text))) => text,
@@ -449,7 +452,7 @@ async fn drive(
                 };
                 match protocol::decode_engine(text.as_str()) {
                     Ok(EnginePacket::Ping) => {
-                        deadline = Instant::now() + ping_deadline;
+                        deadline.as_mut().reset(Instant::now() + ping_deadline);
                         if ws.send(WsMessage::text("3")).await.is_err() {
                             break "transport close";
                         }
@@ -504,40 +507,41 @@ fn decode_event(data: Option<Value>) -> Option<ServerEvent> {
     let mut args = args.into_iter();
     let Some(Value::String(name)) = args.next() else { return None };
     let data = args.next().unwrap_or(Value::Null);
+    // Read from the tree in place: a copy of it per event cost more than the decoding.
     fn parse<T: serde::de::DeserializeOwned>(data: &Value) -> Option<T> {
-        serde_json::from_value(data.clone()).ok()
+        T::deserialize(data).ok()
     }
-    let get = |key: &str| data.get(key).cloned().unwrap_or(Value::Null);
+    let get = |key: &str| data.get(key).unwrap_or(&Value::Null);
     let event = match name.as_str() {
         "getOnlineUsers" => parse(&data).map(ServerEvent::OnlineUsers),
         "newMessage" => parse(&data).map(ServerEvent::NewMessage),
         "connectionRequest" => parse(&data).map(ServerEvent::ConnectionRequest),
         "connectionAccepted" => parse(&data).map(ServerEvent::ConnectionAccepted),
-        "typing" => match (parse(&get("userId")), get("typing").as_bool()) {
+        "typing" => match (parse(get("userId")), get("typing").as_bool()) {
             (Some(user_id), Some(typing)) => Some(ServerEvent::Typing { user_id, typing }),
             _ => None,
         },
-        "messagesRead" => match (parse(&get("userId")), parse(&get("upTo"))) {
+        "messagesRead" => match (parse(get("userId")), parse(get("upTo"))) {
             (Some(user_id), Some(up_to)) => Some(ServerEvent::MessagesRead { user_id, up_to }),
             _ => None,
         },
-        "groupMemberAdded" => match (parse(&get("groupId")), parse(&get("member"))) {
+        "groupMemberAdded" => match (parse(get("groupId")), parse(get("member"))) {
             (Some(group_id), Some(member)) => Some(ServerEvent::GroupMemberAdded { group_id, member }),
             _ => None,
         },
-        "groupMemberRemoved" => match (parse(&get("groupId")), parse(&get("userId"))) {
+        "groupMemberRemoved" => match (parse(get("groupId")), parse(get("userId"))) {
             (Some(group_id), Some(user_id)) => Some(ServerEvent::GroupMemberRemoved { group_id, user_id }),
             _ => None,
         },
         "groupUpdated" => parse(&data).map(ServerEvent::GroupUpdated),
         "groupMessage" => parse(&data).map(ServerEvent::GroupMessage),
-        "groupTyping" => match (parse(&get("groupId")), parse(&get("userId")), get("typing").as_bool()) {
+        "groupTyping" => match (parse(get("groupId")), parse(get("userId")), get("typing").as_bool()) {
             (Some(group_id), Some(user_id), Some(typing)) => {
                 Some(ServerEvent::GroupTyping { group_id, user_id, typing })
             }
             _ => None,
         },
-        "groupRead" => match (parse(&get("groupId")), parse(&get("userId")), parse(&get("upTo"))) {
+        "groupRead" => match (parse(get("groupId")), parse(get("userId")), parse(get("upTo"))) {
             (Some(group_id), Some(user_id), Some(up_to)) => Some(ServerEvent::GroupRead { group_id, user_id, up_to }),
             _ => None,
         },

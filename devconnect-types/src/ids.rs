@@ -36,7 +36,13 @@ macro_rules! id_type {
             /// The id as 24 lower-case hex digits.
             #[must_use]
             pub fn to_hex(self) -> String {
-                self.0.to_hex()
+                self.hex().as_str().to_owned()
+            }
+
+            /// The hex digits on the stack: ids are written into every event and
+            /// response, and `ObjectId::to_hex` builds a `String` a char at a time.
+            fn hex(self) -> Hex {
+                Hex::of(self.0.bytes())
             }
         }
 
@@ -61,19 +67,19 @@ macro_rules! id_type {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
+                f.write_str(self.hex().as_str())
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({})"), self.0)
+                write!(f, concat!(stringify!($name), "({})"), self.hex().as_str())
             }
         }
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0.to_hex())
+                s.serialize_str(self.hex().as_str())
             }
         }
 
@@ -95,6 +101,23 @@ macro_rules! id_type {
             }
         }
     };
+}
+
+/// An id's 24 lower-case hex digits, in place.
+struct Hex([u8; 24]);
+
+impl Hex {
+    fn of(bytes: [u8; 12]) -> Self {
+        let mut hex = [0; 24];
+        // Cannot fail: the buffer is exactly twice the bytes.
+        let _ = hex::encode_to_slice(bytes, &mut hex);
+        Self(hex)
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and letters were written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// The pattern every id matches on the wire (parsing also accepts upper-case digits).
@@ -147,6 +170,16 @@ mod tests {
         assert_eq!(UserId::parse("userId", &id.to_hex()).ok(), Some(id));
         let json = serde_json::to_string(&id).ok();
         assert_eq!(json, Some(format!("\"{}\"", id.to_hex())));
+    }
+
+    #[test]
+    fn ids_are_written_as_objectid_writes_them() {
+        let oid = ObjectId::parse_str("6650c0ffee0000000000abcd").unwrap_or_default();
+        let id = UserId::from(oid);
+        assert_eq!(id.to_hex(), "6650c0ffee0000000000abcd");
+        assert_eq!(id.to_string(), oid.to_hex());
+        assert_eq!(format!("{id:?}"), "UserId(6650c0ffee0000000000abcd)");
+        assert_eq!(serde_json::to_string(&id).ok().as_deref(), Some("\"6650c0ffee0000000000abcd\""));
     }
 
     #[test]

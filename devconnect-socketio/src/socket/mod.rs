@@ -162,19 +162,25 @@ impl Conn<'_> {
         // place it would be part of every idle socket's state.
         let mut live = Box::pin(self.open()).await?;
         let me = live.user_id();
-        let (ping_interval, ping_timeout) = (self.inner.config.ping_interval, self.inner.config.ping_timeout);
-        let mut timer = Instant::now() + ping_interval;
+        let inner = self.inner;
+        let (ping_interval, ping_timeout) = (inner.config.ping_interval, inner.config.ping_timeout);
+        // Made once, not once per event: a fresh shutdown wait or timer per loop is
+        // registered with the shared token or the timer wheel, then taken out again, on
+        // every event the socket writes (a group message wakes every member's socket).
+        // Both sit in the task's state while it is idle either way.
+        let mut shutdown = std::pin::pin!(inner.shutdown.cancelled());
+        let mut timer = std::pin::pin!(sleep_until(Instant::now() + ping_interval));
         let mut awaiting_pong = false;
         loop {
             tokio::select! {
-                () = self.inner.shutdown.cancelled() => return Err(End::Shutdown),
-                () = sleep_until(timer) => {
+                () = &mut shutdown => return Err(End::Shutdown),
+                () = &mut timer => {
                     if awaiting_pong {
                         return Err(End::PingTimeout);
                     }
                     Box::pin(self.send("2".to_owned())).await?;
                     awaiting_pong = true;
-                    timer = Instant::now() + ping_timeout;
+                    timer.as_mut().reset(Instant::now() + ping_timeout);
                 }
                 item = live.next() => match item {
                     Some(Ok(LiveItem::Online(online))) => Box::pin(self.send_online(&online)).await?,
@@ -199,7 +205,7 @@ impl Conn<'_> {
                     match protocol::decode_engine(&text)? {
                         EnginePacket::Pong => {
                             awaiting_pong = false;
-                            timer = Instant::now() + ping_interval;
+                            timer.as_mut().reset(Instant::now() + ping_interval);
                         }
                         EnginePacket::Ping => Box::pin(self.send("3".to_owned())).await?,
                         EnginePacket::Close => return Err(End::PeerClosed),

@@ -177,22 +177,24 @@ impl Socket {
         }
     }
 
-    /// Reads the socket until it ends, or closes it once `close` changes; sends the text
-    /// of each message delivered to `me` (a `newMessage` for them, or any
-    /// `groupMessage`) to `messages`. The handle ends once the socket is closed.
+    /// Reads the socket until it ends, or closes it once `close` changes; times each
+    /// message delivered to `me` (a `newMessage` for them, or any `groupMessage`) as it
+    /// arrives. The handle ends once the socket is closed.
     fn spawn_reader(
         self,
         me: UserId,
-        messages: mpsc::UnboundedSender<String>,
+        messages: Latencies,
         mut close: watch::Receiver<bool>,
     ) -> (Emitter, JoinHandle<()>) {
         match self {
             Self::Ws(mut live) => {
                 let emitter = Emitter::Ws(live.emitter());
                 let reader = tokio::spawn(async move {
+                    // Made once: a fresh wait per event registers with the channel each time.
+                    let mut closing = std::pin::pin!(close.changed());
                     loop {
                         let event = tokio::select! {
-                            _ = close.changed() => return live.close().await,
+                            _ = &mut closing => return live.close().await,
                             event = live.next_event() => event,
                         };
                         let text = match event {
@@ -201,7 +203,7 @@ impl Socket {
                             Some(_) => continue,
                             None => return,
                         };
-                        let _ = messages.send(text);
+                        messages.record(&text);
                     }
                 });
                 (emitter, reader)
@@ -220,13 +222,33 @@ impl Socket {
                     while let Some(json) = json_rx.recv().await {
                         if let Ok(m) = serde_json::from_value::<Message>(json) {
                             if m.receiver_id == me {
-                                let _ = messages.send(m.text);
+                                messages.record(&m.text);
                             }
                         }
                     }
                 });
                 (emitter, reader)
             }
+        }
+    }
+}
+
+/// Where the readers report each delivery: (when it was sent, how long it took), in
+/// µs since `epoch`, read from the `t:<µs> ` the sender put at the start of the text.
+#[derive(Clone)]
+struct Latencies {
+    epoch: Instant,
+    tx: mpsc::UnboundedSender<(u64, u64)>,
+}
+
+impl Latencies {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    fn record(&self, text: &str) {
+        if let Some(sent_at) = text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok()) {
+            let _ = self.tx.send((sent_at, self.now().saturating_sub(sent_at)));
         }
     }
 }
@@ -328,9 +350,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let idle_baseline = if args.idle_seconds > 0 { Some(idle_cpu(&pids, args.idle_seconds).await?) } else { None };
 
     // Connect every socket; each reader task reports received messages' latency.
-    let epoch = Instant::now();
-    // (when it was sent, how long it took), one per delivery.
-    let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<(u64, u64)>();
+    let (tx, mut latency_rx) = mpsc::unbounded_channel();
+    let latencies = Latencies { epoch: Instant::now(), tx };
     let mut emitters = Vec::with_capacity(users.len());
     let mut readers = Vec::with_capacity(users.len());
     let (close_tx, close_rx) = watch::channel(false);
@@ -345,21 +366,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
         for handle in pending {
             let (me, connected) = handle.await?;
             let socket = connected.map_err(|e| format!("connect: {e}"))?;
-            let (messages, mut received) = mpsc::unbounded_channel::<String>();
-            let (emitter, reader) = socket.spawn_reader(me, messages, close_rx.clone());
+            let (emitter, reader) = socket.spawn_reader(me, latencies.clone(), close_rx.clone());
             emitters.push((me, emitter));
             readers.push(reader);
-            let tx = latency_tx.clone();
-            tokio::spawn(async move {
-                while let Some(text) = received.recv().await {
-                    if let Some(sent_at) =
-                        text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok())
-                    {
-                        let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
-                        let _ = tx.send((sent_at, now.saturating_sub(sent_at)));
-                    }
-                }
-            });
         }
     }
     println!(
@@ -436,13 +445,14 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
     // Each message reaches one receiver, or every member of the group.
     let per_message = if group.is_some() { sockets as u64 } else { 1 };
-    let cpu_before = cpu_ticks(&pids)?;
+    // This tool's own CPU too: it shares the machine with the server.
+    let own = [std::process::id()];
+    let (cpu_before, own_before) = (cpu_ticks(&pids)?, cpu_ticks(&own)?);
     let send_started = Instant::now();
     for i in 0..total {
         ticker.tick().await;
         let Some(index) = usize::try_from(i).ok() else { break };
-        let now = u64::try_from(epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let mut text = format!("t:{now} ");
+        let mut text = format!("t:{} ", latencies.now());
         text.extend(std::iter::repeat_n('x', text_chars.saturating_sub(text.len())));
         let errors = Arc::clone(&errors);
         let sending = match group {
@@ -474,6 +484,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         }
     }
     let cpu_ms = cpu_ticks(&pids)?.saturating_sub(cpu_before) * 1000 / CLOCK_TICKS_PER_SEC;
+    let own_ms = cpu_ticks(&own)?.saturating_sub(own_before) * 1000 / CLOCK_TICKS_PER_SEC;
     let mut latencies: Vec<u64> = deliveries.iter().map(|(_, l)| *l).collect();
     latencies.sort_unstable();
     #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
@@ -491,20 +502,26 @@ async fn run(args: Args) -> Result<(), BoxError> {
          max {max:.2} ms"
     );
     if group.is_some() {
-        // Per message, the delivery to its last member.
-        let mut last: std::collections::HashMap<u64, (u64, u64)> = std::collections::HashMap::new();
+        // Per message: how many members it reached, and when its first and its last did.
+        let mut reached: std::collections::HashMap<u64, (u64, u64, u64)> = std::collections::HashMap::new();
         for (sent_at, latency) in &deliveries {
-            let entry = last.entry(*sent_at).or_default();
-            *entry = (entry.0 + 1, entry.1.max(*latency));
+            let entry = reached.entry(*sent_at).or_insert((0, u64::MAX, 0));
+            *entry = (entry.0 + 1, entry.1.min(*latency), entry.2.max(*latency));
         }
-        let mut to_last: Vec<u64> = last.values().filter(|(n, _)| *n == per_message).map(|(_, l)| *l).collect();
+        let everyone = || reached.values().filter(|(n, _, _)| *n == per_message);
+        let mut to_first: Vec<u64> = everyone().map(|(_, first, _)| *first).collect();
+        let mut to_last: Vec<u64> = everyone().map(|(_, _, last)| *last).collect();
+        to_first.sort_unstable();
         to_last.sort_unstable();
         println!(
-            "to the last of {per_message} members ({} messages reached all): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            "to the last of {per_message} members ({} messages reached all): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; \
+             to the first: p50 {:.2} ms, p99 {:.2} ms",
             to_last.len(),
             pct(&to_last, 0.5),
             pct(&to_last, 0.99),
-            pct(&to_last, 1.0)
+            pct(&to_last, 1.0),
+            pct(&to_first, 0.5),
+            pct(&to_first, 0.99)
         );
     }
     #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
@@ -512,6 +529,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
         (cpu_ms as f64 / total as f64, cpu_ms as f64 * 1000.0 / (total * per_message).max(1) as f64);
     println!(
         "server CPU: {cpu_ms} ms for the messages: {per_msg:.3} ms per message, {per_delivery:.1} µs per delivery"
+    );
+    #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
+    let own_per_delivery = own_ms as f64 * 1000.0 / (total * per_message).max(1) as f64;
+    println!(
+        "this tool's CPU meanwhile (sending, receiving, timing): {own_ms} ms, {own_per_delivery:.1} µs per delivery"
     );
     let after_messages = memory()?;
     println!(
