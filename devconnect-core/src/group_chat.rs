@@ -123,9 +123,7 @@ impl DevConnect {
     /// sender: one delivery for all of them, which a bus publishes once.
     async fn tell_group_message(&self, message: GroupMessage) -> Result<GroupMessage> {
         let message = self.publish(message);
-        let members: Vec<UserId> =
-            self.inner.store.members(message.group_id).await?.iter().map(|m| m.user_id).collect();
-        let members = self.without_blockers_of(message.sender_id, members).await?;
+        let members = self.inner.store.recipients(message.group_id, message.sender_id).await?;
         self.inner.realtime.deliver(&members, &Event::GroupMessage(Arc::new(message.clone())));
         if message.change.is_none() {
             let others: Vec<UserId> = members.into_iter().filter(|m| *m != message.sender_id).collect();
@@ -138,9 +136,8 @@ impl DevConnect {
 
     /// Delivers what `me` did in a group to the other members who did not block `me`.
     async fn tell_others(&self, group: GroupId, me: UserId, event: &Event) -> Result<()> {
-        let others: Vec<UserId> =
-            self.inner.store.members(group).await?.iter().map(|m| m.user_id).filter(|id| *id != me).collect();
-        let others = self.without_blockers_of(me, others).await?;
+        let mut others = self.inner.store.recipients(group, me).await?;
+        others.retain(|id| *id != me);
         self.inner.realtime.deliver(&others, event);
         Ok(())
     }

@@ -99,16 +99,6 @@ impl DevConnect {
         self.inner.store.blocked_ids(me).await
     }
 
-    /// `members` without those who blocked `sender`, who do not get what `sender` does
-    /// in a group.
-    pub(crate) async fn without_blockers_of(&self, sender: UserId, mut members: Vec<UserId>) -> Result<Vec<UserId>> {
-        let blockers = self.inner.store.blockers_among(sender, &members).await?;
-        if !blockers.is_empty() {
-            members.retain(|m| !blockers.contains(m));
-        }
-        Ok(members)
-    }
-
     /// Files a report by `me`, with the reported content as `me` sees it now. `me` must
     /// be able to see the target (a message to or from them, or inside their window on
     /// a group; a group they may see; a user who has not blocked them), and not be it

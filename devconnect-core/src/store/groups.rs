@@ -38,6 +38,10 @@ super::timed::store_aggregate! {
         async fn member(&self, group: GroupId, user: UserId) -> Result<Option<GroupMember>>;
         /// The members of `group`, longest-standing first.
         async fn members(&self, group: GroupId) -> Result<Vec<GroupMember>>;
+        /// Who gets what `sender` says in `group`: its members, less those who blocked
+        /// `sender`, in no particular order. One read on every message: ids only, and
+        /// bounded by the member cap whoever blocked whom.
+        async fn recipients(&self, group: GroupId, sender: UserId) -> Result<Vec<UserId>>;
         /// The groups `user` is a member of, with their role, most recently changed first.
         async fn groups_of(&self, user: UserId) -> Result<Vec<(Group, GroupRole)>>;
         /// Adds `member` to `group` unless it is archived, they are a member already, or

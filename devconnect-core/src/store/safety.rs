@@ -56,8 +56,6 @@ super::timed::store_aggregate! {
         async fn blocked_users(&self, me: UserId) -> Result<Vec<BlockedUser>>;
         /// The ids of everyone `me` blocked (at most the block cap).
         async fn blocked_ids(&self, me: UserId) -> Result<Vec<UserId>>;
-        /// Those of `among` who blocked `user`.
-        async fn blockers_among(&self, user: UserId, among: &[UserId]) -> Result<Vec<UserId>>;
 
         /// Stores a new report; `Conflict` if its reporter has an open report on the same
         /// target.

@@ -161,7 +161,53 @@ behaviours![
         check(texts(app.group_history(bob, group, None, None).await?).contains(&"from Eve".to_owned()), "Bob")?;
         app.unblock(ada, bob).await?;
         let adas = texts(app.group_history(ada, group, None, None).await?);
-        check(adas.contains(&"from Bob".to_owned()), "unblocking shows the history again")
+        check(adas.contains(&"from Bob".to_owned()), "unblocking shows the history again")?;
+        post(bob, "Bob again").await?;
+        match next_event(&mut ada_live).await? {
+            Event::GroupMessage(m) if m.text == "Bob again" => Ok(()),
+            other => Err(Error::internal(format!("once unblocked, Bob's messages reach Ada, got {other:?}"))),
+        }
+    }
+
+    pub async fn a_groups_recipients_are_its_members_less_the_senders_blockers(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(Arc::clone(&store))?;
+        let (ada, bob, cy, dan, eve) = (
+            user(&app, "Ada").await?.0,
+            user(&app, "Bob").await?.0,
+            user(&app, "Cy").await?.0,
+            user(&app, "Dan").await?.0,
+            user(&app, "Eve").await?.0,
+        );
+        let new =
+            NewGroup { name: "Rust".into(), description: String::new(), visibility: Visibility::Public, tags: vec![] };
+        let group = app.create_group(ada, new).await?.id;
+        for member in [bob, cy, dan] {
+            app.join_group(member, group).await?;
+        }
+        app.block(cy, ada).await?;
+        // The other way round: Dan still gets what Ada says.
+        app.block(ada, dan).await?;
+        // Not a member: nothing to leave out.
+        app.block(eve, ada).await?;
+        let recipients = |sender: UserId| {
+            let store = Arc::clone(&store);
+            async move {
+                let mut ids = store.recipients(group, sender).await?;
+                ids.sort_unstable();
+                Ok::<_, Error>(ids)
+            }
+        };
+        let sorted = |mut ids: Vec<UserId>| {
+            ids.sort_unstable();
+            ids
+        };
+        check(recipients(ada).await? == sorted(vec![ada, bob, dan]), "Cy blocked Ada")?;
+        check(recipients(dan).await? == sorted(vec![bob, cy, dan]), "Ada blocked Dan")?;
+        check(recipients(bob).await? == sorted(vec![ada, bob, cy, dan]), "nobody blocked Bob")?;
+        app.leave_group(bob, group).await?;
+        app.unblock(cy, ada).await?;
+        check(recipients(ada).await? == sorted(vec![ada, cy, dan]), "Bob left, Cy unblocked Ada")?;
+        check(store.recipients(crate::GroupId::new(), ada).await?.is_empty(), "no such group")
     }
 
     pub async fn reports_snapshot_what_was_reported(store: Arc<dyn Store>) -> Result<()> {

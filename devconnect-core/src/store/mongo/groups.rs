@@ -8,6 +8,9 @@
 //! concurrently with either may fall on either side, never outside both.
 
 use async_trait::async_trait;
+use std::collections::HashSet;
+
+use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
 use devconnect_types::{
@@ -176,6 +179,32 @@ impl GroupStore for MongoStore {
             find_all(&self.group_members, doc! { "groupId": group.object_id() }, doc! { "joinedAt": 1, "userId": 1 })
                 .await?;
         docs.iter().map(member_from_doc).collect()
+    }
+
+    async fn recipients(&self, group: GroupId, sender: UserId) -> Result<Vec<UserId>> {
+        let ids = |docs: &[Document], key: &str| docs.iter().map(|d| oid(d, key)).collect::<Result<Vec<_>>>();
+        let members: Vec<Document> = self
+            .group_members
+            .find(doc! { "groupId": group.object_id() })
+            .projection(doc! { "userId": 1 })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        let members = ids(&members, "userId")?;
+        // Bounded by the member cap, as the members are, however many blocked `sender`.
+        let blockers: Vec<Document> = self
+            .blocks
+            .find(doc! { "blockedId": sender.object_id(), "blockerId": { "$in": &members } })
+            .projection(doc! { "blockerId": 1 })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        let blockers: HashSet<ObjectId> = ids(&blockers, "blockerId")?.into_iter().collect();
+        Ok(members.into_iter().filter(|m| !blockers.contains(m)).map(UserId::from).collect())
     }
 
     async fn groups_of(&self, user: UserId) -> Result<Vec<(Group, GroupRole)>> {

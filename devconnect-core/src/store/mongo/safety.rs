@@ -146,13 +146,6 @@ impl SafetyStore for MongoStore {
         docs.iter().map(|d| oid(d, "blockedId").map(UserId::from)).collect()
     }
 
-    async fn blockers_among(&self, user: UserId, among: &[UserId]) -> Result<Vec<UserId>> {
-        let among: Vec<ObjectId> = among.iter().map(|id| id.object_id()).collect();
-        let filter = doc! { "blockedId": user.object_id(), "blockerId": { "$in": among } };
-        let docs = find_all(&self.blocks, filter, doc! {}).await?;
-        docs.iter().map(|d| oid(d, "blockerId").map(UserId::from)).collect()
-    }
-
     async fn insert_report(&self, report: &Report) -> Result<()> {
         self.reports.insert_one(report_doc(report)?).await.map(drop).map_err(|e| match db_err(e) {
             Error::Conflict(_) => Error::Conflict("you already reported this and it is still open"),

@@ -14,7 +14,7 @@ use super::chat::{NewRow, insert_row, message_seq};
 use super::error::ResultExt as _;
 use super::rows::{
     ANY_MESSAGE_COLS, GROUP_COL_COUNT, GROUP_COLS, MEMBER_COLS, collect, group, group_message, ids_json, member_at, ms,
-    skills_json,
+    oid, skills_json,
 };
 use super::schema::insert_group_keys;
 use crate::model::{GroupFilter, GroupUpdate, Inserted, NewGroupMessageRecord, Window, group_keys};
@@ -107,6 +107,21 @@ impl GroupStore for SqliteStore {
                 ))
                 .db()?;
             collect(s.query_map([group.to_hex()], |r| member_at(r, 0)).db()?)
+        })
+        .await
+    }
+
+    async fn recipients(&self, group: GroupId, sender: UserId) -> Result<Vec<UserId>> {
+        self.read(move |conn| {
+            // The primary key's range for the group, and one primary-key probe of
+            // `blocks` per member.
+            let mut s = conn
+                .prepare_cached(
+                    "SELECT m.user_id FROM group_members m WHERE m.group_id = ?1 AND NOT EXISTS \
+                     (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = ?2)",
+                )
+                .db()?;
+            collect(s.query_map([group.to_hex(), sender.to_hex()], |r| Ok(UserId::from(oid(r, 0)?))).db()?)
         })
         .await
     }

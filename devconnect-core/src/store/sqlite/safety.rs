@@ -137,20 +137,6 @@ impl SafetyStore for SqliteStore {
         .await
     }
 
-    async fn blockers_among(&self, user: UserId, among: &[UserId]) -> Result<Vec<UserId>> {
-        let among = ids_json(among)?;
-        self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT blocker_id FROM blocks WHERE blocked_id = ?1 \
-                     AND blocker_id IN (SELECT value FROM json_each(?2))",
-                )
-                .db()?;
-            collect(stmt.query_map(params![user.to_hex(), among], |r| Ok(UserId::from(oid(r, 0)?))).db()?)
-        })
-        .await
-    }
-
     async fn insert_report(&self, r: &Report) -> Result<()> {
         let r = r.clone();
         let snapshot = serde_json::to_string(&r.snapshot).map_err(Error::internal)?;
