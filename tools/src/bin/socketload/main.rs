@@ -27,14 +27,17 @@
 //! the group (`sendGroupMessage`, round robin over the members): each is timed to every
 //! member's `groupMessage`, and the report adds the time to the last member. Both modes
 //! report the server's CPU time per message, so a group message's fan-out can be
-//! compared with as many 1:1 sends.
+//! compared with as many 1:1 sends. A group run's sockets are this tool's own lean ones
+//! (`lean.rs`), so that its own work per delivery, on the server's cores, stays small.
 
+mod lean;
 mod polling;
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -124,6 +127,7 @@ enum Transport {
 enum Emitter {
     Ws(client::Emitter),
     Polling(polling::Poster),
+    Lean(lean::Sender),
 }
 
 impl Emitter {
@@ -131,21 +135,24 @@ impl Emitter {
         match self {
             Self::Ws(emitter) => emitter.send_message(to, text, None).await.map(drop).map_err(Into::into),
             Self::Polling(poster) => poster.send_message(&to.to_string(), text).await,
+            Self::Lean(_) => Err("a group run's sockets send group messages only".into()),
         }
     }
 
     async fn send_group_message(&self, group: GroupId, text: &str) -> Result<(), BoxError> {
         match self {
             Self::Ws(emitter) => emitter.send_group_message(group, text, None).await.map(drop).map_err(Into::into),
+            Self::Lean(sender) => sender.send_group_message(group, text).await,
             Self::Polling(_) => Err("--group needs --transport websocket".into()),
         }
     }
 }
 
-/// A connected socket of either transport.
+/// A connected socket of either transport, or a group run's lean one.
 enum Socket {
     Ws(client::Client),
     Polling(polling::PollClient),
+    Lean(lean::Ws),
 }
 
 /// The `i`th socket's source address: `127.0.0.(2 + i % n)` over `n` addresses.
@@ -156,12 +163,14 @@ fn source_addr(i: usize, n: usize) -> Option<std::net::IpAddr> {
 
 async fn connect(
     transport: Transport,
+    group: bool,
     base_url: &str,
     token: &str,
     local_addr: Option<std::net::IpAddr>,
 ) -> Result<Socket, BoxError> {
     let options = client::ConnectOptions { local_addr, ..client::ConnectOptions::default() };
     Ok(match transport {
+        Transport::Websocket if group => Socket::Lean(lean::connect(base_url, token).await?),
         Transport::Websocket => {
             Socket::Ws(client::connect_with(base_url, serde_json::json!({ "token": token }), &options).await?)
         }
@@ -174,6 +183,7 @@ impl Socket {
         match self {
             Self::Ws(client) => client.close().await,
             Self::Polling(client) => client.close().await,
+            Self::Lean(mut ws) => lean::leave(&mut ws).await,
         }
     }
 
@@ -184,9 +194,14 @@ impl Socket {
         self,
         me: UserId,
         messages: Latencies,
+        errors: &Arc<AtomicU64>,
         mut close: watch::Receiver<bool>,
     ) -> (Emitter, JoinHandle<()>) {
         match self {
+            Self::Lean(ws) => {
+                let (sender, reader) = lean::spawn(ws, messages, Arc::clone(errors), close);
+                (Emitter::Lean(sender), reader)
+            }
             Self::Ws(mut live) => {
                 let emitter = Emitter::Ws(live.emitter());
                 let reader = tokio::spawn(async move {
@@ -272,8 +287,8 @@ fn main() -> Result<(), BoxError> {
     if args.group && args.transport != Transport::Websocket {
         return Err("--group needs --transport websocket".into());
     }
-    if args.source_addrs > 0 && args.transport != Transport::Websocket {
-        return Err("--source-addrs needs --transport websocket".into());
+    if args.source_addrs > 0 && (args.transport != Transport::Websocket || args.group) {
+        return Err("--source-addrs needs --transport websocket, without --group".into());
     }
     // Every client socket is a descriptor here too.
     let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
@@ -336,7 +351,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
         let mut warm = Vec::with_capacity(users.len());
         for (i, (_, token)) in users.iter().enumerate() {
             let local = source_addr(i, args.source_addrs);
-            warm.push(connect(args.transport, &url_of(i), token, local).await.map_err(|e| format!("connect: {e}"))?);
+            let socket = connect(args.transport, args.group, &url_of(i), token, local).await;
+            warm.push(socket.map_err(|e| format!("connect: {e}"))?);
         }
         let warm_rss = memory()?.rss;
         for socket in warm {
@@ -352,6 +368,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
     // Connect every socket; each reader task reports received messages' latency.
     let (tx, mut latency_rx) = mpsc::unbounded_channel();
     let latencies = Latencies { epoch: Instant::now(), tx };
+    // Sends that failed, or were refused (acknowledged with an error).
+    let errors = Arc::new(AtomicU64::new(0));
     let mut emitters = Vec::with_capacity(users.len());
     let mut readers = Vec::with_capacity(users.len());
     let (close_tx, close_rx) = watch::channel(false);
@@ -361,12 +379,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
         for (j, (id, token)) in chunk.iter().enumerate() {
             let (base_url, token, id) = (url_of(c * 50 + j), token.clone(), *id);
             let (transport, local) = (args.transport, source_addr(c * 50 + j, args.source_addrs));
-            pending.push(tokio::spawn(async move { (id, connect(transport, &base_url, &token, local).await) }));
+            let group = args.group;
+            pending.push(tokio::spawn(async move { (id, connect(transport, group, &base_url, &token, local).await) }));
         }
         for handle in pending {
             let (me, connected) = handle.await?;
             let socket = connected.map_err(|e| format!("connect: {e}"))?;
-            let (emitter, reader) = socket.spawn_reader(me, latencies.clone(), close_rx.clone());
+            let (emitter, reader) = socket.spawn_reader(me, latencies.clone(), &errors, close_rx.clone());
             emitters.push((me, emitter));
             readers.push(reader);
         }
@@ -442,7 +461,6 @@ async fn run(args: Args) -> Result<(), BoxError> {
             _ => None,
         })
         .collect();
-    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
     // Each message reaches one receiver, or every member of the group.
     let per_message = if group.is_some() { sockets as u64 } else { 1 };
     // This tool's own CPU too: it shares the machine with the server.
