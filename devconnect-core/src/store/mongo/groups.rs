@@ -21,7 +21,7 @@ use futures_util::TryStreamExt as _;
 use super::chat::not_from;
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
 use super::error::db_err;
-use super::{MongoStore, find_all, find_page};
+use super::{MongoStore, find_all, find_page, ids_of};
 use crate::model::{GroupFilter, GroupUpdate, Inserted, NewGroupMessageRecord, Window, group_keys};
 use crate::store::{Added, GroupStore};
 use crate::{Error, Result};
@@ -182,28 +182,10 @@ impl GroupStore for MongoStore {
     }
 
     async fn recipients(&self, group: GroupId, sender: UserId) -> Result<Vec<UserId>> {
-        let ids = |docs: &[Document], key: &str| docs.iter().map(|d| oid(d, key)).collect::<Result<Vec<_>>>();
-        let members: Vec<Document> = self
-            .group_members
-            .find(doc! { "groupId": group.object_id() })
-            .projection(doc! { "userId": 1 })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
-        let members = ids(&members, "userId")?;
+        let members = ids_of(&self.group_members, doc! { "groupId": group.object_id() }, "userId").await?;
         // Bounded by the member cap, as the members are, however many blocked `sender`.
-        let blockers: Vec<Document> = self
-            .blocks
-            .find(doc! { "blockedId": sender.object_id(), "blockerId": { "$in": &members } })
-            .projection(doc! { "blockerId": 1 })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
-        let blockers: HashSet<ObjectId> = ids(&blockers, "blockerId")?.into_iter().collect();
+        let filter = doc! { "blockedId": sender.object_id(), "blockerId": { "$in": &members } };
+        let blockers: HashSet<ObjectId> = ids_of(&self.blocks, filter, "blockerId").await?.into_iter().collect();
         Ok(members.into_iter().filter(|m| !blockers.contains(m)).map(UserId::from).collect())
     }
 

@@ -134,6 +134,16 @@ async fn find_all(coll: &Collection<Document>, filter: Document, sort: Document)
     coll.find(filter).sort(sort).await.map_err(db_err)?.try_collect().await.map_err(db_err)
 }
 
+/// The ObjectId field `key` of every document of `coll` matching `filter`, in no
+/// particular order; the server sends only that field (jongodb sends whole documents).
+async fn ids_of(coll: &Collection<Document>, filter: Document, key: &str) -> Result<Vec<bson::oid::ObjectId>> {
+    let mut projection = Document::new();
+    projection.insert(key, 1);
+    let docs: Vec<Document> =
+        coll.find(filter).projection(projection).await.map_err(db_err)?.try_collect().await.map_err(db_err)?;
+    docs.iter().map(|d| documents::oid(d, key)).collect()
+}
+
 /// Those of the pair keys `keys` that have a document in `coll` (requests or blocks,
 /// both keyed by `pairKey`): one indexed lookup for a whole batch of candidates.
 async fn pair_keys_in(coll: &Collection<Document>, keys: &[String]) -> Result<HashSet<String>> {

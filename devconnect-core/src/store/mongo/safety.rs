@@ -16,11 +16,10 @@ use devconnect_types::{
     AuditAction, AuditEntry, AuditId, BlockedUser, Report, ReportId, ReportKind, ReportReason, ReportStatus,
     Resolution, UserId,
 };
-use futures_util::TryStreamExt as _;
 
 use super::documents::{bson_time, oid, string, time};
 use super::error::{db_err, is_duplicate_key};
-use super::{MongoStore, find_all, find_page};
+use super::{MongoStore, find_all, find_page, ids_of};
 use crate::store::{Blocked, Blocking, SafetyStore, pair_key};
 use crate::{Error, Result};
 
@@ -134,16 +133,8 @@ impl SafetyStore for MongoStore {
     }
 
     async fn blocked_ids(&self, me: UserId) -> Result<Vec<UserId>> {
-        let docs: Vec<Document> = self
-            .blocks
-            .find(doc! { "blockerId": me.object_id() })
-            .projection(doc! { "blockedId": 1 })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
-        docs.iter().map(|d| oid(d, "blockedId").map(UserId::from)).collect()
+        let ids = ids_of(&self.blocks, doc! { "blockerId": me.object_id() }, "blockedId").await?;
+        Ok(ids.into_iter().map(UserId::from).collect())
     }
 
     async fn insert_report(&self, report: &Report) -> Result<()> {
@@ -204,16 +195,7 @@ impl SafetyStore for MongoStore {
     async fn suspended_among(&self, among: &[UserId]) -> Result<Vec<UserId>> {
         let among: Vec<ObjectId> = among.iter().map(|id| id.object_id()).collect();
         let filter = doc! { "_id": { "$in": among }, "suspendedAt": { "$type": "date" } };
-        let docs: Vec<Document> = self
-            .users
-            .find(filter)
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
-        docs.iter().map(|d| oid(d, "_id").map(UserId::from)).collect()
+        Ok(ids_of(&self.users, filter, "_id").await?.into_iter().map(UserId::from).collect())
     }
 
     async fn insert_audit(&self, e: &AuditEntry) -> Result<()> {
