@@ -324,6 +324,56 @@ async fn a_client_that_stops_answering_pings_is_dropped() {
 }
 
 #[tokio::test]
+async fn a_client_that_answers_pings_stays_through_many_rounds_while_messages_flow() {
+    let t = spawn_app_with(Settings::default(), with_pings(100, 200)).await;
+    let (ada, bob) = (t.user("ada").await, t.user("bob").await);
+    t.connect_users(&ada, &bob).await;
+    let url = format!("{}/socket.io/?EIO=4&transport=websocket", t.base_url.replace("http://", "ws://"));
+    let (mut ws, _) = must(tokio_tungstenite::connect_async(url).await, "connect");
+    must(ws.send(WsMessage::text(format!("40{}", json!({ "token": ada.token })))).await, "send connect");
+    // Joined (and online) before Bob writes: live events only from then on.
+    within(async {
+        while let Some(Ok(frame)) = ws.next().await {
+            if frame.to_text().is_ok_and(|t| t.starts_with("40")) {
+                return;
+            }
+        }
+        panic!("the socket ended before joining");
+    })
+    .await;
+    // Bob writes to Ada every 20 ms for a second: her socket writes events between its
+    // pings, and none of them may move the ping's timer.
+    let app = t.app.clone();
+    let (from, to) = (bob.id, ada.id);
+    tokio::spawn(async move {
+        for i in 0..50 {
+            let message = NewMessage { text: format!("m{i}"), ..NewMessage::default() };
+            must(app.send_message(from, to, message).await, "send");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    within(async {
+        let (mut pings, mut messages) = (0, 0);
+        while messages < 50 {
+            let Some(Ok(frame)) = ws.next().await else {
+                panic!("the socket ended after {pings} pings and {messages} messages")
+            };
+            match frame.to_text() {
+                Ok("2") => {
+                    pings += 1;
+                    must(ws.send(WsMessage::text("3")).await, "pong");
+                }
+                Ok(text) if text.starts_with("42[\"newMessage\"") => messages += 1,
+                _ => {}
+            }
+        }
+        assert!(pings >= 5, "a ping every 100 ms for a second, each answered: {pings}");
+    })
+    .await;
+    assert!(t.app.is_online(ada.id));
+}
+
+#[tokio::test]
 async fn close_all_ends_every_socket_and_refuses_new_ones() {
     let t = spawn_app().await;
     let ada = t.user("ada").await;
