@@ -5,9 +5,10 @@
 //! - `send_message`: a durable send (fsync per commit) between two connections, without
 //!   push notifications, with them (the receiver offline, without a subscription), and
 //!   with the receiver subscribed (a notification queued and coalesced per send);
-//! - `group_history`: a group's newest page, a page deep in its history, and a member's
-//!   catch-up page, with 1,000 and with 1,000,000 messages in the group (they should
-//!   cost the same: every query is an index range).
+//! - `group_history`: a group's newest page, a page deep in its history, a member's
+//!   catch-up page, and the conversation list of a member who read none of it, with
+//!   1,000 and with 1,000,000 messages in the group (they should cost the same: every
+//!   query is an index range, and unread counts stop at 100).
 //!
 //! Run with `cargo bench -p devconnect-core`.
 
@@ -176,6 +177,10 @@ fn group_history(c: &mut Criterion) {
         });
         bench.bench_function(format!("{name}/sync_page_after_the_middle"), |b| {
             b.to_async(&rt).iter(|| async { app.sync(bob, Some(middle), Some(100)).await.map(|p| p.messages.len()) });
+        });
+        // Bob never read any of them: his unread count stops at the cap.
+        bench.bench_function(format!("{name}/conversation_list"), |b| {
+            b.to_async(&rt).iter(|| async { app.conversations(bob).await.map(|c| c.len()) });
         });
     }
     bench.finish();

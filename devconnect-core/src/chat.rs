@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 pub use devconnect_types::chat::{
-    AnyMessage, ChatPartner, Conversation, DirectConversation, GroupConversation, Message, Sent, SyncPage,
+    AnyMessage, ChatPartner, Conversation, DirectConversation, GroupConversation, MAX_UNREAD_COUNT, Message, Sent,
+    SyncPage,
 };
 
 use crate::media::Upload;
@@ -181,7 +182,9 @@ impl DevConnect {
                 online: connections.contains(&p.profile.id) && online.next().unwrap_or(false),
                 profile: p.profile,
                 last_message: p.last_message,
-                unread_count: p.unread_count,
+                // A store that cannot stop counting at the cap (MongoDB's 1:1 counts)
+                // still says no more.
+                unread_count: p.unread_count.min(MAX_UNREAD_COUNT),
             })
             .collect();
         Ok(self.publish(partners))
@@ -195,6 +198,9 @@ impl DevConnect {
         let partners = self.chat_partners(me).await?;
         let mut groups = self.inner.store.group_conversations(me).await?;
         groups.sort_by_key(|g| std::cmp::Reverse(g.group.updated_at));
+        for group in &mut groups {
+            group.unread_count = group.unread_count.min(MAX_UNREAD_COUNT);
+        }
         let direct = partners.into_iter().map(|p| {
             Conversation::Direct(DirectConversation {
                 user: p.profile,

@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Group, GroupMessage, MessageId, Profile, UserId};
 
+/// Unread counts stop here: a conversation with more unread messages says 100 (a client
+/// shows "99+"). Counting further would read every unread message of every conversation
+/// on each look at the list, however long ago its reader stopped reading.
+pub const MAX_UNREAD_COUNT: u64 = 100;
+
 /// A chat message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -45,7 +50,7 @@ pub struct ChatPartner {
     pub online: bool,
     /// The latest message between us.
     pub last_message: Option<Message>,
-    /// Messages from them I have not read.
+    /// Messages from them I have not read, up to 100 ([`MAX_UNREAD_COUNT`]).
     pub unread_count: u64,
 }
 
@@ -135,7 +140,7 @@ pub struct DirectConversation {
     pub online: bool,
     /// The latest message between us.
     pub last_message: Option<Message>,
-    /// Messages from them I have not read.
+    /// Messages from them I have not read, up to 100 ([`MAX_UNREAD_COUNT`]).
     pub unread_count: u64,
 }
 
@@ -148,7 +153,7 @@ pub struct GroupConversation {
     pub group: Group,
     /// The latest message I can see in it.
     pub last_message: Option<GroupMessage>,
-    /// Messages from others after my read position.
+    /// Messages from others after my read position, up to 100 ([`MAX_UNREAD_COUNT`]).
     pub unread_count: u64,
 }
 

@@ -256,4 +256,36 @@ behaviours![
         let bobs = app.conversations(bob).await?;
         check(bobs.len() == 3, "Bob: Ada, and both groups he is in")
     }
+
+    pub async fn unread_counts_stop_at_the_cap(store: Arc<dyn Store>) -> Result<()> {
+        let app = service(store)?;
+        let ((ada, _), (bob, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?);
+        connect(&app, ada, bob).await?;
+        let group = app.create_group(ada, group_of("Busy", Visibility::Public)).await?.id;
+        app.join_group(bob, group).await?;
+        let cap = crate::chat::MAX_UNREAD_COUNT;
+        let counts = |app: DevConnect| async move {
+            let list = app.conversations(ada).await?;
+            let counts: Vec<u64> = list
+                .iter()
+                .map(|c| match c {
+                    Conversation::Direct(d) => d.unread_count,
+                    Conversation::Group(g) => g.unread_count,
+                })
+                .collect();
+            Ok::<_, Error>((counts, app.chat_partners(ada).await?[0].unread_count))
+        };
+        for i in 1..cap {
+            say(&app, bob, ada, &format!("direct {i}")).await?;
+            post(&app, bob, group, &format!("group {i}")).await?;
+        }
+        check(counts(app.clone()).await? == (vec![cap - 1, cap - 1], cap - 1), "below the cap, exact")?;
+        for i in cap..cap + 2 {
+            say(&app, bob, ada, &format!("direct {i}")).await?;
+            post(&app, bob, group, &format!("group {i}")).await?;
+        }
+        check(counts(app.clone()).await? == (vec![cap, cap], cap), "beyond it, the cap")?;
+        app.mark_read(ada, bob).await?;
+        check(counts(app).await? == (vec![cap, 0], 0), "read: none")
+    }
 ];

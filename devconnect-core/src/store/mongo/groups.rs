@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
+use devconnect_types::chat::MAX_UNREAD_COUNT;
 use devconnect_types::{
     Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId, Visibility,
 };
@@ -468,6 +469,8 @@ impl GroupStore for MongoStore {
                     "senderId": { "$ne": user.object_id() },
                     "change": { "$exists": false },
                 })
+                // Counted up to the cap only: the rest of a long unread range is never read.
+                .limit(MAX_UNREAD_COUNT)
                 .await
                 .map_err(db_err)?;
             out.push(GroupConversation {

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use devconnect_types::chat::MAX_UNREAD_COUNT;
 use devconnect_types::{AnyMessage, Message, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -258,10 +259,12 @@ impl ChatStore for SqliteStore {
             let partners =
                 collect(stmt.query_map([&me], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))).db()?)?;
             let mut last = conn.prepare_cached(&format!("SELECT {MESSAGE_COLS} FROM messages WHERE seq = ?1")).db()?;
+            // Counted up to the cap only: the rest of a long unread range is never read.
             let mut unread = conn
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM messages WHERE receiver_id = ?1 AND sender_id = ?2 AND read_at IS NULL",
-                )
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM messages \
+                     WHERE receiver_id = ?1 AND sender_id = ?2 AND read_at IS NULL LIMIT {MAX_UNREAD_COUNT})"
+                ))
                 .db()?;
             let mut out = Vec::with_capacity(partners.len());
             for (partner, last_seq) in partners {

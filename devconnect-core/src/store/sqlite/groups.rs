@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use devconnect_types::chat::MAX_UNREAD_COUNT;
 use devconnect_types::{
     AnyMessage, Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId,
 };
@@ -386,9 +387,12 @@ impl GroupStore for SqliteStore {
                     "SELECT {ANY_MESSAGE_COLS} FROM messages WHERE conv_key = ?1 AND seq > ?2 ORDER BY seq DESC LIMIT 1"
                 ))
                 .db()?;
+            // Counted up to the cap only: the rest of a long unread range is never read.
             let mut unread = conn
-                .prepare_cached("SELECT COUNT(*) FROM messages WHERE conv_key = ?1 AND seq > ?2 AND sender_id != ?3 \
-                     AND group_change IS NULL")
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE conv_key = ?1 AND seq > ?2 \
+                     AND sender_id != ?3 AND group_change IS NULL LIMIT {MAX_UNREAD_COUNT})"
+                ))
                 .db()?;
             let mut out = Vec::with_capacity(groups.len());
             for (group, from, read) in groups {
