@@ -168,7 +168,7 @@ class ChatPartner(Profile):
 
     online: bool
     lastMessage: Message | None
-    unreadCount: int
+    unreadCount: int  # stops at 100 (show "99+")
 
 class FeedPage(TypedDict):
     """One page of the discovery feed."""
@@ -212,7 +212,7 @@ class DirectConversation(TypedDict):
     user: Profile
     online: bool
     lastMessage: Message | None
-    unreadCount: int
+    unreadCount: int  # stops at 100 (show "99+")
 
 class GroupConversation(TypedDict):
     """A group I am a member of in my conversation list; ``lastMessage`` may be a
@@ -221,7 +221,7 @@ class GroupConversation(TypedDict):
     kind: Literal["group"]
     group: Group
     lastMessage: GroupMessage | None
-    unreadCount: int
+    unreadCount: int  # stops at 100 (show "99+")
 
 Conversation = DirectConversation | GroupConversation
 
