@@ -50,7 +50,7 @@ pub struct ChatPartner {
     pub online: bool,
     /// The latest message between us.
     pub last_message: Option<Message>,
-    /// Messages from them I have not read, up to 100 ([`MAX_UNREAD_COUNT`]).
+    /// Messages from them I have not read, at most 100 (then "99+").
     pub unread_count: u64,
 }
 
@@ -140,7 +140,7 @@ pub struct DirectConversation {
     pub online: bool,
     /// The latest message between us.
     pub last_message: Option<Message>,
-    /// Messages from them I have not read, up to 100 ([`MAX_UNREAD_COUNT`]).
+    /// Messages from them I have not read, at most 100 (then "99+").
     pub unread_count: u64,
 }
 
@@ -153,7 +153,7 @@ pub struct GroupConversation {
     pub group: Group,
     /// The latest message I can see in it.
     pub last_message: Option<GroupMessage>,
-    /// Messages from others after my read position, up to 100 ([`MAX_UNREAD_COUNT`]).
+    /// Messages from others after my read position, at most 100 (then "99+").
     pub unread_count: u64,
 }
 
