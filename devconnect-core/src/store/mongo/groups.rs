@@ -17,7 +17,7 @@ use devconnect_types::chat::MAX_UNREAD_COUNT;
 use devconnect_types::{
     Group, GroupConversation, GroupId, GroupMember, GroupMessage, GroupRole, MessageId, UserId, Visibility,
 };
-use futures_util::TryStreamExt as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 
 use super::chat::not_from;
 use super::documents::{bson_time, group_message_from_doc, int, oid, string, strings, time};
@@ -106,6 +106,34 @@ impl MongoStore {
     pub(super) async fn windows_of(&self, user: UserId) -> Result<Vec<(GroupId, Window)>> {
         let docs = find_all(&self.group_windows, doc! { "userId": user.object_id() }, doc! { "_id": 1 }).await?;
         docs.iter().map(|d| Ok((GroupId::from(oid(d, "groupId")?), window_from_doc(d)))).collect()
+    }
+
+    /// `group` as `user`'s conversation list shows it, through their open `window`.
+    async fn group_conversation(&self, user: UserId, group: Group, window: Window) -> Result<GroupConversation> {
+        let key = group.id.to_hex();
+        let last = self
+            .messages
+            .find_one(doc! { "convKey": &key, "seq": { "$gt": window.from } })
+            .sort(doc! { "seq": -1 })
+            .await
+            .map_err(db_err)?;
+        let unread = self
+            .messages
+            .count_documents(doc! {
+                "convKey": &key,
+                "seq": { "$gt": window.from.max(window.read) },
+                "senderId": { "$ne": user.object_id() },
+                "change": { "$exists": false },
+            })
+            // Counted up to the cap only: the rest of a long unread range is never read.
+            .limit(MAX_UNREAD_COUNT)
+            .await
+            .map_err(db_err)?;
+        Ok(GroupConversation {
+            group,
+            last_message: last.as_ref().map(group_message_from_doc).transpose()?,
+            unread_count: unread,
+        })
     }
 
     /// Opens `user`'s window on `group` at the highest position (reopening a former
@@ -448,38 +476,26 @@ impl GroupStore for MongoStore {
     }
 
     async fn group_conversations(&self, user: UserId) -> Result<Vec<GroupConversation>> {
-        let mut out = Vec::new();
-        for (id, window) in self.windows_of(user).await? {
-            if window.to.is_some() {
-                continue;
-            }
-            let Some(group) = self.group(id).await? else { continue };
-            let key = id.to_hex();
-            let last = self
-                .messages
-                .find_one(doc! { "convKey": &key, "seq": { "$gt": window.from } })
-                .sort(doc! { "seq": -1 })
-                .await
-                .map_err(db_err)?;
-            let unread = self
-                .messages
-                .count_documents(doc! {
-                    "convKey": &key,
-                    "seq": { "$gt": window.from.max(window.read) },
-                    "senderId": { "$ne": user.object_id() },
-                    "change": { "$exists": false },
-                })
-                // Counted up to the cap only: the rest of a long unread range is never read.
-                .limit(MAX_UNREAD_COUNT)
-                .await
-                .map_err(db_err)?;
-            out.push(GroupConversation {
-                group,
-                last_message: last.as_ref().map(group_message_from_doc).transpose()?,
-                unread_count: unread,
-            });
-        }
-        Ok(out)
+        let open: Vec<(GroupId, Window)> =
+            self.windows_of(user).await?.into_iter().filter(|(_, window)| window.to.is_none()).collect();
+        let ids: Vec<ObjectId> = open.iter().map(|(id, _)| id.object_id()).collect();
+        let groups: Vec<Document> = self
+            .groups
+            .find(doc! { "_id": { "$in": ids } })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        let mut groups: std::collections::HashMap<GroupId, Group> =
+            groups.iter().map(group_from_doc).map(|g| g.map(|g| (g.id, g))).collect::<Result<_>>()?;
+        // Each group's last message and unread count, a few groups at a time rather than
+        // one after the other: one round trip each.
+        futures_util::stream::iter(open.into_iter().filter_map(|(id, window)| Some((groups.remove(&id)?, window))))
+            .map(|(group, window)| self.group_conversation(user, group, window))
+            .buffered(8)
+            .try_collect()
+            .await
     }
 
     async fn discover_groups(&self, filter: &GroupFilter) -> Result<Vec<Group>> {
