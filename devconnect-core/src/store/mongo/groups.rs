@@ -108,6 +108,19 @@ impl MongoStore {
         docs.iter().map(|d| Ok((GroupId::from(oid(d, "groupId")?), window_from_doc(d)))).collect()
     }
 
+    /// The groups with these ids (archived ones too), in no particular order.
+    async fn groups_by_ids(&self, ids: Vec<ObjectId>) -> Result<Vec<Group>> {
+        let docs: Vec<Document> = self
+            .groups
+            .find(doc! { "_id": { "$in": ids } })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        docs.iter().map(group_from_doc).collect()
+    }
+
     /// `group` as `user`'s conversation list shows it, through their open `window`.
     async fn group_conversation(&self, user: UserId, group: Group, window: Window) -> Result<GroupConversation> {
         let key = group.id.to_hex();
@@ -225,18 +238,11 @@ impl GroupStore for MongoStore {
             roles.insert(oid(d, "groupId")?, member_from_doc(d)?.role);
         }
         let ids: Vec<_> = roles.keys().copied().collect();
-        let groups: Vec<Document> = self
-            .groups
-            .find(doc! { "_id": { "$in": ids } })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
-        let mut out = groups
-            .iter()
-            .map(|d| {
-                let g = group_from_doc(d)?;
+        let mut out = self
+            .groups_by_ids(ids)
+            .await?
+            .into_iter()
+            .map(|g| {
                 let role =
                     roles.get(&g.id.object_id()).copied().ok_or_else(|| Error::internal("membership vanished"))?;
                 Ok((g, role))
@@ -479,16 +485,8 @@ impl GroupStore for MongoStore {
         let open: Vec<(GroupId, Window)> =
             self.windows_of(user).await?.into_iter().filter(|(_, window)| window.to.is_none()).collect();
         let ids: Vec<ObjectId> = open.iter().map(|(id, _)| id.object_id()).collect();
-        let groups: Vec<Document> = self
-            .groups
-            .find(doc! { "_id": { "$in": ids } })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
         let mut groups: std::collections::HashMap<GroupId, Group> =
-            groups.iter().map(group_from_doc).map(|g| g.map(|g| (g.id, g))).collect::<Result<_>>()?;
+            self.groups_by_ids(ids).await?.into_iter().map(|g| (g.id, g)).collect();
         // Each group's last message and unread count, a few groups at a time rather than
         // one after the other: one round trip each.
         futures_util::stream::iter(open.into_iter().filter_map(|(id, window)| Some((groups.remove(&id)?, window))))
