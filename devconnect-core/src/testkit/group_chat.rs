@@ -23,6 +23,15 @@ async fn post(app: &DevConnect, from: UserId, group: GroupId, words: &str) -> Re
     Ok(app.send_group_message(from, group, text(words)).await?.message)
 }
 
+/// Ada and Bob, connected, and the public group `name` Ada made and Bob joined.
+async fn connections_in_a_group(app: &DevConnect, name: &str) -> Result<(UserId, UserId, GroupId)> {
+    let ((ada, _), (bob, _)) = (user(app, "Ada").await?, user(app, "Bob").await?);
+    connect(app, ada, bob).await?;
+    let group = app.create_group(ada, group_of(name, Visibility::Public)).await?.id;
+    app.join_group(bob, group).await?;
+    Ok((ada, bob, group))
+}
+
 /// What a page of group messages says: the text, or the change of a system message.
 fn said(messages: &[GroupMessage]) -> Vec<String> {
     messages
@@ -139,10 +148,7 @@ behaviours![
 
     pub async fn catch_up_interleaves_group_and_direct_messages_by_position(store: Arc<dyn Store>) -> Result<()> {
         let app = service(store)?;
-        let ((ada, _), (bob, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?);
-        connect(&app, ada, bob).await?;
-        let group = app.create_group(ada, group_of("Both", Visibility::Public)).await?.id;
-        app.join_group(bob, group).await?;
+        let (ada, bob, group) = connections_in_a_group(&app, "Both").await?;
         let mut expected = app.sync(bob, None, None).await?.messages;
         check(expected.len() == 1, "the join's system message")?;
         for i in 0..4 {
@@ -259,10 +265,7 @@ behaviours![
 
     pub async fn unread_counts_stop_at_the_cap(store: Arc<dyn Store>) -> Result<()> {
         let app = service(store)?;
-        let ((ada, _), (bob, _)) = (user(&app, "Ada").await?, user(&app, "Bob").await?);
-        connect(&app, ada, bob).await?;
-        let group = app.create_group(ada, group_of("Busy", Visibility::Public)).await?.id;
-        app.join_group(bob, group).await?;
+        let (ada, bob, group) = connections_in_a_group(&app, "Busy").await?;
         let cap = crate::chat::MAX_UNREAD_COUNT;
         let counts = |app: DevConnect| async move {
             let list = app.conversations(ada).await?;

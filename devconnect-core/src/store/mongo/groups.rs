@@ -110,14 +110,7 @@ impl MongoStore {
 
     /// The groups with these ids (archived ones too), in no particular order.
     async fn groups_by_ids(&self, ids: Vec<ObjectId>) -> Result<Vec<Group>> {
-        let docs: Vec<Document> = self
-            .groups
-            .find(doc! { "_id": { "$in": ids } })
-            .await
-            .map_err(db_err)?
-            .try_collect()
-            .await
-            .map_err(db_err)?;
+        let docs = find_all(&self.groups, doc! { "_id": { "$in": ids } }, doc! {}).await?;
         docs.iter().map(group_from_doc).collect()
     }
 
