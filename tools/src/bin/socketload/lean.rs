@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use devconnect_core::GroupId;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,8 +21,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::BoxError;
 use crate::protocol::{self, EnginePacket, PacketType};
-use crate::{BoxError, GroupId, Latencies};
+use crate::sockets::Latencies;
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 

@@ -32,29 +32,30 @@
 
 mod lean;
 mod polling;
+mod seed;
+mod server;
+mod sockets;
 
-use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
-use devconnect_core::Message;
+use devconnect_core::UserId;
 use devconnect_core::chat::MAX_TEXT_CHARS;
-use devconnect_core::{
-    Config, DevConnect, GroupId, NewGroup, Peer, RateLimit, ReviewStatus, SendStatus, Settings, Signup, UserId,
-    Visibility,
-};
-// The realtime client and its wire protocol, imported here only (polling.rs uses
-// `crate::protocol`), so moving the clients to another crate changes these two lines.
-use devconnect_client::realtime::{self as client, ServerEvent};
+// The realtime client and its wire protocol, imported here only (the other modules use
+// `crate::client` and `crate::protocol`), so moving the clients to another crate changes
+// these two lines.
+use devconnect_client::realtime as client;
 use devconnect_types::socketio as protocol;
-use secrecy::SecretString;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+
+use crate::seed::seed;
+use crate::server::{CLOCK_TICKS_PER_SEC, Memory, Server, cpu_ticks, idle_cpu, wait_healthy};
+use crate::sockets::{Emitter, Latencies, Transport, connect, source_addr, transport_name};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -113,169 +114,6 @@ struct Args {
     /// Extra flags for the server, after `--`.
     #[arg(last = true)]
     server_args: Vec<String>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Transport {
-    Websocket,
-    /// Engine.IO long-polling, never upgraded.
-    Polling,
-}
-
-/// Sends messages over one socket.
-#[derive(Clone)]
-enum Emitter {
-    Ws(client::Emitter),
-    Polling(polling::Poster),
-    Lean(lean::Sender),
-}
-
-impl Emitter {
-    async fn send_message(&self, to: UserId, text: &str) -> Result<(), BoxError> {
-        match self {
-            Self::Ws(emitter) => emitter.send_message(to, text, None).await.map(drop).map_err(Into::into),
-            Self::Polling(poster) => poster.send_message(&to.to_string(), text).await,
-            Self::Lean(_) => Err("a group run's sockets send group messages only".into()),
-        }
-    }
-
-    async fn send_group_message(&self, group: GroupId, text: &str) -> Result<(), BoxError> {
-        match self {
-            Self::Ws(emitter) => emitter.send_group_message(group, text, None).await.map(drop).map_err(Into::into),
-            Self::Lean(sender) => sender.send_group_message(group, text).await,
-            Self::Polling(_) => Err("--group needs --transport websocket".into()),
-        }
-    }
-}
-
-/// A connected socket of either transport, or a group run's lean one.
-enum Socket {
-    Ws(client::Client),
-    Polling(polling::PollClient),
-    Lean(lean::Ws),
-}
-
-/// The `i`th socket's source address: `127.0.0.(2 + i % n)` over `n` addresses.
-fn source_addr(i: usize, n: usize) -> Option<std::net::IpAddr> {
-    let last = u8::try_from(2 + i.checked_rem(n)?).ok()?;
-    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, last)))
-}
-
-async fn connect(
-    transport: Transport,
-    group: bool,
-    base_url: &str,
-    token: &str,
-    local_addr: Option<std::net::IpAddr>,
-) -> Result<Socket, BoxError> {
-    let options = client::ConnectOptions { local_addr, ..client::ConnectOptions::default() };
-    Ok(match transport {
-        Transport::Websocket if group => Socket::Lean(lean::connect(base_url, token).await?),
-        Transport::Websocket => {
-            Socket::Ws(client::connect_with(base_url, serde_json::json!({ "token": token }), &options).await?)
-        }
-        Transport::Polling => Socket::Polling(polling::PollClient::connect(base_url, token).await?),
-    })
-}
-
-impl Socket {
-    async fn close(self) {
-        match self {
-            Self::Ws(client) => client.close().await,
-            Self::Polling(client) => client.close().await,
-            Self::Lean(mut ws) => lean::leave(&mut ws).await,
-        }
-    }
-
-    /// Reads the socket until it ends, or closes it once `close` changes; times each
-    /// message delivered to `me` (a `newMessage` for them, or any `groupMessage`) as it
-    /// arrives. The handle ends once the socket is closed.
-    fn spawn_reader(
-        self,
-        me: UserId,
-        messages: Latencies,
-        errors: &Arc<AtomicU64>,
-        mut close: watch::Receiver<bool>,
-    ) -> (Emitter, JoinHandle<()>) {
-        match self {
-            Self::Lean(ws) => {
-                let (sender, reader) = lean::spawn(ws, messages, Arc::clone(errors), close);
-                (Emitter::Lean(sender), reader)
-            }
-            Self::Ws(mut live) => {
-                let emitter = Emitter::Ws(live.emitter());
-                let reader = tokio::spawn(async move {
-                    // Made once: a fresh wait per event registers with the channel each time.
-                    let mut closing = std::pin::pin!(close.changed());
-                    loop {
-                        let event = tokio::select! {
-                            _ = &mut closing => return live.close().await,
-                            event = live.next_event() => event,
-                        };
-                        let text = match event {
-                            Some(ServerEvent::NewMessage(m)) if m.receiver_id == me => m.text,
-                            Some(ServerEvent::GroupMessage(m)) => m.text,
-                            Some(_) => continue,
-                            None => return,
-                        };
-                        messages.record(&text);
-                    }
-                });
-                (emitter, reader)
-            }
-            Self::Polling(client) => {
-                let poster = client.poster();
-                let emitter = Emitter::Polling(poster.clone());
-                let (json_tx, mut json_rx) = mpsc::unbounded_channel();
-                let run = tokio::spawn(client.run(json_tx));
-                let reader = tokio::spawn(async move {
-                    let _ = close.changed().await;
-                    poster.close().await;
-                    run.abort();
-                });
-                tokio::spawn(async move {
-                    while let Some(json) = json_rx.recv().await {
-                        if let Ok(m) = serde_json::from_value::<Message>(json) {
-                            if m.receiver_id == me {
-                                messages.record(&m.text);
-                            }
-                        }
-                    }
-                });
-                (emitter, reader)
-            }
-        }
-    }
-}
-
-/// Where the readers report each delivery: (when it was sent, how long it took), in
-/// µs since `epoch`, read from the `t:<µs> ` the sender put at the start of the text.
-#[derive(Clone)]
-struct Latencies {
-    epoch: Instant,
-    tx: mpsc::UnboundedSender<(u64, u64)>,
-}
-
-impl Latencies {
-    fn now(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
-    }
-
-    fn record(&self, text: &str) {
-        if let Some(sent_at) = text.strip_prefix("t:").and_then(|t| t.split(' ').next()?.parse::<u64>().ok()) {
-            let _ = self.tx.send((sent_at, self.now().saturating_sub(sent_at)));
-        }
-    }
-}
-
-/// Kills the server when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[allow(clippy::print_stdout, reason = "a command-line tool reporting its figures")]
@@ -580,30 +418,6 @@ async fn run(args: Args) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The servers' CPU time per second (ms/s) over `seconds` of doing nothing here.
-async fn idle_cpu(pids: &[u32], seconds: u64) -> Result<f64, BoxError> {
-    let (before, started) = (cpu_ticks(pids)?, Instant::now());
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let ms = cpu_ticks(pids)?.saturating_sub(before) * 1000 / CLOCK_TICKS_PER_SEC;
-    #[allow(clippy::cast_precision_loss, reason = "figures for a report")]
-    Ok(ms as f64 / started.elapsed().as_secs_f64())
-}
-
-/// Clock ticks per second of `/proc/PID/stat`'s times (`USER_HZ`, 100 on Linux).
-const CLOCK_TICKS_PER_SEC: u64 = 100;
-
-/// User and system CPU time (clock ticks) the servers have used, from `/proc/PID/stat`.
-fn cpu_ticks(pids: &[u32]) -> Result<u64, BoxError> {
-    pids.iter().try_fold(0, |sum, pid| {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-        // Fields after the command name (which may hold spaces, in parentheses).
-        let fields: Vec<&str> = stat.rsplit_once(')').ok_or("bad stat")?.1.split_whitespace().collect();
-        let ticks = |i: usize| -> Result<u64, BoxError> { Ok(fields.get(i).ok_or("short stat")?.parse::<u64>()?) };
-        // utime and stime: fields 14 and 15, 12 and 13 after the name and state.
-        Ok(sum + ticks(11)? + ticks(12)?)
-    })
-}
-
 /// The `p` quantile of sorted microseconds, in milliseconds.
 fn pct(sorted: &[u64], p: f64) -> f64 {
     #[allow(
@@ -615,126 +429,4 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     #[allow(clippy::cast_precision_loss, reason = "figures")]
     sorted.get(i).map_or(f64::NAN, |us| *us as f64 / 1000.0)
-}
-
-fn transport_name(transport: Transport) -> &'static str {
-    match transport {
-        Transport::Websocket => "websocket",
-        Transport::Polling => "long-polling, one GET held each",
-    }
-}
-
-/// Creates `n` users through the core, pairs (0,1), (2,3), … as connections, and returns
-/// each user's id and token; with `group`, also a public group of all of them.
-async fn seed(
-    data_dir: &Path,
-    secret: &str,
-    n: usize,
-    group: bool,
-    database_url: Option<&str>,
-) -> Result<(Vec<(UserId, String)>, Option<GroupId>), BoxError> {
-    let mut config = Config::new(data_dir);
-    config.database_url = database_url.map(str::to_owned);
-    config.jwt_secret = Some(SecretString::from(secret.to_owned()));
-    let group_member_cap = u32::try_from(n).unwrap_or(u32::MAX);
-    // The server is not started yet: every core may hash the signups' passwords.
-    let hash_concurrency = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    config.settings =
-        Settings { request_rate: RateLimit::per_minute(0), group_member_cap, hash_concurrency, ..Settings::default() };
-    let app = DevConnect::open(config).await?;
-    let mut tasks = Vec::with_capacity(n);
-    for i in 0..n {
-        let app = app.clone();
-        tasks.push(tokio::spawn(async move {
-            let signup = Signup {
-                first_name: format!("Load{i}"),
-                email: format!("load{i}@example.com"),
-                password: "Str0ng!pass".to_owned(),
-                ..Signup::default()
-            };
-            app.signup(signup, Peer::Local).await.map(|a| (a.user.profile.id, a.token))
-        }));
-    }
-    let mut users = Vec::with_capacity(n);
-    for task in tasks {
-        users.push(task.await??);
-    }
-    for pair in users.chunks(2) {
-        if let [(a, _), (b, _)] = pair {
-            let request = app.send_request(*a, *b, SendStatus::Interested, None).await?;
-            app.review_request(*b, request.id, ReviewStatus::Accepted).await?;
-        }
-    }
-    let group = match (group, users.first()) {
-        (true, Some((owner, _))) => {
-            let new = NewGroup {
-                name: "Load".to_owned(),
-                description: String::new(),
-                visibility: Visibility::Public,
-                tags: Vec::new(),
-            };
-            let group = app.create_group(*owner, new).await?.id;
-            for (member, _) in &users[1..] {
-                app.join_group(*member, group).await?;
-            }
-            Some(group)
-        }
-        _ => None,
-    };
-    app.close().await?;
-    Ok((users, group))
-}
-
-async fn wait_healthy(bind: &str) -> Result<(), BoxError> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let bind = bind.to_owned();
-        let ok = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
-            let mut stream = std::net::TcpStream::connect(&bind)?;
-            stream.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {bind}\r\n\r\n").as_bytes())?;
-            let mut reply = String::new();
-            stream.read_to_string(&mut reply)?;
-            Ok(reply.starts_with("HTTP/1.1 200") || reply.starts_with("HTTP/1.0 200"))
-        })
-        .await?;
-        if ok.unwrap_or(false) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err("the server did not become healthy".into())
-}
-
-/// A server's memory (KiB) and thread count, from `/proc/PID/status`.
-#[derive(Clone, Copy, Default)]
-struct Memory {
-    rss: u64,
-    anon: u64,
-    file: u64,
-    threads: u64,
-}
-
-impl Memory {
-    fn of(pid: u32) -> Result<Self, BoxError> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let field = |name: &str| -> Result<u64, BoxError> {
-            let line = status.lines().find(|l| l.starts_with(name)).ok_or_else(|| format!("no {name}"))?;
-            Ok(line.split_whitespace().nth(1).ok_or_else(|| format!("bad {name}"))?.parse()?)
-        };
-        Ok(Self {
-            rss: field("VmRSS:")?,
-            anon: field("RssAnon:")?,
-            file: field("RssFile:")?,
-            threads: field("Threads:")?,
-        })
-    }
-
-    fn plus(self, other: &Self) -> Self {
-        Self {
-            rss: self.rss + other.rss,
-            anon: self.anon + other.anon,
-            file: self.file + other.file,
-            threads: self.threads + other.threads,
-        }
-    }
 }
