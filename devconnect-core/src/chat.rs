@@ -198,6 +198,7 @@ impl DevConnect {
         let partners = self.chat_partners(me).await?;
         let mut groups = self.inner.store.group_conversations(me).await?;
         groups.sort_by_key(|g| std::cmp::Reverse(g.group.updated_at));
+        // The rule, whatever a store counted (both stop reading at the cap already).
         for group in &mut groups {
             group.unread_count = group.unread_count.min(MAX_UNREAD_COUNT);
         }

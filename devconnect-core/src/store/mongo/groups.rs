@@ -7,9 +7,9 @@
 //! closes at the highest read just after they are removed: a message stored
 //! concurrently with either may fall on either side, never outside both.
 
-use async_trait::async_trait;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use async_trait::async_trait;
 use bson::oid::ObjectId;
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
@@ -226,7 +226,7 @@ impl GroupStore for MongoStore {
 
     async fn groups_of(&self, user: UserId) -> Result<Vec<(Group, GroupRole)>> {
         let memberships = find_all(&self.group_members, doc! { "userId": user.object_id() }, doc! { "_id": 1 }).await?;
-        let mut roles = std::collections::HashMap::new();
+        let mut roles = HashMap::new();
         for d in &memberships {
             roles.insert(oid(d, "groupId")?, member_from_doc(d)?.role);
         }
@@ -478,7 +478,7 @@ impl GroupStore for MongoStore {
         let open: Vec<(GroupId, Window)> =
             self.windows_of(user).await?.into_iter().filter(|(_, window)| window.to.is_none()).collect();
         let ids: Vec<ObjectId> = open.iter().map(|(id, _)| id.object_id()).collect();
-        let mut groups: std::collections::HashMap<GroupId, Group> =
+        let mut groups: HashMap<GroupId, Group> =
             self.groups_by_ids(ids).await?.into_iter().map(|g| (g.id, g)).collect();
         // Each group's last message and unread count, a few groups at a time rather than
         // one after the other: one round trip each.
